@@ -1,0 +1,42 @@
+# The commands a newcomer needs. `make demo` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+WORKSPACE ?= workspace/demo
+
+.PHONY: demo test check bench install sample clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Ingest the sample exercise into a fresh demo workspace and print the accounting.
+demo: $(STAMP)
+	rm -rf $(WORKSPACE)
+	$(VENV)/bin/matching --workspace $(WORKSPACE) ingest-dir sample_data
+
+## ruff and mypy.
+check: $(STAMP)
+	$(VENV)/bin/ruff check matching tests benchmarks
+	$(VENV)/bin/mypy matching
+
+## The whole suite: lint, types, tests.
+test: check
+	$(VENV)/bin/pytest -n 2 -q
+
+## Benchmarks: print figures and ratios, write benchmarks/results/.
+bench: $(STAMP)
+	$(PY) -m benchmarks
+
+## Regenerate sample_data/ (byte-for-byte reproducible).
+sample: $(STAMP)
+	rm -rf sample_data
+	$(VENV)/bin/matching synth --people 5000 --seed 20261129 --out sample_data --format csv
+
+clean:
+	rm -rf $(VENV) workspace .pytest_cache .ruff_cache .mypy_cache .hypothesis
