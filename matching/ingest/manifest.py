@@ -1,0 +1,82 @@
+"""``ingest-dir``: ingest every file a folder's manifest lists.
+
+The manifest is ``manifest.toml`` with ``[[files]]`` tables of ``kind``, ``body`` and
+``file`` (relative to the folder), as the synthetic exercise writes it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from matching.errors import UserError
+from matching.ingest.pipeline import IngestResult, ingest_file
+from matching.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    kind: str
+    body: str
+    file: Path
+    mapping: Path | None = None
+
+
+def read_manifest(folder: Path) -> list[ManifestEntry]:
+    path = folder / "manifest.toml"
+    if not path.exists():
+        raise UserError(
+            f"{folder}: no manifest.toml.\n  Add one with [[files]] tables naming kind, body and file, "
+            "or ingest files one at a time with 'matching ingest KIND FILE --body BODY'."
+        )
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{path}: not valid TOML: {exc}") from None
+    files = data.get("files")
+    if not isinstance(files, list) or not files:
+        raise UserError(f"{path}: no [[files]] entries.\n  Each needs kind, body and file.")
+    entries = []
+    for i, item in enumerate(files, start=1):
+        missing = [k for k in ("kind", "body", "file") if not isinstance(item.get(k), str)]
+        if missing:
+            raise UserError(f"{path}: files entry {i}: missing {', '.join(missing)}.")
+        mapping = folder / item["mapping"] if item.get("mapping") else None
+        entries.append(ManifestEntry(item["kind"], item["body"], folder / item["file"], mapping))
+    return entries
+
+
+def ingest_dir(
+    folder: str | os.PathLike[str],
+    *,
+    workspace: str | os.PathLike[str] | Workspace | None = None,
+    force: bool = False,
+    on_result: Callable[[ManifestEntry, IngestResult | UserError], None] | None = None,
+) -> list[tuple[ManifestEntry, IngestResult | UserError]]:
+    """Ingest every file of a manifest, in its order.
+
+    A file that cannot be used is reported and skipped (nothing of it is written); the
+    others are still ingested, so one bad file does not hold up a body's whole return.
+    """
+    ws = workspace if isinstance(workspace, Workspace) else Workspace.at(workspace)
+    entries = read_manifest(Path(folder))
+    missing = [e.file for e in entries if not e.file.exists()]
+    if missing:
+        raise UserError(f"{folder}: the manifest lists files that are not there: {', '.join(str(m) for m in missing[:5])}")
+    results: list[tuple[ManifestEntry, IngestResult | UserError]] = []
+    for entry in entries:
+        outcome: IngestResult | UserError
+        try:
+            outcome = ingest_file(
+                entry.kind, entry.file, body=entry.body, workspace=ws, mapping_file=entry.mapping, force=force
+            )
+        except UserError as exc:
+            outcome = exc
+        results.append((entry, outcome))
+        if on_result:
+            on_result(entry, outcome)
+    return results

@@ -1,0 +1,330 @@
+"""Ingest one submitted file: read, map headers, standardise, reject, write, account.
+
+For every ingest, rows read = rows loaded + rows rejected (checked here and in tests).
+A file that cannot be used at all raises UnusableFileError before anything is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from matching.errors import DuplicateSubmissionError, UnusableFileError
+from matching.ingest import standardise as std
+from matching.ingest.headers import HeaderMapping, load_mapping_file, map_headers
+from matching.ingest.readers import ReadResult, read_submission
+from matching.ingest.submissions import Submission, check_body, find_same_file, save, sha256_file
+from matching.specs import DatasetSpec, load_spec
+from matching.workspace import Workspace
+
+# Characters a spreadsheet treats as the start of a formula; neutralised in rejects files.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_TRIM = " \t\r\n\u00a0"
+
+
+@dataclass
+class IngestResult:
+    submission: Submission
+
+    def to_json(self) -> dict[str, Any]:
+        s = self.submission
+        return {
+            "submission_id": s.submission_id,
+            "rows_read": s.rows_read,
+            "rows_loaded": s.rows_loaded,
+            "rows_rejected": s.rows_rejected,
+            "rejects_by_reason": s.rejects_by_reason,
+            "dataset_path": s.dataset_path,
+            "rejects_path": s.rejects_path,
+        }
+
+
+@contextmanager
+def connect(ws: Workspace, memory_limit: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB connection that spills into the workspace's tmp folder."""
+    tmp = ws.tmp / f"duckdb-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    con = duckdb.connect(config={"temp_directory": str(tmp), "preserve_insertion_order": True})
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+    try:
+        yield con
+    finally:
+        con.close()
+        if tmp.exists():
+            for p in tmp.iterdir():
+                p.unlink(missing_ok=True)
+            tmp.rmdir()
+
+
+def _submission_id(kind: str, body: str, sha: str, now: dt.datetime) -> str:
+    return f"{now:%Y%m%dT%H%M%S}-{kind}-{body}-{sha[:8]}"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _build_source(con: duckdb.DuckDBPyConnection, read: ReadResult, spec: DatasetSpec, mapping: HeaderMapping) -> None:
+    chars = _literal(_TRIM)
+    cols = ["_row"]
+    for f in spec.fields:
+        idx = mapping.columns.get(f.name)
+        if idx is None:
+            cols.append(f"CAST(NULL AS VARCHAR) AS {_ident(f.name)}")
+        else:
+            cols.append(f"NULLIF(trim({read.columns[idx]}, {chars}), '') AS {_ident(f.name)}")
+    con.execute(f"CREATE TEMP TABLE src AS SELECT {', '.join(cols)} FROM {read.table}")
+
+
+def _reject_sql(spec: DatasetSpec) -> str:
+    """SQL over `std` giving, per row, the first failing required field and its reason."""
+    whens = []
+    for f in spec.required_fields:
+        col = _ident(f.name)
+        defect = (
+            f"list_extract(list_transform(list_filter(_defects, d -> d.field = {_literal(f.name)}), d -> d.reason), 1)"
+        )
+        whens.append(
+            f"WHEN {col} IS NULL THEN struct_pack(field := {_literal(f.name)}, "
+            f"reason := coalesce({defect}, 'missing'), value := src_value_{f.name})"
+        )
+    return "CASE " + " ".join(whens) + " END" if whens else "NULL"
+
+
+def ingest_file(
+    kind: str,
+    path: str | os.PathLike[str],
+    *,
+    body: str,
+    workspace: str | os.PathLike[str] | Workspace | None = None,
+    mapping_file: str | os.PathLike[str] | None = None,
+    force: bool = False,
+    memory_limit: str | None = None,
+) -> IngestResult:
+    """Ingest one file of ``kind`` submitted by ``body`` into the workspace."""
+    ws = workspace if isinstance(workspace, Workspace) else Workspace.at(workspace)
+    spec = load_spec(kind)
+    check_body(body)
+    file = Path(path)
+    if not file.exists():
+        raise UnusableFileError(f"{file}: no such file.")
+    mapping = load_mapping_file(Path(mapping_file)) if mapping_file else None
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    sha = sha256_file(file)
+    previous = find_same_file(ws, kind, body, sha)
+    if previous and not force:
+        raise DuplicateSubmissionError(
+            f"{file.name}: this exact file (SHA-256 {sha[:12]}…) was already ingested for {kind}/{body} "
+            f"as submission {previous.submission_id}.\n  Use --force to ingest it again as a new submission."
+        )
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    submission_id = _submission_id(kind, body, sha, now)
+    ws.tmp.mkdir(parents=True, exist_ok=True)
+
+    with connect(ws, memory_limit) as con:
+        read = read_submission(con, file, "raw_in", ws.tmp)
+        timings["read"] = time.perf_counter() - t0
+        if read.rows_read == 0:
+            raise UnusableFileError(
+                f"{file.name}: the file has a header row but no records.\n"
+                "  Submit the file with its records, or check the export did not stop early."
+            )
+        header_map = map_headers(spec, read.headers, file.name, mapping)
+        if read.records == 0:
+            m = read.malformed[0]
+            raise UnusableFileError(
+                f"{file.name}: none of the {len(read.malformed)} records could be split into the header's "
+                f"{len(read.headers)} fields (line {m.line}: {m.reason}).\n"
+                "  The header and the records seem to use different delimiters; export the file again "
+                "with one delimiter (comma, pipe or tab)."
+            )
+        _build_source(con, read, spec, header_map)
+        t1 = time.perf_counter()
+        std.register(con)
+        std.standardise(con, "src", spec, "std")
+        timings["standardise"] = time.perf_counter() - t1
+
+        t2 = time.perf_counter()
+        key = _ident(spec.record_key)
+        raw_values = ", ".join(f"s.{_ident(f.name)} AS src_value_{f.name}" for f in spec.required_fields)
+        con.execute(
+            f"""
+            CREATE TEMP TABLE checked AS
+            SELECT *, {_reject_sql(spec)} AS _reject
+            FROM (SELECT t.*, {raw_values} FROM std t JOIN src s USING (_row))
+            """
+        )
+        # Duplicate record keys: the first occurrence is kept, later ones rejected.
+        raw_cols = " || '\x1f' || ".join(f"coalesce({c}, '')" for c in read.columns) or "''"
+        con.execute(
+            f"""
+            CREATE TEMP TABLE dup AS
+            WITH keyed AS (
+                SELECT c._row, c.{key} AS k, hash({raw_cols}) AS h
+                FROM checked c JOIN {read.table} r USING (_row)
+                WHERE c._reject IS NULL
+            ), ranked AS (
+                SELECT _row, k, h,
+                       first_value(_row) OVER w AS first_row,
+                       first_value(h) OVER w AS first_h,
+                       row_number() OVER w AS n
+                FROM keyed WINDOW w AS (PARTITION BY k ORDER BY _row)
+            )
+            SELECT _row, first_row, h = first_h AS identical FROM ranked WHERE n > 1
+            """
+        )
+        con.execute(
+            f"""
+            CREATE TEMP TABLE final AS
+            SELECT c.*, CASE
+                WHEN c._reject IS NOT NULL THEN c._reject
+                WHEN d._row IS NOT NULL THEN struct_pack(
+                    field := {_literal(spec.record_key)},
+                    reason := CASE WHEN d.identical THEN 'duplicate record: same as row ' || d.first_row
+                                   ELSE 'duplicate record key: row ' || d.first_row || ' has the same key' END,
+                    value := c.{key})
+            END AS _rejection
+            FROM checked c LEFT JOIN dup d USING (_row)
+            """
+        )
+        timings["validate"] = time.perf_counter() - t2
+
+        t3 = time.perf_counter()
+        out_cols = [
+            c
+            for (c,) in con.execute("SELECT column_name FROM (DESCRIBE std)").fetchall()
+            if c not in ("_defects",)
+        ]
+        dataset_path = ws.dataset_path(kind, body, submission_id)
+        rejects_path = ws.rejects_path(submission_id)
+        dataset_path.parent.mkdir(parents=True, exist_ok=True)
+        rejects_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp_dataset = dataset_path.with_name(f".{dataset_path.name}.tmp")
+        tmp_rejects = rejects_path.with_name(f".{rejects_path.name}.tmp")
+        try:
+            select = ", ".join(_ident(c) for c in out_cols)
+            con.execute(
+                f"""
+                COPY (
+                    SELECT CAST({key} AS VARCHAR) AS record_id, {select},
+                           {_literal(submission_id)} AS submission_id, {_literal(body)} AS body,
+                           {_literal(kind)} AS kind
+                    FROM final WHERE _rejection IS NULL ORDER BY _row
+                ) TO '{tmp_dataset}' (FORMAT parquet, COMPRESSION zstd)
+                """
+            )
+            rejects = con.execute(
+                f"""
+                SELECT f._row, f._rejection.field, f._rejection.reason, f._rejection.value,
+                       {", ".join(f"r.{c}" for c in read.columns)}
+                FROM final f JOIN {read.table} r USING (_row)
+                WHERE f._rejection IS NOT NULL ORDER BY f._row
+                """
+            ).fetchall()
+            by_reason = _write_rejects(tmp_rejects, read, rejects)
+            loaded = int(con.execute("SELECT count(*) FROM final WHERE _rejection IS NULL").fetchall()[0][0])
+            quality = _quality(con, spec, header_map)
+            duplicates = int(con.execute("SELECT count(*) FROM dup").fetchall()[0][0])
+            rejected = len(rejects) + len(read.malformed)
+            if read.rows_read != loaded + rejected:
+                raise RuntimeError(
+                    f"accounting failed for {file.name}: read {read.rows_read}, loaded {loaded}, rejected {rejected}"
+                )
+            timings["write"] = time.perf_counter() - t3
+            timings["total"] = time.perf_counter() - t0
+            sub = Submission(
+                submission_id=submission_id,
+                kind=kind,
+                body=body,
+                file_name=file.name,
+                file_path=str(file.resolve()),
+                sha256=sha,
+                format=read.format,
+                encoding=read.encoding,
+                delimiter=read.delimiter,
+                received_at=now.isoformat(),
+                rows_read=read.rows_read,
+                rows_loaded=loaded,
+                rows_rejected=rejected,
+                rejects_by_reason=by_reason,
+                duplicate_keys=duplicates,
+                dataset_path=str(dataset_path),
+                rejects_path=str(rejects_path),
+                header_mapping={f: read.headers[i] for f, i in header_map.columns.items()},
+                ignored_columns=list(header_map.ignored),
+                quality=quality,
+                replaces=previous.submission_id if previous else None,
+                timings={k: round(v, 3) for k, v in timings.items()},
+            )
+            os.replace(tmp_dataset, dataset_path)
+            os.replace(tmp_rejects, rejects_path)
+            save(ws, sub)  # the submission exists once its record is written
+        except BaseException:
+            tmp_dataset.unlink(missing_ok=True)
+            tmp_rejects.unlink(missing_ok=True)
+            raise
+    return IngestResult(sub)
+
+
+def neutralise(value: str | None) -> str:
+    """A cell a spreadsheet will show as text, never run as a formula."""
+    if value is None:
+        return ""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _write_rejects(path: Path, read: ReadResult, rejects: list[tuple[Any, ...]]) -> dict[str, int]:
+    """Every rejected row with its reason and the original values; returns counts by reason."""
+    by_reason: dict[str, int] = {}
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["row", "line", "field", "reason", "value", *read.headers, "raw_line"])
+        for row, field, reason, value, *original in rejects:
+            w.writerow([row, "", field, reason, neutralise(value), *(neutralise(v) for v in original), ""])
+            label = f"{field}: {reason}" if not reason.startswith("duplicate") else f"{field}: {reason.split(':')[0]}"
+            by_reason[label] = by_reason.get(label, 0) + 1
+        for m in read.malformed:
+            w.writerow(["", m.line, "", m.reason, "", *([""] * len(read.headers)), neutralise(m.text)])
+            label = "malformed line: " + ("wrong number of fields" if "fields where" in m.reason else m.reason)
+            by_reason[label] = by_reason.get(label, 0) + 1
+    return dict(sorted(by_reason.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _quality(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, mapping: HeaderMapping) -> dict[str, Any]:
+    """Per field: whether it was supplied, how many values are filled, defects by reason."""
+    counts = ", ".join(f"count({_ident(f.name)})" for f in spec.fields)
+    filled = con.execute(f"SELECT {counts} FROM final WHERE _rejection IS NULL").fetchall()[0]
+    defects: dict[str, dict[str, int]] = {}
+    for field, reason, n in con.execute(
+        """
+        SELECT d.field, d.reason, count(*) FROM (SELECT unnest(_defects) AS d FROM final)
+        GROUP BY ALL ORDER BY 1, 3 DESC
+        """
+    ).fetchall():
+        defects.setdefault(field, {})[reason] = int(n)
+    return {
+        f.name: {
+            "supplied": f.name in mapping.columns,
+            "filled": int(n),
+            "defects": defects.get(f.name, {}),
+        }
+        for f, n in zip(spec.fields, filled, strict=True)
+    }
+
+
+__all__ = ["IngestResult", "connect", "ingest_file", "neutralise"]

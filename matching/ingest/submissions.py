@@ -1,0 +1,97 @@
+"""The record of every submission: which file, its hash, what was loaded and rejected.
+
+One JSON file per submission in ``workspace/submissions/``, written last and atomically:
+a submission exists once its record does, so a crash mid-ingest leaves nothing that counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from matching.errors import UserError
+from matching.workspace import Workspace, write_json_atomic
+
+BODY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+def check_body(body: str) -> str:
+    if not BODY_PATTERN.match(body or ""):
+        suggestion = re.sub(r"[^a-z0-9]+", "-", (body or "").lower()).strip("-")
+        hint = f" e.g. --body {suggestion}" if suggestion else ""
+        raise UserError(
+            f"Body '{body}' is not a valid body name: use lower-case letters, digits and hyphens{hint}."
+        )
+    return body
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class Submission:
+    submission_id: str
+    kind: str
+    body: str
+    file_name: str
+    file_path: str
+    sha256: str
+    format: str
+    encoding: str | None
+    delimiter: str | None
+    received_at: str
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    rejects_by_reason: dict[str, int]
+    duplicate_keys: int
+    dataset_path: str
+    rejects_path: str
+    header_mapping: dict[str, str]
+    ignored_columns: list[str]
+    quality: dict[str, Any] = field(default_factory=dict)
+    replaces: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def save(ws: Workspace, sub: Submission) -> None:
+    write_json_atomic(ws.submission_record_path(sub.submission_id), sub.to_json())
+
+
+def load_all(ws: Workspace) -> list[Submission]:
+    subs: list[Submission] = []
+    if not ws.submissions.exists():
+        return subs
+    for path in sorted(ws.submissions.glob("*.json")):
+        with path.open(encoding="utf-8") as fh:
+            subs.append(Submission(**json.load(fh)))
+    subs.sort(key=lambda s: (s.received_at, s.submission_id))
+    return subs
+
+
+def find_same_file(ws: Workspace, kind: str, body: str, sha256: str) -> Submission | None:
+    for sub in load_all(ws):
+        if sub.kind == kind and sub.body == body and sub.sha256 == sha256:
+            return sub
+    return None
+
+
+def latest(ws: Workspace, kind: str, body: str | None = None) -> list[Submission]:
+    """The most recent submission of ``kind`` from each body (or from one body)."""
+    newest: dict[str, Submission] = {}
+    for sub in load_all(ws):
+        if sub.kind == kind and (body is None or sub.body == body):
+            newest[sub.body] = sub  # load_all is in time order
+    return [newest[b] for b in sorted(newest)]
