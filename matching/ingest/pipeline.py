@@ -22,7 +22,7 @@ import duckdb
 from matching.errors import DuplicateSubmissionError, UnusableFileError
 from matching.ingest import standardise as std
 from matching.ingest.headers import HeaderMapping, load_mapping_file, map_headers
-from matching.ingest.readers import ReadResult, read_submission
+from matching.ingest.readers import DELIMITERS, ReadResult, read_submission
 from matching.ingest.submissions import Submission, check_body, find_same_file, save, sha256_file
 from matching.specs import DatasetSpec, load_spec
 from matching.workspace import Workspace
@@ -96,7 +96,7 @@ def _reject_sql(spec: DatasetSpec) -> str:
     for f in spec.required_fields:
         col = _ident(f.name)
         defect = (
-            f"list_extract(list_transform(list_filter(_defects, d -> d.field = {_literal(f.name)}), d -> d.reason), 1)"
+            f"list_extract(list_transform(list_filter(_defects, lambda d: d.field = {_literal(f.name)}), lambda d: d.reason), 1)"
         )
         whens.append(
             f"WHEN {col} IS NULL THEN struct_pack(field := {_literal(f.name)}, "
@@ -147,11 +147,17 @@ def ingest_file(
         header_map = map_headers(spec, read.headers, file.name, mapping)
         if read.records == 0:
             m = read.malformed[0]
+            seen = {d: m.text.count(d) for d in DELIMITERS if d != read.delimiter}
+            other = max(seen, key=lambda d: seen[d])
+            hint = (
+                f"The header uses {DELIMITERS[read.delimiter or ',']} but the records seem to use "
+                f"{DELIMITERS[other]}; export the file again with one delimiter."
+                if seen[other]
+                else "Check the file was exported with one delimiter (comma, pipe or tab) throughout."
+            )
             raise UnusableFileError(
                 f"{file.name}: none of the {len(read.malformed)} records could be split into the header's "
-                f"{len(read.headers)} fields (line {m.line}: {m.reason}).\n"
-                "  The header and the records seem to use different delimiters; export the file again "
-                "with one delimiter (comma, pipe or tab)."
+                f"{len(read.headers)} fields (line {m.line}: {m.reason}).\n  {hint}"
             )
         _build_source(con, read, spec, header_map)
         t1 = time.perf_counter()

@@ -177,25 +177,30 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def _malformed_lines(con: duckdb.DuckDBPyConnection, path: Path, delim: str, expected: int) -> list[MalformedLine]:
+    # DuckDB reports a short line once per missing column: keep the first error of each line.
     rows = con.execute(
-        "SELECT line, error_type, csv_line, error_message FROM reject_errors ORDER BY line"
+        """
+        SELECT line, arg_min(error_type, column_idx), arg_min(csv_line, column_idx),
+               arg_min(error_message, column_idx)
+        FROM reject_errors GROUP BY line ORDER BY line
+        """
     ).fetchall()
     out: list[MalformedLine] = []
     for line, error_type, text, message in rows:
         text = text or ""
         if "unterminated quote" in (message or "").lower() or error_type == "UNQUOTED VALUE":
-            n_lines = text.count("\n")
-            if n_lines >= 1:
+            n_lines = text.rstrip("\r\n").count("\n") + 1
+            if n_lines > 1:
                 raise UnusableFileError(
                     f"{path.name}: line {line}: a quoted value is never closed, so the rest of the file "
-                    f"({n_lines + 1} lines) cannot be split into fields.\n"
+                    f"({n_lines} lines) cannot be split into fields.\n"
                     "  Fix the quoting on that line (a field containing a \" must be wrapped in quotes "
                     "with the quote doubled) and resubmit."
                 )
             reason = "a quoted value is never closed"
         elif error_type == "MISSING COLUMNS" or error_type == "TOO MANY COLUMNS":
             found = len(next(csv.reader(io.StringIO(text), delimiter=delim)) or [""]) if text else 0
-            reason = f"has {found} fields where the header has {expected}"
+            reason = f"has {found} field{'s' if found != 1 else ''} where the header has {expected}"
         else:
             reason = (message or error_type or "could not be parsed").split("\n")[0]
         out.append(MalformedLine(line=int(line), text=text.rstrip("\r\n"), reason=reason))
