@@ -139,7 +139,12 @@ def _parse_field(path: Path, name: str, raw: Any) -> FieldSpec:
     line = raw.get("address_line")
     if line is not None and line not in (1, 2, 3, 4):
         raise _fail(path, f"{key}.address_line", f"{line!r} is not 1-4", "number the address lines 1 to 4")
+    for flag in ("required", "matching_only"):
+        if not isinstance(raw.get(flag, False), bool):
+            raise _fail(path, f"{key}.{flag}", f"{raw[flag]!r} is not true or false", f"{flag} = true")
     values = raw.get("values", [])
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise _fail(path, f"{key}.values", "must be a list of strings", 'values = ["SPD", "NONE"]')
     return FieldSpec(
         name=name,
         type=ftype,
@@ -158,7 +163,10 @@ def parse_spec(path: Path, data: Mapping[str, Any]) -> DatasetSpec:
     """Validate a parsed specification; errors name the file, the key and the fix."""
     unknown = set(data) - SPEC_KEYS
     if unknown:
-        raise _fail(path, sorted(unknown)[0], "unknown setting", f"allowed: {', '.join(sorted(SPEC_KEYS))}")
+        bad = sorted(unknown)[0]
+        close = difflib.get_close_matches(bad, SPEC_KEYS, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(sorted(SPEC_KEYS))}"
+        raise _fail(path, bad, "unknown setting", hint)
     for key in ("kind", "title", "record_key"):
         if not isinstance(data.get(key), str) or not data.get(key):
             raise _fail(path, key, "missing", f'add {key} = "..." at the top of the file')
