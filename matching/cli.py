@@ -28,7 +28,18 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class MatchingGroup(click.Group):
+    """Turns a UserError anywhere below into its message and exit status 2: never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            err_console.print(Text.assemble(("Error: ", "bold red"), exc.message), soft_wrap=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=MatchingGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--workspace",
     envvar="MATCHING_WORKSPACE",
@@ -145,9 +156,85 @@ def ingest_dir_command(ctx: Context, folder: str, force: bool, as_json: bool) ->
         table.add_row("total", "", f"{len(results)} files", *(f"{t:,}" for t in totals), style="bold")
         console.print(table)
         for entry, r in failures:
-            err_console.print(Text.assemble((str(entry.file), "red"), f": {r}"))
+            err_console.print(Text.assemble((str(entry.file), "red"), f": {r}"), soft_wrap=True)
     if failures:
         sys.exit(2)
+
+
+@cli.command("train")
+@click.argument("job")
+@click.option("--ship", is_flag=True, help="Write configs/models/<job>.json (the shipped model) instead of the workspace.")
+@click.option("--memory-limit", default=None, help="DuckDB memory limit, e.g. 8GB.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_workspace_option
+@pass_ctx
+def train_command(ctx: Context, job: str, ship: bool, memory_limit: str | None, as_json: bool) -> None:
+    """Train JOB's model with its recipe on the latest submissions."""
+    from matching.jobs.train import train_job
+
+    with console.status(f"Training {job}…"):
+        report = train_job(job, workspace=ctx.workspace, ship=ship, memory_limit=memory_limit)
+    if as_json:
+        click.echo(json.dumps({
+            "job": report.job, "model_path": str(report.model_path), "prior": report.prior,
+            "seconds": round(report.seconds, 2),
+            "em_sessions": [vars(s) for s in report.em_sessions],
+            "untrained": report.untrained, "parameters": report.parameters,
+        }, indent=2))
+        return
+    table = Table(title=f"{report.job}: parameter estimates", title_justify="left")
+    for col in ("comparison", "level", "m", "u", "match weight"):
+        table.add_column(col, justify="right" if col in ("m", "u", "match weight") else "left")
+    for p in report.parameters:
+        fmt = lambda v: f"{v:.4g}" if isinstance(v, float | int) else "not trained"  # noqa: E731
+        table.add_row(p["comparison"], p["level"], fmt(p["m"]), fmt(p["u"]), f"{p['match_weight']:+.2f}" if p["match_weight"] is not None else "—")
+    console.print(table)
+    console.print(f"Prior (probability two random records match): {report.prior:.3g}")
+    for s in report.em_sessions:
+        state = f"converged after {s.iterations} iterations" if s.converged else f"DID NOT CONVERGE after {s.iterations} iterations"
+        console.print(f"EM on {s.blocking_rule}: {state}", style=None if s.converged else "bold yellow")
+    for level in report.untrained:
+        console.print(f"Not trained (never observed): {level}", style="yellow")
+    console.print(f"Model saved to {report.model_path} in {report.seconds:.1f} s")
+
+
+@cli.command("run")
+@click.argument("jobs", nargs=-1)
+@click.option("--all", "all_jobs", is_flag=True, help="Run every standard job.")
+@click.option("--body", default=None, help="Keep only the inconsistencies this body owns.")
+@click.option("--threshold", type=float, default=None, help="Match probability a pair must reach (default: the job's).")
+@click.option("--as-at", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="The date the rules judge against (default today).")
+@click.option("--memory-limit", default=None, help="DuckDB memory limit, e.g. 8GB.")
+@click.option("--json", "as_json", is_flag=True, help="Print run ids and counts as JSON.")
+@_workspace_option
+@pass_ctx
+def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str | None, threshold: float | None, as_at: Any, memory_limit: str | None, as_json: bool) -> None:
+    """Run JOB(s): link, keep the inconsistencies, explain and prioritise them, write run bundles."""
+    from matching.jobs.config import list_jobs
+    from matching.jobs.run import run_job
+
+    names = list_jobs() if all_jobs else list(jobs)
+    if not names:
+        raise UserError("Name at least one job, or --all.\n  Jobs: " + ", ".join(list_jobs()))
+    results = []
+    with console.status("Running…") as status:
+        for name in names:
+            results.append(run_job(
+                name, workspace=ctx.workspace, threshold=threshold, body=body,
+                as_at=as_at.date() if as_at else None, memory_limit=memory_limit,
+                progress=lambda msg: status.update(msg),
+            ))
+    if as_json:
+        click.echo(json.dumps([r.to_json() for r in results], indent=2))
+        return
+    table = Table(title="Runs", title_justify="left")
+    for col in ("job", "pairs", "inconsistencies", "high", "medium", "low", "seconds", "run id"):
+        table.add_column(col, justify="left" if col in ("job", "run id") else "right")
+    for r in results:
+        c = r.counts
+        table.add_row(r.job, f"{c['pairs']:,}", f"{c['inconsistencies']:,}", *(f"{c['by_band'][b]:,}" for b in ("high", "medium", "low")), f"{r.timings['total']:.1f}", r.run_id)
+    console.print(table)
+    console.print("Each inconsistency requires investigation; a match is not evidence of fraud.")
 
 
 @cli.command()
@@ -183,20 +270,7 @@ _register_optional_commands()
 
 
 def main() -> None:
-    try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        err_console.print("Aborted.")
-        sys.exit(1)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except UserError as exc:
-        err_console.print(Text.assemble(("Error: ", "bold red"), exc.message))
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        err_console.print("Interrupted: nothing half-written was kept.")
-        sys.exit(130)
+    cli.main(prog_name="matching")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -184,7 +184,9 @@ def parse_spec(path: Path, data: Mapping[str, Any]) -> DatasetSpec:
     if subject not in ("person", "property", "transaction"):
         raise _fail(path, "subject", f"{subject!r} is unknown", "use person, property or transaction")
     seen: dict[str, str] = {}
-    from matching.ingest.headers import normalise_header  # local: specs must not import ingest at module load
+    from matching.ingest.headers import (
+        normalise_header,  # local: specs must not import ingest at module load
+    )
 
     for f in fields:
         for label in (f.name, *f.aliases):
@@ -213,7 +215,7 @@ def load_spec_file(path: Path) -> DatasetSpec:
     return parse_spec(path, data)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_cached(path: str, mtime: float) -> DatasetSpec:
     return load_spec_file(Path(path))
 

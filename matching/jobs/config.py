@@ -1,0 +1,296 @@
+"""Job configs: ``configs/jobs/<job>.toml``, validated on load.
+
+A job names two dataset kinds (or one kind across bodies), how to link them (blocking
+rules, comparisons, threshold, training recipe), the rule that makes a linked pair an
+inconsistency, the plain-English explanation, the owning body and the priority inputs.
+Every message names the file, the key and the fix. See ``configs/jobs/README.md``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from matching.errors import ConfigError
+from matching.specs import DatasetSpec, configs_dir, list_kinds, load_spec
+
+# Columns ingest adds to every standardised dataset (beyond the spec's fields).
+DERIVED_NAME_COLUMNS = ("forename", "forename_canonical", "forename_phonetic", "surname_phonetic")
+SCORE_COLUMNS = ("match_probability", "match_weight")
+
+TOP_KEYS = {"title", "description", "owning_body", "datasets", "linkage", "training", "rule", "priority"}
+DATASET_KEYS = {"left", "right", "across_bodies"}
+LINKAGE_KEYS = {"threshold", "blocking_rules", "comparisons", "subject"}
+COMPARISON_KEYS = {"name", "comparison", "column", "args", "term_frequency_adjustments", "levels"}
+TRAINING_KEYS = {"probability_two_random_records_match", "deterministic_rules", "recall", "u_max_pairs", "seed", "em_blocking_rules", "em_max_pairs"}
+RULE_KEYS = {"where", "explanation", "values"}
+PRIORITY_KEYS = {"since", "money_pence", "strong_identifiers"}
+STRONG_IDENTIFIERS = {
+    "ni_number": "l.ni_number = r.ni_number",
+    "dob": "l.dob = r.dob",
+    "bank_account": "l.sort_code = r.sort_code AND l.account_number = r.account_number",
+    "uprn": "l.uprn = r.uprn",
+    "email": "l.email = r.email",
+    "upn": "l.upn = r.upn",
+}
+
+
+@dataclass(frozen=True)
+class ComparisonConfig:
+    name: str
+    comparison: str  # a splink.comparison_library class name, or "custom"
+    column: str | None
+    args: Mapping[str, Any]
+    term_frequency_adjustments: bool
+    levels: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    probability_two_random_records_match: float | None
+    deterministic_rules: tuple[str, ...]
+    recall: float
+    u_max_pairs: float
+    seed: int
+    em_blocking_rules: tuple[str, ...]
+    em_max_pairs: float | None
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    job: str
+    path: Path
+    title: str
+    description: str
+    owning_body: str  # "left", "right" or a body slug
+    left: DatasetSpec
+    right: DatasetSpec
+    across_bodies: bool
+    subject: str
+    threshold: float
+    blocking_rules: tuple[str, ...]
+    comparisons: tuple[ComparisonConfig, ...]
+    training: TrainingConfig
+    rule: str
+    explanation: str
+    values: Mapping[str, str]
+    since: str | None
+    money_pence: str | None
+    strong_identifiers: tuple[str, ...]
+    raw: Mapping[str, Any] = field(compare=False, repr=False, default_factory=dict)
+
+    @property
+    def config_hash(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+    @property
+    def kinds(self) -> tuple[str, str]:
+        return (self.left.kind, self.right.kind)
+
+
+def _fail(path: Path, key: str, problem: str, fix: str) -> ConfigError:
+    return ConfigError(f"{path}: {key}: {problem}\n  Fix: {fix}")
+
+
+def _check_keys(path: Path, where: str, table: Mapping[str, Any], allowed: set[str]) -> None:
+    for key in table:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(sorted(allowed))}"
+            raise _fail(path, f"{where}{key}", "unknown setting", hint)
+
+
+def _table(path: Path, data: Mapping[str, Any], key: str, required: bool = True) -> Mapping[str, Any]:
+    value = data.get(key)
+    if value is None and not required:
+        return {}
+    if not isinstance(value, Mapping):
+        raise _fail(path, key, "missing or not a table", f"add a [{key}] table")
+    return value
+
+
+def _str_list(path: Path, key: str, value: Any, required: bool = True) -> tuple[str, ...]:
+    if value is None and not required:
+        return ()
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _fail(path, key, "must be a non-empty list of SQL strings", f'{key.split(".")[-1]} = ["l.dob = r.dob"]')
+    return tuple(value)
+
+
+def _kind(path: Path, key: str, value: Any) -> DatasetSpec:
+    if not isinstance(value, str):
+        raise _fail(path, key, "missing", 'name a dataset kind, e.g. "payroll"')
+    kinds = list_kinds()
+    if value not in kinds:
+        close = difflib.get_close_matches(value, kinds, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"known kinds: {', '.join(kinds)}"
+        raise _fail(path, key, f"unknown dataset kind '{value}'", hint)
+    return load_spec(value)
+
+
+def _comparison(path: Path, i: int, raw: Any) -> ComparisonConfig:
+    where = f"linkage.comparisons[{i}]."
+    if not isinstance(raw, Mapping):
+        raise _fail(path, f"linkage.comparisons[{i}]", "must be a table", "use [[linkage.comparisons]] tables")
+    _check_keys(path, where, raw, COMPARISON_KEYS)
+    import splink.comparison_library as cl
+
+    kind = raw.get("comparison")
+    names = [n for n in cl.__all__ if n != "CustomComparison"]
+    if kind != "custom" and kind not in names:
+        close = difflib.get_close_matches(str(kind), names, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"use one of {', '.join(names)} or \"custom\""
+        raise _fail(path, f"{where}comparison", f"unknown comparison '{kind}'", hint)
+    column = raw.get("column")
+    name = raw.get("name") or column
+    if not isinstance(name, str):
+        raise _fail(path, f"{where}name", "missing", 'give the comparison a name (or a column), e.g. name = "dob"')
+    levels = raw.get("levels", [])
+    if kind == "custom":
+        if not isinstance(levels, list) or len(levels) < 2:
+            raise _fail(path, f"{where}levels", "a custom comparison needs at least two levels", 'levels = [{ sql = "...", label = "..." }, { else = true, label = "All other" }]')
+        for j, level in enumerate(levels):
+            if not isinstance(level, Mapping) or not (isinstance(level.get("sql"), str) or level.get("else") is True):
+                raise _fail(path, f"{where}levels[{j}]", "each level needs sql = \"...\" (or else = true) and a label", '{ sql = "l.x = r.x", label = "exact" }')
+    elif not isinstance(column, str):
+        raise _fail(path, f"{where}column", "missing", f'name the column {kind} compares, e.g. column = "surname"')
+    args = raw.get("args", {})
+    if not isinstance(args, Mapping):
+        raise _fail(path, f"{where}args", "must be a table", "args = { thresholds = [1, 2] }")
+    return ComparisonConfig(
+        name=name,
+        comparison=kind,
+        column=column,
+        args=dict(args),
+        term_frequency_adjustments=bool(raw.get("term_frequency_adjustments", False)),
+        levels=tuple(levels),
+    )
+
+
+def parse_job(path: Path, data: Mapping[str, Any]) -> JobConfig:
+    """Validate a parsed job config (structure, kinds, SQL) and return it."""
+    _check_keys(path, "", data, TOP_KEYS)
+    title = data.get("title")
+    if not isinstance(title, str) or not title:
+        raise _fail(path, "title", "missing", 'add title = "Housing benefit claims to deceased persons"')
+    datasets = _table(path, data, "datasets")
+    _check_keys(path, "datasets.", datasets, DATASET_KEYS)
+    left = _kind(path, "datasets.left", datasets.get("left"))
+    right = _kind(path, "datasets.right", datasets.get("right"))
+    across = bool(datasets.get("across_bodies", False))
+    if across and left.kind != right.kind:
+        raise _fail(path, "datasets.across_bodies", "only applies when left and right are the same kind", "remove it, or name one kind twice")
+    owning = data.get("owning_body", "left")
+    if not isinstance(owning, str) or not owning:
+        raise _fail(path, "owning_body", "missing", 'owning_body = "left" (or "right", or a body name)')
+
+    linkage = _table(path, data, "linkage")
+    _check_keys(path, "linkage.", linkage, LINKAGE_KEYS)
+    threshold = linkage.get("threshold")
+    if not isinstance(threshold, int | float) or not 0 < threshold < 1:
+        raise _fail(path, "linkage.threshold", f"{threshold!r} is not a probability between 0 and 1", "threshold = 0.95")
+    blocking = _str_list(path, "linkage.blocking_rules", linkage.get("blocking_rules"))
+    raw_comparisons = linkage.get("comparisons")
+    if not isinstance(raw_comparisons, list) or not raw_comparisons:
+        raise _fail(path, "linkage.comparisons", "no comparisons", "add [[linkage.comparisons]] tables")
+    comparisons = tuple(_comparison(path, i, c) for i, c in enumerate(raw_comparisons))
+    seen: set[str] = set()
+    for c in comparisons:
+        if c.name in seen:
+            raise _fail(path, "linkage.comparisons", f"two comparisons are named '{c.name}'", "give each comparison its own name")
+        seen.add(c.name)
+
+    training = _table(path, data, "training")
+    _check_keys(path, "training.", training, TRAINING_KEYS)
+    prior = training.get("probability_two_random_records_match")
+    det = _str_list(path, "training.deterministic_rules", training.get("deterministic_rules"), required=False)
+    if prior is None and not det:
+        raise _fail(path, "training", "no prior", "set probability_two_random_records_match, or deterministic_rules with recall")
+    em_rules = _str_list(path, "training.em_blocking_rules", training.get("em_blocking_rules"))
+    train = TrainingConfig(
+        probability_two_random_records_match=float(prior) if prior is not None else None,
+        deterministic_rules=det,
+        recall=float(training.get("recall", 0.8)),
+        u_max_pairs=float(training.get("u_max_pairs", 1e7)),
+        seed=int(training.get("seed", 42)),
+        em_blocking_rules=em_rules,
+        em_max_pairs=float(training["em_max_pairs"]) if "em_max_pairs" in training else None,
+    )
+
+    rule = _table(path, data, "rule")
+    _check_keys(path, "rule.", rule, RULE_KEYS)
+    where = rule.get("where")
+    explanation = rule.get("explanation")
+    if not isinstance(where, str):
+        raise _fail(path, "rule.where", "missing", 'where = "l.claim_end_date IS NULL OR l.claim_end_date > r.date_of_death"')
+    if not isinstance(explanation, str):
+        raise _fail(path, "rule.explanation", "missing", 'explanation = "Claim {l.claim_ref} ... {r.date_of_death}"')
+    values = rule.get("values", {})
+    if not isinstance(values, Mapping) or not all(isinstance(v, str) for v in values.values()):
+        raise _fail(path, "rule.values", "must be a table of name = \"SQL\"", 'values = { days_after_death = "date_diff(\'day\', r.date_of_death, as_at)" }')
+
+    priority = _table(path, data, "priority", required=False)
+    _check_keys(path, "priority.", priority, PRIORITY_KEYS)
+    strong = tuple(priority.get("strong_identifiers", ["ni_number", "dob"]))
+    for s in strong:
+        if s not in STRONG_IDENTIFIERS:
+            raise _fail(path, "priority.strong_identifiers", f"unknown identifier '{s}'", f"use some of {', '.join(STRONG_IDENTIFIERS)}")
+
+    job = JobConfig(
+        job=path.stem,
+        path=path,
+        title=title,
+        description=str(data.get("description", "")),
+        owning_body=owning,
+        left=left,
+        right=right,
+        across_bodies=across,
+        subject=str(linkage.get("subject", "person")),
+        threshold=float(threshold),
+        blocking_rules=blocking,
+        comparisons=comparisons,
+        training=train,
+        rule=where,
+        explanation=explanation,
+        values=dict(values),
+        since=priority.get("since"),
+        money_pence=priority.get("money_pence"),
+        strong_identifiers=strong,
+        raw=data,
+    )
+    from matching.rules.compile import compile_job  # checks every SQL snippet against the columns
+
+    compile_job(job)
+    return job
+
+
+def jobs_dir() -> Path:
+    return configs_dir() / "jobs"
+
+
+def list_jobs() -> list[str]:
+    return sorted(p.stem for p in jobs_dir().glob("*.toml"))
+
+
+def load_job_file(path: Path) -> JobConfig:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}\n  Fix: correct the syntax at that line.") from None
+    return parse_job(path, data)
+
+
+def load_job(job: str) -> JobConfig:
+    path = Path(job) if job.endswith(".toml") else jobs_dir() / f"{job}.toml"
+    if not path.exists():
+        jobs = list_jobs()
+        close = difflib.get_close_matches(job, jobs, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise ConfigError(f"Unknown job '{job}'.{hint}\n  Jobs: {', '.join(jobs) or '(none)'}")
+    return load_job_file(path)

@@ -1,0 +1,322 @@
+"""Running a job end to end, atomically: link, apply the rule, explain, prioritise, write the bundle.
+
+The bundle ``workspace/runs/<run-id>/`` holds ``pairs.parquet``, ``inconsistencies.parquet``
+and ``manifest.json``. It is written under ``runs/.partial-<run-id>/`` and renamed into
+place when complete, so a run killed at any moment leaves nothing that looks finished.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from matching.errors import UserError
+from matching.ingest.pipeline import connect
+from matching.jobs.config import JobConfig, load_job
+from matching.linkage.inputs import JobInputs, load_records, select_inputs
+from matching.rules.compile import CompiledJob, compile_job
+from matching.specs import DatasetSpec, configs_dir
+from matching.workspace import Workspace, write_json_atomic
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    job: str
+    path: Path
+    counts: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "job": self.job, "path": str(self.path), "counts": self.counts}
+
+
+def model_path(ws: Workspace, job: str) -> Path:
+    """The workspace's trained model if there is one, else the model shipped in configs/models."""
+    for path in (ws.models / f"{job}.json", configs_dir() / "models" / f"{job}.json"):
+        if path.exists():
+            return path
+    raise UserError(
+        f"Job '{job}' has no trained model (looked in {ws.models} and {configs_dir() / 'models'}).\n"
+        f"  Fix: matching train {job}"
+    )
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _mask_sql(col: str, ftype: str) -> str:
+    """Matching-only values as reviewers see them: all but the last characters hidden."""
+    keep = {"ni_number": 3, "account_number": 4, "sort_code": 2}.get(ftype, 2)
+    return (
+        f"CASE WHEN {col} IS NULL THEN NULL ELSE repeat('•', greatest(length(CAST({col} AS VARCHAR)) - {keep}, 0)) "
+        f"|| right(CAST({col} AS VARCHAR), {keep}) END"
+    )
+
+
+def _display_sql(alias: str, spec: DatasetSpec) -> str:
+    """A JSON object of the record's fields as a reviewer may see them, in spec order."""
+    parts = []
+    for f in spec.fields:
+        col = f"{alias}.{_ident(f.name)}"
+        value = _mask_sql(col, f.type) if f.matching_only else f"CAST({col} AS VARCHAR)"
+        parts.append(f"'{f.name}', {value}")
+    return f"CAST(json_object({', '.join(parts)}) AS VARCHAR)"
+
+
+def _level_labels(model: dict[str, Any]) -> dict[str, dict[int, str]]:
+    """gamma value -> level label, per comparison (null level -1, then n-1 down to 0)."""
+    labels: dict[str, dict[int, str]] = {}
+    for comp in model["comparisons"]:
+        levels = comp["comparison_levels"]
+        non_null = [lv for lv in levels if not lv.get("is_null_level")]
+        mapping = {-1: "missing on one side"}
+        for i, lv in enumerate(non_null):
+            mapping[len(non_null) - 1 - i] = lv.get("label_for_charts", "")
+        labels[comp["output_column_name"]] = mapping
+    return labels
+
+
+def _contributions_sql(job: JobConfig, labels: dict[str, dict[int, str]]) -> str:
+    """A JSON list of every comparison's level and match weight, strongest evidence first.
+
+    match_weight leads each struct so that sorting the list sorts by weight.
+    """
+    items = []
+    for c in job.comparisons:
+        cases = " ".join(f"WHEN {g} THEN '{label.replace(chr(39), chr(39) * 2)}'" for g, label in labels[c.name].items())
+        items.append(
+            f"struct_pack(match_weight := round(p.{_ident('mw_' + c.name)}, 3), comparison := '{c.name}', "
+            f"level := CASE p.{_ident('gamma_' + c.name)} {cases} END)"
+        )
+    return f"CAST(to_json(list_reverse(list_sort([{', '.join(items)}]))) AS VARCHAR)"
+
+
+def _owner_sql(job: JobConfig) -> str:
+    if job.owning_body == "left":
+        return "l.body"
+    if job.owning_body == "right":
+        return "r.body"
+    return "'" + job.owning_body.replace("'", "''") + "'"
+
+
+def _run_id(job: str, fingerprint: str, now: dt.datetime) -> str:
+    return f"{now:%Y%m%dT%H%M%S}-{job}-{fingerprint[:8]}"
+
+
+def run_job(
+    job_name: str,
+    *,
+    workspace: str | os.PathLike[str] | Workspace | None = None,
+    threshold: float | None = None,
+    body: str | None = None,
+    as_at: dt.date | None = None,
+    memory_limit: str | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Link the latest submissions for a job and write its run bundle."""
+    ws = workspace if isinstance(workspace, Workspace) else Workspace.at(workspace)
+    say = progress or (lambda _msg: None)
+    job = load_job(job_name)
+    compiled = compile_job(job)
+    inputs = select_inputs(ws, job)
+    mpath = model_path(ws, job.job)
+    from matching.linkage.settings import read_model
+
+    model = read_model(mpath)
+    as_at_date = (as_at or dt.date.today()).isoformat()
+    cut = threshold if threshold is not None else job.threshold
+    if not 0 < cut < 1:
+        raise UserError(f"--threshold {cut}: a match probability must be between 0 and 1.")
+    fingerprint = hashlib.sha256(
+        json.dumps(
+            [job.config_hash, _sha256(mpath), [s.sha256 for s in inputs.submissions], cut, as_at_date, body]
+        ).encode()
+    ).hexdigest()
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    run_id = _run_id(job.job, fingerprint, now)
+    ws.runs.mkdir(parents=True, exist_ok=True)
+    partial = ws.runs / f".partial-{run_id}"
+    final = ws.runs / run_id
+    timings: dict[str, float] = {}
+    try:
+        partial.mkdir(parents=True)
+        with connect(ws, memory_limit) as con:
+            t0 = time.perf_counter()
+            say(f"{job.job}: loading {len(inputs.left)} + {len(inputs.right)} submissions")
+            load_records(con, inputs)
+            counts: dict[str, Any] = {
+                "left_records": _count(con, "left_records"),
+                "right_records": _count(con, "right_records"),
+            }
+            timings["load"] = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            say(f"{job.job}: scoring pairs with Splink")
+            from matching.linkage.duckdb_backend import predict
+
+            pairs_table = predict(con, job, inputs, mpath, cut)
+            timings["predict"] = time.perf_counter() - t1
+            t2 = time.perf_counter()
+            say(f"{job.job}: applying the rule")
+            counts |= write_bundle_tables(con, job, compiled, model, pairs_table, partial, as_at_date, body)
+            timings["rule_and_write"] = time.perf_counter() - t2
+            timings["total"] = time.perf_counter() - t0
+        manifest = _manifest(job, mpath, inputs, run_id, cut, as_at_date, body, counts, timings, now)
+        write_json_atomic(partial / "manifest.json", manifest)
+        os.replace(partial, final)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return RunResult(run_id=run_id, job=job.job, path=final, counts=counts, timings=timings)
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+
+
+def write_bundle_tables(
+    con: duckdb.DuckDBPyConnection,
+    job: JobConfig,
+    compiled: CompiledJob,
+    model: dict[str, Any],
+    pairs_table: str,
+    out: Path,
+    as_at: str,
+    body: str | None,
+) -> dict[str, Any]:
+    """pairs.parquet and inconsistencies.parquet from the scored pairs; returns stage counts.
+
+    Runs on DuckDB whichever backend scored the pairs, so rules behave the same everywhere.
+    """
+    mw_cols = [c for (c,) in con.execute(f"SELECT column_name FROM (DESCRIBE {pairs_table})").fetchall() if c.startswith(("mw_", "gamma_"))]
+    # Orient every pair as (left dataset, right dataset); across bodies, l is the first body.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP VIEW oriented AS
+        SELECT CASE WHEN source_dataset_l = 'right' THEN unique_id_r ELSE unique_id_l END AS uid_l,
+               CASE WHEN source_dataset_l = 'right' THEN unique_id_l ELSE unique_id_r END AS uid_r,
+               match_probability, match_weight, {", ".join(_ident(c) for c in mw_cols)}
+        FROM {pairs_table}
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE linked AS
+        SELECT p.*, l.kind AS left_kind, l.body AS left_body, l.submission_id AS left_submission_id,
+               l.record_id AS left_record_id, r.kind AS right_kind, r.body AS right_body,
+               r.submission_id AS right_submission_id, r.record_id AS right_record_id
+        FROM oriented p JOIN left_records l ON l.unique_id = p.uid_l JOIN right_records r ON r.unique_id = p.uid_r
+        """
+    )
+    pair_cols = [
+        "left_kind", "left_body", "left_submission_id", "left_record_id",
+        "right_kind", "right_body", "right_submission_id", "right_record_id",
+        "match_probability", "match_weight", *mw_cols,
+    ]
+    order = "left_body, left_record_id, right_body, right_record_id"
+    con.execute(
+        f"COPY (SELECT {', '.join(_ident(c) for c in pair_cols)} FROM linked ORDER BY {order}) "
+        f"TO '{out / 'pairs.parquet'}' (FORMAT parquet, COMPRESSION zstd)"
+    )
+    score_sql, band_sql = compiled.priority_sql(as_at)
+    labels = _level_labels(model)
+    owner = _owner_sql(job)
+    body_filter = f"AND {owner} = '{body}'" if body else ""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE inconsistencies AS
+        SELECT '{job.job}' AS job, {owner} AS owning_body,
+               p.left_kind, p.left_body, p.left_submission_id, p.left_record_id,
+               p.right_kind, p.right_body, p.right_submission_id, p.right_record_id,
+               p.match_probability, p.match_weight,
+               {compiled.explanation_sql(as_at)} AS explanation,
+               {score_sql} AS priority_score,
+               {band_sql} AS priority_band,
+               {_contributions_sql(job, labels)} AS contributions,
+               {_display_sql("l", job.left)} AS left_record,
+               {_display_sql("r", job.right)} AS right_record,
+               DATE '{as_at}' AS as_at
+        FROM linked p JOIN left_records l ON l.unique_id = p.uid_l JOIN right_records r ON r.unique_id = p.uid_r
+        WHERE coalesce(({compiled.rule_sql(as_at)}), false) {body_filter}
+        """
+    )
+    con.execute(
+        f"COPY (SELECT * FROM inconsistencies ORDER BY priority_score DESC, {order}) "
+        f"TO '{out / 'inconsistencies.parquet'}' (FORMAT parquet, COMPRESSION zstd)"
+    )
+    bands = dict(con.execute("SELECT priority_band, count(*) FROM inconsistencies GROUP BY 1").fetchall())
+    return {
+        "pairs": _count(con, "linked"),
+        "inconsistencies": _count(con, "inconsistencies"),
+        "by_band": {b: int(bands.get(b, 0)) for b in ("high", "medium", "low")},
+    }
+
+
+def _manifest(
+    job: JobConfig,
+    mpath: Path,
+    inputs: JobInputs,
+    run_id: str,
+    threshold: float,
+    as_at: str,
+    body: str | None,
+    counts: dict[str, Any],
+    timings: dict[str, float],
+    now: dt.datetime,
+) -> dict[str, Any]:
+    import splink
+
+    from matching import __version__
+
+    return {
+        "run_id": run_id,
+        "job": job.job,
+        "title": job.title,
+        "created_at": now.isoformat(),
+        "as_at": as_at,
+        "threshold": threshold,
+        "body": body,
+        "backend": "duckdb",
+        "config": {"path": str(job.path.name), "sha256": job.config_hash},
+        "model": {"path": str(mpath), "sha256": _sha256(mpath)},
+        "seed": job.training.seed,
+        "inputs": [
+            {
+                "side": side,
+                "submission_id": s.submission_id,
+                "kind": s.kind,
+                "body": s.body,
+                "file_name": s.file_name,
+                "sha256": s.sha256,
+                "rows_loaded": s.rows_loaded,
+            }
+            for side, subs in (("left", inputs.left), ("right", inputs.right))
+            for s in subs
+        ],
+        "counts": counts,
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+        "versions": {
+            "matching": __version__,
+            "splink": splink.__version__,
+            "duckdb": duckdb.__version__,
+            "python": platform.python_version(),
+        },
+    }

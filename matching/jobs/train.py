@@ -1,0 +1,74 @@
+"""Training a job's model on the latest submissions, and saving Splink's model JSON."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from matching.ingest.pipeline import connect
+from matching.jobs.config import load_job
+from matching.linkage.duckdb_backend import EMSession, train
+from matching.linkage.inputs import load_records, select_inputs
+from matching.specs import configs_dir
+from matching.workspace import Workspace, write_json_atomic
+
+
+@dataclass
+class TrainReport:
+    job: str
+    model_path: Path
+    prior: float
+    em_sessions: list[EMSession]
+    untrained: list[str]
+    parameters: list[dict[str, Any]]
+    seconds: float
+
+    @property
+    def not_converged(self) -> list[EMSession]:
+        return [s for s in self.em_sessions if not s.converged]
+
+
+def parameter_table(model: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per comparison level: m, u and the match weight log2(m/u)."""
+    rows = []
+    for comp in model["comparisons"]:
+        for lv in comp["comparison_levels"]:
+            if lv.get("is_null_level"):
+                continue
+            m, u = lv.get("m_probability"), lv.get("u_probability")
+            weight = math.log2(m / u) if isinstance(m, float | int) and isinstance(u, float | int) and m > 0 and u > 0 else None
+            rows.append({"comparison": comp["output_column_name"], "level": lv.get("label_for_charts"), "m": m, "u": u, "match_weight": weight})
+    return rows
+
+
+def train_job(
+    job_name: str,
+    *,
+    workspace: str | os.PathLike[str] | Workspace | None = None,
+    ship: bool = False,
+    memory_limit: str | None = None,
+    verbose: bool = False,
+) -> TrainReport:
+    """Train with the job's recipe and save the model to the workspace (or configs/models)."""
+    ws = workspace if isinstance(workspace, Workspace) else Workspace.at(workspace)
+    job = load_job(job_name)
+    inputs = select_inputs(ws, job)
+    t0 = time.perf_counter()
+    with connect(ws, memory_limit) as con:
+        load_records(con, inputs)
+        result = train(con, job, inputs, verbose=verbose)
+    path = (configs_dir() / "models" if ship else ws.models) / f"{job.job}.json"
+    write_json_atomic(path, result.model)
+    return TrainReport(
+        job=job.job,
+        model_path=path,
+        prior=result.prior,
+        em_sessions=result.em_sessions,
+        untrained=result.untrained,
+        parameters=parameter_table(result.model),
+        seconds=time.perf_counter() - t0,
+    )

@@ -1,0 +1,143 @@
+"""Training and prediction with Splink on DuckDB."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from matching.jobs.config import JobConfig
+from matching.linkage.inputs import linkage_tables
+from matching.linkage.settings import (
+    apply_model,
+    blocking_rule,
+    build_settings,
+    read_model,
+    settings_dict,
+)
+
+
+@dataclass
+class EMSession:
+    blocking_rule: str
+    converged: bool
+    iterations: int
+
+
+@dataclass
+class TrainResult:
+    model: dict[str, Any]
+    prior: float
+    em_sessions: list[EMSession] = field(default_factory=list)
+    untrained: list[str] = field(default_factory=list)  # "comparison: level" never observed
+
+
+class _SplinkLog(logging.Handler):
+    """Collects what Splink logs so training can report convergence plainly."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def splink_log(verbose: bool = False) -> Iterator[_SplinkLog]:
+    logger = logging.getLogger("splink")
+    handler = _SplinkLog()
+    old_level, old_propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = verbose
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+        logger.propagate = old_propagate
+
+
+def _linker(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any, settings: Any) -> Any:
+    from splink import DuckDBAPI, Linker
+
+    db_api = DuckDBAPI(connection=con)
+    sdfs = [db_api.register(name, dataset_display_name=display) for name, display in linkage_tables(con, job, inputs)]
+    return Linker(sdfs, settings)
+
+
+def train(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any, verbose: bool = False) -> TrainResult:
+    """The job's training recipe: prior, u by random sampling, m by EM on each blocking rule."""
+    settings = build_settings(job, "duckdb")
+    t = job.training
+    with splink_log(verbose) as log:
+        linker = _linker(con, job, inputs, settings)
+        if t.deterministic_rules:
+            linker.training.estimate_probability_two_random_records_match(
+                [blocking_rule(r, "duckdb") for r in t.deterministic_rules], recall=t.recall
+            )
+        linker.training.estimate_u_using_random_sampling(max_pairs=t.u_max_pairs, seed=t.seed)
+        sessions = []
+        for rule in t.em_blocking_rules:
+            start = len(log.messages)
+            kwargs: dict[str, Any] = {"estimate_without_term_frequencies": True}
+            if t.em_max_pairs:
+                kwargs["max_pairs"] = t.em_max_pairs
+            linker.training.estimate_parameters_using_expectation_maximisation(blocking_rule(rule, "duckdb"), **kwargs)
+            msgs = log.messages[start:]
+            iterations = sum(1 for m in msgs if m.startswith("Iteration "))
+            converged = any("EM converged" in m for m in msgs)
+            sessions.append(EMSession(rule, converged, iterations))
+        model = linker.misc.save_model_to_json(None)
+    untrained = [
+        f"{c['output_column_name']}: {lv.get('label_for_charts')}"
+        for c in model["comparisons"]
+        for lv in c["comparison_levels"]
+        if not lv.get("is_null_level") and not isinstance(lv.get("m_probability"), int | float)
+    ]
+    return TrainResult(model=model, prior=float(model["probability_two_random_records_match"]), em_sessions=sessions, untrained=untrained)
+
+
+def predict(
+    con: duckdb.DuckDBPyConnection,
+    job: JobConfig,
+    inputs: Any,
+    model_path: Path,
+    threshold: float,
+    chunks: tuple[int, int] | None = None,
+) -> str:
+    """Score every blocked pair with the trained model; returns the DuckDB table of pairs."""
+    settings = apply_model(job, settings_dict(job, "duckdb"), read_model(model_path), model_path)
+    with splink_log():
+        linker = _linker(con, job, inputs, settings)
+        kwargs: dict[str, Any] = {"threshold_match_probability": threshold, "warning_mode": "never"}
+        if chunks:
+            kwargs["num_chunks_left"], kwargs["num_chunks_right"] = chunks
+        df = linker.inference.predict(**kwargs)
+    con.execute(f"CREATE OR REPLACE TABLE scored_pairs AS SELECT * FROM {df.physical_name}")
+    return "scored_pairs"
+
+
+def count_comparisons(
+    con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any, sample: float = 1.0
+) -> list[tuple[str, int]]:
+    """Comparisons each blocking rule adds (after earlier rules), counted before any scoring."""
+    from splink import DuckDBAPI
+    from splink.blocking_analysis import count_comparisons_from_blocking_rules
+
+    db_api = DuckDBAPI(connection=con)
+    sdfs = [db_api.register(name, dataset_display_name=display) for name, display in linkage_tables(con, job, inputs)]
+    with splink_log():
+        records = count_comparisons_from_blocking_rules(
+            sdfs,
+            blocking_rules=[blocking_rule(r, "duckdb") for r in job.blocking_rules],
+            link_type="link_only",
+            record_sample_proportion=sample,
+        )
+    return [(rule, int(r["marginal_comparison_count"])) for rule, r in zip(job.blocking_rules, records, strict=True)]

@@ -1,0 +1,106 @@
+"""The records a job links: the latest submission of each kind from each body."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from matching.errors import UserError
+from matching.ingest.submissions import Submission, latest
+from matching.jobs.config import JobConfig
+from matching.linkage.settings import columns_used
+from matching.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class JobInputs:
+    """Submissions on each side of a job, loaded as ``left_records`` and ``right_records``."""
+
+    left: tuple[Submission, ...]
+    right: tuple[Submission, ...]
+
+    @property
+    def submissions(self) -> tuple[Submission, ...]:
+        seen: dict[str, Submission] = {}
+        for s in self.left + self.right:
+            seen[s.submission_id] = s
+        return tuple(seen.values())
+
+
+def select_inputs(ws: Workspace, job: JobConfig) -> JobInputs:
+    """The latest submissions for both sides; a missing side says what to ingest."""
+    left = latest(ws, job.left.kind)
+    right = left if job.left.kind == job.right.kind else latest(ws, job.right.kind)
+    missing = [k for k, subs in ((job.left.kind, left), (job.right.kind, right)) if not subs]
+    if missing:
+        kinds = " and ".join(dict.fromkeys(missing))
+        raise UserError(
+            f"Job '{job.job}' needs {kinds}, which has not been ingested into {ws.root}.\n"
+            f"  Fix: matching ingest {missing[0]} FILE --body BODY (or matching ingest-dir FOLDER)."
+        )
+    if job.across_bodies and len(left) < 2:
+        raise UserError(
+            f"Job '{job.job}' compares {job.left.kind} across bodies, but only "
+            f"{', '.join(s.body for s in left)} has submitted it.\n  Fix: ingest another body's {job.left.kind}."
+        )
+    return JobInputs(tuple(left), tuple(right))
+
+
+def _paths(subs: tuple[Submission, ...]) -> str:
+    return "[" + ", ".join("'" + s.dataset_path.replace("'", "''") + "'" for s in subs) + "]"
+
+
+def load_records(con: duckdb.DuckDBPyConnection, inputs: JobInputs) -> None:
+    """Create ``left_records`` and ``right_records`` with a ``unique_id`` of body/record id."""
+    for side, subs in (("left", inputs.left), ("right", inputs.right)):
+        con.execute(
+            f"""
+            CREATE OR REPLACE TABLE {side}_records AS
+            SELECT body || '/' || record_id AS unique_id, *
+            FROM read_parquet({_paths(subs)}, union_by_name = true)
+            """
+        )
+
+
+def linkage_tables(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: JobInputs) -> list[tuple[str, str]]:
+    """Project both sides onto the same linkage columns: (table name, display name) pairs.
+
+    A column that one side lacks is NULL there, typed as on the other side. For a job
+    across bodies each body is its own input, so only pairs across bodies are compared.
+    """
+    needed = sorted(columns_used(job) | {"body"})
+    types: dict[str, dict[str, str]] = {}
+    for side in ("left", "right"):
+        types[side] = {n: t for n, t, *_ in con.execute(f"DESCRIBE {side}_records").fetchall()}
+    for col in needed:
+        if col not in types["left"] and col not in types["right"]:
+            raise UserError(
+                f"{job.path}: linkage uses column '{col}', which neither {job.left.kind} nor {job.right.kind} has.\n"
+                f"  Columns: {', '.join(sorted(set(types['left']) | set(types['right'])))}"
+            )
+
+    def projection(side: str) -> str:
+        other = "right" if side == "left" else "left"
+        cols = ["unique_id"]
+        for col in needed:
+            if col in types[side]:
+                cols.append(f'"{col}"')
+            else:
+                cols.append(f'CAST(NULL AS {types[other][col]}) AS "{col}"')
+        return ", ".join(cols)
+
+    tables: list[tuple[str, str]] = []
+    if job.across_bodies:
+        for s in inputs.left:
+            name = f"link_{s.body.replace('-', '_')}"
+            con.execute(
+                f"CREATE OR REPLACE TABLE {name} AS SELECT {projection('left')} FROM left_records WHERE body = ?",
+                [s.body],
+            )
+            tables.append((name, s.body))
+        return tables
+    for side in ("left", "right"):
+        con.execute(f"CREATE OR REPLACE TABLE link_{side} AS SELECT {projection(side)} FROM {side}_records")
+        tables.append((f"link_{side}", side))
+    return tables

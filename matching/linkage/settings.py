@@ -1,0 +1,161 @@
+"""Splink settings built from a job config, per backend.
+
+The job config is the source of truth. A trained model (Splink's JSON) carries the
+m and u probabilities and the prior; they are applied onto settings freshly built for the
+backend at hand, because SQL inside a model saved on DuckDB does not run on Spark.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+from matching.errors import ConfigError, UserError
+from matching.jobs.config import ComparisonConfig, JobConfig
+
+DIALECTS = {"duckdb": "duckdb", "spark": "spark"}
+
+
+def translate(sql: str, dialect: str) -> str:
+    """A DuckDB SQL condition in the backend's dialect."""
+    if dialect == "duckdb":
+        return sql
+    return sqlglot.transpile(sql, read="duckdb", write=DIALECTS[dialect])[0]
+
+
+def _comparison(c: ComparisonConfig, dialect: str) -> Any:
+    import splink.comparison_library as cl
+
+    if c.comparison == "custom":
+        levels = []
+        for level in c.levels:
+            if level.get("else"):
+                levels.append({"sql_condition": "ELSE", "label_for_charts": level.get("label", "All other comparisons")})
+                continue
+            item: dict[str, Any] = {
+                "sql_condition": translate(level["sql"], dialect),
+                "label_for_charts": level.get("label", level["sql"]),
+            }
+            if level.get("null"):
+                item["is_null_level"] = True
+            if level.get("tf_column"):
+                item["tf_adjustment_column"] = level["tf_column"]
+                item["tf_adjustment_weight"] = float(level.get("tf_weight", 1.0))
+            levels.append(item)
+        return cl.CustomComparison(comparison_levels=levels, output_column_name=c.name)
+    cls = getattr(cl, c.comparison)
+    try:
+        comp = cls(c.column, **dict(c.args))
+    except TypeError as exc:
+        raise ConfigError(
+            f"comparison '{c.name}' ({c.comparison}): {exc}\n  Fix: check the args against Splink's {c.comparison}."
+        ) from None
+    comp = comp.configure(term_frequency_adjustments=c.term_frequency_adjustments)
+    return comp
+
+
+def blocking_rule(sql: str, dialect: str) -> Any:
+    from splink.internals.blocking_rule_library import CustomRule
+
+    return CustomRule(translate(sql, dialect), sql_dialect=dialect)
+
+
+def build_settings(job: JobConfig, dialect: str = "duckdb", link_type: str = "link_only") -> Any:
+    """A SettingsCreator for the job on one backend, with untrained parameters."""
+    from splink import SettingsCreator
+
+    prior = job.training.probability_two_random_records_match or 1e-4
+    settings = SettingsCreator(
+        link_type=link_type,
+        comparisons=[_comparison(c, dialect) for c in job.comparisons],
+        blocking_rules_to_generate_predictions=[blocking_rule(r, dialect) for r in job.blocking_rules],
+        probability_two_random_records_match=prior,
+        retain_matching_columns=True,
+        retain_intermediate_calculation_columns=True,
+        unique_id_column_name="unique_id",
+        additional_columns_to_retain=[],
+    )
+    return settings
+
+
+def settings_dict(job: JobConfig, dialect: str = "duckdb") -> dict[str, Any]:
+    """The complete settings dictionary Splink would use for this job on ``dialect``."""
+    return build_settings(job, dialect).create_settings_dict(dialect)  # type: ignore[no-any-return]
+
+
+def read_model(path: Path) -> dict[str, Any]:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UserError(f"{path}: not a readable model: {exc}\n  Fix: train the job again with 'matching train'.") from None
+    if not isinstance(data, Mapping) or "comparisons" not in data:
+        raise UserError(f"{path}: not a Splink model (no comparisons).\n  Fix: train the job again with 'matching train'.")
+    return dict(data)
+
+
+def apply_model(job: JobConfig, settings: dict[str, Any], model: Mapping[str, Any], model_path: Path) -> dict[str, Any]:
+    """Copy m/u probabilities and the prior from a trained model onto freshly built settings.
+
+    Comparisons are matched by name and levels by position and label; any difference means
+    the model was trained for another version of the config and must be retrained.
+    """
+    trained = {c["output_column_name"]: c for c in model["comparisons"]}
+    out = dict(settings)
+    out["probability_two_random_records_match"] = model.get("probability_two_random_records_match", settings["probability_two_random_records_match"])
+    comparisons = []
+    for comp in settings["comparisons"]:
+        name = comp["output_column_name"]
+        if name not in trained:
+            raise UserError(
+                f"{model_path}: the model has no comparison '{name}' that {job.path.name} defines.\n"
+                f"  Fix: retrain with 'matching train {job.job}' (the config changed since the model was trained)."
+            )
+        t_levels = [lv for lv in trained[name]["comparison_levels"] if not lv.get("is_null_level")]
+        levels = [dict(lv) for lv in comp["comparison_levels"]]
+        non_null = [lv for lv in levels if not lv.get("is_null_level")]
+        if len(t_levels) != len(non_null) or any(
+            a.get("label_for_charts") != b.get("label_for_charts") for a, b in zip(t_levels, non_null, strict=True)
+        ):
+            raise UserError(
+                f"{model_path}: comparison '{name}' has different levels from {job.path.name}.\n"
+                f"  Fix: retrain with 'matching train {job.job}'."
+            )
+        for lv, t in zip(non_null, t_levels, strict=True):
+            for key in ("m_probability", "u_probability"):
+                if key in t:
+                    lv[key] = t[key]
+            for key in ("tf_adjustment_column", "tf_adjustment_weight"):
+                if key in t and key in lv:
+                    lv[key] = t[key]
+        comparisons.append({**comp, "comparison_levels": levels})
+    extra = set(trained) - {c["output_column_name"] for c in settings["comparisons"]}
+    if extra:
+        raise UserError(
+            f"{model_path}: the model has comparison(s) {', '.join(sorted(extra))} that {job.path.name} does not.\n"
+            f"  Fix: retrain with 'matching train {job.job}'."
+        )
+    out["comparisons"] = comparisons
+    return out
+
+
+def columns_used(job: JobConfig) -> set[str]:
+    """Every input column the job's linkage reads (comparisons, blocking, training rules)."""
+    cols: set[str] = set()
+    sqls = list(job.blocking_rules) + list(job.training.em_blocking_rules) + list(job.training.deterministic_rules)
+    for c in job.comparisons:
+        if c.column:
+            cols.add(c.column)
+        for key, value in c.args.items():
+            if key.endswith("col_name") and isinstance(value, str):
+                cols.add(value)
+        sqls.extend(level["sql"] for level in c.levels if isinstance(level.get("sql"), str))
+    for sql in sqls:
+        for node in sqlglot.parse_one(sql, read="duckdb").find_all(exp.Column):
+            cols.add(node.name.removesuffix("_l").removesuffix("_r") if not node.table else node.name)
+    return cols

@@ -1,0 +1,158 @@
+"""Turning a job's rule, explanation and priority into checked DuckDB SQL.
+
+Everything here runs after linkage, over the scored pairs joined to both records
+(``l.*`` and ``r.*``), on DuckDB whichever backend did the linking.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from matching.errors import ConfigError
+from matching.rules.check import Columns, check_expression, to_sql
+
+if TYPE_CHECKING:
+    from matching.jobs.config import JobConfig
+    from matching.specs import DatasetSpec
+
+# How much each kind of evidence counts towards priority (renormalised over those a job has).
+PRIORITY_WEIGHTS = {"match": 40.0, "identifiers": 25.0, "duration": 15.0, "money": 20.0}
+BANDS = ((65.0, "high"), (40.0, "medium"), (0.0, "low"))
+_PLACEHOLDER = re.compile(r"\{([^{}:]+)(?::(money|date))?\}")
+
+
+@cache
+def dataset_columns(spec: DatasetSpec) -> tuple[str, ...]:
+    """The columns of a standardised dataset of this kind (as ingest writes them)."""
+    import duckdb
+
+    from matching.ingest import standardise as std
+
+    con = duckdb.connect()
+    cols = ", ".join(f'CAST(NULL AS VARCHAR) AS "{f.name}"' for f in spec.fields)
+    con.execute(f"CREATE TABLE src AS SELECT CAST(NULL AS BIGINT) AS _row, {cols} WHERE false")
+    std.register(con)
+    std.standardise(con, "src", spec, "std")
+    names = [r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE std)").fetchall()]
+    con.close()
+    return ("record_id", *[n for n in names if n != "_defects"], "submission_id", "body", "kind")
+
+
+@dataclass(frozen=True)
+class CompiledJob:
+    """A job's post-linkage SQL, checked. ``as_at`` is bound when the run knows its date."""
+
+    rule: exp.Expression
+    values: dict[str, exp.Expression]
+    explanation_parts: tuple[tuple[str, str | None, str | None], ...]  # (literal, expr name, format)
+    since: exp.Expression | None
+    money: exp.Expression | None
+    identifiers: dict[str, exp.Expression]
+    columns: Columns
+
+    def rule_sql(self, as_at: str) -> str:
+        return to_sql(self.rule, as_at)
+
+    def value_sql(self, name: str, as_at: str) -> str:
+        return to_sql(self.values[name], as_at)
+
+    def explanation_sql(self, as_at: str) -> str:
+        """One SQL expression building the explanation sentence for each pair."""
+        pieces: list[str] = []
+        for literal, ref, fmt in self.explanation_parts:
+            if literal:
+                pieces.append("'" + literal.replace("'", "''") + "'")
+            if ref is None:
+                continue
+            value = to_sql(self.values[ref], as_at)
+            if fmt == "money":
+                text = f"'£' || format('{{:,.2f}}', CAST(({value}) AS DOUBLE) / 100.0)"
+            elif fmt == "date":
+                text = f"strftime(CAST(({value}) AS DATE), '%-d %B %Y')"
+            else:
+                text = f"CAST(({value}) AS VARCHAR)"
+            pieces.append(f"coalesce({text}, 'not recorded')")
+        return "concat(" + ", ".join(pieces) + ")" if pieces else "''"
+
+    def priority_sql(self, as_at: str) -> tuple[str, str]:
+        """SQL for (priority score 0-100, band) from the evidence of the match only."""
+        parts: list[tuple[float, str]] = [
+            (PRIORITY_WEIGHTS["match"], "least(greatest(match_weight, 0) / 25.0, 1.0)")
+        ]
+        if self.identifiers:
+            agree = " + ".join(f"CASE WHEN coalesce({to_sql(e)}, false) THEN 1 ELSE 0 END" for e in self.identifiers.values())
+            parts.append((PRIORITY_WEIGHTS["identifiers"], f"({agree}) / {float(len(self.identifiers))}"))
+        if self.since is not None:
+            days = f"greatest(date_diff('day', CAST(({to_sql(self.since, as_at)}) AS DATE), CAST('{as_at}' AS DATE)), 0)"
+            parts.append((PRIORITY_WEIGHTS["duration"], f"least(coalesce({days}, 0) / 365.0, 1.0)"))
+        if self.money is not None:
+            pounds = f"greatest(coalesce(CAST(({to_sql(self.money, as_at)}) AS DOUBLE), 0), 0) / 100.0"
+            parts.append((PRIORITY_WEIGHTS["money"], f"least(log10(1 + {pounds}) / 5.0, 1.0)"))
+        total = sum(w for w, _ in parts)
+        score = "round(100.0 * (" + " + ".join(f"{w} * {sql}" for w, sql in parts) + f") / {total}, 1)"
+        band = "CASE " + " ".join(f"WHEN {score} >= {t} THEN '{b}'" for t, b in BANDS[:-1]) + f" ELSE '{BANDS[-1][1]}' END"
+        return score, band
+
+
+def _pair_columns(job: JobConfig) -> frozenset[str]:
+    names = {"match_probability", "match_weight"}
+    for c in job.comparisons:
+        names |= {f"mw_{c.name}", f"gamma_{c.name}"}
+    return frozenset(names)
+
+
+def compile_job(job: JobConfig) -> CompiledJob:
+    """Check every SQL snippet of a job against the columns it may use."""
+    columns = Columns(
+        left=frozenset(dataset_columns(job.left)),
+        right=frozenset(dataset_columns(job.right)),
+        pair=_pair_columns(job),
+    )
+    name = str(job.path)
+    rule = check_expression(job.rule, columns, where=f"{name}: rule.where")
+    values: dict[str, exp.Expression] = {}
+    for key, sql in job.values.items():
+        values[key] = check_expression(sql, columns, where=f"{name}: rule.values.{key}")
+    parts: list[tuple[str, str | None, str | None]] = []
+    pos = 0
+    for m in _PLACEHOLDER.finditer(job.explanation):
+        ref, fmt = m.group(1).strip(), m.group(2)
+        literal = job.explanation[pos : m.start()]
+        pos = m.end()
+        if ref not in values:
+            # {l.col}, {r.col} and {as_at} are shorthand for values of their own.
+            values[ref] = check_expression(ref, columns, where=f"{name}: rule.explanation {{{ref}}}")
+        parts.append((literal, ref, fmt))
+    parts.append((job.explanation[pos:], None, None))
+    if "{" in job.explanation[pos:] or "}" in job.explanation[pos:]:
+        raise ConfigError(f"{name}: rule.explanation: a '{{' or '}}' is not part of a {{placeholder}}.\n  Fix: write placeholders as {{l.column}}, {{r.column}} or {{value_name}}.")
+    since = (
+        check_expression(job.since, columns, where=f"{name}: priority.since", personal_characteristics_forbidden=True)
+        if job.since
+        else None
+    )
+    money = (
+        check_expression(job.money_pence, columns, where=f"{name}: priority.money_pence", personal_characteristics_forbidden=True)
+        if job.money_pence
+        else None
+    )
+    from matching.jobs.config import STRONG_IDENTIFIERS
+
+    identifiers = {
+        s: check_expression(STRONG_IDENTIFIERS[s], columns, where=f"{name}: priority.strong_identifiers ({s})")
+        for s in job.strong_identifiers
+    }
+    return CompiledJob(
+        rule=rule,
+        values=values,
+        explanation_parts=tuple(parts),
+        since=since,
+        money=money,
+        identifiers=identifiers,
+        columns=columns,
+    )

@@ -1,0 +1,184 @@
+"""Ingest end to end: formats, header mapping, re-submission, manifests and the accounting."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from matching.errors import UserError
+from matching.ingest import ingest_file
+from tests.conftest import CORPUS, written_files
+
+HEADER = ["Payroll No", "First Name", "Last Name", "DOB", "NINO", "Addr1", "Postcode", "Sort Code", "Account No"]
+ROWS = [
+    ["P1", "Mr John Paul", "smith", "01/02/1980", "ab 12 34 56 c", "12 High St", "kt1 1aa", "12-34-56", "1234567"],
+    ["P2", "Peggy", "O'Brien", "1975-12-31", "", "Flat 3, 4 Station Rd", "TW9 1DN", "", ""],
+]
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]], delimiter: str = ",") -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, delimiter=delimiter)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def dataset(path: str) -> list[dict]:
+    rel = duckdb.connect().execute(f"SELECT * FROM read_parquet('{path}') ORDER BY _row")
+    cols = [d[0] for d in rel.description]
+    return [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
+
+
+def test_json_output_has_the_documented_keys(run_cli, tmp_path: Path) -> None:
+    f = write_csv(tmp_path / "payroll.csv", HEADER, ROWS)
+    r = run_cli("ingest", "payroll", str(f), "--body", "kingston", "--json")
+    assert r.exit_code == 0
+    data = r.json()
+    assert set(data) == {
+        "submission_id", "rows_read", "rows_loaded", "rows_rejected",
+        "rejects_by_reason", "dataset_path", "rejects_path",
+    }
+    assert (data["rows_read"], data["rows_loaded"], data["rows_rejected"]) == (2, 2, 0)
+    assert "/datasets/payroll/kingston/" in data["dataset_path"]
+    assert data["dataset_path"].endswith(f"{data['submission_id']}.parquet")
+    assert data["rejects_path"].endswith(f"rejects/{data['submission_id']}.csv")
+
+
+def test_standardised_columns_are_written(run_cli, tmp_path: Path) -> None:
+    f = write_csv(tmp_path / "payroll.csv", HEADER, ROWS)
+    data = run_cli("ingest", "payroll", str(f), "--body", "kingston", "--json").json()
+    first, second = dataset(data["dataset_path"])
+    assert (first["title"], first["forename"], first["middle_names"], first["surname"]) == ("MR", "JOHN", "PAUL", "SMITH")
+    assert first["dob"] == dt.date(1980, 2, 1)
+    assert first["ni_number"] == "AB123456C"
+    assert first["postcode"] == "KT1 1AA"
+    assert (first["sort_code"], first["account_number"]) == ("123456", "01234567")
+    assert second["forename_canonical"] == "MARGARET"
+    assert second["dob"] == dt.date(1975, 12, 31)
+    assert first["record_id"] == "P1" and first["body"] == "kingston" and first["kind"] == "payroll"
+    assert first["submission_id"] == data["submission_id"]
+
+
+def test_the_same_file_is_refused_unless_forced(run_cli, tmp_path: Path) -> None:
+    f = write_csv(tmp_path / "payroll.csv", HEADER, ROWS)
+    first = run_cli("ingest", "payroll", str(f), "--body", "kingston", "--json").json()
+    again = run_cli("ingest", "payroll", str(f), "--body", "kingston")
+    assert again.exit_code == 2
+    assert f"already ingested for payroll/kingston as submission {first['submission_id']}" in again.stderr
+    assert "--force" in again.stderr
+    # Another body may submit identical bytes: that is a different submission.
+    assert run_cli("ingest", "payroll", str(f), "--body", "richmond").exit_code == 0
+    forced = run_cli("ingest", "payroll", str(f), "--body", "kingston", "--force", "--json")
+    assert forced.exit_code == 0
+
+
+def test_a_mapping_file_maps_headers_no_alias_knows(run_cli, tmp_path: Path) -> None:
+    f = write_csv(tmp_path / "odd.csv", ["Emp Key", "Given", "Family"], [["K1", "Ann", "Lee"]])
+    r = run_cli("ingest", "payroll", str(f), "--body", "kingston")
+    assert r.exit_code == 2 and "required column 'employee_ref'" in r.stderr
+    m = tmp_path / "map.toml"
+    m.write_text('[columns]\n"Emp Key" = "employee_ref"\n"Given" = "forenames"\n"Family" = "surname"\n')
+    data = run_cli("ingest", "payroll", str(f), "--body", "kingston", "--mapping", str(m), "--json").json()
+    assert data["rows_loaded"] == 1
+    assert dataset(data["dataset_path"])[0]["surname"] == "LEE"
+
+
+def test_a_mapping_to_an_unknown_field_is_named(run_cli, tmp_path: Path) -> None:
+    f = write_csv(tmp_path / "odd.csv", ["Emp Key", "Given", "Family"], [["K1", "Ann", "Lee"]])
+    m = tmp_path / "map.toml"
+    m.write_text('[columns]\n"Family" = "surnam"\n')
+    r = run_cli("ingest", "payroll", str(f), "--body", "kingston", "--mapping", str(m))
+    assert r.exit_code == 2
+    assert "'Family' maps to unknown field 'surnam' of payroll. Did you mean 'surname'?" in r.stderr
+
+
+def test_headers_match_ignoring_case_space_and_punctuation(run_cli, tmp_path: Path) -> None:
+    f = write_csv(tmp_path / "p.csv", ["EMPLOYEE_NUMBER", "forename (s)", "SUR-NAME"], [["E9", "Al", "Bo"]])
+    data = run_cli("ingest", "payroll", str(f), "--body", "kingston", "--json").json()
+    assert data["rows_loaded"] == 1
+
+
+def test_xlsx_dates_and_numbers_read_as_a_person_typed_them(run_cli, tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Employee Number", "Forename", "Surname", "Date of Birth", "Account Number", "Sort Code"])
+    sheet.append([1001, "Ann", "Lee", dt.datetime(1980, 2, 1), 12345678, dt.datetime(1956, 3, 12)])
+    sheet.append([None, None, None, None, None, None])
+    sheet.append(["1002", "Bob", "Ray", "01/02/1970", "01234567", "12-34-56"])
+    path = tmp_path / "payroll.xlsx"
+    book.save(path)
+    data = run_cli("ingest", "payroll", str(path), "--body", "kingston", "--json").json()
+    assert (data["rows_read"], data["rows_loaded"]) == (2, 2)
+    a, b = dataset(data["dataset_path"])
+    assert a["employee_ref"] == "1001" and a["dob"] == dt.date(1980, 2, 1)
+    assert a["account_number"] == "12345678" and a["sort_code"] == "120356"
+    assert b["forename_canonical"] == "ROBERT"
+
+
+def test_parquet_submissions_are_read(run_cli, tmp_path: Path) -> None:
+    path = tmp_path / "payroll.parquet"
+    duckdb.connect().execute(
+        f"""COPY (SELECT 'E1' AS "Employee Ref", 'Ann' AS "Forename", 'Lee' AS "Surname",
+                   DATE '1980-02-01' AS "DOB", 12345 AS "Gross Pay to Date") TO '{path}' (FORMAT parquet)"""
+    )
+    data = run_cli("ingest", "payroll", str(path), "--body", "kingston", "--json").json()
+    [row] = dataset(data["dataset_path"])
+    assert row["dob"] == dt.date(1980, 2, 1) and row["gross_pay_to_date"] == 12345
+
+
+def test_unknown_kind_and_bad_body_are_explained(run_cli) -> None:
+    r = run_cli("ingest", "payrol", str(CORPUS / "bom.csv"), "--body", "kingston")
+    assert r.exit_code == 2 and "Unknown dataset kind 'payrol'. Did you mean 'payroll'?" in r.stderr
+    r = run_cli("ingest", "payroll", str(CORPUS / "bom.csv"), "--body", "Windsor and Maidenhead")
+    assert r.exit_code == 2 and "e.g. --body windsor-and-maidenhead" in r.stderr
+
+
+def test_ingest_dir_ingests_a_manifest_and_reports_bad_files_without_stopping(run_cli, tmp_path: Path, workspace: Path) -> None:
+    folder = tmp_path / "exercise"
+    folder.mkdir()
+    write_csv(folder / "a.csv", HEADER, ROWS)
+    (folder / "b.csv").write_text((CORPUS / "header_only.csv").read_text())
+    (folder / "manifest.toml").write_text(
+        '[[files]]\nkind = "payroll"\nbody = "kingston"\nfile = "a.csv"\n\n'
+        '[[files]]\nkind = "payroll"\nbody = "richmond"\nfile = "b.csv"\n'
+    )
+    r = run_cli("ingest-dir", str(folder), "--json")
+    assert r.exit_code == 2
+    out = r.json()
+    assert out[0]["rows_loaded"] == 2
+    assert "header row but no records" in out[1]["error"]
+    subs = sorted((workspace / "submissions").glob("*.json"))
+    assert len(subs) == 1
+    assert json.loads(subs[0].read_text())["body"] == "kingston"
+
+
+def test_a_failed_ingest_leaves_no_temporary_files(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    with pytest.raises(UserError):
+        ingest_file("payroll", CORPUS / "missing_required.csv", body="kingston", workspace=ws)
+    assert written_files(ws) == []
+
+
+cell = st.one_of(st.just(""), st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(cell, cell, cell, cell, cell), min_size=1, max_size=30))
+def test_every_row_is_loaded_or_rejected(tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[str, ...]]) -> None:
+    tmp = tmp_path_factory.mktemp("acc")
+    f = write_csv(tmp / "p.csv", ["Employee Ref", "Forename", "Surname", "DOB", "NI Number"], [list(r) for r in rows])
+    result = ingest_file("payroll", f, body="kingston", workspace=tmp / "ws").submission
+    assert result.rows_read == len(rows)
+    assert result.rows_read == result.rows_loaded + result.rows_rejected
+    with open(result.rejects_path, encoding="utf-8") as fh:
+        assert sum(1 for _ in csv.DictReader(fh)) == result.rows_rejected
+    assert len(dataset(result.dataset_path)) == result.rows_loaded
