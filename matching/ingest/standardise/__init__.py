@@ -17,3 +17,9 @@ Contract (used by ``matching.ingest.pipeline``):
 ``standardise_value(ftype, value, part=None)``
     The same SQL applied to one value, for tests and notebooks: (standardised, defect).
 """
+
+from matching.ingest.standardise.pipeline import output_columns, standardise
+from matching.ingest.standardise.reference import register
+from matching.ingest.standardise.value import standardise_value
+
+__all__ = ["output_columns", "register", "standardise", "standardise_value"]

@@ -1,0 +1,154 @@
+"""Dates: every form a council export uses, to DATE; impossible and implausible dates nulled.
+
+A time of day after the date ('1980-02-01 00:00:00', '01/02/1980 09:30') is dropped first.
+Then the text must be one of ``DATE_FORMS``, tried in order (the most common first):
+
+=====================  ===================================  =================================
+form                   examples                             rule
+=====================  ===================================  =================================
+day/month/year         01/02/1980, 1/2/1980, 01-02-1980,    day first, always (UK)
+                       01.02.1980
+ISO                    1980-02-01, 1980/02/01
+ddmmyyyy               01021980                             a valid yyyymmdd is accepted when
+                                                            it is not a valid ddmmyyyy
+dmmyyyy                1021980                              a ddmmyyyy number that lost its
+                                                            leading zero in a spreadsheet
+ddmmyy, dd/mm/yy       010280, 01/02/80                     20yy, or 19yy when 20yy would be
+                                                            in the future
+day month-name year    1 Feb 1980, 01-FEB-80, 1st March     month names in English, 3+ letters
+                       1980
+Excel serial number    29252                                any 5-digit number: days since
+                                                            1899-12-30 (see below)
+=====================  ===================================  =================================
+
+Excel's 1900 date system counts 1 January 1900 as day 1 and wrongly treats 1900 as a leap
+year (day 60 is the non-existent 29/02/1900), so for every serial after 60 the true date is
+1899-12-30 plus the serial. Only 5-digit serials (1927 to 2173) are read as dates, so the
+bug's days are never reached; shorter numbers are not dates.
+
+Defects: 'not a recognised date' (no form matches), 'not a real date' (31/04/2020,
+29/02/1900), 'date out of range' (before 1800 or after 2199). For a date of birth (a field
+named ``dob`` or with 'birth' in its name): 'date of birth in the future' and 'date of birth
+more than 120 years ago'. 31/12/9999, the usual 'no end date' placeholder, becomes NULL
+without a defect in any other date field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from matching.ingest.standardise.sql import first_defect, let, literal
+from matching.specs import FieldSpec
+
+NOT_RECOGNISED = "not a recognised date"
+NOT_REAL = "not a real date"
+OUT_OF_RANGE = "date out of range"
+BIRTH_IN_FUTURE = "date of birth in the future"
+BIRTH_TOO_OLD = "date of birth more than 120 years ago"
+
+_EARLIEST, _LATEST, _NO_END = "DATE '1800-01-01'", "DATE '2199-12-31'", "DATE '9999-12-31'"
+
+
+@dataclass(frozen=True)
+class DateForm:
+    """One accepted way of writing a date: a full-match pattern and how to read it."""
+
+    name: str
+    pattern: str
+    parse: Callable[[str], str]  # SQL text -> SQL DATE, NULL when the date does not exist
+
+
+def _strptime(text: str, fmt: str) -> str:
+    return f"CAST(try_strptime({text}, '{fmt}') AS DATE)"
+
+
+def _pivot(day_month: str, yy: str, fmt: str) -> str:
+    """A two-digit year: 20yy, or 19yy when 20yy is in the future."""
+    this_century = _strptime(f"{day_month} || '20' || {yy}", fmt)
+    return let(this_century, lambda d: f"CASE WHEN {d} > current_date THEN CAST({d} - INTERVAL 100 YEAR AS DATE) ELSE {d} END")
+
+
+def _slashed(s: str) -> str:
+    return f"replace(replace({s}, '.', '/'), '-', '/')"
+
+
+def _ddmmyyyy(s: str) -> str:
+    yyyymmdd = f"CASE WHEN regexp_matches({s}, '^(18|19|20|21)') THEN {_strptime(s, '%Y%m%d')} END"
+    return f"coalesce({_strptime(s, '%d%m%Y')}, {yyyymmdd})"
+
+
+def _month_name(s: str) -> str:
+    pattern = r"(?i)^(\d{1,2})(?:st|nd|rd|th)?[ /-]?([A-Z]{3})[A-Z]*\.?,?[ /-]?(\d+)$"
+    spaced = f"regexp_replace({s}, {literal(pattern)}, '\\1 \\2 \\3')"
+
+    def read(v: str) -> str:
+        year = f"split_part({v}, ' ', 3)"
+        day_month = f"split_part({v}, ' ', 1) || ' ' || split_part({v}, ' ', 2) || ' '"
+        four_digits = _strptime(v, "%d %b %Y")
+        return f"CASE WHEN length({year}) = 4 THEN {four_digits} ELSE {_pivot(day_month, year, '%d %b %Y')} END"
+
+    return let(spaced, read)
+
+
+DATE_FORMS: list[DateForm] = [
+    DateForm("day/month/year", r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}", lambda s: _strptime(_slashed(s), "%d/%m/%Y")),
+    DateForm("ISO", r"\d{4}[/.-]\d{1,2}[/.-]\d{1,2}", lambda s: _strptime(f"replace(replace({s}, '/', '-'), '.', '-')", "%Y-%m-%d")),
+    DateForm("ddmmyyyy", r"\d{8}", _ddmmyyyy),
+    DateForm("dmmyyyy", r"\d{7}", lambda s: _strptime(f"'0' || {s}", "%d%m%Y")),
+    DateForm("ddmmyy", r"\d{6}", lambda s: _pivot(f"left({s}, 4)", f"right({s}, 2)", "%d%m%Y")),
+    DateForm(
+        "day/month/yy",
+        r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2}",
+        lambda s: _pivot(f"left({_slashed(s)}, length({s}) - 2)", f"right({s}, 2)", "%d/%m/%Y"),
+    ),
+    DateForm("Excel serial", r"\d{5}(\.\d*)?", lambda s: f"DATE '1899-12-30' + CAST(split_part({s}, '.', 1) AS INTEGER)"),
+    DateForm("day month-name year", r"(?i)\d{1,2}(st|nd|rd|th)?[ /-]?[A-Z]{3,9}\.?,?[ /-]?(\d{2}|\d{4})", _month_name),
+]
+
+_ANY_FORM = "|".join(f"(?:{f.pattern.removeprefix('(?i)')})" for f in DATE_FORMS)
+
+
+def _without_time(raw: str) -> str:
+    time = r"[ T]+\d{1,2}:\d{2}(:\d{2}(\.\d*)?)?( ?[AaPp][Mm])?(Z|[+-]\d{2}:?\d{2})?$"
+    return f"CASE WHEN contains({raw}, ':') THEN trim(regexp_replace({raw}, '{time}', '')) ELSE {raw} END"
+
+
+def parse_date(raw: str) -> str:
+    """The date written in ``raw`` (any of ``DATE_FORMS``), NULL if none or impossible."""
+
+    def parse(s: str) -> str:
+        whens = " ".join(f"WHEN regexp_full_match({s}, {literal(f.pattern)}) THEN {f.parse(s)}" for f in DATE_FORMS)
+        return f"CASE {whens} END"
+
+    return let(_without_time(raw), parse)
+
+
+def is_birth_date(field: FieldSpec) -> bool:
+    return field.name.lower() == "dob" or "birth" in field.name.lower()
+
+
+def clean_date(raw: str, field: FieldSpec) -> tuple[str, str]:
+    """A DATE, and why a non-blank date was nulled."""
+    birth = is_birth_date(field)
+
+    def accept(d: str) -> str:
+        checks = [f"{d} BETWEEN {_EARLIEST} AND {_LATEST}"]
+        if birth:
+            checks.append(f"{d} <= current_date AND {d} >= current_date - INTERVAL 120 YEAR")
+        return f"CASE WHEN {' AND '.join(checks)} THEN {d} END"
+
+    def why(d: str) -> str:
+        checks = [
+            (f"NOT regexp_full_match({_without_time(raw)}, {literal('(?i)' + _ANY_FORM)})", NOT_RECOGNISED),
+            (f"{d} IS NULL", NOT_REAL),
+        ]
+        if birth:
+            checks += [(f"{d} > current_date", BIRTH_IN_FUTURE), (f"{d} < current_date - INTERVAL 120 YEAR", BIRTH_TOO_OLD)]
+        else:
+            checks.append((f"{d} = {_NO_END}", ""))
+        checks.append(("true", OUT_OF_RANGE))
+        return f"NULLIF({first_defect(checks)}, '')"
+
+    value = let(parse_date(raw), accept)
+    return value, let(parse_date(raw), why)
