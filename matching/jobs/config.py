@@ -23,8 +23,8 @@ from matching.specs import DatasetSpec, configs_dir, list_kinds, load_spec
 DERIVED_NAME_COLUMNS = ("forename", "forename_canonical", "forename_phonetic", "surname_phonetic")
 SCORE_COLUMNS = ("match_probability", "match_weight")
 
-TOP_KEYS = {"title", "description", "owning_body", "datasets", "linkage", "training", "rule", "priority"}
-DATASET_KEYS = {"left", "right", "across_bodies"}
+TOP_KEYS = {"include", "title", "description", "owning_body", "datasets", "linkage", "training", "rule", "priority"}
+DATASET_KEYS = {"left", "right", "across_bodies", "within_body"}
 LINKAGE_KEYS = {"threshold", "blocking_rules", "comparisons", "subject"}
 COMPARISON_KEYS = {"name", "comparison", "column", "args", "term_frequency_adjustments", "levels"}
 TRAINING_KEYS = {"probability_two_random_records_match", "deterministic_rules", "recall", "u_max_pairs", "seed", "em_blocking_rules", "em_max_pairs"}
@@ -71,6 +71,7 @@ class JobConfig:
     left: DatasetSpec
     right: DatasetSpec
     across_bodies: bool
+    within_body: bool
     subject: str
     threshold: float
     blocking_rules: tuple[str, ...]
@@ -87,6 +88,15 @@ class JobConfig:
     @property
     def config_hash(self) -> str:
         return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+    @property
+    def link_type(self) -> str:
+        """Splink's link type: duplicates within one body's file, else links across inputs."""
+        return "dedupe_only" if self.within_body else "link_only"
+
+    def scoped(self, rule: str) -> str:
+        """A blocking or training rule limited to the pairs this job may compare."""
+        return f"({rule}) AND l.body = r.body" if self.within_body else rule
 
     @property
     def kinds(self) -> tuple[str, str]:
@@ -183,8 +193,12 @@ def parse_job(path: Path, data: Mapping[str, Any]) -> JobConfig:
     left = _kind(path, "datasets.left", datasets.get("left"))
     right = _kind(path, "datasets.right", datasets.get("right"))
     across = bool(datasets.get("across_bodies", False))
-    if across and left.kind != right.kind:
-        raise _fail(path, "datasets.across_bodies", "only applies when left and right are the same kind", "remove it, or name one kind twice")
+    within = bool(datasets.get("within_body", False))
+    for key, flag in (("across_bodies", across), ("within_body", within)):
+        if flag and left.kind != right.kind:
+            raise _fail(path, f"datasets.{key}", "only applies when left and right are the same kind", "remove it, or name one kind twice")
+    if across and within:
+        raise _fail(path, "datasets", "across_bodies and within_body cannot both be true", "choose one")
     owning = data.get("owning_body", "left")
     if not isinstance(owning, str) or not owning:
         raise _fail(path, "owning_body", "missing", 'owning_body = "left" (or "right", or a body name)')
@@ -250,6 +264,7 @@ def parse_job(path: Path, data: Mapping[str, Any]) -> JobConfig:
         left=left,
         right=right,
         across_bodies=across,
+        within_body=within,
         subject=str(linkage.get("subject", "person")),
         threshold=float(threshold),
         blocking_rules=blocking,
@@ -277,12 +292,39 @@ def list_jobs() -> list[str]:
     return sorted(p.stem for p in jobs_dir().glob("*.toml"))
 
 
-def load_job_file(path: Path) -> JobConfig:
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
-            data = tomllib.load(fh)
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: not found.") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}\n  Fix: correct the syntax at that line.") from None
+
+
+def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """Tables merge key by key; any other value in ``over`` (lists included) replaces ``base``'s."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_job_file(path: Path) -> JobConfig:
+    """Load a job config; ``include = "presets/x.toml"`` supplies defaults the job overrides."""
+    data = _read_toml(path)
+    include = data.get("include")
+    if include is not None:
+        if not isinstance(include, str):
+            raise _fail(path, "include", "must be a path", 'include = "presets/person.toml"')
+        base_path = (path.parent / include).resolve()
+        if not base_path.is_relative_to(jobs_dir().resolve()) and not base_path.is_relative_to(path.parent.resolve()):
+            raise _fail(path, "include", f"{include} is outside the jobs folder", "include a preset from configs/jobs/presets/")
+        base = _read_toml(base_path)
+        data = _merge(base, {k: v for k, v in data.items() if k != "include"})
     return parse_job(path, data)
 
 

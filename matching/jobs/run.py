@@ -208,11 +208,13 @@ def write_bundle_tables(
     """
     mw_cols = [c for (c,) in con.execute(f"SELECT column_name FROM (DESCRIBE {pairs_table})").fetchall() if c.startswith(("mw_", "gamma_"))]
     # Orient every pair as (left dataset, right dataset); across bodies, l is the first body.
+    has_source = "source_dataset_l" in {c for (c,) in con.execute(f"SELECT column_name FROM (DESCRIBE {pairs_table})").fetchall()}
+    swap = "source_dataset_l = 'right'" if has_source else "false"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP VIEW oriented AS
-        SELECT CASE WHEN source_dataset_l = 'right' THEN unique_id_r ELSE unique_id_l END AS uid_l,
-               CASE WHEN source_dataset_l = 'right' THEN unique_id_l ELSE unique_id_r END AS uid_r,
+        SELECT CASE WHEN {swap} THEN unique_id_r ELSE unique_id_l END AS uid_l,
+               CASE WHEN {swap} THEN unique_id_l ELSE unique_id_r END AS uid_r,
                match_probability, match_weight, {", ".join(_ident(c) for c in mw_cols)}
         FROM {pairs_table}
         """

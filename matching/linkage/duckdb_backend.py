@@ -80,7 +80,7 @@ def train(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any, verbose: 
         linker = _linker(con, job, inputs, settings)
         if t.deterministic_rules:
             linker.training.estimate_probability_two_random_records_match(
-                [blocking_rule(r, "duckdb") for r in t.deterministic_rules], recall=t.recall
+                [blocking_rule(job.scoped(r), "duckdb") for r in t.deterministic_rules], recall=t.recall
             )
         linker.training.estimate_u_using_random_sampling(max_pairs=t.u_max_pairs, seed=t.seed)
         sessions = []
@@ -89,7 +89,7 @@ def train(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any, verbose: 
             kwargs: dict[str, Any] = {"estimate_without_term_frequencies": True}
             if t.em_max_pairs:
                 kwargs["max_pairs"] = t.em_max_pairs
-            linker.training.estimate_parameters_using_expectation_maximisation(blocking_rule(rule, "duckdb"), **kwargs)
+            linker.training.estimate_parameters_using_expectation_maximisation(blocking_rule(job.scoped(rule), "duckdb"), **kwargs)
             msgs = log.messages[start:]
             iterations = sum(1 for m in msgs if m.startswith("Iteration "))
             converged = any("EM converged" in m for m in msgs)
@@ -136,8 +136,8 @@ def count_comparisons(
     with splink_log():
         records = count_comparisons_from_blocking_rules(
             sdfs,
-            blocking_rules=[blocking_rule(r, "duckdb") for r in job.blocking_rules],
-            link_type="link_only",
+            blocking_rules=[blocking_rule(job.scoped(r), "duckdb") for r in job.blocking_rules],
+            link_type=job.link_type,
             record_sample_proportion=sample,
         )
     return [(rule, int(r["marginal_comparison_count"])) for rule, r in zip(job.blocking_rules, records, strict=True)]

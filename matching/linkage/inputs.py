@@ -91,6 +91,9 @@ def linkage_tables(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: JobIn
         return ", ".join(cols)
 
     tables: list[tuple[str, str]] = []
+    if job.within_body:
+        con.execute(f"CREATE OR REPLACE TABLE link_all AS SELECT {projection('left')} FROM left_records")
+        return [("link_all", "all")]
     if job.across_bodies:
         for s in inputs.left:
             name = f"link_{s.body.replace('-', '_')}"

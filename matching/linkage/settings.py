@@ -65,15 +65,15 @@ def blocking_rule(sql: str, dialect: str) -> Any:
     return CustomRule(translate(sql, dialect), sql_dialect=dialect)
 
 
-def build_settings(job: JobConfig, dialect: str = "duckdb", link_type: str = "link_only") -> Any:
+def build_settings(job: JobConfig, dialect: str = "duckdb") -> Any:
     """A SettingsCreator for the job on one backend, with untrained parameters."""
     from splink import SettingsCreator
 
     prior = job.training.probability_two_random_records_match or 1e-4
     settings = SettingsCreator(
-        link_type=link_type,
+        link_type=job.link_type,
         comparisons=[_comparison(c, dialect) for c in job.comparisons],
-        blocking_rules_to_generate_predictions=[blocking_rule(r, dialect) for r in job.blocking_rules],
+        blocking_rules_to_generate_predictions=[blocking_rule(job.scoped(r), dialect) for r in job.blocking_rules],
         probability_two_random_records_match=prior,
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=True,

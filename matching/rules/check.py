@@ -36,7 +36,7 @@ _ALLOWED_FUNCTIONS: tuple[type[exp.Expression], ...] = (
     exp.Length, exp.Nullif, exp.Trim, exp.Substring, exp.Concat, exp.ConcatWs,
     exp.Year, exp.Month, exp.Day, exp.Extract, exp.StrPosition, exp.Left, exp.Right,
     exp.Levenshtein, exp.JarowinklerSimilarity, exp.StartsWith, exp.DateTrunc,
-    exp.Date, exp.ToChar, exp.TimeToStr, exp.StrToDate, exp.Sqrt, exp.Pow, exp.Sign,
+    exp.Date, exp.ToChar, exp.TimeToStr, exp.StrToDate, exp.Sqrt, exp.Pow, exp.Sign, exp.DateFromParts,
 )
 _ALLOWED_ANONYMOUS = {
     "damerau_levenshtein", "jaro_similarity", "jaro_winkler_similarity", "ends_with",
