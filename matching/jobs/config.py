@@ -320,8 +320,11 @@ def load_job_file(path: Path) -> JobConfig:
     if include is not None:
         if not isinstance(include, str):
             raise _fail(path, "include", "must be a path", 'include = "presets/person.toml"')
-        base_path = (path.parent / include).resolve()
-        if not base_path.is_relative_to(jobs_dir().resolve()) and not base_path.is_relative_to(path.parent.resolve()):
+        # Beside the job first (an analyst's own folder), else the project's configs/jobs.
+        candidates = [(path.parent / include).resolve(), (jobs_dir() / include).resolve()]
+        roots = [path.parent.resolve(), jobs_dir().resolve()]
+        base_path = next((c for c in candidates if c.exists()), candidates[-1])
+        if not any(base_path.is_relative_to(r) for r in roots):
             raise _fail(path, "include", f"{include} is outside the jobs folder", "include a preset from configs/jobs/presets/")
         base = _read_toml(base_path)
         data = _merge(base, {k: v for k, v in data.items() if k != "include"})
