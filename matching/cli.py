@@ -237,6 +237,52 @@ def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str |
     console.print("Each inconsistency requires investigation; a match is not evidence of fraud.")
 
 
+@cli.command("evaluate")
+@click.argument("run_id", required=False)
+@click.option("--latest", is_flag=True, help="Evaluate the newest run of every job.")
+@click.option("--truth", "truth", required=True, type=click.Path(file_okay=False, exists=True), help="A synthetic exercise folder (with truth/).")
+@click.option("--thresholds", is_flag=True, help="Also print each job's threshold table.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@_workspace_option
+@pass_ctx
+def evaluate_command(ctx: Context, run_id: str | None, latest: bool, truth: str, thresholds: bool, as_json: bool) -> None:
+    """Precision, recall and blocking recall of RUN-ID (or --latest runs) against truth."""
+    from matching.evaluate import evaluate_run, latest_runs
+
+    if run_id:
+        runs = [ctx.workspace.runs / run_id]
+        if not (runs[0] / "manifest.json").exists():
+            raise UserError(f"No finished run '{run_id}' in {ctx.workspace.runs}.")
+    elif latest:
+        runs = latest_runs(ctx.workspace)
+        if not runs:
+            raise UserError(f"No finished runs in {ctx.workspace.runs}.\n  Fix: matching run --all")
+    else:
+        raise UserError("Name a RUN-ID or say --latest.")
+    results = [evaluate_run(r, Path(truth)) for r in runs]
+    if as_json:
+        click.echo(json.dumps(results, indent=2))
+        return
+    table = Table(title="Accuracy against truth", title_justify="left")
+    for col in ("job", "threshold", "found", "precision", "recall", "F1", "link precision", "link recall", "blocking recall"):
+        table.add_column(col, justify="left" if col == "job" else "right")
+
+    def f(x: Any) -> str:
+        return "—" if x is None else f"{x:.4f}" if isinstance(x, float) else str(x)
+
+    for r in results:
+        inc, link, blk = r["inconsistencies"], r.get("linkage", {}), r.get("blocking", {})
+        table.add_row(r["job"], f(r["threshold"]), f(inc["predicted"]), f(inc["precision"]), f(inc["recall"]), f(inc["f1"]),
+                      f(link.get("precision")), f(link.get("recall")), f(blk.get("recall")))
+    console.print(table)
+    if thresholds:
+        for r in results:
+            t = Table("threshold", "found", "precision", "recall", "F1", title=f"{r['job']}: thresholds", title_justify="left")
+            for row in r["threshold_table"]:
+                t.add_row(f(row["threshold"]), f(row["inconsistencies_predicted"]), f(row["inconsistencies_precision"]), f(row["inconsistencies_recall"]), f(row["inconsistencies_f1"]))
+            console.print(t)
+
+
 @cli.command()
 @click.argument("kind", required=False)
 def kinds(kind: str | None) -> None:

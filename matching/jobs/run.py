@@ -309,6 +309,7 @@ def _manifest(
                 "file_name": s.file_name,
                 "sha256": s.sha256,
                 "rows_loaded": s.rows_loaded,
+                "dataset_path": s.dataset_path,
             }
             for side, subs in (("left", inputs.left), ("right", inputs.right))
             for s in subs

@@ -1,0 +1,184 @@
+"""Accuracy of a run against the truth of a synthetic exercise.
+
+- inconsistencies: precision, recall and F1 against ``truth/inconsistencies.csv``;
+- linkage: pair-level precision and recall against ``truth/entities.csv`` (records of the
+  same person, or at the same property for property jobs);
+- blocking recall: the share of true pairs that at least one blocking rule produces;
+- a threshold table: the same figures at stricter match probabilities.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from matching.errors import UserError
+from matching.jobs.config import JobConfig, load_job
+from matching.rules.check import Columns, check_expression, to_sql
+from matching.workspace import Workspace
+
+THRESHOLDS = (0.5, 0.8, 0.9, 0.95, 0.99, 0.999)
+
+
+@dataclass
+class Metrics:
+    true_positives: int
+    predicted: int
+    actual: int
+
+    @property
+    def precision(self) -> float | None:
+        return self.true_positives / self.predicted if self.predicted else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.true_positives / self.actual if self.actual else None
+
+    @property
+    def f1(self) -> float | None:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p is not None and r is not None and p + r > 0 else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "true_positives": self.true_positives, "predicted": self.predicted, "actual": self.actual,
+            "precision": _round(self.precision), "recall": _round(self.recall), "f1": _round(self.f1),
+        }
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
+def _check_truth(truth: Path) -> None:
+    for name in ("inconsistencies.csv", "entities.csv"):
+        if not (truth / "truth" / name).exists() and not (truth / name).exists():
+            raise UserError(f"{truth}: no truth/{name}.\n  Fix: point --truth at a folder made by 'matching synth'.")
+
+
+def _truth_file(truth: Path, name: str) -> str:
+    path = truth / "truth" / name
+    return str(path if path.exists() else truth / name)
+
+
+def latest_runs(ws: Workspace) -> list[Path]:
+    """The newest finished run of each job."""
+    newest: dict[str, Path] = {}
+    if ws.runs.exists():
+        for run in sorted(p for p in ws.runs.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            manifest = json.loads((run / "manifest.json").read_text())
+            newest[manifest["job"]] = run
+    return [newest[j] for j in sorted(newest)]
+
+
+def _pair_key(a_body: str, a_id: str, b_body: str, b_id: str, symmetric: bool) -> str:
+    if symmetric and (b_body, b_id) < (a_body, a_id):
+        a_body, a_id, b_body, b_id = b_body, b_id, a_body, a_id
+    return f"{a_body}\x1f{a_id}\x1f{b_body}\x1f{b_id}"
+
+
+def evaluate_run(run_dir: Path, truth: Path) -> dict[str, Any]:
+    """Every accuracy figure for one run bundle."""
+    _check_truth(truth)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    job = load_job(manifest["job"])
+    symmetric = job.left.kind == job.right.kind
+    con = duckdb.connect()
+    con.create_function("pair_key", lambda a, b, c, d: _pair_key(a, b, c, d, symmetric), return_type="VARCHAR")  # type: ignore[arg-type]
+    con.execute(f"CREATE TABLE pairs AS SELECT *, pair_key(left_body, left_record_id, right_body, right_record_id) AS k FROM read_parquet('{run_dir / 'pairs.parquet'}')")
+    con.execute(f"CREATE TABLE found AS SELECT *, pair_key(left_body, left_record_id, right_body, right_record_id) AS k FROM read_parquet('{run_dir / 'inconsistencies.parquet'}')")
+    con.execute(
+        f"""CREATE TABLE truth_inc AS SELECT DISTINCT pair_key(left_body, CAST(left_record_id AS VARCHAR), right_body, CAST(right_record_id AS VARCHAR)) AS k
+            FROM read_csv('{_truth_file(truth, "inconsistencies.csv")}', all_varchar = true) WHERE job = ?""",
+        [job.job],
+    )
+    threshold = float(manifest["threshold"])
+    table = []
+    for t in sorted({threshold, *[x for x in THRESHOLDS if x >= threshold]}):
+        inc = _metrics(con, "found", "truth_inc", t)
+        table.append({"threshold": t, **{f"inconsistencies_{k}": v for k, v in inc.to_json().items() if k in ("precision", "recall", "f1", "predicted")}})
+    result: dict[str, Any] = {
+        "run_id": manifest["run_id"],
+        "job": job.job,
+        "threshold": threshold,
+        "inconsistencies": _metrics(con, "found", "truth_inc", threshold).to_json(),
+        "threshold_table": table,
+    }
+    if job.subject in ("person", "property"):
+        true_pairs = _true_pairs(con, job, manifest, truth)
+        result["linkage"] = _metrics(con, "pairs", "true_pairs", threshold).to_json()
+        result["blocking"] = _blocking_recall(con, job, manifest, true_pairs)
+    return result
+
+
+def _metrics(con: duckdb.DuckDBPyConnection, predicted: str, actual: str, threshold: float) -> Metrics:
+    row = con.execute(
+        f"""
+        WITH p AS (SELECT DISTINCT k FROM {predicted} WHERE match_probability >= ?)
+        SELECT (SELECT count(*) FROM p JOIN {actual} USING (k)), (SELECT count(*) FROM p), (SELECT count(*) FROM {actual})
+        """,
+        [threshold],
+    ).fetchall()[0]
+    return Metrics(int(row[0]), int(row[1]), int(row[2]))
+
+
+def _true_pairs(con: duckdb.DuckDBPyConnection, job: JobConfig, manifest: dict[str, Any], truth: Path) -> int:
+    """Pairs of input records that truly describe the same person (or property)."""
+    entity = "property_id" if job.subject == "property" else "person_id"
+    subs = {(i["side"], i["kind"], i["body"]) for i in manifest["inputs"]}
+    left_bodies = sorted({b for s, _k, b in subs if s == "left"})
+    right_bodies = sorted({b for s, _k, b in subs if s == "right"})
+    con.execute(
+        f"""CREATE TABLE entities AS SELECT kind, body, record_id, {entity} AS entity
+            FROM read_csv('{_truth_file(truth, "entities.csv")}', all_varchar = true)
+            WHERE {entity} IS NOT NULL AND {entity} <> ''"""
+    )
+    body_rule = "l.body <> r.body" if job.across_bodies else ("l.body = r.body AND l.record_id <> r.record_id" if job.within_body else "true")
+    con.execute(
+        f"""
+        CREATE TABLE true_pairs AS
+        SELECT DISTINCT pair_key(l.body, l.record_id, r.body, r.record_id) AS k,
+               l.body AS lb, l.record_id AS lid, r.body AS rb, r.record_id AS rid
+        FROM entities l JOIN entities r USING (entity)
+        WHERE l.kind = ? AND r.kind = ? AND list_contains(?, l.body) AND list_contains(?, r.body) AND {body_rule}
+        """,
+        [job.left.kind, job.right.kind, left_bodies, right_bodies],
+    )
+    return int(con.execute("SELECT count(*) FROM true_pairs").fetchall()[0][0])
+
+
+def _blocking_recall(con: duckdb.DuckDBPyConnection, job: JobConfig, manifest: dict[str, Any], n_true: int) -> dict[str, Any]:
+    """Share of true pairs that at least one of the job's blocking rules would produce."""
+    paths = {side: [i for i in manifest["inputs"] if i["side"] == side] for side in ("left", "right")}
+    for side, inputs in paths.items():
+        files = [i["dataset_path"] for i in inputs]
+        missing = [f for f in files if not Path(f).exists()]
+        if missing:
+            raise UserError(f"The run's input {missing[0]} is no longer in the workspace (purged?): blocking recall needs it.")
+        con.execute(f"CREATE TABLE {side}_recs AS SELECT * FROM read_parquet({files!r}, union_by_name = true)")
+    cols = Columns(
+        left=frozenset(c for (c,) in con.execute("SELECT column_name FROM (DESCRIBE left_recs)").fetchall()),
+        right=frozenset(c for (c,) in con.execute("SELECT column_name FROM (DESCRIBE right_recs)").fetchall()),
+        pair=frozenset(),
+    )
+    rules = [to_sql(check_expression(r, cols, where=f"{job.path}: linkage.blocking_rules")) for r in job.blocking_rules]
+    any_rule = " OR ".join(f"coalesce(({r}), false)" for r in rules) or "false"
+    per_rule = ", ".join(f"count(*) FILTER (WHERE coalesce(({r}), false))" for r in rules)
+    row = con.execute(
+        f"""
+        SELECT count(*) FILTER (WHERE {any_rule}), {per_rule}
+        FROM true_pairs t JOIN left_recs l ON l.body = t.lb AND l.record_id = t.lid
+                          JOIN right_recs r ON r.body = t.rb AND r.record_id = t.rid
+        """
+    ).fetchall()[0]
+    blocked = int(row[0])
+    return {
+        "true_pairs": n_true,
+        "blocked": blocked,
+        "recall": _round(blocked / n_true) if n_true else None,
+        "by_rule": {rule: int(n) for rule, n in zip(job.blocking_rules, row[1:], strict=True)},
+    }
