@@ -120,6 +120,12 @@ def _households(rng: np.random.Generator, props: Table, n_people: int) -> Table:
     hh["borough"] = props["borough"][hh["property"]]
     hh["tenure"] = props["tenure"][hh["property"]]
     hh["origin"] = _choice_rows(rng, ORIGIN_BY_BOROUGH[hh["borough"]])
+    # Years at this address: owners stay longest, private renters move most.
+    mean_years = np.array([11.0, 3.0, 8.0])[hh["tenure"]]
+    hh["years_here"] = rng.exponential(mean_years)
+    # Set by planting: a single person discount's start, and its end when it ended early.
+    hh["spd_since"] = np.full(len(hh), np.datetime64("NaT"), dtype="datetime64[D]")
+    hh["spd_end"] = np.full(len(hh), np.datetime64("NaT"), dtype="datetime64[D]")
     return hh
 
 
@@ -164,7 +170,9 @@ def _people(rng: np.random.Generator, props: Table, hh: Table, n_people: int, re
     k_h = np.repeat(all_h, hh["kids"])
     k_rank = _rank_within(k_h)
     parent_age = head_age[k_h]
-    k_age = np.floor(rng.random(len(k_h)) * (np.minimum(17, parent_age - 18) + 1)).astype(np.int64)
+    # A lone parent's children include some aged 18 or 19 still at home (the "rising 18s").
+    oldest = np.where(htype[k_h] == LONE_PARENT, 19, 17)
+    k_age = np.floor(rng.random(len(k_h)) * (np.minimum(oldest, parent_age - 18) + 1)).astype(np.int64)
     add(k_h, CHILD, k_age, np.where(rng.random(len(k_h)) < 0.51, "M", "F").astype(object), k_rank)
     a_h = np.repeat(all_h, hh["adult_kids"])
     top = np.minimum(34, head_age[a_h] - 18)
@@ -209,6 +217,7 @@ def _people(rng: np.random.Generator, props: Table, hh: Table, n_people: int, re
     dob[tw] = dob[tw - 1]
     p["dob"] = dob
     p["twin_of"] = twin_of
+    p["joined"] = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")  # moved in after the household
 
     # Origin: the household's, except sharers, lodgers and some partners.
     origin = hh["origin"][h].copy()
@@ -238,6 +247,9 @@ def _people(rng: np.random.Generator, props: Table, hh: Table, n_people: int, re
     p["married"] = married[h] & ((role == HEAD) | (role == PARTNER))
     p["title"] = nm.title_for(p["sex"], age_now, p["married"], rng)
 
+    head18 = add_years(p["dob"][head_of[np.arange(len(hh))]], 18)
+    move_in = (ref - days(np.round(hh["years_here"] * 365).astype(np.int64) + 14)).astype("datetime64[D]")
+    hh["move_in"] = np.maximum(move_in, head18).astype("datetime64[D]")
     first_person = seq["person"][0]
     seq["person"][0] += n
     p["person_seq"] = first_person + np.arange(n, dtype=np.int64)
@@ -357,3 +369,49 @@ def _ascii(text: str) -> str:
 
 def borough_of(index: np.ndarray) -> np.ndarray:
     return np.asarray(BOROUGHS, dtype=object)[index]
+
+
+def new_people(rng: np.random.Generator, like: Table, ref: np.datetime64, seq: dict[str, list[int]], *,
+               household: np.ndarray, property: np.ndarray, borough: np.ndarray, role: int, sex: np.ndarray,
+               age: np.ndarray, origin: np.ndarray, joined: np.ndarray) -> Table:
+    """People added to existing households (a partner moving in), with every column ``like`` has."""
+    n = len(household)
+    latest = add_years(np.full(n, ref), -age)
+    dob = (latest - days(rng.integers(0, 360, n))).astype("datetime64[D]")
+    t = Table(n=n)
+    t["household"] = household
+    t["role"] = np.full(n, role)
+    t["age"] = age
+    t["sex"] = sex
+    t["rank"] = np.zeros(n, dtype=np.int64)
+    t["property"] = property
+    t["borough"] = borough
+    t["dob"] = dob
+    t["twin_of"] = np.full(n, -1, dtype=np.int64)
+    t["joined"] = joined.astype("datetime64[D]")
+    t["origin"] = origin
+    t["forenames"] = nm.sample_forenames(rng, origin, sex, year_of(dob))
+    t["middle_names"] = np.where(rng.random(n) < 0.5, nm.sample_forenames(rng, origin, sex, year_of(dob)), "").astype(object)
+    t["named_after"] = np.full(n, -1, dtype=np.int64)
+    t["surname"] = nm.sample_surnames(rng, origin)
+    t["former_surname"] = np.full(n, "", dtype=object)
+    t["married"] = np.zeros(n, dtype=bool)
+    t["title"] = nm.title_for(sex, age, t["married"], rng)
+    t["person_seq"] = seq["person"][0] + np.arange(n, dtype=np.int64)
+    seq["person"][0] += n
+    t["ni_number"] = ni_numbers(rng, t["person_seq"])
+    _contacts(rng, t)
+    for name in like.names:
+        if name not in t:
+            col = like[name]
+            t[name] = np.full(n, np.datetime64("NaT"), dtype=col.dtype) if np.issubdtype(col.dtype, np.datetime64) else (
+                np.full(n, "", dtype=object) if col.dtype == object else np.zeros(n, dtype=col.dtype))
+    return Table({k: t[k] for k in like.names}, n=n)
+
+
+def rebuild_email(rng: np.random.Generator, people: Table, idx: np.ndarray) -> None:
+    """A new email address for people whose names were changed."""
+    sub = people.take(idx)
+    had = sub["email"] != ""
+    _contacts(rng, sub)
+    people["email"][idx] = np.where(had, sub["email"], "")
