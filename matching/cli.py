@@ -179,7 +179,7 @@ def train_command(ctx: Context, job: str, ship: bool, memory_limit: str | None, 
             "job": report.job, "model_path": str(report.model_path), "prior": report.prior,
             "seconds": round(report.seconds, 2),
             "em_sessions": [vars(s) for s in report.em_sessions],
-            "untrained": report.untrained, "parameters": report.parameters,
+            "untrained": report.untrained, "notes": report.notes, "parameters": report.parameters,
         }, indent=2))
         return
     table = Table(title=f"{report.job}: parameter estimates", title_justify="left")
@@ -195,6 +195,8 @@ def train_command(ctx: Context, job: str, ship: bool, memory_limit: str | None, 
         console.print(f"EM on {s.blocking_rule}: {state}", style=None if s.converged else "bold yellow")
     for level in report.untrained:
         console.print(f"Not trained (never observed): {level}", style="yellow")
+    for note in report.notes:
+        console.print(note, style="yellow")
     console.print(f"Model saved to {report.model_path} in {report.seconds:.1f} s")
 
 

@@ -141,10 +141,11 @@ def _true_pairs(con: duckdb.DuckDBPyConnection, job: JobConfig, manifest: dict[s
     con.execute(
         f"""
         CREATE TABLE true_pairs AS
-        SELECT DISTINCT pair_key(l.body, l.record_id, r.body, r.record_id) AS k,
+        SELECT pair_key(l.body, l.record_id, r.body, r.record_id) AS k,
                l.body AS lb, l.record_id AS lid, r.body AS rb, r.record_id AS rid
         FROM entities l JOIN entities r USING (entity)
         WHERE l.kind = ? AND r.kind = ? AND list_contains(?, l.body) AND list_contains(?, r.body) AND {body_rule}
+        QUALIFY row_number() OVER (PARTITION BY k ORDER BY lb, lid) = 1
         """,
         [job.left.kind, job.right.kind, left_bodies, right_bodies],
     )

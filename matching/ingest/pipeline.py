@@ -214,7 +214,7 @@ def ingest_file(
         out_cols = [
             c
             for (c,) in con.execute("SELECT column_name FROM (DESCRIBE std)").fetchall()
-            if c not in ("_defects",)
+            if c not in ("_defects",) and not c.startswith("src_value_")
         ]
         dataset_path = ws.dataset_path(kind, body, submission_id)
         rejects_path = ws.rejects_path(submission_id)
@@ -227,7 +227,7 @@ def ingest_file(
             con.execute(
                 f"""
                 COPY (
-                    SELECT CAST({key} AS VARCHAR) AS record_id, {select},
+                    SELECT src_value_{spec.record_key} AS record_id, {select},
                            {_literal(submission_id)} AS submission_id, {_literal(body)} AS body,
                            {_literal(kind)} AS kind
                     FROM final WHERE _rejection IS NULL ORDER BY _row

@@ -24,6 +24,7 @@ class TrainReport:
     prior: float
     em_sessions: list[EMSession]
     untrained: list[str]
+    notes: list[str]
     parameters: list[dict[str, Any]]
     seconds: float
 
@@ -69,6 +70,7 @@ def train_job(
         prior=result.prior,
         em_sessions=result.em_sessions,
         untrained=result.untrained,
+        notes=result.notes,
         parameters=parameter_table(result.model),
         seconds=time.perf_counter() - t0,
     )

@@ -11,6 +11,7 @@ from typing import Any
 
 import duckdb
 
+from matching.errors import UserError
 from matching.jobs.config import JobConfig
 from matching.linkage.inputs import linkage_tables
 from matching.linkage.settings import (
@@ -35,6 +36,7 @@ class TrainResult:
     prior: float
     em_sessions: list[EMSession] = field(default_factory=list)
     untrained: list[str] = field(default_factory=list)  # "comparison: level" never observed
+    notes: list[str] = field(default_factory=list)
 
 
 class _SplinkLog(logging.Handler):
@@ -74,14 +76,26 @@ def _linker(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any, setting
 
 def train(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any, verbose: bool = False) -> TrainResult:
     """The job's training recipe: prior, u by random sampling, m by EM on each blocking rule."""
+    from splink.internals.exceptions import EMTrainingException
+
     settings = build_settings(job, "duckdb")
     t = job.training
     with splink_log(verbose) as log:
         linker = _linker(con, job, inputs, settings)
+        notes: list[str] = []
         if t.deterministic_rules:
             linker.training.estimate_probability_two_random_records_match(
                 [blocking_rule(job.scoped(r), "duckdb") for r in t.deterministic_rules], recall=t.recall
             )
+            # Splink keeps the prior on its settings object; no public setter exists.
+            prior = linker._settings_obj._probability_two_random_records_match
+            if not 0 < prior < 1:
+                fallback = t.probability_two_random_records_match or _fallback_prior(con, linkage_names(linker))
+                linker._settings_obj._probability_two_random_records_match = fallback
+                notes.append(
+                    f"The deterministic rules found no pairs, so the prior was set to {fallback:.3g}; "
+                    "set training.probability_two_random_records_match to choose it."
+                )
         linker.training.estimate_u_using_random_sampling(max_pairs=t.u_max_pairs, seed=t.seed)
         sessions = []
         for rule in t.em_blocking_rules:
@@ -89,7 +103,15 @@ def train(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any, verbose: 
             kwargs: dict[str, Any] = {"estimate_without_term_frequencies": True}
             if t.em_max_pairs:
                 kwargs["max_pairs"] = t.em_max_pairs
-            linker.training.estimate_parameters_using_expectation_maximisation(blocking_rule(job.scoped(rule), "duckdb"), **kwargs)
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    blocking_rule(job.scoped(rule), "duckdb"), **kwargs
+                )
+            except EMTrainingException:
+                raise UserError(
+                    f"{job.path}: training.em_blocking_rules: '{rule}' produced no pairs of records in this data, "
+                    "so EM cannot learn from it.\n  Fix: choose a rule on columns these datasets fill."
+                ) from None
             msgs = log.messages[start:]
             iterations = sum(1 for m in msgs if m.startswith("Iteration "))
             converged = any("EM converged" in m for m in msgs)
@@ -101,7 +123,20 @@ def train(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any, verbose: 
         for lv in c["comparison_levels"]
         if not lv.get("is_null_level") and not isinstance(lv.get("m_probability"), int | float)
     ]
-    return TrainResult(model=model, prior=float(model["probability_two_random_records_match"]), em_sessions=sessions, untrained=untrained)
+    return TrainResult(
+        model=model, prior=float(model["probability_two_random_records_match"]), em_sessions=sessions,
+        untrained=untrained, notes=notes,
+    )
+
+
+def linkage_names(linker: Any) -> list[str]:
+    return [sdf.physical_name for sdf in linker._input_tables_dict.values()]
+
+
+def _fallback_prior(con: duckdb.DuckDBPyConnection, tables: list[str]) -> float:
+    """One true match per record of the larger input: a conservative prior."""
+    sizes = [int(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]) for t in tables]
+    return 1.0 / max(max(sizes), 2)
 
 
 def predict(
