@@ -307,6 +307,8 @@ def trade_creditor_payments(w: World, t: Table) -> Table:
     c = w.tables["trade_creditors"]
     pos = w.row_index("trade_creditors", t["creditor_row"])
     out["_creditor_row"] = t["creditor_row"]
+    keys = w.record_keys.get("trade_creditors", {})
+    out["creditor_ref"] = np.asarray([keys.get(int(r), "") for r in t["creditor_row"]], dtype=object)
     out["creditor_name"] = c["creditor_name"][pos]
     for col in ("invoice_number", "invoice_date", "payment_date", "invoice_amount", "vat_amount", "purchase_order_number"):
         out[col] = t[col]

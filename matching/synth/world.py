@@ -48,6 +48,7 @@ class World:
     chunk_index: int = 0
     upn_by_person: dict[int, str] = field(default_factory=dict)
     ct_ref_by_addr: dict[int, str] = field(default_factory=dict)
+    record_keys: dict[str, dict[int, str]] = field(default_factory=dict)  # kind -> row_id -> record key
 
     def row_ids(self, kind: str, n: int) -> np.ndarray:
         start = self._next_row.get(kind, 0)
