@@ -103,14 +103,18 @@ def _print_ingest(result: Any, file: str) -> None:
 @click.option("--body", required=True, help="The submitting body, e.g. kingston.")
 @click.option("--mapping", type=click.Path(dir_okay=False), help="TOML file mapping this file's headers to fields.")
 @click.option("--force", is_flag=True, help="Ingest again even if this exact file was ingested before.")
+@click.option("--extract-date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="The date the data was extracted (default today).")
 @click.option("--json", "as_json", is_flag=True, help="Print the accounting as JSON.")
 @_workspace_option
 @pass_ctx
-def ingest(ctx: Context, kind: str, file: str, body: str, mapping: str | None, force: bool, as_json: bool) -> None:
+def ingest(ctx: Context, kind: str, file: str, body: str, mapping: str | None, force: bool, extract_date: Any, as_json: bool) -> None:
     """Ingest FILE as dataset KIND submitted by BODY: validate, standardise, account for every row."""
     from matching.ingest import ingest_file
 
-    result = ingest_file(kind, file, body=body, workspace=ctx.workspace, mapping_file=mapping, force=force)
+    result = ingest_file(
+        kind, file, body=body, workspace=ctx.workspace, mapping_file=mapping, force=force,
+        extract_date=extract_date.date() if extract_date else None,
+    )
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
@@ -205,7 +209,7 @@ def train_command(ctx: Context, job: str, ship: bool, memory_limit: str | None, 
 @click.option("--all", "all_jobs", is_flag=True, help="Run every standard job.")
 @click.option("--body", default=None, help="Keep only the inconsistencies this body owns.")
 @click.option("--threshold", type=float, default=None, help="Match probability a pair must reach (default: the job's).")
-@click.option("--as-at", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="The date the rules judge against (default today).")
+@click.option("--as-at", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="The date the rules judge against (default: the inputs' latest extract date).")
 @click.option("--memory-limit", default=None, help="DuckDB memory limit, e.g. 8GB.")
 @click.option("--json", "as_json", is_flag=True, help="Print run ids and counts as JSON.")
 @_workspace_option

@@ -6,6 +6,7 @@ The manifest is ``manifest.toml`` with ``[[files]]`` tables of ``kind``, ``body`
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from collections.abc import Callable
@@ -23,6 +24,7 @@ class ManifestEntry:
     body: str
     file: Path
     mapping: Path | None = None
+    extract_date: dt.date | None = None
 
 
 def read_manifest(folder: Path) -> list[ManifestEntry]:
@@ -40,14 +42,27 @@ def read_manifest(folder: Path) -> list[ManifestEntry]:
     files = data.get("files")
     if not isinstance(files, list) or not files:
         raise UserError(f"{path}: no [[files]] entries.\n  Each needs kind, body and file.")
+    default_date = _date(path, "exercise.extract_date", data.get("exercise", {}).get("extract_date"))
     entries = []
     for i, item in enumerate(files, start=1):
         missing = [k for k in ("kind", "body", "file") if not isinstance(item.get(k), str)]
         if missing:
             raise UserError(f"{path}: files entry {i}: missing {', '.join(missing)}.")
         mapping = folder / item["mapping"] if item.get("mapping") else None
-        entries.append(ManifestEntry(item["kind"], item["body"], folder / item["file"], mapping))
+        extract = _date(path, f"files entry {i}: extract_date", item.get("extract_date")) or default_date
+        entries.append(ManifestEntry(item["kind"], item["body"], folder / item["file"], mapping, extract))
     return entries
+
+
+def _date(path: Path, key: str, value: object) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise UserError(f"{path}: {key}: '{value}' is not a date.\n  Fix: write it as YYYY-MM-DD.") from None
 
 
 def ingest_dir(
@@ -72,7 +87,8 @@ def ingest_dir(
         outcome: IngestResult | UserError
         try:
             outcome = ingest_file(
-                entry.kind, entry.file, body=entry.body, workspace=ws, mapping_file=entry.mapping, force=force
+                entry.kind, entry.file, body=entry.body, workspace=ws, mapping_file=entry.mapping, force=force,
+                extract_date=entry.extract_date,
             )
         except UserError as exc:
             outcome = exc

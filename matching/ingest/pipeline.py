@@ -114,8 +114,12 @@ def ingest_file(
     mapping_file: str | os.PathLike[str] | None = None,
     force: bool = False,
     memory_limit: str | None = None,
+    extract_date: dt.date | None = None,
 ) -> IngestResult:
-    """Ingest one file of ``kind`` submitted by ``body`` into the workspace."""
+    """Ingest one file of ``kind`` submitted by ``body`` into the workspace.
+
+    ``extract_date`` is the date the data was extracted (true on); it defaults to today.
+    """
     ws = workspace if isinstance(workspace, Workspace) else Workspace.at(workspace)
     spec = load_spec(kind)
     check_body(body)
@@ -276,6 +280,7 @@ def ingest_file(
                 quality=quality,
                 replaces=previous.submission_id if previous else None,
                 timings={k: round(v, 3) for k, v in timings.items()},
+                extract_date=(extract_date or now.date()).isoformat(),
             )
             os.replace(tmp_dataset, dataset_path)
             os.replace(tmp_rejects, rejects_path)

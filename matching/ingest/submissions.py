@@ -61,6 +61,8 @@ class Submission:
     quality: dict[str, Any] = field(default_factory=dict)
     replaces: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    # The date the data was true on (the body's extract date); rules judge "now" by it.
+    extract_date: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -118,6 +118,12 @@ def _owner_sql(job: JobConfig) -> str:
     return "'" + job.owning_body.replace("'", "''") + "'"
 
 
+def _latest_extract(inputs: JobInputs) -> dt.date:
+    """The newest extract date of the inputs: 'now' as far as the data knows."""
+    dates = [dt.date.fromisoformat(s.extract_date or s.received_at[:10]) for s in inputs.submissions]
+    return max(dates)
+
+
 def _run_id(job: str, fingerprint: str, now: dt.datetime) -> str:
     return f"{now:%Y%m%dT%H%M%S}-{job}-{fingerprint[:8]}"
 
@@ -142,7 +148,7 @@ def run_job(
     from matching.linkage.settings import read_model
 
     model = read_model(mpath)
-    as_at_date = (as_at or dt.date.today()).isoformat()
+    as_at_date = (as_at or _latest_extract(inputs)).isoformat()
     cut = threshold if threshold is not None else job.threshold
     if not 0 < cut < 1:
         raise UserError(f"--threshold {cut}: a match probability must be between 0 and 1.")

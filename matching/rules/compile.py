@@ -106,6 +106,39 @@ def _pair_columns(job: JobConfig) -> frozenset[str]:
     return frozenset(names)
 
 
+def _substitute(tree: exp.Expression, values: dict[str, exp.Expression]) -> exp.Expression:
+    """Replace bare names of values with their (already expanded) expressions."""
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column) and not node.table and node.name in values:
+            return exp.Paren(this=values[node.name].copy())
+        return node
+
+    return tree.transform(swap)
+
+
+def _expand(values: dict[str, exp.Expression], where: str) -> dict[str, exp.Expression]:
+    """Expand values that use other values, in dependency order; a cycle is a config error."""
+    done: dict[str, exp.Expression] = {}
+    visiting: set[str] = set()
+
+    def expand(key: str) -> exp.Expression:
+        if key in done:
+            return done[key]
+        if key in visiting:
+            raise ConfigError(f"{where}: rule.values.{key}: refers to itself through other values.\n  Fix: break the cycle.")
+        visiting.add(key)
+        deps = {c.name for c in values[key].find_all(exp.Column) if not c.table and c.name in values}
+        resolved = {d: expand(d) for d in deps}
+        done[key] = _substitute(values[key], resolved)
+        visiting.discard(key)
+        return done[key]
+
+    for key in values:
+        expand(key)
+    return done
+
+
 def compile_job(job: JobConfig) -> CompiledJob:
     """Check every SQL snippet of a job against the columns it may use."""
     columns = Columns(
@@ -114,10 +147,13 @@ def compile_job(job: JobConfig) -> CompiledJob:
         pair=_pair_columns(job),
     )
     name = str(job.path)
-    rule = check_expression(job.rule, columns, where=f"{name}: rule.where")
+    # Named values may use each other and the rule may use them, as bare names.
+    named = Columns(columns.left, columns.right, columns.pair, columns.free | frozenset(job.values))
     values: dict[str, exp.Expression] = {}
     for key, sql in job.values.items():
-        values[key] = check_expression(sql, columns, where=f"{name}: rule.values.{key}")
+        values[key] = check_expression(sql, named, where=f"{name}: rule.values.{key}")
+    values = _expand(values, name)
+    rule = _substitute(check_expression(job.rule, named, where=f"{name}: rule.where"), values)
     parts: list[tuple[str, str | None, str | None]] = []
     pos = 0
     for m in _PLACEHOLDER.finditer(job.explanation):
@@ -126,18 +162,18 @@ def compile_job(job: JobConfig) -> CompiledJob:
         pos = m.end()
         if ref not in values:
             # {l.col}, {r.col} and {as_at} are shorthand for values of their own.
-            values[ref] = check_expression(ref, columns, where=f"{name}: rule.explanation {{{ref}}}")
+            values[ref] = _substitute(check_expression(ref, named, where=f"{name}: rule.explanation {{{ref}}}"), values)
         parts.append((literal, ref, fmt))
     parts.append((job.explanation[pos:], None, None))
     if "{" in job.explanation[pos:] or "}" in job.explanation[pos:]:
         raise ConfigError(f"{name}: rule.explanation: a '{{' or '}}' is not part of a {{placeholder}}.\n  Fix: write placeholders as {{l.column}}, {{r.column}} or {{value_name}}.")
     since = (
-        check_expression(job.since, columns, where=f"{name}: priority.since", personal_characteristics_forbidden=True)
+        _substitute(check_expression(job.since, named, where=f"{name}: priority.since", personal_characteristics_forbidden=True), values)
         if job.since
         else None
     )
     money = (
-        check_expression(job.money_pence, columns, where=f"{name}: priority.money_pence", personal_characteristics_forbidden=True)
+        _substitute(check_expression(job.money_pence, named, where=f"{name}: priority.money_pence", personal_characteristics_forbidden=True), values)
         if job.money_pence
         else None
     )
