@@ -253,7 +253,7 @@ def right_to_buy(w: World) -> None:
                   & (t["tenancy_start_date"] <= w.ref - days(3 * 365)))
     _, first = np.unique(lead["tenancy"], return_index=True)
     lead = lead.take(first)
-    pick = lead.take(rng.random(len(lead)) < 0.03)
+    pick = lead.take(rng.random(len(lead)) < 0.06)
     n = len(pick)
     if not n:
         return

@@ -29,7 +29,7 @@ class Planter:
     rates: Rates
     n: int
     seq: dict[str, list[int]]
-    used: set[int] = field(default_factory=set)
+    used: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     # Scenarios resolved once the homes are built: (job, household, person, learner row or -1, planted?)
     spd: list[tuple[str, int, int, int, bool]] = field(default_factory=list)
 
@@ -43,11 +43,20 @@ class Planter:
             return candidates[:0]
         return self.w.rng.choice(candidates, min(k, len(candidates)), replace=False)
 
+    def _grow(self) -> None:
+        n = len(self.w.people)
+        if len(self.used) < n:
+            self.used = np.concatenate([self.used, np.zeros(n - len(self.used), dtype=bool)])
+
     def free(self, people: np.ndarray) -> np.ndarray:
-        return np.fromiter((int(x) not in self.used for x in people), dtype=bool, count=len(people))
+        """Which of ``people`` no scenario has used yet."""
+        self._grow()
+        people = np.asarray(people, dtype=np.int64)
+        return ~self.used[np.maximum(people, 0)] & (people >= 0)
 
     def use(self, *people: int) -> None:
-        self.used.update(int(x) for x in people)
+        self._grow()
+        self.used[np.asarray([int(x) for x in people], dtype=np.int64)] = True
 
     def alive(self, people: np.ndarray) -> np.ndarray:
         return np.isnat(self.w.people["dod"][people])
@@ -409,22 +418,27 @@ def single_person_discounts(pl: Planter) -> None:
     cand = np.flatnonzero((hh["type"] == SINGLE) & ~hh["lodger"] & (hh["move_in"] <= w.ref - days(500)) & (head >= 0))
     cand = cand[pl.alive(head[cand]) & (pl.age(head[cand]) >= 25) & (pl.age(head[cand]) <= 80) & pl.free(head[cand])]
     k, hard = pl.k(job), pl.k(job, hard=True)
-    for n, h in enumerate(pl.choose(cand, k + hard)):
+    chosen = pl.choose(cand, k + hard)
+    joined = np.full(len(chosen), NAT)
+    for n, h in enumerate(chosen):
         since = uniform_dates(w.rng, hh["move_in"][h], w.ref - days(400), 1)[0]
-        joined = uniform_dates(w.rng, max(since + np.timedelta64(60, "D"), w.ref - np.timedelta64(3 * 365, "D")), w.ref - days(60), 1)[0]
+        joined[n] = uniform_dates(w.rng, max(since + np.timedelta64(60, "D"), w.ref - np.timedelta64(3 * 365, "D")),
+                                  w.ref - days(60), 1)[0]
         hh["spd_since"][h] = since
-        planted = n < k
-        if not planted:
-            hh["spd_end"][h] = max(joined - np.timedelta64(int(w.rng.integers(1, 60)), "D"), since + np.timedelta64(1, "D"))
-        lead = int(head[h])
-        sex = np.array(["F" if p["sex"][lead] == "M" else "M"], dtype=object)
-        age = np.array([max(20, int(p["age"][lead]) + int(w.rng.integers(-4, 5)))])
-        newcomer = new_people(w.rng, p, w.ref, pl.seq, household=np.array([h]), property=np.array([hh["property"][h]]),
-                              borough=np.array([hh["borough"][h]]), role=PARTNER, sex=sex, age=age,
-                              origin=np.array([hh["origin"][h]]), joined=np.array([joined]))
-        w.people = p = type(p).concat([p, newcomer])
-        pl.use(lead, len(p) - 1)
-        pl.spd.append((job, int(h), len(p) - 1, -1, planted))
+        if n >= k:  # a hard negative: the discount ended before the newcomer arrived
+            hh["spd_end"][h] = max(joined[n] - np.timedelta64(int(w.rng.integers(1, 60)), "D"), since + np.timedelta64(1, "D"))
+    if len(chosen):
+        lead = head[chosen]
+        sex = np.where(p["sex"][lead] == "M", "F", "M").astype(object)
+        age = np.maximum(20, p["age"][lead] + w.rng.integers(-4, 5, len(chosen)))
+        newcomers = new_people(w.rng, p, w.ref, pl.seq, household=chosen, property=hh["property"][chosen],
+                               borough=hh["borough"][chosen], role=PARTNER, sex=sex, age=age,
+                               origin=hh["origin"][chosen], joined=joined)
+        first = len(p)
+        w.people = p = type(p).concat([p, newcomers])
+        for n, h in enumerate(chosen):
+            pl.use(int(lead[n]), first + n)
+            pl.spd.append((job, int(h), first + n, -1, n < k))
     # A child turns 18 while the discount runs.
     job = "spd-to-post16"
     k, hard = pl.k(job), pl.k(job, hard=True)
@@ -433,13 +447,15 @@ def single_person_discounts(pl: Planter) -> None:
     kids = np.flatnonzero((p["role"] == 2) & np.isnat(p["dod"]) & (bday18 <= w.ref - days(10)) & (p["age"] <= 19) & ~students)
     kids = kids[(hh["type"][p["household"][kids]] == LONE_PARENT) & pl.free(kids)]
     made = 0
+    children_of: dict[int, list[int]] = {}
+    for c in np.flatnonzero(p["role"] == 2):
+        children_of.setdefault(int(p["household"][c]), []).append(int(c))
     for c in w.rng.permutation(kids):
         if made >= k + hard:
             break
         h = int(p["household"][c])
         lead = int(head[h])
-        members = np.flatnonzero((p["household"] == h) & (p["role"] == 2))
-        first18 = bday18[members].min()
+        first18 = bday18[children_of[h]].min()
         if lead < 0 or not np.isnat(p["dod"][lead]) or not pl.free(np.array([lead, c])).all() or \
                 hh["move_in"][h] > first18 - np.timedelta64(60, "D") or not np.isnat(hh["spd_since"][h]):
             continue

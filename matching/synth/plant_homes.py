@@ -64,38 +64,42 @@ def tenancies(pl: Planter) -> None:
     t = w.tables["housing_tenants"]
     current = np.isnat(t["tenancy_end_date"])
     tenants = np.flatnonzero(t["tenant"] & current & pl.alive(t["person"]) & pl.free(t["person"]))
-    targets = {int(x) for x in np.unique(t["tenancy"][current])}
-    next_tenancy = int(t["tenancy"].max()) + 1 if len(t) else 0
-    for chosen in t["row_id"][pl.choose(tenants, pl.k(job))]:
-        t = w.tables["housing_tenants"]
-        hits = np.flatnonzero(t["row_id"] == chosen)
-        if not len(hits):  # its tenancy was taken over by an earlier scenario
-            continue
-        i = int(hits[0])
+    # Current tenancies by body, to take over (sublet) one in another body.
+    by_body: dict[int, list[int]] = {}
+    members: dict[int, list[int]] = {}
+    for i in np.flatnonzero(current):
+        members.setdefault(int(t["tenancy"][i]), []).append(int(t["person"][i]))
+        if len(members[int(t["tenancy"][i])]) == 1:
+            by_body.setdefault(int(t["body"][i]), []).append(int(t["tenancy"][i]))
+    for b in by_body:
+        by_body[b] = [by_body[b][j] for j in w.rng.permutation(len(by_body[b]))]
+    taken: list[int] = []
+    for i in pl.choose(tenants, pl.k(job)):
         person = int(t["person"][i])
         if not pl.free(np.array([person]))[0]:
             continue
         body = int(t["body"][i])
-        options = [x for x in targets if t["body"][_rows_of(t, "tenancy", x)[0]] != body
-                   and pl.free(t["person"][_rows_of(t, "tenancy", x)]).all()]
+        options = [x for b in sorted(by_body) if b != body for x in by_body[b][:3]]
+        options = [x for x in options if x not in taken and pl.free(np.array(members[x])).all()]
         if not options:
             break
         target = options[int(w.rng.integers(len(options)))]
-        targets.discard(target)
-        rows = _rows_of(t, "tenancy", target)
-        first = rows[0]
-        keep = np.ones(len(t), dtype=bool)
-        keep[rows] = False
-        w.tables["housing_tenants"] = t.take(keep)
-        sublet = Table({k: t[k][[first]] for k in t.names if k != "row_id"}, n=1)
+        by_body[next(b for b in by_body if target in by_body[b])].remove(target)
+        taken.append(target)
+        rows = np.flatnonzero(t["tenancy"] == target)
+        sublet = Table({k: t[k][[rows[0]]] for k in t.names if k != "row_id"}, n=1)
         sublet["person"] = np.array([person])
         sublet["tenant"] = np.array([True])
         sublet["tenancy_start_date"] = uniform_dates(w.rng, w.ref - days(6 * 365), w.ref - days(60), 1)
         ids = w.add_rows("housing_tenants", sublet)
-        own = int(w.tables["housing_tenants"]["row_id"][_own_row(w, person, ids[0])])
-        w.plant(job, "housing_tenants", own, "housing_tenants", ids[0])
-        pl.use(person, *t["person"][rows])
+        w.plant(job, "housing_tenants", t["row_id"][i], "housing_tenants", ids[0])
+        pl.use(person, *members[target])
+    # The occupiers of a sublet home are unknown to the landlord: their records go.
+    t = w.tables["housing_tenants"]
+    gone = np.isin(t["tenancy"], taken) & ~np.isin(t["row_id"], [x[4] for x in w.planted_pairs if x[0] == job])
+    w.tables["housing_tenants"] = t.take(~gone)
     hard = pl.k(job, hard=True)
+    next_tenancy = int(t["tenancy"].max()) + 1 if len(t) else 0
     # Moved from one council home to another: the first tenancy has ended.
     t = w.tables["housing_tenants"]
     a = w.addresses
@@ -128,12 +132,6 @@ def tenancies(pl: Planter) -> None:
             j = pool[np.flatnonzero(t["person"][pool] == b)[0]]
             w.hard_negative(job, "housing_tenants", t["row_id"][i], "housing_tenants", t["row_id"][j],
                             "namesakes: same name and date of birth, different people")
-
-
-def _own_row(w: World, person: int, exclude: int) -> int:
-    t = w.tables["housing_tenants"]
-    rows = np.flatnonzero((t["person"] == person) & (t["row_id"] != exclude))
-    return int(rows[0])
 
 
 def admissions(pl: Planter) -> None:

@@ -236,7 +236,7 @@ def _people(rng: np.random.Generator, props: Table, hh: Table, n_people: int, re
     p["middle_names"] = middle
     # A few fathers gave their eldest son their own names.
     head_of = _first_index(h)
-    father_named = (role == ADULT_CHILD) & (p["sex"] == "M") & (p["sex"][head_of[h]] == "M") & (rng.random(n) < 0.12)
+    father_named = (role == ADULT_CHILD) & (p["sex"] == "M") & (p["sex"][head_of[h]] == "M") & (rng.random(n) < 0.3)
     father_named &= twin_of < 0
     p["forenames"][father_named] = p["forenames"][head_of[h][father_named]]
     p["middle_names"][father_named] = p["middle_names"][head_of[h][father_named]]

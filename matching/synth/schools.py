@@ -65,6 +65,7 @@ def register() -> tuple[School, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=None)
 def schools_of(borough: int, phase: int) -> list[School]:
     return [s for s in register() if s.borough == borough and s.phase == phase]
 

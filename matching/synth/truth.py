@@ -83,6 +83,7 @@ def compute(w: World, jobs: tuple[str, ...] | None = None) -> list[tuple[str, st
     """(job, left kind, left row_id, right kind, right row_id) for every pair the rules flag."""
     out: list[tuple[str, str, int, str, int]] = []
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     try:
         registered: set[str] = set()
         for job in jobs or tuple(JOB_KINDS):

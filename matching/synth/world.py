@@ -29,6 +29,50 @@ class HardNegative:
     why: str
 
 
+class Tables(dict):
+    """Life tables by kind. Rows added one scenario at a time are kept aside and joined to
+    their table when it is next read, so planting stays linear in the population."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending: dict[str, list[Table]] = {}
+
+    def _flush(self, kind: str) -> None:
+        rows = self.pending.pop(kind, None)
+        if not rows:
+            return
+        base = dict.get(self, kind)
+        parts = ([base] if base is not None and len(base) else []) + rows
+        for part in parts[1:]:
+            for name in set(part.names) - set(parts[0].names):  # a column only planted rows have
+                parts[0][name] = _blank(part[name], len(parts[0]))
+        parts = [parts[0]] + [_align(part, parts[0]) for part in parts[1:]]
+        dict.__setitem__(self, kind, Table.concat(parts))
+
+    def __getitem__(self, kind: str) -> Table:
+        self._flush(kind)
+        return dict.__getitem__(self, kind)
+
+    def get(self, kind: str, default: Table | None = None) -> Table | None:  # type: ignore[override]
+        self._flush(kind)
+        return dict.get(self, kind, default)
+
+    def __contains__(self, kind: object) -> bool:
+        return dict.__contains__(self, kind) or kind in self.pending
+
+    def items(self):  # type: ignore[override]
+        for kind in list(self.pending):
+            self._flush(kind)
+        return dict.items(self)
+
+    def pop(self, kind: str, default: Table | None = None) -> Table | None:  # type: ignore[override]
+        self._flush(kind)
+        return dict.pop(self, kind, default)
+
+    def append(self, kind: str, rows: Table) -> None:
+        self.pending.setdefault(kind, []).append(rows)
+
+
 @dataclass
 class World:
     ref: np.datetime64
@@ -38,7 +82,7 @@ class World:
     households: Table
     addresses: Table  # homes first, then business premises
     n_homes: int
-    tables: dict[str, Table] = field(default_factory=dict)
+    tables: Tables = field(default_factory=Tables)
     hard_negatives: list[HardNegative] = field(default_factory=list)
     planted: dict[str, int] = field(default_factory=dict)
     planted_pairs: list[tuple[str, str, int, str, int]] = field(default_factory=list)
@@ -59,14 +103,7 @@ class World:
         """Append rows (without row_id) to a life table; returns their row_ids."""
         ids = self.row_ids(kind, len(rows))
         rows["row_id"] = ids
-        if kind in self.tables and len(self.tables[kind]):
-            table = self.tables[kind]
-            for name in set(rows.names) - set(table.names):  # a column only planted rows have
-                table[name] = _blank(rows[name], len(table))
-            rows = _align(rows, table)
-            self.tables[kind] = Table.concat([table, rows])
-        else:
-            self.tables[kind] = rows
+        self.tables.append(kind, rows)
         return ids
 
     def row_index(self, kind: str, row_ids: np.ndarray) -> np.ndarray:
