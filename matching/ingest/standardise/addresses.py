@@ -7,8 +7,9 @@ Each line, in order (``LINE_STEPS``):
    it is put back as day/month ('3/12'). Nothing else can have produced such a line.
 2. ``_fold_case_and_accents``: upper case, accents stripped.
 3. ``_tidy_punctuation``: apostrophes removed (ST JOHN'S -> ST JOHNS), '&' -> AND, hyphens
-   and slashes kept and closed up ('12 - 14' -> '12-14', '3 / 12' -> '3/12'), all other
-   punctuation becomes a space, whitespace collapsed.
+   and slashes kept and closed up ('12 - 14' -> '12-14', '3 / 12' -> '3/12'), commas kept
+   as ', ' (they end a part of a line: '12 HIGH ST, LONDON'), all other punctuation
+   becomes a space, whitespace collapsed.
 
 From the cleaned lines, in line order (the postcode has its own columns and is dropped if
 a line ends with it):
@@ -26,8 +27,7 @@ a line ends with it):
 
 from __future__ import annotations
 
-from matching.ingest.standardise.simple import clean_text
-from matching.ingest.standardise.sql import Step, apply_steps, case_map, let, literal
+from matching.ingest.standardise.sql import Step, apply_steps, bind, case_map, let, literal, unless
 from matching.specs import FieldSpec
 
 ADDRESS_COLUMNS = ("address_single", "address_flat", "address_number", "address_street")
@@ -52,38 +52,41 @@ _FLAT_WORDS = "FLAT|UNIT|ROOM|SUITE"
 _FLAT = rf"\b(?:{_FLAT_WORDS}) (\d+[A-Z]?|[A-Z]\d*)\b"
 _SLASH = r"^(\d+[A-Z]?)/(\d+[A-Z]?)\b"
 _FLOOR = r"\b(GROUND|BASEMENT|LOWER GROUND|FIRST|SECOND|THIRD|FOURTH|TOP|UPPER|LOWER) (?:FLOOR )?FLAT\b"
-_NUMBER = r"(?:^|[ ,/])(\d+[A-Z]?(?:-\d+[A-Z]?)?)(?:[ ,]|$)"
-_AFTER_NUMBER = r"(?:^|[ ,/])\d+[A-Z]?(?:-\d+[A-Z]?)?,? ([A-Z][A-Z -]*?)(?:,|$)"
+_LEADING_NUMBER = r"^(\d+[A-Z]?(?:-\d+[A-Z]?)?)(?:[ ,]|$)"
+_NUMBER_STREET = r"(?:^|[ ,/])(\d+[A-Z]?(?:-\d+[A-Z]?)?)(?:,? ([A-Z][A-Z -]*?))?(?:,|$)"
 _STREET_LINE = rf"(?:^|, )([A-Z][A-Z -]* (?:{'|'.join(STREET_WORDS)}))(?:,|$)"
 _TRAILING_POSTCODE = r",? ?[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$"
+_ABBREVIATED = r"\b(" + "|".join(["ST", *ABBREVIATIONS]) + r")\b"
 
 
 def _restore_spreadsheet_date(e: str) -> str:
     day_first = r"^(\d{1,2})/(\d{1,2})/\d{4}$"
     iso = r"^\d{4}-(\d{2})-(\d{2})(?: 00:00(?::00)?)?$"
-    return let(
-        e,
-        lambda v: f"CASE WHEN regexp_full_match({v}, {literal(day_first[1:-1])}) "
-        f"THEN regexp_replace({v}, {literal(day_first)}, '\\1') || '/' || ltrim(regexp_replace({v}, {literal(day_first)}, '\\2'), '0') "
-        f"WHEN regexp_full_match({v}, {literal(iso[1:-1])}) "
-        f"THEN ltrim(regexp_replace({v}, {literal(iso)}, '\\2'), '0') || '/' || ltrim(regexp_replace({v}, {literal(iso)}, '\\1'), '0') "
-        f"ELSE {v} END",
-    )
+
+    def restore(v: str) -> str:
+        return (
+            f"CASE WHEN regexp_full_match({v}, {literal(day_first[1:-1])}) "
+            f"THEN ltrim(regexp_replace({v}, {literal(day_first)}, '\\1'), '0') || '/' || ltrim(regexp_replace({v}, {literal(day_first)}, '\\2'), '0') "
+            f"WHEN regexp_full_match({v}, {literal(iso[1:-1])}) "
+            f"THEN ltrim(regexp_replace({v}, {literal(iso)}, '\\2'), '0') || '/' || ltrim(regexp_replace({v}, {literal(iso)}, '\\1'), '0') "
+            f"ELSE {v} END"
+        )
+
+    return bind(e, lambda v: f"CASE WHEN regexp_matches({v}, '^\\d+[/-]\\d+[/-]\\d+') THEN {let(v, restore)} ELSE {v} END")
 
 
 def _fold_case_and_accents(e: str) -> str:
-    return f"strip_accents(upper({e}))"
+    return bind(f"strip_accents(upper({e}))")
 
 
 def _tidy_punctuation(e: str) -> str:
-    def tidy(v: str) -> str:
-        no_apostrophes = f"regexp_replace({v}, '[''’‘`]', '', 'g')"
-        ands = f"replace({no_apostrophes}, '&', ' AND ')"
-        spaced = f"regexp_replace({ands}, '[^A-Z0-9/-]+', ' ', 'g')"
-        closed = f"regexp_replace({spaced}, ' ?([/-]) ?', '\\1', 'g')"
-        return f"CASE WHEN regexp_matches({v}, '[^A-Z0-9 ]|  ') THEN trim({closed}, ' -/') ELSE {v} END"
-
-    return f"NULLIF({let(e, tidy)}, '')"
+    no_apostrophes = f"replace(replace(replace({e}, '''', ''), '’', ''), '‘', '')"
+    ands = f"replace({no_apostrophes}, '&', ' AND ')"
+    spaced = f"regexp_replace({ands}, '[^A-Z0-9/,-]+', ' ', 'g')"
+    closed = f"regexp_replace({spaced}, ' ?([/-]) ?', '\\1', 'g')"
+    commas = f"regexp_replace({closed}, ' ?,[ ,]*', ', ', 'g')"
+    plain = "[A-Z0-9]+(?:[ /-][A-Z0-9]+)*"
+    return bind(unless(f"regexp_full_match({e}, '{plain}')", e, f"NULLIF(trim({commas}, ' ,-/'), '')"))
 
 
 LINE_STEPS: list[Step] = [_restore_spreadsheet_date, _fold_case_and_accents, _tidy_punctuation]
@@ -91,42 +94,58 @@ LINE_STEPS: list[Step] = [_restore_spreadsheet_date, _fold_case_and_accents, _ti
 
 def clean_address_line(raw: str, field: FieldSpec) -> tuple[str, str]:
     """One address line, cleaned; the defect is the text one (too long)."""
-    value, defect = clean_text(raw, field)
-    return apply_steps(value, LINE_STEPS), defect
+    value = apply_steps(raw, LINE_STEPS)
+    limit = field.max_length
+    if limit:
+        return f"CASE WHEN length({value}) <= {int(limit)} THEN {value} END", literal(f"longer than {limit} characters")
+    return value, "NULL"
 
 
-def _spell_out(joined: str) -> str:
-    """Abbreviations spelt out word by word; ',' marks the end of a line."""
+def _spell_out(line: str) -> str:
+    """A cleaned line with its abbreviations spelt out word by word; ST becomes STREET only
+    as the last word of the line or before a comma. Only lines holding an abbreviation
+    (one cheap regular expression finds them) are split into words."""
 
-    def words(tokens: str) -> str:
+    def words(v: str) -> str:
+        at_end = f"CASE WHEN suffix({v}, ' ST') OR {v} = 'ST' THEN {v} || 'REET' ELSE {v} END"
+        street = f"replace({at_end}, ' ST,', ' STREET,')"
         word = case_map("_w", ABBREVIATIONS, "_w")
-        street = f"CASE WHEN _i = len({tokens}) OR {tokens}[_i + 1] = ',' THEN 'STREET' ELSE 'ST' END"
-        return f"array_to_string(list_transform({tokens}, lambda _w, _i: CASE WHEN _w = 'ST' THEN {street} ELSE {word} END), ' ')"
+        return f"array_to_string(list_transform(string_split({street}, ' '), lambda _w: {word}), ' ')"
 
-    tokens = f"string_split(replace({joined}, ', ', ' , '), ' ')"
-    return f"replace({let(tokens, words)}, ' , ', ', ')"
+    return bind(line, lambda v: f"CASE WHEN regexp_matches({v}, '{_ABBREVIATED}') THEN {words(v)} ELSE {v} END")
+
+
+def _number_and_street(c: str) -> tuple[str, str]:
+    """The house number and street: usually the address starts with the number (cheap
+    string functions then); otherwise one regular expression searches for it."""
+    lead = bind(f"regexp_extract({c}, '{_LEADING_NUMBER}', 1)")
+    rest = f"ltrim(substr({c}, length({lead}) + 1), ' ,')"
+    searched = bind(f"CASE WHEN {lead} = '' THEN regexp_extract({c}, '{_NUMBER_STREET}', ['number', 'street']) END")
+    number = f"CASE WHEN {lead} <> '' THEN {lead} ELSE NULLIF({searched}.number, '') END"
+    street = f"NULLIF(CASE WHEN {lead} <> '' THEN split_part({rest}, ',', 1) ELSE {searched}.street END, '')"
+    street_line = f"NULLIF(regexp_extract({c}, '{_STREET_LINE}', 1), '')"
+    return number, f"coalesce({street}, {street_line})"
 
 
 def address_columns(lines: list[str]) -> list[tuple[str, str]]:
-    """The derived address columns over the cleaned line columns, in line order."""
-    joined = f"NULLIF(concat_ws(', ', {', '.join(lines)}), '')"
-    without_postcode = let(
-        joined, lambda v: f"CASE WHEN regexp_matches({v}, '{_TRAILING_POSTCODE}') THEN regexp_replace({v}, '{_TRAILING_POSTCODE}', '') ELSE {v} END"
+    """The derived address columns over the cleaned lines (SQL), in line order."""
+    joined = bind(f"NULLIF(concat_ws(', ', {', '.join(_spell_out(line) for line in lines)}), '')")
+    ends_like_postcode = f"regexp_full_match(right({joined}, 3), '\\d[A-Z]{{2}}')"
+    c = bind(f"CASE WHEN {ends_like_postcode} THEN regexp_replace({joined}, '{_TRAILING_POSTCODE}', '') ELSE {joined} END")
+
+    has_flat = bind(" OR ".join(f"contains({c}, '{w}')" for w in _FLAT_WORDS.split("|")))
+    no_flat = bind(f"CASE WHEN {has_flat} THEN ltrim(regexp_replace({c}, '{_FLAT}', ''), ' ,') ELSE {c} END")
+    slashed = bind(f"contains({c}, '/') AND regexp_matches({c}, '{_SLASH}')")
+    floor = f"NULLIF(regexp_extract({c}, '{_FLOOR}', 1), '')"
+    floor_name = let(floor, lambda v: f"CASE WHEN {v} = 'BASEMENT' THEN {v} ELSE {v} || ' FLOOR' END")
+    flat = (
+        f"CASE WHEN {slashed} THEN regexp_extract({c}, '{_SLASH}', 1) "
+        f"WHEN {has_flat} THEN coalesce(NULLIF(regexp_extract({c}, '{_FLAT}', 1), ''), {floor_name}) END"
     )
-    spelt = _spell_out(without_postcode)
-
-    def parsed(c: str) -> str:
-        no_flat = f"regexp_replace({c}, '{_FLAT}', '')"
-        slash_flat = f"NULLIF(regexp_extract({c}, '{_SLASH}', 1), '')"
-        floor = f"NULLIF(regexp_extract({c}, '{_FLOOR}', 1), '')"
-        floor_name = f"CASE WHEN {floor} = 'BASEMENT' THEN {floor} ELSE {floor} || ' FLOOR' END"
-        flat = f"coalesce(NULLIF(regexp_extract({c}, '{_FLAT}', 1), ''), {slash_flat}, {floor_name})"
-        number = f"coalesce(NULLIF(regexp_extract({c}, '{_SLASH}', 2), ''), NULLIF(regexp_extract({no_flat}, '{_NUMBER}', 1), ''))"
-        street = (
-            f"coalesce(NULLIF(trim(regexp_extract({no_flat}, '{_AFTER_NUMBER}', 1)), ''), "
-            f"NULLIF(regexp_extract({c}, '{_STREET_LINE}', 1), ''))"
-        )
-        single = f"NULLIF(replace({c}, ',', ''), '')"
-        return f"struct_pack(single := {single}, flat := {flat}, number := {number}, street := {street})"
-
-    return [("_address", let(spelt, parsed))]
+    number, street = _number_and_street(no_flat)
+    return [
+        ("address_single", f"NULLIF(replace({c}, ',', ''), '')"),
+        ("address_flat", flat),
+        ("address_number", f"CASE WHEN {slashed} THEN regexp_extract({c}, '{_SLASH}', 2) ELSE {number} END"),
+        ("address_street", street),
+    ]

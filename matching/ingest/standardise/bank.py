@@ -17,7 +17,7 @@ padded with leading zeros to 8, as the banks themselves do for payments; anythin
 
 from __future__ import annotations
 
-from matching.ingest.standardise.sql import first_defect, let
+from matching.ingest.standardise.sql import bind, literal, unless
 from matching.specs import FieldSpec
 
 NOT_SORT_CODE = "not a sort code (6 digits)"
@@ -32,43 +32,43 @@ def _pad2(e: str) -> str:
 
 def _from_date(s: str) -> str:
     """A sort code a spreadsheet turned into a date, back to its six digits (NULL if not one)."""
-    day_first = f"regexp_extract({s}, '^(\\d{{1,2}})[/.-](\\d{{1,2}})[/.-](\\d{{2}}|\\d{{4}})$', ['d', 'm', 'y'])"
-    iso = f"regexp_extract({s}, '^(\\d{{4}})-(\\d{{1,2}})-(\\d{{1,2}})(?:[ T]00:00(?::00)?)?$', ['y', 'm', 'd'])"
-    named = f"regexp_extract(upper({s}), '^(\\d{{1,2}})[ -]?([A-Z]{{3}})[ -]?(\\d{{2}}|\\d{{4}})$', ['d', 'm', 'y'])"
+    day_first = r"\d{1,2}[/.-]\d{1,2}[/.-](\d{2}|\d{4})"
+    iso = r"\d{4}-\d{1,2}-\d{1,2}([ T]00:00(:00)?)?"
+    named = r"(?i)\d{1,2}[ -]?[A-Z]{3}[ -]?(\d{2}|\d{4})"
 
-    def digits(parts: str, month: str) -> str:
-        return f"CASE WHEN {parts}.d <> '' THEN {_pad2(f'{parts}.d')} || {_pad2(month)} || right({parts}.y, 2) END"
+    def part(text: str, n: int) -> str:
+        return f"split_part({text}, '/', {n})"
 
+    slashed = f"replace(replace({s}, '.', '/'), '-', '/')"
+    iso_date = f"replace(left({s}, 10), '-', '/')"
+    spaced = f"regexp_replace(upper({s}), '^(\\d{{1,2}})[ -]?([A-Z]{{3}})[ -]?(\\d+)$', '\\1/\\2/\\3')"
+    month = f"NULLIF(list_position({_MONTHS}, {part(spaced, 2)}), 0)::VARCHAR"
     return (
-        f"coalesce({let(day_first, lambda p: digits(p, f'{p}.m'))}, "
-        f"{let(iso, lambda p: digits(p, f'{p}.m'))}, "
-        f"{let(named, lambda p: digits(p, f'NULLIF(list_position({_MONTHS}, {p}.m), 0)::VARCHAR'))})"
+        f"CASE WHEN regexp_full_match({s}, '{day_first}') "
+        f"THEN {_pad2(part(slashed, 1))} || {_pad2(part(slashed, 2))} || right({part(slashed, 3)}, 2) "
+        f"WHEN regexp_full_match({s}, '{iso}') "
+        f"THEN {_pad2(part(iso_date, 3))} || {_pad2(part(iso_date, 2))} || right({part(iso_date, 1)}, 2) "
+        f"WHEN regexp_full_match({s}, '{named}') "
+        f"THEN {_pad2(part(spaced, 1))} || {_pad2(month)} || right({part(spaced, 3)}, 2) END"
     )
 
 
 def clean_sort_code(raw: str, field: FieldSpec) -> tuple[str, str]:
     """The sort code as six digits, and why a non-blank one was nulled."""
-
-    def value(s: str) -> str:
-        return (
-            f"CASE WHEN regexp_full_match({s}, '\\d{{6}}') THEN {s} "
-            f"WHEN regexp_full_match({s}, '\\d{{2}}[ -]?\\d{{2}}[ -]?\\d{{2}}') THEN regexp_replace({s}, '[ -]', '', 'g') "
-            f"WHEN regexp_full_match({s}, '\\d{{5}}') THEN '0' || {s} "
-            f"ELSE {_from_date(s)} END"
-        )
-
-    checked = let(raw, value)
-    return (
-        let(checked, lambda v: f"CASE WHEN regexp_full_match({v}, '\\d{{6}}') AND {v} <> '000000' THEN {v} END"),
-        first_defect([("true", NOT_SORT_CODE)]),
+    other = (
+        f"CASE WHEN regexp_full_match({raw}, '\\d{{2}}[ -]?\\d{{2}}[ -]?\\d{{2}}') THEN replace(replace({raw}, '-', ''), ' ', '') "
+        f"WHEN regexp_full_match({raw}, '\\d{{5}}') THEN '0' || {raw} "
+        f"ELSE {_from_date(raw)} END"
     )
+    digits = bind(unless(f"regexp_full_match({raw}, '\\d{{6}}')", raw, other))
+    value = f"CASE WHEN regexp_full_match({digits}, '\\d{{6}}') AND {digits} <> '000000' THEN {digits} END"
+    return value, literal(NOT_SORT_CODE)
 
 
 def clean_account_number(raw: str, field: FieldSpec) -> tuple[str, str]:
     """The account number as eight digits, and why a non-blank one was nulled."""
-
-    def value(s: str) -> str:
-        digits = f"CASE WHEN regexp_matches({s}, '[ -]') THEN regexp_replace({s}, '[ -]', '', 'g') ELSE {s} END"
-        return let(digits, lambda d: f"CASE WHEN regexp_full_match({d}, '\\d{{6,8}}') THEN lpad({d}, 8, '0') END")
-
-    return let(raw, value), first_defect([("true", NOT_ACCOUNT)])
+    digits = bind(
+        f"CASE WHEN contains({raw}, ' ') OR contains({raw}, '-') THEN replace(replace({raw}, ' ', ''), '-', '') ELSE {raw} END"
+    )
+    value = f"CASE WHEN regexp_full_match({digits}, '\\d{{6,8}}') THEN lpad({digits}, 8, '0') END"
+    return value, literal(NOT_ACCOUNT)

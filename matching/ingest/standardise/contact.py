@@ -14,7 +14,7 @@ Defects: 'not a UK phone number' (another country's code), else 'not a valid pho
 
 from __future__ import annotations
 
-from matching.ingest.standardise.sql import first_defect, let, literal
+from matching.ingest.standardise.sql import bind, first_defect, let, literal, unless
 from matching.specs import FieldSpec
 
 NOT_EMAIL = "not a valid email address"
@@ -27,8 +27,8 @@ _EXTENSION = r"(?i)\s*(ext|extn|x)\.?\s*\d{1,5}$"
 
 def clean_email(raw: str, field: FieldSpec) -> tuple[str, str]:
     """The email address in lower case, and why a non-blank one was nulled."""
-    value = let(f"lower({raw})", lambda v: f"CASE WHEN regexp_full_match({v}, {literal(_EMAIL)}) THEN {v} END")
-    return value, literal(NOT_EMAIL)
+    v = bind(f"lower({raw})")
+    return f"CASE WHEN regexp_full_match({v}, {literal(_EMAIL)}) THEN {v} END", literal(NOT_EMAIL)
 
 
 def _digits(raw: str) -> str:
@@ -36,31 +36,27 @@ def _digits(raw: str) -> str:
 
     def strip(v: str) -> str:
         no_ext = f"CASE WHEN regexp_matches({v}, '[A-Za-z]') THEN regexp_replace({v}, {literal(_EXTENSION)}, '') ELSE {v} END"
-        no_zero = f"replace({no_ext}, '(0)', '')"
-        return let(no_zero, lambda w: f"CASE WHEN regexp_matches({w}, '[^0-9]') THEN regexp_replace({w}, '[^0-9+]', '', 'g') ELSE {w} END")
+        return f"regexp_replace(replace({no_ext}, '(0)', ''), '[^0-9+]', '', 'g')"
 
-    return let(raw, strip)
+    spaceless = bind(f"replace(replace(replace({raw}, ' ', ''), '-', ''), '(0)', '')")
+    return bind(unless(f"regexp_full_match({spaceless}, '\\+?\\d+')", spaceless, let(raw, strip)))
 
 
 def national(raw: str) -> str:
     """The number in national form ('0...'), NULL for another country's number."""
-
-    def convert(d: str) -> str:
-        after_44 = f"regexp_replace({d}, '^(\\+|00)44 ?0?', '')"
-        return (
-            f"CASE WHEN regexp_matches({d}, '^(\\+|00)44') THEN '0' || {after_44} "
-            f"WHEN starts_with({d}, '+') OR starts_with({d}, '00') THEN NULL "
-            f"WHEN length({d}) = 12 AND starts_with({d}, '44') THEN '0' || substr({d}, 3) "
-            f"WHEN length({d}) = 10 AND starts_with({d}, '7') THEN '0' || {d} "
-            f"ELSE {d} END"
-        )
-
-    return let(_digits(raw), convert)
+    d = _digits(raw)
+    after_44 = f"regexp_replace({d}, '^(\\+|00)44 ?0?', '')"
+    return bind(
+        f"CASE WHEN starts_with({d}, '+44') OR starts_with({d}, '0044') THEN '0' || {after_44} "
+        f"WHEN starts_with({d}, '+') OR starts_with({d}, '00') THEN NULL "
+        f"WHEN length({d}) = 12 AND starts_with({d}, '44') THEN '0' || substr({d}, 3) "
+        f"WHEN length({d}) = 10 AND starts_with({d}, '7') THEN '0' || {d} "
+        f"ELSE {d} END"
+    )
 
 
 def clean_phone(raw: str, field: FieldSpec) -> tuple[str, str]:
     """The phone number as '0' and 10 digits, and why a non-blank one was nulled."""
-    valid = r"0[1-9]\d{9}|01\d{8}|0800\d{6}"
-    value = let(national(raw), lambda n: f"CASE WHEN regexp_full_match({n}, '{valid}') THEN {n} END")
-    defect = first_defect([(f"{national(raw)} IS NULL", NOT_UK_PHONE), ("true", NOT_PHONE)])
-    return value, defect
+    n = national(raw)
+    value = f"CASE WHEN regexp_full_match({n}, '0[1-9]\\d{{9}}|01\\d{{8}}|0800\\d{{6}}') THEN {n} END"
+    return value, first_defect([(f"{n} IS NULL", NOT_UK_PHONE), ("true", NOT_PHONE)])

@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from matching.ingest.standardise.sql import first_defect, let, literal
+from matching.ingest.standardise.sql import bind, first_defect, let, literal
 from matching.specs import FieldSpec
 
 NOT_RECOGNISED = "not a recognised date"
@@ -111,17 +111,14 @@ _ANY_FORM = "|".join(f"(?:{f.pattern.removeprefix('(?i)')})" for f in DATE_FORMS
 
 def _without_time(raw: str) -> str:
     time = r"[ T]+\d{1,2}:\d{2}(:\d{2}(\.\d*)?)?( ?[AaPp][Mm])?(Z|[+-]\d{2}:?\d{2})?$"
-    return f"CASE WHEN contains({raw}, ':') THEN trim(regexp_replace({raw}, '{time}', '')) ELSE {raw} END"
+    return bind(f"CASE WHEN contains({raw}, ':') THEN trim(regexp_replace({raw}, '{time}', '')) ELSE {raw} END")
 
 
 def parse_date(raw: str) -> str:
     """The date written in ``raw`` (any of ``DATE_FORMS``), NULL if none or impossible."""
-
-    def parse(s: str) -> str:
-        whens = " ".join(f"WHEN regexp_full_match({s}, {literal(f.pattern)}) THEN {f.parse(s)}" for f in DATE_FORMS)
-        return f"CASE {whens} END"
-
-    return let(_without_time(raw), parse)
+    s = _without_time(raw)
+    whens = " ".join(f"WHEN regexp_full_match({s}, {literal(f.pattern)}) THEN {f.parse(s)}" for f in DATE_FORMS)
+    return bind(f"CASE {whens} END")
 
 
 def is_birth_date(field: FieldSpec) -> bool:
@@ -131,24 +128,19 @@ def is_birth_date(field: FieldSpec) -> bool:
 def clean_date(raw: str, field: FieldSpec) -> tuple[str, str]:
     """A DATE, and why a non-blank date was nulled."""
     birth = is_birth_date(field)
+    d = parse_date(raw)
+    accepted = [f"{d} BETWEEN {_EARLIEST} AND {_LATEST}"]
+    if birth:
+        accepted.append(f"{d} <= current_date AND {d} >= current_date - INTERVAL 120 YEAR")
+    value = f"CASE WHEN {' AND '.join(accepted)} THEN {d} END"
 
-    def accept(d: str) -> str:
-        checks = [f"{d} BETWEEN {_EARLIEST} AND {_LATEST}"]
-        if birth:
-            checks.append(f"{d} <= current_date AND {d} >= current_date - INTERVAL 120 YEAR")
-        return f"CASE WHEN {' AND '.join(checks)} THEN {d} END"
-
-    def why(d: str) -> str:
-        checks = [
-            (f"NOT regexp_full_match({_without_time(raw)}, {literal('(?i)' + _ANY_FORM)})", NOT_RECOGNISED),
-            (f"{d} IS NULL", NOT_REAL),
-        ]
-        if birth:
-            checks += [(f"{d} > current_date", BIRTH_IN_FUTURE), (f"{d} < current_date - INTERVAL 120 YEAR", BIRTH_TOO_OLD)]
-        else:
-            checks.append((f"{d} = {_NO_END}", ""))
-        checks.append(("true", OUT_OF_RANGE))
-        return f"NULLIF({first_defect(checks)}, '')"
-
-    value = let(parse_date(raw), accept)
-    return value, let(parse_date(raw), why)
+    checks = [
+        (f"NOT regexp_full_match({_without_time(raw)}, {literal('(?i)' + _ANY_FORM)})", NOT_RECOGNISED),
+        (f"{d} IS NULL", NOT_REAL),
+    ]
+    if birth:
+        checks += [(f"{d} > current_date", BIRTH_IN_FUTURE), (f"{d} < current_date - INTERVAL 120 YEAR", BIRTH_TOO_OLD)]
+    else:
+        checks.append((f"{d} = {_NO_END}", ""))
+    checks.append(("true", OUT_OF_RANGE))
+    return value, f"NULLIF({first_defect(checks)}, '')"

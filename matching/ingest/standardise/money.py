@@ -10,7 +10,7 @@ Defects: 'more than two decimal places' ('12.345'), else 'not an amount of money
 
 from __future__ import annotations
 
-from matching.ingest.standardise.sql import first_defect, let, literal
+from matching.ingest.standardise.sql import bind, first_defect, let, literal, unless
 from matching.specs import FieldSpec
 
 NOT_MONEY = "not an amount of money"
@@ -22,7 +22,7 @@ _GROUPS = "['open', 'minus1', 'minus2', 'whole', 'decimals', 'close', 'minus3']"
 
 
 def _compact(raw: str) -> str:
-    return f"CASE WHEN contains({raw}, ' ') THEN replace({raw}, ' ', '') ELSE {raw} END"
+    return bind(f"CASE WHEN contains({raw}, ' ') THEN replace({raw}, ' ', '') ELSE {raw} END")
 
 
 def _amount(s: str) -> str:
@@ -43,11 +43,8 @@ def _amount(s: str) -> str:
 
 def clean_money_pence(raw: str, field: FieldSpec) -> tuple[str, str]:
     """Pence as BIGINT, and why a non-blank amount was nulled."""
-
-    def value(s: str) -> str:
-        return f"CASE WHEN regexp_full_match({s}, '-?\\d{{1,15}}') THEN CAST({s} AS BIGINT) ELSE {_amount(s)} END"
-
-    def why(s: str) -> str:
-        return first_defect([(f"regexp_full_match({s}, '[(£-]*\\d[\\d,]*\\.\\d{{3,}}[)-]?')", TOO_PRECISE), ("true", NOT_MONEY)])
-
-    return let(_compact(raw), value), let(_compact(raw), why)
+    s = _compact(raw)
+    pounds = f"CASE WHEN regexp_full_match({s}, '£?\\d{{1,13}}\\.\\d\\d') THEN CAST(replace(replace({s}, '£', ''), '.', '') AS BIGINT) ELSE {_amount(s)} END"
+    value = unless(f"regexp_full_match({s}, '-?\\d{{1,15}}')", f"CAST({s} AS BIGINT)", pounds)
+    defect = first_defect([(f"regexp_full_match({s}, '[(£-]*\\d[\\d,]*\\.\\d{{3,}}[)-]?')", TOO_PRECISE), ("true", NOT_MONEY)])
+    return value, defect

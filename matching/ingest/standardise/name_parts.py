@@ -33,7 +33,7 @@ from matching.ingest.standardise.names import (
     titles_of,
     without_titles,
 )
-from matching.ingest.standardise.sql import let, literal
+from matching.ingest.standardise.sql import bind, let, literal
 from matching.specs import DatasetSpec, FieldSpec
 
 NAME_COLUMNS = ("title", "forenames", "forename", "middle_names", "surname")
@@ -84,40 +84,45 @@ def _merge_middle(rest: str, middle: str) -> str:
     )
 
 
+def _coalesce(exprs: list[str]) -> str:
+    return exprs[0] if len(exprs) == 1 else f"coalesce({', '.join(exprs)})"
+
+
 def name_columns(spec: DatasetSpec, value: Callable[[FieldSpec], str], raw: Callable[[FieldSpec], str]) -> list[tuple[str, str]]:
-    """The derived name columns as (column, SQL) over the cleaned values and raw text."""
+    """The derived name columns as (column, SQL), given each field's standardised value
+    and raw text as SQL."""
     title_f, fore_f, mid_f = _first(spec, "title"), _first(spec, "forename"), _first(spec, "middle")
     sur_f, full_f = _first(spec, "surname"), _first(spec, "full")
     columns: list[tuple[str, str]] = []
 
     titles = [value(title_f)] if title_f else []
     if fore_f:
-        r = raw(fore_f)
-        titles.append(f"CASE WHEN {has_title(r)} THEN {titles_of(clean_name_text(r))} END")
+        text = clean_name_text(raw(fore_f))
+        titles.append(f"CASE WHEN {bind(has_title(text))} THEN {titles_of(text)} END")
     if full_f:
         titles.append(titles_of(clean_name_text(raw(full_f))))
     if titles:
-        columns.append(("title", titles[0] if len(titles) == 1 else f"coalesce({', '.join(titles)})"))
+        columns.append(("title", _coalesce(titles)))
 
-    given = [value(f) for f in (fore_f,) if f] + ([full_name_given(raw(full_f))] if full_f else [])
+    given = ([value(fore_f)] if fore_f else []) + ([full_name_given(raw(full_f))] if full_f else [])
     if given:
-        forenames = given[0] if len(given) == 1 else f"coalesce({', '.join(given)})"
+        forenames = bind(_coalesce(given))
         rest = f"CASE WHEN contains({forenames}, ' ') THEN substr({forenames}, strpos({forenames}, ' ') + 1) END"
         columns.append(("forenames", forenames))
         columns.append(("forename", f"split_part({forenames}, ' ', 1)"))
-        columns.append(("middle_names", _merge_middle(rest, value(mid_f)) if mid_f else rest))
+        columns.append(("middle_names", _merge_middle(bind(rest), value(mid_f)) if mid_f else rest))
     elif mid_f:
         columns.append(("middle_names", value(mid_f)))
 
-    surnames = [value(f) for f in (sur_f,) if f] + ([full_name_surname(raw(full_f))] if full_f else [])
+    surnames = ([value(sur_f)] if sur_f else []) + ([full_name_surname(raw(full_f))] if full_f else [])
     if surnames:
-        columns.append(("surname", surnames[0] if len(surnames) == 1 else f"coalesce({', '.join(surnames)})"))
+        columns.append(("surname", _coalesce(surnames)))
     return columns
 
 
 def _forename_value(raw: str) -> str:
     text = clean_name_text(raw)
-    return let(text, lambda v: f"CASE WHEN {has_title(v)} THEN {without_titles(v)} ELSE {v} END")
+    return bind(text, lambda v: f"CASE WHEN {bind(has_title(v))} THEN {without_titles(v)} ELSE {v} END")
 
 
 def clean_name(raw: str, field: FieldSpec) -> tuple[str, str]:

@@ -13,7 +13,7 @@ letter other than A-D.
 
 from __future__ import annotations
 
-from matching.ingest.standardise.sql import first_defect, let
+from matching.ingest.standardise.sql import bind, first_defect
 from matching.specs import FieldSpec
 
 NOT_FORMAT = "not in NI number format (AA999999A)"
@@ -26,22 +26,21 @@ _NEVER_ISSUED = "('BG', 'GB', 'NK', 'KN', 'NT', 'TN', 'ZZ')"
 
 def compact(raw: str) -> str:
     """Upper case with spaces, dashes and any other separators removed."""
-    return let(f"upper({raw})", lambda v: f"CASE WHEN regexp_matches({v}, '[^A-Z0-9]') THEN regexp_replace({v}, '[^A-Z0-9]', '', 'g') ELSE {v} END")
+    spaceless = bind(f"replace(upper({raw}), ' ', '')")
+    return bind(
+        f"CASE WHEN regexp_matches({spaceless}, '[^A-Z0-9]') THEN regexp_replace({spaceless}, '[^A-Z0-9]', '', 'g') ELSE {spaceless} END"
+    )
 
 
 def clean_ni_number(raw: str, field: FieldSpec) -> tuple[str, str]:
     """The NI number as AA999999A, and why a non-blank one was nulled."""
-
-    def valid(s: str) -> str:
-        return f"CASE WHEN regexp_full_match({s}, '{_VALID}') AND left({s}, 2) NOT IN {_NEVER_ISSUED} THEN {s} END"
-
-    def why(s: str) -> str:
-        return first_defect(
-            [
-                (f"NOT regexp_full_match({s}, '[A-Z]{{2}}\\d{{6}}[A-Z]')", NOT_FORMAT),
-                (f"left({s}, 2) = 'TN' OR right({s}, 1) NOT IN ('A', 'B', 'C', 'D')", TEMPORARY),
-                ("true", BAD_PREFIX),
-            ]
-        )
-
-    return let(compact(raw), valid), let(compact(raw), why)
+    s = compact(raw)
+    value = f"CASE WHEN regexp_full_match({s}, '{_VALID}') AND left({s}, 2) NOT IN {_NEVER_ISSUED} THEN {s} END"
+    defect = first_defect(
+        [
+            (f"NOT regexp_full_match({s}, '[A-Z]{{2}}\\d{{6}}[A-Z]')", NOT_FORMAT),
+            (f"left({s}, 2) = 'TN' OR right({s}, 1) NOT IN ('A', 'B', 'C', 'D')", TEMPORARY),
+            ("true", BAD_PREFIX),
+        ]
+    )
+    return value, defect

@@ -14,6 +14,7 @@ a submission (tens of thousands, not millions of rows) and joined back.
 from __future__ import annotations
 
 import duckdb
+import duckdb.func
 import jellyfish
 import pyarrow as pa
 
@@ -40,4 +41,4 @@ def register_phonetic(con: duckdb.DuckDBPyConnection) -> None:
         con.remove_function(FUNCTION)
     except (duckdb.InvalidInputException, duckdb.CatalogException):
         pass
-    con.create_function(FUNCTION, _metaphone_batch, ["VARCHAR"], "VARCHAR", type="arrow")
+    con.create_function(FUNCTION, _metaphone_batch, ["VARCHAR"], "VARCHAR", type=duckdb.func.ARROW)

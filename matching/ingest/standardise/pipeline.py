@@ -1,19 +1,21 @@
-"""``standardise``: a source table of raw text becomes the standardised table, in four steps.
+"""``standardise``: a source table of raw text becomes the standardised table.
 
 ``STEPS`` is the whole of it, in order:
 
-1. ``clean_fields``: one pass over the source; every field through its standardiser
-   (``fields.CLEANERS``), keeping the raw text beside it for the defect report.
-2. ``derive``: a second projection over those values: name parts (``name_parts``), postcode
-   parts (``postcodes``), address forms (``addresses``), and ``_defects``: for each value
-   that was nulled, {field, reason, value} in spec order. Materialised as a temporary table.
-3. ``phonetic_keys``: the Metaphone key of each *distinct* forename and surname, by a
-   Python function over Arrow batches (``phonetic``).
-4. ``finish``: the target table, in ``_row`` order: canonical forenames joined from the
-   nickname table (``nicknames``), phonetic keys joined, address forms unpacked.
+1. ``phonetic_keys``: the Metaphone key of each *distinct* forename and surname, by a
+   Python function over Arrow batches (``phonetic``), into a small temporary table.
+2. ``create_target``: one query over the source: every field through its standardiser
+   (``fields.CLEANERS``); the derived columns (``DERIVATIONS``: name parts, postcode parts,
+   address forms); ``_defects``, {field, reason, value} for each value that was nulled, in
+   spec order; canonical forenames joined from the nickname table (``nicknames``) and the
+   phonetic keys joined back.
 
-Output columns: ``_row``; one column per field, named as the field, typed by its type;
-the derived columns (see ``output_columns``); ``_defects``.
+The query is written as the standardisers' expressions over the raw columns; intermediate
+values they share are computed once, in projections stacked beneath it (``sql.binding``).
+The rows of ``target`` are in no particular order: sort by ``_row``.
+
+Output columns (``output_columns``): ``_row``; one column per field, named as the field and
+typed by its type; the derived columns; ``_defects``.
 """
 
 from __future__ import annotations
@@ -21,21 +23,83 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import duckdb
 
-from matching.ingest.standardise.addresses import ADDRESS_COLUMNS, address_columns
+from matching.ingest.standardise.addresses import address_columns
 from matching.ingest.standardise.fields import clean_field, is_address_line
 from matching.ingest.standardise.name_parts import name_columns
 from matching.ingest.standardise.nicknames import TABLE as NICKNAMES
 from matching.ingest.standardise.phonetic import FUNCTION as METAPHONE
 from matching.ingest.standardise.postcodes import postcode_columns
 from matching.ingest.standardise.reference import ensure_registered
-from matching.ingest.standardise.sql import ident, literal, table
+from matching.ingest.standardise.sql import Bindings, bind, binding, ident, literal, table
 from matching.specs import DatasetSpec, FieldSpec
 
 DEFECT_TYPE = "STRUCT(field VARCHAR, reason VARCHAR, value VARCHAR)"
+Columns = list[tuple[str, str]]
+
+
+def _raw(f: FieldSpec) -> str:
+    return ident(f.name)
+
+
+def _value(f: FieldSpec) -> str:
+    """The standardised value of a field, computed once (inside ``binding()``)."""
+    return bind(clean_field(f, _raw(f))[0])
+
+
+def _names(spec: DatasetSpec) -> Columns:
+    return name_columns(spec, _value, _raw)
+
+
+def _postcodes(spec: DatasetSpec) -> Columns:
+    return [c for f in spec.of_type("postcode") for c in postcode_columns(f, _value(f))]
+
+
+def _addresses(spec: DatasetSpec) -> Columns:
+    lines = [_value(f) for f in spec.address_lines if is_address_line(f)]
+    return address_columns(lines) if lines else []
+
+
+DERIVATIONS: list[Callable[[DatasetSpec], Columns]] = [_names, _postcodes, _addresses]
+
+
+def _defects(spec: DatasetSpec) -> str:
+    """``_defects``: {field, reason, value} for each non-blank value that was nulled.
+
+    The reasons are only worked out for rows where some value was nulled."""
+    nulled = {f.name: f"({_value(f)} IS NULL AND {_raw(f)} IS NOT NULL)" for f in spec.fields}
+    entries = [
+        f"{{'field': {literal(f.name)}, 'reason': CASE WHEN {nulled[f.name]} THEN {clean_field(f, _raw(f))[1]} END, "
+        f"'value': {_raw(f)}}}"
+        for f in spec.fields
+    ]
+    listed = f"list_filter([{', '.join(entries)}]::{DEFECT_TYPE}[], lambda _d: _d.reason IS NOT NULL)"
+    return f"CASE WHEN {' OR '.join(nulled.values())} THEN {listed} ELSE []::{DEFECT_TYPE}[] END"
+
+
+def standardised_columns(spec: DatasetSpec) -> Columns:
+    """(column, SQL) of every field and derived column and ``_defects``, in output order.
+
+    Call inside ``binding()``; a derived column named like a field takes the field's place.
+    """
+    derived = dict(c for derive in DERIVATIONS for c in derive(spec))
+    columns = [(f.name, derived.pop(f.name) if f.name in derived else _value(f)) for f in spec.fields]
+    return [*columns, *derived.items(), ("_defects", _defects(spec))]
+
+
+def standardise_sql(spec: DatasetSpec, source: str, columns: Callable[[DatasetSpec], Columns]) -> str:
+    """``SELECT _row, <columns> FROM <source>`` with shared intermediate values bound once."""
+    with binding() as bindings:
+        selected = columns(spec)
+    return _select(bindings, source, selected)
+
+
+def _select(bindings: Bindings, source: str, selected: Columns) -> str:
+    cols = ", ".join(f"{sql} AS {ident(name)}" for name, sql in selected)
+    return f"SELECT _row, {cols} FROM ({bindings.wrap(source)})"
 
 
 @dataclass
@@ -50,119 +114,60 @@ class Run:
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
-    def stage(self) -> str:
-        return ident(f"_std_stage_{self.tag}")
-
-    @property
     def keys(self) -> str:
         return ident(f"_std_phonetic_{self.tag}")
 
     @property
-    def has_forename(self) -> bool:
-        return any(c == "forename" for c, _ in name_columns(self.spec, _value, _raw))
-
-    @property
-    def has_surname(self) -> bool:
-        return any(c == "surname" for c, _ in name_columns(self.spec, _value, _raw))
+    def name_parts(self) -> set[str]:
+        with binding():
+            return {c for c, _ in _names(self.spec)}
 
 
-def _value(f: FieldSpec) -> str:
-    return ident(f.name)
-
-
-def _raw(f: FieldSpec) -> str:
-    return ident(f"{f.name}__raw")
-
-
-def clean_fields_sql(spec: DatasetSpec, source: str) -> str:
-    """Step 1: every field standardised, its raw text kept as ``<field>__raw``."""
-    cols = ["_row"]
-    for f in spec.fields:
-        value, _ = clean_field(f, ident(f.name))
-        cols += [f"{ident(f.name)} AS {_raw(f)}", f"{value} AS {_value(f)}"]
-    return f"SELECT {', '.join(cols)} FROM {source}"
-
-
-def _postcodes(spec: DatasetSpec) -> list[tuple[str, str]]:
-    return [c for f in spec.of_type("postcode") for c in postcode_columns(f, _value(f))]
-
-
-def _addresses(spec: DatasetSpec) -> list[tuple[str, str]]:
-    lines = [_value(f) for f in spec.address_lines if is_address_line(f)]
-    return address_columns(lines) if lines else []
-
-
-DERIVATIONS: list[Callable[[DatasetSpec], list[tuple[str, str]]]] = [
-    lambda spec: name_columns(spec, _value, _raw),
-    _postcodes,
-    _addresses,
-]
-
-
-def defects_sql(spec: DatasetSpec) -> str:
-    """``_defects``: {field, reason, value} for each non-blank value that was nulled."""
-    nulled = [f"({_value(f)} IS NULL AND {_raw(f)} IS NOT NULL)" for f in spec.fields]
-    entries = []
-    for f in spec.fields:
-        _, reason = clean_field(f, _raw(f))
-        entries.append(
-            f"{{'field': {literal(f.name)}, 'reason': CASE WHEN {nulled[spec.fields.index(f)]} THEN {reason} END, 'value': {_raw(f)}}}"
-        )
-    listed = f"list_filter([{', '.join(entries)}]::{DEFECT_TYPE}[], lambda _d: _d.reason IS NOT NULL)"
-    return f"CASE WHEN {' OR '.join(nulled)} THEN {listed} ELSE []::{DEFECT_TYPE}[] END"
-
-
-def derive_sql(spec: DatasetSpec, cleaned: str) -> str:
-    """Step 2: field columns (a derived column of the same name takes its place), derived
-    columns, ``_defects``."""
-    derived = dict(c for derive in DERIVATIONS for c in derive(spec))
-    cols = ["_row"]
-    for f in spec.fields:
-        cols.append(f"{derived.pop(f.name)} AS {_value(f)}" if f.name in derived else _value(f))
-    cols += [f"{sql} AS {ident(name)}" for name, sql in derived.items()]
-    cols.append(f"{defects_sql(spec)} AS _defects")
-    return f"SELECT {', '.join(cols)} FROM ({cleaned})"
-
-
-def derive(run: Run) -> None:
-    sql = derive_sql(run.spec, clean_fields_sql(run.spec, table(run.source)))
-    run.con.execute(f"CREATE TEMP TABLE {run.stage} AS {sql}")
+def _distinct_names(spec: DatasetSpec, source: str, column: str) -> str:
+    """The distinct values of a derived name column (forename or surname), worked out from
+    the distinct raw values of the fields it comes from, not from every row."""
+    sources = {"forename": ("forename", "full"), "surname": ("surname", "full")}[column]
+    fields = tuple(f for f in spec.fields if f.type == "name" and f.part in sources)
+    raw = ", ".join(ident(f.name) for f in fields)
+    distinct = f"(SELECT DISTINCT 0 AS _row, {raw} FROM {source})"
+    only = replace(spec, fields=fields)
+    return standardise_sql(only, distinct, lambda s: [c for c in _names(s) if c[0] == column])
 
 
 def phonetic_keys(run: Run) -> None:
-    names = [c for c, present in (("forename", run.has_forename), ("surname", run.has_surname)) if present]
-    if not names:
-        return
-    distinct = " UNION ".join(f"SELECT {c} AS name FROM {run.stage}" for c in names)
+    parts = [c for c in ("forename", "surname") if c in run.name_parts]
+    names = " UNION ".join(f"SELECT {c} AS name FROM ({_distinct_names(run.spec, table(run.source), c)})" for c in parts)
     run.con.execute(
         f"CREATE TEMP TABLE {run.keys} AS SELECT name, {METAPHONE}(name) AS key "
-        f"FROM ({distinct}) WHERE name IS NOT NULL"
+        f"FROM ({names or 'SELECT NULL::VARCHAR AS name'}) WHERE name IS NOT NULL"
     )
 
 
-def finish(run: Run) -> None:
-    stage_cols = [c for (c,) in run.con.execute(f"SELECT column_name FROM (DESCRIBE {run.stage})").fetchall()]
-    cols = [f"s.{ident(c)}" for c in stage_cols if c not in ("_address", "_defects")]
+def create_target(run: Run) -> None:
+    query = standardise_sql(run.spec, table(run.source), standardised_columns)
+    parts = run.name_parts
+    cols = [f"s.{ident(c)}" for c, _ in _output(run.spec) if c != "_defects"]
     joins = []
-    if "_address" in stage_cols:
-        cols += [f"s._address.{name.removeprefix('address_')} AS {name}" for name in ADDRESS_COLUMNS]
-    if run.has_forename:
+    if "forename" in parts:
         cols += ["coalesce(n.canonical, s.forename) AS forename_canonical", "kf.key AS forename_phonetic"]
         joins += [f"LEFT JOIN {NICKNAMES} n ON n.name = s.forename", f"LEFT JOIN {run.keys} kf ON kf.name = s.forename"]
-    if run.has_surname:
+    if "surname" in parts:
         cols.append("ks.key AS surname_phonetic")
         joins.append(f"LEFT JOIN {run.keys} ks ON ks.name = s.surname")
-    cols.append("s._defects")
     run.con.execute(
         f"CREATE OR REPLACE TABLE {table(run.target)} AS "
-        f"SELECT {', '.join(cols)} FROM {run.stage} s {' '.join(joins)} ORDER BY s._row"
+        f"SELECT s._row, {', '.join(cols)}, s._defects FROM ({query}) s {' '.join(joins)}"
     )
+
+
+def _output(spec: DatasetSpec) -> Columns:
+    with binding():
+        return standardised_columns(spec)
 
 
 STEPS: list[tuple[str, Callable[[Run], None]]] = [
-    ("clean fields and derive columns", derive),
     ("phonetic keys of distinct names", phonetic_keys),
-    ("join nicknames and phonetic keys", finish),
+    ("standardise, derive and join", create_target),
 ]
 
 
@@ -185,7 +190,6 @@ def standardise(
             step(run)
             run.timings[name] = time.perf_counter() - started
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {run.stage}")
         con.execute(f"DROP TABLE IF EXISTS {run.keys}")
     if timings is not None:
         timings.update(run.timings)
@@ -193,10 +197,10 @@ def standardise(
 
 def output_columns(spec: DatasetSpec) -> list[str]:
     """The columns ``standardise`` creates for ``spec``, in order."""
-    derived = [c for derive in DERIVATIONS for c, _ in derive(spec) if c not in spec.field_names]
-    derived = [c for c in derived if c != "_address"] + (list(ADDRESS_COLUMNS) if "_address" in derived else [])
-    names = dict.fromkeys(c for c, _ in name_columns(spec, _value, _raw))
-    extra = (["forename_canonical", "forename_phonetic"] if "forename" in names else []) + (
-        ["surname_phonetic"] if "surname" in names else []
+    names = [c for c, _ in _output(spec)]
+    with binding():
+        parts = {c for c, _ in _names(spec)}
+    extra = (["forename_canonical", "forename_phonetic"] if "forename" in parts else []) + (
+        ["surname_phonetic"] if "surname" in parts else []
     )
-    return ["_row", *spec.field_names, *derived, *extra, "_defects"]
+    return ["_row", *names[:-1], *extra, "_defects"]

@@ -18,7 +18,7 @@ and ``postcode_area`` (its leading letters, 'SW').
 
 from __future__ import annotations
 
-from matching.ingest.standardise.sql import first_defect, let
+from matching.ingest.standardise.sql import bind, first_defect
 from matching.specs import FieldSpec
 
 INCOMPLETE = "incomplete postcode (outward code only)"
@@ -35,38 +35,35 @@ DERIVED = ("outward", "inward", "sector", "district", "area")
 
 
 def _compact(raw: str) -> str:
-    return let(f"upper({raw})", lambda v: f"CASE WHEN regexp_matches({v}, '[^A-Z0-9]') THEN regexp_replace({v}, '[^A-Z0-9]', '', 'g') ELSE {v} END")
+    spaceless = bind(f"replace(upper({raw}), ' ', '')")
+    return bind(
+        f"CASE WHEN regexp_matches({spaceless}, '[^A-Z0-9]') THEN regexp_replace({spaceless}, '[^A-Z0-9]', '', 'g') ELSE {spaceless} END"
+    )
 
 
 def _fix_inward_digit(s: str) -> str:
     position = f"length({s}) - 2"
     fixed = f"left({s}, {position} - 1) || CASE substr({s}, {position}, 1) WHEN 'O' THEN '0' ELSE '1' END || right({s}, 2)"
-    return f"CASE WHEN length({s}) >= 5 AND substr({s}, {position}, 1) IN ('O', 'I') THEN {fixed} ELSE {s} END"
+    return bind(f"CASE WHEN length({s}) >= 5 AND substr({s}, {position}, 1) IN ('O', 'I') THEN {fixed} ELSE {s} END")
 
 
 def clean_postcode(raw: str, field: FieldSpec) -> tuple[str, str]:
     """The postcode as 'AA9A 9AA', and why a non-blank one was nulled."""
-
-    def valid(s: str) -> str:
-        return f"CASE WHEN regexp_full_match({s}, '{_POSTCODE}') THEN left({s}, length({s}) - 3) || ' ' || right({s}, 3) END"
-
-    def why(s: str) -> str:
-        return first_defect([(f"regexp_full_match({s}, '{_OUTWARD}')", INCOMPLETE), ("true", NOT_VALID)])
-
-    value = let(_compact(raw), lambda s: let(_fix_inward_digit(s), valid))
-    return value, let(_compact(raw), why)
+    s = _fix_inward_digit(_compact(raw))
+    value = f"CASE WHEN regexp_full_match({s}, '{_POSTCODE}') THEN left({s}, length({s}) - 3) || ' ' || right({s}, 3) END"
+    defect = first_defect([(f"regexp_full_match({_compact(raw)}, '{_OUTWARD}')", INCOMPLETE), ("true", NOT_VALID)])
+    return value, defect
 
 
 def postcode_columns(field: FieldSpec, value: str) -> list[tuple[str, str]]:
-    """The derived parts of a standardised postcode column."""
-    outward = f"split_part({value}, ' ', 1)"
+    """The derived parts of a standardised postcode (``value`` is its SQL)."""
+    outward = bind(f"split_part({value}, ' ', 1)")
     inward = f"split_part({value}, ' ', 2)"
     parts = {
         "outward": outward,
         "inward": inward,
         "sector": f"{outward} || ' ' || left({inward}, 1)",
         "district": outward,
-        "area": f"regexp_extract({outward}, '^[A-Z]+')",
+        "area": f"CASE WHEN substr({outward}, 2, 1) BETWEEN 'A' AND 'Z' THEN left({outward}, 2) ELSE left({outward}, 1) END",
     }
     return [(f"{field.name}_{part}", f"CASE WHEN {value} IS NOT NULL THEN {parts[part]} END") for part in DERIVED]
-

@@ -19,7 +19,7 @@ uprn    BIGINT, 1 to 12 digits, leading zeros dropped. A UPRN that went through 
 
 from __future__ import annotations
 
-from matching.ingest.standardise.sql import first_defect, let, literal
+from matching.ingest.standardise.sql import bind, first_defect, let, literal, unless
 from matching.specs import FieldSpec
 
 NOT_FLAG = "not a yes/no value"
@@ -33,7 +33,9 @@ _FALSE = "('N', 'NO', 'FALSE', 'F', '0')"
 
 def collapse_whitespace(e: str) -> str:
     """Runs of spaces, tabs and line breaks become one space (only when there are any)."""
-    return let(e, lambda v: f"CASE WHEN regexp_matches({v}, '\\s\\s|[\\t\\n\\r\\f\\v]') THEN trim(regexp_replace({v}, '\\s+', ' ', 'g')) ELSE {v} END")
+    v = bind(e)
+    odd = " OR ".join(f"contains({v}, {c})" for c in ("'  '", "chr(9)", "chr(10)", "chr(13)", "chr(12)", "chr(11)"))
+    return bind(f"CASE WHEN {odd} THEN trim(regexp_replace({v}, '\\s+', ' ', 'g')) ELSE {v} END")
 
 
 def not_one_of(values: tuple[str, ...]) -> str:
@@ -45,36 +47,33 @@ def clean_code(raw: str, field: FieldSpec) -> tuple[str, str]:
     value = collapse_whitespace(f"upper({raw})")
     if field.values:
         allowed = ", ".join(literal(v) for v in field.values)
-        value = let(value, lambda v: f"CASE WHEN {v} IN ({allowed}) THEN {v} END")
-        return value, literal(not_one_of(field.values))
+        return f"CASE WHEN {value} IN ({allowed}) THEN {value} END", literal(not_one_of(field.values))
     return value, "NULL"
 
 
 def clean_flag(raw: str, field: FieldSpec) -> tuple[str, str]:
-    value = let(f"upper({raw})", lambda v: f"CASE WHEN {v} IN {_TRUE} THEN true WHEN {v} IN {_FALSE} THEN false END")
-    return value, literal(NOT_FLAG)
+    v = bind(f"upper({raw})")
+    return f"CASE WHEN {v} IN {_TRUE} THEN true WHEN {v} IN {_FALSE} THEN false END", literal(NOT_FLAG)
 
 
 def clean_text(raw: str, field: FieldSpec) -> tuple[str, str]:
     value = collapse_whitespace(raw)
-    if field.max_length:
-        value = let(value, lambda v: f"CASE WHEN length({v}) <= {int(field.max_length)} THEN {v} END")
-        return value, literal(f"longer than {field.max_length} characters")
+    limit = field.max_length
+    if limit:
+        return f"CASE WHEN length({value}) <= {int(limit)} THEN {value} END", literal(f"longer than {limit} characters")
     return value, "NULL"
 
 
 def clean_number(raw: str, field: FieldSpec) -> tuple[str, str]:
-    def read(s: str) -> str:
-        plain = r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"
-        thousands = r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?"
-        decimal_comma = r"[+-]?\d+,\d+"
-        return (
-            f"CASE WHEN regexp_full_match({s}, '{plain}') THEN TRY_CAST({s} AS DOUBLE) "
-            f"WHEN regexp_full_match({s}, '{thousands}') THEN TRY_CAST(replace({s}, ',', '') AS DOUBLE) "
-            f"WHEN regexp_full_match({s}, '{decimal_comma}') THEN TRY_CAST(replace({s}, ',', '.') AS DOUBLE) END"
-        )
-
-    value = let(f"replace({raw}, ' ', '')", read)
+    s = bind(f"CASE WHEN contains({raw}, ' ') THEN replace({raw}, ' ', '') ELSE {raw} END")
+    plain = r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"
+    thousands = r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?"
+    decimal_comma = r"[+-]?\d+,\d+"
+    value = (
+        f"CASE WHEN regexp_full_match({s}, '{plain}') THEN TRY_CAST({s} AS DOUBLE) "
+        f"WHEN regexp_full_match({s}, '{thousands}') THEN TRY_CAST(replace({s}, ',', '') AS DOUBLE) "
+        f"WHEN regexp_full_match({s}, '{decimal_comma}') THEN TRY_CAST(replace({s}, ',', '.') AS DOUBLE) END"
+    )
     return value, literal(NOT_NUMBER)
 
 
@@ -89,20 +88,13 @@ def _uprn_digits(s: str) -> str:
         return f"CASE WHEN {m}.m <> '' AND length({m}.f) >= CAST({m}.e AS INTEGER) AND ltrim({rest}, '0') = '' THEN {whole} END"
 
     parts = f"regexp_extract({s}, {literal(scientific)}, ['m', 'f', 'e'])"
-    return (
-        f"CASE WHEN regexp_full_match({s}, '\\d+') THEN {s} "
-        f"WHEN regexp_full_match({s}, '\\d+\\.0*') THEN split_part({s}, '.', 1) "
-        f"ELSE {let(parts, from_scientific)} END"
-    )
+    other = f"CASE WHEN regexp_full_match({s}, '\\d+\\.0*') THEN split_part({s}, '.', 1) ELSE {let(parts, from_scientific)} END"
+    return unless(f"regexp_full_match({s}, '\\d+')", s, other)
 
 
 def clean_uprn(raw: str, field: FieldSpec) -> tuple[str, str]:
-    def read(s: str) -> str:
-        return let(
-            f"ltrim({_uprn_digits(s)}, '0')",
-            lambda d: f"CASE WHEN length({d}) BETWEEN 1 AND 12 THEN CAST({d} AS BIGINT) END",
-        )
-
-    compact = f"replace(replace({raw}, ' ', ''), ',', '')"
-    defect = first_defect([(f"regexp_matches({compact}, '^\\d(\\.\\d*)?[eE]')", ROUNDED_UPRN), ("true", NOT_UPRN)])
-    return let(compact, read), defect
+    s = bind(f"CASE WHEN contains({raw}, ' ') OR contains({raw}, ',') THEN replace(replace({raw}, ' ', ''), ',', '') ELSE {raw} END")
+    digits = bind(f"ltrim({_uprn_digits(s)}, '0')")
+    value = f"CASE WHEN length({digits}) BETWEEN 1 AND 12 THEN CAST({digits} AS BIGINT) END"
+    defect = first_defect([(f"regexp_matches({s}, '^\\d(\\.\\d*)?[eE]')", ROUNDED_UPRN), ("true", NOT_UPRN)])
+    return value, defect

@@ -6,8 +6,12 @@ so the helpers here are the only string-building they share.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 Step = Callable[[str], str]
 
@@ -53,14 +57,88 @@ def first_defect(checks: Sequence[tuple[str, str]]) -> str:
     return f"CASE {whens} END"
 
 
-_let_names = itertools.count(1)
+_bound_names = itertools.count(1)
+_LAMBDA_VARIABLE = re.compile(r"\b_v\d+\b|\b_[a-z]\b")
+_DECLARED = re.compile(r"lambda ((?:_\w+)(?:, _\w+)*):")
+_BOUND = re.compile(r"\b_b\d+\b")
 
 
 def let(expr: str, body: Callable[[str], str]) -> str:
-    """Evaluate ``expr`` once and use it several times in ``body`` (SQL has no LET).
+    """Use ``expr`` several times in ``body`` without writing it out again, inline.
 
     ``body`` gets the name bound to the value. The binding is a one-element list and a
-    lambda, which costs little next to the regular expressions it saves repeating.
+    lambda: it costs a little per row, but inside a CASE branch it runs only for the rows
+    that take the branch, so it is the right tool for the rare, slow paths.
     """
-    name = f"_v{next(_let_names)}"
+    # The name depends only on the expression, so building the same SQL twice gives the
+    # same text, and ``bind`` can tell the two are one value.
+    name = f"_v{int(hashlib.sha1(expr.encode()).hexdigest()[:12], 16)}"
     return f"list_transform([{expr}], lambda {name}: {body(name)})[1]"
+
+
+class Bindings:
+    """Expressions computed once per row, as columns of projections stacked under a query.
+
+    ``bind`` inside ``binding()`` hoists an expression into a column ``_bN`` of a lower
+    projection (identical expressions share one column), so the hot path of every
+    standardiser evaluates each intermediate value once, for every row. ``wrap`` writes
+    the stacked projections over a source.
+    """
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}  # expression -> column
+        self.depth: dict[str, int] = {}  # column -> layer (1 = directly over the source)
+
+    def add(self, expr: str) -> str:
+        if expr not in self.names:
+            name = f"_b{next(_bound_names)}"
+            self.depth[name] = 1 + max((self.depth[b] for b in _BOUND.findall(expr) if b in self.depth), default=0)
+            self.names[expr] = name
+        return self.names[expr]
+
+    def wrap(self, source: str) -> str:
+        """``SELECT *, <layer 1> FROM (SELECT *, ... FROM source)``: every bound column."""
+        query = f"SELECT * FROM {source}"
+        layers: dict[int, list[str]] = {}
+        for expr, name in self.names.items():
+            layers.setdefault(self.depth[name], []).append(f"{expr} AS {name}")
+        for depth in sorted(layers):
+            query = f"SELECT *, {', '.join(layers[depth])} FROM ({query})"
+        return query
+
+
+_active: ContextVar[Bindings | None] = ContextVar("bindings", default=None)
+
+
+@contextmanager
+def binding() -> Iterator[Bindings]:
+    """Within this block, ``bind`` hoists expressions into the returned ``Bindings``."""
+    bindings = Bindings()
+    token = _active.set(bindings)
+    try:
+        yield bindings
+    finally:
+        _active.reset(token)
+
+
+def _has_free_lambda_variable(expr: str) -> bool:
+    declared = {v.strip() for group in _DECLARED.findall(expr) for v in group.split(",")}
+    return any(v not in declared for v in _LAMBDA_VARIABLE.findall(expr))
+
+
+def bind(expr: str, body: Callable[[str], str] = lambda v: v) -> str:
+    """Compute ``expr`` once per row and use it in ``body``: hoisted into a column inside
+    ``binding()``, else (or when it uses an enclosing lambda's variable) an inline ``let``.
+    Use it on the hot path; a bound expression is evaluated for every row."""
+    bindings = _active.get()
+    if bindings is None or _has_free_lambda_variable(expr):
+        return let(expr, body) if body(expr) != expr else expr
+    return body(bindings.add(expr))
+
+
+def unless(ok: str, value: str, otherwise: str) -> str:
+    """``value`` where the cheap test ``ok`` holds, else ``otherwise`` (the slow path).
+
+    A NULL input makes ``ok`` NULL, which takes the fast branch: blank values, the
+    commonest of all, never pay for the slow path."""
+    return f"CASE WHEN NOT ({ok}) THEN {otherwise} ELSE {value} END"
