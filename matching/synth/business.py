@@ -9,6 +9,8 @@ the same amount every month.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from matching.synth.addresses import build_premises
@@ -40,7 +42,7 @@ def creditors(w: World, seq: dict[str, list[int]]) -> None:
     rows: list[dict] = []
     for i in range(n):
         name = f"{stems[rng.integers(len(stems))]} {TRADES[int(rng.integers(len(TRADES)))]} {SUFFIXES[int(rng.integers(len(SUFFIXES)))]}"
-        bodies = [int(rng.integers(3))] if rng.random() > 0.2 else sorted(set(rng.integers(0, 3, 2).tolist()) | {0, 1, 2})
+        bodies = [int(rng.integers(3))] if rng.random() > 0.2 else [0, 1, 2]  # a national supplier serves all three
         rows.append({"name": name, "addr": first_premises + i, "owner": -1, "bodies": bodies, "vat": rng.random() < 0.7,
                      "company": rng.random() < 0.85})
     # Individuals paid as creditors, at home.
@@ -93,7 +95,7 @@ def _creditor_table(w: World, rows: list[dict]) -> Table:
                          ("company_number", company), ("created_date", created), ("bank_details_changed_date", changed),
                          ("supplier", sup), ("fixed_amount", fixed), ("invoice_style", style)):
                 out[k].append(v)
-    dtypes = {"body": np.int64, "addr": np.int64, "owner": np.int64, "contact": np.int64, "supplier": np.int64,
+    dtypes: dict[str, Any] = {"body": np.int64, "addr": np.int64, "owner": np.int64, "contact": np.int64, "supplier": np.int64,
               "fixed_amount": np.int64, "invoice_style": np.int64, "created_date": "datetime64[D]",
               "bank_details_changed_date": "datetime64[D]"}
     t = Table({k: np.asarray(v, dtype=dtypes.get(k, object)) for k, v in out.items()})
@@ -125,7 +127,6 @@ def payments(w: World) -> None:
     rows: dict[str, list] = {k: [] for k in ("creditor_row", "body", "invoice", "invoice_number", "invoice_date",
                                              "payment_date", "invoice_amount", "vat_amount", "purchase_order_number")}
     start = date(PERIOD_START)
-    invoice_counter = w.row_ids("_invoice", 0)  # noqa: F841 (reserves the name)
     for i in range(len(c)):
         k = int(rng.poisson(12 if c["owner"][i] < 0 else 5))
         if not k:
@@ -149,7 +150,7 @@ def payments(w: World) -> None:
                            ("invoice_date", inv_date), ("payment_date", paid), ("invoice_amount", amount),
                            ("vat_amount", vat), ("purchase_order_number", po)):
                 rows[key].append(v)
-    dtypes = {"creditor_row": np.int64, "body": np.int64, "invoice": np.int64, "invoice_date": "datetime64[D]",
+    dtypes: dict[str, Any] = {"creditor_row": np.int64, "body": np.int64, "invoice": np.int64, "invoice_date": "datetime64[D]",
               "payment_date": "datetime64[D]", "invoice_amount": np.int64, "vat_amount": np.int64}
     t = Table({k: np.asarray(v, dtype=dtypes.get(k, object)) for k, v in rows.items()})
     t["person"] = np.full(len(t), -1, dtype=np.int64)

@@ -108,7 +108,7 @@ def admissions(w: World) -> None:
     rng = w.rng
     p = w.people
     here = residents(w)
-    rows = []
+    rows: list[tuple[np.ndarray, int, int]] = []
     for year in (2025, 2026):
         age_aug = sch.school_year_age(p["dob"], year)
         for age, phase in ((4, sch.PRIMARY), (11, sch.SECONDARY)):
@@ -118,15 +118,15 @@ def admissions(w: World) -> None:
     if not rows:
         return
     kids = np.concatenate([r[0] for r in rows])
-    year = np.concatenate([np.full(len(r[0]), r[1]) for r in rows])
-    phase = np.concatenate([np.full(len(r[0]), r[2]) for r in rows])
+    years = np.concatenate([np.full(len(r[0]), r[1]) for r in rows])
+    phases = np.concatenate([np.full(len(r[0]), r[2]) for r in rows])
     n = len(kids)
     borough = _school_borough(w, p["borough"][kids])
-    chosen = [sch.pick(rng, sch.schools_of(int(b), int(ph)), 1)[0] for b, ph in zip(borough, phase, strict=True)]
+    chosen = [sch.pick(rng, sch.schools_of(int(b), int(ph)), 1)[0] for b, ph in zip(borough, phases, strict=True)]
     t = sch.as_table(chosen)
-    admission = np.asarray([sch.term_start(int(y)) for y in year], dtype="datetime64[D]")
-    deadline = np.where(phase == sch.PRIMARY, np.asarray([date(f"{y}-01-15") for y in year]),
-                        np.asarray([date(f"{y - 1}-10-31") for y in year]))
+    admission = np.asarray([sch.term_start(int(y)) for y in years], dtype="datetime64[D]")
+    deadline = np.where(phases == sch.PRIMARY, np.asarray([date(f"{y}-01-15") for y in years]),
+                        np.asarray([date(f"{y - 1}-10-31") for y in years]))
     application = uniform_dates(rng, deadline - days(75), deadline)
     parent = parent_of(w, kids)
     home = p["property"][kids]
@@ -139,7 +139,7 @@ def admissions(w: World) -> None:
         addr[i] = options[int(rng.integers(len(options)))]
     relationship = np.where(p["sex"][parent] == "F", "Mother", "Father").astype(object)
     relationship[rng.random(n) < 0.05] = "Parent"
-    upn_known = phase == sch.SECONDARY
+    upn_known = phases == sch.SECONDARY
     w.add_rows("school_admissions", Table({
         "person": parent, "child": kids, "body": borough, "addr": addr, "relationship": relationship,
         "application_date": application.astype("datetime64[D]"), "admission_date": admission,

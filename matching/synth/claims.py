@@ -8,6 +8,8 @@ earnings, so what is declared on one is declared on the other.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from matching.synth.population import HEAD, OWNER, PARTNER, PRIVATE_RENT, SOCIAL_RENT
@@ -165,7 +167,7 @@ def student_rows(w: World, who: np.ndarray, full_time: np.ndarray, start: np.nda
     }, n=n)
 
 
-def add_claim(w: World, kind: str, household: int, start: np.datetime64) -> int:
+def add_claim(w: World, kind: str, household: int, start: Any) -> int:
     """A claim for ``household`` made by its head (planted); returns its row_id."""
     p = w.people
     head = int(heads(w)[household])

@@ -12,7 +12,17 @@ import numpy as np
 
 from matching.synth.addresses import BOROUGH_NAMES, BOROUGHS, DWELLING_BLOCK, DWELLING_CONVERTED
 from matching.synth.claims import heads, partners
-from matching.synth.population import ADULT_CHILD, GROWN_UP, LODGER, LONE_PARENT, PARTNER, PRIVATE_RENT, SHARER, SINGLE, SOCIAL_RENT
+from matching.synth.population import (
+    ADULT_CHILD,
+    GROWN_UP,
+    LODGER,
+    LONE_PARENT,
+    PARTNER,
+    PRIVATE_RENT,
+    SHARER,
+    SINGLE,
+    SOCIAL_RENT,
+)
 from matching.synth.table import NAT, Table, add_years, days, uniform_dates
 from matching.synth.world import World
 

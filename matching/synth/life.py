@@ -8,6 +8,7 @@ stop after a death is decided in ``stop_at_death`` and ``extract_windows``.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from matching.synth import schools as sch
 from matching.synth.addresses import BOROUGH_NAMES, BOROUGHS
@@ -138,7 +139,7 @@ def employment(w: World) -> None:
     w.add_rows("payroll", rows)
 
 
-def add_jobs(w: World, who: np.ndarray, body: np.ndarray, start: np.ndarray, end: np.ndarray,
+def add_jobs(w: World, who: ArrayLike, body: ArrayLike, start: ArrayLike, end: ArrayLike,
              at_school: np.ndarray | None = None, hours: np.ndarray | None = None,
              fte: np.ndarray | None = None, title_of: str | None = None) -> np.ndarray:
     """Posts planted for ``who`` with given dates (and optionally hours, pay, title); returns row_ids."""

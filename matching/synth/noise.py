@@ -163,7 +163,7 @@ class Renderer:
             title[gone] = ""
         swap = self._mask("swap_names", self.noise.swap_names, (fore != "") & (sur != ""))
         fore[swap], sur[swap] = sur[swap], fore[swap].copy()
-        for arr, name in ((fore, "forenames"), (sur, "surname"), (mid, "middle_names")):
+        for arr in (fore, sur, mid):
             hit = self._mask("typo", self.noise.typo, arr != "")
             for i in np.flatnonzero(hit):
                 arr[i] = typo(arr[i], rng)

@@ -11,6 +11,7 @@ A person is used by at most one scenario, so scenarios do not disturb each other
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -54,7 +55,7 @@ class Planter:
         people = np.asarray(people, dtype=np.int64)
         return ~self.used[np.maximum(people, 0)] & (people >= 0)
 
-    def use(self, *people: int) -> None:
+    def use(self, *people: Any) -> None:
         self._grow()
         self.used[np.asarray([int(x) for x in people], dtype=np.int64)] = True
 
@@ -299,7 +300,7 @@ def payroll_to_payroll(pl: Planter) -> None:
         current = w.tables["payroll"]  # add_jobs replaces the table: write to the current one
         current["date_left"][w.row_index("payroll", np.array([t["row_id"][i]]))] = left
         body = (int(t["body"][i]) + int(w.rng.integers(1, 3))) % 3
-        start = min(left + np.timedelta64(int(w.rng.integers(1, 30)), "D"), w.ref - np.timedelta64(1, "D"))
+        start = np.minimum(left + np.timedelta64(int(w.rng.integers(1, 30)), "D"), w.ref - np.timedelta64(1, "D"))
         second = add_jobs(w, [person], [body], np.array([start]), np.array([NAT]))
         w.hard_negative(job, "payroll", t["row_id"][i], "payroll", second[0],
                         "left one council before starting at the other: the posts do not overlap")
@@ -308,15 +309,15 @@ def payroll_to_payroll(pl: Planter) -> None:
     p = w.people
     twins = np.flatnonzero((p["twin_of"] >= 0) & (p["age"] >= 18) & np.isnat(p["dod"]))
     made = 0
-    for b in twins:
-        a = int(p["twin_of"][b])
-        if made >= (hard + 2) // 3 or not pl.free(np.array([a, b])).all() or not np.isnat(p["dod"][a]):
+    for twin in twins:
+        a = int(p["twin_of"][twin])
+        if made >= (hard + 2) // 3 or not pl.free(np.array([a, twin])).all() or not np.isnat(p["dod"][a]):
             continue
         start = uniform_dates(w.rng, w.ref - days(1500), w.ref - days(30), 2)
         body = int(w.rng.integers(0, 3))
-        ids = add_jobs(w, [a, int(b)], [body, (body + 1) % 3], start, np.array([NAT, NAT]))
+        ids = add_jobs(w, [a, int(twin)], [body, (body + 1) % 3], start, np.array([NAT, NAT]))
         w.hard_negative(job, "payroll", ids[0], "payroll", ids[1], "twins: same surname, date of birth and address, different people")
-        pl.use(a, int(b))
+        pl.use(a, int(twin))
         made += 1
     # Namesakes employed by two councils.
     t = w.tables["payroll"]
@@ -327,8 +328,8 @@ def payroll_to_payroll(pl: Planter) -> None:
         a = int(t["person"][i])
         b = make_namesake(pl, a, others)
         if b >= 0:
-            body = (int(t["body"][i]) + 1) % 3
-            second = add_jobs(w, [b], [body], uniform_dates(w.rng, w.ref - days(900), w.ref - days(30), 1), np.array([NAT]))
+            other_body = (int(t["body"][i]) + 1) % 3
+            second = add_jobs(w, [b], [other_body], uniform_dates(w.rng, w.ref - days(900), w.ref - days(30), 1), np.array([NAT]))
             w.hard_negative(job, "payroll", t["row_id"][i], "payroll", second[0],
                             "namesakes: same name and date of birth, different people")
 

@@ -10,7 +10,6 @@ from matching.synth.addresses import DWELLING_BLOCK, DWELLING_CONVERTED, PREMISE
 from matching.synth.business import add_creditors, individual_creditor
 from matching.synth.plant import Planter, make_namesake
 from matching.synth.table import NAT, Table, add_years, days, uniform_dates
-from matching.synth.world import World
 
 
 def _rows_of(t: Table, col: str, value: int) -> np.ndarray:
@@ -51,9 +50,9 @@ def resolve_discounts(pl: Planter) -> None:
     for i in range(len(learners)):
         if made >= pl.k("spd-to-post16", hard=True) // 2:
             break
-        acc_row = by_addr.get(int(learners["addr"][i]))
-        if acc_row is not None and bday18[learners["person"][i]] > w.ref:
-            w.hard_negative("spd-to-post16", "council_tax", acc_row, "post16_learners", learners["row_id"][i],
+        account = by_addr.get(int(learners["addr"][i]))
+        if account is not None and bday18[learners["person"][i]] > w.ref:
+            w.hard_negative("spd-to-post16", "council_tax", account, "post16_learners", learners["row_id"][i],
                             "the learner at the discounted home is still 17")
             made += 1
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from matching.synth import names as nm
 from matching.synth.addresses import BOROUGHS, DWELLING_BLOCK, DWELLING_CONVERTED, build_properties
-from matching.synth.table import Table, add_years, days, uniform_dates, year_of
+from matching.synth.table import Table, add_years, days, year_of
 
 # Household types.
 SINGLE, COUPLE, FAMILY, LONE_PARENT, GROWN_UP, SHARERS = range(6)
@@ -64,7 +64,7 @@ def _choice_rows(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
     return (rng.random((len(probs), 1)) > cum).sum(axis=1).clip(0, probs.shape[1] - 1)
 
 
-def _ages(rng: np.random.Generator, mix: list[tuple[float, float, float, float, float]], n: int) -> np.ndarray:
+def _ages(rng: np.random.Generator, mix: list[tuple[float, ...]], n: int) -> np.ndarray:
     """Ages from a mixture of clipped normals: (weight, mean, sd, low, high)."""
     w = np.array([m[0] for m in mix])
     comp = _choice(rng, w, n)
@@ -135,7 +135,7 @@ def _people(rng: np.random.Generator, props: Table, hh: Table, n_people: int, re
     htype = hh["type"]
     # Head of household's age and sex by household type.
     head_age = np.zeros(nh, dtype=np.int64)
-    mixes = {
+    mixes: dict[int, list[tuple[float, ...]]] = {
         SINGLE: [(0.38, 30, 6, 18, 45), (0.27, 53, 7, 40, 66), (0.35, 78, 8, 65, 99)],
         COUPLE: [(0.3, 31, 5, 20, 42), (0.35, 54, 7, 40, 66), (0.35, 74, 7, 64, 95)],
         FAMILY: [(1.0, 40, 7, 22, 60)],

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from matching.synth.config import EXERCISE_DATE, FSM_EARNINGS_THRESHOLD_PENCE, JOB_KINDS, JOBS, TAX_YEAR_START, Rates
+from matching.synth.config import (
+    EXERCISE_DATE,
+    FSM_EARNINGS_THRESHOLD_PENCE,
+    JOB_KINDS,
+    JOBS,
+    TAX_YEAR_START,
+    Rates,
+)
 
 if TYPE_CHECKING:
     from matching.synth.exercise import Summary

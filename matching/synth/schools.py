@@ -9,7 +9,7 @@ Maidenhead, and a four-digit establishment number).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -65,7 +65,7 @@ def register() -> tuple[School, ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=None)
+@cache
 def schools_of(borough: int, phase: int) -> list[School]:
     return [s for s in register() if s.borough == borough and s.phase == phase]
 

@@ -60,7 +60,7 @@ class Tables(dict):
     def __contains__(self, kind: object) -> bool:
         return dict.__contains__(self, kind) or kind in self.pending
 
-    def items(self):  # type: ignore[override]
+    def items(self):  # noqa: ANN201 (a dict's own items view)
         for kind in list(self.pending):
             self._flush(kind)
         return dict.items(self)

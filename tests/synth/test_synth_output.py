@@ -11,14 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from synth_helpers import Exercise
 
 from matching.errors import UserError
 from matching.synth import Rates, generate
 from matching.synth.cli import synth_command
 from matching.synth.names import sample_surnames
 from matching.synth.noise import _postcode_typo, typo
-
-from synth_helpers import Exercise
 
 POSTCODE = re.compile(r"^[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? \d[ABD-HJLNP-UW-Z]{2}$")
 

@@ -7,11 +7,10 @@ import datetime as dt
 from collections import Counter
 
 import pytest
+from synth_helpers import Exercise, digits, parse_date, parse_pence
 
 from matching.specs import load_spec
 from matching.synth.config import FSM_EARNINGS_THRESHOLD_PENCE, JOB_KINDS, JOBS
-
-from synth_helpers import Exercise, digits, parse_date, parse_pence
 
 REF = dt.date(2026, 10, 1)
 TAX_YEAR = dt.date(2026, 4, 6)
