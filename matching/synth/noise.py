@@ -250,7 +250,7 @@ class Renderer:
             elif style == "spaced":
                 out.append(f"{v[:5]} {v[5:]}" if not v.startswith("020") else f"{v[:3]} {v[3:7]} {v[7:]}")
             elif style == "international":
-                out.append(f"+44 {v[1:5]} {v[5:]}")
+                out.append(f"+44 20 {v[3:7]} {v[7:]}" if v.startswith("020") else f"+44 {v[1:5]} {v[5:]}")
             else:
                 out.append(v)
         return np.asarray(out, dtype=object)

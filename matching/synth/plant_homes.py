@@ -161,6 +161,8 @@ def admissions(pl: Planter) -> None:
         for i in pl.choose(np.array(cand, dtype=np.int64), pl.k(job)):
             parent = int(adm["person"][i])
             same = occupied[(w.addresses["borough"][occupied] == adm["body"][i]) & (occupied != adm["addr"][i])]
+            if not len(same):
+                continue
             adm["addr"][i] = same[int(w.rng.integers(len(same)))]
             w.plant(job, "school_admissions", adm["row_id"][i], "council_tax" if need_liable else "electoral_register",
                     liable_at[parent][2] if need_liable else registered[parent][2])

@@ -242,7 +242,7 @@ def _people(rng: np.random.Generator, props: Table, hh: Table, n_people: int, re
     p["middle_names"][father_named] = p["middle_names"][head_of[h][father_named]]
     p["named_after"] = np.where(father_named, head_of[h], -1)
 
-    _surnames(rng, p, hh, married, head_of)
+    _surnames(rng, p, hh, married, head_of, props["street_id"])
     age_now = p["age"]
     p["married"] = married[h] & ((role == HEAD) | (role == PARTNER))
     p["title"] = nm.title_for(p["sex"], age_now, p["married"], rng)
@@ -276,12 +276,22 @@ def _first_index(group: np.ndarray) -> np.ndarray:
     return out
 
 
-def _surnames(rng: np.random.Generator, p: Table, hh: Table, married: np.ndarray, head_of: np.ndarray) -> None:
+def _surnames(rng: np.random.Generator, p: Table, hh: Table, married: np.ndarray, head_of: np.ndarray,
+              street: np.ndarray) -> None:
     n = len(p)
     h = p["household"]
     role = p["role"]
     own = nm.sample_surnames(rng, p["origin"])  # each person's birth surname
     head_idx = head_of[h]
+    # Relatives often live on the same street: some heads share a neighbour's family name.
+    by_property = {int(prop): i for i, prop in enumerate(hh["property"])}
+    for hidx in np.flatnonzero(rng.random(len(hh)) < 0.06):
+        prop = int(hh["property"][hidx])
+        for other in (prop - 1, prop + 1, prop - 2, prop + 2):
+            j = by_property.get(other)
+            if j is not None and street[other] == street[prop]:
+                own[head_of[hidx]] = own[head_of[j]]
+                break
     partner_idx = np.full(len(hh), -1, dtype=np.int64)
     pi = np.flatnonzero(role == PARTNER)
     partner_idx[h[pi]] = pi
