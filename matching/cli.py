@@ -223,15 +223,23 @@ def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str |
     if not names:
         raise UserError("Name at least one job, or --all.\n  Jobs: " + ", ".join(list_jobs()))
     results = []
+    failures: list[tuple[str, UserError]] = []
     with console.status("Running…") as status:
         for name in names:
-            results.append(run_job(
-                name, workspace=ctx.workspace, threshold=threshold, body=body,
-                as_at=as_at.date() if as_at else None, memory_limit=memory_limit,
-                progress=lambda msg: status.update(msg),
-            ))
+            try:
+                results.append(run_job(
+                    name, workspace=ctx.workspace, threshold=threshold, body=body,
+                    as_at=as_at.date() if as_at else None, memory_limit=memory_limit,
+                    progress=lambda msg: status.update(msg),
+                ))
+            except UserError as exc:
+                if len(names) == 1:
+                    raise
+                failures.append((name, exc))  # one job's problem does not stop the others
     if as_json:
-        click.echo(json.dumps([r.to_json() for r in results], indent=2))
+        click.echo(json.dumps([r.to_json() for r in results] + [{"job": n, "error": e.message} for n, e in failures], indent=2))
+        if failures:
+            sys.exit(2)
         return
     table = Table(title="Runs", title_justify="left")
     for col in ("job", "pairs", "inconsistencies", "high", "medium", "low", "seconds", "run id"):
@@ -241,6 +249,10 @@ def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str |
         table.add_row(r.job, f"{c['pairs']:,}", f"{c['inconsistencies']:,}", *(f"{c['by_band'][b]:,}" for b in ("high", "medium", "low")), f"{r.timings['total']:.1f}", r.run_id)
     console.print(table)
     console.print("Each inconsistency requires investigation; a match is not evidence of fraud.")
+    for name, exc in failures:
+        err_console.print(Text.assemble((f"{name}: ", "bold red"), exc.message), soft_wrap=True)
+    if failures:
+        sys.exit(2)
 
 
 @cli.command("evaluate")

@@ -42,7 +42,10 @@ def read_manifest(folder: Path) -> list[ManifestEntry]:
     files = data.get("files")
     if not isinstance(files, list) or not files:
         raise UserError(f"{path}: no [[files]] entries.\n  Each needs kind, body and file.")
-    default_date = _date(path, "exercise.extract_date", data.get("exercise", {}).get("extract_date"))
+    exercise = data.get("exercise", {})
+    # extract_date, or the synthetic exercise's exercise_date: the date the data is true on.
+    key = "extract_date" if "extract_date" in exercise else "exercise_date"
+    default_date = _date(path, f"exercise.{key}", exercise.get(key))
     entries = []
     for i, item in enumerate(files, start=1):
         missing = [k for k in ("kind", "body", "file") if not isinstance(item.get(k), str)]

@@ -103,6 +103,7 @@ def train(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any, verbose: 
             kwargs: dict[str, Any] = {"estimate_without_term_frequencies": True}
             if t.em_max_pairs:
                 kwargs["max_pairs"] = t.em_max_pairs
+            snapshot = linker.misc.save_model_to_json(None)
             try:
                 linker.training.estimate_parameters_using_expectation_maximisation(
                     blocking_rule(job.scoped(rule), "duckdb"), **kwargs
@@ -112,6 +113,20 @@ def train(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any, verbose: 
                     f"{job.path}: training.em_blocking_rules: '{rule}' produced no pairs of records in this data, "
                     "so EM cannot learn from it.\n  Fix: choose a rule on columns these datasets fill."
                 ) from None
+            except ValueError as exc:
+                # Splink 5 refuses an m probability that EM drives to exactly zero (a level
+                # no matching pair shows, usually in small data); keep the other sessions.
+                if "m_probability" not in str(exc) and "u_probability" not in str(exc):
+                    raise
+                notes.append(
+                    f"EM on {rule} stopped: a level's probability fell to zero (too few pairs in this data); "
+                    "estimates from the other sessions are kept. Train on more data for a better model."
+                )
+                sessions.append(EMSession(rule, False, sum(1 for m in log.messages[start:] if m.startswith("Iteration "))))
+                # The failed session leaves the linker's model half-updated: start again
+                # from the model as it stood before the session.
+                linker = _linker(con, job, inputs, snapshot)
+                continue
             msgs = log.messages[start:]
             iterations = sum(1 for m in msgs if m.startswith("Iteration "))
             converged = any("EM converged" in m for m in msgs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import duckdb
 
@@ -47,6 +48,18 @@ def select_inputs(ws: Workspace, job: JobConfig) -> JobInputs:
     return JobInputs(tuple(left), tuple(right))
 
 
+@cache
+def standard_column_types() -> dict[str, str]:
+    """The DuckDB type of every column ingest writes, across all dataset kinds."""
+    from matching.rules.compile import dataset_column_types
+    from matching.specs import list_kinds, load_spec
+
+    types: dict[str, str] = {}
+    for kind in list_kinds():
+        types.update(dataset_column_types(load_spec(kind)))
+    return types
+
+
 def _paths(subs: tuple[Submission, ...]) -> str:
     return "[" + ", ".join("'" + s.dataset_path.replace("'", "''") + "'" for s in subs) + "]"
 
@@ -73,21 +86,24 @@ def linkage_tables(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: JobIn
     types: dict[str, dict[str, str]] = {}
     for side in ("left", "right"):
         types[side] = {n: t for n, t, *_ in con.execute(f"DESCRIBE {side}_records").fetchall()}
+    known = standard_column_types()
     for col in needed:
-        if col not in types["left"] and col not in types["right"]:
+        if col not in types["left"] and col not in types["right"] and col not in known:
             raise UserError(
-                f"{job.path}: linkage uses column '{col}', which neither {job.left.kind} nor {job.right.kind} has.\n"
-                f"  Columns: {', '.join(sorted(set(types['left']) | set(types['right'])))}"
+                f"{job.path}: linkage uses column '{col}', which no dataset kind has.\n"
+                f"  Columns of {job.left.kind} and {job.right.kind}: {', '.join(sorted(set(types['left']) | set(types['right'])))}"
             )
 
     def projection(side: str) -> str:
+        # A column a side lacks is NULL there (its comparison falls to the null level),
+        # typed as on the other side, or as ingest types it for any kind.
         other = "right" if side == "left" else "left"
         cols = ["unique_id"]
         for col in needed:
             if col in types[side]:
                 cols.append(f'"{col}"')
             else:
-                cols.append(f'CAST(NULL AS {types[other][col]}) AS "{col}"')
+                cols.append(f'CAST(NULL AS {types[other].get(col) or known[col]}) AS "{col}"')
         return ", ".join(cols)
 
     tables: list[tuple[str, str]] = []

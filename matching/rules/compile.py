@@ -27,8 +27,8 @@ _PLACEHOLDER = re.compile(r"\{([^{}:]+)(?::(money|date))?\}")
 
 
 @cache
-def dataset_columns(spec: DatasetSpec) -> tuple[str, ...]:
-    """The columns of a standardised dataset of this kind (as ingest writes them)."""
+def dataset_column_types(spec: DatasetSpec) -> dict[str, str]:
+    """Column -> DuckDB type of a standardised dataset of this kind, as ingest writes it."""
     import duckdb
 
     from matching.ingest import standardise as std
@@ -38,9 +38,17 @@ def dataset_columns(spec: DatasetSpec) -> tuple[str, ...]:
     con.execute(f"CREATE TABLE src AS SELECT CAST(NULL AS BIGINT) AS _row, {cols} WHERE false")
     std.register(con)
     std.standardise(con, "src", spec, "std")
-    names = [r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE std)").fetchall()]
+    described = con.execute("SELECT column_name, column_type FROM (DESCRIBE std)").fetchall()
     con.close()
-    return ("record_id", *[n for n in names if n != "_defects"], "submission_id", "body", "kind")
+    types = {"record_id": "VARCHAR"}
+    types.update({n: t for n, t in described if n != "_defects"})
+    types.update({"submission_id": "VARCHAR", "body": "VARCHAR", "kind": "VARCHAR"})
+    return types
+
+
+def dataset_columns(spec: DatasetSpec) -> tuple[str, ...]:
+    """The columns of a standardised dataset of this kind (as ingest writes them)."""
+    return tuple(dataset_column_types(spec))
 
 
 @dataclass(frozen=True)

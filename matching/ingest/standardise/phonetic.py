@@ -41,4 +41,7 @@ def register_phonetic(con: duckdb.DuckDBPyConnection) -> None:
         con.remove_function(FUNCTION)
     except (duckdb.InvalidInputException, duckdb.CatalogException):
         pass
-    con.create_function(FUNCTION, _metaphone_batch, ["VARCHAR"], "VARCHAR", type=duckdb.func.ARROW)
+    # Names with no letters (e.g. 'ÆE' folds to 'AE'; '123' has none) have no key: NULL.
+    con.create_function(
+        FUNCTION, _metaphone_batch, ["VARCHAR"], "VARCHAR", type=duckdb.func.ARROW, null_handling="special"
+    )
