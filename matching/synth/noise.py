@@ -10,6 +10,7 @@ tests can check the rates and a reader can see what was done.
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 
 import numpy as np
 
@@ -310,6 +311,7 @@ class Renderer:
             out["uprn"] = np.asarray(["" if (g or not v) else str(int(v)) for v, g in zip(u, gone, strict=True)], dtype=object)
 
 
+@lru_cache(maxsize=65_536)
 def _abbreviate(text: str) -> str:
     for full, short in ABBREVIATIONS.items():
         if text.endswith(" " + full) or text.startswith(full + " ") or f" {full} " in text:

@@ -360,12 +360,16 @@ def claims_to_students(pl: Planter, job: str, kind: str) -> None:
     # A student in the claimant's household who is not the claimant.
     p = w.people
     made = 0
+    # A grown-up child, a sharer or a lodger (not the partner, who is on the claim).
+    young = np.flatnonzero((p["age"] >= 18) & (p["age"] <= 30) & np.isnat(p["dod"]) & (p["role"] != PARTNER))
+    by_household: dict[int, list[int]] = {}
+    for x in young:
+        by_household.setdefault(int(p["household"][x]), []).append(int(x))
     for i in _live_claims(pl, kind, 18, 110):
         if made >= hard // 2 + 1:
             break
         h = int(t["household"][i])
-        kids = np.flatnonzero((p["household"] == h) & (p["age"] >= 18) & (p["age"] <= 23) & np.isnat(p["dod"])
-                              & (np.arange(len(p)) != t["person"][i]))
+        kids = np.array([x for x in by_household.get(h, []) if x != t["person"][i]], dtype=np.int64)
         kids = kids[pl.free(kids)]
         if not len(kids):
             continue

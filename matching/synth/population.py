@@ -420,8 +420,9 @@ def new_people(rng: np.random.Generator, like: Table, ref: np.datetime64, seq: d
 
 
 def rebuild_email(rng: np.random.Generator, people: Table, idx: np.ndarray) -> None:
-    """A new email address for people whose names were changed."""
-    sub = people.take(idx)
-    had = sub["email"] != ""
-    _contacts(rng, sub)
-    people["email"][idx] = np.where(had, sub["email"], "")
+    """A new email address (same provider) for people whose names were changed."""
+    for i in idx:
+        old = people["email"][i]
+        if old:
+            f, s = _ascii(people["forenames"][i]).lower(), _ascii(people["surname"][i]).lower()
+            people["email"][i] = f"{f}.{s}{int(rng.integers(1, 99))}@{old.split('@')[1]}"

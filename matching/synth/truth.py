@@ -17,6 +17,8 @@ from matching.synth.table import add_years
 from matching.synth.world import World
 
 # Each rule selects (l.row_id, r.row_id) from its two tables, l and r; :ref is the exercise date.
+# A rule with UNION is two join conditions whose pairs are added together (each an equi-join,
+# which DuckDB runs as a hash join; an OR across two keys would compare every pair).
 RULES: dict[str, str] = {
     "hb-to-payroll": """l.person = r.person
         AND r.date_started <= coalesce(l.claim_end_date, :ref) AND coalesce(r.date_left, :ref) >= l.claim_start_date
@@ -33,13 +35,15 @@ RULES: dict[str, str] = {
         AND r.bday18 BETWEEN l.discount_start_date AND coalesce(l.discount_end_date, :ref)""",
     "payroll-to-payroll": """l.person = r.person AND l.body < r.body
         AND l.date_started <= coalesce(r.date_left, :ref) AND r.date_started <= coalesce(l.date_left, :ref)""",
-    "payroll-to-creditors": """l.body = r.body AND ((l.sort_code = r.sort_code AND l.account_number = r.account_number)
-        OR (r.addr >= 0 AND l.addr = r.addr))""",
+    "payroll-to-creditors": """l.body = r.body AND l.sort_code = r.sort_code AND l.account_number = r.account_number
+        UNION l.body = r.body AND r.addr >= 0 AND l.addr = r.addr""",
     "tenants-to-tenants": """l.person = r.person AND l.tenancy_key < r.tenancy_key AND l.tenant AND r.tenant
         AND l.tenancy_end_date IS NULL AND r.tenancy_end_date IS NULL""",
     "hb-to-student-loans": """l.person = r.person AND r.mode = 'FT'
         AND r.course_start_date <= coalesce(l.claim_end_date, :ref) AND coalesce(r.course_end_date, :ref) >= l.claim_start_date""",
-    "admissions-to-council-tax": """(r.person = l.person OR r.joint = l.person) AND r.addr <> l.addr
+    "admissions-to-council-tax": """r.person = l.person AND r.addr <> l.addr
+        AND r.liable_from_date <= l.admission_date AND (r.liable_to_date IS NULL OR r.liable_to_date >= l.admission_date)
+        UNION r.joint = l.person AND r.addr <> l.addr
         AND r.liable_from_date <= l.admission_date AND (r.liable_to_date IS NULL OR r.liable_to_date >= l.admission_date)""",
     "admissions-to-electoral-register": """r.person = l.person AND r.addr <> l.addr AND r.registered_date <= l.admission_date""",
     "fsm-to-payroll": f"""l.person = r.person AND r.annual_pay > {FSM_EARNINGS_THRESHOLD_PENCE}
@@ -94,8 +98,9 @@ def compute(w: World, jobs: tuple[str, ...] | None = None) -> list[tuple[str, st
                     registered.add(kind)
             if left not in registered or right not in registered:
                 continue
-            sql = RULES[job].replace(":ref", f"DATE '{w.ref}'")
-            rows = con.execute(f"SELECT l.row_id, r.row_id FROM {left} l JOIN {right} r ON {sql} ORDER BY 1, 2").fetchall()
+            parts = RULES[job].replace(":ref", f"DATE '{w.ref}'").split("\n        UNION ")
+            sql = " UNION ".join(f"SELECT l.row_id, r.row_id FROM {left} l JOIN {right} r ON {part}" for part in parts)
+            rows = con.execute(f"SELECT * FROM ({sql}) ORDER BY 1, 2").fetchall()
             out.extend((job, left, int(a), right, int(b)) for a, b in rows)
     finally:
         con.close()
