@@ -27,6 +27,7 @@ TOP_KEYS = {"include", "title", "description", "owning_body", "datasets", "linka
 DATASET_KEYS = {"left", "right", "across_bodies", "within_body"}
 LINKAGE_KEYS = {"threshold", "blocking_rules", "comparisons", "subject"}
 COMPARISON_KEYS = {"name", "comparison", "column", "args", "term_frequency_adjustments", "levels"}
+LEVEL_KEYS = {"sql", "label", "null", "else", "tf_column", "tf_weight", "m", "u", "fix_m", "fix_u"}
 TRAINING_KEYS = {"probability_two_random_records_match", "deterministic_rules", "recall", "u_max_pairs", "seed", "em_blocking_rules", "em_max_pairs"}
 RULE_KEYS = {"where", "explanation", "values"}
 PRIORITY_KEYS = {"since", "money_pence", "strong_identifiers"}
@@ -167,6 +168,10 @@ def _comparison(path: Path, i: int, raw: Any) -> ComparisonConfig:
         for j, level in enumerate(levels):
             if not isinstance(level, Mapping) or not (isinstance(level.get("sql"), str) or level.get("else") is True):
                 raise _fail(path, f"{where}levels[{j}]", "each level needs sql = \"...\" (or else = true) and a label", '{ sql = "l.x = r.x", label = "exact" }')
+            _check_keys(path, f"{where}levels[{j}].", level, LEVEL_KEYS)
+            for key in ("m", "u"):
+                if key in level and not (isinstance(level[key], int | float) and 0 < level[key] <= 1):
+                    raise _fail(path, f"{where}levels[{j}].{key}", f"{level[key]!r} is not a probability in (0, 1]", f"{key} = 0.01")
     elif not isinstance(column, str):
         raise _fail(path, f"{where}column", "missing", f'name the column {kind} compares, e.g. column = "surname"')
     args = raw.get("args", {})

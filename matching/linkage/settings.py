@@ -43,6 +43,11 @@ def _comparison(c: ComparisonConfig, dialect: str) -> Any:
             }
             if level.get("null"):
                 item["is_null_level"] = True
+            # Domain knowledge a level may pin: EM leaves a fixed m (or u) as written.
+            for key in ("m", "u"):
+                if key in level:
+                    item[f"{key}_probability"] = float(level[key])
+                    item[f"fix_{key}_probability"] = bool(level.get(f"fix_{key}", True))
             if level.get("tf_column"):
                 item["tf_adjustment_column"] = level["tf_column"]
                 item["tf_adjustment_weight"] = float(level.get("tf_weight", 1.0))

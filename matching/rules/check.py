@@ -37,6 +37,7 @@ _ALLOWED_FUNCTIONS: tuple[type[exp.Expression], ...] = (
     exp.Year, exp.Month, exp.Day, exp.Extract, exp.StrPosition, exp.Left, exp.Right,
     exp.Levenshtein, exp.JarowinklerSimilarity, exp.StartsWith, exp.DateTrunc,
     exp.Date, exp.ToChar, exp.TimeToStr, exp.StrToDate, exp.Sqrt, exp.Pow, exp.Sign, exp.DateFromParts,
+    exp.Contains, exp.EndsWith, exp.RegexpLike,
 )
 _ALLOWED_ANONYMOUS = {
     "damerau_levenshtein", "jaro_similarity", "jaro_winkler_similarity", "ends_with",
