@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 WORKSPACE ?= workspace/demo
 
-.PHONY: demo test check bench install sample clean
+.PHONY: demo test check bench install sample models clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,10 +15,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Ingest the sample exercise into a fresh demo workspace and print the accounting.
+## Ingest the sample exercise into a fresh demo workspace, run every standard job with its
+## shipped model, and print a summary per job.
 demo: $(STAMP)
 	rm -rf $(WORKSPACE)
 	$(VENV)/bin/matching --workspace $(WORKSPACE) ingest-dir sample_data
+	$(VENV)/bin/matching --workspace $(WORKSPACE) run --all
 
 ## ruff and mypy.
 check: $(STAMP)
@@ -37,6 +39,17 @@ bench: $(STAMP)
 sample: $(STAMP)
 	rm -rf sample_data
 	$(VENV)/bin/matching synth --people 5000 --seed 20261129 --out sample_data --format csv
+
+## Retrain every shipped model (configs/models/) on a synthetic exercise of its own seed.
+MODEL_PEOPLE ?= 50000
+MODEL_SEED   ?= 31337
+models: $(STAMP)
+	rm -rf workspace/model-training
+	$(VENV)/bin/matching synth --people $(MODEL_PEOPLE) --seed $(MODEL_SEED) --out workspace/model-training/exercise --format parquet
+	$(VENV)/bin/matching --workspace workspace/model-training ingest-dir workspace/model-training/exercise
+	for job in $$($(VENV)/bin/matching jobs --names); do \
+	  $(VENV)/bin/matching --workspace workspace/model-training train $$job --ship || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) workspace .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -249,8 +249,8 @@ def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str |
         table.add_row(r.job, f"{c['pairs']:,}", f"{c['inconsistencies']:,}", *(f"{c['by_band'][b]:,}" for b in ("high", "medium", "low")), f"{r.timings['total']:.1f}", r.run_id)
     console.print(table)
     console.print("Each inconsistency requires investigation; a match is not evidence of fraud.")
-    for name, exc in failures:
-        err_console.print(Text.assemble((f"{name}: ", "bold red"), exc.message), soft_wrap=True)
+    for name, failure in failures:
+        err_console.print(Text.assemble((f"{name}: ", "bold red"), failure.message), soft_wrap=True)
     if failures:
         sys.exit(2)
 
@@ -299,6 +299,32 @@ def evaluate_command(ctx: Context, run_id: str | None, latest: bool, truth: str,
             for row in r["threshold_table"]:
                 t.add_row(f(row["threshold"]), f(row["inconsistencies_predicted"]), f(row["inconsistencies_precision"]), f(row["inconsistencies_recall"]), f(row["inconsistencies_f1"]))
             console.print(t)
+
+
+@cli.command("jobs")
+@click.option("--names", is_flag=True, help="Print only the job names, one a line (for scripts).")
+@_workspace_option
+@pass_ctx
+def jobs_command(ctx: Context, names: bool) -> None:
+    """List the match jobs: what each compares, its threshold and its model."""
+    from matching.jobs.config import list_jobs, load_job
+    from matching.specs import configs_dir
+
+    if names:
+        click.echo("\n".join(list_jobs()))
+        return
+    table = Table("job", "title", "compares", "threshold", "model", title="Match jobs", title_justify="left")
+    for name in list_jobs():
+        job = load_job(name)
+        compares = f"{job.left.kind} ↔ {job.right.kind}" + (" (across bodies)" if job.across_bodies else " (within a body)" if job.within_body else "")
+        if (ctx.workspace.models / f"{name}.json").exists():
+            model = "trained in workspace"
+        elif (configs_dir() / "models" / f"{name}.json").exists():
+            model = "shipped"
+        else:
+            model = "none: matching train " + name
+        table.add_row(name, job.title, compares, f"{job.threshold:g}", model)
+    console.print(table)
 
 
 @cli.command()

@@ -88,7 +88,7 @@ def evaluate_run(run_dir: Path, truth: Path) -> dict[str, Any]:
     job = load_job(manifest["job"])
     symmetric = job.left.kind == job.right.kind
     con = duckdb.connect()
-    con.create_function("pair_key", lambda a, b, c, d: _pair_key(a, b, c, d, symmetric), return_type="VARCHAR")  # type: ignore[arg-type]
+    con.create_function("pair_key", lambda a, b, c, d: _pair_key(a, b, c, d, symmetric), return_type="VARCHAR")
     con.execute(f"CREATE TABLE pairs AS SELECT *, pair_key(left_body, left_record_id, right_body, right_record_id) AS k FROM read_parquet('{run_dir / 'pairs.parquet'}')")
     con.execute(f"CREATE TABLE found AS SELECT *, pair_key(left_body, left_record_id, right_body, right_record_id) AS k FROM read_parquet('{run_dir / 'inconsistencies.parquet'}')")
     con.execute(

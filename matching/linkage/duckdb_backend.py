@@ -187,7 +187,7 @@ def count_comparisons(
         records = count_comparisons_from_blocking_rules(
             sdfs,
             blocking_rules=[blocking_rule(job.scoped(r), "duckdb") for r in job.blocking_rules],
-            link_type=job.link_type,
+            link_type=job.link_type,  # type: ignore[arg-type]
             record_sample_proportion=sample,
         )
     return [(rule, int(r["marginal_comparison_count"])) for rule, r in zip(job.blocking_rules, records, strict=True)]

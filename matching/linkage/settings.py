@@ -32,7 +32,7 @@ def _comparison(c: ComparisonConfig, dialect: str) -> Any:
     import splink.comparison_library as cl
 
     if c.comparison == "custom":
-        levels = []
+        levels: list[Any] = []
         for level in c.levels:
             if level.get("else"):
                 levels.append({"sql_condition": "ELSE", "label_for_charts": level.get("label", "All other comparisons")})
@@ -76,7 +76,7 @@ def build_settings(job: JobConfig, dialect: str = "duckdb") -> Any:
 
     prior = job.training.probability_two_random_records_match or 1e-4
     settings = SettingsCreator(
-        link_type=job.link_type,
+        link_type=job.link_type,  # type: ignore[arg-type]
         comparisons=[_comparison(c, dialect) for c in job.comparisons],
         blocking_rules_to_generate_predictions=[blocking_rule(job.scoped(r), dialect) for r in job.blocking_rules],
         probability_two_random_records_match=prior,
@@ -90,7 +90,7 @@ def build_settings(job: JobConfig, dialect: str = "duckdb") -> Any:
 
 def settings_dict(job: JobConfig, dialect: str = "duckdb") -> dict[str, Any]:
     """The complete settings dictionary Splink would use for this job on ``dialect``."""
-    return build_settings(job, dialect).create_settings_dict(dialect)  # type: ignore[no-any-return]
+    return build_settings(job, dialect).create_settings_dict(dialect)
 
 
 def read_model(path: Path) -> dict[str, Any]:

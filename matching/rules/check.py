@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -56,7 +57,7 @@ class Columns:
     free: frozenset[str] = frozenset({"as_at"})
 
 
-def _describe(node: exp.Expression) -> str:
+def _describe(node: Any) -> str:
     return node.sql(dialect="duckdb")[:80]
 
 
@@ -81,7 +82,7 @@ def check_expression(
     statements = [p for p in parsed if p is not None]
     if len(statements) != 1:
         raise ConfigError(f"{where}: must be a single expression, found {len(statements)} statements.")
-    tree = statements[0]
+    tree: exp.Expression = statements[0]  # type: ignore[assignment]
     if isinstance(tree, exp.Query | exp.DML | exp.DDL | exp.Command) or tree.find(exp.Query, exp.Subquery):
         raise ConfigError(
             f"{where}: subqueries and statements are not allowed: {_describe(tree)}\n"
@@ -104,7 +105,7 @@ def check_expression(
 
 
 def _unknown_function(name: str, where: str) -> str:
-    allowed = sorted({c.sql_names()[0].lower() for c in _ALLOWED_FUNCTIONS} | _ALLOWED_ANONYMOUS)
+    allowed = sorted({c.sql_names()[0].lower() for c in _ALLOWED_FUNCTIONS} | _ALLOWED_ANONYMOUS)  # type: ignore[attr-defined]
     close = difflib.get_close_matches(name.lower(), allowed, n=1)
     hint = f" Did you mean {close[0]}?" if close else ""
     return (

@@ -42,6 +42,6 @@ def register_phonetic(con: duckdb.DuckDBPyConnection) -> None:
     except (duckdb.InvalidInputException, duckdb.CatalogException):
         pass
     # Names with no letters (e.g. 'ÆE' folds to 'AE'; '123' has none) have no key: NULL.
-    con.create_function(
+    con.create_function(  # type: ignore[call-overload]
         FUNCTION, _metaphone_batch, ["VARCHAR"], "VARCHAR", type=duckdb.func.ARROW, null_handling="special"
     )
