@@ -165,4 +165,25 @@ The exercise date is {EXERCISE_DATE}; "blank" dates mean still current.
 
 Planted rates are per 1,000 people (defaults in `matching/synth/config.py`); this exercise
 used the defaults unless `--config` was given.
+
+## Noise
+
+Rates are fractions of the values each kind of noise can apply to (a nickname only to a
+forename that has one, a day/month swap only to a date that stays valid). Every kind of
+dataset starts from the defaults; these kinds differ:
+
+| setting | rate |
+|---|---:|
+{_noise_rows(rates)}
 """
+
+
+def _noise_rows(rates: Rates) -> str:
+    from dataclasses import fields
+
+    rows = [f"| {f.name} | {getattr(rates.noise_default, f.name):g} |" for f in fields(rates.noise_default)]
+    rows.append("")
+    for kind in sorted(rates.noise_by_kind):
+        changes = ", ".join(f"{k} {v:g}" for k, v in rates.noise_by_kind[kind].items())
+        rows.append(f"- {kind}: {changes}")
+    return "\n".join(rows)
