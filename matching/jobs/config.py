@@ -174,6 +174,8 @@ def _comparison(path: Path, i: int, raw: Any) -> ComparisonConfig:
                     raise _fail(path, f"{where}levels[{j}].{key}", f"{level[key]!r} is not a probability in (0, 1]", f"{key} = 0.01")
     elif not isinstance(column, str):
         raise _fail(path, f"{where}column", "missing", f'name the column {kind} compares, e.g. column = "surname"')
+    elif raw.get("name") not in (None, column):
+        raise _fail(path, f"{where}name", f"Splink names a {kind} after its column ('{column}')", f'remove name, or use name = "{column}"')
     args = raw.get("args", {})
     if not isinstance(args, Mapping):
         raise _fail(path, f"{where}args", "must be a table", "args = { thresholds = [1, 2] }")

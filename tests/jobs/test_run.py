@@ -1,0 +1,168 @@
+"""Running a job: the bundle a reviewer and the case store rely on, atomic and repeatable."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from matching.errors import ConfigError, UserError
+from matching.ingest import ingest_file
+from matching.jobs import run as run_module
+from matching.jobs.run import run_job
+from matching.jobs.train import train_job
+from matching.synth.exercise import generate
+
+# A quick version of hb-to-deceased: same preset and rule, smaller u sample so tests are fast.
+JOB = """
+include = "{preset}"
+title = "Housing benefit claims to deceased persons (test)"
+description = "Claims still in payment after a matched death."
+owning_body = "left"
+
+[datasets]
+left = "housing_benefit"
+right = "deceased_persons"
+
+[training]
+u_max_pairs = 2e5
+
+[rule]
+where = "coalesce(l.claim_end_date, as_at) > r.date_of_death AND l.claim_start_date <= r.date_of_death"
+explanation = "Claim {{l.claim_ref}} was in payment {{days_after}} days after a matched death on {{r.date_of_death:date}}."
+values = {{ days_after = "date_diff('day', r.date_of_death, coalesce(l.claim_end_date, as_at))" }}
+
+[priority]
+since = "r.date_of_death"
+money_pence = "l.weekly_amount * greatest(date_diff('day', r.date_of_death, coalesce(l.claim_end_date, as_at)), 0) / 7"
+"""
+PRESET = Path(__file__).resolve().parents[2] / "configs" / "jobs" / "presets" / "person.toml"
+
+
+@pytest.fixture(scope="module")
+def exercise(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("exercise")
+    generate(people=4000, seed=99, out=out, fmt="csv")
+    return out
+
+
+@pytest.fixture(scope="module")
+def trained(exercise: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A workspace with the two kinds ingested and the test job trained."""
+    ws = tmp_path_factory.mktemp("ws")
+    manifest = tomllib.loads((exercise / "manifest.toml").read_text())
+    extract = manifest["exercise"]["exercise_date"]
+    import datetime as dt
+
+    for f in manifest["files"]:
+        if f["kind"] in ("housing_benefit", "deceased_persons"):
+            ingest_file(f["kind"], exercise / f["file"], body=f["body"], workspace=ws, extract_date=dt.date.fromisoformat(str(extract)))
+    job = tmp_path_factory.mktemp("jobs") / "test-hb-deceased.toml"
+    job.write_text(JOB.format(preset=PRESET))
+    train_job(str(job), workspace=ws)
+    return ws, job
+
+
+def read(path: Path) -> list[dict]:
+    rel = duckdb.connect().execute(f"SELECT * FROM read_parquet('{path}')")
+    cols = [d[0] for d in rel.description]
+    return [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
+
+
+def finished_runs(ws: Path) -> list[Path]:
+    return sorted(p for p in (ws / "runs").iterdir() if not p.name.startswith("."))
+
+
+def test_the_bundle_has_pairs_inconsistencies_and_a_manifest(trained: tuple[Path, Path]) -> None:
+    ws, job = trained
+    result = run_job(str(job), workspace=ws)
+    bundle = result.path
+    assert sorted(p.name for p in bundle.iterdir()) == ["inconsistencies.parquet", "manifest.json", "pairs.parquet"]
+    pairs = read(bundle / "pairs.parquet")
+    assert pairs and all(p["match_probability"] >= 0.95 for p in pairs)
+    assert {"left_kind", "left_body", "left_submission_id", "left_record_id", "right_record_id", "match_weight", "mw_dob", "mw_surname"} <= set(pairs[0])
+    found = read(bundle / "inconsistencies.parquet")
+    assert 0 < len(found) <= len(pairs)
+    scores = [f["priority_score"] for f in found]
+    assert scores == sorted(scores, reverse=True)
+    for f in found:
+        assert f["owning_body"] == f["left_body"] == "dwp"
+        assert f["priority_band"] in {"high", "medium", "low"}
+        assert f["explanation"].startswith(f"Claim {json.loads(f['left_record'])['claim_ref']} was in payment ")
+        assert "fraud" not in f["explanation"].lower()
+        left = json.loads(f["left_record"])
+        if left["ni_number"]:
+            assert left["ni_number"].startswith("••••••") and len(left["ni_number"]) == 9
+        contributions = json.loads(f["contributions"])
+        weights = [c["match_weight"] for c in contributions]
+        assert weights == sorted(weights, reverse=True)
+        assert {c["comparison"] for c in contributions} >= {"forename", "surname", "dob"}
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert manifest["job"] == "test-hb-deceased"
+    assert manifest["counts"]["inconsistencies"] == len(found)
+    assert manifest["counts"]["pairs"] == len(pairs)
+    assert manifest["as_at"] == "2026-10-01"  # the exercise's extract date, not today's
+    assert {i["kind"] for i in manifest["inputs"]} == {"housing_benefit", "deceased_persons"}
+    assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
+    assert len(manifest["config"]["sha256"]) == 64 and len(manifest["model"]["sha256"]) == 64
+
+
+def test_the_same_inputs_give_the_same_bundle(trained: tuple[Path, Path]) -> None:
+    ws, job = trained
+    a = run_job(str(job), workspace=ws).path
+    b = run_job(str(job), workspace=ws).path
+    for name in ("pairs.parquet", "inconsistencies.parquet"):
+        assert read(a / name) == read(b / name)
+    ma, mb = (json.loads((p / "manifest.json").read_text()) for p in (a, b))
+    for volatile in ("run_id", "created_at", "timings"):
+        ma.pop(volatile), mb.pop(volatile)
+    assert ma == mb
+
+
+def test_a_run_killed_midway_leaves_nothing_that_looks_finished(trained: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    ws, job = trained
+    before = finished_runs(ws)
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_module, "write_bundle_tables", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run_job(str(job), workspace=ws)
+    assert finished_runs(ws) == before
+    assert not [p for p in (ws / "runs").iterdir() if p.name.startswith(".partial")]
+    monkeypatch.undo()
+    assert run_job(str(job), workspace=ws).path.exists()
+
+
+def test_body_keeps_only_that_bodys_inconsistencies(trained: tuple[Path, Path]) -> None:
+    ws, job = trained
+    assert run_job(str(job), workspace=ws, body="kingston").counts["inconsistencies"] == 0
+    assert run_job(str(job), workspace=ws, body="dwp").counts["inconsistencies"] > 0
+
+
+def test_a_job_whose_datasets_are_not_ingested_says_what_to_ingest(tmp_path: Path, run_cli) -> None:
+    r = run_cli("run", "pensions-to-deceased")
+    assert r.exit_code == 2
+    assert "needs pensions and deceased_persons, which has not been ingested" in r.stderr
+    assert "matching ingest pensions FILE --body BODY" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_a_model_that_does_not_fit_the_config_is_refused(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    ws, job = trained
+    changed = tmp_path / "test-hb-deceased.toml"
+    changed.write_text(job.read_text().replace('u_max_pairs = 2e5', 'u_max_pairs = 2e5\n[[linkage.comparisons]]\ncomparison = "ExactMatch"\ncolumn = "uprn"'))
+    with pytest.raises(UserError, match=r"the model has no comparison 'uprn'.*\n  Fix: retrain with 'matching train test-hb-deceased'"):
+        run_job(str(changed), workspace=ws)
+
+
+def test_a_rule_naming_an_unknown_column_lists_the_columns(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    ws, job = trained
+    bad = tmp_path / "test-hb-deceased.toml"
+    bad.write_text(job.read_text().replace("l.claim_start_date <= r.date_of_death", "l.claim_start <= r.date_of_death"))
+    with pytest.raises(ConfigError, match=r"unknown column 'l.claim_start' \(left\). Did you mean 'claim_start_date'\?\n  Columns: .*claim_ref"):
+        run_job(str(bad), workspace=ws)
