@@ -6,7 +6,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from matching.synth import business, children, claims, homes, life, plant, plant_homes, services
+from matching.synth import (
+    business,
+    children,
+    claims,
+    homes,
+    life,
+    plant,
+    plant_deaths,
+    plant_homes,
+    services,
+)
 from matching.synth.addresses import place_fields
 from matching.synth.config import EXERCISE_DATE, TAX_YEAR_START, Rates
 from matching.synth.population import build
@@ -36,7 +46,18 @@ def simulate(rng: np.random.Generator, n_people: int, seq: dict[str, list[int]],
     children.free_school_meals(w)
     # Scenarios about people's own records, then services stop at death and extracts are cut.
     planter = plant.Planter(w, rates, n_people, seq)
-    plant.plant_people(planter)
+    for job, kind in (("hb-to-payroll", "housing_benefit"), ("ctr-to-payroll", "council_tax_reduction")):
+        plant.claims_to_payroll(planter, job, kind)
+    for job, kind in (("hb-to-deceased", "housing_benefit"), ("ctr-to-deceased", "council_tax_reduction")):
+        plant_deaths.claims_to_deceased(planter, job, kind)
+    plant_deaths.pensions_to_deceased(planter)
+    for job, kind in (("blue-badges-to-deceased", "blue_badges"), ("concessionary-travel-to-deceased", "concessionary_travel")):
+        plant_deaths.services_to_deceased(planter, job, kind)
+    plant.payroll_to_payroll(planter)
+    for job, kind in (("hb-to-student-loans", "housing_benefit"), ("ctr-to-student-loans", "council_tax_reduction")):
+        plant.claims_to_students(planter, job, kind)
+    plant.fsm_to_payroll(planter)
+    plant.single_person_discounts(planter)
     life.stop_at_death(w)
     services.settle(w)
     life.extract_windows(w)
