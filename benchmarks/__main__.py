@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import sys
 
-from benchmarks import ingest
+from benchmarks import ingest, linkage
 from benchmarks.common import RESULTS
 
-SUITES = {"ingest": ingest}
+SUITES = {"ingest": ingest, "linkage": linkage}
 
 
 def main(argv: list[str]) -> int:
@@ -17,7 +17,7 @@ def main(argv: list[str]) -> int:
     for name in chosen:
         module = SUITES[name]
         print(f"== {name}", flush=True)
-        result = module.run()
+        result = module.run_suite() if hasattr(module, "run_suite") else module.run()
         print(json.dumps(result, indent=2))
         lines.append(module.summary(result))
     table = "\n".join(lines)

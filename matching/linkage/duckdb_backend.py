@@ -170,8 +170,7 @@ def predict(
         if chunks:
             kwargs["num_chunks_left"], kwargs["num_chunks_right"] = chunks
         df = linker.inference.predict(**kwargs)
-    con.execute(f"CREATE OR REPLACE TABLE scored_pairs AS SELECT * FROM {df.physical_name}")
-    return "scored_pairs"
+    return str(df.physical_name)
 
 
 def count_comparisons(

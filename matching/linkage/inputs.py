@@ -65,11 +65,15 @@ def _paths(subs: tuple[Submission, ...]) -> str:
 
 
 def load_records(con: duckdb.DuckDBPyConnection, inputs: JobInputs) -> None:
-    """Create ``left_records`` and ``right_records`` with a ``unique_id`` of body/record id."""
+    """Views ``left_records`` and ``right_records`` over the Parquet, with ``unique_id`` = body/record id.
+
+    Views, not tables: linkage copies only the columns it compares, and the rule reads the
+    full records of the few linked pairs straight from Parquet.
+    """
     for side, subs in (("left", inputs.left), ("right", inputs.right)):
         con.execute(
             f"""
-            CREATE OR REPLACE TABLE {side}_records AS
+            CREATE OR REPLACE VIEW {side}_records AS
             SELECT body || '/' || record_id AS unique_id, *
             FROM read_parquet({_paths(subs)}, union_by_name = true)
             """
