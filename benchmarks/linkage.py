@@ -84,6 +84,8 @@ db = DuckDBAPI(connection=con)
 linker = Linker([db.register("l", dataset_display_name="left"), db.register("r", dataset_display_name="right")],
                 f"{{ws}}/models/person-link.json")
 df = linker.inference.predict(threshold_match_probability=0.95, warning_mode="never")
+# Any real script keeps its results: write the scored pairs, as the engine does.
+con.execute(f"COPY {{df.physical_name}} TO '{{ws}}/bare-pairs.parquet' (FORMAT parquet, COMPRESSION zstd)")
 pairs = con.execute(f"SELECT count(*) FROM {{df.physical_name}}").fetchall()[0][0]
 done(seconds=time.perf_counter() - t, pairs=pairs)
 """

@@ -103,8 +103,8 @@ def clean_address_line(raw: str, field: FieldSpec) -> tuple[str, str]:
 
 def _spell_out(line: str) -> str:
     """A cleaned line with its abbreviations spelt out word by word; ST becomes STREET only
-    as the last word of the line or before a comma. Only lines holding an abbreviation
-    (one cheap regular expression finds them) are split into words."""
+    as the last word of the line or before a comma. Only lines holding an abbreviation (one
+    cheap regular expression finds them) are split into words."""
 
     def words(v: str) -> str:
         at_end = f"CASE WHEN suffix({v}, ' ST') OR {v} = 'ST' THEN {v} || 'REET' ELSE {v} END"
