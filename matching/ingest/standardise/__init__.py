@@ -20,6 +20,6 @@ Contract (used by ``matching.ingest.pipeline``):
 
 from matching.ingest.standardise.pipeline import output_columns, standardise
 from matching.ingest.standardise.reference import register
-from matching.ingest.standardise.value import standardise_value
+from matching.ingest.standardise.value import standardise_value, standardise_values
 
-__all__ = ["output_columns", "register", "standardise", "standardise_value"]
+__all__ = ["output_columns", "register", "standardise", "standardise_value", "standardise_values"]

@@ -102,7 +102,7 @@ DATE_FORMS: list[DateForm] = [
         r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2}",
         lambda s: _pivot(f"left({_slashed(s)}, length({s}) - 2)", f"right({s}, 2)", "%d/%m/%Y"),
     ),
-    DateForm("Excel serial", r"\d{5}(\.\d*)?", lambda s: f"DATE '1899-12-30' + CAST(split_part({s}, '.', 1) AS INTEGER)"),
+    DateForm("Excel serial", r"[1-9]\d{4}(\.\d*)?", lambda s: f"DATE '1899-12-30' + CAST(split_part({s}, '.', 1) AS INTEGER)"),
     DateForm("day month-name year", r"(?i)\d{1,2}(st|nd|rd|th)?[ /-]?[A-Z]{3,9}\.?,?[ /-]?(\d{2}|\d{4})", _month_name),
 ]
 

@@ -1,7 +1,8 @@
 """``standardise_value``: the standardisers' SQL applied to one value, for tests and notebooks.
 
-It runs exactly the expressions ``standardise`` runs (``fields.clean_field``), on a cached
-in-memory DuckDB connection, so what it returns is what a submission would get.
+It runs exactly the expressions ``standardise`` runs (``fields.clean_field``, with shared
+values bound the same way), on a cached in-memory DuckDB connection, so what it returns is
+what a submission would get.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 import duckdb
 
 from matching.ingest.standardise.fields import clean_field
+from matching.ingest.standardise.sql import bind, binding
 from matching.specs import FieldSpec
 
 _lock = threading.Lock()
@@ -27,13 +29,44 @@ def _connection() -> duckdb.DuckDBPyConnection:
 
 
 def _sql(field: FieldSpec) -> str:
+    """One query over a list of raw values ($1), in list order: value, defect."""
     if field not in _sql_cache:
-        value, defect = clean_field(field, "raw")
-        _sql_cache[field] = (
-            f"SELECT v, CASE WHEN v IS NULL AND raw IS NOT NULL THEN {defect} END "
-            f"FROM (SELECT raw, {value} AS v FROM (SELECT NULLIF(trim(CAST(? AS VARCHAR)), '') AS raw))"
-        )
+        with binding() as bindings:
+            value = bind(clean_field(field, "raw")[0])
+            defect = f"CASE WHEN {value} IS NULL AND raw IS NOT NULL THEN {clean_field(field, 'raw')[1]} END"
+        source = "(SELECT i AS _i, NULLIF(trim(CAST($1[i] AS VARCHAR)), '') AS raw FROM range(1, len($1) + 1) t(i))"
+        _sql_cache[field] = f"SELECT {value}, {defect} FROM ({bindings.wrap(source)}) ORDER BY _i"
     return _sql_cache[field]
+
+
+def _field(ftype: str, part: str | None, name: str, values: tuple[str, ...], max_length: int | None, address_line: int | None) -> FieldSpec:
+    return FieldSpec(
+        name=name,
+        type=ftype,
+        part=part,
+        values=tuple(v.upper() for v in values),
+        max_length=max_length,
+        address_line=address_line,
+    )
+
+
+def standardise_values(
+    ftype: str,
+    raw_values: list[str | None],
+    part: str | None = None,
+    name: str = "value",
+    *,
+    values: tuple[str, ...] = (),
+    max_length: int | None = None,
+    address_line: int | None = None,
+) -> list[tuple[Any, str | None]]:
+    """``standardise_value`` for many values in one query: a (value, defect) per value."""
+    if not raw_values:
+        return []
+    sql = _sql(_field(ftype, part, name, values, max_length, address_line))
+    with _lock:
+        rows = _connection().execute(sql, [list(raw_values)]).fetchall()
+    return [(v, d) for v, d in rows]
 
 
 def standardise_value(
@@ -52,15 +85,7 @@ def standardise_value(
     checks); ``values``, ``max_length`` and ``address_line`` are the spec settings of the
     same names. The value is trimmed and blank means NULL, as in a submission.
     """
-    field = FieldSpec(
-        name=name,
-        type=ftype,
-        part=part,
-        values=tuple(v.upper() for v in values),
-        max_length=max_length,
-        address_line=address_line,
+    [result] = standardise_values(
+        ftype, [value], part, name, values=values, max_length=max_length, address_line=address_line
     )
-    sql = _sql(field)
-    with _lock:
-        row = _connection().execute(sql, [value]).fetchall()[0]
-    return row[0], row[1]
+    return result
