@@ -2,7 +2,7 @@
 
     from matching import ingest_file, load_job, train_job, run_job
 
-A match is never a finding of fraud: it is an inconsistency requiring investigation.
+A match is not a finding of fraud: it is an inconsistency requiring investigation.
 """
 
 from __future__ import annotations

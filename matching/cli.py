@@ -52,7 +52,7 @@ class MatchingGroup(click.Group):
 def cli(ctx: click.Context, workspace: str | None) -> None:
     """Counter-fraud data matching: ingest, link, and queue inconsistencies for investigation.
 
-    A match is never a finding of fraud: it is an inconsistency requiring investigation.
+    A match is not a finding of fraud: it is an inconsistency requiring investigation.
     """
     ctx.obj = Context(workspace)
 
