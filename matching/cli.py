@@ -210,11 +210,12 @@ def train_command(ctx: Context, job: str, ship: bool, memory_limit: str | None, 
 @click.option("--body", default=None, help="Keep only the inconsistencies this body owns.")
 @click.option("--threshold", type=float, default=None, help="Match probability a pair must reach (default: the job's).")
 @click.option("--as-at", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="The date the rules judge against (default: the inputs' latest extract date).")
-@click.option("--memory-limit", default=None, help="DuckDB memory limit, e.g. 8GB.")
+@click.option("--memory-limit", default=None, help="DuckDB memory limit, e.g. 8GB (default 75% of RAM; beyond it DuckDB spills to the workspace).")
+@click.option("--max-comparisons", type=int, default=None, help="Refuse, before starting, a job whose blocking makes more comparisons (default 3,000,000,000).")
 @click.option("--json", "as_json", is_flag=True, help="Print run ids and counts as JSON.")
 @_workspace_option
 @pass_ctx
-def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str | None, threshold: float | None, as_at: Any, memory_limit: str | None, as_json: bool) -> None:
+def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str | None, threshold: float | None, as_at: Any, memory_limit: str | None, max_comparisons: int | None, as_json: bool) -> None:
     """Run JOB(s): link, keep the inconsistencies, explain and prioritise them, write run bundles."""
     from matching.jobs.config import list_jobs
     from matching.jobs.run import run_job
@@ -229,7 +230,7 @@ def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str |
             try:
                 results.append(run_job(
                     name, workspace=ctx.workspace, threshold=threshold, body=body,
-                    as_at=as_at.date() if as_at else None, memory_limit=memory_limit,
+                    as_at=as_at.date() if as_at else None, memory_limit=memory_limit, max_comparisons=max_comparisons,
                     progress=lambda msg: status.update(msg),
                 ))
             except UserError as exc:

@@ -54,8 +54,7 @@ def connect(ws: Workspace, memory_limit: str | None = None) -> Iterator[duckdb.D
     """An in-memory DuckDB connection that spills into the workspace's tmp folder."""
     tmp = ws.tmp / f"duckdb-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     con = duckdb.connect(config={"temp_directory": str(tmp), "preserve_insertion_order": True})
-    if memory_limit:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute(f"SET memory_limit = '{memory_limit or default_memory_limit()}'")
     try:
         yield con
     finally:
@@ -64,6 +63,13 @@ def connect(ws: Workspace, memory_limit: str | None = None) -> Iterator[duckdb.D
             for p in tmp.iterdir():
                 p.unlink(missing_ok=True)
             tmp.rmdir()
+
+
+def default_memory_limit() -> str:
+    """75% of this machine's memory: DuckDB spills to the workspace beyond it."""
+    import psutil
+
+    return f"{int(psutil.virtual_memory().total * 0.75 / 2**20)}MB"
 
 
 def _submission_id(kind: str, body: str, sha: str, now: dt.datetime) -> str:

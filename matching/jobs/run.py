@@ -136,11 +136,15 @@ def run_job(
     body: str | None = None,
     as_at: dt.date | None = None,
     memory_limit: str | None = None,
+    max_comparisons: int | None = None,
     progress: Progress | None = None,
 ) -> RunResult:
     """Link the latest submissions for a job and write its run bundle."""
+    from matching.linkage.duckdb_backend import DEFAULT_MAX_COMPARISONS
+
     ws = workspace if isinstance(workspace, Workspace) else Workspace.at(workspace)
     say = progress or (lambda _msg: None)
+    max_comparisons = max_comparisons or DEFAULT_MAX_COMPARISONS
     job = load_job(job_name)
     compiled = compile_job(job)
     inputs = select_inputs(ws, job)
@@ -178,7 +182,9 @@ def run_job(
             say(f"{job.job}: scoring pairs with Splink")
             from matching.linkage.duckdb_backend import predict
 
-            pairs_table = predict(con, job, inputs, mpath, cut)
+            pairs_table, comparisons = predict(con, job, inputs, mpath, cut, max_comparisons=max_comparisons)
+            counts["comparisons"] = sum(n for _, n in comparisons)
+            counts["comparisons_by_rule"] = dict(comparisons)
             timings["predict"] = time.perf_counter() - t1
             t2 = time.perf_counter()
             say(f"{job.job}: applying the rule")

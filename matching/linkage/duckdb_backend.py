@@ -67,11 +67,9 @@ def splink_log(verbose: bool = False) -> Iterator[_SplinkLog]:
 
 
 def _linker(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any, settings: Any) -> Any:
-    from splink import DuckDBAPI, Linker
+    from splink import Linker
 
-    db_api = DuckDBAPI(connection=con)
-    sdfs = [db_api.register(name, dataset_display_name=display) for name, display in linkage_tables(con, job, inputs)]
-    return Linker(sdfs, settings)
+    return Linker(_register(con, job, inputs), settings)
 
 
 def train(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any, verbose: bool = False) -> TrainResult:
@@ -154,6 +152,38 @@ def _fallback_prior(con: duckdb.DuckDBPyConnection, tables: list[str]) -> float:
     return 1.0 / max(max(sizes), 2)
 
 
+# Beyond this many comparisons a run would take hours on one machine: refuse before starting.
+DEFAULT_MAX_COMPARISONS = 3_000_000_000
+EXACT_COUNT_ROWS = 250_000  # below this many records a side, count comparisons exactly
+
+
+def _register(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any) -> list[Any]:
+    from splink import DuckDBAPI
+
+    db_api = DuckDBAPI(connection=con)
+    return [db_api.register(name, dataset_display_name=display) for name, display in linkage_tables(con, job, inputs)]
+
+
+def _count(con: duckdb.DuckDBPyConnection, job: JobConfig, sdfs: list[Any]) -> list[tuple[str, int]]:
+    """Comparisons each blocking rule adds after the rules before it (estimated on big inputs)."""
+    from splink.blocking_analysis import count_comparisons_from_blocking_rules
+
+    largest = max(int(con.execute(f"SELECT count(*) FROM {s.physical_name}").fetchall()[0][0]) for s in sdfs)
+    with splink_log():
+        records = count_comparisons_from_blocking_rules(
+            sdfs,
+            blocking_rules=[blocking_rule(job.scoped(r), "duckdb") for r in job.blocking_rules],
+            link_type=job.link_type,  # type: ignore[arg-type]
+            record_sample_proportion=1.0 if largest <= EXACT_COUNT_ROWS else 0.05,
+        )
+    return [(rule, int(r["marginal_comparison_count"])) for rule, r in zip(job.blocking_rules, records, strict=True)]
+
+
+def count_comparisons(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any) -> list[tuple[str, int]]:
+    """Comparisons each blocking rule adds (after earlier rules), counted before any scoring."""
+    return _count(con, job, _register(con, job, inputs))
+
+
 def predict(
     con: duckdb.DuckDBPyConnection,
     job: JobConfig,
@@ -161,32 +191,32 @@ def predict(
     model_path: Path,
     threshold: float,
     chunks: tuple[int, int] | None = None,
-) -> str:
-    """Score every blocked pair with the trained model; returns the DuckDB table of pairs."""
+    max_comparisons: int = DEFAULT_MAX_COMPARISONS,
+) -> tuple[str, list[tuple[str, int]]]:
+    """Score every blocked pair with the trained model.
+
+    Returns the DuckDB table of scored pairs and the comparisons each blocking rule added.
+    Refuses, before scoring anything, a blocking that would make more than
+    ``max_comparisons`` comparisons, naming the rules to tighten.
+    """
+    from splink import Linker
+
     settings = apply_model(job, settings_dict(job, "duckdb"), read_model(model_path), model_path)
+    sdfs = _register(con, job, inputs)
+    counts = _count(con, job, sdfs)
+    total = sum(n for _, n in counts)
+    if total > max_comparisons:
+        worst = sorted(counts, key=lambda rn: -rn[1])
+        lines = "\n".join(f"    {n:>15,}  {rule}" for rule, n in worst)
+        raise UserError(
+            f"Job '{job.job}': its blocking rules would make about {total:,} comparisons, more than this "
+            f"run allows ({max_comparisons:,}).\n  Comparisons added by each rule:\n{lines}\n"
+            f"  Fix: tighten the largest rules in {job.path} (linkage.blocking_rules), or raise --max-comparisons."
+        )
     with splink_log():
-        linker = _linker(con, job, inputs, settings)
+        linker = Linker(sdfs, settings)
         kwargs: dict[str, Any] = {"threshold_match_probability": threshold, "warning_mode": "never"}
         if chunks:
             kwargs["num_chunks_left"], kwargs["num_chunks_right"] = chunks
         df = linker.inference.predict(**kwargs)
-    return str(df.physical_name)
-
-
-def count_comparisons(
-    con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any, sample: float = 1.0
-) -> list[tuple[str, int]]:
-    """Comparisons each blocking rule adds (after earlier rules), counted before any scoring."""
-    from splink import DuckDBAPI
-    from splink.blocking_analysis import count_comparisons_from_blocking_rules
-
-    db_api = DuckDBAPI(connection=con)
-    sdfs = [db_api.register(name, dataset_display_name=display) for name, display in linkage_tables(con, job, inputs)]
-    with splink_log():
-        records = count_comparisons_from_blocking_rules(
-            sdfs,
-            blocking_rules=[blocking_rule(job.scoped(r), "duckdb") for r in job.blocking_rules],
-            link_type=job.link_type,  # type: ignore[arg-type]
-            record_sample_proportion=sample,
-        )
-    return [(rule, int(r["marginal_comparison_count"])) for rule, r in zip(job.blocking_rules, records, strict=True)]
+    return str(df.physical_name), counts

@@ -166,3 +166,21 @@ def test_a_rule_naming_an_unknown_column_lists_the_columns(trained: tuple[Path, 
     bad.write_text(job.read_text().replace("l.claim_start_date <= r.date_of_death", "l.claim_start <= r.date_of_death"))
     with pytest.raises(ConfigError, match=r"unknown column 'l.claim_start' \(left\). Did you mean 'claim_start_date'\?\n  Columns: .*claim_ref"):
         run_job(str(bad), workspace=ws)
+
+
+def test_blocking_that_would_make_too_many_comparisons_is_refused_before_scoring(trained: tuple[Path, Path]) -> None:
+    ws, job = trained
+    before = finished_runs(ws)
+    with pytest.raises(UserError) as info:
+        run_job(str(job), workspace=ws, max_comparisons=10)
+    message = str(info.value)
+    assert "its blocking rules would make about" in message and "more than this run allows (10)" in message
+    assert "l.ni_number = r.ni_number" in message
+    assert "Fix: tighten the largest rules in" in message
+    assert finished_runs(ws) == before
+
+
+def test_the_manifest_counts_comparisons_by_blocking_rule(trained: tuple[Path, Path]) -> None:
+    ws, job = trained
+    counts = run_job(str(job), workspace=ws).counts
+    assert counts["comparisons"] == sum(counts["comparisons_by_rule"].values()) >= counts["pairs"]
