@@ -101,10 +101,10 @@ def clean_address_line(raw: str, field: FieldSpec) -> tuple[str, str]:
     return value, "NULL"
 
 
-def _spell_out(line: str) -> str:
-    """A cleaned line with its abbreviations spelt out word by word; ST becomes STREET only
-    as the last word of the line or before a comma. Only lines holding an abbreviation (one
-    cheap regular expression finds them) are split into words."""
+def _spell_out(joined: str) -> str:
+    """The address with its abbreviations spelt out word by word; ST becomes STREET only
+    as the last word of a line (before a comma or at the end). Only addresses holding an
+    abbreviation (one cheap regular expression finds them) are split into words."""
 
     def words(v: str) -> str:
         at_end = f"CASE WHEN suffix({v}, ' ST') OR {v} = 'ST' THEN {v} || 'REET' ELSE {v} END"
@@ -112,7 +112,7 @@ def _spell_out(line: str) -> str:
         word = case_map("_w", ABBREVIATIONS, "_w")
         return f"array_to_string(list_transform(string_split({street}, ' '), lambda _w: {word}), ' ')"
 
-    return bind(line, lambda v: f"CASE WHEN regexp_matches({v}, '{_ABBREVIATED}') THEN {words(v)} ELSE {v} END")
+    return bind(bind(joined, lambda v: f"CASE WHEN regexp_matches({v}, '{_ABBREVIATED}') THEN {words(v)} ELSE {v} END"))
 
 
 def _number_and_street(c: str) -> tuple[str, str]:
@@ -129,9 +129,9 @@ def _number_and_street(c: str) -> tuple[str, str]:
 
 def address_columns(lines: list[str]) -> list[tuple[str, str]]:
     """The derived address columns over the cleaned lines (SQL), in line order."""
-    joined = bind(f"NULLIF(concat_ws(', ', {', '.join(_spell_out(line) for line in lines)}), '')")
-    ends_like_postcode = f"regexp_full_match(right({joined}, 3), '\\d[A-Z]{{2}}')"
-    c = bind(f"CASE WHEN {ends_like_postcode} THEN regexp_replace({joined}, '{_TRAILING_POSTCODE}', '') ELSE {joined} END")
+    joined = bind(f"NULLIF(concat_ws(', ', {', '.join(lines)}), '')")
+    ends_like_postcode = f"regexp_matches({joined}, '\\d[A-Z]{{2}}$')"
+    c = _spell_out(bind(f"CASE WHEN {ends_like_postcode} THEN regexp_replace({joined}, '{_TRAILING_POSTCODE}', '') ELSE {joined} END"))
 
     has_flat = bind(" OR ".join(f"contains({c}, '{w}')" for w in _FLAT_WORDS.split("|")))
     no_flat = bind(f"CASE WHEN {has_flat} THEN ltrim(regexp_replace({c}, '{_FLAT}', ''), ' ,') ELSE {c} END")

@@ -9,6 +9,13 @@ one full name (``part = "full"``). Whichever it has, the standardised table gets
 ``middle_names``  the other given names, then any words of a middle-names field not already
                   among them ('JOHN PAUL' + middle 'GEORGE' -> 'PAUL GEORGE')
 ``surname``       the surname, hyphens and particles kept ('SMITH-JONES', 'VAN DER BERG')
+``forename_canonical``  the forename's formal name (BOB -> ROBERT, see ``nicknames``)
+``forename_phonetic``, ``surname_phonetic``  Metaphone keys (see ``phonetic``)
+
+Names repeat: a payroll of a million rows has tens of thousands of distinct forenames. So
+everything about a name field is worked out once per distinct raw value
+(``lookup_columns``, ``keyed_columns``) and joined back by the pipeline; ``name_columns``
+then only picks and merges.
 
 An explicit field wins over a part found inside another field (a title field over a title
 in the forenames, a surname field over the surname of a full name). When a spec has two
@@ -21,7 +28,7 @@ the surname, extended backwards over particles (VAN, DER, DE, LA, O, ...).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from matching.ingest.standardise.names import (
     NO_LETTERS,
@@ -75,6 +82,55 @@ def _first(spec: DatasetSpec, part: str) -> FieldSpec | None:
     return next((f for f in spec.fields if f.type == "name" and f.part == part), None)
 
 
+def _first_word(text: str) -> str:
+    return f"split_part({text}, ' ', 1)"
+
+
+def _other_words(text: str) -> str:
+    return f"CASE WHEN contains({text}, ' ') THEN substr({text}, strpos({text}, ' ') + 1) END"
+
+
+def lookup_columns(field: FieldSpec, raw: str) -> list[tuple[str, str]]:
+    """What is worked out once per distinct raw value of a name field, as (key, SQL).
+
+    Always ``value`` and ``defect``; for a forename field also its ``titles``, ``first``
+    given name and the ``rest``; for a full name the same plus ``given`` and ``surname``.
+    ``KEYED_COLUMNS`` are added over these (canonical forename, phonetic keys)."""
+    value, defect = clean_name(raw, field)
+    columns = [("value", value), ("defect", defect)]
+    if field.part == "forename":
+        text = clean_name_text(raw)
+        given = value
+        columns.append(("titles", f"CASE WHEN {bind(has_title(text))} THEN {titles_of(text)} END"))
+    elif field.part == "full":
+        given = bind(full_name_given(raw))
+        columns += [("titles", titles_of(clean_name_text(raw))), ("given", given), ("surname", full_name_surname(raw))]
+    else:
+        return columns
+    return [*columns, ("first", _first_word(given)), ("rest", _other_words(given))]
+
+
+def keyed_columns(field: FieldSpec, column: Callable[[str], str], metaphone: str, nicknames: str) -> list[tuple[str, str]]:
+    """Canonical forename and phonetic keys over a name field's ``lookup_columns``:
+    ``column(key)`` is the SQL of one of them; ``metaphone`` the phonetic function and
+    ``nicknames`` the alias of the joined nickname table (its ``canonical``)."""
+    if field.part in ("forename", "full"):
+        keyed = [
+            ("canonical", f"coalesce({nicknames}.canonical, {column('first')})"),
+            ("forename_phonetic", f"{metaphone}({column('first')})"),
+        ]
+        if field.part == "full":
+            keyed.append(("surname_phonetic", f"{metaphone}({column('surname')})"))
+        return keyed
+    if field.part == "surname":
+        return [("surname_phonetic", f"{metaphone}({column('value')})")]
+    return []
+
+
+def _coalesce(exprs: list[str]) -> str:
+    return exprs[0] if len(exprs) == 1 else f"coalesce({', '.join(exprs)})"
+
+
 def _merge_middle(rest: str, middle: str) -> str:
     """Other given names, then middle-field words not already among them."""
     extra = f"list_filter(string_split({middle}, ' '), lambda _m: NOT list_contains(string_split({rest}, ' '), _m))"
@@ -84,39 +140,36 @@ def _merge_middle(rest: str, middle: str) -> str:
     )
 
 
-def _coalesce(exprs: list[str]) -> str:
-    return exprs[0] if len(exprs) == 1 else f"coalesce({', '.join(exprs)})"
-
-
-def name_columns(spec: DatasetSpec, value: Callable[[FieldSpec], str], raw: Callable[[FieldSpec], str]) -> list[tuple[str, str]]:
-    """The derived name columns as (column, SQL), given each field's standardised value
-    and raw text as SQL."""
+def name_columns(spec: DatasetSpec, column: Callable[[FieldSpec, str], str]) -> list[tuple[str, str]]:
+    """The derived name columns as (column, SQL); ``column(field, key)`` is the SQL of one of
+    a name field's looked-up columns (``lookup_columns`` and ``keyed_columns``)."""
     title_f, fore_f, mid_f = _first(spec, "title"), _first(spec, "forename"), _first(spec, "middle")
     sur_f, full_f = _first(spec, "surname"), _first(spec, "full")
-    columns: list[tuple[str, str]] = []
+    given_fields = [f for f in (fore_f, full_f) if f]
 
-    titles = [value(title_f)] if title_f else []
-    if fore_f:
-        text = clean_name_text(raw(fore_f))
-        titles.append(f"CASE WHEN {bind(has_title(text))} THEN {titles_of(text)} END")
-    if full_f:
-        titles.append(titles_of(clean_name_text(raw(full_f))))
-    if titles:
-        columns.append(("title", _coalesce(titles)))
+    def pick(fields: Sequence[FieldSpec | None], key: str) -> list[str]:
+        return [column(f, key) for f in fields if f]
 
-    given = ([value(fore_f)] if fore_f else []) + ([full_name_given(raw(full_f))] if full_f else [])
-    if given:
-        forenames = bind(_coalesce(given))
-        rest = f"CASE WHEN contains({forenames}, ' ') THEN substr({forenames}, strpos({forenames}, ' ') + 1) END"
-        columns.append(("forenames", forenames))
-        columns.append(("forename", f"split_part({forenames}, ' ', 1)"))
-        columns.append(("middle_names", _merge_middle(bind(rest), value(mid_f)) if mid_f else rest))
+    titles = pick([title_f], "value") + pick(given_fields, "titles")
+    columns: list[tuple[str, str]] = [("title", _coalesce(titles))] if titles else []
+    if given_fields:
+        rest = bind(_coalesce(pick(given_fields, "rest")))
+        columns += [
+            ("forenames", _coalesce(pick([fore_f], "value") + pick([full_f], "given"))),
+            ("forename", _coalesce(pick(given_fields, "first"))),
+            ("middle_names", _merge_middle(rest, column(mid_f, "value")) if mid_f else rest),
+        ]
     elif mid_f:
-        columns.append(("middle_names", value(mid_f)))
-
-    surnames = ([value(sur_f)] if sur_f else []) + ([full_name_surname(raw(full_f))] if full_f else [])
-    if surnames:
-        columns.append(("surname", _coalesce(surnames)))
+        columns.append(("middle_names", column(mid_f, "value")))
+    if sur_f or full_f:
+        columns.append(("surname", _coalesce(pick([sur_f], "value") + pick([full_f], "surname"))))
+    if given_fields:
+        columns += [
+            ("forename_canonical", _coalesce(pick(given_fields, "canonical"))),
+            ("forename_phonetic", _coalesce(pick(given_fields, "forename_phonetic"))),
+        ]
+    if sur_f or full_f:
+        columns.append(("surname_phonetic", _coalesce(pick([sur_f, full_f], "surname_phonetic"))))
     return columns
 
 

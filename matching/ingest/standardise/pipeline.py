@@ -2,13 +2,14 @@
 
 ``STEPS`` is the whole of it, in order:
 
-1. ``phonetic_keys``: the Metaphone key of each *distinct* forename and surname, by a
-   Python function over Arrow batches (``phonetic``), into a small temporary table.
-2. ``create_target``: one query over the source: every field through its standardiser
-   (``fields.CLEANERS``); the derived columns (``DERIVATIONS``: name parts, postcode parts,
-   address forms); ``_defects``, {field, reason, value} for each value that was nulled, in
-   spec order; canonical forenames joined from the nickname table (``nicknames``) and the
-   phonetic keys joined back.
+1. ``build_lookups``: fields whose values repeat (names, dates, sort codes: ``LOOKUP_TYPES``)
+   are standardised once per *distinct* raw value into small temporary tables. A name's
+   table also holds its parts, its canonical forename (joined from the nickname table,
+   ``nicknames``) and its phonetic keys (a Python function over Arrow batches, ``phonetic``).
+2. ``create_target``: one query over the source with the lookups joined: every other field
+   through its standardiser (``fields.CLEANERS``); the derived columns (``DERIVATIONS``:
+   name parts, postcode parts, address forms); ``_defects``, {field, reason, value} for each
+   value that was nulled, in spec order.
 
 The query is written as the standardisers' expressions over the raw columns; intermediate
 values they share are computed once, in projections stacked beneath it (``sql.binding``).
@@ -23,35 +24,53 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import duckdb
 
 from matching.ingest.standardise.addresses import address_columns
 from matching.ingest.standardise.fields import clean_field, is_address_line
-from matching.ingest.standardise.name_parts import name_columns
+from matching.ingest.standardise.name_parts import keyed_columns, name_columns
+from matching.ingest.standardise.name_parts import lookup_columns as name_lookup_columns
 from matching.ingest.standardise.nicknames import TABLE as NICKNAMES
 from matching.ingest.standardise.phonetic import FUNCTION as METAPHONE
 from matching.ingest.standardise.postcodes import postcode_columns
 from matching.ingest.standardise.reference import ensure_registered
-from matching.ingest.standardise.sql import Bindings, bind, binding, ident, literal, table
+from matching.ingest.standardise.sql import bind, binding, ident, literal, table
 from matching.specs import DatasetSpec, FieldSpec
 
 DEFECT_TYPE = "STRUCT(field VARCHAR, reason VARCHAR, value VARCHAR)"
 Columns = list[tuple[str, str]]
+
+# Types whose values repeat a great deal (names, dates, sort codes) and whose standardising
+# is costly are standardised once per distinct raw value, in a lookup table joined back.
+LOOKUP_TYPES = ("name", "date", "sort_code")
+
+
+def uses_lookup(f: FieldSpec) -> bool:
+    return f.type in LOOKUP_TYPES
 
 
 def _raw(f: FieldSpec) -> str:
     return ident(f.name)
 
 
+def _looked_up(f: FieldSpec, key: str) -> str:
+    """A column of a field's lookup table, as joined into the source."""
+    return ident(f"{f.name}__{key}")
+
+
 def _value(f: FieldSpec) -> str:
-    """The standardised value of a field, computed once (inside ``binding()``)."""
-    return bind(clean_field(f, _raw(f))[0])
+    """The standardised value of a field: looked up, or computed once (inside ``binding()``)."""
+    return _looked_up(f, "value") if uses_lookup(f) else bind(clean_field(f, _raw(f))[0])
+
+
+def _reason(f: FieldSpec) -> str:
+    return _looked_up(f, "defect") if uses_lookup(f) else clean_field(f, _raw(f))[1]
 
 
 def _names(spec: DatasetSpec) -> Columns:
-    return name_columns(spec, _value, _raw)
+    return name_columns(spec, _looked_up)
 
 
 def _postcodes(spec: DatasetSpec) -> Columns:
@@ -72,8 +91,7 @@ def _defects(spec: DatasetSpec) -> str:
     The reasons are only worked out for rows where some value was nulled."""
     nulled = {f.name: f"({_value(f)} IS NULL AND {_raw(f)} IS NOT NULL)" for f in spec.fields}
     entries = [
-        f"{{'field': {literal(f.name)}, 'reason': CASE WHEN {nulled[f.name]} THEN {clean_field(f, _raw(f))[1]} END, "
-        f"'value': {_raw(f)}}}"
+        f"{{'field': {literal(f.name)}, 'reason': CASE WHEN {nulled[f.name]} THEN {_reason(f)} END, 'value': {_raw(f)}}}"
         for f in spec.fields
     ]
     listed = f"list_filter([{', '.join(entries)}]::{DEFECT_TYPE}[], lambda _d: _d.reason IS NOT NULL)"
@@ -83,91 +101,79 @@ def _defects(spec: DatasetSpec) -> str:
 def standardised_columns(spec: DatasetSpec) -> Columns:
     """(column, SQL) of every field and derived column and ``_defects``, in output order.
 
-    Call inside ``binding()``; a derived column named like a field takes the field's place.
-    """
+    Call inside ``binding()``; a derived column named like a field takes the field's place."""
     derived = dict(c for derive in DERIVATIONS for c in derive(spec))
     columns = [(f.name, derived.pop(f.name) if f.name in derived else _value(f)) for f in spec.fields]
     return [*columns, *derived.items(), ("_defects", _defects(spec))]
+
+
+def lookup_sql(f: FieldSpec, source: str) -> str:
+    """A field's lookup table: each distinct non-blank raw value, standardised once."""
+    with binding() as bindings:
+        if f.type == "name":
+            computed = name_lookup_columns(f, "raw")
+        else:
+            value, defect = clean_field(f, "raw")
+            computed = [("value", value), ("defect", defect)]
+        value = bind(dict(computed)["value"])
+        computed = [(k, value if k == "value" else f"CASE WHEN {value} IS NULL THEN {sql} END" if k == "defect" else sql) for k, sql in computed]
+    distinct = f"(SELECT DISTINCT {_raw(f)} AS raw FROM {source} WHERE {_raw(f)} IS NOT NULL)"
+    cols = ", ".join(f"{sql} AS {_looked_up(f, key)}" for key, sql in computed)
+    looked_up = f"SELECT raw, {cols} FROM ({bindings.wrap(distinct)})"
+    keyed = keyed_columns(f, lambda key: f"l.{_looked_up(f, key)}", METAPHONE, "n")
+    if not keyed:
+        return looked_up
+    nicknames = f" LEFT JOIN {NICKNAMES} n ON n.name = l.{_looked_up(f, 'first')}" if f.part in ("forename", "full") else ""
+    extra = ", ".join(f"{sql} AS {_looked_up(f, key)}" for key, sql in keyed)
+    return f"SELECT l.*, {extra} FROM ({looked_up}) l{nicknames}"
+
+
+def _joined(spec: DatasetSpec, source: str, lookups: dict[str, str]) -> str:
+    """The source with every lookup table joined on its field's raw value."""
+    if not lookups:
+        return source
+    cols = ", ".join(f"l{i}.* EXCLUDE (raw)" for i in range(len(lookups)))
+    joins = " ".join(f"LEFT JOIN {t} l{i} ON l{i}.raw = s.{ident(name)}" for i, (name, t) in enumerate(lookups.items()))
+    return f"(SELECT s.*, {cols} FROM {source} s {joins})"
 
 
 def standardise_sql(spec: DatasetSpec, source: str, columns: Callable[[DatasetSpec], Columns]) -> str:
     """``SELECT _row, <columns> FROM <source>`` with shared intermediate values bound once."""
     with binding() as bindings:
         selected = columns(spec)
-    return _select(bindings, source, selected)
-
-
-def _select(bindings: Bindings, source: str, selected: Columns) -> str:
     cols = ", ".join(f"{sql} AS {ident(name)}" for name, sql in selected)
     return f"SELECT _row, {cols} FROM ({bindings.wrap(source)})"
 
 
 @dataclass
 class Run:
-    """One standardisation: its connection, spec, table names and step timings."""
+    """One standardisation: its connection, spec, tables and step timings."""
 
     con: duckdb.DuckDBPyConnection
     spec: DatasetSpec
     source: str
     target: str
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    lookups: dict[str, str] = field(default_factory=dict)  # field name -> lookup table
     timings: dict[str, float] = field(default_factory=dict)
 
-    @property
-    def keys(self) -> str:
-        return ident(f"_std_phonetic_{self.tag}")
 
-    @property
-    def name_parts(self) -> set[str]:
-        with binding():
-            return {c for c, _ in _names(self.spec)}
-
-
-def _distinct_names(spec: DatasetSpec, source: str, column: str) -> str:
-    """The distinct values of a derived name column (forename or surname), worked out from
-    the distinct raw values of the fields it comes from, not from every row."""
-    sources = {"forename": ("forename", "full"), "surname": ("surname", "full")}[column]
-    fields = tuple(f for f in spec.fields if f.type == "name" and f.part in sources)
-    raw = ", ".join(ident(f.name) for f in fields)
-    distinct = f"(SELECT DISTINCT 0 AS _row, {raw} FROM {source})"
-    only = replace(spec, fields=fields)
-    return standardise_sql(only, distinct, lambda s: [c for c in _names(s) if c[0] == column])
-
-
-def phonetic_keys(run: Run) -> None:
-    parts = [c for c in ("forename", "surname") if c in run.name_parts]
-    names = " UNION ".join(f"SELECT {c} AS name FROM ({_distinct_names(run.spec, table(run.source), c)})" for c in parts)
-    run.con.execute(
-        f"CREATE TEMP TABLE {run.keys} AS SELECT name, {METAPHONE}(name) AS key "
-        f"FROM ({names or 'SELECT NULL::VARCHAR AS name'}) WHERE name IS NOT NULL"
-    )
+def build_lookups(run: Run) -> None:
+    for f in run.spec.fields:
+        if uses_lookup(f):
+            name = ident(f"_std_{run.tag}_{f.name}")
+            run.con.execute(f"CREATE TEMP TABLE {name} AS {lookup_sql(f, table(run.source))}")
+            run.lookups[f.name] = name
 
 
 def create_target(run: Run) -> None:
-    query = standardise_sql(run.spec, table(run.source), standardised_columns)
-    parts = run.name_parts
-    cols = [f"s.{ident(c)}" for c, _ in _output(run.spec) if c != "_defects"]
-    joins = []
-    if "forename" in parts:
-        cols += ["coalesce(n.canonical, s.forename) AS forename_canonical", "kf.key AS forename_phonetic"]
-        joins += [f"LEFT JOIN {NICKNAMES} n ON n.name = s.forename", f"LEFT JOIN {run.keys} kf ON kf.name = s.forename"]
-    if "surname" in parts:
-        cols.append("ks.key AS surname_phonetic")
-        joins.append(f"LEFT JOIN {run.keys} ks ON ks.name = s.surname")
-    run.con.execute(
-        f"CREATE OR REPLACE TABLE {table(run.target)} AS "
-        f"SELECT s._row, {', '.join(cols)}, s._defects FROM ({query}) s {' '.join(joins)}"
-    )
-
-
-def _output(spec: DatasetSpec) -> Columns:
-    with binding():
-        return standardised_columns(spec)
+    query = standardise_sql(run.spec, _joined(run.spec, table(run.source), run.lookups), standardised_columns)
+    run.con.execute(f"CREATE OR REPLACE TABLE {table(run.target)} AS {query}")
 
 
 STEPS: list[tuple[str, Callable[[Run], None]]] = [
-    ("phonetic keys of distinct names", phonetic_keys),
-    ("standardise, derive and join", create_target),
+    ("standardise distinct names, dates and sort codes", build_lookups),
+    ("standardise every row and join the lookups", create_target),
 ]
 
 
@@ -190,17 +196,13 @@ def standardise(
             step(run)
             run.timings[name] = time.perf_counter() - started
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {run.keys}")
+        for lookup in run.lookups.values():
+            con.execute(f"DROP TABLE IF EXISTS {lookup}")
     if timings is not None:
         timings.update(run.timings)
 
 
 def output_columns(spec: DatasetSpec) -> list[str]:
     """The columns ``standardise`` creates for ``spec``, in order."""
-    names = [c for c, _ in _output(spec)]
     with binding():
-        parts = {c for c, _ in _names(spec)}
-    extra = (["forename_canonical", "forename_phonetic"] if "forename" in parts else []) + (
-        ["surname_phonetic"] if "surname" in parts else []
-    )
-    return ["_row", *names[:-1], *extra, "_defects"]
+        return ["_row", *(c for c, _ in standardised_columns(spec))]

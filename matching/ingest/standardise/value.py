@@ -13,9 +13,10 @@ from typing import Any
 import duckdb
 
 from matching.ingest.standardise.fields import clean_field
-from matching.ingest.standardise.sql import bind, binding
+from matching.ingest.standardise.sql import bind, binding, literal
 from matching.specs import FieldSpec
 
+TRIM = " \t\r\n\u00a0"
 _lock = threading.Lock()
 _con: duckdb.DuckDBPyConnection | None = None
 _sql_cache: dict[FieldSpec, str] = {}
@@ -34,7 +35,8 @@ def _sql(field: FieldSpec) -> str:
         with binding() as bindings:
             value = bind(clean_field(field, "raw")[0])
             defect = f"CASE WHEN {value} IS NULL AND raw IS NOT NULL THEN {clean_field(field, 'raw')[1]} END"
-        source = "(SELECT i AS _i, NULLIF(trim(CAST($1[i] AS VARCHAR)), '') AS raw FROM range(1, len($1) + 1) t(i))"
+        # Trimmed as ingest trims a submitted value (spaces, tabs, line breaks, no-break spaces).
+        source = f"(SELECT i AS _i, NULLIF(trim(CAST($1[i] AS VARCHAR), {literal(TRIM)}), '') AS raw FROM range(1, len($1) + 1) t(i))"
         _sql_cache[field] = f"SELECT {value}, {defect} FROM ({bindings.wrap(source)}) ORDER BY _i"
     return _sql_cache[field]
 
