@@ -85,7 +85,8 @@ def evaluate_run(run_dir: Path, truth: Path) -> dict[str, Any]:
     """Every accuracy figure for one run bundle."""
     _check_truth(truth)
     manifest = json.loads((run_dir / "manifest.json").read_text())
-    job = load_job(manifest["job"])
+    config = Path(manifest["config"]["path"])
+    job = load_job(str(config) if config.exists() else manifest["job"])
     symmetric = job.left.kind == job.right.kind
     con = duckdb.connect()
     con.create_function("pair_key", lambda a, b, c, d: _pair_key(a, b, c, d, symmetric), return_type="VARCHAR")

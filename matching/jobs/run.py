@@ -309,7 +309,7 @@ def _manifest(
         "threshold": threshold,
         "body": body,
         "backend": "duckdb",
-        "config": {"path": str(job.path.name), "sha256": job.config_hash},
+        "config": {"path": str(job.path), "sha256": job.config_hash},
         "model": {"path": str(mpath), "sha256": _sha256(mpath)},
         "seed": job.training.seed,
         "inputs": [

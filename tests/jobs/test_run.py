@@ -184,3 +184,31 @@ def test_the_manifest_counts_comparisons_by_blocking_rule(trained: tuple[Path, P
     ws, job = trained
     counts = run_job(str(job), workspace=ws).counts
     assert counts["comparisons"] == sum(counts["comparisons_by_rule"].values()) >= counts["pairs"]
+
+
+def test_evaluate_reports_accuracy_blocking_recall_and_a_threshold_table(trained: tuple[Path, Path], exercise: Path) -> None:
+    from matching.evaluate import evaluate_run
+
+    ws, job = trained
+    bundle = run_job(str(job), workspace=ws).path
+    truth_dir = exercise / "truth"
+    # The test job shares hb-to-deceased's rule, so it is judged against that job's truth.
+    (truth_dir / "inconsistencies.csv").write_text(
+        (truth_dir / "inconsistencies.csv").read_text().replace("\nhb-to-deceased,", "\ntest-hb-deceased,")
+    )
+    report = evaluate_run(bundle, exercise)
+    inc, link, blocking = report["inconsistencies"], report["linkage"], report["blocking"]
+    assert inc["actual"] > 0 and inc["predicted"] > 0
+    assert 0.8 <= inc["recall"] <= 1.0 and 0.6 <= inc["precision"] <= 1.0
+    assert inc["f1"] == pytest.approx(2 * inc["precision"] * inc["recall"] / (inc["precision"] + inc["recall"]), abs=1e-3)
+    assert link["actual"] >= inc["actual"]
+    assert blocking["recall"] >= 0.95 and blocking["true_pairs"] == link["actual"]
+    assert set(blocking["by_rule"]) == set(load_job_rules(job))
+    found = [row["inconsistencies_predicted"] for row in report["threshold_table"]]
+    assert found == sorted(found, reverse=True)
+
+
+def load_job_rules(job: Path) -> list[str]:
+    from matching.jobs.config import load_job
+
+    return list(load_job(str(job)).blocking_rules)
