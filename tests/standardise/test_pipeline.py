@@ -17,14 +17,14 @@ PAYROLL_COLUMNS = [
     "address_line_1", "address_line_2", "address_line_3", "address_line_4", "postcode", "uprn", "email",
     "phone", "sort_code", "account_number", "employer", "job_title", "date_started", "date_left",
     "gross_pay_to_date", "hours_per_week", "teacher",
-    "forename", "postcode_outward", "postcode_inward", "postcode_sector", "postcode_district", "postcode_area",
-    "address_single", "address_flat", "address_number", "address_street",
-    "forename_canonical", "forename_phonetic", "surname_phonetic", "_defects",
+    "forename", "forename_canonical", "forename_phonetic", "surname_phonetic",
+    "postcode_outward", "postcode_inward", "postcode_sector", "postcode_district", "postcode_area",
+    "address_single", "address_flat", "address_number", "address_street", "_defects",
 ]
 
 ROWS: list[dict[str, str]] = [
     {
-        "employee_ref": "p1", "title": "Mrs.", "forenames": "Mr John Paul", "middle_names": "George Paul", "surname": "smith",
+        "employee_ref": "p1", "title": "Mrs.", "forenames": "Mr John Paul", "middle_names": "George", "surname": "smith",
         "dob": "01/02/1980", "ni_number": "ab 12 34 56 c", "address_line_1": "Flat 3, 12 High St", "address_line_3": "Kingston",
         "postcode": "kt1 1aa", "uprn": "100023336956.0", "email": "J.Smith@Example.org", "phone": "+44 (0)20 7946 0000",
         "sort_code": "12/03/1956", "account_number": "1234567", "employer": "St Mary's  School", "date_started": "2010-09-01",

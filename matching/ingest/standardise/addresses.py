@@ -57,6 +57,7 @@ _NUMBER_STREET = r"(?:^|[ ,/])(\d+[A-Z]?(?:-\d+[A-Z]?)?)(?:,? ([A-Z][A-Z -]*?))?
 _STREET_LINE = rf"(?:^|, )([A-Z][A-Z -]* (?:{'|'.join(STREET_WORDS)}))(?:,|$)"
 _TRAILING_POSTCODE = r",? ?[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$"
 _ABBREVIATED = r"\b(" + "|".join(["ST", *ABBREVIATIONS]) + r")\b"
+_ABBREVIATED_NOT_ST = r"\b(" + "|".join(ABBREVIATIONS) + r")\b|\bST,"
 
 
 def _restore_spreadsheet_date(e: str) -> str:
@@ -102,17 +103,33 @@ def clean_address_line(raw: str, field: FieldSpec) -> tuple[str, str]:
 
 
 def _spell_out(joined: str) -> str:
-    """The address with its abbreviations spelt out word by word; ST becomes STREET only
-    as the last word of a line (before a comma or at the end). Only addresses holding an
-    abbreviation (one cheap regular expression finds them) are split into words."""
+    """The address with its abbreviations spelt out; ST becomes STREET only as the last word
+    of a line (before a comma or at the end).
 
-    def words(v: str) -> str:
+    Most addresses hold one abbreviation, the last word of their first line ('12 HIGH ST,
+    ...'): that word alone is mapped. Any other address holding an abbreviation (one
+    cheap regular expression finds them) is split into words and each word mapped."""
+
+    def every_word(v: str) -> str:
         at_end = f"CASE WHEN suffix({v}, ' ST') OR {v} = 'ST' THEN {v} || 'REET' ELSE {v} END"
-        street = f"replace({at_end}, ' ST,', ' STREET,')"
+        street = f"replace(replace({at_end}, ' ST,', ' STREET,'), ', ', ' , ')"
         word = case_map("_w", ABBREVIATIONS, "_w")
-        return f"array_to_string(list_transform(string_split({street}, ' '), lambda _w: {word}), ' ')"
+        return f"replace(array_to_string(list_transform(string_split({street}, ' '), lambda _w: {word}), ' '), ' , ', ', ')"
 
-    return bind(bind(joined, lambda v: f"CASE WHEN regexp_matches({v}, '{_ABBREVIATED}') THEN {words(v)} ELSE {v} END"))
+    def spelt(v: str) -> str:
+        first_line = bind(f"CASE WHEN contains({v}, ',') THEN split_part({v}, ',', 1) ELSE {v} END")
+        last = bind(f"split_part({first_line}, ' ', -1)")
+        mapped = bind(case_map(last, {"ST": "STREET", **ABBREVIATIONS}, "NULL"))
+        head = f"left({first_line}, length({first_line}) - length({last}))"
+        after = f"substr({v}, length({first_line}) + 1)"
+        # ST anywhere else stays ST (SAINT), so it does not stop the last word being mapped.
+        only_last = f"{mapped} IS NOT NULL AND NOT regexp_matches({head} || {after}, '{_ABBREVIATED_NOT_ST}')"
+        return (
+            f"CASE WHEN NOT regexp_matches({v}, '{_ABBREVIATED}') THEN {v} "
+            f"WHEN {only_last} THEN {head} || {mapped} || {after} ELSE {every_word(v)} END"
+        )
+
+    return bind(bind(joined, spelt))
 
 
 def _number_and_street(c: str) -> tuple[str, str]:
@@ -136,11 +153,13 @@ def address_columns(lines: list[str]) -> list[tuple[str, str]]:
     has_flat = bind(" OR ".join(f"contains({c}, '{w}')" for w in _FLAT_WORDS.split("|")))
     no_flat = bind(f"CASE WHEN {has_flat} THEN ltrim(regexp_replace({c}, '{_FLAT}', ''), ' ,') ELSE {c} END")
     slashed = bind(f"contains({c}, '/') AND regexp_matches({c}, '{_SLASH}')")
-    floor = f"NULLIF(regexp_extract({c}, '{_FLOOR}', 1), '')"
-    floor_name = let(floor, lambda v: f"CASE WHEN {v} = 'BASEMENT' THEN {v} ELSE {v} || ' FLOOR' END")
+    floor = f"regexp_extract({c}, '{_FLOOR}', 1)"
+    numbered = f"regexp_extract({c}, '{_FLAT}', 1)"
     flat = (
         f"CASE WHEN {slashed} THEN regexp_extract({c}, '{_SLASH}', 1) "
-        f"WHEN {has_flat} THEN coalesce(NULLIF(regexp_extract({c}, '{_FLAT}', 1), ''), {floor_name}) END"
+        f"WHEN NOT {has_flat} THEN NULL "
+        f"WHEN {numbered} <> '' THEN {numbered} "
+        f"WHEN {floor} = '' THEN NULL WHEN {floor} = 'BASEMENT' THEN 'BASEMENT' ELSE {floor} || ' FLOOR' END"
     )
     number, street = _number_and_street(no_flat)
     return [

@@ -6,8 +6,8 @@ one full name (``part = "full"``). Whichever it has, the standardised table gets
 ``title``         the title field, else titles found inside the forenames or full name
 ``forenames``     the cleaned forename field without titles ('JOHN PAUL')
 ``forename``      the first given name ('JOHN')
-``middle_names``  the other given names, then any words of a middle-names field not already
-                  among them ('JOHN PAUL' + middle 'GEORGE' -> 'PAUL GEORGE')
+``middle_names``  the other given names, then a middle-names field unless it repeats them
+                  ('JOHN PAUL' + middle 'GEORGE' -> 'PAUL GEORGE'; + 'PAUL' -> 'PAUL')
 ``surname``       the surname, hyphens and particles kept ('SMITH-JONES', 'VAN DER BERG')
 ``forename_canonical``  the forename's formal name (BOB -> ROBERT, see ``nicknames``)
 ``forename_phonetic``, ``surname_phonetic``  Metaphone keys (see ``phonetic``)
@@ -132,11 +132,15 @@ def _coalesce(exprs: list[str]) -> str:
 
 
 def _merge_middle(rest: str, middle: str) -> str:
-    """Other given names, then middle-field words not already among them."""
-    extra = f"list_filter(string_split({middle}, ' '), lambda _m: NOT list_contains(string_split({rest}, ' '), _m))"
+    """Other given names, then the middle-names field unless it repeats them (or they it).
+
+    Compared as whole words in a string, not word by word: 'PAUL' + 'PAUL' -> 'PAUL',
+    'PAUL' + 'GEORGE' -> 'PAUL GEORGE', 'PAUL GEORGE' + 'GEORGE' -> 'PAUL GEORGE'."""
     return (
         f"CASE WHEN {middle} IS NULL THEN {rest} WHEN {rest} IS NULL THEN {middle} "
-        f"ELSE concat_ws(' ', {rest}, NULLIF(array_to_string({extra}, ' '), '')) END"
+        f"WHEN contains(' ' || {rest} || ' ', ' ' || {middle} || ' ') THEN {rest} "
+        f"WHEN contains(' ' || {middle} || ' ', ' ' || {rest} || ' ') THEN {middle} "
+        f"ELSE {rest} || ' ' || {middle} END"
     )
 
 

@@ -61,17 +61,20 @@ _bound_names = itertools.count(1)
 _LAMBDA_VARIABLE = re.compile(r"\b_v\d+\b|\b_[a-z]\b")
 _DECLARED = re.compile(r"lambda ((?:_\w+)(?:, _\w+)*):")
 _BOUND = re.compile(r"\b_b\d+\b")
+_SIMPLE = re.compile(r'"[^"]*"|[A-Za-z_][A-Za-z0-9_]*')
 
 
 def let(expr: str, body: Callable[[str], str]) -> str:
     """Use ``expr`` several times in ``body`` without writing it out again, inline.
 
     ``body`` gets the name bound to the value. The binding is a one-element list and a
-    lambda: it costs a little per row, but inside a CASE branch it runs only for the rows
-    that take the branch, so it is the right tool for the rare, slow paths.
+    lambda. A lambda is costly in DuckDB (per chunk, even when a CASE lets few rows reach
+    it), so it is for the rare, slow paths only; a plain column needs none and gets none.
     """
     # The name depends only on the expression, so building the same SQL twice gives the
     # same text, and ``bind`` can tell the two are one value.
+    if _SIMPLE.fullmatch(expr):  # a column or a bound value: nothing to compute twice
+        return body(expr)
     name = f"_v{int(hashlib.sha1(expr.encode()).hexdigest()[:12], 16)}"
     return f"list_transform([{expr}], lambda {name}: {body(name)})[1]"
 
