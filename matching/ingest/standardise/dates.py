@@ -9,8 +9,8 @@ form                   examples                             rule
 day/month/year         01/02/1980, 1/2/1980, 01-02-1980,    day first, always (UK)
                        01.02.1980
 ISO                    1980-02-01, 1980/02/01
-ddmmyyyy               01021980                             a valid yyyymmdd is accepted when
-                                                            it is not a valid ddmmyyyy
+ddmmyyyy               01021980, 19800201                   yyyymmdd when the ddmmyyyy year
+                                                            is not 1800-2199
 dmmyyyy                1021980                              a ddmmyyyy number that lost its
                                                             leading zero in a spreadsheet
 ddmmyy, dd/mm/yy       010280, 01/02/80                     20yy, or 19yy when 20yy would be
@@ -74,8 +74,14 @@ def _slashed(s: str) -> str:
 
 
 def _ddmmyyyy(s: str) -> str:
+    """Eight digits: ddmmyyyy when its year is plausible (1800-2199), else yyyymmdd.
+
+    '19110816' is 16 August 1911, not 19 November 816: the two readings never both give a
+    plausible date, since a yyyymmdd month (digits 5-6) of 01-12 is no ddmmyyyy century.
+    """
+    ddmmyyyy = f"CASE WHEN regexp_matches({s}, '^\\d{{4}}(18|19|20|21|99)') THEN {_strptime(s, '%d%m%Y')} END"
     yyyymmdd = f"CASE WHEN regexp_matches({s}, '^(18|19|20|21)') THEN {_strptime(s, '%Y%m%d')} END"
-    return f"coalesce({_strptime(s, '%d%m%Y')}, {yyyymmdd})"
+    return f"coalesce({ddmmyyyy}, {yyyymmdd})"
 
 
 def _month_name(s: str) -> str:
