@@ -164,6 +164,10 @@ def run_job(
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     run_id = _run_id(job.job, fingerprint, now)
     ws.runs.mkdir(parents=True, exist_ok=True)
+    n = 2
+    while (ws.runs / run_id).exists() or (ws.runs / f".partial-{run_id}").exists():
+        run_id = f"{_run_id(job.job, fingerprint, now)}-{n}"  # the same inputs again within a second
+        n += 1
     partial = ws.runs / f".partial-{run_id}"
     final = ws.runs / run_id
     timings: dict[str, float] = {}

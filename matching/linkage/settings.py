@@ -34,13 +34,11 @@ def _comparison(c: ComparisonConfig, dialect: str) -> Any:
     if c.comparison == "custom":
         levels: list[Any] = []
         for level in c.levels:
-            if level.get("else"):
-                levels.append({"sql_condition": "ELSE", "label_for_charts": level.get("label", "All other comparisons")})
-                continue
-            item: dict[str, Any] = {
-                "sql_condition": translate(level["sql"], dialect),
-                "label_for_charts": level.get("label", level["sql"]),
-            }
+            item: dict[str, Any] = (
+                {"sql_condition": "ELSE", "label_for_charts": level.get("label", "All other comparisons")}
+                if level.get("else")
+                else {"sql_condition": translate(level["sql"], dialect), "label_for_charts": level.get("label", level["sql"])}
+            )
             if level.get("null"):
                 item["is_null_level"] = True
             # Domain knowledge a level may pin: EM leaves a fixed m (or u) as written.
