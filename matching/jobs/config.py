@@ -174,10 +174,10 @@ def _comparison(path: Path, i: int, raw: Any) -> ComparisonConfig:
                     raise _fail(path, f"{where}levels[{j}].{key}", f"{level[key]!r} is not a probability in (0, 1]", f"{key} = 0.01")
             tf = level.get("tf_column")
             if tf is not None:
-                # Splink adjusts by term frequency only for an exact match on that column.
-                plain = f"{tf}_l = {tf}_r".replace(" ", "").lower()
-                if str(level.get("sql", "")).replace(" ", "").replace('"', "").lower() != plain:
-                    raise _fail(path, f"{where}levels[{j}].tf_column", "term frequency adjustment needs the level to be an exact match on that column", f'use sql = "{tf}_l = {tf}_r" for this level, or remove tf_column')
+                # Splink looks up the term frequency of the value this level compares.
+                sql = str(level.get("sql", "")).replace('"', "")
+                if f"{tf}_l" not in sql and f"{tf}_r" not in sql:
+                    raise _fail(path, f"{where}levels[{j}].tf_column", f"the level does not compare {tf}", f'use tf_column on a level such as sql = "{tf}_l = {tf}_r", or remove it')
     elif not isinstance(column, str):
         raise _fail(path, f"{where}column", "missing", f'name the column {kind} compares, e.g. column = "surname"')
     elif raw.get("name") not in (None, column):
