@@ -52,11 +52,12 @@ _FLAT_WORDS = "FLAT|UNIT|ROOM|SUITE"
 _FLAT = rf"\b(?:{_FLAT_WORDS}) (\d+[A-Z]?|[A-Z]\d*)\b"
 _SLASH = r"^(\d+[A-Z]?)/(\d+[A-Z]?)\b"
 _FLOOR = r"\b(GROUND|BASEMENT|LOWER GROUND|FIRST|SECOND|THIRD|FOURTH|TOP|UPPER|LOWER) (?:FLOOR )?FLAT\b"
-_LEADING_NUMBER = r"^(\d+[A-Z]?(?:-\d+[A-Z]?)?)(?:[ ,]|$)"
+_LEADING_NUMBER = r"^(\d+[A-Z]?(?:-\d+[A-Z]?)?),? ([^,]*)"
 _NUMBER_STREET = r"(?:^|[ ,/])(\d+[A-Z]?(?:-\d+[A-Z]?)?)(?:,? ([A-Z][A-Z -]*?))?(?:,|$)"
 _STREET_LINE = rf"(?:^|, )([A-Z][A-Z -]* (?:{'|'.join(STREET_WORDS)}))(?:,|$)"
 _TRAILING_POSTCODE = r",? ?[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$"
 _ABBREVIATED = r"\b(" + "|".join(["ST", *ABBREVIATIONS]) + r")\b"
+_FIRST_LINE_ENDING = r"[^,]* (?:" + "|".join(["ST", *ABBREVIATIONS]) + r")(?:,.*)?"
 _ABBREVIATED_NOT_ST = r"\b(" + "|".join(ABBREVIATIONS) + r")\b|\bST,"
 
 
@@ -107,8 +108,8 @@ def _spell_out(joined: str) -> str:
     of a line (before a comma or at the end).
 
     Most addresses hold one abbreviation, the last word of their first line ('12 HIGH ST,
-    ...'): that word alone is mapped. Any other address holding an abbreviation (one
-    cheap regular expression finds them) is split into words and each word mapped."""
+    ...'): one regular expression finds it and that word alone is mapped. Any other address
+    holding an abbreviation is split into words and each word mapped."""
 
     def every_word(v: str) -> str:
         at_end = f"CASE WHEN suffix({v}, ' ST') OR {v} = 'ST' THEN {v} || 'REET' ELSE {v} END"
@@ -117,31 +118,30 @@ def _spell_out(joined: str) -> str:
         return f"replace(array_to_string(list_transform(string_split({street}, ' '), lambda _w: {word}), ' '), ' , ', ', ')"
 
     def spelt(v: str) -> str:
-        first_line = bind(f"CASE WHEN contains({v}, ',') THEN split_part({v}, ',', 1) ELSE {v} END")
-        last = bind(f"split_part({first_line}, ' ', -1)")
-        mapped = bind(case_map(last, {"ST": "STREET", **ABBREVIATIONS}, "NULL"))
-        head = f"left({first_line}, length({first_line}) - length({last}))"
+        # The regular expression only tests (fast); string functions cut the address up.
+        first_line = bind(f"split_part({v}, ',', 1)")
+        word = bind(f"split_part({first_line}, ' ', -1)")
+        head = f"left({first_line}, length({first_line}) - length({word}))"
         after = f"substr({v}, length({first_line}) + 1)"
-        # ST anywhere else stays ST (SAINT), so it does not stop the last word being mapped.
-        only_last = f"{mapped} IS NOT NULL AND NOT regexp_matches({head} || {after}, '{_ABBREVIATED_NOT_ST}')"
+        mapped = case_map(word, {"ST": "STREET", **ABBREVIATIONS}, "NULL")
+        one = f"regexp_full_match({v}, '{_FIRST_LINE_ENDING}') AND NOT regexp_matches({head} || {after}, '{_ABBREVIATED_NOT_ST}')"
         return (
-            f"CASE WHEN NOT regexp_matches({v}, '{_ABBREVIATED}') THEN {v} "
-            f"WHEN {only_last} THEN {head} || {mapped} || {after} ELSE {every_word(v)} END"
+            f"CASE WHEN {one} THEN {head} || {mapped} || {after} "
+            f"WHEN NOT regexp_matches({v}, '{_ABBREVIATED}') THEN {v} ELSE {every_word(v)} END"
         )
 
     return bind(bind(joined, spelt))
 
 
 def _number_and_street(c: str) -> tuple[str, str]:
-    """The house number and street: usually the address starts with the number (cheap
-    string functions then); otherwise one regular expression searches for it."""
-    lead = bind(f"regexp_extract({c}, '{_LEADING_NUMBER}', 1)")
-    rest = f"ltrim(substr({c}, length({lead}) + 1), ' ,')"
-    searched = bind(f"CASE WHEN {lead} = '' THEN regexp_extract({c}, '{_NUMBER_STREET}', ['number', 'street']) END")
-    number = f"CASE WHEN {lead} <> '' THEN {lead} ELSE NULLIF({searched}.number, '') END"
-    street = f"NULLIF(CASE WHEN {lead} <> '' THEN split_part({rest}, ',', 1) ELSE {searched}.street END, '')"
+    """The house number and street: usually the address starts with the number and the
+    street follows (one anchored regular expression); otherwise a second one searches."""
+    lead = bind(f"regexp_extract({c}, '{_LEADING_NUMBER}', ['number', 'street'])")
+    searched = bind(f"CASE WHEN {lead}.number = '' THEN regexp_extract({c}, '{_NUMBER_STREET}', ['number', 'street']) END")
+    number = f"CASE WHEN {lead}.number <> '' THEN {lead}.number ELSE NULLIF({searched}.number, '') END"
+    street = bind(f"NULLIF(CASE WHEN {lead}.number <> '' THEN {lead}.street ELSE {searched}.street END, '')")
     street_line = f"NULLIF(regexp_extract({c}, '{_STREET_LINE}', 1), '')"
-    return number, f"coalesce({street}, {street_line})"
+    return number, f"CASE WHEN {street} IS NOT NULL THEN {street} ELSE {street_line} END"
 
 
 def address_columns(lines: list[str]) -> list[tuple[str, str]]:
