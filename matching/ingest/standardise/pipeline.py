@@ -91,12 +91,14 @@ def _defects(spec: DatasetSpec) -> str:
     Built without a lambda (which costs per chunk even when few rows need it): each field
     gives a one-entry list when its value was nulled, and the lists are concatenated."""
     # A nulled value with no reason (31/12/9999, 'no end date') is not a defect.
+    nulled = [f"({_value(f)} IS NULL AND {_raw(f)} IS NOT NULL)" for f in spec.fields]
     entries = [
-        f"CASE WHEN {_value(f)} IS NULL AND {_raw(f)} IS NOT NULL AND {_reason(f)} IS NOT NULL THEN "
+        f"CASE WHEN {was_nulled} AND {_reason(f)} IS NOT NULL THEN "
         f"[{{'field': {literal(f.name)}, 'reason': {_reason(f)}, 'value': {_raw(f)}}}::{DEFECT_TYPE}] END"
-        for f in spec.fields
+        for f, was_nulled in zip(spec.fields, nulled, strict=True)
     ]
-    return f"coalesce(list_concat({', '.join(entries)}), []::{DEFECT_TYPE}[])" if len(entries) > 1 else f"coalesce({entries[0]}, []::{DEFECT_TYPE}[])"
+    listed = f"coalesce(list_concat({', '.join(entries)}), [])" if len(entries) > 1 else f"coalesce({entries[0]}, [])"
+    return f"CASE WHEN {' OR '.join(nulled)} THEN {listed} ELSE []::{DEFECT_TYPE}[] END"
 
 
 def standardised_columns(spec: DatasetSpec) -> Columns:
