@@ -28,9 +28,9 @@ import pyarrow as pa
 
 TABLE = "std_nickname_canonical"
 
-# Formal given names common in England and Wales across the adult population, most common
-# first (ONS baby-name lists 1904-2000 and census-era registers): the tie-breaker when a
-# nickname could belong to several names, and names never treated as nicknames.
+# Formal given names common among adults in England and Wales, roughly most common first.
+# Curated by hand, not an official ranking: it only breaks ties when a nickname could
+# belong to several names, and marks names never treated as nicknames. Extend it freely.
 BRITISH_FORMAL = """
 JOHN DAVID MICHAEL JAMES ROBERT WILLIAM MARGARET ELIZABETH MARY SUSAN SARAH PETER PAUL
 RICHARD THOMAS CHRISTOPHER MARK ANDREW STEPHEN GEORGE ANTHONY DANIEL MATTHEW EDWARD
