@@ -190,10 +190,14 @@ def ingest_file(
         con.execute(
             f"""
             CREATE TEMP TABLE dup AS
-            WITH keyed AS (
-                SELECT c._row, c.{key} AS k, hash({raw_cols}) AS h
-                FROM checked c JOIN {read.table} r USING (_row)
-                WHERE c._reject IS NULL
+            WITH accepted AS (
+                SELECT _row, {key} AS k FROM checked WHERE _reject IS NULL
+            ), repeated AS (
+                SELECT k FROM accepted GROUP BY k HAVING count(*) > 1
+            ), keyed AS (
+                -- only rows whose key repeats are compared in full (cheap when keys are unique)
+                SELECT a._row, a.k, hash({raw_cols}) AS h
+                FROM accepted a JOIN repeated USING (k) JOIN {read.table} r USING (_row)
             ), ranked AS (
                 SELECT _row, k, h,
                        first_value(_row) OVER w AS first_row,
@@ -206,7 +210,7 @@ def ingest_file(
         )
         con.execute(
             f"""
-            CREATE TEMP TABLE final AS
+            CREATE TEMP VIEW final AS
             SELECT c.*, CASE
                 WHEN c._reject IS NOT NULL THEN c._reject
                 WHEN d._row IS NOT NULL THEN struct_pack(
