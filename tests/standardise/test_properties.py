@@ -44,8 +44,9 @@ def written(date: dt.date) -> list[str]:
         date.strftime("%d.%m.%Y"), date.strftime("%d%m%Y"), date.isoformat(), f"{date.isoformat()} 00:00:00",
         date.strftime("%d %b %Y"), date.strftime("%d %B %Y"), date.strftime("%d-%b-%Y").upper(),
     ]
-    if date.year >= 1927:
-        forms.append(str((date - dt.date(1899, 12, 30)).days))  # Excel serial
+    serial = (date - dt.date(1899, 12, 30)).days
+    if 10_000 <= serial <= 99_999:  # only five-digit serials are read as dates (from 18 May 1927)
+        forms.append(str(serial))  # Excel serial
     if dt.date.today().replace(year=dt.date.today().year - 99) < date <= dt.date.today():
         forms += [date.strftime("%d%m%y"), date.strftime("%d/%m/%y")]
     return forms
