@@ -32,7 +32,8 @@ class Metrics:
 
     @property
     def precision(self) -> float | None:
-        return self.true_positives / self.predicted if self.predicted else None
+        # With no truth at all for a job there is nothing to be precise about.
+        return self.true_positives / self.predicted if self.predicted and self.actual else None
 
     @property
     def recall(self) -> float | None:
