@@ -131,7 +131,8 @@ def apply_model(job: JobConfig, settings: dict[str, Any], model: Mapping[str, An
             )
         for lv, t in zip(non_null, t_levels, strict=True):
             for key in ("m_probability", "u_probability"):
-                if key in t:
+                # A probability the config pins stays as the config says; the rest are learnt.
+                if key in t and not lv.get(f"fix_{key}"):
                     lv[key] = t[key]
             for key in ("tf_adjustment_column", "tf_adjustment_weight"):
                 if key in t and key in lv:
