@@ -242,13 +242,15 @@ def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str |
         if failures:
             sys.exit(2)
         return
-    table = Table(title="Runs", title_justify="left")
-    for col in ("job", "pairs", "inconsistencies", "high", "medium", "low", "seconds", "run id"):
-        table.add_column(col, justify="left" if col in ("job", "run id") else "right")
+    table = Table(title="Runs: inconsistencies by priority band", title_justify="left")
+    table.add_column("job", no_wrap=True)
+    for col in ("pairs", "inconsistencies", "high", "medium", "low", "seconds"):
+        table.add_column(col, justify="right")
     for r in results:
         c = r.counts
-        table.add_row(r.job, f"{c['pairs']:,}", f"{c['inconsistencies']:,}", *(f"{c['by_band'][b]:,}" for b in ("high", "medium", "low")), f"{r.timings['total']:.1f}", r.run_id)
+        table.add_row(r.job, f"{c['pairs']:,}", f"{c['inconsistencies']:,}", *(f"{c['by_band'][b]:,}" for b in ("high", "medium", "low")), f"{r.timings['total']:.1f}")
     console.print(table)
+    console.print(f"Run bundles in {ctx.workspace.runs}: " + ", ".join(r.run_id for r in results), soft_wrap=True)
     console.print("Each inconsistency requires investigation; a match is not evidence of fraud.")
     for name, failure in failures:
         err_console.print(Text.assemble((f"{name}: ", "bold red"), failure.message), soft_wrap=True)
