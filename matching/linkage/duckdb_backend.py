@@ -112,14 +112,17 @@ def train(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any, verbose: 
                     f"{job.path}: training.em_blocking_rules: '{rule}' produced no pairs of records in this data, "
                     "so EM cannot learn from it.\n  Fix: choose a rule on columns these datasets fill."
                 ) from None
-            except ValueError as exc:
+            except (ValueError, duckdb.Error) as exc:
                 # Splink 5 refuses an m probability that EM drives to exactly zero (a level
-                # no matching pair shows, usually in small data); keep the other sessions.
-                if "m_probability" not in str(exc) and "u_probability" not in str(exc):
+                # no matching pair shows, usually in small data), and a session whose pairs
+                # are all matches makes it write an infinite weight DuckDB cannot bind; keep
+                # the other sessions.
+                if isinstance(exc, ValueError) and "m_probability" not in str(exc) and "u_probability" not in str(exc):
                     raise
                 notes.append(
-                    f"EM on {rule} stopped: a level's probability fell to zero (too few pairs in this data); "
-                    "estimates from the other sessions are kept. Train on more data for a better model."
+                    f"EM on {rule} stopped: its pairs gave a level a probability of zero or one (too few, or "
+                    "only matching, pairs in this data); estimates from the other sessions are kept. "
+                    "Train on more data, or choose another training.em_blocking_rules entry."
                 )
                 sessions.append(EMSession(rule, False, sum(1 for m in log.messages[start:] if m.startswith("Iteration "))))
                 # The failed session leaves the linker's model half-updated: start again
