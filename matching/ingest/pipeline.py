@@ -23,6 +23,7 @@ from matching.errors import DuplicateSubmissionError, UnusableFileError
 from matching.ingest import standardise as std
 from matching.ingest.headers import HeaderMapping, load_mapping_file, map_headers
 from matching.ingest.readers import DELIMITERS, ReadResult, read_submission
+from matching.ingest.standardise.sql import ident, literal
 from matching.ingest.submissions import Submission, check_body, find_same_file, save, sha256_file
 from matching.specs import DatasetSpec, load_spec
 from matching.workspace import Workspace
@@ -77,23 +78,15 @@ def _submission_id(kind: str, body: str, sha: str, now: dt.datetime) -> str:
     return f"{now:%Y%m%dT%H%M%S}-{kind}-{body}-{sha[:8]}"
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _build_source(con: duckdb.DuckDBPyConnection, read: ReadResult, spec: DatasetSpec, mapping: HeaderMapping) -> None:
-    chars = _literal(_TRIM)
+    chars = literal(_TRIM)
     cols = ["_row"]
     for f in spec.fields:
         idx = mapping.columns.get(f.name)
         if idx is None:
-            cols.append(f"CAST(NULL AS VARCHAR) AS {_ident(f.name)}")
+            cols.append(f"CAST(NULL AS VARCHAR) AS {ident(f.name)}")
         else:
-            cols.append(f"NULLIF(trim({read.columns[idx]}, {chars}), '') AS {_ident(f.name)}")
+            cols.append(f"NULLIF(trim({read.columns[idx]}, {chars}), '') AS {ident(f.name)}")
     con.execute(f"CREATE TEMP TABLE src AS SELECT {', '.join(cols)} FROM {read.table}")
 
 
@@ -101,12 +94,12 @@ def _reject_sql(spec: DatasetSpec) -> str:
     """SQL over `std` giving, per row, the first failing required field and its reason."""
     whens = []
     for f in spec.required_fields:
-        col = _ident(f.name)
+        col = ident(f.name)
         defect = (
-            f"list_extract(list_transform(list_filter(_defects, lambda d: d.field = {_literal(f.name)}), lambda d: d.reason), 1)"
+            f"list_extract(list_transform(list_filter(_defects, lambda d: d.field = {literal(f.name)}), lambda d: d.reason), 1)"
         )
         whens.append(
-            f"WHEN {col} IS NULL THEN struct_pack(field := {_literal(f.name)}, "
+            f"WHEN {col} IS NULL THEN struct_pack(field := {literal(f.name)}, "
             f"reason := coalesce({defect}, 'missing'), value := src_value_{f.name})"
         )
     return "CASE " + " ".join(whens) + " END" if whens else "NULL"
@@ -177,8 +170,8 @@ def ingest_file(
         timings["standardise"] = time.perf_counter() - t1
 
         t2 = time.perf_counter()
-        key = _ident(spec.record_key)
-        raw_values = ", ".join(f"s.{_ident(f.name)} AS src_value_{f.name}" for f in spec.required_fields)
+        key = ident(spec.record_key)
+        raw_values = ", ".join(f"s.{ident(f.name)} AS src_value_{f.name}" for f in spec.required_fields)
         con.execute(
             f"""
             CREATE TEMP TABLE checked AS
@@ -215,7 +208,7 @@ def ingest_file(
             SELECT c.*, CASE
                 WHEN c._reject IS NOT NULL THEN c._reject
                 WHEN d._row IS NOT NULL THEN struct_pack(
-                    field := {_literal(spec.record_key)},
+                    field := {literal(spec.record_key)},
                     reason := CASE WHEN d.identical THEN 'duplicate record: same as row ' || d.first_row
                                    ELSE 'duplicate record key: row ' || d.first_row || ' has the same key' END,
                     value := c.{key})
@@ -238,13 +231,13 @@ def ingest_file(
         tmp_dataset = dataset_path.with_name(f".{dataset_path.name}.tmp")
         tmp_rejects = rejects_path.with_name(f".{rejects_path.name}.tmp")
         try:
-            select = ", ".join(_ident(c) for c in out_cols)
+            select = ", ".join(ident(c) for c in out_cols)
             con.execute(
                 f"""
                 COPY (
                     SELECT src_value_{spec.record_key} AS record_id, {select},
-                           {_literal(submission_id)} AS submission_id, {_literal(body)} AS body,
-                           {_literal(kind)} AS kind
+                           {literal(submission_id)} AS submission_id, {literal(body)} AS body,
+                           {literal(kind)} AS kind
                     FROM final WHERE _rejection IS NULL ORDER BY _row
                 ) TO '{tmp_dataset}' (FORMAT parquet, COMPRESSION zstd)
                 """
@@ -329,7 +322,7 @@ def _write_rejects(path: Path, read: ReadResult, rejects: list[tuple[Any, ...]])
 
 def _quality(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, mapping: HeaderMapping) -> dict[str, Any]:
     """Per field: whether it was supplied, how many values are filled, defects by reason."""
-    counts = ", ".join(f"count({_ident(f.name)})" for f in spec.fields)
+    counts = ", ".join(f"count({ident(f.name)})" for f in spec.fields)
     filled = con.execute(f"SELECT {counts} FROM final WHERE _rejection IS NULL").fetchall()[0]
     defects: dict[str, dict[str, int]] = {}
     for field, reason, n in con.execute(

@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from matching.errors import UnusableFileError
+from matching.ingest.standardise.sql import ident
 
 DELIMITERS = {",": "comma", "|": "pipe", "\t": "tab"}
 _CHUNK = 16 * 1024 * 1024
@@ -155,7 +156,7 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, tmp_dir: Pa
         )
         con.execute(f"DROP TABLE {table}_parsed")
         malformed = _malformed_lines(con, path, delim, len(headers))
-        records = _count(con, table)
+        records = count_rows(con, table)
         return ReadResult(
             table=table,
             headers=headers,
@@ -171,7 +172,7 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, tmp_dir: Pa
             transcoded.unlink(missing_ok=True)
 
 
-def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+def count_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
     row = con.execute(f"SELECT count(*) FROM {table}").fetchall()
     return int(row[0][0])
 
@@ -215,14 +216,14 @@ def read_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Read
     headers = [str(r[0]) for r in schema]
     columns = [f"c{i}" for i in range(len(headers))]
     casts = ", ".join(
-        f"CAST({_quote_ident(h)} AS VARCHAR) AS {c}" for h, c in zip(headers, columns, strict=True)
+        f"CAST({ident(h)} AS VARCHAR) AS {c}" for h, c in zip(headers, columns, strict=True)
     )
     con.execute(
         f"CREATE TEMP TABLE {table} AS SELECT CAST(row_number() OVER () AS BIGINT) AS _row, {casts} "
         "FROM read_parquet(?)",
         [str(path)],
     )
-    return ReadResult(table=table, headers=headers, columns=columns, format="parquet", records=_count(con, table))
+    return ReadResult(table=table, headers=headers, columns=columns, format="parquet", records=count_rows(con, table))
 
 
 def _cell_text(value: object) -> str | None:
@@ -263,10 +264,6 @@ def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> ReadRes
     con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
     con.unregister(f"{table}_arrow")
     return ReadResult(table=table, headers=headers, columns=columns, format="xlsx", records=len(rows) - 1)
-
-
-def _quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def read_submission(con: duckdb.DuckDBPyConnection, path: Path, table: str, tmp_dir: Path) -> ReadResult:

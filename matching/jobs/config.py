@@ -9,7 +9,6 @@ Every message names the file, the key and the fix. See ``configs/jobs/README.md`
 from __future__ import annotations
 
 import difflib
-import hashlib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -88,7 +87,9 @@ class JobConfig:
 
     @property
     def config_hash(self) -> str:
-        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+        from matching.ingest.submissions import sha256_file
+
+        return sha256_file(self.path)
 
     @property
     def link_type(self) -> str:

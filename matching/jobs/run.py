@@ -23,6 +23,9 @@ import duckdb
 
 from matching.errors import UserError
 from matching.ingest.pipeline import connect
+from matching.ingest.readers import count_rows
+from matching.ingest.standardise.sql import ident
+from matching.ingest.submissions import sha256_file
 from matching.jobs.config import JobConfig, load_job
 from matching.linkage.inputs import JobInputs, load_records, select_inputs
 from matching.rules.compile import CompiledJob, compile_job
@@ -55,14 +58,6 @@ def model_path(ws: Workspace, job: str) -> Path:
     )
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _mask_sql(col: str, ftype: str) -> str:
     """Matching-only values as reviewers see them: all but the last characters hidden."""
     keep = {"ni_number": 3, "account_number": 4, "sort_code": 2}.get(ftype, 2)
@@ -76,7 +71,7 @@ def _display_sql(alias: str, spec: DatasetSpec) -> str:
     """A JSON object of the record's fields as a reviewer may see them, in spec order."""
     parts = []
     for f in spec.fields:
-        col = f"{alias}.{_ident(f.name)}"
+        col = f"{alias}.{ident(f.name)}"
         value = _mask_sql(col, f.type) if f.matching_only else f"CAST({col} AS VARCHAR)"
         parts.append(f"'{f.name}', {value}")
     return f"CAST(json_object({', '.join(parts)}) AS VARCHAR)"
@@ -104,8 +99,8 @@ def _contributions_sql(job: JobConfig, labels: dict[str, dict[int, str]]) -> str
     for c in job.comparisons:
         cases = " ".join(f"WHEN {g} THEN '{label.replace(chr(39), chr(39) * 2)}'" for g, label in labels[c.name].items())
         items.append(
-            f"struct_pack(match_weight := round(p.{_ident('mw_' + c.name)}, 3), comparison := '{c.name}', "
-            f"level := CASE p.{_ident('gamma_' + c.name)} {cases} END)"
+            f"struct_pack(match_weight := round(p.{ident('mw_' + c.name)}, 3), comparison := '{c.name}', "
+            f"level := CASE p.{ident('gamma_' + c.name)} {cases} END)"
         )
     return f"CAST(to_json(list_reverse(list_sort([{', '.join(items)}]))) AS VARCHAR)"
 
@@ -158,7 +153,7 @@ def run_job(
         raise UserError(f"--threshold {cut}: a match probability must be between 0 and 1.")
     fingerprint = hashlib.sha256(
         json.dumps(
-            [job.config_hash, _sha256(mpath), [s.sha256 for s in inputs.submissions], cut, as_at_date, body]
+            [job.config_hash, sha256_file(mpath), [s.sha256 for s in inputs.submissions], cut, as_at_date, body]
         ).encode()
     ).hexdigest()
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -178,8 +173,8 @@ def run_job(
             say(f"{job.job}: loading {len(inputs.left)} + {len(inputs.right)} submissions")
             load_records(con, inputs)
             counts: dict[str, Any] = {
-                "left_records": _count(con, "left_records"),
-                "right_records": _count(con, "right_records"),
+                "left_records": count_rows(con, "left_records"),
+                "right_records": count_rows(con, "right_records"),
             }
             timings["load"] = time.perf_counter() - t0
             t1 = time.perf_counter()
@@ -204,10 +199,6 @@ def run_job(
     return RunResult(run_id=run_id, job=job.job, path=final, counts=counts, timings=timings)
 
 
-def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
-
-
 def write_bundle_tables(
     con: duckdb.DuckDBPyConnection,
     job: JobConfig,
@@ -222,26 +213,32 @@ def write_bundle_tables(
 
     Runs on DuckDB whichever backend scored the pairs, so rules behave the same everywhere.
     """
-    mw_cols = [c for (c,) in con.execute(f"SELECT column_name FROM (DESCRIBE {pairs_table})").fetchall() if c.startswith(("mw_", "gamma_"))]
+    columns = [c for (c,) in con.execute(f"SELECT column_name FROM (DESCRIBE {pairs_table})").fetchall()]
+    mw_cols = [c for c in columns if c.startswith(("mw_", "gamma_"))]
     # Orient every pair as (left dataset, right dataset); across bodies, l is the first body.
-    has_source = "source_dataset_l" in {c for (c,) in con.execute(f"SELECT column_name FROM (DESCRIBE {pairs_table})").fetchall()}
-    swap = "source_dataset_l = 'right'" if has_source else "false"
+    swap = "source_dataset_l = 'right'" if "source_dataset_l" in columns else "false"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP VIEW oriented AS
         SELECT CASE WHEN {swap} THEN unique_id_r ELSE unique_id_l END AS uid_l,
                CASE WHEN {swap} THEN unique_id_l ELSE unique_id_r END AS uid_r,
-               match_probability, match_weight, {", ".join(_ident(c) for c in mw_cols)}
+               match_probability, match_weight, {", ".join(ident(c) for c in mw_cols)}
         FROM {pairs_table}
         """
     )
+    # Read each side's linked records from Parquet once; both joins below use them.
+    for side, uid in (("left", "uid_l"), ("right", "uid_r")):
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {side}_linked AS "
+            f"SELECT * FROM {side}_records WHERE unique_id IN (SELECT {uid} FROM oriented)"
+        )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE linked AS
         SELECT p.*, l.kind AS left_kind, l.body AS left_body, l.submission_id AS left_submission_id,
                l.record_id AS left_record_id, r.kind AS right_kind, r.body AS right_body,
                r.submission_id AS right_submission_id, r.record_id AS right_record_id
-        FROM oriented p JOIN left_records l ON l.unique_id = p.uid_l JOIN right_records r ON r.unique_id = p.uid_r
+        FROM oriented p JOIN left_linked l ON l.unique_id = p.uid_l JOIN right_linked r ON r.unique_id = p.uid_r
         """
     )
     pair_cols = [
@@ -251,7 +248,7 @@ def write_bundle_tables(
     ]
     order = "left_body, left_record_id, right_body, right_record_id"
     con.execute(
-        f"COPY (SELECT {', '.join(_ident(c) for c in pair_cols)} FROM linked ORDER BY {order}) "
+        f"COPY (SELECT {', '.join(ident(c) for c in pair_cols)} FROM linked ORDER BY {order}) "
         f"TO '{out / 'pairs.parquet'}' (FORMAT parquet, COMPRESSION zstd)"
     )
     score_sql, band_sql = compiled.priority_sql(as_at)
@@ -272,7 +269,7 @@ def write_bundle_tables(
                {_display_sql("l", job.left)} AS left_record,
                {_display_sql("r", job.right)} AS right_record,
                DATE '{as_at}' AS as_at
-        FROM linked p JOIN left_records l ON l.unique_id = p.uid_l JOIN right_records r ON r.unique_id = p.uid_r
+        FROM linked p JOIN left_linked l ON l.unique_id = p.uid_l JOIN right_linked r ON r.unique_id = p.uid_r
         WHERE coalesce(({compiled.rule_sql(as_at)}), false) {body_filter}
         """
     )
@@ -282,8 +279,8 @@ def write_bundle_tables(
     )
     bands = dict(con.execute("SELECT priority_band, count(*) FROM inconsistencies GROUP BY 1").fetchall())
     return {
-        "pairs": _count(con, "linked"),
-        "inconsistencies": _count(con, "inconsistencies"),
+        "pairs": count_rows(con, "linked"),
+        "inconsistencies": count_rows(con, "inconsistencies"),
         "by_band": {b: int(bands.get(b, 0)) for b in ("high", "medium", "low")},
     }
 
@@ -314,7 +311,7 @@ def _manifest(
         "body": body,
         "backend": "duckdb",
         "config": {"path": str(job.path), "sha256": job.config_hash},
-        "model": {"path": str(mpath), "sha256": _sha256(mpath)},
+        "model": {"path": str(mpath), "sha256": sha256_file(mpath)},
         "seed": job.training.seed,
         "inputs": [
             {
