@@ -106,8 +106,8 @@ def accuracy(run_dir: str, ws: Path, true_pairs: int) -> dict[str, Any]:
     """Pair precision and recall (L123 = R123), blocking recall and comparisons per true match."""
     import duckdb
 
+    from matching.evaluate.truth import blocking_sql
     from matching.jobs.config import load_job
-    from matching.rules.check import Columns, check_expression, to_sql
 
     con = duckdb.connect()
     row = con.execute(
@@ -118,9 +118,7 @@ def accuracy(run_dir: str, ws: Path, true_pairs: int) -> dict[str, Any]:
     job = load_job("person-link")
     con.execute(f"CREATE TABLE l AS SELECT * FROM read_parquet('{ws}/datasets/person/left-body/*.parquet')")
     con.execute(f"CREATE TABLE r AS SELECT * FROM read_parquet('{ws}/datasets/person/right-body/*.parquet')")
-    cols = Columns(frozenset(c for (c,) in con.execute("SELECT column_name FROM (DESCRIBE l)").fetchall()),
-                   frozenset(c for (c,) in con.execute("SELECT column_name FROM (DESCRIBE r)").fetchall()), frozenset())
-    rules = [to_sql(check_expression(x, cols, where="blocking")) for x in job.blocking_rules]
+    rules = blocking_sql(con, job, "l", "r")
     blocked = con.execute(
         "SELECT count(*) FROM l JOIN r ON substr(l.record_id, 2) = substr(r.record_id, 2) WHERE "
         + " OR ".join(f"coalesce(({x}), false)" for x in rules)

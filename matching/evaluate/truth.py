@@ -154,6 +154,16 @@ def _true_pairs(con: duckdb.DuckDBPyConnection, job: JobConfig, manifest: dict[s
     return int(con.execute("SELECT count(*) FROM true_pairs").fetchall()[0][0])
 
 
+def blocking_sql(con: duckdb.DuckDBPyConnection, job: JobConfig, left: str, right: str) -> list[str]:
+    """The job's blocking rules as checked SQL over tables ``left`` (as l) and ``right`` (as r)."""
+
+    def names(table: str) -> frozenset[str]:
+        return frozenset(c for (c,) in con.execute(f"SELECT column_name FROM (DESCRIBE {table})").fetchall())
+
+    cols = Columns(left=names(left), right=names(right), pair=frozenset())
+    return [to_sql(check_expression(r, cols, where=f"{job.path}: linkage.blocking_rules")) for r in job.blocking_rules]
+
+
 def _blocking_recall(con: duckdb.DuckDBPyConnection, job: JobConfig, manifest: dict[str, Any], n_true: int) -> dict[str, Any]:
     """Share of true pairs that at least one of the job's blocking rules would produce."""
     paths = {side: [i for i in manifest["inputs"] if i["side"] == side] for side in ("left", "right")}
@@ -163,12 +173,7 @@ def _blocking_recall(con: duckdb.DuckDBPyConnection, job: JobConfig, manifest: d
         if missing:
             raise UserError(f"The run's input {missing[0]} is no longer in the workspace (purged?): blocking recall needs it.")
         con.execute(f"CREATE TABLE {side}_recs AS SELECT * FROM read_parquet({files!r}, union_by_name = true)")
-    cols = Columns(
-        left=frozenset(c for (c,) in con.execute("SELECT column_name FROM (DESCRIBE left_recs)").fetchall()),
-        right=frozenset(c for (c,) in con.execute("SELECT column_name FROM (DESCRIBE right_recs)").fetchall()),
-        pair=frozenset(),
-    )
-    rules = [to_sql(check_expression(r, cols, where=f"{job.path}: linkage.blocking_rules")) for r in job.blocking_rules]
+    rules = blocking_sql(con, job, "left_recs", "right_recs")
     any_rule = " OR ".join(f"coalesce(({r}), false)" for r in rules) or "false"
     per_rule = ", ".join(f"count(*) FILTER (WHERE coalesce(({r}), false))" for r in rules)
     row = con.execute(
