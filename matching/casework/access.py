@@ -1,0 +1,134 @@
+"""Who may see and do what: the one place that decides.
+
+Every view, export and CLI command asks ``allowed`` (or, for lists, ``visible_matches``,
+which is the same rule as a query). Actions are named; targets are a match, a body or
+nothing. A match is visible only when its owning body has made its privacy-notice
+declaration for the match's exercise, and then:
+
+- a *key contact* sees and works all of the body's matches, allocates them, exports the
+  queue and manages the body's users;
+- an *investigator* sees and works the matches allocated to them;
+- an *auditor* sees all of the body's matches, outcomes and audit trail, and changes nothing;
+- a *superuser* administers bodies and users and sees every declared match.
+
+A match a user may not see does not exist for them: views answer 404, never 403, so ids
+cannot be probed. A match they may see but not change answers 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from matching.casework.models import Body, Declaration, Match, Membership, Role
+
+# What each role may do within its own body.
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    "key_contact": frozenset(
+        {"view_queue", "view_match", "work_match", "allocate_match", "view_dashboard", "export",
+         "manage_users", "declare"}
+    ),
+    "investigator": frozenset({"view_queue", "view_match", "work_match", "view_dashboard"}),
+    "auditor": frozenset({"view_queue", "view_match", "view_dashboard", "export", "view_audit"}),
+}
+SUPERUSER_ACTIONS = frozenset(
+    {"view_queue", "view_match", "allocate_match", "view_dashboard", "export", "view_audit",
+     "manage_users", "manage_bodies", "declare", "publish"}
+)
+ACTIONS = frozenset().union(*ROLE_ACTIONS.values(), SUPERUSER_ACTIONS)
+
+
+def _roles(user: Any) -> dict[int, str]:
+    """body id → role, read once per user object (one request)."""
+    cached = getattr(user, "_matching_roles", None)
+    if cached is None:
+        cached = dict(Membership.objects.filter(user=user).values_list("body_id", "role"))
+        user._matching_roles = cached
+    return cached
+
+
+def _active(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def _declared() -> Exists:
+    return Exists(
+        Declaration.objects.filter(body=OuterRef("owning_body"), exercise=OuterRef("exercise"))
+    )
+
+
+def visible_matches(user: Any) -> QuerySet[Match]:
+    """Every match the user may see: the query form of ``allowed(user, "view_match", m)``."""
+    if not _active(user):
+        return Match.objects.none()
+    declared = Match.objects.filter(_declared())
+    if user.is_superuser:
+        return declared
+    roles = _roles(user)
+    whole_body = [b for b, r in roles.items() if r in (Role.KEY_CONTACT, Role.AUDITOR)]
+    allocated = [b for b, r in roles.items() if r == Role.INVESTIGATOR]
+    if not whole_body and not allocated:
+        return Match.objects.none()
+    return declared.filter(
+        Q(owning_body_id__in=whole_body) | Q(owning_body_id__in=allocated, allocated_to=user)
+    )
+
+
+def _match_visible(user: Any, match: Match) -> bool:
+    if not Declaration.objects.filter(body_id=match.owning_body_id, exercise_id=match.exercise_id).exists():
+        return False
+    if user.is_superuser:
+        return True
+    role = _roles(user).get(match.owning_body_id)
+    if role in (Role.KEY_CONTACT, Role.AUDITOR):
+        return True
+    return role == Role.INVESTIGATOR and match.allocated_to_id == user.pk
+
+
+def allowed(user: Any, action: str, target: Match | Body | None = None) -> bool:
+    """May ``user`` do ``action`` to ``target`` (a match, a body, or nothing: anywhere)?"""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    if not _active(user):
+        return False
+    if isinstance(target, Match):
+        if not _match_visible(user, target):
+            return False
+        if user.is_superuser:
+            return action in SUPERUSER_ACTIONS
+        role = _roles(user).get(target.owning_body_id)
+        if role is None or action not in ROLE_ACTIONS[role]:
+            return False
+        if action == "work_match" and role == Role.INVESTIGATOR:
+            return target.allocated_to_id == user.pk
+        return True
+    if user.is_superuser:
+        return action in SUPERUSER_ACTIONS
+    if isinstance(target, Body):
+        role = _roles(user).get(target.pk)
+        return role is not None and action in ROLE_ACTIONS[role]
+    return any(action in ROLE_ACTIONS[r] for r in _roles(user).values())
+
+
+def bodies_for(user: Any, action: str) -> QuerySet[Body]:
+    """The bodies in which ``user`` may do ``action``."""
+    if not _active(user):
+        return Body.objects.none()
+    if user.is_superuser:
+        return Body.objects.all() if action in SUPERUSER_ACTIONS else Body.objects.none()
+    ids = [b for b, r in _roles(user).items() if action in ROLE_ACTIONS[r]]
+    return Body.objects.filter(pk__in=ids)
+
+
+def role_in(user: Any, body: Body) -> str | None:
+    """The user's role in ``body``, or None."""
+    if not _active(user):
+        return None
+    return _roles(user).get(body.pk)
+
+
+def forget(user: Any) -> None:
+    """Drop the cached roles (after a membership changes in the same request)."""
+    if hasattr(user, "_matching_roles"):
+        del user._matching_roles

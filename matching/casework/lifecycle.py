@@ -1,0 +1,207 @@
+"""The rules of a match's life: allocate, start, note, record an outcome, reopen.
+
+Each operation checks permission through ``access.allowed``, changes the match only if it
+is still at the version the user saw (optimistic locking), and writes its audit event in
+the same transaction. Views and the CLI call these; none of them change a match directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from matching.casework import audit
+from matching.casework.access import allowed, role_in
+from matching.casework.models import (
+    AuditEvent,
+    Category,
+    LinkageLabel,
+    Match,
+    Note,
+    Outcome,
+    Role,
+    Status,
+)
+from matching.errors import UserError
+
+MAX_PENCE = 10**13  # £100bn: anything larger is a typing error
+
+
+class NotAllowed(UserError):
+    """The user may not do this to this match."""
+
+
+class Conflict(UserError):
+    """Somebody else changed the match since the user loaded it; nothing was saved."""
+
+    def __init__(self, match: Match) -> None:
+        last = (
+            AuditEvent.objects.filter(object_type="match", object_id=str(match.pk))
+            .order_by("-seq").first()
+        )
+        who = f" by {last.actor} at {timezone.localtime(last.at):%H:%M on %-d %B %Y}" if last else ""
+        super().__init__(
+            f"Match {match.pk} was changed{who} after you opened it, so your change was not saved. "
+            f"It is now {match.get_status_display().lower()}. Review the match as it is now; "
+            "what you entered is kept in the form so you can submit it again if it still applies."
+        )
+        self.match = match
+
+
+class InvalidOutcome(UserError):
+    """The outcome form has errors: ``errors`` maps field name to message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{field}: {msg}" for field, msg in errors.items()))
+        self.errors = errors
+
+
+def _require(user: Any, action: str, match: Match, doing: str) -> None:
+    if not allowed(user, action, match):
+        raise NotAllowed(f"You may not {doing} match {match.pk}.")
+
+
+def _change(match: Match, expected_version: int, **changes: Any) -> Match:
+    """Apply ``changes`` only if the match is still at ``expected_version``."""
+    now = timezone.now()
+    updated = Match.objects.filter(pk=match.pk, version=expected_version).update(
+        version=F("version") + 1, updated_at=now, **changes
+    )
+    fresh = Match.objects.get(pk=match.pk)
+    if updated == 0:
+        raise Conflict(fresh)
+    return fresh
+
+
+def allocate(match: Match, to_user: Any, by: Any, expected_version: int) -> Match:
+    """Give the match to an investigator (or key contact) of its owning body; None unallocates."""
+    _require(by, "allocate_match", match, "allocate")
+    if to_user is not None and role_in(to_user, match.owning_body) not in (Role.INVESTIGATOR, Role.KEY_CONTACT):
+        raise NotAllowed(
+            f"{to_user.username} is not an investigator or key contact of {match.owning_body.code}; "
+            "add them to the body first (matching users add)."
+        )
+    if match.status == Status.CLOSED:
+        raise NotAllowed(f"Match {match.pk} is closed; reopen it before allocating it.")
+    with transaction.atomic():
+        previous = match.allocated_to.username if match.allocated_to else None
+        fresh = _change(match, expected_version, allocated_to=to_user)
+        audit.record(by, "allocate", fresh, body=match.owning_body.code,
+                     detail={"from": previous, "to": to_user.username if to_user else None})
+    return fresh
+
+
+def start(match: Match, by: Any, expected_version: int) -> Match:
+    """Mark a new match as in progress."""
+    _require(by, "work_match", match, "work on")
+    if match.status != Status.NEW:
+        raise NotAllowed(f"Match {match.pk} is {match.get_status_display().lower()}, not new.")
+    with transaction.atomic():
+        fresh = _change(match, expected_version, status=Status.IN_PROGRESS)
+        audit.record(by, "status", fresh, body=match.owning_body.code,
+                     detail={"from": Status.NEW, "to": Status.IN_PROGRESS})
+    return fresh
+
+
+def add_note(match: Match, by: Any, text: str, expected_version: int) -> Note:
+    """Add a note; a new match becomes in progress."""
+    _require(by, "work_match", match, "add a note to")
+    text = (text or "").strip()
+    if not text:
+        raise InvalidOutcome({"note": "Enter a note"})
+    if len(text) > 10_000:
+        raise InvalidOutcome({"note": "Note must be 10,000 characters or fewer"})
+    with transaction.atomic():
+        changes: dict[str, Any] = {}
+        if match.status == Status.NEW:
+            changes["status"] = Status.IN_PROGRESS
+        fresh = _change(match, expected_version, **changes)
+        note = Note.objects.create(match=fresh, author=by, text=text)
+        audit.record(by, "note", fresh, body=match.owning_body.code, detail={"note_id": note.pk})
+    return note
+
+
+@dataclass
+class OutcomeInput:
+    category: str
+    linkage_label: str
+    case_reference: str = ""
+    actual_pence: int | None = None
+    estimated_pence: int | None = None
+    estimate_basis: str = ""
+    note: str = ""
+
+
+def validate_outcome(data: OutcomeInput) -> dict[str, str]:
+    """Field → message for everything wrong with an outcome, in the words of the form."""
+    errors: dict[str, str] = {}
+    if data.category not in Category.values:
+        errors["category"] = "Select the outcome"
+    if data.linkage_label not in LinkageLabel.values:
+        errors["linkage_label"] = "Select whether the two records are the same person"
+    data.case_reference = (data.case_reference or "").strip()
+    if data.category == Category.FRAUD and not data.case_reference:
+        errors["case_reference"] = "Enter the case reference of the investigation that found fraud"
+    if len(data.case_reference) > 100:
+        errors["case_reference"] = "Case reference must be 100 characters or fewer"
+    for field in ("actual_pence", "estimated_pence"):
+        value = getattr(data, field)
+        if value is not None and not (0 <= value <= MAX_PENCE):
+            errors[field] = "Amount must be £0 or more and less than £100,000,000,000"
+    data.estimate_basis = (data.estimate_basis or "").strip()
+    if data.estimated_pence and not data.estimate_basis:
+        errors["estimate_basis"] = "Enter the basis of the estimate (for example, 52 weeks of pension)"
+    if len(data.estimate_basis) > 500:
+        errors["estimate_basis"] = "Basis must be 500 characters or fewer"
+    if len(data.note or "") > 10_000:
+        errors["note"] = "Note must be 10,000 characters or fewer"
+    return errors
+
+
+def record_outcome(match: Match, by: Any, data: OutcomeInput, expected_version: int) -> Outcome:
+    """Close the match with a person's outcome. The engine never calls this on its own."""
+    _require(by, "work_match", match, "record an outcome for")
+    if match.status == Status.CLOSED:
+        raise Conflict(match) if match.version != expected_version else NotAllowed(
+            f"Match {match.pk} is already closed; a key contact can reopen it."
+        )
+    errors = validate_outcome(data)
+    if errors:
+        raise InvalidOutcome(errors)
+    with transaction.atomic():
+        now = timezone.now()
+        fresh = _change(match, expected_version, status=Status.CLOSED, closed_at=now,
+                        seen_since_closed=False)
+        outcome = Outcome.objects.create(
+            match=fresh, category=data.category, case_reference=data.case_reference,
+            actual_pence=data.actual_pence, estimated_pence=data.estimated_pence,
+            estimate_basis=data.estimate_basis, note=(data.note or "").strip(),
+            linkage_label=data.linkage_label, recorded_by=by, recorded_at=now,
+        )
+        audit.record(by, "outcome", fresh, body=match.owning_body.code, detail={
+            "outcome_id": outcome.pk, "category": data.category, "linkage_label": data.linkage_label,
+            "actual_pence": data.actual_pence, "estimated_pence": data.estimated_pence,
+            "from": match.status, "to": Status.CLOSED,
+        })
+    return outcome
+
+
+def reopen(match: Match, by: Any, reason: str, expected_version: int) -> Match:
+    """A key contact reopens a closed match (its outcome stays in the history)."""
+    if not allowed(by, "allocate_match", match):
+        raise NotAllowed(f"Only a key contact may reopen match {match.pk}.")
+    if match.status != Status.CLOSED:
+        raise NotAllowed(f"Match {match.pk} is not closed.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidOutcome({"reason": "Enter why the match is being reopened"})
+    with transaction.atomic():
+        fresh = _change(match, expected_version, status=Status.IN_PROGRESS, closed_at=None,
+                        times_reopened=F("times_reopened") + 1)
+        audit.record(by, "reopen", fresh, body=match.owning_body.code,
+                     detail={"reason": reason, "from": Status.CLOSED, "to": Status.IN_PROGRESS})
+    return fresh

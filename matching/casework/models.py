@@ -1,0 +1,266 @@
+"""The case store's tables. Rules of the case lifecycle live in ``lifecycle.py``; who may see
+and do what lives in ``access.py``; the audit chain in ``audit.py``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Role(models.TextChoices):
+    KEY_CONTACT = "key_contact", "Key contact"
+    INVESTIGATOR = "investigator", "Investigator"
+    AUDITOR = "auditor", "Auditor"
+
+
+class Status(models.TextChoices):
+    NEW = "new", "New"
+    IN_PROGRESS = "in_progress", "In progress"
+    CLOSED = "closed", "Closed"
+
+
+class Band(models.TextChoices):
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+class Category(models.TextChoices):
+    NO_ISSUE = "no_issue", "No issue / other explanation"
+    ERROR = "error", "Error"
+    FRAUD = "fraud", "Fraud"
+
+
+class LinkageLabel(models.TextChoices):
+    SAME = "same", "Same person"
+    NOT_SAME = "not_same", "Not the same person"
+    NOT_SURE = "not_sure", "Not sure"
+
+
+class Body(models.Model):
+    """A council, benefits or education body taking part in the exercise."""
+
+    code = models.SlugField(max_length=64, unique=True, help_text="As in submissions, e.g. kingston")
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name_plural = "bodies"
+
+    def __str__(self) -> str:
+        return self.name or self.code
+
+
+class Membership(models.Model):
+    """A user's role in one body."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    body = models.ForeignKey(Body, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "body"], name="one_role_per_body")]
+        ordering = ["body__code", "user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} at {self.body.code}"
+
+
+class Exercise(models.Model):
+    """One data-matching exercise, identified by the date its data is true on."""
+
+    as_at = models.DateField(unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-as_at"]
+
+    def __str__(self) -> str:
+        return f"Exercise of {self.as_at:%-d %B %Y}"
+
+
+class Declaration(models.Model):
+    """A body's privacy-notice declaration for an exercise: its matches are released only after."""
+
+    body = models.ForeignKey(Body, on_delete=models.CASCADE, related_name="declarations")
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="declarations")
+    declared_by = models.CharField(max_length=150)
+    declared_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["body", "exercise"], name="one_declaration")]
+
+
+class Submission(models.Model):
+    """A submitted dataset, as the run manifests describe it."""
+
+    submission_id = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=64)
+    body = models.ForeignKey(Body, on_delete=models.PROTECT, related_name="submissions")
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="submissions")
+    file_name = models.CharField(max_length=500)
+    sha256 = models.CharField(max_length=64)
+    rows_loaded = models.PositiveIntegerField(default=0)
+    dataset_path = models.CharField(max_length=1000, blank=True)
+
+
+class Run(models.Model):
+    """A published run bundle."""
+
+    run_id = models.CharField(max_length=200, unique=True)
+    job = models.CharField(max_length=100, db_index=True)
+    title = models.CharField(max_length=300)
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="runs")
+    created_at = models.DateTimeField()
+    published_at = models.DateTimeField(default=timezone.now)
+    published_by = models.CharField(max_length=150)
+    bundle_path = models.CharField(max_length=1000)
+    manifest = models.JSONField()
+    submissions = models.ManyToManyField(Submission, related_name="runs")
+    inconsistencies = models.PositiveIntegerField(default=0)
+    new_matches = models.PositiveIntegerField(default=0)
+    seen_again = models.PositiveIntegerField(default=0)
+    reopened = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.run_id
+
+
+class Match(models.Model):
+    """One inconsistency requiring investigation: a linked pair that a job's rule flagged.
+
+    Keyed by job and both records' keys (kind, body, record id), so a later run of the same
+    job finds the same match. ``version`` is the optimistic lock: every change bumps it.
+    """
+
+    key = models.CharField(max_length=64, unique=True, help_text="SHA-256 of job and both record keys")
+    job = models.CharField(max_length=100)
+    job_title = models.CharField(max_length=300)
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="matches")
+    owning_body = models.ForeignKey(Body, on_delete=models.PROTECT, related_name="matches")
+    left_kind = models.CharField(max_length=64)
+    left_body = models.CharField(max_length=64)
+    left_submission_id = models.CharField(max_length=200)
+    left_record_id = models.CharField(max_length=200)
+    left_record = models.JSONField()
+    right_kind = models.CharField(max_length=64)
+    right_body = models.CharField(max_length=64)
+    right_submission_id = models.CharField(max_length=200)
+    right_record_id = models.CharField(max_length=200)
+    right_record = models.JSONField()
+    records_fingerprint = models.CharField(max_length=64)
+    explanation = models.TextField()
+    contributions = models.JSONField(default=list)
+    match_probability = models.FloatField()
+    match_weight = models.FloatField()
+    priority_score = models.FloatField(db_index=True)
+    priority_band = models.CharField(max_length=10, choices=Band.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    allocated_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="allocated_matches"
+    )
+    first_run = models.ForeignKey(Run, on_delete=models.SET_NULL, null=True, related_name="+")
+    last_run = models.ForeignKey(Run, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    times_seen = models.PositiveIntegerField(default=1)
+    seen_since_closed = models.BooleanField(default=False)
+    times_reopened = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name_plural = "matches"
+        indexes = [
+            models.Index(fields=["owning_body", "status", "-priority_score"], name="queue_by_body"),
+            models.Index(fields=["allocated_to", "status", "-priority_score"], name="queue_by_user"),
+            models.Index(fields=["job", "owning_body"], name="match_job_body"),
+            models.Index(fields=["exercise"], name="match_exercise"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Match {self.pk} ({self.job})"
+
+    @property
+    def current_outcome(self) -> Outcome | None:
+        return self.outcomes.order_by("-recorded_at", "-pk").first()
+
+    def record(self, side: str) -> dict[str, Any]:
+        return self.left_record if side == "left" else self.right_record
+
+
+class Outcome(models.Model):
+    """What an investigator found. Only a person records one; fraud only with a case reference."""
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="outcomes")
+    category = models.CharField(max_length=20, choices=Category.choices)
+    case_reference = models.CharField(max_length=100, blank=True)
+    actual_pence = models.BigIntegerField(null=True, blank=True)
+    estimated_pence = models.BigIntegerField(null=True, blank=True)
+    estimate_basis = models.CharField(max_length=500, blank=True)
+    note = models.TextField(blank=True)
+    linkage_label = models.CharField(max_length=20, choices=LinkageLabel.choices)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-recorded_at"]
+
+
+class Note(models.Model):
+    """A free-text note an investigator adds to a match."""
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+
+
+class AuditEvent(models.Model):
+    """One entry in the append-only, hash-chained audit trail.
+
+    ``hash`` = SHA-256 of the previous event's hash and this event's canonical content, so
+    editing, deleting or reordering any event breaks the chain (`matching audit verify`).
+    Events name records by id and never copy personal data, so the trail outlives a purge.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    at = models.DateTimeField()
+    actor = models.CharField(max_length=150)
+    action = models.CharField(max_length=50, db_index=True)
+    object_type = models.CharField(max_length=50, blank=True)
+    object_id = models.CharField(max_length=200, blank=True, db_index=True)
+    body = models.CharField(max_length=64, blank=True, db_index=True)
+    detail = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["seq"]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionError("The audit trail is append-only: events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError("The audit trail is append-only: events cannot be deleted.")
+
+
+class AuditHead(models.Model):
+    """A single row locked while appending, so concurrent writers extend the chain in turn."""
+
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)

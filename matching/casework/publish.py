@@ -1,0 +1,229 @@
+"""Publish a run bundle into the case store, in one transaction.
+
+Each inconsistency becomes a match keyed by the job and both records' keys (dataset kind,
+body and record id; never the submission, which changes with every file). Publishing a
+later run of the same job:
+
+- a key not seen before → a **new** match;
+- an open match (new or in progress) → updated in place with the latest records,
+  explanation and priority: never a duplicate;
+- a closed match whose two records are unchanged → **stays closed**, marked as seen again
+  (so the key contact can see it is still inconsistent);
+- a closed match where either record changed (any field value of either record differs
+  from the values it was closed on: a later payment date, a new address, a different
+  amount) → **reopened** as new, keeping its allocation and its outcome history, with an
+  audit event saying which run reopened it. The same data submitted again never reopens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+from django.db import connection, transaction
+from django.utils import timezone
+
+from matching.casework import audit
+from matching.casework.models import Body, Exercise, Match, Run, Status, Submission
+from matching.errors import UserError
+from matching.workspace import Workspace
+
+BATCH = 2000
+OPEN_FIELDS = [
+    "left_submission_id", "right_submission_id", "left_record", "right_record",
+    "records_fingerprint", "explanation", "contributions", "match_probability", "match_weight",
+    "priority_score", "priority_band", "last_run", "last_seen_at", "times_seen", "version",
+    "updated_at", "job_title", "exercise",
+]
+SEEN_FIELDS = ["last_run", "last_seen_at", "times_seen", "seen_since_closed"]
+REOPEN_FIELDS = [*OPEN_FIELDS, "status", "closed_at", "times_reopened", "seen_since_closed"]
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    run_id: str
+    job: str
+    inconsistencies: int
+    new: int
+    updated: int
+    seen_again: int
+    reopened: int
+    bodies: list[str]
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def match_key(job: str, row: dict[str, Any]) -> str:
+    left = (row["left_kind"], row["left_body"], str(row["left_record_id"]))
+    right = (row["right_kind"], row["right_body"], str(row["right_record_id"]))
+    if left[0] == right[0] and right < left:
+        left, right = right, left  # a dataset linked to itself: the pair has no direction
+    return hashlib.sha256("\x1f".join((job, *left, *right)).encode("utf-8")).hexdigest()
+
+
+def records_fingerprint(left: dict[str, Any], right: dict[str, Any]) -> str:
+    blob = json.dumps([left, right], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _bundle(workspace: Workspace, run_id: str) -> tuple[Path, dict[str, Any]]:
+    path = workspace.runs / run_id
+    manifest_path = path / "manifest.json"
+    if run_id.startswith(".") or not manifest_path.is_file():
+        known = ", ".join(unpublished(workspace)[:5]) or "none"
+        raise UserError(
+            f"No run bundle {run_id!r} in {workspace.runs}. Run a job first (matching run JOB), "
+            f"or give one of the unpublished runs: {known}."
+        )
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{manifest_path}: cannot be read as JSON ({exc}); the bundle is damaged, run the job again.") from exc
+    if not (path / "inconsistencies.parquet").is_file():
+        raise UserError(f"{path}: inconsistencies.parquet is missing; the bundle is damaged, run the job again.")
+    return path, manifest
+
+
+def unpublished(workspace: Workspace) -> list[str]:
+    """Run ids in the workspace not yet in the case store, oldest first."""
+    if not workspace.runs.is_dir():
+        return []
+    on_disk = sorted(
+        p.name for p in workspace.runs.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and (p / "manifest.json").is_file()
+    )
+    done = set(Run.objects.filter(run_id__in=on_disk).values_list("run_id", flat=True))
+    return [r for r in on_disk if r not in done]
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _json(value: Any, default: Any) -> Any:
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return json.loads(value)
+    return value
+
+
+def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishResult:
+    """Load one bundle into the case store: all of it or, on any error, none of it."""
+    started = timezone.now()
+    path, manifest = _bundle(workspace, run_id)
+    if Run.objects.filter(run_id=run_id).exists():
+        raise UserError(f"Run {run_id} is already published; nothing to do.")
+    job = manifest["job"]
+    rows = pq.read_table(path / "inconsistencies.parquet").to_pylist()
+    as_at = _as_date(manifest.get("as_at") or (rows[0]["as_at"] if rows else started.date()))
+
+    with transaction.atomic():
+        exercise, _ = Exercise.objects.get_or_create(as_at=as_at)
+        codes = {i["body"] for i in manifest.get("inputs", [])} | {r["owning_body"] for r in rows}
+        bodies = {b.code: b for b in Body.objects.filter(code__in=codes)}
+        for code in sorted(codes - bodies.keys()):
+            bodies[code] = Body.objects.create(code=code, name=code)
+            audit.record(actor, "body_created", bodies[code], body=code, detail={"by_publish": run_id})
+        run = Run.objects.create(
+            run_id=run_id, job=job, title=manifest.get("title", job), exercise=exercise,
+            created_at=datetime.fromisoformat(manifest["created_at"]), published_by=audit.actor_name(actor),
+            bundle_path=str(path), manifest=manifest, inconsistencies=len(rows),
+        )
+        subs = []
+        for item in manifest.get("inputs", []):
+            sub, _ = Submission.objects.get_or_create(
+                submission_id=item["submission_id"],
+                defaults={
+                    "kind": item["kind"], "body": bodies[item["body"]], "exercise": exercise,
+                    "file_name": item.get("file_name", ""), "sha256": item.get("sha256", ""),
+                    "rows_loaded": item.get("rows_loaded", 0), "dataset_path": item.get("dataset_path", ""),
+                },
+            )
+            subs.append(sub)
+        run.submissions.set(subs)
+
+        existing_qs = Match.objects.filter(job=job)
+        if connection.features.has_select_for_update:
+            existing_qs = existing_qs.select_for_update()  # investigators' saves wait for us
+        existing = {m.key: m for m in existing_qs.only(
+            "id", "key", "status", "records_fingerprint", "times_seen", "version", "times_reopened",
+            "owning_body_id")}
+        body_codes = {b.pk: b.code for b in bodies.values()} | dict(
+            Body.objects.filter(matches__job=job).distinct().values_list("pk", "code"))
+
+        now = timezone.now()
+        new: list[Match] = []
+        open_updates: list[Match] = []
+        seen: list[Match] = []
+        reopened: list[Match] = []
+        keys_done: set[str] = set()
+        for row in rows:
+            key = match_key(job, row)
+            if key in keys_done:
+                continue
+            keys_done.add(key)
+            left, right = _json(row["left_record"], {}), _json(row["right_record"], {})
+            fingerprint = records_fingerprint(left, right)
+            current = existing.get(key)
+            fields = {
+                "left_submission_id": row["left_submission_id"], "right_submission_id": row["right_submission_id"],
+                "left_record": left, "right_record": right, "records_fingerprint": fingerprint,
+                "explanation": row["explanation"], "contributions": _json(row.get("contributions"), []),
+                "match_probability": float(row["match_probability"]), "match_weight": float(row["match_weight"]),
+                "priority_score": float(row["priority_score"]), "priority_band": row["priority_band"],
+                "last_run": run, "last_seen_at": now, "job_title": run.title, "exercise": exercise,
+            }
+            if current is None:
+                new.append(Match(
+                    key=key, job=job, owning_body=bodies[row["owning_body"]],
+                    left_kind=row["left_kind"], left_body=row["left_body"], left_record_id=str(row["left_record_id"]),
+                    right_kind=row["right_kind"], right_body=row["right_body"], right_record_id=str(row["right_record_id"]),
+                    first_run=run, created_at=now, updated_at=now, **fields,
+                ))
+            elif current.status != Status.CLOSED:
+                _assign(current, fields, times_seen=current.times_seen + 1, version=current.version + 1, updated_at=now)
+                open_updates.append(current)
+            elif current.records_fingerprint == fingerprint:
+                _assign(current, {"last_run": run, "last_seen_at": now}, times_seen=current.times_seen + 1,
+                        seen_since_closed=True)
+                seen.append(current)
+            else:
+                _assign(current, fields, times_seen=current.times_seen + 1, version=current.version + 1,
+                        updated_at=now, status=Status.NEW, closed_at=None, seen_since_closed=False,
+                        times_reopened=current.times_reopened + 1)
+                reopened.append(current)
+
+        Match.objects.bulk_create(new, batch_size=BATCH)
+        Match.objects.bulk_update(open_updates, OPEN_FIELDS, batch_size=BATCH)
+        Match.objects.bulk_update(seen, SEEN_FIELDS, batch_size=BATCH)
+        Match.objects.bulk_update(reopened, REOPEN_FIELDS, batch_size=BATCH)
+        for match in reopened:
+            audit.record(actor, "reopen", match, body=body_codes.get(match.owning_body_id, ""),
+                         detail={"run_id": run_id, "reason": "a record changed since the match was closed",
+                                 "from": Status.CLOSED, "to": Status.NEW})
+        run.new_matches, run.seen_again, run.reopened = len(new), len(seen), len(reopened)
+        run.save(update_fields=["new_matches", "seen_again", "reopened"])
+        result = PublishResult(
+            run_id=run_id, job=job, inconsistencies=len(rows), new=len(new), updated=len(open_updates),
+            seen_again=len(seen), reopened=len(reopened), bodies=sorted({r["owning_body"] for r in rows}),
+            seconds=round((timezone.now() - started).total_seconds(), 3),
+        )
+        audit.record(actor, "publish", run, detail={
+            k: v for k, v in result.as_dict().items() if k not in ("run_id", "seconds")
+        })
+    return result
+
+
+def _assign(match: Match, fields: dict[str, Any], **more: Any) -> None:
+    for name, value in {**fields, **more}.items():
+        setattr(match, name, value)

@@ -1,0 +1,1 @@
+"""Views: thin translations of requests into casework operations."""
