@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from matching.cli import cli
+
+# The case store's settings read their secret from the environment; tests never write one
+# into a workspace of their own.
+os.environ.setdefault("MATCHING_SECRET_KEY", "tests-only-not-a-secret-" + "x" * 40)
+
+pytest_plugins = ["tests.casework.fixtures"]
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "ingest" / "corpus"

@@ -124,7 +124,13 @@ def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishRes
     if Run.objects.filter(run_id=run_id).exists():
         raise UserError(f"Run {run_id} is already published; nothing to do.")
     job = manifest["job"]
-    rows = pq.read_table(path / "inconsistencies.parquet").to_pylist()
+    try:
+        rows = pq.read_table(path / "inconsistencies.parquet").to_pylist()
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise UserError(
+            f"{path / 'inconsistencies.parquet'}: cannot be read ({exc}); the bundle is damaged, "
+            "run the job again. Nothing was published."
+        ) from exc
     as_at = _as_date(manifest.get("as_at") or (rows[0]["as_at"] if rows else started.date()))
 
     with transaction.atomic():

@@ -15,14 +15,15 @@ def use_workspace(workspace: Path, *, migrate: bool = True) -> None:
     from django.conf import settings
 
     if _ready is not None:
-        if _ready != workspace:
-            raise RuntimeError(f"the case store is already open for {_ready}, not {workspace}")
+        return
+    if settings.configured and django.apps.apps.ready:
+        # Already set up by the host process (the test suite, or `serve` after a command).
+        _ready = workspace
         return
     os.environ["MATCHING_WORKSPACE"] = str(workspace)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "matching.web.settings")
     workspace.mkdir(parents=True, exist_ok=True)
-    if not settings.configured or not getattr(django.apps.apps, "ready", False):
-        django.setup()
+    django.setup()
     if migrate:
         from django.core.management import call_command
 
