@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 WORKSPACE ?= workspace/demo
 
-.PHONY: demo test check bench bench-large install sample models clean
+.PHONY: demo test check bench bench-large install sample models assets clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ models: $(STAMP)
 	for job in $$($(VENV)/bin/matching jobs --names); do \
 	  $(VENV)/bin/matching --workspace workspace/model-training train $$job --ship || exit 1; \
 	done
+
+## Refresh the committed GOV.UK Frontend CSS and JS (matching/web/static/govuk) from npm.
+assets:
+	bash scripts/build-assets.sh
 
 clean:
 	rm -rf $(VENV) workspace .pytest_cache .ruff_cache .mypy_cache .hypothesis
