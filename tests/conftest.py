@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from matching.cli import cli
-
-# The case store's settings read their secret from the environment; tests never write one
-# into a workspace of their own.
-os.environ.setdefault("MATCHING_SECRET_KEY", "tests-only-not-a-secret-" + "x" * 40)
 
 pytest_plugins = ["tests.casework.fixtures"]
 
@@ -30,6 +28,27 @@ class CliResult:
 
     def json(self) -> object:
         return json.loads(self.stdout)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(request: pytest.FixtureRequest) -> None:
+    """A test database per xdist worker. SQLite's is a real file, not shared-cache memory,
+    so locking and WAL behave as they do in use."""
+    from django.conf import settings
+
+    worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
+    db = settings.DATABASES["default"]
+    test = db.setdefault("TEST", {})
+    if db["ENGINE"].endswith("sqlite3"):
+        test["NAME"] = os.path.join(tempfile.gettempdir(), f"matching-test-{worker}-{os.getpid()}.sqlite3")
+    else:
+        test["NAME"] = f"{test.get('NAME') or 'test_' + str(db['NAME'])}_{worker}"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """PBKDF2 at production strength costs ~0.3 s a user; tests create dozens."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

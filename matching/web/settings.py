@@ -37,6 +37,8 @@ HTTPS = _flag("MATCHING_HTTPS")
 def _secret_key() -> str:
     if key := os.environ.get("MATCHING_SECRET_KEY"):
         return key
+    if os.environ.get("PYTEST_VERSION"):
+        return secrets.token_urlsafe(50)  # the test runner: a throwaway key, never written
     # Kept beside the data it protects, readable by the owner only; never in the repository.
     path = WORKSPACE / "secret_key"
     if path.exists():

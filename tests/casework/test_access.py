@@ -1,0 +1,68 @@
+"""Who sees what: the access function, tested without HTTP (the web suite walks every URL)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from matching.casework.access import allowed, bodies_for, visible_matches
+from matching.casework.models import Declaration
+
+pytestmark = pytest.mark.django_db
+
+
+def visible(cw, name):
+    return set(visible_matches(cw.users[name]).values_list("pk", flat=True))
+
+
+def test_each_role_sees_what_it_should(casework):
+    kingston = {m.pk for m in casework.matches["kingston"]}
+    richmond = {m.pk for m in casework.matches["richmond"]}
+    assert visible(casework, "k_kc") == kingston
+    assert visible(casework, "k_aud") == kingston
+    assert visible(casework, "k_inv") == {casework.matches["kingston"][0].pk}
+    assert visible(casework, "k_inv2") == set()
+    assert visible(casework, "r_kc") == richmond
+    assert visible(casework, "admin") == kingston | richmond
+    assert not visible_matches(AnonymousUser()).exists()
+
+
+def test_visibility_and_allowed_agree_for_every_user_and_match(casework):
+    everything = casework.matches["kingston"] + casework.matches["richmond"]
+    for name, user in casework.users.items():
+        seen = visible(casework, name)
+        for match in everything:
+            assert allowed(user, "view_match", match) == (match.pk in seen), (name, match.pk)
+
+
+def test_no_declaration_no_matches(casework):
+    Declaration.objects.filter(body__code="kingston").delete()
+    assert visible(casework, "k_kc") == set()
+    assert visible(casework, "admin") == {m.pk for m in casework.matches["richmond"]}
+    assert not allowed(casework.users["k_inv"], "view_match", casework.matches["kingston"][0])
+
+
+def test_auditors_read_and_change_nothing(casework):
+    match, aud = casework.matches["kingston"][0], casework.users["k_aud"]
+    assert allowed(aud, "view_match", match) and allowed(aud, "view_audit", casework.bodies["kingston"])
+    for action in ("work_match", "allocate_match", "manage_users", "declare"):
+        assert not allowed(aud, action, match) and not allowed(aud, action, casework.bodies["kingston"])
+
+
+def test_a_deactivated_user_sees_nothing(casework):
+    user = casework.users["k_kc"]
+    user.is_active = False
+    user.save()
+    assert not visible_matches(user).exists()
+    assert not allowed(user, "view_queue")
+
+
+def test_bodies_for_lists_only_the_users_bodies(casework):
+    assert list(bodies_for(casework.users["k_kc"], "manage_users").values_list("code", flat=True)) == ["kingston"]
+    assert not bodies_for(casework.users["k_inv"], "manage_users").exists()
+    assert bodies_for(casework.users["admin"], "manage_bodies").count() == Declaration.objects.values("body").distinct().count() + 1
+
+
+def test_an_unknown_action_is_a_programming_error(casework):
+    with pytest.raises(ValueError):
+        allowed(casework.users["admin"], "delete_everything")
