@@ -212,10 +212,11 @@ def train_command(ctx: Context, job: str, ship: bool, memory_limit: str | None, 
 @click.option("--as-at", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="The date the rules judge against (default: the inputs' latest extract date).")
 @click.option("--memory-limit", default=None, help="DuckDB memory limit, e.g. 8GB (default 75% of RAM; beyond it DuckDB spills to the workspace).")
 @click.option("--max-comparisons", type=int, default=None, help="Refuse, before starting, a job whose blocking makes more comparisons (default 3,000,000,000).")
+@click.option("--publish", "publish_after", is_flag=True, help="Publish each new run into the case store for review.")
 @click.option("--json", "as_json", is_flag=True, help="Print run ids and counts as JSON.")
 @_workspace_option
 @pass_ctx
-def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str | None, threshold: float | None, as_at: Any, memory_limit: str | None, max_comparisons: int | None, as_json: bool) -> None:
+def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str | None, threshold: float | None, as_at: Any, memory_limit: str | None, max_comparisons: int | None, publish_after: bool, as_json: bool) -> None:
     """Run JOB(s): link, keep the inconsistencies, explain and prioritise them, write run bundles."""
     from matching.jobs.config import list_jobs
     from matching.jobs.run import run_job
@@ -237,8 +238,11 @@ def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str |
                 if len(names) == 1:
                     raise
                 failures.append((name, exc))  # one job's problem does not stop the others
+    published = _publish_new_runs(ctx, [r.run_id for r in results]) if publish_after else []
     if as_json:
-        click.echo(json.dumps([r.to_json() for r in results] + [{"job": n, "error": e.message} for n, e in failures], indent=2))
+        click.echo(json.dumps(
+            [r.to_json() | ({"published": p.as_dict()} if p else {}) for r, p in zip(results, published or [None] * len(results), strict=True)]
+            + [{"job": n, "error": e.message} for n, e in failures], indent=2))
         if failures:
             sys.exit(2)
         return
@@ -251,11 +255,22 @@ def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str |
         table.add_row(r.job, f"{c['pairs']:,}", f"{c['inconsistencies']:,}", *(f"{c['by_band'][b]:,}" for b in ("high", "medium", "low")), f"{r.timings['total']:.1f}")
     console.print(table)
     console.print(f"Run bundles in {ctx.workspace.runs}: " + ", ".join(r.run_id for r in results), soft_wrap=True)
+    if published:
+        console.print("Published: " + ", ".join(f"{p.run_id} ({p.new:,} new, {p.updated:,} updated, {p.reopened:,} reopened)" for p in published), soft_wrap=True)
     console.print("Each inconsistency requires investigation; a match is not evidence of fraud.")
     for name, failure in failures:
         err_console.print(Text.assemble((f"{name}: ", "bold red"), failure.message), soft_wrap=True)
     if failures:
         sys.exit(2)
+
+
+def _publish_new_runs(ctx: Context, run_ids: list[str]) -> list[Any]:
+    """Publish the runs just made into the case store (``matching run --publish``)."""
+    from matching.casework.publish import publish
+    from matching.casework.setup import use_workspace
+
+    use_workspace(ctx.workspace.root)
+    return [publish(ctx.workspace, run_id, actor="cli") for run_id in run_ids]
 
 
 @cli.command("evaluate")
@@ -360,6 +375,8 @@ def _register_optional_commands() -> None:
 
 
 _register_optional_commands()
+
+from matching import cli_casework  # noqa: E402,F401  (registers the casework commands on `cli`)
 
 
 def main() -> None:

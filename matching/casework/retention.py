@@ -1,0 +1,147 @@
+"""Retention: delete an exercise's data and matches once it is past keeping, and say so.
+
+``purge`` removes everything older than a date, in two parts:
+
+- the case store: matches (with their outcomes and notes), runs, submissions, declarations
+  and the exercises themselves, for exercises whose ``as_at`` is before the date, in one
+  transaction that also writes ONE audit event "purge" with the counts;
+- the workspace files, after that transaction commits: run bundles of those runs and any
+  bundle whose manifest's ``as_at`` is before the date, and the standardised datasets,
+  rejects files and submission records of submissions extracted before the date.
+
+The audit trail is never purged: its events name records by id and hold no personal data.
+If the process stops between the two parts, running the purge again finishes the files.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from matching.casework import audit
+from matching.casework.models import Declaration, Exercise, Match, Note, Outcome, Run, Submission
+from matching.workspace import Workspace
+
+
+@dataclass
+class PurgeResult:
+    before: date
+    dry_run: bool
+    counts: dict[str, int] = field(default_factory=dict)
+    bundles: list[Path] = field(default_factory=list)
+    dataset_files: list[Path] = field(default_factory=list)
+    rejects_files: list[Path] = field(default_factory=list)
+    submission_records: list[Path] = field(default_factory=list)
+
+    def file_counts(self) -> dict[str, int]:
+        return {"run_bundles": len(self.bundles), "dataset_files": len(self.dataset_files),
+                "rejects_files": len(self.rejects_files), "submission_records": len(self.submission_records)}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"before": self.before.isoformat(), "dry_run": self.dry_run,
+                "case_store": self.counts, "files": self.file_counts()}
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Whether ``path`` is within ``root``: a purge never deletes outside the workspace."""
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _as_date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def _old_bundles(ws: Workspace, before: date, run_paths: list[str]) -> list[Path]:
+    found: dict[Path, None] = {}
+    for p in run_paths:
+        path = Path(p)
+        if path.is_dir() and _inside(path, ws.runs):
+            found[path] = None
+    if ws.runs.is_dir():
+        for path in sorted(ws.runs.iterdir()):
+            manifest = path / "manifest.json"
+            if not manifest.is_file():
+                continue
+            try:
+                as_at = _as_date(json.loads(manifest.read_text(encoding="utf-8")).get("as_at"))
+            except (OSError, ValueError):
+                continue  # a damaged bundle is not ours to judge by date
+            if as_at is not None and as_at < before:
+                found[path] = None
+    return list(found)
+
+
+def _old_submission_files(ws: Workspace, before: date, result: PurgeResult) -> None:
+    if not ws.submissions.is_dir():
+        return
+    for record in sorted(ws.submissions.glob("*.json")):
+        try:
+            sub = json.loads(record.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        extracted = _as_date(sub.get("extract_date")) or _as_date(sub.get("received_at"))
+        if extracted is None or extracted >= before:
+            continue
+        sid = sub.get("submission_id") or record.stem
+        dataset = Path(sub["dataset_path"]) if sub.get("dataset_path") else ws.dataset_path(sub.get("kind", ""), sub.get("body", ""), sid)
+        rejects = Path(sub["rejects_path"]) if sub.get("rejects_path") else ws.rejects_path(sid)
+        if dataset.is_file() and _inside(dataset, ws.root):
+            result.dataset_files.append(dataset)
+        if rejects.is_file() and _inside(rejects, ws.root):
+            result.rejects_files.append(rejects)
+        result.submission_records.append(record)
+
+
+def purge(workspace: Workspace, before: date, actor: Any, *, dry_run: bool = False) -> PurgeResult:
+    """Delete the case store's rows and the workspace's files older than ``before``.
+
+    With ``dry_run`` nothing is deleted and no event recorded; the result says what would be.
+    """
+    result = PurgeResult(before=before, dry_run=dry_run)
+    exercises = Exercise.objects.filter(as_at__lt=before)
+    with transaction.atomic():
+        matches = Match.objects.filter(exercise__in=exercises)
+        runs = Run.objects.filter(exercise__in=exercises)
+        run_paths = list(runs.values_list("bundle_path", flat=True))
+        result.counts = {
+            "exercises": exercises.count(),
+            "matches": matches.count(),
+            "outcomes": Outcome.objects.filter(match__in=matches).count(),
+            "notes": Note.objects.filter(match__in=matches).count(),
+            "runs": runs.count(),
+            "submissions": Submission.objects.filter(exercise__in=exercises).count(),
+            "declarations": Declaration.objects.filter(exercise__in=exercises).count(),
+        }
+        result.bundles = _old_bundles(workspace, before, run_paths)
+        _old_submission_files(workspace, before, result)
+        if dry_run:
+            return result
+        exercise_dates = sorted(d.isoformat() for d in exercises.values_list("as_at", flat=True))
+        Outcome.objects.filter(match__in=matches).delete()
+        Note.objects.filter(match__in=matches).delete()
+        matches.delete()
+        runs.delete()
+        Submission.objects.filter(exercise__in=exercises).delete()
+        Declaration.objects.filter(exercise__in=exercises).delete()
+        exercises.delete()
+        audit.record(actor, "purge", object_type="retention", detail={
+            "before": before.isoformat(), "exercises": exercise_dates, **result.counts, **result.file_counts(),
+        })
+    for bundle in result.bundles:
+        shutil.rmtree(bundle, ignore_errors=True)
+    for path in [*result.dataset_files, *result.rejects_files, *result.submission_records]:
+        path.unlink(missing_ok=True)
+    return result

@@ -1,0 +1,174 @@
+"""Subject access: find everything held about one person, by surname and date of birth.
+
+The search terms are standardised exactly as ingest standardises a submitted value, then
+looked for in every standardised dataset in the workspace and in both records of every
+match, with the matches' outcomes, notes and audit events. Only a superuser (everything)
+or a key contact (their bodies' datasets and matches) may search; the search is audited
+with a SHA-256 of the terms, never the terms themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.parquet as pq
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from matching.casework import audit
+from matching.casework.access import visible_matches
+from matching.casework.models import AuditEvent, Match, Membership, Role
+from matching.errors import UserError
+from matching.ingest.standardise.value import standardise_value
+from matching.workspace import Workspace
+
+
+@dataclass
+class SubjectAccessReport:
+    surname: str
+    dob: str
+    forename: str | None
+    datasets: list[dict[str, Any]] = field(default_factory=list)
+    matches: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def dataset_rows(self) -> int:
+        return sum(len(d["rows"]) for d in self.datasets)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "searched_for": {"surname": self.surname, "dob": self.dob, "forename": self.forename},
+            "generated_at": timezone.now().isoformat(timespec="seconds"),
+            "datasets": self.datasets, "matches": self.matches,
+        }
+
+
+def standardised_terms(surname: str, dob: str, forename: str | None) -> tuple[str, date, str | None]:
+    """The terms as ingest would store them, or a UserError naming the one that is not usable."""
+    s, _ = standardise_value("name", surname, "surname")
+    if not s:
+        raise UserError(f"Surname '{surname}' has no letters: give the surname as written.")
+    d, defect = standardise_value("date", dob, name="dob")
+    if d is None:
+        raise UserError(f"Date of birth '{dob}' is not usable ({defect or 'empty'}): give it as YYYY-MM-DD.")
+    f = None
+    if forename:
+        f, _ = standardise_value("name", forename, "forename")
+        f = f.split()[0] if f else None
+    return s, d, f
+
+
+def _key_contact_bodies(user: Any) -> set[str] | None:
+    """None for a superuser (everything); else the codes of the bodies they are key contact of."""
+    if user.is_superuser:
+        return None
+    codes = set(Membership.objects.filter(user=user, role=Role.KEY_CONTACT).values_list("body__code", flat=True))
+    if not codes:
+        raise UserError(f"{user.username} may not search for a person: only a superuser or a key contact may.")
+    return codes
+
+
+def _dataset_files(ws: Workspace, bodies: set[str] | None) -> list[Path]:
+    files = []
+    for path in sorted(ws.datasets.glob("*/*/*.parquet")) if ws.datasets.is_dir() else []:
+        if bodies is not None and path.parent.name not in bodies:
+            continue
+        names = set(pq.read_schema(path).names)
+        if {"surname", "dob"} <= names:
+            files.append(path)
+    return files
+
+
+def _search_datasets(files: list[Path], surname: str, dob: date, forename: str | None) -> list[dict[str, Any]]:
+    found = []
+    con = duckdb.connect()
+    for path in files:
+        has_forename = forename is not None and "forename" in pq.read_schema(path).names
+        sql = "SELECT * FROM read_parquet(?) WHERE surname = ? AND CAST(dob AS DATE) = ?"
+        params: list[Any] = [str(path), surname, dob]
+        if has_forename:
+            sql += " AND forename = ?"
+            params.append(forename)
+        rel = con.execute(sql, params)
+        cols = [c[0] for c in rel.description]
+        rows = [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
+        if rows:
+            found.append({"file": str(path), "kind": path.parent.parent.name, "body": path.parent.name,
+                          "submission_id": path.stem, "rows": json.loads(json.dumps(rows, default=str))})
+    return found
+
+
+def _record_has(record: dict[str, Any], forename: str | None) -> bool:
+    if forename is None:
+        return True
+    names = str(record.get("forenames") or record.get("forename") or "").split()
+    return bool(names) and names[0] == forename
+
+
+def _matches(user: Any, bodies: set[str] | None, surname: str, dob: date, forename: str | None) -> list[Match]:
+    # A superuser answers for everything held, declared or not; a key contact sees what access allows.
+    qs = Match.objects.all() if bodies is None else visible_matches(user).filter(owning_body__code__in=bodies)
+    d = dob.isoformat()
+    qs = qs.filter(Q(left_record__surname=surname, left_record__dob=d) | Q(right_record__surname=surname, right_record__dob=d))
+    out = []
+    for m in qs.select_related("owning_body").prefetch_related("outcomes__recorded_by", "notes__author").order_by("pk"):
+        for side in ("left", "right"):
+            rec = m.record(side)
+            if rec.get("surname") == surname and rec.get("dob") == d and _record_has(rec, forename):
+                out.append(m)
+                break
+    return out
+
+
+def _match_json(m: Match, events: list[AuditEvent]) -> dict[str, Any]:
+    return {
+        "match_id": m.pk, "job": m.job, "owning_body": m.owning_body.code, "status": m.status,
+        "explanation": m.explanation,
+        "left": {"kind": m.left_kind, "body": m.left_body, "record_id": m.left_record_id, "record": m.left_record},
+        "right": {"kind": m.right_kind, "body": m.right_body, "record_id": m.right_record_id, "record": m.right_record},
+        "outcomes": [{"category": o.category, "case_reference": o.case_reference, "actual_pence": o.actual_pence,
+                      "estimated_pence": o.estimated_pence, "estimate_basis": o.estimate_basis, "note": o.note,
+                      "linkage_label": o.linkage_label, "recorded_by": o.recorded_by.username,
+                      "recorded_at": o.recorded_at.isoformat()} for o in m.outcomes.all()],
+        "notes": [{"author": n.author.username, "text": n.text, "created_at": n.created_at.isoformat()}
+                  for n in m.notes.all()],
+        "audit_events": [{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+                          "detail": e.detail} for e in events],
+    }
+
+
+def terms_digest(surname: str, dob: date, forename: str | None) -> str:
+    """SHA-256 of the standardised terms: the audit trail proves a search without naming anyone."""
+    return hashlib.sha256("\x1f".join([surname, dob.isoformat(), forename or ""]).encode("utf-8")).hexdigest()
+
+
+def subject_access(workspace: Workspace, user: Any, *, surname: str, dob: str,
+                   forename: str | None = None) -> SubjectAccessReport:
+    """Everything the user may answer for about one person: dataset rows and matches.
+
+    Raises UserError when the user may not search or a term is unusable. Records one
+    "subject_access" audit event with the counts and a digest of the terms.
+    """
+    bodies = _key_contact_bodies(user)
+    s, d, f = standardised_terms(surname, dob, forename)
+    report = SubjectAccessReport(surname=s, dob=d.isoformat(), forename=f)
+    report.datasets = _search_datasets(_dataset_files(workspace, bodies), s, d, f)
+    with transaction.atomic():
+        matches = _matches(user, bodies, s, d, f)
+        events: dict[str, list[AuditEvent]] = {}
+        for e in AuditEvent.objects.filter(object_type="match", object_id__in=[str(m.pk) for m in matches]):
+            events.setdefault(e.object_id, []).append(e)
+        report.matches = [_match_json(m, events.get(str(m.pk), [])) for m in matches]
+        audit.record(user, "subject_access", object_type="person", detail={
+            "terms_sha256": terms_digest(s, d, f), "dataset_files": len(report.datasets),
+            "dataset_rows": report.dataset_rows, "matches": len(report.matches),
+            "scope": "all bodies" if bodies is None else sorted(bodies),
+        })
+    return report

@@ -1,0 +1,352 @@
+"""The casework commands: publish runs, serve the review app, administer bodies and users,
+work the queue, export, verify the audit trail, purge, and answer subject access requests.
+
+Each command is a thin shell over ``matching.casework``: it starts Django for the
+workspace, finds the acting user (``--as``), calls one function and prints its result.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import re
+import sys
+import tempfile
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from matching.cli import Context, _workspace_option, cli, console, err_console, pass_ctx
+from matching.errors import UserError
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def casework(ctx: Context) -> None:
+    """Start Django on the workspace's case store (and bring its schema up to date)."""
+    from matching.casework.setup import use_workspace
+
+    use_workspace(ctx.workspace.root)
+
+
+def acting(username: str) -> Any:
+    from matching.casework.people import get_user
+
+    return get_user(username)
+
+
+def parse_pence(text: str | None, option: str) -> int | None:
+    """"1234.56" or "£1,234.56" as pence; None for no value; UserError for anything else."""
+    if text is None or not text.strip():
+        return None
+    cleaned = re.sub(r"[£,\s]", "", text)
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+        raise UserError(f"{option} '{text}' is not an amount of money: give pounds and pence, e.g. 1234.56 or £1,234.56.")
+    return int(amount * 100)
+
+
+def _json_out(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+# -- publish and serve ---------------------------------------------------------------------
+
+
+def publish_runs(ctx: Context, run_ids: list[str], as_json: bool) -> None:
+    """Publish each run into the case store and print what each did (shared with `run --publish`)."""
+    from matching.casework.publish import publish
+
+    casework(ctx)
+    results = [publish(ctx.workspace, run_id, actor="cli") for run_id in run_ids]
+    if as_json:
+        _json_out([r.as_dict() for r in results])
+        return
+    table = Table(title="Published runs", title_justify="left")
+    table.add_column("run", no_wrap=True)
+    table.add_column("job", no_wrap=True)
+    for col in ("inconsistencies", "new", "updated", "seen again", "reopened", "seconds"):
+        table.add_column(col, justify="right")
+    for r in results:
+        table.add_row(r.run_id, r.job, f"{r.inconsistencies:,}", f"{r.new:,}", f"{r.updated:,}",
+                      f"{r.seen_again:,}", f"{r.reopened:,}", f"{r.seconds:.1f}")
+    console.print(table)
+    console.print("Each inconsistency requires investigation; a match is not evidence of fraud.")
+
+
+@cli.command("publish")
+@click.argument("run_ids", nargs=-1)
+@click.option("--all", "all_runs", is_flag=True, help="Publish every unpublished run, oldest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print each run's counts as JSON.")
+@_workspace_option
+@pass_ctx
+def publish_command(ctx: Context, run_ids: tuple[str, ...], all_runs: bool, as_json: bool) -> None:
+    """Publish RUN-ID(s), or --all unpublished runs, into the case store for review."""
+    from matching.casework.publish import unpublished
+
+    casework(ctx)
+    ids = unpublished(ctx.workspace) if all_runs else list(run_ids)
+    if not ids:
+        if all_runs:
+            console.print("Nothing to publish: every run in the workspace is already published.")
+            return
+        raise UserError("Name at least one RUN-ID, or --all.")
+    publish_runs(ctx, ids, as_json)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--threads", type=int, default=8, show_default=True)
+@click.option("--insecure-http", is_flag=True, help="Listen beyond this machine without HTTPS (not for real data).")
+@_workspace_option
+@pass_ctx
+def serve_command(ctx: Context, host: str, port: int, threads: int, insecure_http: bool) -> None:
+    """Serve the review web app with waitress."""
+    https = os.environ.get("MATCHING_HTTPS", "").strip().lower() in {"1", "true", "yes", "on"}
+    if not _loopback(host) and not (https or insecure_http):
+        raise UserError(
+            f"Refusing to listen on {host} over plain HTTP: passwords and personal data would cross "
+            "the network unencrypted. Put the app behind a TLS proxy and set MATCHING_HTTPS=1, or "
+            "say --insecure-http for a test network."
+        )
+    casework(ctx)
+    import waitress
+
+    from matching.web.wsgi import application
+
+    shown = f"[{host}]" if ":" in host else host
+    console.print(f"Serving the review app at http://{shown}:{port}/ — Ctrl-C to stop", soft_wrap=True)
+    waitress.serve(application, host=host, port=port, threads=threads)
+
+
+# -- bodies, users, declarations -----------------------------------------------------------
+
+
+@cli.group("bodies")
+def bodies_group() -> None:
+    """The bodies taking part."""
+
+
+@bodies_group.command("add")
+@click.argument("code")
+@click.option("--name", default=None, help="The body's full name.")
+@_workspace_option
+@pass_ctx
+def bodies_add(ctx: Context, code: str, name: str | None) -> None:
+    """Add body CODE, or rename it."""
+    from matching.casework.people import add_body
+
+    casework(ctx)
+    body, what = add_body(code, name, actor="cli")
+    console.print(f"Body {body.code} ({body.name}): {what}.")
+
+
+@bodies_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@_workspace_option
+@pass_ctx
+def bodies_list(ctx: Context, as_json: bool) -> None:
+    """List the bodies."""
+    from matching.casework.models import Body
+
+    casework(ctx)
+    rows = [{"code": b.code, "name": b.name, "created_at": b.created_at.isoformat(timespec="seconds")}
+            for b in Body.objects.all()]
+    if as_json:
+        _json_out(rows)
+        return
+    table = Table("code", "name", title="Bodies", title_justify="left")
+    for r in rows:
+        table.add_row(r["code"], r["name"])
+    console.print(table)
+
+
+@cli.group("users")
+def users_group() -> None:
+    """The people who review matches, and their roles."""
+
+
+@users_group.command("add")
+@click.argument("username")
+@click.option("--body", required=True, help="The body the user works for.")
+@click.option("--role", required=True, type=click.Choice(["key_contact", "investigator", "auditor"]))
+@click.option("--superuser", is_flag=True, help="Also administer every body.")
+@click.option("--email", default="")
+@_workspace_option
+@pass_ctx
+def users_add(ctx: Context, username: str, body: str, role: str, superuser: bool, email: str) -> None:
+    """Add USERNAME with ROLE at BODY (password from $MATCHING_PASSWORD or a prompt)."""
+    from django.contrib.auth import get_user_model
+
+    from matching.casework.people import add_user, get_body
+
+    casework(ctx)
+    get_body(body)  # an unknown body is reported before asking for a password
+    password = None
+    if not get_user_model().objects.filter(username=username).exists():
+        password = os.environ.get("MATCHING_PASSWORD") or click.prompt(
+            f"Password for {username}", hide_input=True, confirmation_prompt=True)
+    added = add_user(username, body, role, password, actor="cli", superuser=superuser, email=email)
+    verb = "Added" if added.created else "Updated"
+    console.print(f"{verb} {added.username}: {added.role} at {added.body}.")
+
+
+@users_group.command("list")
+@click.option("--body", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@_workspace_option
+@pass_ctx
+def users_list(ctx: Context, body: str | None, as_json: bool) -> None:
+    """List users and their roles (at one --body)."""
+    from matching.casework.people import list_users
+
+    casework(ctx)
+    rows = list_users(body)
+    if as_json:
+        _json_out(rows)
+        return
+    table = Table("username", "body", "role", "superuser", "active", title="Users", title_justify="left")
+    for r in rows:
+        table.add_row(r["username"], r["body"], r["role"], "yes" if r["superuser"] else "", "yes" if r["active"] else "no")
+    console.print(table)
+
+
+@cli.command("declare")
+@click.argument("body")
+@click.option("--exercise", type=DATE, default=None, help="The exercise's as-at date (default: the latest).")
+@click.option("--by", "by", default=None, help="Who made the declaration (default: your login name).")
+@_workspace_option
+@pass_ctx
+def declare_command(ctx: Context, body: str, exercise: Any, by: str | None) -> None:
+    """Record BODY's privacy-notice declaration: its matches are released for review after it."""
+    import getpass
+
+    from matching.casework.people import declare
+
+    casework(ctx)
+    who = by or getpass.getuser()
+    declaration, created = declare(body, exercise.date() if exercise else None, who, actor="cli")
+    state = "Recorded" if created else "Already recorded"
+    console.print(f"{state}: {body}'s declaration for the exercise of {declaration.exercise.as_at:%-d %B %Y} "
+                  f"by {declaration.declared_by}.")
+
+
+# -- audit, purge, subject access ----------------------------------------------------------
+
+
+@cli.group("audit")
+def audit_group() -> None:
+    """The audit trail."""
+
+
+@audit_group.command("verify")
+@click.option("--json", "as_json", is_flag=True)
+@_workspace_option
+@pass_ctx
+def audit_verify(ctx: Context, as_json: bool) -> None:
+    """Check that no audit event was changed, removed or reordered."""
+    from matching.casework import audit
+
+    casework(ctx)
+    result = audit.verify()
+    if as_json:
+        _json_out({"ok": result.ok, "events": result.events, "problem": result.problem, "seq": result.seq})
+    elif result.ok:
+        console.print(f"Audit trail intact: {result.events:,} events")
+    else:
+        err_console.print(f"Audit trail BROKEN: {result.problem}.", soft_wrap=True)
+    if not result.ok:
+        sys.exit(1)
+
+
+@cli.command("purge")
+@click.option("--before", required=True, type=DATE, help="Delete exercises and submissions dated before this day.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--dry-run", is_flag=True, help="Only say what would be deleted.")
+@click.option("--json", "as_json", is_flag=True)
+@_workspace_option
+@pass_ctx
+def purge_command(ctx: Context, before: Any, yes: bool, dry_run: bool, as_json: bool) -> None:
+    """Delete data and matches past their retention: exercises and submissions before a date."""
+    from matching.casework.retention import purge
+
+    casework(ctx)
+    day = before.date()
+    plan = purge(ctx.workspace, day, "cli", dry_run=True)
+    if not dry_run and not yes:
+        _print_purge(plan, as_json=False)
+        click.confirm("Delete all of this permanently?", abort=True)
+    result = plan if dry_run else purge(ctx.workspace, day, "cli")
+    _print_purge(result, as_json)
+
+
+def _print_purge(result: Any, as_json: bool) -> None:
+    if as_json:
+        _json_out(result.as_dict())
+        return
+    verb = "Would delete" if result.dry_run else "Deleted"
+    table = Table("", "count", title=f"{verb}: everything dated before {result.before:%-d %B %Y}", title_justify="left")
+    for name, n in {**result.counts, **result.file_counts()}.items():
+        table.add_row(name.replace("_", " "), f"{n:,}")
+    console.print(table)
+    if not result.dry_run:
+        console.print("The deletion is recorded in the audit trail.")
+
+
+@cli.command("subject-access")
+@click.option("--surname", required=True)
+@click.option("--dob", required=True, type=DATE, help="Date of birth, YYYY-MM-DD.")
+@click.option("--forename", default=None)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the full report to this JSON file.")
+@click.option("--as", "as_user", required=True, help="The superuser or key contact answering the request.")
+@_workspace_option
+@pass_ctx
+def subject_access_command(ctx: Context, surname: str, dob: Any, forename: str | None, out: str | None, as_user: str) -> None:
+    """Find everything held about one person: dataset rows and matches."""
+    from matching.casework.subject_access import subject_access
+
+    casework(ctx)
+    report = subject_access(ctx.workspace, acting(as_user), surname=surname, dob=dob.date().isoformat(), forename=forename)
+    table = Table("where", "kind", "body", "records", title="Held about this person", title_justify="left")
+    for d in report.datasets:
+        table.add_row(d["submission_id"], d["kind"], d["body"], f"{len(d['rows']):,}")
+    for m in report.matches:
+        table.add_row(f"match {m['match_id']} ({m['job']})", "match", m["owning_body"],
+                      f"{len(m['outcomes'])} outcomes, {len(m['notes'])} notes")
+    console.print(table)
+    console.print(f"{report.dataset_rows:,} dataset rows in {len(report.datasets)} files; {len(report.matches)} matches.")
+    if out:
+        write_atomic(Path(out), json.dumps(report.as_dict(), indent=2, default=str).encode("utf-8"))
+        console.print(f"Full report written to {out}")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+from matching import cli_queue  # noqa: E402,F401  (registers queue and export)

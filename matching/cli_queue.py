@@ -1,0 +1,221 @@
+"""The queue commands (list, show, allocate, close) and export, acting as a named user.
+
+``--as USERNAME`` names the person acting: every check is ``access.visible_matches`` or a
+``lifecycle`` function with that user, exactly as in the review app, so a match they may
+not see does not exist for them here either.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from matching.cli import Context, _workspace_option, cli, console, pass_ctx
+from matching.cli_casework import _json_out, acting, casework, parse_pence
+from matching.errors import UserError
+
+AS_OPTION = click.option("--as", "as_user", required=True, help="The username of the person acting.")
+
+
+def visible_match(user: Any, match_id: int) -> Any:
+    """The match if ``user`` may see it; otherwise a UserError that does not say whether it exists."""
+    from matching.casework.access import visible_matches
+
+    match = visible_matches(user).select_related("owning_body", "allocated_to").filter(pk=match_id).first()
+    if match is None:
+        raise UserError(f"No match {match_id} visible to {user.username}.")
+    return match
+
+
+def _filtered(user: Any, body: str | None, job: str | None, status: str | None, band: str | None,
+              allocated_to: str | None = None) -> Any:
+    from matching.casework.access import visible_matches
+
+    qs = visible_matches(user)
+    if body:
+        qs = qs.filter(owning_body__code=body)
+    if job:
+        qs = qs.filter(job=job)
+    if status:
+        qs = qs.filter(status=status)
+    if band:
+        qs = qs.filter(priority_band=band)
+    if allocated_to:
+        qs = qs.filter(allocated_to__username=allocated_to)
+    return qs
+
+
+def _summary(m: Any) -> dict[str, Any]:
+    return {
+        "id": m.pk, "job": m.job, "body": m.owning_body.code, "status": m.status,
+        "band": m.priority_band, "priority_score": round(m.priority_score, 2),
+        "allocated_to": m.allocated_to.username if m.allocated_to else None,
+        "explanation": m.explanation, "times_seen": m.times_seen, "version": m.version,
+    }
+
+
+STATUS = click.Choice(["new", "in_progress", "closed"])
+BAND = click.Choice(["high", "medium", "low"])
+
+
+@cli.group("queue")
+def queue_group() -> None:
+    """Inconsistencies requiring investigation, as one user sees them."""
+
+
+@queue_group.command("list")
+@click.option("--body", default=None)
+@click.option("--job", default=None)
+@click.option("--status", type=STATUS, default=None)
+@click.option("--band", type=BAND, default=None)
+@click.option("--allocated-to", default=None, help="Only matches allocated to this username.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@AS_OPTION
+@_workspace_option
+@pass_ctx
+def queue_list(ctx: Context, body: str | None, job: str | None, status: str | None, band: str | None,
+               allocated_to: str | None, limit: int, as_json: bool, as_user: str) -> None:
+    """List the matches the user may see, highest priority first."""
+    casework(ctx)
+    user = acting(as_user)
+    qs = _filtered(user, body, job, status, band, allocated_to)
+    rows = [_summary(m) for m in qs.select_related("owning_body", "allocated_to").order_by("-priority_score", "pk")[:limit]]
+    if as_json:
+        _json_out(rows)
+        return
+    table = Table("id", "job", "body", "status", "band", "allocated to", "explanation",
+                  title=f"Inconsistencies requiring investigation, as {user.username} sees them", title_justify="left")
+    for r in rows:
+        table.add_row(str(r["id"]), r["job"], r["body"], r["status"], r["band"], r["allocated_to"] or "", r["explanation"])
+    console.print(table)
+    console.print(f"{len(rows)} shown of {qs.count():,}. A match is not evidence of fraud.")
+
+
+@queue_group.command("show")
+@click.argument("match_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@AS_OPTION
+@_workspace_option
+@pass_ctx
+def queue_show(ctx: Context, match_id: int, as_json: bool, as_user: str) -> None:
+    """Show one match: both records, the explanation and its history (audited as a view)."""
+    from matching.casework import audit
+
+    casework(ctx)
+    user = acting(as_user)
+    m = visible_match(user, match_id)
+    audit.record(user, "view", m, body=m.owning_body.code, detail={"via": "cli"})
+    outcomes = [{"category": o.category, "case_reference": o.case_reference, "actual_pence": o.actual_pence,
+                 "estimated_pence": o.estimated_pence, "linkage_label": o.linkage_label,
+                 "recorded_by": o.recorded_by.username, "recorded_at": o.recorded_at.isoformat()}
+                for o in m.outcomes.select_related("recorded_by")]
+    data = {**_summary(m), "left": {"kind": m.left_kind, "body": m.left_body, "record_id": m.left_record_id, "record": m.left_record},
+            "right": {"kind": m.right_kind, "body": m.right_body, "record_id": m.right_record_id, "record": m.right_record},
+            "contributions": m.contributions, "outcomes": outcomes,
+            "notes": [{"author": n.author.username, "text": n.text} for n in m.notes.select_related("author")]}
+    if as_json:
+        _json_out(data)
+        return
+    console.print(f"Match {m.pk}: {m.job_title} — an inconsistency requiring investigation", style="bold")
+    console.print(f"{m.get_status_display()}, {m.priority_band} priority, owned by {m.owning_body.code}, "
+                  f"allocated to {data['allocated_to'] or 'nobody'}")
+    console.print(m.explanation)
+    fields = list(dict.fromkeys([*m.left_record, *m.right_record]))
+    table = Table("field", f"{m.left_kind} {m.left_record_id}", f"{m.right_kind} {m.right_record_id}")
+    for f in fields:
+        table.add_row(f, str(m.left_record.get(f) or ""), str(m.right_record.get(f) or ""))
+    console.print(table)
+    for o in outcomes:
+        console.print(f"Outcome: {o['category']} ({o['linkage_label']}) by {o['recorded_by']} at {o['recorded_at']}")
+
+
+@queue_group.command("allocate")
+@click.argument("match_id", type=int)
+@click.argument("username")
+@AS_OPTION
+@_workspace_option
+@pass_ctx
+def queue_allocate(ctx: Context, match_id: int, username: str, as_user: str) -> None:
+    """Allocate a match to USERNAME (an investigator or key contact of its body)."""
+    from matching.casework import lifecycle
+
+    casework(ctx)
+    user = acting(as_user)
+    m = visible_match(user, match_id)
+    lifecycle.allocate(m, acting(username), user, m.version)
+    console.print(f"Match {m.pk} allocated to {username}.")
+
+
+@queue_group.command("close")
+@click.argument("match_id", type=int)
+@click.option("--outcome", required=True, type=click.Choice(["no_issue", "error", "fraud"]))
+@click.option("--linkage", required=True, type=click.Choice(["same", "not_same", "not_sure"]),
+              help="Are the two records the same person?")
+@click.option("--case-reference", default="", help="Required when the outcome is fraud.")
+@click.option("--actual", default=None, help="Actual amount, e.g. £1,234.56.")
+@click.option("--estimated", default=None, help="Estimated amount, e.g. 1234.56.")
+@click.option("--basis", default="", help="The basis of the estimate.")
+@click.option("--note", default="")
+@AS_OPTION
+@_workspace_option
+@pass_ctx
+def queue_close(ctx: Context, match_id: int, outcome: str, linkage: str, case_reference: str,
+                actual: str | None, estimated: str | None, basis: str, note: str, as_user: str) -> None:
+    """Record a person's outcome for a match and close it."""
+    from matching.casework import lifecycle
+
+    casework(ctx)
+    user = acting(as_user)
+    m = visible_match(user, match_id)
+    data = lifecycle.OutcomeInput(
+        category=outcome, linkage_label=linkage, case_reference=case_reference,
+        actual_pence=parse_pence(actual, "--actual"), estimated_pence=parse_pence(estimated, "--estimated"),
+        estimate_basis=basis, note=note,
+    )
+    lifecycle.record_outcome(m, user, data, m.version)
+    console.print(f"Match {m.pk} closed: {outcome}.")
+
+
+@cli.command("export")
+@click.option("--format", "fmt", required=True, type=click.Choice(["csv", "xlsx"]))
+@click.option("--out", required=True, type=click.Path(dir_okay=False))
+@click.option("--body", default=None)
+@click.option("--job", default=None)
+@click.option("--status", type=STATUS, default=None)
+@click.option("--band", type=BAND, default=None)
+@AS_OPTION
+@_workspace_option
+@pass_ctx
+def export_command(ctx: Context, fmt: str, out: str, body: str | None, job: str | None,
+                   status: str | None, band: str | None, as_user: str) -> None:
+    """Export the matches the user may export to a protectively marked CSV or XLSX file."""
+    from matching.casework.access import allowed, bodies_for
+    from matching.casework.export import export_matches
+    from matching.casework.people import get_body
+
+    casework(ctx)
+    user = acting(as_user)
+    target = get_body(body) if body else None
+    if not allowed(user, "export", target):
+        where = f" for {body}" if body else ""
+        raise UserError(f"{user.username} may not export matches{where}: only key contacts, auditors and superusers may.")
+    qs = _filtered(user, body, job, status, band).filter(owning_body__in=bodies_for(user, "export"))
+    label = (target.name or target.code) if target else "every body " + user.username + " may export"
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            rows = export_matches(user, qs, fmt, fh, body_label=label,
+                                  filters={"body": body, "job": job, "status": status, "band": band})
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    console.print(f"Exported {rows:,} inconsistencies requiring investigation to {path} (protectively marked).")
