@@ -1,4 +1,5 @@
-"""Template context shared by every page."""
+"""Template context shared by every page: the protective marking and the navigation the
+user may use (each link shown only when ``access.allowed`` says so)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,23 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from matching.casework import access
+
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    return {"protective_marking": settings.PROTECTIVE_MARKING}
+    context: dict[str, Any] = {"protective_marking": settings.PROTECTIVE_MARKING}
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return context
+    links = []
+    if access.allowed(user, "view_queue"):
+        links.append(("queue", "web:queue", "My queue"))
+    if access.allowed(user, "view_dashboard"):
+        links.append(("dashboard", "web:dashboard", "Outcomes"))
+    if access.allowed(user, "view_audit"):
+        links.append(("audit", "web:audit", "Audit trail"))
+    if access.allowed(user, "manage_users") or access.allowed(user, "manage_bodies"):
+        links.append(("bodies", "web:bodies", "Users and bodies"))
+    links.append(("password", "web:password_change", "Change password"))
+    context["nav_links"] = links
+    return context

@@ -1,1 +1,1 @@
-"""Views: thin translations of requests into casework operations."""
+"""Views: thin translations of requests into casework operations (see ``common.match_for``)."""

@@ -1,0 +1,246 @@
+"""Forms of the review app: every request's input is validated here before a view acts on it."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.models import User
+
+from matching.casework.lifecycle import OutcomeInput, validate_outcome
+from matching.casework.models import Band, Category, LinkageLabel, Role, Status
+from matching.casework.queries import SORTS, QueueFilters
+
+POUNDS = re.compile(r"^£?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$")
+
+
+def pounds_to_pence(text: str, label: str) -> int | None:
+    """"£1,234.56" → 123456; blank → None. Raises ValidationError in the words of the form."""
+    text = (text or "").strip().replace(" ", "")
+    if not text:
+        return None
+    if text.startswith("-") or text.startswith("£-"):
+        raise forms.ValidationError(f"{label} must be £0 or more")
+    if not POUNDS.match(text):
+        raise forms.ValidationError(f"{label} must be an amount in pounds, like £1,234.56")
+    try:
+        amount = Decimal(text.lstrip("£").replace(",", ""))
+    except InvalidOperation as exc:
+        raise forms.ValidationError(f"{label} must be an amount in pounds, like £1,234.56") from exc
+    return int(amount * 100)
+
+
+class VersionForm(forms.Form):
+    """Every change to a match carries the version the user saw (optimistic locking)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class OutcomeForm(VersionForm):
+    category = forms.ChoiceField(
+        label="Outcome", choices=Category.choices, widget=forms.RadioSelect,
+        error_messages={"required": "Select the outcome"},
+    )
+    case_reference = forms.CharField(label="Case reference", required=False, max_length=100)
+    linkage_label = forms.ChoiceField(
+        label="Are the two records the same person?", choices=LinkageLabel.choices, widget=forms.RadioSelect,
+        error_messages={"required": "Select whether the two records are the same person"},
+    )
+    actual_amount = forms.CharField(label="Actual amount (optional)", required=False,
+                                    help_text="An overpayment found, in pounds, for example £1,234.56")
+    estimated_amount = forms.CharField(label="Estimated amount (optional)", required=False,
+                                       help_text="A forward saving, in pounds, for example £2,500")
+    estimate_basis = forms.CharField(label="Basis of the estimate", required=False, max_length=500,
+                                     help_text="For example, 52 weeks of pension")
+    note = forms.CharField(label="Note (optional)", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                           max_length=10_000)
+
+    FIELD_OF = {"actual_pence": "actual_amount", "estimated_pence": "estimated_amount"}
+
+    def clean_actual_amount(self) -> int | None:
+        return pounds_to_pence(self.cleaned_data.get("actual_amount", ""), "Actual amount")
+
+    def clean_estimated_amount(self) -> int | None:
+        return pounds_to_pence(self.cleaned_data.get("estimated_amount", ""), "Estimated amount")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors:
+            return data
+        for field, message in validate_outcome(self.outcome_input()).items():
+            self.add_lifecycle_error(field, message)
+        return data
+
+    def add_lifecycle_error(self, field: str, message: str) -> None:
+        field = self.FIELD_OF.get(field, field)
+        self.add_error(field if field in self.fields else None, message)
+
+    def outcome_input(self) -> OutcomeInput:
+        d = self.cleaned_data
+        return OutcomeInput(
+            category=d.get("category", ""), linkage_label=d.get("linkage_label", ""),
+            case_reference=d.get("case_reference", ""), actual_pence=d.get("actual_amount"),
+            estimated_pence=d.get("estimated_amount"), estimate_basis=d.get("estimate_basis", ""),
+            note=d.get("note", ""),
+        )
+
+
+class NoteForm(VersionForm):
+    text = forms.CharField(label="Add a note", widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000,
+                           error_messages={"required": "Enter a note"})
+
+
+class ReopenForm(VersionForm):
+    reason = forms.CharField(label="Why are you reopening this match?", widget=forms.Textarea(attrs={"rows": 2}),
+                             max_length=1000, error_messages={"required": "Enter why the match is being reopened"})
+
+
+class AllocateForm(VersionForm):
+    allocated_to = forms.TypedChoiceField(label="Allocate to", coerce=int, empty_value=None, required=False)
+
+    def __init__(self, *args: Any, people: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["allocated_to"].choices = [("", "Nobody (unallocated)"), *people]
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's GET filters; an invalid value is reported and ignored, never an error page."""
+
+    job = forms.ChoiceField(label="Match job", required=False)
+    status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status"), *Status.choices])
+    band = forms.ChoiceField(label="Priority", required=False, choices=[("", "Any priority"), *Band.choices])
+    allocated = forms.ChoiceField(label="Allocated to", required=False)
+    body = forms.ChoiceField(label="Body", required=False)
+    date_from = forms.DateField(label="First seen from", required=False, input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+                                help_text="For example, 2026-10-01",
+                                error_messages={"invalid": "First seen from must be a date, like 2026-10-01"})
+    date_to = forms.DateField(label="First seen to", required=False, input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+                              help_text="For example, 2026-10-31",
+                              error_messages={"invalid": "First seen to must be a date, like 2026-10-31"})
+    sort = forms.ChoiceField(label="Sort by", required=False, choices=[
+        ("priority", "Priority, highest first"), ("newest", "Newest first"), ("oldest", "Oldest first"),
+    ])
+
+    def __init__(self, *args: Any, jobs: list[tuple[str, str]], people: list[tuple[int, str]],
+                 bodies: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["job"].choices = [("", "Any job"), *jobs]
+        self.fields["allocated"].choices = [
+            ("", "Anyone"), ("me", "Me"), ("unallocated", "Unallocated"), *[(str(i), n) for i, n in people],
+        ]
+        self.fields["body"].choices = [("", "Any body"), *bodies]
+
+    def filters(self) -> QueueFilters:
+        """The valid filters (an invalid field is left out)."""
+        self.is_valid()
+        data = {k: v for k, v in getattr(self, "cleaned_data", {}).items() if k not in self.errors}
+        sort = data.get("sort") or "priority"
+        return QueueFilters(
+            job=data.get("job", ""), status=data.get("status", ""), band=data.get("band", ""),
+            allocated=data.get("allocated", ""), body=data.get("body", ""),
+            date_from=data.get("date_from"), date_to=data.get("date_to"),
+            sort=sort if sort in SORTS else "priority",
+        )
+
+
+class DashboardFilterForm(forms.Form):
+    body = forms.ChoiceField(label="Body", required=False)
+    exercise = forms.TypedChoiceField(label="Exercise", required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args: Any, bodies: list[tuple[str, str]], exercises: list[tuple[int, str]],
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["body"].choices = [("", "All bodies"), *bodies]
+        self.fields["exercise"].choices = [("", "All exercises"), *exercises]
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.ChoiceField(label="Action", required=False)
+    actor = forms.CharField(label="Who (username)", required=False, max_length=150)
+    date_from = forms.DateField(label="From", required=False, input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+                                error_messages={"invalid": "From must be a date, like 2026-10-01"})
+    date_to = forms.DateField(label="To", required=False, input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+                              error_messages={"invalid": "To must be a date, like 2026-10-31"})
+
+    def __init__(self, *args: Any, actions: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", "Any action"), *[(a, a.replace("_", " ")) for a in actions]]
+
+
+class BodyForm(forms.Form):
+    code = forms.SlugField(label="Code", max_length=64, help_text="As in submissions, for example kingston",
+                           error_messages={"required": "Enter the body's code", "invalid": "Code must be lower-case letters, numbers and hyphens"})
+    name = forms.CharField(label="Name", max_length=200, error_messages={"required": "Enter the body's name"})
+
+    def clean_code(self) -> str:
+        from matching.casework.models import Body
+
+        code = self.cleaned_data["code"].lower()
+        if Body.objects.filter(code=code).exists():
+            raise forms.ValidationError(f"A body with code {code} already exists")
+        return code
+
+
+class AddMemberForm(forms.Form):
+    """Add a user to a body: a new user with an initial password, or an existing user (passwords blank)."""
+
+    username = forms.RegexField(label="Username", max_length=150, regex=r"^[\w.@+-]+$",
+                                error_messages={"required": "Enter a username",
+                                                "invalid": "Username may contain only letters, numbers and @ . + - _"})
+    role = forms.ChoiceField(label="Role", choices=Role.choices, widget=forms.RadioSelect,
+                             error_messages={"required": "Select a role"})
+    password1 = forms.CharField(label="Initial password", required=False, strip=False,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                                help_text="Leave blank to add an existing user")
+    password2 = forms.CharField(label="Initial password again", required=False, strip=False,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    is_superuser = forms.BooleanField(label="Also make this user a superuser", required=False)
+
+    def __init__(self, *args: Any, body: Any, may_grant_superuser: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.body = body
+        if not may_grant_superuser:
+            del self.fields["is_superuser"]
+        self.existing: User | None = None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        username = data.get("username")
+        if not username:
+            return data
+        self.existing = User.objects.filter(username=username).first()
+        p1, p2 = data.get("password1") or "", data.get("password2") or ""
+        if self.existing is not None:
+            if self.existing.memberships.filter(body=self.body).exists():
+                self.add_error("username", f"{username} is already a member of {self.body.code}")
+            elif p1 or p2:
+                self.add_error("username", f"A user called {username} already exists: leave the passwords blank to add them")
+            return data
+        if not p1:
+            self.add_error("password1", "Enter an initial password")
+            return data
+        if p1 != p2:
+            self.add_error("password2", "The two passwords do not match")
+            return data
+        try:
+            password_validation.validate_password(p1, User(username=username))
+        except forms.ValidationError as exc:
+            for message in exc.messages:
+                self.add_error("password1", message)
+        return data
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=Role.choices, error_messages={"required": "Select a role"})
+
+
+class DeclarationForm(forms.Form):
+    exercise = forms.TypedChoiceField(label="Exercise", coerce=int,
+                                      error_messages={"required": "Select the exercise"})
+
+    def __init__(self, *args: Any, exercises: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["exercise"].choices = [("", "Select an exercise"), *exercises]

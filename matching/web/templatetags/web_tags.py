@@ -1,0 +1,69 @@
+"""Template filters of the review app: money, labels and masked values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+LABELS = {
+    "dob": "Date of birth",
+    "ni_number": "NI number",
+    "uprn": "UPRN",
+    "upn": "UPN",
+    "spd": "SPD",
+    "hb": "HB",
+    "ctr": "CTR",
+    "vat": "VAT",
+}
+
+
+@register.filter
+def pounds(pence: Any) -> str:
+    """12345 → "£123.45"; None → "£0.00"."""
+    value = int(pence or 0)
+    sign = "-" if value < 0 else ""
+    whole, part = divmod(abs(value), 100)
+    return f"{sign}£{whole:,}.{part:02d}"
+
+
+@register.filter
+def humanise(name: Any) -> str:
+    """A field or dataset name in words: "ni_number" → "NI number", "housing_benefit" → "Housing benefit"."""
+    text = str(name or "")
+    if text in LABELS:
+        return LABELS[text]
+    words = [LABELS.get(w, w) for w in text.split("_") if w]
+    phrase = " ".join(words)
+    return phrase[:1].upper() + phrase[1:]
+
+
+@register.filter
+def record_value(value: Any) -> str:
+    """A record's value as the reviewer sees it: masked matching-only values marked as such."""
+    if value is None or value == "":
+        return mark_safe('<span class="govuk-hint govuk-!-margin-0">Not held</span>')
+    text = str(value)
+    if "•" in text:
+        return format_html(
+            '<span class="app-masked">{}</span><span class="govuk-visually-hidden"> masked: used for matching only</span>',
+            text,
+        )
+    return format_html("{}", text)
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context: Any, **changes: Any) -> str:
+    """The current query string with some parameters replaced (for sort links and pagination)."""
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"

@@ -1,0 +1,67 @@
+"""The audit trail: who saw and changed what, for auditors (their bodies) and superusers (all)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from matching.casework import access
+from matching.casework import audit as trail
+from matching.casework.models import AuditEvent
+from matching.web.forms import AuditFilterForm
+from matching.web.views.common import PAGE_SIZE, page_window, require
+
+
+def _events(request: HttpRequest) -> Any:
+    events = AuditEvent.objects.all()
+    if not request.user.is_superuser:
+        codes = list(access.bodies_for(request.user, "view_audit").values_list("code", flat=True))
+        events = events.filter(body__in=codes)
+    return events
+
+
+def _page(request: HttpRequest, verification: trail.Verification | None = None, status: int = 200) -> HttpResponse:
+    require(request, "view_audit")
+    actions = list(AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct())
+    form = AuditFilterForm(request.GET, actions=actions)
+    events = _events(request)
+    if form.is_valid():
+        d = form.cleaned_data
+        if d.get("action"):
+            events = events.filter(action=d["action"])
+        if d.get("actor"):
+            events = events.filter(actor=d["actor"].strip())
+        if d.get("date_from"):
+            events = events.filter(at__gte=timezone.make_aware(datetime.combine(d["date_from"], time.min)))
+        if d.get("date_to"):
+            end = datetime.combine(d["date_to"] + timedelta(days=1), time.min)
+            events = events.filter(at__lt=timezone.make_aware(end))
+    paginator = Paginator(events.order_by("-seq"), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(request, "web/audit.html", {
+        "form": form,
+        "page": page,
+        "window": page_window(page.number, paginator.num_pages),
+        "verification": verification,
+        "nav": "audit",
+    }, status=status)
+
+
+@login_required
+def audit_trail(request: HttpRequest) -> HttpResponse:
+    return _page(request)
+
+
+@login_required
+@require_POST
+def verify(request: HttpRequest) -> HttpResponse:
+    """Recompute the whole hash chain on request (it can be slow; nothing is cached)."""
+    require(request, "view_audit")
+    return _page(request, verification=trail.verify())

@@ -1,0 +1,152 @@
+"""A match: both records side by side, why they matched, its history, and the forms that
+change it. Every change goes through ``matching.casework.lifecycle``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from matching.casework import access, audit, lifecycle
+from matching.casework.models import Body, Match, Status
+from matching.web.forms import AllocateForm, NoteForm, OutcomeForm, ReopenForm, VersionForm
+from matching.web.templatetags.web_tags import humanise
+from matching.web.views.common import error_list, match_for, workers_of
+from matching.web.views.match_display import chart, history, record_rows
+
+FORM_IDS = {"outcome": "outcome-%s", "allocate": "allocate-%s", "start": "start-%s", "note": "note-%s",
+            "reopen": "reopen-%s"}
+
+
+def _forms(request: HttpRequest, match: Match, bound: dict[str, Any]) -> dict[str, Any]:
+    """The forms this user may use on this match now (a bound one replaces its blank twin)."""
+    user = request.user
+    initial = {"version": match.version}
+    forms: dict[str, Any] = {}
+    works = access.allowed(user, "work_match", match)
+    allocates = access.allowed(user, "allocate_match", match)
+    is_closed = match.status == Status.CLOSED
+    if works and not is_closed:
+        forms["outcome"] = OutcomeForm(initial=initial, auto_id=FORM_IDS["outcome"])
+    if works and match.status == Status.NEW:
+        forms["start"] = VersionForm(initial=initial, auto_id=FORM_IDS["start"])
+    if works:
+        forms["note"] = NoteForm(initial=initial, auto_id=FORM_IDS["note"])
+    if allocates and not is_closed:
+        forms["allocate"] = AllocateForm(
+            initial={**initial, "allocated_to": match.allocated_to_id}, auto_id=FORM_IDS["allocate"],
+            people=workers_of([match.owning_body_id]),
+        )
+    if allocates and is_closed:
+        forms["reopen"] = ReopenForm(initial=initial, auto_id=FORM_IDS["reopen"])
+    for name, form in bound.items():
+        if name in forms:
+            forms[name] = form
+    return forms
+
+
+def _render(request: HttpRequest, match: Match, *, bound: dict[str, Any] | None = None,
+            errors: list[tuple[str, str]] | None = None, status: int = 200) -> HttpResponse:
+    audit.record(request.user, "view", match, body=match.owning_body.code)
+    names = dict(Body.objects.filter(code__in={match.left_body, match.right_body}).values_list("code", "name"))
+    return render(request, "web/match.html", {
+        "match": match,
+        "left_heading": f"{humanise(match.left_kind)} — {names.get(match.left_body) or match.left_body}",
+        "right_heading": f"{humanise(match.right_kind)} — {names.get(match.right_body) or match.right_body}",
+        "rows": record_rows(match.left_record, match.right_record),
+        "chart": chart(match.contributions),
+        "history": history(match),
+        "outcome": match.current_outcome,
+        "forms": _forms(request, match, bound or {}),
+        "errors": errors or [],
+        "nav": "queue",
+    }, status=status)
+
+
+@login_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render(request, match_for(request, pk))
+
+
+def _act(request: HttpRequest, pk: int, *, action: str, name: str, form: Any,
+         perform: Callable[[Match, Any], Any], done: str) -> HttpResponse:
+    """Validate ``form``, check the version the user saw, ``perform`` the lifecycle operation,
+    and redirect (PRG); on any problem re-render the match with the user's input kept."""
+    match = match_for(request, pk, action)
+    if not form.is_valid():
+        return _render(request, match, bound={name: form}, errors=error_list(form), status=400)
+    try:
+        if form.cleaned_data["version"] != match.version:
+            raise lifecycle.Conflict(match)
+        perform(match, form)
+    except lifecycle.Conflict as exc:
+        return _render(request, exc.match, bound={name: form}, errors=[("#main-content", str(exc))], status=409)
+    except lifecycle.InvalidOutcome as exc:
+        for field, message in exc.errors.items():
+            if hasattr(form, "add_lifecycle_error"):
+                form.add_lifecycle_error(field, message)
+            else:
+                form.add_error(field if field in form.fields else None, message)
+        return _render(request, match, bound={name: form}, errors=error_list(form), status=400)
+    except lifecycle.NotAllowed as exc:
+        fresh = Match.objects.select_related("owning_body", "allocated_to").get(pk=match.pk)
+        return _render(request, fresh, bound={name: form}, errors=[("#main-content", str(exc))], status=409)
+    messages.success(request, done)
+    return redirect("web:match", pk=match.pk)
+
+
+@login_required
+@require_POST
+def record_outcome(request: HttpRequest, pk: int) -> HttpResponse:
+    form = OutcomeForm(request.POST, auto_id=FORM_IDS["outcome"])
+    return _act(request, pk, action="work_match", name="outcome", form=form, done="Outcome recorded and match closed",
+                perform=lambda m, f: lifecycle.record_outcome(m, request.user, f.outcome_input(),
+                                                              f.cleaned_data["version"]))
+
+
+@login_required
+@require_POST
+def start(request: HttpRequest, pk: int) -> HttpResponse:
+    form = VersionForm(request.POST, auto_id=FORM_IDS["start"])
+    return _act(request, pk, action="work_match", name="start", form=form, done="Match marked as in progress",
+                perform=lambda m, f: lifecycle.start(m, request.user, f.cleaned_data["version"]))
+
+
+@login_required
+@require_POST
+def add_note(request: HttpRequest, pk: int) -> HttpResponse:
+    form = NoteForm(request.POST, auto_id=FORM_IDS["note"])
+    return _act(request, pk, action="work_match", name="note", form=form, done="Note added",
+                perform=lambda m, f: lifecycle.add_note(m, request.user, f.cleaned_data["text"],
+                                                        f.cleaned_data["version"]))
+
+
+@login_required
+@require_POST
+def allocate(request: HttpRequest, pk: int) -> HttpResponse:
+    match = match_for(request, pk, "allocate_match")
+    form = AllocateForm(request.POST, auto_id=FORM_IDS["allocate"], people=workers_of([match.owning_body_id]))
+
+    def perform(m: Match, f: Any) -> Any:
+        user_id = f.cleaned_data["allocated_to"]
+        to_user = User.objects.get(pk=user_id) if user_id else None
+        return lifecycle.allocate(m, to_user, request.user, f.cleaned_data["version"])
+
+    return _act(request, pk, action="allocate_match", name="allocate", form=form, done="Allocation saved",
+                perform=perform)
+
+
+@login_required
+@require_POST
+def reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    form = ReopenForm(request.POST, auto_id=FORM_IDS["reopen"])
+    return _act(request, pk, action="allocate_match", name="reopen", form=form, done="Match reopened",
+                perform=lambda m, f: lifecycle.reopen(m, request.user, f.cleaned_data["reason"],
+                                                      f.cleaned_data["version"]))
+
