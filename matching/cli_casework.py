@@ -53,6 +53,11 @@ def parse_pence(text: str | None, option: str) -> int | None:
     return int(amount * 100)
 
 
+def say(text: str, **kwargs: Any) -> None:
+    """Print a sentence unwrapped, so scripts and tests see it whole whatever the width."""
+    console.print(text, soft_wrap=True, **kwargs)
+
+
 def _json_out(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
@@ -78,7 +83,7 @@ def publish_runs(ctx: Context, run_ids: list[str], as_json: bool) -> None:
         table.add_row(r.run_id, r.job, f"{r.inconsistencies:,}", f"{r.new:,}", f"{r.updated:,}",
                       f"{r.seen_again:,}", f"{r.reopened:,}", f"{r.seconds:.1f}")
     console.print(table)
-    console.print("Each inconsistency requires investigation; a match is not evidence of fraud.")
+    say("Each inconsistency requires investigation; a match is not evidence of fraud.")
 
 
 @cli.command("publish")
@@ -95,7 +100,7 @@ def publish_command(ctx: Context, run_ids: tuple[str, ...], all_runs: bool, as_j
     ids = unpublished(ctx.workspace) if all_runs else list(run_ids)
     if not ids:
         if all_runs:
-            console.print("Nothing to publish: every run in the workspace is already published.")
+            say("Nothing to publish: every run in the workspace is already published.")
             return
         raise UserError("Name at least one RUN-ID, or --all.")
     publish_runs(ctx, ids, as_json)
@@ -132,7 +137,7 @@ def serve_command(ctx: Context, host: str, port: int, threads: int, insecure_htt
     from matching.web.wsgi import application
 
     shown = f"[{host}]" if ":" in host else host
-    console.print(f"Serving the review app at http://{shown}:{port}/ — Ctrl-C to stop", soft_wrap=True)
+    say(f"Serving the review app at http://{shown}:{port}/ — Ctrl-C to stop")
     waitress.serve(application, host=host, port=port, threads=threads)
 
 
@@ -155,7 +160,7 @@ def bodies_add(ctx: Context, code: str, name: str | None) -> None:
 
     casework(ctx)
     body, what = add_body(code, name, actor="cli")
-    console.print(f"Body {body.code} ({body.name}): {what}.")
+    say(f"Body {body.code} ({body.name}): {what}.")
 
 
 @bodies_group.command("list")
@@ -205,7 +210,7 @@ def users_add(ctx: Context, username: str, body: str, role: str, superuser: bool
             f"Password for {username}", hide_input=True, confirmation_prompt=True)
     added = add_user(username, body, role, password, actor="cli", superuser=superuser, email=email)
     verb = "Added" if added.created else "Updated"
-    console.print(f"{verb} {added.username}: {added.role} at {added.body}.")
+    say(f"{verb} {added.username}: {added.role} at {added.body}.")
 
 
 @users_group.command("list")
@@ -244,7 +249,7 @@ def declare_command(ctx: Context, body: str, exercise: Any, by: str | None) -> N
     who = by or getpass.getuser()
     declaration, created = declare(body, exercise.date() if exercise else None, who, actor="cli")
     state = "Recorded" if created else "Already recorded"
-    console.print(f"{state}: {body}'s declaration for the exercise of {declaration.exercise.as_at:%-d %B %Y} "
+    say(f"{state}: {body}'s declaration for the exercise of {declaration.exercise.as_at:%-d %B %Y} "
                   f"by {declaration.declared_by}.")
 
 
@@ -269,7 +274,7 @@ def audit_verify(ctx: Context, as_json: bool) -> None:
     if as_json:
         _json_out({"ok": result.ok, "events": result.events, "problem": result.problem, "seq": result.seq})
     elif result.ok:
-        console.print(f"Audit trail intact: {result.events:,} events")
+        say(f"Audit trail intact: {result.events:,} events")
     else:
         err_console.print(f"Audit trail BROKEN: {result.problem}.", soft_wrap=True)
     if not result.ok:
@@ -307,7 +312,7 @@ def _print_purge(result: Any, as_json: bool) -> None:
         table.add_row(name.replace("_", " "), f"{n:,}")
     console.print(table)
     if not result.dry_run:
-        console.print("The deletion is recorded in the audit trail.")
+        say("The deletion is recorded in the audit trail.")
 
 
 @cli.command("subject-access")
@@ -331,10 +336,10 @@ def subject_access_command(ctx: Context, surname: str, dob: Any, forename: str |
         table.add_row(f"match {m['match_id']} ({m['job']})", "match", m["owning_body"],
                       f"{len(m['outcomes'])} outcomes, {len(m['notes'])} notes")
     console.print(table)
-    console.print(f"{report.dataset_rows:,} dataset rows in {len(report.datasets)} files; {len(report.matches)} matches.")
+    say(f"{report.dataset_rows:,} dataset rows in {len(report.datasets)} files; {len(report.matches)} matches.")
     if out:
         write_atomic(Path(out), json.dumps(report.as_dict(), indent=2, default=str).encode("utf-8"))
-        console.print(f"Full report written to {out}")
+        say(f"Full report written to {out}")
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -16,7 +16,7 @@ import click
 from rich.table import Table
 
 from matching.cli import Context, _workspace_option, cli, console, pass_ctx
-from matching.cli_casework import _json_out, acting, casework, parse_pence
+from matching.cli_casework import _json_out, acting, casework, parse_pence, say
 from matching.errors import UserError
 
 AS_OPTION = click.option("--as", "as_user", required=True, help="The username of the person acting.")
@@ -94,7 +94,7 @@ def queue_list(ctx: Context, body: str | None, job: str | None, status: str | No
     for r in rows:
         table.add_row(str(r["id"]), r["job"], r["body"], r["status"], r["band"], r["allocated_to"] or "", r["explanation"])
     console.print(table)
-    console.print(f"{len(rows)} shown of {qs.count():,}. A match is not evidence of fraud.")
+    say(f"{len(rows)} shown of {qs.count():,}. A match is not evidence of fraud.")
 
 
 @queue_group.command("show")
@@ -122,8 +122,8 @@ def queue_show(ctx: Context, match_id: int, as_json: bool, as_user: str) -> None
     if as_json:
         _json_out(data)
         return
-    console.print(f"Match {m.pk}: {m.job_title} — an inconsistency requiring investigation", style="bold")
-    console.print(f"{m.get_status_display()}, {m.priority_band} priority, owned by {m.owning_body.code}, "
+    say(f"Match {m.pk}: {m.job_title} — an inconsistency requiring investigation", style="bold")
+    say(f"{m.get_status_display()}, {m.priority_band} priority, owned by {m.owning_body.code}, "
                   f"allocated to {data['allocated_to'] or 'nobody'}")
     console.print(m.explanation)
     fields = list(dict.fromkeys([*m.left_record, *m.right_record]))
@@ -132,7 +132,7 @@ def queue_show(ctx: Context, match_id: int, as_json: bool, as_user: str) -> None
         table.add_row(f, str(m.left_record.get(f) or ""), str(m.right_record.get(f) or ""))
     console.print(table)
     for o in outcomes:
-        console.print(f"Outcome: {o['category']} ({o['linkage_label']}) by {o['recorded_by']} at {o['recorded_at']}")
+        say(f"Outcome: {o['category']} ({o['linkage_label']}) by {o['recorded_by']} at {o['recorded_at']}")
 
 
 @queue_group.command("allocate")
@@ -149,7 +149,7 @@ def queue_allocate(ctx: Context, match_id: int, username: str, as_user: str) -> 
     user = acting(as_user)
     m = visible_match(user, match_id)
     lifecycle.allocate(m, acting(username), user, m.version)
-    console.print(f"Match {m.pk} allocated to {username}.")
+    say(f"Match {m.pk} allocated to {username}.")
 
 
 @queue_group.command("close")
@@ -179,7 +179,7 @@ def queue_close(ctx: Context, match_id: int, outcome: str, linkage: str, case_re
         estimate_basis=basis, note=note,
     )
     lifecycle.record_outcome(m, user, data, m.version)
-    console.print(f"Match {m.pk} closed: {outcome}.")
+    say(f"Match {m.pk} closed: {outcome}.")
 
 
 @cli.command("export")
@@ -218,4 +218,4 @@ def export_command(ctx: Context, fmt: str, out: str, body: str | None, job: str 
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    console.print(f"Exported {rows:,} inconsistencies requiring investigation to {path} (protectively marked).")
+    say(f"Exported {rows:,} inconsistencies requiring investigation to {path} (protectively marked).")

@@ -1,0 +1,118 @@
+"""The administration commands: publish, bodies, users, declare and audit verify."""
+
+from __future__ import annotations
+
+import pytest
+
+from matching.casework.models import AuditEvent, Body, Declaration, Exercise, Match, Membership, Run
+from tests.casework.fixtures import inconsistency, make_bundle
+
+pytestmark = pytest.mark.django_db
+STRONG = "kettle-orbit-lantern-42"
+
+
+def test_publish_named_runs_then_all_the_rest(run_cli, workspace):
+    first = make_bundle(workspace, [inconsistency(n) for n in range(3)])
+    r = run_cli("publish", first)
+    assert r.exit_code == 0, r.stderr
+    assert "hb-to-deceased" in r.stdout and "a match is not evidence of fraud" in r.stdout
+    later = make_bundle(workspace, [inconsistency(n) for n in range(4)], as_at="2026-10-01")
+    data = run_cli("publish", "--all", "--json").json()
+    assert [(d["run_id"], d["new"], d["updated"]) for d in data] == [(later, 1, 3)]
+    assert Match.objects.count() == 4 and Run.objects.count() == 2
+    assert run_cli("publish", "--all").stdout.startswith("Nothing to publish")
+
+
+def test_publish_errors_are_messages(run_cli, workspace):
+    r = run_cli("publish", "no-such-run")
+    assert r.exit_code == 2 and "No run bundle 'no-such-run'" in r.stderr and "Traceback" not in r.stderr
+    assert run_cli("publish").exit_code == 2
+
+
+def test_bodies_add_rename_and_list(run_cli):
+    assert run_cli("bodies", "add", "kingston").exit_code == 0
+    r = run_cli("bodies", "add", "kingston", "--name", "Royal Borough of Kingston upon Thames")
+    assert "renamed" in r.stdout
+    assert run_cli("bodies", "list", "--json").json()[0]["name"] == "Royal Borough of Kingston upon Thames"
+    assert [e.action for e in AuditEvent.objects.all()] == ["body_created", "body_renamed"]
+    bad = run_cli("bodies", "add", "Kingston Council")
+    assert bad.exit_code == 2 and "not a valid body name" in bad.stderr
+
+
+def test_users_add_with_a_password_from_the_environment(run_cli, monkeypatch):
+    monkeypatch.setenv("MATCHING_PASSWORD", STRONG)
+    run_cli("bodies", "add", "kingston")
+    run_cli("bodies", "add", "richmond")
+    r = run_cli("users", "add", "alice", "--body", "kingston", "--role", "key_contact", "--email", "a@example.org")
+    assert r.exit_code == 0, r.stderr
+    assert "Added alice: key_contact at kingston" in r.stdout
+    from django.contrib.auth.models import User
+
+    assert User.objects.get(username="alice").check_password(STRONG)
+    # An existing user added to another body gains a membership there.
+    assert run_cli("users", "add", "alice", "--body", "richmond", "--role", "auditor").exit_code == 0
+    assert set(Membership.objects.values_list("body__code", "role")) == {("kingston", "key_contact"), ("richmond", "auditor")}
+    listed = run_cli("users", "list", "--body", "richmond", "--json").json()
+    assert listed == [{"username": "alice", "body": "richmond", "role": "auditor", "superuser": False, "active": True}]
+    assert {"user_added", "membership_added"} <= set(AuditEvent.objects.values_list("action", flat=True))
+
+
+def test_users_add_prompts_for_the_password_twice(run_cli, monkeypatch):
+    from click.testing import CliRunner
+
+    from matching.cli import cli
+
+    monkeypatch.delenv("MATCHING_PASSWORD", raising=False)
+    run_cli("bodies", "add", "kingston")
+    result = CliRunner().invoke(cli, ["users", "add", "bob", "--body", "kingston", "--role", "investigator"],
+                                input=f"{STRONG}\n{STRONG}\n")
+    assert result.exit_code == 0, result.output
+    assert STRONG not in result.output
+
+
+def test_users_add_refuses_a_weak_password_and_an_unknown_body(run_cli, monkeypatch):
+    run_cli("bodies", "add", "kingston")
+    monkeypatch.setenv("MATCHING_PASSWORD", "password")
+    weak = run_cli("users", "add", "carol", "--body", "kingston", "--role", "investigator")
+    assert weak.exit_code == 2 and "Password not accepted" in weak.stderr and "too common" in weak.stderr
+    monkeypatch.setenv("MATCHING_PASSWORD", STRONG)
+    unknown = run_cli("users", "add", "carol", "--body", "camden", "--role", "investigator")
+    assert unknown.exit_code == 2 and "No body 'camden'" in unknown.stderr and "Traceback" not in unknown.stderr
+    role = run_cli("users", "add", "carol", "--body", "kingston", "--role", "boss")
+    assert role.exit_code == 2
+    from django.contrib.auth.models import User
+
+    assert not User.objects.filter(username="carol").exists()
+
+
+def test_declare_needs_an_exercise_and_is_idempotent(run_cli, workspace):
+    run_cli("bodies", "add", "kingston")
+    none = run_cli("declare", "kingston")
+    assert none.exit_code == 2 and "publish a run first" in none.stderr
+    r = run_cli("declare", "kingston", "--exercise", "2026-10-01", "--by", "Jo Bloggs")
+    assert r.exit_code == 0 and "Recorded: kingston's declaration for the exercise of 1 October 2026 by Jo Bloggs" in r.stdout
+    again = run_cli("declare", "kingston", "--by", "Someone Else")
+    assert again.stdout.startswith("Already recorded") and "Jo Bloggs" in again.stdout
+    assert Declaration.objects.count() == 1 and Exercise.objects.count() == 1
+    assert AuditEvent.objects.filter(action="declaration").count() == 1
+    assert run_cli("declare", "nobody").exit_code == 2
+    bad = run_cli("declare", "kingston", "--exercise", "1/10/2026")
+    assert bad.exit_code == 2 and "--exercise" in bad.stderr
+
+
+def test_declare_defaults_to_the_latest_exercise(run_cli, workspace):
+    run_cli("publish", make_bundle(workspace, [inconsistency(1)], as_at="2026-10-01"))
+    assert run_cli("declare", "kingston", "--by", "Jo").exit_code == 0
+    assert Declaration.objects.get().exercise.as_at.isoformat() == "2026-10-01"
+    assert Body.objects.get(code="kingston").declarations.count() == 1
+
+
+def test_audit_verify_reports_intact_and_the_first_changed_event(run_cli):
+    run_cli("bodies", "add", "kingston")
+    run_cli("bodies", "add", "richmond")
+    ok = run_cli("audit", "verify")
+    assert ok.exit_code == 0 and ok.stdout.strip() == "Audit trail intact: 2 events"
+    AuditEvent.objects.filter(seq=1).update(actor="mallory")  # a queryset update bypasses save()
+    broken = run_cli("audit", "verify")
+    assert broken.exit_code == 1 and "event 1 was changed after it was written" in broken.stderr
+    assert run_cli("audit", "verify", "--json").json()["seq"] == 1

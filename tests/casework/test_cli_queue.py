@@ -1,0 +1,111 @@
+"""Working the queue and exporting from the command line, acting as a named user."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import openpyxl
+import pytest
+
+from matching.casework.models import AuditEvent, Match, Outcome, Status
+from matching.cli_casework import parse_pence
+from matching.errors import UserError
+
+
+def test_money_in_pounds_becomes_pence():
+    assert parse_pence("1234.56", "--actual") == 123456
+    assert parse_pence("£1,234.56", "--actual") == 123456
+    assert parse_pence("£12", "--actual") == 1200
+    assert parse_pence(None, "--actual") is None
+    for bad in ("twelve", "1.234", "£1,2x"):
+        with pytest.raises(UserError, match="is not an amount of money"):
+            parse_pence(bad, "--actual")
+
+
+def test_queue_list_shows_what_the_user_may_see(run_cli, casework):
+    kc = run_cli("queue", "list", "--as", "k_kc", "--json").json()
+    assert len(kc) == 6 and {m["body"] for m in kc} == {"kingston"}
+    assert [m["priority_score"] for m in kc] == sorted((m["priority_score"] for m in kc), reverse=True)
+    inv = run_cli("queue", "list", "--as", "k_inv", "--json").json()
+    assert [m["id"] for m in inv] == [casework.matches["kingston"][0].pk]
+    assert run_cli("queue", "list", "--as", "r_kc", "--body", "kingston", "--json").json() == []
+    high = run_cli("queue", "list", "--as", "admin", "--band", "high", "--limit", "2", "--json").json()
+    assert len(high) == 2 and all(m["band"] == "high" for m in high)
+    text = run_cli("queue", "list", "--as", "k_kc", "--allocated-to", "k_inv")
+    assert text.exit_code == 0 and "1 shown of 1" in text.stdout and "not evidence of fraud" in text.stdout
+
+
+def test_unknown_acting_user_is_a_message(run_cli, casework):
+    r = run_cli("queue", "list", "--as", "nobody")
+    assert r.exit_code == 2 and "No active user 'nobody'" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_show_is_audited_and_a_match_out_of_sight_does_not_exist(run_cli, casework):
+    mine = casework.matches["kingston"][0]
+    shown = run_cli("queue", "show", str(mine.pk), "--as", "k_inv", "--json").json()
+    assert shown["left"]["record_id"] == mine.left_record_id and shown["allocated_to"] == "k_inv"
+    event = AuditEvent.objects.filter(action="view").get()
+    assert (event.actor, event.object_id) == ("k_inv", str(mine.pk))
+    text = run_cli("queue", "show", str(mine.pk), "--as", "k_kc")
+    assert "an inconsistency requiring investigation" in text.stdout and mine.left_record_id in text.stdout
+    for other in (casework.matches["kingston"][1], casework.matches["richmond"][0]):
+        r = run_cli("queue", "show", str(other.pk), "--as", "k_inv")
+        assert r.exit_code == 2 and f"No match {other.pk} visible to k_inv" in r.stderr
+    assert run_cli("queue", "show", "999999", "--as", "admin").stderr.strip().endswith("No match 999999 visible to admin.")
+
+
+def test_allocate_goes_through_the_lifecycle(run_cli, casework):
+    m = casework.matches["kingston"][2]
+    r = run_cli("queue", "allocate", str(m.pk), "k_inv2", "--as", "k_kc")
+    assert r.exit_code == 0 and f"Match {m.pk} allocated to k_inv2" in r.stdout
+    assert Match.objects.get(pk=m.pk).allocated_to.username == "k_inv2"
+    by_investigator = run_cli("queue", "allocate", str(casework.matches["kingston"][0].pk), "k_inv2", "--as", "k_inv")
+    assert by_investigator.exit_code == 2 and "may not allocate" in by_investigator.stderr
+    outsider = run_cli("queue", "allocate", str(m.pk), "r_inv", "--as", "k_kc")
+    assert outsider.exit_code == 2 and "not an investigator or key contact of kingston" in outsider.stderr
+
+
+def test_close_records_an_outcome_with_money_in_pence(run_cli, casework):
+    m = casework.matches["kingston"][0]
+    no_ref = run_cli("queue", "close", str(m.pk), "--as", "k_inv", "--outcome", "fraud", "--linkage", "same")
+    assert no_ref.exit_code == 2 and "case_reference: Enter the case reference" in no_ref.stderr
+    bad = run_cli("queue", "close", str(m.pk), "--as", "k_inv", "--outcome", "error", "--linkage", "same", "--actual", "lots")
+    assert bad.exit_code == 2 and "--actual 'lots' is not an amount of money" in bad.stderr
+    r = run_cli("queue", "close", str(m.pk), "--as", "k_inv", "--outcome", "fraud", "--linkage", "same",
+                "--case-reference", "K/2026/17", "--actual", "£1,234.56", "--estimated", "5200",
+                "--basis", "52 weeks of benefit", "--note", "Confirmed with the registrar")
+    assert r.exit_code == 0, r.stderr
+    outcome = Outcome.objects.get(match=m)
+    assert (outcome.actual_pence, outcome.estimated_pence, outcome.case_reference) == (123456, 520000, "K/2026/17")
+    assert Match.objects.get(pk=m.pk).status == Status.CLOSED
+    again = run_cli("queue", "close", str(m.pk), "--as", "k_inv", "--outcome", "no_issue", "--linkage", "same")
+    assert again.exit_code == 2 and "already closed" in again.stderr
+    other = casework.matches["kingston"][1]
+    r = run_cli("queue", "close", str(other.pk), "--as", "k_inv", "--outcome", "no_issue", "--linkage", "not_sure")
+    assert r.exit_code == 2 and f"No match {other.pk} visible to k_inv" in r.stderr
+
+
+def test_export_writes_a_marked_file_for_those_who_may(run_cli, casework, tmp_path):
+    out = tmp_path / "out" / "kingston.csv"
+    r = run_cli("export", "--as", "k_aud", "--format", "csv", "--out", str(out), "--band", "high")
+    assert r.exit_code == 0, r.stderr
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert rows[0] == ["OFFICIAL-SENSITIVE"] and "Exported by k_aud" in rows[1][0]
+    assert {row[2] for row in rows[4:]} == {"kingston"} and len(rows) - 4 == 3
+    assert not list(out.parent.glob(".*.tmp"))
+    xlsx = tmp_path / "all.xlsx"
+    assert run_cli("export", "--as", "admin", "--format", "xlsx", "--out", str(xlsx)).exit_code == 0
+    assert openpyxl.load_workbook(xlsx).active.max_row == 4 + 8
+    assert AuditEvent.objects.filter(action="export").count() == 2
+
+
+def test_export_is_refused_to_those_who_may_not(run_cli, casework, tmp_path):
+    out = tmp_path / "x.csv"
+    inv = run_cli("export", "--as", "k_inv", "--format", "csv", "--out", str(out))
+    assert inv.exit_code == 2 and "k_inv may not export matches" in inv.stderr
+    other = run_cli("export", "--as", "k_kc", "--format", "csv", "--out", str(out), "--body", "richmond")
+    assert other.exit_code == 2 and "may not export matches for richmond" in other.stderr
+    unknown = run_cli("export", "--as", "k_kc", "--format", "csv", "--out", str(out), "--body", "camden")
+    assert unknown.exit_code == 2 and "No body 'camden'" in unknown.stderr
+    assert not out.exists() and not AuditEvent.objects.filter(action="export").exists()

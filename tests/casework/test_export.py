@@ -1,0 +1,90 @@
+"""Exports: marked, attributed, audited, and never a formula when opened in a spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import openpyxl
+import pytest
+
+from matching.casework.export import export_matches, neutralise, pounds
+from matching.casework.models import AuditEvent, Body, Declaration, Exercise, Match
+from matching.casework.publish import publish
+from matching.workspace import Workspace
+from tests.casework.fixtures import inconsistency, make_bundle
+
+HOSTILE = {
+    "address_line_1": '=HYPERLINK("http://evil.example/","Click")',
+    "postcode": "+1",
+    "title": "-2",
+    "forenames": "@SUM(A1:A9)",
+}
+
+
+@pytest.fixture
+def hostile(db, workspace):
+    """One declared kingston match whose claim record holds formulas; an ordinary one besides."""
+    from django.contrib.auth.models import User
+
+    rows = [inconsistency(0, left=HOSTILE), inconsistency(1)]
+    publish(Workspace.at(workspace), make_bundle(workspace, rows), actor="test")
+    Declaration.objects.create(body=Body.objects.get(code="kingston"), exercise=Exercise.objects.get(), declared_by="t")
+    return User.objects.create_superuser("admin", password="x-not-used-x")
+
+
+def export(user, fmt: str, **filters) -> bytes:
+    out = io.BytesIO()
+    export_matches(user, Match.objects.all(), fmt, out, filters=filters, body_label="Kingston")
+    return out.getvalue()
+
+
+def test_neutralise_quotes_what_a_spreadsheet_would_run():
+    for text in ("=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\rx"):
+        assert neutralise(text) == "'" + text
+    assert neutralise("O'BRIEN") == "O'BRIEN" and neutralise(None) == "" and neutralise(12) == "12"
+    assert (pounds(123456), pounds(5), pounds(None)) == ("1234.56", "0.05", "")
+
+
+def test_csv_is_marked_and_every_formula_is_neutralised(hostile):
+    data = export(hostile, "csv", band="high")
+    assert data.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0] == ["OFFICIAL-SENSITIVE"]
+    assert rows[1][0].startswith("Inconsistencies requiring investigation — not evidence of fraud. Exported by admin at ")
+    assert rows[1][0].endswith("from Kingston; filters: band=high")
+    assert rows[2] == []
+    header = rows[3]
+    assert header[:3] == ["match id", "job", "owning body"]
+    assert "left_address_line_1" in header and "right_date_of_death" in header
+    record = dict(zip(header, next(r for r in rows[4:] if r[header.index("left record id")] == "HB000000"), strict=True))
+    assert record["left_address_line_1"] == "'" + HOSTILE["address_line_1"]
+    assert record["left_postcode"] == "'+1"
+    assert record["left_title"] == "'-2"
+    assert record["left_forenames"] == "'@SUM(A1:A9)"
+    assert record["right_ni_number"] == "••••••94B"  # masked as stored
+    assert len(rows) == 6
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+def test_xlsx_has_no_formula_and_is_marked(hostile):
+    book = openpyxl.load_workbook(io.BytesIO(export(hostile, "xlsx")))
+    sheet = book.active
+    assert sheet["A1"].value == "OFFICIAL-SENSITIVE"
+    assert "OFFICIAL-SENSITIVE" in sheet.oddHeader.center.text
+    assert "not evidence of fraud" in sheet["A2"].value
+    cells = [c for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert not any(c.data_type == "f" for c in cells)
+    texts = {c.value for c in cells if isinstance(c.value, str)}
+    for value in HOSTILE.values():
+        assert "'" + value in texts and value not in texts
+    header = [c.value for c in sheet[4]]
+    assert header[0] == "match id" and isinstance(sheet.cell(5, 1).value, int)
+    assert isinstance(sheet.cell(5, header.index("priority score") + 1).value, int | float)
+
+
+def test_an_export_is_audited_with_its_format_rows_and_filters(hostile):
+    export(hostile, "csv", body="kingston", status=None)
+    event = AuditEvent.objects.get(action="export")
+    assert (event.actor, event.object_type, event.body) == ("admin", "export", "kingston")
+    assert event.detail == {"format": "csv", "rows": 2, "filters": {"body": "kingston"}}
