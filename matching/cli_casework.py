@@ -307,7 +307,8 @@ def _print_purge(result: Any, as_json: bool) -> None:
         _json_out(result.as_dict())
         return
     verb = "Would delete" if result.dry_run else "Deleted"
-    table = Table("", "count", title=f"{verb}: everything dated before {result.before:%-d %B %Y}", title_justify="left")
+    say(f"{verb}: everything dated before {result.before:%-d %B %Y}")
+    table = Table("", "count")
     for name, n in {**result.counts, **result.file_counts()}.items():
         table.add_row(name.replace("_", " "), f"{n:,}")
     console.print(table)

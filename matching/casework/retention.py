@@ -138,7 +138,7 @@ def purge(workspace: Workspace, before: date, actor: Any, *, dry_run: bool = Fal
         Declaration.objects.filter(exercise__in=exercises).delete()
         exercises.delete()
         audit.record(actor, "purge", object_type="retention", detail={
-            "before": before.isoformat(), "exercises": exercise_dates, **result.counts, **result.file_counts(),
+            "before": before.isoformat(), "exercise_dates": exercise_dates, **result.counts, **result.file_counts(),
         })
     for bundle in result.bundles:
         shutil.rmtree(bundle, ignore_errors=True)
