@@ -36,7 +36,11 @@ def pounds_to_pence(text: str, label: str) -> int | None:
 class VersionForm(forms.Form):
     """Every change to a match carries the version the user saw (optimistic locking)."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, error_messages={
+        "required": "The form was incomplete: reload the match and try again",
+        "invalid": "The form was incomplete: reload the match and try again",
+        "min_value": "The form was incomplete: reload the match and try again",
+    })
 
 
 class OutcomeForm(VersionForm):

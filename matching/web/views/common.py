@@ -69,10 +69,10 @@ def error_list(form: Any) -> list[tuple[str, str]]:
     """(link, message) for a GOV.UK error summary, linking to each field (its first radio)."""
     out: list[tuple[str, str]] = []
     for name, errors in form.errors.items():
-        if name in form.fields:
+        if name in form.fields and not form.fields[name].widget.is_hidden:
             bound = form[name]
-            anchor = bound.auto_id + ("_0" if bound.field.widget.input_type == "radio" else "")
-            out.extend((f"#{anchor}", e) for e in errors)
+            radio = getattr(bound.field.widget, "input_type", "") == "radio"
+            out.extend((f"#{bound.auto_id}{'_0' if radio else ''}", e) for e in errors)
         else:
             out.extend(("#main-content", e) for e in errors)
     return out
