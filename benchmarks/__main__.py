@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import sys
 
-from benchmarks import ingest, linkage, synth
+from benchmarks import casework, ingest, linkage, synth
 from benchmarks.common import RESULTS
 
-SUITES = {"ingest": ingest, "synth": synth, "linkage": linkage}
+SUITES = {"ingest": ingest, "synth": synth, "linkage": linkage, "casework": casework}
 
 
 def main(argv: list[str]) -> int:

@@ -29,18 +29,18 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from matching.casework import audit
+from matching.casework.bulk import insert_rows, update_rows
 from matching.casework.models import Body, Exercise, Match, Run, Status, Submission
 from matching.errors import UserError
 from matching.workspace import Workspace
 
-BATCH = 2000
 OPEN_FIELDS = [
     "left_submission_id", "right_submission_id", "left_record", "right_record",
     "records_fingerprint", "explanation", "contributions", "match_probability", "match_weight",
-    "priority_score", "priority_band", "last_run", "last_seen_at", "times_seen", "version",
-    "updated_at", "job_title", "exercise",
+    "priority_score", "priority_band", "last_run_id", "last_seen_at", "times_seen", "version",
+    "updated_at", "job_title", "exercise_id",
 ]
-SEEN_FIELDS = ["last_run", "last_seen_at", "times_seen", "seen_since_closed"]
+SEEN_FIELDS = ["last_run_id", "last_seen_at", "times_seen", "seen_since_closed"]
 REOPEN_FIELDS = [*OPEN_FIELDS, "status", "closed_at", "times_reopened", "seen_since_closed"]
 
 
@@ -161,17 +161,17 @@ def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishRes
         existing_qs = Match.objects.filter(job=job)
         if connection.features.has_select_for_update:
             existing_qs = existing_qs.select_for_update()  # investigators' saves wait for us
-        existing = {m.key: m for m in existing_qs.only(
+        existing = {m["key"]: m for m in existing_qs.values(
             "id", "key", "status", "records_fingerprint", "times_seen", "version", "times_reopened",
             "owning_body_id")}
         body_codes = {b.pk: b.code for b in bodies.values()} | dict(
             Body.objects.filter(matches__job=job).distinct().values_list("pk", "code"))
 
         now = timezone.now()
-        new: list[Match] = []
-        open_updates: list[Match] = []
-        seen: list[Match] = []
-        reopened: list[Match] = []
+        new: list[dict[str, Any]] = []
+        open_updates: list[dict[str, Any]] = []
+        seen: list[dict[str, Any]] = []
+        reopened: list[dict[str, Any]] = []
         keys_done: set[str] = set()
         for row in rows:
             key = match_key(job, row)
@@ -187,34 +187,35 @@ def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishRes
                 "explanation": row["explanation"], "contributions": _json(row.get("contributions"), []),
                 "match_probability": float(row["match_probability"]), "match_weight": float(row["match_weight"]),
                 "priority_score": float(row["priority_score"]), "priority_band": row["priority_band"],
-                "last_run": run, "last_seen_at": now, "job_title": run.title, "exercise": exercise,
+                "last_run_id": run.pk, "last_seen_at": now, "job_title": run.title, "exercise_id": exercise.pk,
             }
             if current is None:
-                new.append(Match(
-                    key=key, job=job, owning_body=bodies[row["owning_body"]],
-                    left_kind=row["left_kind"], left_body=row["left_body"], left_record_id=str(row["left_record_id"]),
-                    right_kind=row["right_kind"], right_body=row["right_body"], right_record_id=str(row["right_record_id"]),
-                    first_run=run, created_at=now, updated_at=now, **fields,
-                ))
-            elif current.status != Status.CLOSED:
-                _assign(current, fields, times_seen=current.times_seen + 1, version=current.version + 1, updated_at=now)
-                open_updates.append(current)
-            elif current.records_fingerprint == fingerprint:
-                _assign(current, {"last_run": run, "last_seen_at": now}, times_seen=current.times_seen + 1,
-                        seen_since_closed=True)
-                seen.append(current)
+                new.append({
+                    "key": key, "job": job, "owning_body_id": bodies[row["owning_body"]].pk,
+                    "left_kind": row["left_kind"], "left_body": row["left_body"],
+                    "left_record_id": str(row["left_record_id"]), "right_kind": row["right_kind"],
+                    "right_body": row["right_body"], "right_record_id": str(row["right_record_id"]),
+                    "first_run_id": run.pk, "created_at": now, "updated_at": now, **fields,
+                })
+            elif current["status"] != Status.CLOSED:
+                open_updates.append({**current, **fields, "times_seen": current["times_seen"] + 1,
+                                     "version": current["version"] + 1, "updated_at": now})
+            elif current["records_fingerprint"] == fingerprint:
+                seen.append({**current, "last_run_id": run.pk, "last_seen_at": now,
+                             "times_seen": current["times_seen"] + 1, "seen_since_closed": True})
             else:
-                _assign(current, fields, times_seen=current.times_seen + 1, version=current.version + 1,
-                        updated_at=now, status=Status.NEW, closed_at=None, seen_since_closed=False,
-                        times_reopened=current.times_reopened + 1)
-                reopened.append(current)
+                reopened.append({**current, **fields, "times_seen": current["times_seen"] + 1,
+                                 "version": current["version"] + 1, "updated_at": now, "status": Status.NEW,
+                                 "closed_at": None, "seen_since_closed": False,
+                                 "times_reopened": current["times_reopened"] + 1})
 
-        Match.objects.bulk_create(new, batch_size=BATCH)
-        Match.objects.bulk_update(open_updates, OPEN_FIELDS, batch_size=BATCH)
-        Match.objects.bulk_update(seen, SEEN_FIELDS, batch_size=BATCH)
-        Match.objects.bulk_update(reopened, REOPEN_FIELDS, batch_size=BATCH)
+        insert_rows(Match, new)
+        update_rows(Match, OPEN_FIELDS, open_updates)
+        update_rows(Match, SEEN_FIELDS, seen)
+        update_rows(Match, REOPEN_FIELDS, reopened)
         for match in reopened:
-            audit.record(actor, "reopen", match, body=body_codes.get(match.owning_body_id, ""),
+            audit.record(actor, "reopen", object_type="match", object_id=str(match["id"]),
+                         body=body_codes.get(match["owning_body_id"], ""),
                          detail={"run_id": run_id, "reason": "a record changed since the match was closed",
                                  "from": Status.CLOSED, "to": Status.NEW})
         run.new_matches, run.seen_again, run.reopened = len(new), len(seen), len(reopened)
@@ -228,8 +229,3 @@ def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishRes
             k: v for k, v in result.as_dict().items() if k not in ("run_id", "seconds")
         })
     return result
-
-
-def _assign(match: Match, fields: dict[str, Any], **more: Any) -> None:
-    for name, value in {**fields, **more}.items():
-        setattr(match, name, value)
