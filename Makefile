@@ -27,9 +27,15 @@ check: $(STAMP)
 	$(VENV)/bin/ruff check matching tests benchmarks
 	$(VENV)/bin/mypy matching
 
-## The whole suite: lint, types, tests.
+## The whole suite: lint, types, tests; then the case store and web suites again on a
+## throwaway PostgreSQL server (scripts/with-postgres; .ci/run installs it when missing).
 test: check
 	$(VENV)/bin/pytest -n 2 -q
+	if scripts/with-postgres --check >/dev/null; then \
+	  scripts/with-postgres $(VENV)/bin/pytest -q -p no:xdist tests/casework tests/web; \
+	else \
+	  echo "warning: no PostgreSQL server binaries (apt-get install postgresql): casework and web suites ran on SQLite only" >&2; \
+	fi
 
 ## Benchmarks: print figures and ratios, write benchmarks/results/ (JSON and SUMMARY.md).
 bench: $(STAMP)

@@ -145,7 +145,7 @@ def validate_outcome(data: OutcomeInput) -> dict[str, str]:
         errors["linkage_label"] = "Select whether the two records are the same person"
     data.case_reference = (data.case_reference or "").strip()
     if data.category == Category.FRAUD and not data.case_reference:
-        errors["case_reference"] = "Enter the case reference of the investigation that found fraud"
+        errors["case_reference"] = "Enter the case reference: a fraud outcome is recorded only with one"
     if len(data.case_reference) > 100:
         errors["case_reference"] = "Case reference must be 100 characters or fewer"
     for field in ("actual_pence", "estimated_pence"):

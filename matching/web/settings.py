@@ -178,9 +178,10 @@ USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 STATIC_URL = "/static/"
-STATIC_ROOT = WORKSPACE / "static"
-# Committed assets are served from the app's static folders directly, so no collectstatic
-# step is needed before `matching serve`.
+# Committed assets are served from the app's static folders directly (WhiteNoise with
+# finders), so no collectstatic step is needed before `matching serve`; a deployment that
+# prefers collected, compressed files sets MATCHING_STATIC_ROOT and runs collectstatic.
+STATIC_ROOT = os.environ.get("MATCHING_STATIC_ROOT") or None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
