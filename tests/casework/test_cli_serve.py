@@ -1,0 +1,81 @@
+"""`matching serve`: the review app under waitress, on loopback unless HTTPS is promised."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def status_of(url: str) -> int:
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            return None
+
+    try:
+        with urllib.request.build_opener(NoRedirect).open(url, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_serve_answers_http_on_a_free_port(workspace):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MATCHING_WORKSPACE")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "matching", "--workspace", str(workspace), "serve", "--port", str(port), "--threads", "2"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # printed once migrations are done, just before listening
+        assert f"Serving the review app at http://127.0.0.1:{port}/ — Ctrl-C to stop" in line, line
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                code = status_of(f"http://127.0.0.1:{port}/sign-in/")
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        assert 200 <= code < 500  # the sign-in page, or a redirect/404 while the app is young
+        assert (workspace / "casework.sqlite3").exists()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "review.example.org"])
+def test_serve_refuses_the_network_without_https(run_cli, monkeypatch, host):
+    monkeypatch.delenv("MATCHING_HTTPS", raising=False)
+    r = run_cli("serve", "--host", host)
+    assert r.exit_code == 2 and f"Refusing to listen on {host} over plain HTTP" in r.stderr
+    assert "MATCHING_HTTPS=1" in r.stderr and "--insecure-http" in r.stderr
+
+
+@pytest.mark.django_db
+def test_serve_listens_on_the_network_when_told(run_cli, monkeypatch):
+    import waitress
+
+    calls = []
+    monkeypatch.setattr(waitress, "serve", lambda app, **kw: calls.append(kw))
+    assert run_cli("serve", "--host", "0.0.0.0", "--insecure-http", "--port", "9001").exit_code == 0
+    monkeypatch.setenv("MATCHING_HTTPS", "1")
+    r = run_cli("serve", "--host", "::", "--threads", "4")
+    assert r.exit_code == 0 and "http://[::]:8000/" in r.stdout
+    assert calls == [{"host": "0.0.0.0", "port": 9001, "threads": 8}, {"host": "::", "port": 8000, "threads": 4}]
