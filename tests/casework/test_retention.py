@@ -9,7 +9,15 @@ import pytest
 
 from matching.casework import lifecycle
 from matching.casework.models import (
-    AuditEvent, Body, Declaration, Exercise, Match, Note, Outcome, Run, Submission,
+    AuditEvent,
+    Body,
+    Declaration,
+    Exercise,
+    Match,
+    Note,
+    Outcome,
+    Run,
+    Submission,
 )
 from matching.casework.publish import publish
 from matching.casework.retention import purge
