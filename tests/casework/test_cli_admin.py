@@ -116,3 +116,21 @@ def test_audit_verify_reports_intact_and_the_first_changed_event(run_cli):
     broken = run_cli("audit", "verify")
     assert broken.exit_code == 1 and "event 1 was changed after it was written" in broken.stderr
     assert run_cli("audit", "verify", "--json").json()["seq"] == 1
+
+
+def test_run_publish_publishes_each_new_run(run_cli, workspace, monkeypatch):
+    from matching.jobs import run as run_module
+
+    def fake_run_job(name, *, workspace, **_kwargs):  # the bundle a real run writes, without linking
+        run_id = make_bundle(workspace.root, [inconsistency(1), inconsistency(7)], job=name)
+        counts = {"pairs": 2, "inconsistencies": 2, "by_band": {"high": 1, "medium": 0, "low": 1}}
+        return run_module.RunResult(run_id=run_id, job=name, path=workspace.runs / run_id, counts=counts, timings={"total": 0.1})
+
+    monkeypatch.setattr(run_module, "run_job", fake_run_job)
+    r = run_cli("run", "hb-to-deceased", "--publish")
+    assert r.exit_code == 0, r.stderr
+    run_id = Run.objects.get().run_id
+    assert f"Published: {run_id} (2 new, 0 updated, 0 reopened)" in r.stdout
+    data = run_cli("run", "hb-to-deceased", "--publish", "--json").json()
+    assert data[0]["published"]["updated"] == 2 and Match.objects.count() == 2
+    assert run_cli("run", "hb-to-deceased").exit_code == 0 and Run.objects.count() == 2  # without --publish
