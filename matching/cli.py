@@ -266,10 +266,11 @@ def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str |
 
 def _publish_new_runs(ctx: Context, run_ids: list[str]) -> list[Any]:
     """Publish the runs just made into the case store (``matching run --publish``)."""
-    from matching.casework.publish import publish
     from matching.casework.setup import use_workspace
 
-    use_workspace(ctx.workspace.root)
+    use_workspace(ctx.workspace.root)  # before any model is imported
+    from matching.casework.publish import publish
+
     return [publish(ctx.workspace, run_id, actor="cli") for run_id in run_ids]
 
 

@@ -67,22 +67,23 @@ def _json_out(data: Any) -> None:
 
 def publish_runs(ctx: Context, run_ids: list[str], as_json: bool) -> None:
     """Publish each run into the case store and print what each did (shared with `run --publish`)."""
+    casework(ctx)
+
     from matching.casework.publish import publish
 
-    casework(ctx)
     results = [publish(ctx.workspace, run_id, actor="cli") for run_id in run_ids]
     if as_json:
         _json_out([r.as_dict() for r in results])
         return
-    table = Table(title="Published runs", title_justify="left")
-    table.add_column("run", no_wrap=True)
+    table = Table(title="Published: inconsistencies by what publishing did", title_justify="left")
     table.add_column("job", no_wrap=True)
-    for col in ("inconsistencies", "new", "updated", "seen again", "reopened", "seconds"):
-        table.add_column(col, justify="right")
+    for col in ("found", "new", "updated", "seen again", "reopened", "seconds"):
+        table.add_column(col, justify="right", no_wrap=True)
     for r in results:
-        table.add_row(r.run_id, r.job, f"{r.inconsistencies:,}", f"{r.new:,}", f"{r.updated:,}",
+        table.add_row(r.job, f"{r.inconsistencies:,}", f"{r.new:,}", f"{r.updated:,}",
                       f"{r.seen_again:,}", f"{r.reopened:,}", f"{r.seconds:.1f}")
     console.print(table)
+    say("Runs published: " + ", ".join(r.run_id for r in results))
     say("Each inconsistency requires investigation; a match is not evidence of fraud.")
 
 
@@ -94,9 +95,10 @@ def publish_runs(ctx: Context, run_ids: list[str], as_json: bool) -> None:
 @pass_ctx
 def publish_command(ctx: Context, run_ids: tuple[str, ...], all_runs: bool, as_json: bool) -> None:
     """Publish RUN-ID(s), or --all unpublished runs, into the case store for review."""
+    casework(ctx)
+
     from matching.casework.publish import unpublished
 
-    casework(ctx)
     ids = unpublished(ctx.workspace) if all_runs else list(run_ids)
     if not ids:
         if all_runs:
@@ -156,9 +158,10 @@ def bodies_group() -> None:
 @pass_ctx
 def bodies_add(ctx: Context, code: str, name: str | None) -> None:
     """Add body CODE, or rename it."""
+    casework(ctx)
+
     from matching.casework.people import add_body
 
-    casework(ctx)
     body, what = add_body(code, name, actor="cli")
     say(f"Body {body.code} ({body.name}): {what}.")
 
@@ -169,9 +172,10 @@ def bodies_add(ctx: Context, code: str, name: str | None) -> None:
 @pass_ctx
 def bodies_list(ctx: Context, as_json: bool) -> None:
     """List the bodies."""
+    casework(ctx)
+
     from matching.casework.models import Body
 
-    casework(ctx)
     rows = [{"code": b.code, "name": b.name, "created_at": b.created_at.isoformat(timespec="seconds")}
             for b in Body.objects.all()]
     if as_json:
@@ -198,11 +202,12 @@ def users_group() -> None:
 @pass_ctx
 def users_add(ctx: Context, username: str, body: str, role: str, superuser: bool, email: str) -> None:
     """Add USERNAME with ROLE at BODY (password from $MATCHING_PASSWORD or a prompt)."""
+    casework(ctx)
+
     from django.contrib.auth import get_user_model
 
     from matching.casework.people import add_user, get_body
 
-    casework(ctx)
     get_body(body)  # an unknown body is reported before asking for a password
     password = None
     if not get_user_model().objects.filter(username=username).exists():
@@ -220,9 +225,10 @@ def users_add(ctx: Context, username: str, body: str, role: str, superuser: bool
 @pass_ctx
 def users_list(ctx: Context, body: str | None, as_json: bool) -> None:
     """List users and their roles (at one --body)."""
+    casework(ctx)
+
     from matching.casework.people import list_users
 
-    casework(ctx)
     rows = list_users(body)
     if as_json:
         _json_out(rows)
@@ -241,11 +247,12 @@ def users_list(ctx: Context, body: str | None, as_json: bool) -> None:
 @pass_ctx
 def declare_command(ctx: Context, body: str, exercise: Any, by: str | None) -> None:
     """Record BODY's privacy-notice declaration: its matches are released for review after it."""
+    casework(ctx)
+
     import getpass
 
     from matching.casework.people import declare
 
-    casework(ctx)
     who = by or getpass.getuser()
     declaration, created = declare(body, exercise.date() if exercise else None, who, actor="cli")
     state = "Recorded" if created else "Already recorded"
@@ -267,9 +274,10 @@ def audit_group() -> None:
 @pass_ctx
 def audit_verify(ctx: Context, as_json: bool) -> None:
     """Check that no audit event was changed, removed or reordered."""
+    casework(ctx)
+
     from matching.casework import audit
 
-    casework(ctx)
     result = audit.verify()
     if as_json:
         _json_out({"ok": result.ok, "events": result.events, "problem": result.problem, "seq": result.seq})
@@ -290,9 +298,10 @@ def audit_verify(ctx: Context, as_json: bool) -> None:
 @pass_ctx
 def purge_command(ctx: Context, before: Any, yes: bool, dry_run: bool, as_json: bool) -> None:
     """Delete data and matches past their retention: exercises and submissions before a date."""
+    casework(ctx)
+
     from matching.casework.retention import purge
 
-    casework(ctx)
     day = before.date()
     plan = purge(ctx.workspace, day, "cli", dry_run=True)
     if not dry_run and not yes:
@@ -326,9 +335,10 @@ def _print_purge(result: Any, as_json: bool) -> None:
 @pass_ctx
 def subject_access_command(ctx: Context, surname: str, dob: Any, forename: str | None, out: str | None, as_user: str) -> None:
     """Find everything held about one person: dataset rows and matches."""
+    casework(ctx)
+
     from matching.casework.subject_access import subject_access
 
-    casework(ctx)
     report = subject_access(ctx.workspace, acting(as_user), surname=surname, dob=dob.date().isoformat(), forename=forename)
     table = Table("where", "kind", "body", "records", title="Held about this person", title_justify="left")
     for d in report.datasets:

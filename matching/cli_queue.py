@@ -89,8 +89,10 @@ def queue_list(ctx: Context, body: str | None, job: str | None, status: str | No
     if as_json:
         _json_out(rows)
         return
-    table = Table("id", "job", "body", "status", "band", "allocated to", "explanation",
-                  title=f"Inconsistencies requiring investigation, as {user.username} sees them", title_justify="left")
+    table = Table(title=f"Inconsistencies requiring investigation, as {user.username} sees them", title_justify="left")
+    for col in ("id", "job", "body", "status", "band", "allocated to"):
+        table.add_column(col, no_wrap=True, justify="right" if col == "id" else "left")
+    table.add_column("explanation", no_wrap=True, overflow="ellipsis", min_width=20)
     for r in rows:
         table.add_row(str(r["id"]), r["job"], r["body"], r["status"], r["band"], r["allocated_to"] or "", r["explanation"])
     console.print(table)
@@ -105,9 +107,9 @@ def queue_list(ctx: Context, body: str | None, job: str | None, status: str | No
 @pass_ctx
 def queue_show(ctx: Context, match_id: int, as_json: bool, as_user: str) -> None:
     """Show one match: both records, the explanation and its history (audited as a view)."""
+    casework(ctx)
     from matching.casework import audit
 
-    casework(ctx)
     user = acting(as_user)
     m = visible_match(user, match_id)
     audit.record(user, "view", m, body=m.owning_body.code, detail={"via": "cli"})
@@ -143,9 +145,9 @@ def queue_show(ctx: Context, match_id: int, as_json: bool, as_user: str) -> None
 @pass_ctx
 def queue_allocate(ctx: Context, match_id: int, username: str, as_user: str) -> None:
     """Allocate a match to USERNAME (an investigator or key contact of its body)."""
+    casework(ctx)
     from matching.casework import lifecycle
 
-    casework(ctx)
     user = acting(as_user)
     m = visible_match(user, match_id)
     lifecycle.allocate(m, acting(username), user, m.version)
@@ -168,9 +170,9 @@ def queue_allocate(ctx: Context, match_id: int, username: str, as_user: str) -> 
 def queue_close(ctx: Context, match_id: int, outcome: str, linkage: str, case_reference: str,
                 actual: str | None, estimated: str | None, basis: str, note: str, as_user: str) -> None:
     """Record a person's outcome for a match and close it."""
+    casework(ctx)
     from matching.casework import lifecycle
 
-    casework(ctx)
     user = acting(as_user)
     m = visible_match(user, match_id)
     data = lifecycle.OutcomeInput(
@@ -195,11 +197,11 @@ def queue_close(ctx: Context, match_id: int, outcome: str, linkage: str, case_re
 def export_command(ctx: Context, fmt: str, out: str, body: str | None, job: str | None,
                    status: str | None, band: str | None, as_user: str) -> None:
     """Export the matches the user may export to a protectively marked CSV or XLSX file."""
+    casework(ctx)
     from matching.casework.access import allowed, bodies_for
     from matching.casework.export import export_matches
     from matching.casework.people import get_body
 
-    casework(ctx)
     user = acting(as_user)
     target = get_body(body) if body else None
     if not allowed(user, "export", target):

@@ -79,3 +79,21 @@ def test_serve_listens_on_the_network_when_told(run_cli, monkeypatch):
     r = run_cli("serve", "--host", "::", "--threads", "4")
     assert r.exit_code == 0 and "http://[::]:8000/" in r.stdout
     assert calls == [{"host": "0.0.0.0", "port": 9001, "threads": 8}, {"host": "::", "port": 8000, "threads": 4}]
+
+
+def test_casework_commands_start_django_themselves(workspace):
+    """In a fresh process (not under pytest-django) each command sets Django up before using a model."""
+    from tests.casework.fixtures import inconsistency, make_bundle
+
+    make_bundle(workspace, [inconsistency(1)])
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MATCHING_WORKSPACE", "DJANGO_SETTINGS_MODULE")}
+
+    def matching(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "matching", "--workspace", str(workspace), *args],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+    published = matching("publish", "--all", "--json")
+    assert published.returncode == 0, published.stderr
+    assert '"new": 1' in published.stdout
+    listed = matching("queue", "list", "--as", "nobody")
+    assert listed.returncode == 2 and "No active user 'nobody'" in listed.stderr and "Traceback" not in listed.stderr
