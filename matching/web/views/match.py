@@ -45,9 +45,9 @@ def _forms(request: HttpRequest, match: Match, bound: dict[str, Any]) -> dict[st
         )
     if allocates and is_closed:
         forms["reopen"] = ReopenForm(initial=initial, auto_id=FORM_IDS["reopen"])
-    for name, form in bound.items():
-        if name in forms:
-            forms[name] = form
+    # What the user submitted is shown again even if the match has moved on (a conflict), so
+    # nothing they typed is lost.
+    forms.update(bound)
     return forms
 
 

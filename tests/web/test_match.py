@@ -1,0 +1,224 @@
+"""The match page: both records side by side, why they matched, its history, and the forms."""
+
+from __future__ import annotations
+
+import re
+
+from django.test import Client
+
+from matching.casework.models import AuditEvent, Match, Outcome, Status
+
+
+def page(client: Client, match: Match) -> str:
+    response = client.get(f"/matches/{match.pk}/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def version_in(html: str, action: str) -> str:
+    form = html[html.index(f'action="/matches/') :]
+    form = html[html.index(f"/{action}/") :]
+    return re.search(r'name="version" value="(\d+)"', form).group(1)
+
+
+def test_shows_both_records_side_by_side_with_differences_and_masks(casework, as_user):
+    match = casework.matches["kingston"][0]
+    html = page(as_user("k_inv"), match)
+    assert match.explanation in html
+    assert ("A match is not evidence of fraud. It is an inconsistency between two records that requires "
+            "investigation; only a person records an outcome.") in html
+    assert "Housing benefit — Royal Borough of Kingston upon Thames" in html
+    assert "Deceased persons — dwp" in html
+    address = re.search(r'<th scope="row" class="govuk-table__header">Address line 1</th>(.*?)</tr>', html, re.S).group(1)
+    assert address.count('class="govuk-table__cell app-diff"') == 2
+    assert address.count("(differs)") == 2
+    assert "0 WHARF RD" in address and "0 WHARF ROAD" in address
+    surname = re.search(r">Surname</th>(.*?)</tr>", html, re.S).group(1)
+    assert "app-diff" not in surname
+    ni = re.search(r">NI number</th>(.*?)</tr>", html, re.S).group(1)
+    assert ni.count('class="app-masked"') == 2 and "masked: used for matching only" in ni
+    assert "Date of birth" in html and "Claim ref" in html
+    assert "Not held" in html  # death_ref has no claim-side value
+
+
+def test_shows_the_weight_chart_with_a_text_alternative(casework, as_user):
+    html = page(as_user("k_kc"), casework.matches["kingston"][0])
+    svg = html[html.index('<svg class="app-chart"') : html.index("</svg>")]
+    assert '<title id="chart-title">' in svg and "<desc" in svg
+    assert svg.count("app-chart__bar--positive") == 2 and svg.count("app-chart__bar--negative") == 1
+    assert "NI number: exact match" in svg and "+13.4" in svg and "-2.1" in svg
+    assert 'class="app-chart__axis"' in svg
+    assert "Show the comparisons as a table" in html
+    assert "style=" not in html and "<style" not in html
+
+
+def test_shows_status_probability_and_seen_counts(casework, as_user):
+    html = page(as_user("k_kc"), casework.matches["kingston"][0])
+    for text in ("Match probability", "0.9999", "Times seen", "Seen again since closed", "Times reopened",
+                 'id="allocated-to">k_inv<'):
+        assert text in html
+
+
+def test_viewing_is_audited(casework, as_user):
+    match = casework.matches["kingston"][0]
+    page(as_user("k_inv"), match)
+    event = AuditEvent.objects.filter(action="view", object_type="match", object_id=str(match.pk)).get()
+    assert (event.actor, event.body) == ("k_inv", "kingston")
+
+
+def test_only_usable_forms_are_shown(casework, as_user):
+    match = casework.matches["kingston"][0]
+    inv = page(as_user("k_inv"), match)
+    assert "Record the outcome" in inv and "Start work" in inv and "Add note" in inv
+    assert "Save allocation" not in inv and "Reopen match" not in inv
+    kc = page(as_user("k_kc"), match)
+    assert "Save allocation" in kc and "Record the outcome" in kc
+    aud = page(as_user("k_aud"), match)
+    assert "<form method=\"post\" action=\"/matches/" not in aud
+    admin = page(as_user("admin"), match)
+    assert "Save allocation" in admin and "Record the outcome" not in admin
+
+
+def test_recording_an_outcome_closes_the_match_and_shows_on_the_dashboard(casework, as_user):
+    match = casework.matches["kingston"][0]
+    client = as_user("k_inv")
+    response = client.post(f"/matches/{match.pk}/outcome/", {
+        "version": match.version, "category": "error", "linkage_label": "same",
+        "actual_amount": "£1,234.56", "estimated_amount": "2500", "estimate_basis": "52 weeks of benefit",
+        "note": "Claim ended late; overpayment raised.",
+    })
+    assert response.status_code == 302 and response["Location"] == f"/matches/{match.pk}/"
+    html = client.get(response["Location"]).content.decode()
+    assert "govuk-notification-banner--success" in html and "Outcome recorded and match closed" in html
+    assert "Outcome recorded: Error" in html and "Claim ended late; overpayment raised." in html
+    outcome = Outcome.objects.get()
+    assert (outcome.actual_pence, outcome.estimated_pence, outcome.recorded_by.username) == (123456, 250000, "k_inv")
+    assert Match.objects.get(pk=match.pk).status == Status.CLOSED
+    assert "Record the outcome" not in html
+
+    dashboard = as_user("k_kc").get("/dashboard/").content.decode()
+    assert 'id="total-actual">£1,234.56<' in dashboard
+    assert 'id="total-estimated">£2,500.00<' in dashboard
+    assert 'data-category="error">1<' in dashboard
+    assert "5 new, 0 in progress, 1 closed" in dashboard
+
+
+def test_fraud_needs_a_case_reference(casework, as_user):
+    match = casework.matches["kingston"][0]
+    response = as_user("k_inv").post(f"/matches/{match.pk}/outcome/", {
+        "version": match.version, "category": "fraud", "linkage_label": "same", "note": "keep me",
+    })
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "There is a problem" in html
+    assert '<a href="#outcome-case_reference">Enter the case reference' in html
+    assert 'class="govuk-radios__conditional"' in html  # revealed, since Fraud stays selected
+    assert "keep me</textarea>" in html
+    assert Outcome.objects.count() == 0 and Match.objects.get(pk=match.pk).status == Status.NEW
+
+    ok = as_user("k_inv").post(f"/matches/{match.pk}/outcome/", {
+        "version": match.version, "category": "fraud", "linkage_label": "same", "case_reference": "CF-2026-0042",
+    })
+    assert ok.status_code == 302
+    assert Outcome.objects.get().case_reference == "CF-2026-0042"
+
+
+def test_amounts_must_be_pounds(casework, as_user):
+    match = casework.matches["kingston"][0]
+    client = as_user("k_inv")
+    for bad, message in (("12.345", "must be an amount in pounds"), ("lots", "must be an amount in pounds"),
+                         ("-5", "must be £0 or more")):
+        response = client.post(f"/matches/{match.pk}/outcome/", {
+            "version": match.version, "category": "error", "linkage_label": "same", "actual_amount": bad})
+        assert response.status_code == 400
+        assert f"Actual amount {message}" in response.content.decode()
+        assert f'value="{bad}"' in response.content.decode()
+    response = client.post(f"/matches/{match.pk}/outcome/", {
+        "version": match.version, "category": "error", "linkage_label": "same", "estimated_amount": "£10"})
+    assert response.status_code == 400
+    assert "Enter the basis of the estimate" in response.content.decode()
+    assert Outcome.objects.count() == 0
+
+
+def test_missing_choices_are_named(casework, as_user):
+    match = casework.matches["kingston"][0]
+    response = as_user("k_inv").post(f"/matches/{match.pk}/outcome/", {"version": match.version})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert '<a href="#outcome-category_0">Select the outcome</a>' in html
+    assert "Select whether the two records are the same person" in html
+
+
+def test_two_people_record_an_outcome_at_once_and_only_the_first_is_kept(casework, as_user):
+    match = casework.matches["kingston"][0]
+    first, second = as_user("k_inv"), as_user("k_kc")
+    v1 = version_in(page(first, match), "outcome")
+    v2 = version_in(page(second, match), "outcome")
+    assert v1 == v2 == str(match.version)
+    r1 = first.post(f"/matches/{match.pk}/outcome/", {"version": v1, "category": "no_issue", "linkage_label": "same"})
+    assert r1.status_code == 302
+    r2 = second.post(f"/matches/{match.pk}/outcome/", {
+        "version": v2, "category": "error", "linkage_label": "not_sure", "note": "Second reviewer's careful note",
+        "actual_amount": "£99.50",
+    })
+    assert r2.status_code == 409
+    html = r2.content.decode()
+    assert "There is a problem" in html
+    assert f"Match {match.pk} was changed by k_inv" in html and "your change was not saved" in html
+    assert "Second reviewer&#x27;s careful note</textarea>" in html
+    assert 'value="£99.50"' in html
+    assert Outcome.objects.count() == 1 and Outcome.objects.get().recorded_by.username == "k_inv"
+
+
+def test_a_stale_note_is_a_conflict_not_lost(casework, as_user):
+    match = casework.matches["kingston"][0]
+    kc, inv = as_user("k_kc"), as_user("k_inv")
+    assert kc.post(f"/matches/{match.pk}/start/", {"version": match.version}).status_code == 302
+    response = inv.post(f"/matches/{match.pk}/note/", {"version": match.version, "text": "Rang the claimant"})
+    assert response.status_code == 409
+    assert "Rang the claimant</textarea>" in response.content.decode()
+    fresh = Match.objects.get(pk=match.pk)
+    assert f'name="version" value="{fresh.version}"' in response.content.decode()  # resubmitting now works
+    assert inv.post(f"/matches/{match.pk}/note/", {"version": fresh.version, "text": "Rang the claimant"}).status_code == 302
+
+
+def test_allocate_start_note_and_reopen_build_the_history(casework, as_user):
+    match = casework.matches["kingston"][1]
+    kc = as_user("k_kc")
+    r = kc.post(f"/matches/{match.pk}/allocate/", {"version": match.version,
+                                                    "allocated_to": casework.users["k_inv2"].pk})
+    assert r.status_code == 302
+    inv2 = as_user("k_inv2")
+    m = Match.objects.get(pk=match.pk)
+    assert inv2.post(f"/matches/{m.pk}/start/", {"version": m.version}).status_code == 302
+    m.refresh_from_db()
+    assert inv2.post(f"/matches/{m.pk}/note/", {"version": m.version, "text": "Checked the tenancy file"}).status_code == 302
+    m.refresh_from_db()
+    assert inv2.post(f"/matches/{m.pk}/outcome/", {"version": m.version, "category": "no_issue",
+                                                   "linkage_label": "not_same"}).status_code == 302
+    m.refresh_from_db()
+    assert kc.post(f"/matches/{m.pk}/reopen/", {"version": m.version, "reason": ""}).status_code == 400
+    r = kc.post(f"/matches/{m.pk}/reopen/", {"version": m.version, "reason": "New evidence from DWP"})
+    assert r.status_code == 302
+    html = page(kc, m)
+    history = html[html.index('id="history"'):]
+    steps = ["Reopened", "Outcome recorded: No issue / other explanation", "Note added",
+             "Status changed from New to In progress", "Allocated to k_inv2"]
+    positions = [history.index(s) for s in steps]
+    assert positions == sorted(positions)  # newest first
+    assert "New evidence from DWP" in history and "Checked the tenancy file" in history
+    assert Match.objects.get(pk=m.pk).times_reopened == 1
+
+
+def test_an_investigator_cannot_allocate_or_reopen(casework, as_user):
+    match = casework.matches["kingston"][0]
+    r = as_user("k_inv").post(f"/matches/{match.pk}/allocate/", {"version": match.version, "allocated_to": ""})
+    assert r.status_code == 403
+
+
+def test_allocating_to_someone_outside_the_body_is_refused(casework, as_user):
+    match = casework.matches["kingston"][0]
+    r = as_user("k_kc").post(f"/matches/{match.pk}/allocate/", {"version": match.version,
+                                                                 "allocated_to": casework.users["r_inv"].pk})
+    assert r.status_code == 400
+    assert "Select a valid choice" in r.content.decode()
