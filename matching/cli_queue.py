@@ -90,9 +90,11 @@ def queue_list(ctx: Context, body: str | None, job: str | None, status: str | No
         _json_out(rows)
         return
     table = Table(title=f"Inconsistencies requiring investigation, as {user.username} sees them", title_justify="left")
-    for col in ("id", "job", "body", "status", "band", "allocated to"):
-        table.add_column(col, no_wrap=True, justify="right" if col == "id" else "left")
-    table.add_column("explanation", no_wrap=True, overflow="ellipsis", min_width=20)
+    for col, key in (("id", "id"), ("job", "job"), ("body", "body"), ("status", "status"), ("band", "band"),
+                     ("allocated to", "allocated_to")):
+        widest = max([len(col), *(len(str(r[key] or "")) for r in rows)])
+        table.add_column(col, no_wrap=True, min_width=widest, justify="right" if col == "id" else "left")
+    table.add_column("explanation", overflow="fold", min_width=12)  # wraps in what is left
     for r in rows:
         table.add_row(str(r["id"]), r["job"], r["body"], r["status"], r["band"], r["allocated_to"] or "", r["explanation"])
     console.print(table)
