@@ -89,6 +89,8 @@ def add_user(username: str, body_code: str, role: str, password: str | None, act
         if superuser and not user.is_superuser:
             user.is_superuser = user.is_staff = True
             user.save(update_fields=["is_superuser", "is_staff"])
+            if not created:
+                audit.record(actor, "superuser_granted", user, body=body.code)
         membership, new_membership = Membership.objects.get_or_create(user=user, body=body, defaults={"role": role})
         if not new_membership and membership.role != role:
             old, membership.role = membership.role, role
