@@ -50,9 +50,9 @@ def record(actor: Any, action: str, obj: Any = None, *, body: str = "",
         object_type = object_type or type(obj).__name__.lower()
         object_id = object_id or str(obj.pk)
     detail = json.loads(json.dumps(detail or {}, default=str))  # exactly what will be stored
-    at = timezone.now()
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+        at = timezone.now()  # after the lock, so event order and time order agree
         seq = head.seq + 1
         name = actor_name(actor)
         digest = chain_hash(head.hash, _canonical(seq, at, name, action, object_type, object_id, body, detail))
