@@ -16,7 +16,6 @@ def page(client: Client, match: Match) -> str:
 
 
 def version_in(html: str, action: str) -> str:
-    form = html[html.index(f'action="/matches/') :]
     form = html[html.index(f"/{action}/") :]
     return re.search(r'name="version" value="(\d+)"', form).group(1)
 

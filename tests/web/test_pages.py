@@ -1,0 +1,184 @@
+"""Dashboard, audit trail, users and bodies, export, password change and error pages."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+from django.contrib.auth.models import User
+from django.test import Client
+from django.utils import timezone
+
+from matching.casework import lifecycle
+from matching.casework.models import AuditEvent, Body, Declaration, Exercise, Match, Membership
+from tests.casework.fixtures import PASSWORD
+
+NEW_PASSWORD = "a-much-longer-passphrase-77"
+
+
+def test_dashboard_groups_by_job_and_body_with_ages(casework, as_user):
+    Match.objects.filter(pk=casework.matches["kingston"][5].pk).update(created_at=timezone.now() - timedelta(days=100))
+    Match.objects.filter(pk=casework.matches["kingston"][4].pk).update(created_at=timezone.now() - timedelta(days=45))
+    html = as_user("admin").get("/dashboard/").content.decode()
+    assert "Royal Borough of Kingston upon Thames" in html and "London Borough of Richmond upon Thames" in html
+    assert "8 new, 0 in progress, 0 closed" in html
+    kingston = html[html.index("<td class=\"govuk-table__cell\">Royal Borough"):]
+    cells = kingston[: kingston.index("</tr>")]
+    assert cells.count('govuk-table__cell--numeric">1<') == 2  # 31–90 and over 90 days
+    assert "Oldest open match" in html
+    only = as_user("admin").get("/dashboard/?body=richmond").content.decode()
+    assert "2 new" in only and "Royal Borough of Kingston" not in only.split("By status")[1]
+
+
+def test_dashboard_is_limited_to_what_the_user_sees(casework, as_user):
+    html = as_user("k_inv").get("/dashboard/").content.decode()
+    assert "1 new, 0 in progress, 0 closed" in html
+
+
+def test_audit_trail_for_an_auditor_is_their_bodys(casework, as_user):
+    as_user("k_inv").get(f"/matches/{casework.matches['kingston'][0].pk}/")
+    as_user("r_inv").get(f"/matches/{casework.matches['richmond'][0].pk}/")
+    html = as_user("k_aud").get("/audit/?action=view").content.decode()
+    assert ">k_inv<" in html and ">r_inv<" not in html
+    assert '<td class="govuk-table__cell">allocate</td>' not in html
+    assert ">r_kc<" not in as_user("k_aud").get("/audit/").content.decode()
+    admin = as_user("admin").get("/audit/?actor=r_inv").content.decode()
+    assert ">r_inv<" in admin and ">k_inv<" not in admin
+
+
+def test_audit_verification_runs_on_request(casework, as_user):
+    client = as_user("k_aud")
+    assert "The audit trail is intact" not in client.get("/audit/").content.decode()
+    html = client.post("/audit/verify/").content.decode()
+    assert "The audit trail is intact" in html and f"all {AuditEvent.objects.count()} events" in html
+
+
+def test_audit_date_filter(casework, as_user):
+    html = as_user("admin").get("/audit/?date_to=2000-01-01").content.decode()
+    assert "No events fit these filters" in html
+
+
+def test_key_contact_adds_a_user_with_a_validated_password(casework, as_user):
+    client = as_user("k_kc")
+    weak = client.post("/bodies/kingston/members/add/", {
+        "username": "k_new", "role": "investigator", "password1": "password", "password2": "password"})
+    assert weak.status_code == 400
+    assert "This password is too short" in weak.content.decode()
+    assert not User.objects.filter(username="k_new").exists()
+    ok = client.post("/bodies/kingston/members/add/", {
+        "username": "k_new", "role": "investigator", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD,
+        "is_superuser": "on"})
+    assert ok.status_code == 302
+    user = User.objects.get(username="k_new")
+    assert not user.is_superuser  # a key contact cannot grant it; the field is not even offered
+    assert Membership.objects.get(user=user).role == "investigator"
+    assert set(AuditEvent.objects.filter(actor="k_kc").values_list("action", flat=True)) >= {
+        "user_created", "membership_added"}
+    assert "k_new added to Royal Borough of Kingston upon Thames" in client.get("/bodies/kingston/").content.decode()
+    assert Client().post("/sign-in/", {"username": "k_new", "password": NEW_PASSWORD}).status_code == 302
+
+
+def test_key_contact_changes_and_removes_members_but_not_themself(casework, as_user):
+    client = as_user("k_kc")
+    inv2 = Membership.objects.get(user__username="k_inv2")
+    assert client.post(f"/bodies/kingston/members/{inv2.pk}/role/", {"role": "auditor"}).status_code == 302
+    assert Membership.objects.get(pk=inv2.pk).role == "auditor"
+    assert client.post(f"/bodies/kingston/members/{inv2.pk}/remove/").status_code == 302
+    assert not Membership.objects.filter(pk=inv2.pk).exists()
+    own = Membership.objects.get(user__username="k_kc")
+    assert client.post(f"/bodies/kingston/members/{own.pk}/remove/").status_code == 403
+    richmond = Membership.objects.get(user__username="r_inv")
+    assert client.post(f"/bodies/kingston/members/{richmond.pk}/remove/").status_code == 404
+    actions = list(AuditEvent.objects.filter(actor="k_kc").values_list("action", flat=True))
+    assert "membership_changed" in actions and "membership_removed" in actions
+
+
+def test_key_contact_cannot_see_other_bodies(casework, as_user):
+    client = as_user("k_kc")
+    html = client.get("/bodies/").content.decode()
+    assert "Royal Borough of Kingston upon Thames" in html and "Richmond" not in html
+    assert "Add a body" not in html
+    assert client.get("/bodies/richmond/").status_code == 404
+
+
+def test_superuser_adds_a_body_and_declares_for_it(casework, as_user):
+    client = as_user("admin")
+    assert client.post("/bodies/add/", {"code": "kingston", "name": "Again"}).status_code == 400
+    assert client.post("/bodies/add/", {"code": "sutton", "name": "London Borough of Sutton"}).status_code == 302
+    body = Body.objects.get(code="sutton")
+    exercise = Exercise.objects.get()
+    assert client.post("/bodies/sutton/declare/", {"exercise": exercise.pk}).status_code == 302
+    assert Declaration.objects.filter(body=body, exercise=exercise).exists()
+    again = client.post("/bodies/sutton/declare/", {"exercise": exercise.pk})
+    assert again.status_code == 400 and "already declared" in again.content.decode()
+    assert {"body_created", "declaration"} <= set(AuditEvent.objects.filter(actor="admin").values_list("action", flat=True))
+    su = client.post("/bodies/sutton/members/add/", {
+        "username": "s_admin", "role": "key_contact", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD,
+        "is_superuser": "on"})
+    assert su.status_code == 302 and User.objects.get(username="s_admin").is_superuser
+
+
+def test_an_existing_user_is_added_without_a_password(casework, as_user):
+    client = as_user("k_kc")
+    r = client.post("/bodies/kingston/members/add/", {"username": "r_aud", "role": "auditor"})
+    assert r.status_code == 302
+    assert Membership.objects.filter(user__username="r_aud", body__code="kingston", role="auditor").exists()
+    again = client.post("/bodies/kingston/members/add/", {"username": "r_aud", "role": "auditor"})
+    assert again.status_code == 400 and "already a member" in again.content.decode()
+
+
+def test_export_streams_the_filtered_queue(casework, as_user):
+    response = as_user("k_kc").get("/export/?format=csv&band=high")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="matches-kingston-')
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["OFFICIAL-SENSITIVE"]
+    assert rows[3][0] == "match id"
+    data = [r for r in rows[4:] if r]
+    assert len(data) == 3
+    event = AuditEvent.objects.get(action="export")
+    assert (event.actor, event.body, event.detail["rows"]) == ("k_kc", "kingston", 3)
+
+
+def test_export_xlsx_and_bad_format(casework, as_user):
+    client = as_user("k_aud")
+    response = client.get("/export/?format=xlsx")
+    assert response.status_code == 200 and response["Content-Disposition"].endswith('.xlsx"')
+    assert b"".join(response.streaming_content)[:2] == b"PK"
+    assert client.get("/export/?format=pdf").status_code == 400
+
+
+def test_superuser_export_of_another_body_is_only_that_body(casework, as_user):
+    response = as_user("admin").get("/export/?body=richmond")
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert "richmond" in response["Content-Disposition"]
+    assert "kingston" not in "".join(text.splitlines()[3:])
+
+
+def test_password_change(casework):
+    client = Client()
+    client.post("/sign-in/", {"username": "k_inv", "password": PASSWORD})
+    bad = client.post("/password/", {"old_password": PASSWORD, "new_password1": "short", "new_password2": "short"})
+    assert bad.status_code == 200 and "This password is too short" in bad.content.decode()
+    ok = client.post("/password/", {"old_password": PASSWORD, "new_password1": NEW_PASSWORD,
+                                    "new_password2": NEW_PASSWORD}, follow=True)
+    assert "Your password has been changed" in ok.content.decode()
+    assert Client().post("/sign-in/", {"username": "k_inv", "password": NEW_PASSWORD}).status_code == 302
+
+
+def test_error_pages_are_in_the_services_style(casework, as_user):
+    html = as_user("k_inv").get("/matches/999999/").content.decode()
+    assert "Page not found" in html and "OFFICIAL-SENSITIVE" in html
+    forbidden = as_user("k_inv").get("/audit/")
+    assert forbidden.status_code == 403 and "You cannot do this" in forbidden.content.decode()
+
+
+def test_closed_then_reopened_by_a_run_shows_in_history_without_fraud_wording(casework, as_user):
+    match = casework.matches["kingston"][0]
+    lifecycle.record_outcome(match, casework.users["k_inv"],
+                             lifecycle.OutcomeInput(category="no_issue", linkage_label="same"), match.version)
+    html = as_user("k_kc").get(f"/matches/{match.pk}/").content.decode().lower()
+    # the only mentions: the notice, the outcome category radio (not offered when closed) and none else
+    assert html.count("fraud") == 1 and "not evidence of fraud" in html

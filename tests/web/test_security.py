@@ -1,0 +1,117 @@
+"""Security a user relies on without seeing it: escaping, CSRF, cookies, CSP, lockout, deploy checks."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from matching.casework.publish import publish
+from matching.workspace import Workspace
+from tests.casework.fixtures import PASSWORD, inconsistency, make_bundle
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def script_match(casework):
+    return next(m for m in casework.matches["kingston"] if "<script>" in m.left_record["surname"])
+
+
+def test_a_script_in_a_surname_is_shown_as_text(casework, as_user):
+    client = as_user("k_kc")
+    html = client.get(f"/matches/{script_match(casework).pk}/").content.decode()
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;O&#x27;BRIEN" in html
+    assert "<script>alert" not in html
+    queue = client.get("/").content.decode()
+    assert "<script>alert" not in queue
+
+
+def test_a_script_in_an_explanation_is_shown_as_text_in_the_queue(casework, as_user):
+    row = inconsistency(50, explanation="Claim <script>alert('q')</script> still in payment")
+    publish(Workspace.at(casework.workspace), make_bundle(casework.workspace, [row]), actor="test")
+    html = as_user("k_kc").get("/").content.decode()
+    assert "Claim &lt;script&gt;alert(&#x27;q&#x27;)&lt;/script&gt; still in payment" in html
+    assert "<script>alert" not in html
+
+
+def test_only_the_module_script_is_loaded(casework, as_user):
+    html = as_user("k_kc").get(f"/matches/{casework.matches['kingston'][0].pk}/").content.decode()
+    assert html.count("<script") == 1
+    assert '<script type="module" src="/static/govuk/init.js"></script>' in html
+
+
+def test_csrf_is_enforced(casework):
+    match = casework.matches["kingston"][0]
+    client = casework.login(Client(enforce_csrf_checks=True), "k_inv")
+    response = client.post(f"/matches/{match.pk}/outcome/", {
+        "version": match.version, "category": "no_issue", "linkage_label": "same"})
+    assert response.status_code == 403
+    assert "Your form could not be sent" in response.content.decode()
+    assert match.outcomes.count() == 0
+
+
+def test_signing_in_sets_a_httponly_samesite_session_cookie(casework):
+    client = Client()
+    response = client.post("/sign-in/", {"username": "k_inv", "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/"
+    cookie = response.cookies["sessionid"]
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Lax"
+    assert client.get("/").status_code == 200
+
+
+def test_signing_out_is_a_post(casework):
+    client = Client()
+    client.post("/sign-in/", {"username": "k_inv", "password": PASSWORD})
+    assert 'action="/sign-out/"' in client.get("/").content.decode()
+    assert client.get("/sign-out/").status_code == 405
+    assert client.post("/sign-out/").status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_pages_carry_a_content_security_policy_and_the_marking(casework, as_user):
+    for client, url in ((Client(), "/sign-in/"), (as_user("k_kc"), "/"), (as_user("k_kc"), "/dashboard/"),
+                        (as_user("k_kc"), "/no-such-page/")):
+        response = client.get(url)
+        csp = response["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "style-src 'self'" in csp
+        html = response.content.decode()
+        assert html.count("OFFICIAL-SENSITIVE") >= 2, url
+        assert "style=" not in html, url
+
+
+def test_five_wrong_passwords_lock_the_account(casework):
+    client = Client()
+    for _ in range(5):
+        response = client.post("/sign-in/", {"username": "k_inv", "password": "wrong-password-1"})
+    assert "locked for 15 minutes" in response.content.decode()
+    response = client.post("/sign-in/", {"username": "k_inv", "password": PASSWORD})
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert "Your account is locked" in html and "locked for 15 minutes" in html and "key contact" in html
+    assert client.get("/").status_code == 302  # not signed in
+    # another user is not locked
+    assert Client().post("/sign-in/", {"username": "k_kc", "password": PASSWORD}).status_code == 302
+
+
+def test_a_wrong_password_is_explained(casework):
+    response = Client().post("/sign-in/", {"username": "k_inv", "password": "nope"})
+    assert response.status_code == 200
+    assert "There is a problem" in response.content.decode()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "axes.W006 until settings.py says how sign-in lockout treats IP addresses; see the web report: "
+    "AXES_LOCKOUT_PARAMETERS = ['username', ['username', 'ip_address']] or SILENCED_SYSTEM_CHECKS"))
+def test_deploy_checks_pass(tmp_path):
+    env = {**os.environ, "MATCHING_HTTPS": "1", "MATCHING_SECRET_KEY": secrets.token_urlsafe(60),
+           "MATCHING_WORKSPACE": str(tmp_path)}
+    env.pop("MATCHING_DEBUG", None)
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
