@@ -16,11 +16,14 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## Ingest the sample exercise into a fresh demo workspace, run every standard job with its
-## shipped model, and print a summary per job.
+## shipped model, publish the runs into the case store, create one demo user per role
+## (passwords printed) and serve the review app on http://127.0.0.1:$(PORT)/.
+PORT ?= 8000
 demo: $(STAMP)
 	rm -rf $(WORKSPACE)
 	$(VENV)/bin/matching --workspace $(WORKSPACE) ingest-dir sample_data
 	$(VENV)/bin/matching --workspace $(WORKSPACE) run --all
+	scripts/demo-casework $(WORKSPACE) $(PORT)
 
 ## ruff and mypy.
 check: $(STAMP)
