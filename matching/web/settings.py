@@ -159,10 +159,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Lockout: five failed sign-ins for a username lock it for 15 minutes.
+# Lockout: five failed sign-ins lock the username for 15 minutes, wherever they come from.
+# Not by IP address (axes.W006): a council's staff reach the app through one NAT or proxy
+# address, so one person's typos would lock out the whole office.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_VERBOSE = False
