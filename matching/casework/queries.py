@@ -16,10 +16,12 @@ from django.utils import timezone
 
 from matching.casework.models import Category, Match, Outcome, Status
 
+# Matches are numbered as they are first published, so id order is first-seen order: sorting
+# by id uses the table's own key instead of sorting every visible row by created_at.
 SORTS = {
     "priority": ("-priority_score", "-pk"),
-    "newest": ("-created_at", "-pk"),
-    "oldest": ("created_at", "pk"),
+    "newest": ("-pk",),
+    "oldest": ("pk",),
 }
 OPEN = (Status.NEW, Status.IN_PROGRESS)
 

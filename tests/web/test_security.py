@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from django.test import Client
 
 from matching.casework.publish import publish
@@ -105,9 +104,6 @@ def test_a_wrong_password_is_explained(casework):
     assert "There is a problem" in response.content.decode()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "axes.W006 until settings.py says how sign-in lockout treats IP addresses; see the web report: "
-    "AXES_LOCKOUT_PARAMETERS = ['username', ['username', 'ip_address']] or SILENCED_SYSTEM_CHECKS"))
 def test_deploy_checks_pass(tmp_path):
     env = {**os.environ, "MATCHING_HTTPS": "1", "MATCHING_SECRET_KEY": secrets.token_urlsafe(60),
            "MATCHING_WORKSPACE": str(tmp_path)}
