@@ -9,11 +9,12 @@ routing, access checks, queries and template rendering; no network).
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from benchmarks.common import run_isolated, write_result
 
-MATCHES_PER_JOB = int(__import__("os").environ.get("BENCH_CASEWORK_MATCHES", "100000"))
+MATCHES_PER_JOB = int(os.environ.get("BENCH_CASEWORK_MATCHES", "100000"))
 REQUESTS = 200
 
 CODE = r"""
@@ -132,6 +133,8 @@ print(json.dumps({{
     "queue_key_contact": queue_kc, "queue_investigator": queue_inv, "match_detail": detail,
     "sqlite_bytes": (tmp / "casework.sqlite3").stat().st_size,
 }}))
+import shutil
+shutil.rmtree(tmp, ignore_errors=True)
 """
 
 

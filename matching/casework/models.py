@@ -134,6 +134,9 @@ class Run(models.Model):
         return self.run_id
 
 
+QUEUE_FILTERS = ["priority_band", "job", "allocated_to", "created_at"]
+
+
 class Match(models.Model):
     """One inconsistency requiring investigation: a linked pair that a job's rule flagged.
 
@@ -145,7 +148,7 @@ class Match(models.Model):
     job = models.CharField(max_length=100)
     job_title = models.CharField(max_length=300)
     exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="matches")
-    owning_body = models.ForeignKey(Body, on_delete=models.PROTECT, related_name="matches")
+    owning_body = models.ForeignKey(Body, on_delete=models.PROTECT, related_name="matches", db_index=False)
     left_kind = models.CharField(max_length=64)
     left_body = models.CharField(max_length=64)
     left_submission_id = models.CharField(max_length=200)
@@ -161,11 +164,12 @@ class Match(models.Model):
     contributions = models.JSONField(default=list)
     match_probability = models.FloatField()
     match_weight = models.FloatField()
-    priority_score = models.FloatField(db_index=True)
+    priority_score = models.FloatField()
     priority_band = models.CharField(max_length=10, choices=Band.choices)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
     allocated_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="allocated_matches"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="allocated_matches",
+        db_index=False,  # queue_by_user leads with it
     )
     first_run = models.ForeignKey(Run, on_delete=models.SET_NULL, null=True, related_name="+")
     last_run = models.ForeignKey(Run, on_delete=models.SET_NULL, null=True, related_name="+")
@@ -181,10 +185,23 @@ class Match(models.Model):
     class Meta:
         verbose_name_plural = "matches"
         indexes = [
-            models.Index(fields=["owning_body", "status", "-priority_score"], name="queue_by_body"),
+            # The queue: each index leads with a body's released exercise, orders one way
+            # (priority within status, priority, age) and carries every column the queue
+            # filters on, so counts and pages never read the records themselves.
+            models.Index(
+                fields=["owning_body", "exercise", "status", "-priority_score", *QUEUE_FILTERS],
+                name="queue_by_body",
+            ),
+            models.Index(
+                fields=["owning_body", "exercise", "-priority_score", "status", *QUEUE_FILTERS],
+                name="queue_by_priority",
+            ),
+            models.Index(
+                fields=["owning_body", "exercise", "created_at", "status", "priority_band", "job", "allocated_to"],
+                name="queue_by_age",
+            ),
             models.Index(fields=["allocated_to", "status", "-priority_score"], name="queue_by_user"),
             models.Index(fields=["job", "owning_body"], name="match_job_body"),
-            models.Index(fields=["exercise"], name="match_exercise"),
         ]
 
     def __str__(self) -> str:

@@ -228,4 +228,7 @@ def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishRes
         audit.record(actor, "publish", run, detail={
             k: v for k, v in result.as_dict().items() if k not in ("run_id", "seconds")
         })
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA optimize")  # refresh the planner's statistics after a big load
     return result
