@@ -14,7 +14,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from matching.casework import audit
@@ -104,9 +104,14 @@ def export_matches(actor: Any, matches: QuerySet[Match], fmt: str, out: IO[bytes
         lines = preamble(actor, body_label, filters)
         rows = _rows(matches, left_keys, right_keys)
         count = (_write_csv if fmt == "csv" else _write_xlsx)(out, lines, header, rows)
-        body = str(filters.get("body", ""))
-        audit.record(actor, "export", object_type="export", body=body,
-                     detail={"format": fmt, "rows": count, "filters": filters})
+        # One event per body whose matches left in the file, so each body's auditors see it.
+        per_body = dict(
+            matches.order_by().values_list("owning_body__code").annotate(n=Count("id")).values_list(
+                "owning_body__code", "n")
+        ) or {str(filters.get("body", "")): 0}
+        for body, n in sorted(per_body.items()):
+            audit.record(actor, "export", object_type="export", body=body,
+                         detail={"format": fmt, "rows": count, "rows_of_body": n, "filters": filters})
     return count
 
 

@@ -65,6 +65,12 @@ def _require(user: Any, action: str, match: Match, doing: str) -> None:
         raise NotAllowed(f"You may not {doing} match {match.pk}.")
 
 
+def _current(match: Match, expected_version: int) -> None:
+    """A stale form is a conflict, whatever else has changed since (checked before status)."""
+    if match.version != expected_version:
+        raise Conflict(match)
+
+
 def _change(match: Match, expected_version: int, **changes: Any) -> Match:
     """Apply ``changes`` only if the match is still at ``expected_version``."""
     now = timezone.now()
@@ -80,6 +86,7 @@ def _change(match: Match, expected_version: int, **changes: Any) -> Match:
 def allocate(match: Match, to_user: Any, by: Any, expected_version: int) -> Match:
     """Give the match to an investigator (or key contact) of its owning body; None unallocates."""
     _require(by, "allocate_match", match, "allocate")
+    _current(match, expected_version)
     if to_user is not None and role_in(to_user, match.owning_body) not in (Role.INVESTIGATOR, Role.KEY_CONTACT):
         raise NotAllowed(
             f"{to_user.username} is not an investigator or key contact of {match.owning_body.code}; "
@@ -98,6 +105,7 @@ def allocate(match: Match, to_user: Any, by: Any, expected_version: int) -> Matc
 def start(match: Match, by: Any, expected_version: int) -> Match:
     """Mark a new match as in progress."""
     _require(by, "work_match", match, "work on")
+    _current(match, expected_version)
     if match.status != Status.NEW:
         raise NotAllowed(f"Match {match.pk} is {match.get_status_display().lower()}, not new.")
     with transaction.atomic():
@@ -110,6 +118,7 @@ def start(match: Match, by: Any, expected_version: int) -> Match:
 def add_note(match: Match, by: Any, text: str, expected_version: int) -> Note:
     """Add a note; a new match becomes in progress."""
     _require(by, "work_match", match, "add a note to")
+    _current(match, expected_version)
     text = (text or "").strip()
     if not text:
         raise InvalidOutcome({"note": "Enter a note"})
@@ -165,10 +174,9 @@ def validate_outcome(data: OutcomeInput) -> dict[str, str]:
 def record_outcome(match: Match, by: Any, data: OutcomeInput, expected_version: int) -> Outcome:
     """Close the match with a person's outcome. The engine never calls this on its own."""
     _require(by, "work_match", match, "record an outcome for")
+    _current(match, expected_version)
     if match.status == Status.CLOSED:
-        raise Conflict(match) if match.version != expected_version else NotAllowed(
-            f"Match {match.pk} is already closed; a key contact can reopen it."
-        )
+        raise NotAllowed(f"Match {match.pk} is already closed; a key contact can reopen it.")
     errors = validate_outcome(data)
     if errors:
         raise InvalidOutcome(errors)
@@ -194,6 +202,7 @@ def reopen(match: Match, by: Any, reason: str, expected_version: int) -> Match:
     """A key contact reopens a closed match (its outcome stays in the history)."""
     if not allowed(by, "allocate_match", match):
         raise NotAllowed(f"Only a key contact may reopen match {match.pk}.")
+    _current(match, expected_version)
     if match.status != Status.CLOSED:
         raise NotAllowed(f"Match {match.pk} is not closed.")
     reason = (reason or "").strip()

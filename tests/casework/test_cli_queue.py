@@ -97,7 +97,10 @@ def test_export_writes_a_marked_file_for_those_who_may(run_cli, casework, tmp_pa
     xlsx = tmp_path / "all.xlsx"
     assert run_cli("export", "--as", "admin", "--format", "xlsx", "--out", str(xlsx)).exit_code == 0
     assert openpyxl.load_workbook(xlsx).active.max_row == 4 + 8
-    assert AuditEvent.objects.filter(action="export").count() == 2
+    # kingston's export, then admin's of both bodies: one event per body in each file
+    events = AuditEvent.objects.filter(action="export").order_by("seq")
+    assert [(e.actor, e.body) for e in events] == [("k_aud", "kingston"), ("admin", "kingston"), ("admin", "richmond")]
+    assert [e.detail["rows_of_body"] for e in events[1:]] == [6, 2]
 
 
 def test_export_is_refused_to_those_who_may_not(run_cli, casework, tmp_path):

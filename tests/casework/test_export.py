@@ -87,4 +87,4 @@ def test_an_export_is_audited_with_its_format_rows_and_filters(hostile):
     export(hostile, "csv", body="kingston", status=None)
     event = AuditEvent.objects.get(action="export")
     assert (event.actor, event.object_type, event.body) == ("admin", "export", "kingston")
-    assert event.detail == {"format": "csv", "rows": 2, "filters": {"body": "kingston"}}
+    assert event.detail == {"format": "csv", "rows": 2, "rows_of_body": 2, "filters": {"body": "kingston"}}
