@@ -86,21 +86,35 @@ def _bundle(workspace: Workspace, run_id: str) -> tuple[Path, dict[str, Any]]:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UserError(f"{manifest_path}: cannot be read as JSON ({exc}); the bundle is damaged, run the job again.") from exc
+    if manifest.get("review") is False:
+        raise UserError(
+            f"Run {run_id} is of {manifest.get('job')}, an analysts' link (review = false in its job "
+            "config): its pairs are not inconsistencies for investigators, so it is not published."
+        )
     if not (path / "inconsistencies.parquet").is_file():
         raise UserError(f"{path}: inconsistencies.parquet is missing; the bundle is damaged, run the job again.")
     return path, manifest
 
 
 def unpublished(workspace: Workspace) -> list[str]:
-    """Run ids in the workspace not yet in the case store, oldest first."""
+    """Run ids in the workspace not yet in the case store, oldest first (analysts' links,
+    whose job says ``review = false``, are never queued)."""
     if not workspace.runs.is_dir():
         return []
     on_disk = sorted(
         p.name for p in workspace.runs.iterdir()
         if p.is_dir() and not p.name.startswith(".") and (p / "manifest.json").is_file()
+        and _for_review(p / "manifest.json")
     )
     done = set(Run.objects.filter(run_id__in=on_disk).values_list("run_id", flat=True))
     return [r for r in on_disk if r not in done]
+
+
+def _for_review(manifest_path: Path) -> bool:
+    try:
+        return json.loads(manifest_path.read_text(encoding="utf-8")).get("review", True) is not False
+    except (OSError, ValueError):
+        return True  # publish will name the damage
 
 
 def _as_date(value: Any) -> date:

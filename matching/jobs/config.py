@@ -22,7 +22,7 @@ from matching.specs import DatasetSpec, configs_dir, list_kinds, load_spec
 DERIVED_NAME_COLUMNS = ("forename", "forename_canonical", "forename_phonetic", "surname_phonetic")
 SCORE_COLUMNS = ("match_probability", "match_weight")
 
-TOP_KEYS = {"include", "title", "description", "owning_body", "datasets", "linkage", "training", "rule", "priority"}
+TOP_KEYS = {"include", "title", "description", "owning_body", "review", "datasets", "linkage", "training", "rule", "priority"}
 DATASET_KEYS = {"left", "right", "across_bodies", "within_body"}
 LINKAGE_KEYS = {"threshold", "blocking_rules", "comparisons", "subject"}
 COMPARISON_KEYS = {"name", "comparison", "column", "args", "term_frequency_adjustments", "levels"}
@@ -68,6 +68,7 @@ class JobConfig:
     title: str
     description: str
     owning_body: str  # "left", "right" or a body slug
+    review: bool  # False: an analysts' link, never published to investigators' queues
     left: DatasetSpec
     right: DatasetSpec
     across_bodies: bool
@@ -217,6 +218,10 @@ def parse_job(path: Path, data: Mapping[str, Any]) -> JobConfig:
     if not isinstance(owning, str) or not owning:
         raise _fail(path, "owning_body", "missing", 'owning_body = "left" (or "right", or a body name)')
 
+    review = data.get("review", True)
+    if not isinstance(review, bool):
+        raise _fail(path, "review", f"{review!r} is not true or false", "review = false (an analysts' link, never queued)")
+
     linkage = _table(path, data, "linkage")
     _check_keys(path, "linkage.", linkage, LINKAGE_KEYS)
     threshold = linkage.get("threshold")
@@ -275,6 +280,7 @@ def parse_job(path: Path, data: Mapping[str, Any]) -> JobConfig:
         title=title,
         description=str(data.get("description", "")),
         owning_body=owning,
+        review=review,
         left=left,
         right=right,
         across_bodies=across,

@@ -305,6 +305,7 @@ def _manifest(
         "run_id": run_id,
         "job": job.job,
         "title": job.title,
+        "review": job.review,
         "created_at": now.isoformat(),
         "as_at": as_at,
         "threshold": threshold,

@@ -104,3 +104,16 @@ def test_publishing_is_audited_and_the_chain_verifies(workspace):
     event = AuditEvent.objects.get(action="publish")
     assert event.detail["new"] == 1
     assert audit.verify().ok
+
+
+@pytest.mark.django_db
+def test_an_analysts_link_is_never_queued(workspace):
+    import json
+
+    run_id = make_bundle(workspace, [inconsistency(1)], job="person-link")
+    manifest = workspace / "runs" / run_id / "manifest.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "review": False}))
+    assert unpublished(Workspace.at(workspace)) == []
+    with pytest.raises(UserError, match="analysts' link"):
+        publish(Workspace.at(workspace), run_id)
+    assert Match.objects.count() == 0
