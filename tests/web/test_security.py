@@ -108,6 +108,7 @@ def test_deploy_checks_pass(tmp_path):
     env = {**os.environ, "MATCHING_HTTPS": "1", "MATCHING_SECRET_KEY": secrets.token_urlsafe(60),
            "MATCHING_WORKSPACE": str(tmp_path)}
     env.pop("MATCHING_DEBUG", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by tests/browser/conftest.py, never in deployment
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
