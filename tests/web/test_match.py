@@ -181,6 +181,21 @@ def test_a_stale_note_is_a_conflict_not_lost(casework, as_user):
     assert inv.post(f"/matches/{match.pk}/note/", {"version": fresh.version, "text": "Rang the claimant"}).status_code == 302
 
 
+def test_a_stale_form_with_a_mistake_is_still_a_conflict_when_corrected(casework, as_user):
+    """Correcting a stale form must not quietly adopt the newer version and overwrite."""
+    match = casework.matches["kingston"][0]
+    kc, inv = as_user("k_kc"), as_user("k_inv")
+    seen = match.version
+    assert inv.post(f"/matches/{match.pk}/start/", {"version": seen}).status_code == 302  # meanwhile
+    stale = {"version": seen, "category": "fraud", "linkage_label": "same"}  # no case reference
+    assert kc.post(f"/matches/{match.pk}/outcome/", stale).status_code == 409
+    assert not Outcome.objects.filter(match=match).exists()
+    fresh = Match.objects.get(pk=match.pk)
+    invalid = kc.post(f"/matches/{match.pk}/outcome/", {**stale, "version": fresh.version})
+    assert invalid.status_code == 400
+    assert f'name="version" value="{fresh.version}"' in invalid.content.decode()
+
+
 def test_allocate_start_note_and_reopen_build_the_history(casework, as_user):
     match = casework.matches["kingston"][1]
     kc = as_user("k_kc")

@@ -52,7 +52,11 @@ def _forms(request: HttpRequest, match: Match, bound: dict[str, Any]) -> dict[st
 
 
 def _render(request: HttpRequest, match: Match, *, bound: dict[str, Any] | None = None,
-            errors: list[tuple[str, str]] | None = None, status: int = 200) -> HttpResponse:
+            errors: list[tuple[str, str]] | None = None, status: int = 200,
+            version: int | None = None) -> HttpResponse:
+    """Draw the match. ``version`` is what the forms carry back: the version the user's
+    submission was based on when it is re-shown for a correction (so a change made meanwhile
+    is still caught), else the current one."""
     audit.record(request.user, "view", match, body=match.owning_body.code)
     names = dict(Body.objects.filter(code__in={match.left_body, match.right_body}).values_list("code", "name"))
     return render(request, "web/match.html", {
@@ -64,6 +68,7 @@ def _render(request: HttpRequest, match: Match, *, bound: dict[str, Any] | None 
         "history": history(match),
         "outcome": match.current_outcome,
         "forms": _forms(request, match, bound or {}),
+        "form_version": match.version if version is None else version,
         "errors": errors or [],
         "nav": "queue",
     }, status=status)
@@ -79,11 +84,17 @@ def _act(request: HttpRequest, pk: int, *, action: str, name: str, form: Any,
     """Validate ``form``, check the version the user saw, ``perform`` the lifecycle operation,
     and redirect (PRG); on any problem re-render the match with the user's input kept."""
     match = match_for(request, pk, action)
-    if not form.is_valid():
-        return _render(request, match, bound={name: form}, errors=error_list(form), status=400)
     try:
-        if form.cleaned_data["version"] != match.version:
+        # The version comes first: a change made since the page was drawn is a conflict,
+        # whatever else is wrong with the submission.
+        seen: int | None = int(request.POST.get("version", ""))
+    except ValueError:
+        seen = None  # no version at all: a malformed request, answered by the form's errors
+    try:
+        if seen is not None and seen != match.version:
             raise lifecycle.Conflict(match)
+        if not form.is_valid():
+            return _render(request, match, bound={name: form}, errors=error_list(form), status=400, version=seen)
         perform(match, form)
     except lifecycle.Conflict as exc:
         return _render(request, exc.match, bound={name: form}, errors=[("#main-content", str(exc))], status=409)
@@ -93,7 +104,7 @@ def _act(request: HttpRequest, pk: int, *, action: str, name: str, form: Any,
                 form.add_lifecycle_error(field, message)
             else:
                 form.add_error(field if field in form.fields else None, message)
-        return _render(request, match, bound={name: form}, errors=error_list(form), status=400)
+        return _render(request, match, bound={name: form}, errors=error_list(form), status=400, version=seen)
     except lifecycle.NotAllowed as exc:
         fresh = Match.objects.select_related("owning_body", "allocated_to").get(pk=match.pk)
         return _render(request, fresh, bound={name: form}, errors=[("#main-content", str(exc))], status=409)
