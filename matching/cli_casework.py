@@ -365,4 +365,4 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-from matching import cli_queue  # noqa: E402,F401  (registers queue and export)
+from matching import cli_labels, cli_queue  # noqa: E402,F401  (register labels, queue and export)

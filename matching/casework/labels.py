@@ -1,0 +1,301 @@
+"""Investigators' decisions as Splink pairwise labels, for analysts to measure and retrain jobs.
+
+Every outcome says whether the two records are the same person ("same", "not_same" or
+"not_sure"). The latest outcome of each match becomes one row of a Splink labels table::
+
+    source_dataset_l, unique_id_l, source_dataset_r, unique_id_r, clerical_match_score
+
+named exactly as the engine names records when it links them (``matching.linkage.inputs``):
+``unique_id`` is ``<body>/<record id>`` and ``source_dataset`` is the name the input table
+is registered under, so the labels join to a job's Splink tables. Columns for the analyst
+follow (job, match id, the label, the outcome category, the match probability at review).
+
+``simulate_review`` records outcomes from a synthetic exercise's truth, so the whole loop
+(run, review, export, measure, retrain) can be shown and tested on made-up people. It
+refuses to write anywhere but a throwaway SQLite case store.
+
+Django must be set up (``matching.casework.setup.use_workspace``) before this is imported.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import os
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+
+from matching.casework import audit
+from matching.casework.models import LinkageLabel, Match, Outcome
+from matching.errors import UserError
+
+FORMATS = ("csv", "parquet")
+SCORES = {LinkageLabel.SAME: 1.0, LinkageLabel.NOT_SAME: 0.0, LinkageLabel.NOT_SURE: 0.5}
+SPLINK_COLUMNS = ["source_dataset_l", "unique_id_l", "source_dataset_r", "unique_id_r", "clerical_match_score"]
+ANALYST_COLUMNS = ["job", "match_id", "linkage_label", "outcome_category", "match_probability", "recorded_at"]
+COLUMNS = SPLINK_COLUMNS + ANALYST_COLUMNS
+
+
+def unique_id(body: str, record_id: str) -> str:
+    """A record's Splink ``unique_id``, as ``load_records`` builds it: ``body || '/' || record_id``."""
+    return f"{body}/{record_id}"
+
+
+@dataclass(frozen=True)
+class JobShape:
+    """How a job's inputs are registered with Splink (``matching.linkage.inputs.linkage_tables``)."""
+
+    within_body: bool  # one table, registered as "all" (dedupe_only: Splink ignores source_dataset)
+    across_bodies: bool  # one table per body, registered under the body's code
+    # otherwise: two tables, registered as "left" and "right"
+
+    def source_dataset(self, side: str, body: str) -> str:
+        if self.within_body:
+            return "all"
+        if self.across_bodies:
+            return body
+        return side
+
+
+@cache
+def job_shape(job: str, left_kind: str = "", right_kind: str = "") -> JobShape:
+    """The job config's shape; for a job whose config is gone, the shape its records imply."""
+    from matching.errors import ConfigError
+    from matching.jobs.config import load_job
+
+    try:
+        config = load_job(job)
+    except ConfigError:
+        same_kind = left_kind == right_kind and bool(left_kind)
+        return JobShape(within_body=False, across_bodies=same_kind)
+    return JobShape(within_body=config.within_body, across_bodies=config.across_bodies)
+
+
+def _latest_outcomes(job: str | None) -> Any:
+    latest = Outcome.objects.filter(match=OuterRef("pk")).order_by("-recorded_at", "-pk")
+    qs = Match.objects.annotate(
+        label=Subquery(latest.values("linkage_label")[:1]),
+        category=Subquery(latest.values("category")[:1]),
+        labelled_at=Subquery(latest.values("recorded_at")[:1]),
+    ).filter(label__isnull=False)
+    if job:
+        qs = qs.filter(job=job)
+    return qs.select_related("owning_body").order_by("job", "pk")
+
+
+def labelled_pairs(job: str | None = None, *, include_unsure: bool = False) -> list[dict[str, Any]]:
+    """One row per labelled match (its latest outcome), in ``COLUMNS`` order, plus ``owning_body``.
+
+    "not sure" is left out unless ``include_unsure`` (then scored 0.5: Splink counts a score
+    of 0.5 or more as a match, so analysts usually leave it out).
+    """
+    rows = []
+    for m in _latest_outcomes(job).iterator(chunk_size=2000):
+        if m.label == LinkageLabel.NOT_SURE and not include_unsure:
+            continue
+        shape = job_shape(m.job, m.left_kind, m.right_kind)
+        rows.append({
+            "source_dataset_l": shape.source_dataset("left", m.left_body),
+            "unique_id_l": unique_id(m.left_body, m.left_record_id),
+            "source_dataset_r": shape.source_dataset("right", m.right_body),
+            "unique_id_r": unique_id(m.right_body, m.right_record_id),
+            "clerical_match_score": SCORES[LinkageLabel(m.label)],
+            "job": m.job,
+            "match_id": m.pk,
+            "linkage_label": m.label,
+            "outcome_category": m.category,
+            "match_probability": m.match_probability,
+            "recorded_at": m.labelled_at,
+            "owning_body": m.owning_body.code,
+        })
+    return rows
+
+
+@dataclass(frozen=True)
+class LabelsExport:
+    path: Path
+    format: str
+    rows: int
+    by_label: dict[str, int] = field(default_factory=dict)
+    jobs: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": str(self.path), "format": self.format, "rows": self.rows,
+                "by_label": self.by_label, "jobs": self.jobs}
+
+
+def _format(path: Path, fmt: str | None) -> str:
+    chosen = fmt or ("parquet" if path.suffix.lower() == ".parquet" else "csv")
+    if chosen not in FORMATS:
+        raise UserError(f"--format {chosen}: labels are written as {' or '.join(FORMATS)}.")
+    return chosen
+
+
+def _check_job(job: str | None) -> None:
+    if job is None or Match.objects.filter(job=job).exists():
+        return
+    from matching.jobs.config import list_jobs
+
+    if job in list_jobs():
+        return
+    known = sorted(set(Match.objects.values_list("job", flat=True).distinct()) | set(list_jobs()))
+    close = difflib.get_close_matches(job, known, n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    raise UserError(f"Unknown job '{job}': no job config and no matches of it in the case store.{hint}")
+
+
+def _write(path: Path, fmt: str, rows: list[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        if fmt == "csv":
+            # Ids are written exactly as submitted (no spreadsheet quoting): the file is for
+            # Splink and DuckDB, and an altered id would no longer join to its record.
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                writer = csv.DictWriter(fh, fieldnames=COLUMNS, extrasaction="ignore")
+                writer.writeheader()
+                for row in rows:
+                    writer.writerow({**row, "recorded_at": row["recorded_at"].isoformat() if row["recorded_at"] else ""})
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            os.close(fd)
+            schema = pa.schema([
+                *((c, pa.string()) for c in SPLINK_COLUMNS[:4]), ("clerical_match_score", pa.float64()),
+                ("job", pa.string()), ("match_id", pa.int64()), ("linkage_label", pa.string()),
+                ("outcome_category", pa.string()), ("match_probability", pa.float64()),
+                ("recorded_at", pa.timestamp("us", tz="UTC")),
+            ])
+            table = pa.Table.from_pylist([{c: r[c] for c in COLUMNS} for r in rows], schema=schema)
+            pq.write_table(table, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def export_labels(out: str | os.PathLike[str], *, job: str | None = None, fmt: str | None = None,
+                  include_unsure: bool = False, actor: Any = "cli") -> LabelsExport:
+    """Write the investigators' linkage labels (of one job, or all) to ``out`` as CSV or Parquet.
+
+    The format follows ``fmt``, else the file's suffix (``.parquet``), else CSV. One
+    "labels_export" audit event is written per body whose matches are in the file.
+    """
+    path = Path(out)
+    chosen = _format(path, fmt)
+    _check_job(job)
+    with transaction.atomic():
+        rows = labelled_pairs(job, include_unsure=include_unsure)
+        _write(path, chosen, rows)
+        by_label = dict(sorted(Counter(r["linkage_label"] for r in rows).items()))
+        per_body = Counter(r["owning_body"] for r in rows) or Counter({"": 0})
+        for body, n in sorted(per_body.items()):
+            audit.record(actor, "labels_export", object_type="labels", body=body, detail={
+                "job": job, "format": chosen, "rows": len(rows), "rows_of_body": n,
+                "include_unsure": include_unsure, "by_label": by_label,
+            })
+    return LabelsExport(path=path, format=chosen, rows=len(rows), by_label=by_label,
+                        jobs=sorted({r["job"] for r in rows}))
+
+
+# -- a synthetic exercise's review -----------------------------------------------------------
+
+REVIEWER = "simulated-reviewer"
+
+
+@dataclass(frozen=True)
+class SimulatedReview:
+    run_id: str
+    matches: int
+    by_label: dict[str, int]
+
+
+def _truth_entities(truth: Path, subject: str) -> dict[tuple[str, str, str], str]:
+    """(kind, body, record id) -> the person (or property) the record truly describes."""
+    path = truth / "truth" / "entities.csv"
+    if not path.exists():
+        path = truth / "entities.csv"
+    if not path.exists():
+        raise UserError(f"{truth}: no truth/entities.csv: only a synthetic exercise (matching synth) has truth to review from.")
+    column = "property_id" if subject == "property" else "person_id"
+    with path.open(encoding="utf-8", newline="") as fh:
+        return {(r["kind"], r["body"], r["record_id"]): r[column] for r in csv.DictReader(fh) if r.get(column)}
+
+
+def _truth_inconsistencies(truth: Path, job: str) -> set[tuple[str, str, str, str]]:
+    path = truth / "truth" / "inconsistencies.csv"
+    if not path.exists():
+        path = truth / "inconsistencies.csv"
+    if not path.exists():
+        return set()
+    with path.open(encoding="utf-8", newline="") as fh:
+        return {(r["left_body"], r["left_record_id"], r["right_body"], r["right_record_id"])
+                for r in csv.DictReader(fh) if r["job"] == job}
+
+
+def _require_throwaway_store(workspace: Path) -> None:
+    from django.conf import settings
+    from django.db import connection
+
+    name = Path(str(settings.DATABASES["default"]["NAME"]))
+    if connection.vendor != "sqlite" or not name.resolve().is_relative_to(workspace.resolve()):
+        raise UserError(
+            f"A simulated review writes made-up outcomes, so it runs only on a throwaway SQLite case "
+            f"store inside {workspace} (this process uses {connection.vendor} at {name}).\n"
+            "  Fix: unset DATABASE_URL and call use_workspace() on a new, empty workspace first."
+        )
+
+
+def simulate_review(workspace: str | os.PathLike[str], run_dir: str | os.PathLike[str],
+                    truth: str | os.PathLike[str]) -> SimulatedReview:
+    """Publish a run into ``workspace``'s (throwaway) case store and close every match as a
+    reviewer would, from the synthetic exercise's truth: "same" when both records describe the
+    same person (or property), "not_same" when they do not, "not_sure" when the truth does
+    not know one of them; outcome "error" for a planted inconsistency, else "no_issue"."""
+    from django.contrib.auth.models import User
+
+    from matching.casework import lifecycle
+    from matching.casework.models import Body, Declaration, Exercise
+    from matching.casework.publish import publish
+    from matching.jobs.config import load_job
+    from matching.workspace import Workspace
+
+    ws = Workspace.at(workspace)
+    _require_throwaway_store(ws.root)
+    source = Path(run_dir)
+    if not (source / "manifest.json").is_file():
+        raise UserError(f"{source}: not a run bundle (no manifest.json).")
+    target = ws.runs / source.name
+    if not target.exists():
+        shutil.copytree(source, target)
+    result = publish(ws, source.name, actor=REVIEWER)
+    reviewer = User.objects.filter(username=REVIEWER).first() or User.objects.create_superuser(
+        REVIEWER, password=None)
+    for exercise in Exercise.objects.all():
+        for body in Body.objects.all():
+            Declaration.objects.get_or_create(body=body, exercise=exercise, defaults={"declared_by": REVIEWER})
+    subject = load_job(result.job).subject
+    entities = _truth_entities(Path(truth), subject)
+    planted = _truth_inconsistencies(Path(truth), result.job)
+    labels: Counter[str] = Counter()
+    for match in Match.objects.filter(last_run__run_id=source.name, status__in=["new", "in_progress"]).order_by("pk"):
+        left = entities.get((match.left_kind, match.left_body, match.left_record_id))
+        right = entities.get((match.right_kind, match.right_body, match.right_record_id))
+        label = LinkageLabel.NOT_SURE if left is None or right is None else (
+            LinkageLabel.SAME if left == right else LinkageLabel.NOT_SAME)
+        key = (match.left_body, match.left_record_id, match.right_body, match.right_record_id)
+        category = "error" if label == LinkageLabel.SAME and key in planted else "no_issue"
+        lifecycle.record_outcome(match, reviewer, lifecycle.OutcomeInput(
+            category=category, linkage_label=label, note="Simulated from the synthetic exercise's truth."),
+            match.version)
+        labels[label] += 1
+    return SimulatedReview(run_id=source.name, matches=sum(labels.values()), by_label=dict(sorted(labels.items())))
