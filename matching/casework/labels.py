@@ -290,10 +290,10 @@ def simulate_review(workspace: str | os.PathLike[str], run_dir: str | os.PathLik
     for match in Match.objects.filter(last_run__run_id=source.name, status__in=["new", "in_progress"]).order_by("pk"):
         left = entities.get((match.left_kind, match.left_body, match.left_record_id))
         right = entities.get((match.right_kind, match.right_body, match.right_record_id))
-        label = LinkageLabel.NOT_SURE if left is None or right is None else (
-            LinkageLabel.SAME if left == right else LinkageLabel.NOT_SAME)
+        label: str = LinkageLabel.NOT_SURE.value if left is None or right is None else (
+            LinkageLabel.SAME.value if left == right else LinkageLabel.NOT_SAME.value)
         key = (match.left_body, match.left_record_id, match.right_body, match.right_record_id)
-        category = "error" if label == LinkageLabel.SAME and key in planted else "no_issue"
+        category = "error" if label == LinkageLabel.SAME.value and key in planted else "no_issue"
         lifecycle.record_outcome(match, reviewer, lifecycle.OutcomeInput(
             category=category, linkage_label=label, note="Simulated from the synthetic exercise's truth."),
             match.version)
