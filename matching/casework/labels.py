@@ -34,11 +34,11 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
 from matching.casework import audit
-from matching.casework.models import LinkageLabel, Match, Outcome
+from matching.casework.models import Match, Outcome
 from matching.errors import UserError
 
 FORMATS = ("csv", "parquet")
-SCORES = {LinkageLabel.SAME: 1.0, LinkageLabel.NOT_SAME: 0.0, LinkageLabel.NOT_SURE: 0.5}
+SCORES = {"same": 1.0, "not_same": 0.0, "not_sure": 0.5}  # LinkageLabel values
 SPLINK_COLUMNS = ["source_dataset_l", "unique_id_l", "source_dataset_r", "unique_id_r", "clerical_match_score"]
 ANALYST_COLUMNS = ["job", "match_id", "linkage_label", "outcome_category", "match_probability", "recorded_at"]
 COLUMNS = SPLINK_COLUMNS + ANALYST_COLUMNS
@@ -99,7 +99,7 @@ def labelled_pairs(job: str | None = None, *, include_unsure: bool = False) -> l
     """
     rows = []
     for m in _latest_outcomes(job).iterator(chunk_size=2000):
-        if m.label == LinkageLabel.NOT_SURE and not include_unsure:
+        if m.label == "not_sure" and not include_unsure:
             continue
         shape = job_shape(m.job, m.left_kind, m.right_kind)
         rows.append({
@@ -107,7 +107,7 @@ def labelled_pairs(job: str | None = None, *, include_unsure: bool = False) -> l
             "unique_id_l": unique_id(m.left_body, m.left_record_id),
             "source_dataset_r": shape.source_dataset("right", m.right_body),
             "unique_id_r": unique_id(m.right_body, m.right_record_id),
-            "clerical_match_score": SCORES[LinkageLabel(m.label)],
+            "clerical_match_score": SCORES[m.label],
             "job": m.job,
             "match_id": m.pk,
             "linkage_label": m.label,
@@ -290,10 +290,9 @@ def simulate_review(workspace: str | os.PathLike[str], run_dir: str | os.PathLik
     for match in Match.objects.filter(last_run__run_id=source.name, status__in=["new", "in_progress"]).order_by("pk"):
         left = entities.get((match.left_kind, match.left_body, match.left_record_id))
         right = entities.get((match.right_kind, match.right_body, match.right_record_id))
-        label: str = LinkageLabel.NOT_SURE.value if left is None or right is None else (
-            LinkageLabel.SAME.value if left == right else LinkageLabel.NOT_SAME.value)
+        label = "not_sure" if left is None or right is None else ("same" if left == right else "not_same")
         key = (match.left_body, match.left_record_id, match.right_body, match.right_record_id)
-        category = "error" if label == LinkageLabel.SAME.value and key in planted else "no_issue"
+        category = "error" if label == "same" and key in planted else "no_issue"
         lifecycle.record_outcome(match, reviewer, lifecycle.OutcomeInput(
             category=category, linkage_label=label, note="Simulated from the synthetic exercise's truth."),
             match.version)
