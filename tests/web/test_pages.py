@@ -6,6 +6,7 @@ import csv
 import io
 from datetime import timedelta
 
+import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
@@ -119,13 +120,21 @@ def test_superuser_adds_a_body_and_declares_for_it(casework, as_user):
     assert su.status_code == 302 and User.objects.get(username="s_admin").is_superuser
 
 
-def test_an_existing_user_is_added_without_a_password(casework, as_user):
-    client = as_user("k_kc")
+def test_an_existing_user_is_added_without_a_password_by_a_superuser(casework, as_user):
+    client = as_user("admin")
     r = client.post("/bodies/kingston/members/add/", {"username": "r_aud", "role": "auditor"})
     assert r.status_code == 302
     assert Membership.objects.filter(user__username="r_aud", body__code="kingston", role="auditor").exists()
     again = client.post("/bodies/kingston/members/add/", {"username": "r_aud", "role": "auditor"})
     assert again.status_code == 400 and "already a member" in again.content.decode()
+
+
+@pytest.mark.parametrize("username", ["r_kc", "admin"])
+def test_a_key_contact_cannot_bring_in_another_bodys_user_or_a_superuser(casework, as_user, username):
+    r = as_user("k_kc").post("/bodies/kingston/members/add/", {"username": username, "role": "key_contact"})
+    assert r.status_code == 400
+    assert "That username is taken" in r.content.decode()
+    assert not Membership.objects.filter(user__username=username, body__code="kingston").exists()
 
 
 def test_export_streams_the_filtered_queue(casework, as_user):

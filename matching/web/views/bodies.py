@@ -98,6 +98,11 @@ def body_detail(request: HttpRequest, code: str) -> HttpResponse:
 def add_member(request: HttpRequest, code: str) -> HttpResponse:
     body = _managed_body(request, code)
     form = AddMemberForm(request.POST, body=body, may_grant_superuser=request.user.is_superuser, auto_id="add-%s")
+    if form.is_valid() and not _may_attach(request.user, form.existing, body):
+        # Only a superuser gives an account of another body (or a superuser's) access here;
+        # the message is the same whoever holds the name, so it reveals nothing about them.
+        form.add_error("username", "That username is taken: choose another, or ask a superuser "
+                                   "to add an existing user to this body")
     if not form.is_valid():
         return _detail(request, body, {"add": form}, status=400)
     d = form.cleaned_data
@@ -115,6 +120,13 @@ def add_member(request: HttpRequest, code: str) -> HttpResponse:
                      detail={"username": user.username, "role": d["role"]})
     messages.success(request, f"{user.username} added to {body.name} as {membership.get_role_display().lower()}")
     return redirect("web:body", code=body.code)
+
+
+def _may_attach(by: Any, existing: Any, body: Body) -> bool:
+    """A key contact may add a new user, or re-add one who belongs to no other body."""
+    if existing is None or by.is_superuser:
+        return True
+    return not existing.is_superuser and not existing.memberships.exclude(body=body).exists()
 
 
 def _membership(request: HttpRequest, body: Body, membership_id: int) -> Membership:
