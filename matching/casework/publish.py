@@ -151,9 +151,9 @@ def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishRes
         exercise, _ = Exercise.objects.get_or_create(as_at=as_at)
         codes = {i["body"] for i in manifest.get("inputs", [])} | {r["owning_body"] for r in rows}
         bodies = {b.code: b for b in Body.objects.filter(code__in=codes)}
-        for code in sorted(codes - bodies.keys()):
+        created = sorted(codes - bodies.keys())
+        for code in created:
             bodies[code] = Body.objects.create(code=code, name=code)
-            audit.record(actor, "body_created", bodies[code], body=code, detail={"by_publish": run_id})
         run = Run.objects.create(
             run_id=run_id, job=job, title=manifest.get("title", job), exercise=exercise,
             created_at=datetime.fromisoformat(manifest["created_at"]), published_by=audit.actor_name(actor),
@@ -195,6 +195,13 @@ def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishRes
             left, right = _json(row["left_record"], {}), _json(row["right_record"], {})
             fingerprint = records_fingerprint(left, right)
             current = existing.get(key)
+            if current is not None and current["owning_body_id"] != bodies[row["owning_body"]].pk:
+                raise UserError(
+                    f"Run {run_id} gives match {current['id']} ({row['left_record_id']} / "
+                    f"{row['right_record_id']}) to {row['owning_body']}, but it belongs to "
+                    f"{body_codes.get(current['owning_body_id'], 'another body')}. Has the job's "
+                    "owning_body changed? Nothing was published; move or purge the old matches first."
+                )
             fields = {
                 "left_submission_id": row["left_submission_id"], "right_submission_id": row["right_submission_id"],
                 "left_record": left, "right_record": right, "records_fingerprint": fingerprint,
@@ -227,6 +234,10 @@ def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishRes
         update_rows(Match, OPEN_FIELDS, open_updates)
         update_rows(Match, SEEN_FIELDS, seen)
         update_rows(Match, REOPEN_FIELDS, reopened)
+        # Audit events last: appending locks the chain's head until commit, and every other
+        # writer takes the match rows first, then the head; the same order here cannot deadlock.
+        for code in created:
+            audit.record(actor, "body_created", bodies[code], body=code, detail={"by_publish": run_id})
         for match in reopened:
             audit.record(actor, "reopen", object_type="match", object_id=str(match["id"]),
                          body=body_codes.get(match["owning_body_id"], ""),

@@ -117,3 +117,13 @@ def test_an_analysts_link_is_never_queued(workspace):
     with pytest.raises(UserError, match="analysts' link"):
         publish(Workspace.at(workspace), run_id)
     assert Match.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_run_that_hands_a_match_to_another_body_is_refused(workspace):
+    ws = Workspace.at(workspace)
+    publish(ws, make_bundle(workspace, [inconsistency(1)]))
+    moved = make_bundle(workspace, [inconsistency(1, owning_body="richmond")], created_at=later(12))
+    with pytest.raises(UserError, match="belongs to kingston"):
+        publish(ws, moved)
+    assert Match.objects.get().owning_body.code == "kingston" and Run.objects.count() == 1
