@@ -264,7 +264,7 @@ def simulate_review(workspace: str | os.PathLike[str], run_dir: str | os.PathLik
     from django.contrib.auth.models import User
 
     from matching.casework import lifecycle
-    from matching.casework.models import Body, Declaration, Exercise
+    from matching.casework.models import Body, Declaration, Exercise, Membership, Role
     from matching.casework.publish import publish
     from matching.jobs.config import load_job
     from matching.workspace import Workspace
@@ -278,10 +278,12 @@ def simulate_review(workspace: str | os.PathLike[str], run_dir: str | os.PathLik
     if not target.exists():
         shutil.copytree(source, target)
     result = publish(ws, source.name, actor=REVIEWER)
-    reviewer = User.objects.filter(username=REVIEWER).first() or User.objects.create_superuser(
-        REVIEWER, password=None)
-    for exercise in Exercise.objects.all():
-        for body in Body.objects.all():
+    # One made-up key contact of every body closes the matches (key contacts may work any
+    # match of their body); every body is declared so its matches are released.
+    reviewer = User.objects.filter(username=REVIEWER).first() or User.objects.create_user(REVIEWER)
+    for body in Body.objects.all():
+        Membership.objects.get_or_create(user=reviewer, body=body, defaults={"role": Role.KEY_CONTACT})
+        for exercise in Exercise.objects.all():
             Declaration.objects.get_or_create(body=body, exercise=exercise, defaults={"declared_by": REVIEWER})
     subject = load_job(result.job).subject
     entities = _truth_entities(Path(truth), subject)

@@ -1,0 +1,150 @@
+"""An analyst's Splink session over one job: its inputs registered, its model applied.
+
+    from matching.evaluate.session import open_session
+    with open_session("hb-to-deceased", workspace="workspace/demo") as s:
+        s.linker.visualisations.match_weights_chart()
+
+The session's tables and ``unique_id`` values are those the engine links (``load_records``
+and ``linkage_tables``), so labels exported from the case store join to them, and every
+Splink chart and method works on exactly what ``matching run`` scores.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from matching.jobs.config import JobConfig, load_job
+from matching.linkage.inputs import JobInputs, linkage_tables, load_records, select_inputs
+from matching.workspace import Workspace, write_json_atomic
+
+Model = str | os.PathLike[str] | Mapping[str, Any] | None
+
+
+@dataclass
+class JobSession:
+    """A DuckDB connection with the job's records loaded and a Splink linker over them."""
+
+    job: JobConfig
+    workspace: Workspace
+    con: Any
+    inputs: JobInputs
+    db_api: Any
+    tables: list[Any]
+    linker: Any
+    model: dict[str, Any] | None
+    _stack: contextlib.ExitStack = field(repr=False, default_factory=contextlib.ExitStack)
+
+    def __enter__(self) -> JobSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def use_model(self, model: Model) -> None:
+        """A new linker over the same tables with ``model``: "trained" (the workspace's, else the
+        shipped one), a path, a model dict, or None for the job's untrained settings."""
+        from splink import Linker
+
+        from matching.linkage.settings import apply_model, build_settings, read_model, settings_dict
+
+        if model is None:
+            self.model = None
+            self.linker = Linker(self.tables, build_settings(self.job, "duckdb"))
+            return
+        if isinstance(model, Mapping):
+            data, where = dict(model), Path(f"<model of {self.job.job}>")
+        else:
+            if model == "trained":
+                from matching.jobs.run import model_path
+
+                where = model_path(self.workspace, self.job.job)
+            else:
+                where = Path(model)
+            data = read_model(where)
+        self.model = data
+        self.linker = Linker(self.tables, apply_model(self.job, settings_dict(self.job, "duckdb"), data, where))
+
+    def predict(self, threshold: float | None = None) -> Any:
+        """Every blocked pair scored (a SplinkDataFrame), at or above ``threshold`` if given."""
+        from matching.linkage.duckdb_backend import splink_log
+
+        with splink_log():
+            return self.linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+
+    def train(self, *, save: bool = False, verbose: bool = False) -> Any:
+        """Train with the job's recipe (as ``matching train``) and keep the training linker, so
+        ``parameter_estimate_comparisons_chart`` shows each EM session; ``save`` writes the
+        model to the workspace's models folder, as ``matching train`` does."""
+        from unittest import mock
+
+        from matching.linkage import duckdb_backend
+
+        made: list[Any] = []
+        build = duckdb_backend._linker
+
+        def keep(*args: Any) -> Any:
+            linker = build(*args)
+            made.append(linker)
+            return linker
+
+        # duckdb_backend.train builds its linker internally and returns only the model;
+        # keep the linker it trained so its EM sessions can be charted.
+        with mock.patch.object(duckdb_backend, "_linker", keep):
+            result = duckdb_backend.train(self.con, self.job, self.inputs, verbose=verbose)
+        self.linker, self.model = made[-1], result.model
+        if save:
+            write_json_atomic(self.workspace.models / f"{self.job.job}.json", result.model)
+        return result
+
+    def save_model(self, path: str | os.PathLike[str] | None = None) -> Path:
+        """Write the linker's current model (default: the workspace's model for the job)."""
+        target = Path(path) if path else self.workspace.models / f"{self.job.job}.json"
+        self.model = self.linker.misc.save_model_to_json(None)
+        write_json_atomic(target, self.model)
+        return target
+
+    def records(self, unique_ids: list[str]) -> list[dict[str, Any]]:
+        """Rows of the job's Splink tables (for waterfall charts), with their source_dataset."""
+        out: list[dict[str, Any]] = []
+        for sdf in self.tables:
+            rows = self.con.sql(
+                f"SELECT '{sdf.dataset_display_name}' AS source_dataset, * FROM {sdf.physical_name} "
+                "WHERE list_contains(?, unique_id)", params=[unique_ids]
+            ).to_arrow_table().to_pylist()
+            out.extend(rows)
+        return out
+
+
+def open_session(job: str, *, workspace: str | os.PathLike[str] | Workspace | None = None,
+                 model: Model = "trained", memory_limit: str | None = None) -> JobSession:
+    """Load the job's latest inputs into DuckDB, register them with Splink, apply ``model``."""
+    from splink import DuckDBAPI
+
+    from matching.ingest.pipeline import connect
+
+    ws = workspace if isinstance(workspace, Workspace) else Workspace.at(workspace)
+    config = load_job(job)
+    inputs = select_inputs(ws, config)
+    stack = contextlib.ExitStack()
+    try:
+        con = stack.enter_context(connect(ws, memory_limit))
+        load_records(con, inputs)
+        db_api = DuckDBAPI(connection=con)
+        tables = [db_api.register(name, dataset_display_name=display)
+                  for name, display in linkage_tables(con, config, inputs)]
+        session = JobSession(job=config, workspace=ws, con=con, inputs=inputs, db_api=db_api,
+                             tables=tables, linker=None, model=None, _stack=stack)
+        session.use_model(model)
+    except BaseException:
+        stack.close()
+        raise
+    return session
+
