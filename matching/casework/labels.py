@@ -58,11 +58,9 @@ class JobShape:
     # otherwise: two tables, registered as "left" and "right"
 
     def source_dataset(self, side: str, body: str) -> str:
-        if self.within_body:
-            return "all"
-        if self.across_bodies:
-            return body
-        return side
+        from matching.evaluate.labels import source_dataset
+
+        return source_dataset(self, side, body)
 
 
 @cache

@@ -24,6 +24,18 @@ SPLINK_COLUMNS = ["source_dataset_l", "unique_id_l", "source_dataset_r", "unique
 _names = count(1)
 
 
+def source_dataset(job: Any, side: str, body: str) -> str:
+    """The name a record's input table is registered under with Splink, as
+    ``matching.linkage.inputs.linkage_tables`` registers it: one table "all" within a body
+    (dedupe_only, where Splink ignores it), a table per body across bodies, else "left" and
+    "right"."""
+    if job.within_body:
+        return "all"
+    if job.across_bodies:
+        return body
+    return side
+
+
 def load_labels(path: str | os.PathLike[str], *, job: str | None = None) -> pa.Table:
     """A labels file (CSV or Parquet, as ``matching labels export`` writes it), optionally one job's."""
     import duckdb
