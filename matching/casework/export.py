@@ -21,7 +21,7 @@ from matching.casework import audit
 from matching.casework.models import Match, Outcome
 
 FORMATS = ("csv", "xlsx")
-DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
+DANGEROUS_FIRST = "=+-@"
 CHUNK = 2000
 FIXED_COLUMNS = [
     "match id", "job", "owning body", "status", "priority band", "priority score", "explanation",
@@ -31,10 +31,18 @@ FIXED_COLUMNS = [
 NUMERIC = {"priority score", "outcome actual (£)", "outcome estimated (£)"}
 
 
+CONTROL_FIRST = ("\t", "\r", "\n", "\0")
+
+
 def neutralise(value: Any) -> str:
     """The cell's text, with a leading quote if a spreadsheet would otherwise run it."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(DANGEROUS_FIRST) else text
+    # A formula may hide behind leading spaces (a spreadsheet trims them) or start with a
+    # control character (OWASP ASVS 5.0, 1.2.10): look past whitespace, and quote those too.
+    first = text.lstrip(" \u00a0")[:1]
+    if text.startswith(CONTROL_FIRST) or (first and first in DANGEROUS_FIRST):
+        return "'" + text
+    return text
 
 
 def pounds(pence: int | None) -> str:
@@ -111,7 +119,7 @@ def export_matches(actor: Any, matches: QuerySet[Match], fmt: str, out: IO[bytes
         ) or {str(filters.get("body", "")): 0}
         for body, n in sorted(per_body.items()):
             audit.record(actor, "export", object_type="export", body=body,
-                         detail={"format": fmt, "rows": count, "rows_of_body": n, "filters": filters})
+                         detail={"format": fmt, "rows": n, "filters": filters})
     return count
 
 

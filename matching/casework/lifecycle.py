@@ -211,6 +211,9 @@ def reopen(match: Match, by: Any, reason: str, expected_version: int) -> Match:
     with transaction.atomic():
         fresh = _change(match, expected_version, status=Status.IN_PROGRESS, closed_at=None,
                         times_reopened=F("times_reopened") + 1)
+        # The reason may name people: it is kept as a note (purged with the match), and the
+        # audit event, which outlives a purge, points at it.
+        note = Note.objects.create(match=fresh, author=by, text=f"Reopened: {reason}")
         audit.record(by, "reopen", fresh, body=match.owning_body.code,
-                     detail={"reason": reason, "from": Status.CLOSED, "to": Status.IN_PROGRESS})
+                     detail={"note_id": note.pk, "from": Status.CLOSED, "to": Status.IN_PROGRESS})
     return fresh

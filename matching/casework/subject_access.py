@@ -10,6 +10,7 @@ with a SHA-256 of the terms, never the terms themselves.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,6 +19,7 @@ from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -145,8 +147,11 @@ def _match_json(m: Match, events: list[AuditEvent]) -> dict[str, Any]:
 
 
 def terms_digest(surname: str, dob: date, forename: str | None) -> str:
-    """SHA-256 of the standardised terms: the audit trail proves a search without naming anyone."""
-    return hashlib.sha256("\x1f".join([surname, dob.isoformat(), forename or ""]).encode("utf-8")).hexdigest()
+    """HMAC-SHA-256 of the standardised terms under the deployment's secret key: the audit
+    trail can show that the same person was searched for twice, but a list of surnames and
+    birth dates cannot be hashed to find out who (a plain hash could be reversed that way)."""
+    message = "\x1f".join([surname, dob.isoformat(), forename or ""]).encode("utf-8")
+    return hmac.new(settings.SECRET_KEY.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
 
 def subject_access(workspace: Workspace, user: Any, *, surname: str, dob: str,
@@ -166,9 +171,15 @@ def subject_access(workspace: Workspace, user: Any, *, surname: str, dob: str,
         for e in AuditEvent.objects.filter(object_type="match", object_id__in=[str(m.pk) for m in matches]):
             events.setdefault(e.object_id, []).append(e)
         report.matches = [_match_json(m, events.get(str(m.pk), [])) for m in matches]
-        audit.record(user, "subject_access", object_type="person", detail={
-            "terms_sha256": terms_digest(s, d, f), "dataset_files": len(report.datasets),
-            "dataset_rows": report.dataset_rows, "matches": len(report.matches),
-            "scope": "all bodies" if bodies is None else sorted(bodies),
-        })
+        # Each disclosed match shows the disclosure in its own history, and each body whose
+        # data was searched sees the search in its audit trail.
+        for m in matches:
+            audit.record(user, "view", m, body=m.owning_body.code, detail={"via": "subject_access"})
+        concerned = {str(x["body"]) for x in report.datasets} | {m.owning_body.code for m in matches}
+        for body in sorted(concerned | (bodies or set())) or [""]:
+            audit.record(user, "subject_access", object_type="person", body=body, detail={
+                "terms_hmac": terms_digest(s, d, f), "dataset_files": len(report.datasets),
+                "dataset_rows": report.dataset_rows, "matches": len(report.matches),
+                "scope": "all bodies" if bodies is None else sorted(bodies),
+            })
     return report

@@ -100,7 +100,7 @@ def test_export_writes_a_marked_file_for_those_who_may(run_cli, casework, tmp_pa
     # kingston's export, then admin's of both bodies: one event per body in each file
     events = AuditEvent.objects.filter(action="export").order_by("seq")
     assert [(e.actor, e.body) for e in events] == [("k_aud", "kingston"), ("admin", "kingston"), ("admin", "richmond")]
-    assert [e.detail["rows_of_body"] for e in events[1:]] == [6, 2]
+    assert [e.detail["rows"] for e in events[1:]] == [6, 2]  # each body sees only its own count
 
 
 def test_export_is_refused_to_those_who_may_not(run_cli, casework, tmp_path):

@@ -12,6 +12,10 @@ from tests.ingest.test_ingest import write_csv
 HEADER = ["Record Ref", "Forename", "Surname", "DOB", "Postcode"]
 
 
+# Matches are owned by kingston and richmond, and both bodies submitted a person file.
+BODIES_SEARCHED = ["kingston", "richmond"]
+
+
 @pytest.fixture
 def held(run_cli, casework, tmp_path):
     """The casework store plus person datasets from kingston and richmond, ingested for real."""
@@ -41,8 +45,11 @@ def test_a_superuser_finds_the_person_everywhere(run_cli, held, tmp_path):
 
 def test_the_search_is_audited_without_the_terms(run_cli, held):
     run_cli("subject-access", "--surname", "Francis", "--dob", "1956-10-01", "--as", "admin")
-    event = AuditEvent.objects.get(action="subject_access")
-    assert event.actor == "admin" and len(event.detail["terms_sha256"]) == 64
+    events = AuditEvent.objects.filter(action="subject_access")
+    assert sorted(e.body for e in events) == BODIES_SEARCHED
+    event = events.get(body="kingston")
+    assert event.actor == "admin" and len(event.detail["terms_hmac"]) == 64
+    assert AuditEvent.objects.filter(action="view", detail__via="subject_access").count() == 7
     assert event.detail["matches"] == 7 and event.detail["dataset_rows"] == 2
     assert "FRANCIS" not in json.dumps(event.detail).upper() and "1956" not in json.dumps(event.detail)
 

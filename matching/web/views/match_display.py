@@ -74,7 +74,7 @@ def _describe(event: AuditEvent, notes: dict[int, Any], outcomes: dict[int, Any]
     d = event.detail or {}
     statuses = dict(Status.choices)
     item: dict[str, Any] = {"at": event.at, "who": event.actor, "what": event.action.replace("_", " ").capitalize(),
-                            "text": "", "outcome": None}
+                            "text": "", "outcome": None, "action": event.action}
     if event.action == "view":
         item["what"] = "Viewed"
     elif event.action == "allocate":
@@ -100,7 +100,8 @@ def _describe(event: AuditEvent, notes: dict[int, Any], outcomes: dict[int, Any]
             item["text"] = outcome.note
     elif event.action == "reopen":
         item["what"] = "Reopened"
-        item["text"] = d.get("reason", "")
+        note = notes.get(int(d.get("note_id") or 0))  # the reason lives in a purgeable note
+        item["text"] = note.text.removeprefix("Reopened: ") if note else ""
     return item
 
 
@@ -111,4 +112,18 @@ def history(match: Match, limit: int = 200) -> list[dict[str, Any]]:
     )
     notes = {n.pk: n for n in match.notes.all()}
     outcomes = {o.pk: o for o in match.outcomes.all()}
-    return [_describe(e, notes, outcomes) for e in events]
+    return collapse_views([_describe(e, notes, outcomes) for e in events])
+
+
+def collapse_views(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Consecutive views by the same person shown as one entry ("Viewed 3 times"), dated by the
+    latest. Display only: the audit trail keeps every view."""
+    out: list[dict[str, Any]] = []
+    for item in items:
+        last = out[-1] if out else None
+        if item["action"] == "view" and last is not None and last["action"] == "view" and last["who"] == item["who"]:
+            last["views"] += 1
+            last["what"] = f"Viewed {last['views']} times"
+            continue
+        out.append({**item, "views": 1})
+    return out
