@@ -29,7 +29,7 @@ def _events(request: HttpRequest) -> Any:
 
 def _page(request: HttpRequest, verification: trail.Verification | None = None, status: int = 200) -> HttpResponse:
     require(request, "view_audit")
-    actions = list(AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct())
+    actions = list(_events(request).order_by("action").values_list("action", flat=True).distinct())
     form = AuditFilterForm(request.GET, actions=actions)
     events = _events(request)
     if form.is_valid():
