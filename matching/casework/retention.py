@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from matching.casework import audit
 from matching.casework.models import Declaration, Exercise, Match, Note, Outcome, Run, Submission
@@ -144,4 +144,9 @@ def purge(workspace: Workspace, before: date, actor: Any, *, dry_run: bool = Fal
         shutil.rmtree(bundle, ignore_errors=True)
     for path in [*result.dataset_files, *result.rejects_files, *result.submission_records]:
         path.unlink(missing_ok=True)
+    if connection.vendor == "sqlite":
+        # Deleted rows can linger in the write-ahead log and free pages: fold the log into
+        # the database (secure_delete, set for every connection, has zeroed the pages).
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return result

@@ -83,10 +83,11 @@ else:
             "NAME": str(WORKSPACE / "casework.sqlite3"),
             "OPTIONS": {
                 # WAL lets investigators read while a publish writes; IMMEDIATE transactions
-                # take the write lock up front, so two writers queue instead of deadlocking.
+                # take the write lock up front, so two writers queue instead of deadlocking;
+                # secure_delete zeroes deleted rows, so a purge leaves no personal data behind.
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                    "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;"
+                    "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; PRAGMA secure_delete=ON;"
                 ),
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
