@@ -4,7 +4,8 @@ Everything deployment-specific comes from the environment, never the repository:
 
 - ``MATCHING_WORKSPACE``: the workspace folder; the SQLite case store is
   ``<workspace>/casework.sqlite3``.
-- ``DATABASE_URL``: ``postgresql://user:password@host:port/name`` to use PostgreSQL instead.
+- ``DATABASE_URL``: ``postgresql://user:password@host:port/name`` to use PostgreSQL instead
+  (``postgresql://user@/name?host=/run/postgresql`` for a unix socket).
 - ``MATCHING_SECRET_KEY``: required when ``MATCHING_DEBUG`` is off and no workspace key file
   exists; otherwise a random key is created once in ``<workspace>/secret_key`` (mode 0600).
 - ``MATCHING_HTTPS=1``: the app is served over HTTPS (directly or behind a TLS proxy that
@@ -19,7 +20,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from matching.workspace import resolve_workspace
 
@@ -57,6 +58,7 @@ SECRET_KEY = _secret_key()
 def database_from_url(url: str) -> dict[str, object]:
     """Django's DATABASES entry for a ``postgresql://`` URL (the only server we support)."""
     parts = urlsplit(url)
+    query = parse_qs(parts.query)
     if parts.scheme not in {"postgres", "postgresql"}:
         raise ValueError(
             f"DATABASE_URL must start with postgresql:// (got {parts.scheme or 'nothing'}://); "
@@ -67,8 +69,9 @@ def database_from_url(url: str) -> dict[str, object]:
         "NAME": unquote(parts.path.lstrip("/")) or "matching",
         "USER": unquote(parts.username or ""),
         "PASSWORD": unquote(parts.password or ""),
-        "HOST": parts.hostname or "",
-        "PORT": str(parts.port or ""),
+        # ?host=/path/to/socket-dir (and ?port=) reach a server on a unix socket only
+        "HOST": parts.hostname or query.get("host", [""])[0],
+        "PORT": str(parts.port or query.get("port", [""])[0]),
         "CONN_MAX_AGE": 60,
         "TEST": {"NAME": f"test_{unquote(parts.path.lstrip('/')) or 'matching'}"},
     }
