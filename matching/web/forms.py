@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import User
 
 from matching.casework.lifecycle import OutcomeInput, validate_outcome
@@ -31,6 +32,27 @@ def pounds_to_pence(text: str, label: str) -> int | None:
     except InvalidOperation as exc:
         raise forms.ValidationError(f"{label} must be an amount in pounds, like £1,234.56") from exc
     return int(amount * 100)
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form in GOV.UK words. A wrong password, an unknown username and an
+    inactive account all get the same message, so the form never tells which usernames exist."""
+
+    INVALID = "Enter a correct username and password"
+    error_messages = {"invalid_login": INVALID, "inactive": INVALID}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].error_messages["required"] = "Enter your username"
+        self.fields["password"].error_messages["required"] = "Enter your password"
+
+    def summary(self) -> list[tuple[str, str]]:
+        """(link, message) for the error summary: each message links to the field it is about;
+        a wrong username or password links to the username, where the user starts again."""
+        out = [(f"#{self['username'].auto_id}", e) for e in self.non_field_errors()]
+        for name in ("username", "password"):
+            out.extend((f"#{self[name].auto_id}", e) for e in self[name].errors)
+        return out
 
 
 class VersionForm(forms.Form):
@@ -57,7 +79,7 @@ class OutcomeForm(VersionForm):
                                     help_text="An overpayment found, in pounds, for example £1,234.56")
     estimated_amount = forms.CharField(label="Estimated amount (optional)", required=False,
                                        help_text="A forward saving, in pounds, for example £2,500")
-    estimate_basis = forms.CharField(label="Basis of the estimate", required=False, max_length=500,
+    estimate_basis = forms.CharField(label="Basis of the estimate (optional)", required=False, max_length=500,
                                      help_text="For example, 52 weeks of pension")
     note = forms.CharField(label="Note (optional)", required=False, widget=forms.Textarea(attrs={"rows": 3}),
                            max_length=10_000)
@@ -129,12 +151,18 @@ class QueueFilterForm(forms.Form):
     ])
 
     def __init__(self, *args: Any, jobs: list[tuple[str, str]], people: list[tuple[int, str]],
-                 bodies: list[tuple[str, str]], **kwargs: Any) -> None:
+                 bodies: list[tuple[str, str]], oversees: bool = True, **kwargs: Any) -> None:
+        """``oversees``: the user sees matches allocated to others (a key contact, auditor or
+        superuser somewhere). Without it every match they see is theirs, so "Allocated to"
+        would filter nothing and is left out (and so is never applied)."""
         super().__init__(*args, **kwargs)
         self.fields["job"].choices = [("", "Any job"), *jobs]
-        self.fields["allocated"].choices = [
-            ("", "Anyone"), ("me", "Me"), ("unallocated", "Unallocated"), *[(str(i), n) for i, n in people],
-        ]
+        if oversees:
+            self.fields["allocated"].choices = [
+                ("", "Anyone"), ("me", "Me"), ("unallocated", "Unallocated"), *[(str(i), n) for i, n in people],
+            ]
+        else:
+            del self.fields["allocated"]
         self.fields["body"].choices = [("", "Any body"), *bodies]
 
     def filters(self) -> QueueFilters:

@@ -78,8 +78,8 @@ def sign_in(page: Page, console: Console, base: str, username: str, password: st
 
 
 def match_link(page: Page, pk: int) -> Locator:
-    """A queue row's link: its accessible name ends "(match <pk>)" (visually hidden)."""
-    return page.get_by_role("link", name=re.compile(rf"\(match {pk}\)$"))
+    """A queue row's link: "Match <pk>", visible (the job title is the row's secondary text)."""
+    return page.get_by_role("link", name=f"Match {pk}", exact=True)
 
 
 def summary_value(page: Page, key: str) -> Locator:
@@ -110,7 +110,7 @@ def test_investigator_works_a_match_from_queue_to_dashboard(page, console, live_
     expect(page.get_by_role("heading", name="My queue", level=1)).to_be_visible()
     console.assert_clean(page)
     expect(page.get_by_role("heading", name="1 match", exact=True)).to_be_visible()
-    expect(page.get_by_role("link", name=re.compile(r"\(match \d+\)$"))).to_have_count(1)
+    expect(page.get_by_role("link", name=re.compile(r"^Match \d+$"))).to_have_count(1)
     expect(match_link(page, match.pk)).to_be_visible()
     shot(page, "1-queue")
 
@@ -263,7 +263,7 @@ def test_lockout_after_repeated_failures(page, console, live_server, casework):
     for attempt in range(1, 5):
         sign_in(page, console, live_server.url, "k_inv", f"wrong-password-{attempt}")
         expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
-        expect(page.get_by_role("alert")).to_contain_text("enter a correct username and password")
+        expect(page.get_by_role("alert")).to_contain_text("Enter a correct username and password")
         console.assert_clean(page)
         if attempt == 1:
             shot(page, "10-wrong-password")

@@ -8,9 +8,12 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.urls import reverse_lazy
 
+from matching.web.forms import SignInForm
+
 
 class SignIn(auth_views.LoginView):
     template_name = "web/login.html"
+    authentication_form = SignInForm
     redirect_authenticated_user = True
 
 

@@ -24,6 +24,7 @@ def queue_form(request: HttpRequest) -> QueueFilterForm:
     body_choices = [(b.code, b.name) for b in bodies] if bodies.count() > 1 else []
     return QueueFilterForm(
         request.GET, jobs=sorted(jobs.items()), people=workers_of(overseen.values("pk")), bodies=body_choices,
+        oversees=overseen.exists(),
     )
 
 
@@ -52,6 +53,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         .defer("left_record", "right_record", "contributions", "owning_body__created_at")
         [(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
     )
+    bodies = list(access.bodies_for(request.user, "view_queue").order_by("name")[:2])
     return render(request, "web/queue.html", {
         "form": form,
         "filters": f,
@@ -61,7 +63,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         "page": {"number": number, "pages": pages, "window": page_window(number, pages),
                  "first": (number - 1) * PAGE_SIZE + 1 if total else 0,
                  "last": min(number * PAGE_SIZE, total)},
-        "show_body": access.bodies_for(request.user, "view_queue").count() > 1,
+        "show_body": len(bodies) > 1,
+        "only_body": bodies[0] if len(bodies) == 1 else None,
+        "show_allocated": "allocated" in form.fields,
         "may_export": access.allowed(request.user, "export"),
         "nav": "queue",
     })
