@@ -68,3 +68,14 @@ def charts_folder(workspace: Any, *, run: str | os.PathLike[str] | None = None, 
         run_dir = Path(run) if Path(run).is_absolute() else ws.runs / str(run)
         return run_dir / "charts"
     return ws.root / "charts" / (job or "workspace")
+
+
+def framed(html: str, height: int = 800) -> Any:
+    """A whole page (the comparison viewer) shown inside a notebook, in a sandboxed frame."""
+    import html as html_lib
+
+    from IPython.display import HTML
+
+    page = offline_html(html)
+    return HTML(f'<iframe srcdoc="{html_lib.escape(page, quote=True)}" style="width:100%;height:{int(height)}px;'
+                'border:0" sandbox="allow-scripts"></iframe>')

@@ -115,16 +115,19 @@ def retrain_from_labels(session: Any, labels: pa.Table) -> dict[str, Any]:
 
     with splink_log():
         session.linker.training.estimate_m_from_pairwise_labels(same)
-    model: dict[str, Any] = session.linker.misc.save_model_to_json(None)
+        model: dict[str, Any] = session.linker.misc.save_model_to_json(None)
     session.model = model
     return model
 
 
 def accuracy_table(session: Any, labels_table: Any, threshold: float) -> dict[str, Any]:
     """Precision and recall among the labelled pairs at one match probability."""
-    rows = session.linker.evaluation.accuracy_analysis_from_labels_table(
-        labels_table, output_type="table", match_weight_round_to_nearest=None,
-    ).as_record_list()
+    from matching.linkage.duckdb_backend import splink_log
+
+    with splink_log():
+        rows = session.linker.evaluation.accuracy_analysis_from_labels_table(
+            labels_table, output_type="table", match_weight_round_to_nearest=None,
+        ).as_record_list()
     if not rows:
         return {"threshold": threshold, "labels": 0}
     # Rows are per match weight threshold: take the first at or above the probability.

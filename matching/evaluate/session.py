@@ -107,7 +107,10 @@ class JobSession:
     def save_model(self, path: str | os.PathLike[str] | None = None) -> Path:
         """Write the linker's current model (default: the workspace's model for the job)."""
         target = Path(path) if path else self.workspace.models / f"{self.job.job}.json"
-        self.model = self.linker.misc.save_model_to_json(None)
+        from matching.linkage.duckdb_backend import splink_log
+
+        with splink_log():
+            self.model = self.linker.misc.save_model_to_json(None)
         write_json_atomic(target, self.model)
         return target
 
@@ -148,3 +151,25 @@ def open_session(job: str, *, workspace: str | os.PathLike[str] | Workspace | No
         raise
     return session
 
+
+
+def analysis_workspace(sample: str | os.PathLike[str] | None = None) -> Workspace:
+    """The workspace a notebook analyses: ``$MATCHING_WORKSPACE`` if set, else a new temporary
+    one with ``sample`` (default: the project's sample exercise) ingested into it."""
+    import tempfile
+
+    from matching.ingest import ingest_dir
+
+    chosen = os.environ.get("MATCHING_WORKSPACE")
+    if chosen:
+        return Workspace.at(chosen)
+    ws = Workspace.at(tempfile.mkdtemp(prefix="matching-notebook-"))
+    ingest_dir(Path(sample) if sample else project_root() / "sample_data", workspace=ws)
+    return ws
+
+
+def project_root() -> Path:
+    """The project folder (where sample_data/ and configs/ are)."""
+    from matching.specs import configs_dir
+
+    return configs_dir().parent
