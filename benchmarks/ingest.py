@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import DATA, median_time, run_isolated, write_result
+from benchmarks.common import DATA, median_time, row, run_isolated, write_result
 
 ROWS = 1_000_000
 
@@ -110,19 +110,18 @@ print(json.dumps({{"seconds": elapsed, "rows_read": s.rows_read, "rows_loaded": 
         "rows_rejected": median["rows_rejected"],
         "goals": {"rows_per_second": 200_000, "ratio_to_plain_read": 6.0},
     }
+    result["rows"] = [row(
+        f"ingest {ROWS:,}-row payroll CSV", median["seconds"], all_seconds=[r["seconds"] for r in runs],
+        peak_rss_mib=median["peak_rss_mib"], ratios={"DuckDB plain read_csv": median["seconds"] / plain},
+        notes=f"{result['rows_per_second']:,} rows/s; plain read_csv {plain:.2f} s",
+    )]
     write_result("ingest", result)
     return result
 
 
-def summary(r: dict[str, Any]) -> str:
-    return (
-        f"| ingest 1M payroll rows | {r['ingest_seconds_median']} s | {r['rows_per_second']:,} rows/s | "
-        f"{r['ratio_to_plain_read']}x plain read_csv ({r['plain_read_csv_seconds_median']} s) | "
-        f"{r['peak_rss_mib']} MiB |"
-    )
-
-
 if __name__ == "__main__":
+    from benchmarks.common import format_row
+
     res = run()
     print(json.dumps(res, indent=2))
-    print(summary(res))
+    print("\n".join(format_row(r) for r in res["rows"]))

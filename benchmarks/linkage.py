@@ -5,31 +5,56 @@ Goals (match engine issue): at 1,000,000 x 1,000,000 on 2 cores, `run` <= 2 minu
 comparisons scored per second, comparisons per true match and blocking recall.
 
     python -m benchmarks linkage            # 100,000 a side (set BENCH_SIZES=1000000 for 1M)
+
+The helpers here (train, run, bare Splink, the plain DuckDB scan) take any job, so the
+standard-job suite (benchmarks/standard.py) measures hb-to-deceased the same way.
+
+Memory at ten million a side (`make bench-large`): the engine's train and run open DuckDB
+through matching.ingest.pipeline.connect, which spills into ``<workspace>/tmp`` beyond its
+memory limit (75% of RAM, or ``BENCH_MEMORY_LIMIT``). The bare Splink script and this
+file's own checks do the same in the benchmark workspace; the bare script scores in chunks
+when ``BENCH_PREDICT_CHUNKS`` (``left,right``) is set, which bench-large sets.
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
+import statistics
+import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import DATA, run_isolated, write_result
+from benchmarks.common import (
+    CHILD_PRELUDE,
+    DATA,
+    duckdb_memory_settings,
+    median_run,
+    repeats_for,
+    row,
+    run_isolated,
+    sizes,
+    write_result,
+)
 from benchmarks.people import make_person_files
 
-SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "100000").split(",")]
+SIZES = sizes()
+JOB = "person-link"
 
-_CHILD_PRELUDE = """
-import json, resource, time, sys
-def done(**kw):
-    kw["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(kw))
-"""
+
+def _memory_limit() -> str | None:
+    return os.environ.get("BENCH_MEMORY_LIMIT") or None
 
 
 def _workspace(n: int) -> Path:
     return DATA / f"linkage-{n}" / "workspace"
+
+
+def person_files(ws: Path) -> tuple[list[str], list[str]]:
+    return (sorted(glob.glob(f"{ws}/datasets/person/left-body/*.parquet")),
+            sorted(glob.glob(f"{ws}/datasets/person/right-body/*.parquet")))
 
 
 def prepare(n: int) -> tuple[Path, int]:
@@ -38,52 +63,60 @@ def prepare(n: int) -> tuple[Path, int]:
     ws = _workspace(n)
     if not (ws / "submissions").exists():
         shutil.rmtree(ws, ignore_errors=True)
-        code = _CHILD_PRELUDE + f"""
+        code = CHILD_PRELUDE + f"""
 from matching.ingest import ingest_file
 t = time.perf_counter()
-ingest_file("person", {str(left)!r}, body="left-body", workspace={str(ws)!r})
-ingest_file("person", {str(right)!r}, body="right-body", workspace={str(ws)!r})
+ingest_file("person", {str(left)!r}, body="left-body", workspace={str(ws)!r}, memory_limit={_memory_limit()!r})
+ingest_file("person", {str(right)!r}, body="right-body", workspace={str(ws)!r}, memory_limit={_memory_limit()!r})
 done(seconds=time.perf_counter() - t)
 """
         run_isolated(code)
     return ws, shared
 
 
-def train(ws: Path) -> dict[str, Any]:
-    code = _CHILD_PRELUDE + f"""
+def train(ws: Path, job: str = JOB) -> dict[str, Any]:
+    code = CHILD_PRELUDE + f"""
 from matching.jobs.train import train_job
 t = time.perf_counter()
-r = train_job("person-link", workspace={str(ws)!r})
+r = train_job({job!r}, workspace={str(ws)!r}, memory_limit={_memory_limit()!r})
 done(seconds=time.perf_counter() - t, converged=[s.converged for s in r.em_sessions])
 """
     return run_isolated(code)
 
 
-def run(ws: Path) -> dict[str, Any]:
-    code = _CHILD_PRELUDE + f"""
+def run(ws: Path, job: str = JOB) -> dict[str, Any]:
+    code = CHILD_PRELUDE + f"""
 from matching.jobs.run import run_job
 t = time.perf_counter()
-r = run_job("person-link", workspace={str(ws)!r})
-done(seconds=time.perf_counter() - t, pairs=r.counts["pairs"], run_dir=str(r.path), timings=r.timings)
+r = run_job({job!r}, workspace={str(ws)!r}, memory_limit={_memory_limit()!r})
+done(seconds=time.perf_counter() - t, pairs=r.counts["pairs"], comparisons=r.counts["comparisons"],
+     counts=r.counts, run_dir=str(r.path), timings=r.timings)
 """
     return run_isolated(code)
 
 
-def bare_splink(ws: Path) -> dict[str, Any]:
-    """What an analyst would write by hand: Splink on the same Parquet with the same model."""
-    code = _CHILD_PRELUDE + f"""
-import glob, duckdb
+def bare_splink(ws: Path, job: str, left: list[str], right: list[str], threshold: float) -> dict[str, Any]:
+    """What an analyst would write by hand: Splink on the same Parquet with the same model,
+    at the job's threshold, writing the scored pairs (as the engine does)."""
+    chunks = os.environ.get("BENCH_PREDICT_CHUNKS")
+    mem = duckdb_memory_settings(ws / "tmp" / "bench-bare")
+    projections = _projections(job, left, right)
+    code = CHILD_PRELUDE + f"""
+import duckdb
 from splink import DuckDBAPI, Linker
 ws = {str(ws)!r}
 t = time.perf_counter()
-con = duckdb.connect()
-for side, body in (("l", "left-body"), ("r", "right-body")):
-    path = glob.glob(f"{{ws}}/datasets/person/{{body}}/*.parquet")[0]
-    con.execute(f"CREATE TABLE {{side}} AS SELECT body || '/' || record_id AS unique_id, * FROM read_parquet('{{path}}')")
+con = duckdb.connect(config={mem!r})
+for side, paths, cols in (("l", {left!r}, {projections[0]!r}), ("r", {right!r}, {projections[1]!r})):
+    con.execute(f"CREATE TABLE {{side}} AS SELECT body || '/' || record_id AS unique_id, {{cols}} FROM read_parquet({{paths!r}}, union_by_name = true)")
 db = DuckDBAPI(connection=con)
 linker = Linker([db.register("l", dataset_display_name="left"), db.register("r", dataset_display_name="right")],
-                f"{{ws}}/models/person-link.json")
-df = linker.inference.predict(threshold_match_probability=0.95, warning_mode="never")
+                f"{{ws}}/models/{job}.json")
+kwargs = dict(threshold_match_probability={threshold!r}, warning_mode="never")
+chunks = {chunks!r}
+if chunks:
+    kwargs["num_chunks_left"], kwargs["num_chunks_right"] = (int(x) for x in chunks.split(","))
+df = linker.inference.predict(**kwargs)
 # Any real script keeps its results: write the scored pairs, as the engine does.
 con.execute(f"COPY {{df.physical_name}} TO '{{ws}}/bare-pairs.parquet' (FORMAT parquet, COMPRESSION zstd)")
 pairs = con.execute(f"SELECT count(*) FROM {{df.physical_name}}").fetchall()[0][0]
@@ -92,100 +125,166 @@ done(seconds=time.perf_counter() - t, pairs=pairs)
     return run_isolated(code)
 
 
-def plain_scan(ws: Path) -> float:
-    import time
-
+def _projections(job: str, left: list[str], right: list[str]) -> tuple[str, str]:
+    """Both sides' SELECT lists over the columns the model compares, a side's missing ones
+    NULL (typed as on the other side): what a hand-written script must do before Splink
+    links two tables of different kinds, and what the engine does."""
     import duckdb
 
-    t = time.perf_counter()
-    duckdb.connect().execute(f"SELECT count(*), count(DISTINCT surname) FROM read_parquet('{ws}/datasets/person/*/*.parquet')").fetchall()
-    return time.perf_counter() - t
+    from matching.jobs.config import load_job
+    from matching.linkage.settings import columns_used
+
+    needed = sorted(columns_used(load_job(job)) | {"body"})
+    con = duckdb.connect()
+    types = [{n: t for n, t, *_ in con.execute(f"DESCRIBE SELECT * FROM read_parquet({p!r}, union_by_name = true)").fetchall()}
+             for p in (left, right)]
+    con.close()
+
+    def cols(mine: dict[str, str], other: dict[str, str]) -> str:
+        return ", ".join(f'"{c}"' if c in mine else f'CAST(NULL AS {other[c]}) AS "{c}"' for c in needed)
+
+    return cols(types[0], types[1]), cols(types[1], types[0])
+
+
+def plain_scan(paths: list[str], repeats: int = 3) -> tuple[float, list[float]]:
+    """The floor: DuckDB reading every column of both inputs once (count and a distinct)."""
+    import duckdb
+
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        con = duckdb.connect()
+        con.execute(
+            f"SELECT count(*), count(DISTINCT surname), max(length(CAST(COLUMNS(*) AS VARCHAR))) "
+            f"FROM read_parquet({paths!r}, union_by_name = true)"
+        ).fetchall()
+        con.close()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), times
 
 
 def accuracy(run_dir: str, ws: Path, true_pairs: int) -> dict[str, Any]:
-    """Pair precision and recall (L123 = R123), blocking recall and comparisons per true match."""
+    """Pair precision, recall and F1 (L123 = R123) and blocking recall."""
     import duckdb
 
     from matching.evaluate.truth import blocking_sql
     from matching.jobs.config import load_job
 
-    con = duckdb.connect()
-    row = con.execute(
+    con = duckdb.connect(config=duckdb_memory_settings(ws / "tmp" / "bench-accuracy"))
+    row_ = con.execute(
         f"""SELECT count(*), count(*) FILTER (WHERE substr(left_record_id, 2) = substr(right_record_id, 2))
             FROM read_parquet('{run_dir}/pairs.parquet')"""
     ).fetchall()[0]
-    found, correct = int(row[0]), int(row[1])
-    job = load_job("person-link")
-    con.execute(f"CREATE TABLE l AS SELECT * FROM read_parquet('{ws}/datasets/person/left-body/*.parquet')")
-    con.execute(f"CREATE TABLE r AS SELECT * FROM read_parquet('{ws}/datasets/person/right-body/*.parquet')")
+    found, correct = int(row_[0]), int(row_[1])
+    job = load_job(JOB)
+    left, right = person_files(ws)
+    con.execute(f"CREATE TABLE l AS SELECT * FROM read_parquet({left!r})")
+    con.execute(f"CREATE TABLE r AS SELECT * FROM read_parquet({right!r})")
     rules = blocking_sql(con, job, "l", "r")
     blocked = con.execute(
         "SELECT count(*) FROM l JOIN r ON substr(l.record_id, 2) = substr(r.record_id, 2) WHERE "
         + " OR ".join(f"coalesce(({x}), false)" for x in rules)
     ).fetchall()[0][0]
-    # Comparisons blocking generates: each rule's pairs not already generated by an earlier rule.
-    total = 0
-    for i, rule in enumerate(rules):
-        earlier = " OR ".join(f"coalesce(({x}), false)" for x in rules[:i]) or "false"
-        total += con.execute(f"SELECT count(*) FROM l JOIN r ON ({rule}) WHERE NOT ({earlier})").fetchall()[0][0]
+    con.close()
+    precision = correct / found if found else None
+    recall = correct / true_pairs
+    f1 = 2 * precision * recall / (precision + recall) if precision and recall else None
     return {
         "pairs_found": found,
-        "precision": round(correct / found, 4) if found else None,
-        "recall": round(correct / true_pairs, 4),
+        "precision": round(precision, 4) if precision is not None else None,
+        "recall": round(recall, 4),
+        "f1": round(f1, 4) if f1 is not None else None,
         "blocking_recall": round(blocked / true_pairs, 4),
-        "comparisons": total,
-        "comparisons_per_true_match": round(total / true_pairs, 1),
     }
 
 
-def run_size(n: int) -> dict[str, Any]:
-    ws, true_pairs = prepare(n)
-    tr = train(ws)
-    runs = sorted((run(ws) for _ in range(3 if n <= 100_000 else 1)), key=lambda r: r["seconds"])
-    mid = runs[len(runs) // 2]
-    bares = sorted((bare_splink(ws) for _ in range(3 if n <= 100_000 else 1)), key=lambda r: r["seconds"])
-    bare = bares[len(bares) // 2]
-    acc = accuracy(mid["run_dir"], ws, true_pairs)
-    scan = plain_scan(ws)
+def job_figures(ws: Path, job: str, left: list[str], right: list[str], records: int, do_train: bool = True) -> dict[str, Any]:
+    """Train once, run (median of repeats where short), bare Splink and the plain scan, side by side."""
+    from matching.jobs.config import load_job
+
+    tr = train(ws, job) if do_train else None
+    reps = repeats_for(records)
+    mid, run_all = median_run(lambda: run(ws, job), reps)
+    bare, bare_all = median_run(lambda: bare_splink(ws, job, left, right, load_job(job).threshold), reps)
+    scan, scan_all = plain_scan(left + right)
     return {
+        "train": tr,
+        "run": mid,
+        "run_seconds_all": run_all,
+        "bare": bare,
+        "bare_seconds_all": bare_all,
+        "plain_scan_seconds": round(scan, 3),
+        "plain_scan_seconds_all": [round(t, 3) for t in scan_all],
+    }
+
+
+def job_rows(job: str, size: str, key: int, f: dict[str, Any], true_matches: int, blocking_recall: float | None,
+             accuracy_note: str) -> list[dict[str, Any]]:
+    """The shared rows for a job's run and train."""
+    mid, bare = f["run"], f["bare"]
+    rows = [row(
+        f"{job} run", mid["seconds"], size=size, key=key, order=0,
+        all_seconds=f["run_seconds_all"], peak_rss_mib=mid["peak_rss_mib"],
+        comparisons=mid["comparisons"], scoring_seconds=mid["timings"]["predict"],
+        true_matches=true_matches, blocking_recall=blocking_recall,
+        ratios={"bare Splink": mid["seconds"] / bare["seconds"], "DuckDB scan": mid["seconds"] / f["plain_scan_seconds"]},
+        notes=f"{accuracy_note}; bare Splink {bare['seconds']:.2f} s, scan {f['plain_scan_seconds']:.2f} s",
+    )]
+    if f["train"]:
+        tr = f["train"]
+        converged = tr.get("converged") or []
+        rows.append(row(
+            f"{job} train", tr["seconds"], size=size, key=key, order=1, peak_rss_mib=tr["peak_rss_mib"],
+            notes=f"EM sessions converged: {sum(converged)} of {len(converged)}",
+        ))
+    return rows
+
+
+def run_size(n: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    ws, true_pairs = prepare(n)
+    left, right = person_files(ws)
+    f = job_figures(ws, JOB, left, right, n)
+    mid = f["run"]
+    acc = accuracy(mid["run_dir"], ws, true_pairs)
+    comparisons = mid["comparisons"]
+    size = {
         "records_per_side": n,
         "true_pairs": true_pairs,
-        "train_seconds": round(tr["seconds"], 2),
-        "train_peak_rss_mib": round(tr["peak_rss_mib"]),
+        "train_seconds": round(f["train"]["seconds"], 2),
+        "train_peak_rss_mib": round(f["train"]["peak_rss_mib"]),
         "run_seconds_median": round(mid["seconds"], 2),
-        "run_seconds_all": [round(r["seconds"], 2) for r in runs],
+        "run_seconds_all": f["run_seconds_all"],
         "run_peak_rss_mib": round(mid["peak_rss_mib"]),
         "run_stage_seconds": mid["timings"],
-        "bare_splink_seconds_median": round(bare["seconds"], 2),
-        "ratio_to_bare_splink": round(mid["seconds"] / bare["seconds"], 3),
-        "plain_scan_seconds": round(scan, 3),
-        "ratio_to_plain_scan": round(mid["seconds"] / scan, 1),
-        "comparisons_per_second": round(acc["comparisons"] / mid["timings"]["predict"]),
+        "bare_splink_seconds_median": round(f["bare"]["seconds"], 2),
+        "bare_splink_seconds_all": f["bare_seconds_all"],
+        "ratio_to_bare_splink": round(mid["seconds"] / f["bare"]["seconds"], 3),
+        "plain_scan_seconds": f["plain_scan_seconds"],
+        "ratio_to_plain_scan": round(mid["seconds"] / f["plain_scan_seconds"], 1),
+        "comparisons": comparisons,
+        "comparisons_per_second": round(comparisons / mid["timings"]["predict"]),
+        "comparisons_per_true_match": round(comparisons / true_pairs, 2),
         **acc,
         "goals": {"run_seconds_at_1m": 120, "run_peak_rss_mib_at_1m": 4096, "ratio_to_bare_splink": 1.15, "train_seconds_at_1m": 90},
     }
+    note = f"pairs P {acc['precision']}, R {acc['recall']}, F1 {acc['f1']}"
+    rows = job_rows(JOB, f"{n:,} a side", n, f, true_pairs, acc["blocking_recall"], note)
+    return size, rows
 
 
 def run_suite() -> dict[str, Any]:
-    results = [run_size(n) for n in SIZES]
-    out = {"sizes": results}
-    write_result("linkage", out)
+    out: dict[str, Any] = {"sizes": [], "rows": []}
+    for n in SIZES:
+        size, rows = run_size(n)
+        out["sizes"].append(size)
+        out["rows"] += rows
+    write_result("linkage", out, merge_by="records_per_side")
     return out
 
 
-def summary(r: dict[str, Any]) -> str:
-    lines = []
-    for s in r["sizes"]:
-        lines.append(
-            f"| person-link run {s['records_per_side']:,} a side | {s['run_seconds_median']} s | "
-            f"{s['comparisons_per_second']:,} comparisons/s; recall {s['recall']}, precision {s['precision']}, blocking recall {s['blocking_recall']}, "
-            f"{s['comparisons_per_true_match']} comparisons per true match | {s['ratio_to_bare_splink']}x bare Splink "
-            f"({s['bare_splink_seconds_median']} s); train {s['train_seconds']} s | {s['run_peak_rss_mib']} MiB |"
-        )
-    return "\n".join(lines)
-
-
 if __name__ == "__main__":
+    from benchmarks.common import format_row
+
     res = run_suite()
     print(json.dumps(res, indent=2))
-    print(summary(res))
+    print("\n".join(format_row(r) for r in res["rows"]))

@@ -4,6 +4,8 @@ Goals (synthetic exercise issue): 1,000,000 people in a few minutes; 10,000,000 
 running out of memory (generated in chunks; `make bench-large`).
 
     BENCH_SYNTH_PEOPLE=100000,1000000 python -m benchmarks synth
+
+The exercise is kept in ``benchmarks/data/synth-<people>``: the standard-job suite links it.
 """
 
 from __future__ import annotations
@@ -11,51 +13,65 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from pathlib import Path
 from typing import Any
 
-from benchmarks.common import DATA, run_isolated, write_result
+from benchmarks.common import DATA, row, run_isolated, sizes, write_result
 
-PEOPLE = [int(s) for s in os.environ.get("BENCH_SYNTH_PEOPLE", "100000,1000000").split(",")]
+PEOPLE = sizes("BENCH_SYNTH_PEOPLE", os.environ.get("BENCH_SIZES", "100000,1000000"))
+SEED = 4242
 
 
-def one(people: int) -> dict[str, Any]:
-    out = DATA / f"synth-{people}"
+def _generate(people: int, out: Path) -> dict[str, Any]:
     shutil.rmtree(out, ignore_errors=True)
     code = f"""
 import json, resource, time
 from matching.synth.exercise import generate
 t = time.perf_counter()
-s = generate(people={people}, seed=4242, out={str(out)!r}, fmt="parquet")
+s = generate(people={people}, seed={SEED}, out={str(out)!r}, fmt="parquet")
 print(json.dumps({{"seconds": time.perf_counter() - t,
   "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
-    r = run_isolated(code)
+    return run_isolated(code)
+
+
+def exercise(people: int) -> Path:
+    """The kept exercise of ``people`` (generated, untimed, when absent)."""
+    out = DATA / f"synth-{people}"
+    if not (out / "manifest.toml").exists():
+        _generate(people, out)
+    return out
+
+
+def one(people: int) -> dict[str, Any]:
+    out = DATA / f"synth-{people}"
+    r = _generate(people, out)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    records = 0
     import duckdb
 
-    for p in out.rglob("*.parquet"):
-        records += int(duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{p}')").fetchall()[0][0])
-    shutil.rmtree(out, ignore_errors=True)
+    con = duckdb.connect()
+    files = [str(p) for p in out.rglob("*.parquet") if "truth" not in p.parts]
+    records = int(con.execute(f"SELECT count(*) FROM read_parquet({files!r}, union_by_name = true)").fetchall()[0][0]) if files else 0
+    con.close()
     return {"people": people, "seconds": round(r["seconds"], 1), "peak_rss_mib": round(r["peak_rss_mib"]),
             "records": records, "output_mib": round(size / 2**20, 1)}
 
 
 def run_suite() -> dict[str, Any]:
-    out = {"sizes": [one(n) for n in PEOPLE]}
-    write_result("synth", out)
+    out: dict[str, Any] = {"sizes": [one(n) for n in PEOPLE]}
+    out["rows"] = [
+        row("synthetic exercise (Parquet)", s["seconds"], size=f"{s['people']:,} people", key=s["people"],
+            peak_rss_mib=s["peak_rss_mib"],
+            notes=f"{s['records']:,} records, {s['output_mib']} MiB, {round(s['records'] / s['seconds']):,} records/s")
+        for s in out["sizes"]
+    ]
+    write_result("synth", out, merge_by="people")
     return out
 
 
-def summary(r: dict[str, Any]) -> str:
-    return "\n".join(
-        f"| synth {s['people']:,} people (Parquet) | {s['seconds']} s | {s['records']:,} records, "
-        f"{s['output_mib']} MiB | — | {s['peak_rss_mib']} MiB |"
-        for s in r["sizes"]
-    )
-
-
 if __name__ == "__main__":
+    from benchmarks.common import format_row
+
     res = run_suite()
     print(json.dumps(res, indent=2))
-    print(summary(res))
+    print("\n".join(format_row(r) for r in res["rows"]))

@@ -1,0 +1,69 @@
+"""Cost against size: person-link `run` and `train`, log-log, from results/linkage.json.
+
+Left: wall time against records a side; right: comparisons scored against records a side,
+with a slope-1 guide (linear growth). Every size in linkage.json is drawn, so the
+ten-million point appears once `make bench-large` has written it.
+
+    python -m benchmarks plot             # benchmarks/results/cost_vs_size.png
+    python -m benchmarks plot --readme    # ... and docs/bench/cost_vs_size.png (the README's)
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from benchmarks.common import RESULTS
+
+README_PNG = Path(__file__).resolve().parents[1] / "docs" / "bench" / "cost_vs_size.png"
+PNG = RESULTS / "cost_vs_size.png"
+
+
+def plot(readme: bool = False) -> Path | None:
+    path = RESULTS / "linkage.json"
+    if not path.exists():
+        print("plot: no results/linkage.json yet (run the linkage suite first)")
+        return None
+    sizes = sorted(json.loads(path.read_text(encoding="utf-8"))["sizes"], key=lambda s: s["records_per_side"])
+    sizes = [s for s in sizes if "comparisons" in s]
+    if not sizes:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = [s["records_per_side"] for s in sizes]
+    run = [s["run_seconds_median"] for s in sizes]
+    train = [s["train_seconds"] for s in sizes]
+    comps = [s["comparisons"] for s in sizes]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.2), dpi=100)
+    ax1.plot(n, run, "o-", label="person-link run")
+    ax1.plot(n, train, "s--", label="person-link train")
+    ax1.plot(n, [run[0] * x / n[0] for x in n], ":", color="grey", label="linear in records (from smallest run)")
+    for x, y in zip(n, run, strict=True):
+        ax1.annotate(f"{y:.0f} s" if y >= 10 else f"{y:.1f} s", (x, y), textcoords="offset points", xytext=(4, -12), fontsize=8)
+    ax1.set(xscale="log", yscale="log", xlabel="records a side", ylabel="wall time (s)", title="Wall time")
+    ax2.plot(n, comps, "o-", color="tab:green", label="comparisons scored")
+    ax2.plot(n, [comps[0] * x / n[0] for x in n], ":", color="grey", label="linear in records")
+    ax2.set(xscale="log", yscale="log", xlabel="records a side", ylabel="comparisons", title="Comparisons")
+    for ax in (ax1, ax2):
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle("person-link cost against size (2 cores, 24 GiB)", fontsize=11)
+    fig.tight_layout()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    fig.savefig(PNG, metadata={"Software": None})
+    plt.close(fig)
+    print(f"plot: {PNG}")
+    if readme:
+        README_PNG.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(PNG, README_PNG)
+        print(f"plot: {README_PNG}")
+    return PNG
+
+
+if __name__ == "__main__":
+    plot(readme="--readme" in sys.argv[1:])

@@ -1,0 +1,113 @@
+"""A standard job at scale: hb-to-deceased on the synthetic exercise, measured as person-link is.
+
+At each size in ``BENCH_SIZES`` (people in the exercise) it uses the exercise the synth suite
+kept in ``benchmarks/data/synth-<people>`` (generating it, untimed, if absent), ingests the
+DWP's housing benefit claims and death registrations into a fresh workspace, then times
+`train` and `run` (median of three where short) against a bare Splink script on the same
+Parquet and model and DuckDB's plain scan of the inputs. Accuracy, blocking recall and
+comparisons per true match come from `matching evaluate`'s own code against the exercise's
+truth.
+
+    BENCH_SIZES=100000 python -m benchmarks standard
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import CHILD_PRELUDE, DATA, run_isolated, sizes, write_result
+from benchmarks.linkage import job_figures, job_rows
+from benchmarks.synth import exercise
+
+SIZES = sizes()
+JOB = "hb-to-deceased"
+
+
+def prepare(people: int) -> tuple[Path, Path]:
+    """A fresh workspace holding the exercise's files for the job's two dataset kinds."""
+    from matching.jobs.config import load_job
+
+    job = load_job(JOB)
+    out = exercise(people)
+    ws = DATA / f"standard-{people}" / "workspace"
+    shutil.rmtree(ws.parent, ignore_errors=True)
+    code = CHILD_PRELUDE + f"""
+from pathlib import Path
+from matching.ingest import ingest_file
+from matching.ingest.manifest import read_manifest
+out = Path({str(out)!r})
+t = time.perf_counter()
+n = 0
+for e in read_manifest(out):
+    if e.kind in {[job.left.kind, job.right.kind]!r}:
+        f = e.file if Path(e.file).is_absolute() else out / e.file
+        ingest_file(e.kind, f, body=e.body, workspace={str(ws)!r}, mapping_file=e.mapping, extract_date=e.extract_date)
+        n += 1
+done(seconds=time.perf_counter() - t, files=n)
+"""
+    run_isolated(code)
+    return ws, out
+
+
+def run_size(people: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    import duckdb
+
+    from matching.evaluate.truth import evaluate_run
+    from matching.jobs.config import load_job
+
+    job = load_job(JOB)
+    ws, out = prepare(people)
+    left = sorted(glob.glob(f"{ws}/datasets/{job.left.kind}/*/*.parquet"))
+    right = sorted(glob.glob(f"{ws}/datasets/{job.right.kind}/*/*.parquet"))
+    con = duckdb.connect()
+    n_left, n_right = (int(con.execute(f"SELECT count(*) FROM read_parquet({p!r})").fetchall()[0][0]) for p in (left, right))
+    con.close()
+    f = job_figures(ws, JOB, left, right, max(n_left, n_right))
+    mid = f["run"]
+    ev = evaluate_run(Path(mid["run_dir"]), out)
+    link, blocking, inc = ev.get("linkage") or {}, ev.get("blocking") or {}, ev["inconsistencies"]
+    true_pairs = int(link.get("actual") or 0)
+    size = {
+        "people": people,
+        "left_records": n_left,
+        "right_records": n_right,
+        "train_seconds": round(f["train"]["seconds"], 2),
+        "train_peak_rss_mib": round(f["train"]["peak_rss_mib"]),
+        "run_seconds_median": round(mid["seconds"], 2),
+        "run_seconds_all": f["run_seconds_all"],
+        "run_peak_rss_mib": round(mid["peak_rss_mib"]),
+        "run_stage_seconds": mid["timings"],
+        "comparisons": mid["comparisons"],
+        "bare_splink_seconds_median": round(f["bare"]["seconds"], 2),
+        "ratio_to_bare_splink": round(mid["seconds"] / f["bare"]["seconds"], 3),
+        "plain_scan_seconds": f["plain_scan_seconds"],
+        "linkage": link,
+        "blocking": {k: v for k, v in blocking.items() if k != "by_rule"},
+        "inconsistencies": inc,
+    }
+    note = (f"{n_left:,} x {n_right:,} records; pairs P {link.get('precision')}, R {link.get('recall')}, F1 {link.get('f1')}; "
+            f"inconsistencies F1 {inc.get('f1')}")
+    rows = job_rows(JOB, f"{people:,} people", people, f, true_pairs, blocking.get("recall"), note)
+    return size, rows
+
+
+def run_suite() -> dict[str, Any]:
+    out: dict[str, Any] = {"job": JOB, "sizes": [], "rows": []}
+    for n in SIZES:
+        size, rows = run_size(n)
+        out["sizes"].append(size)
+        out["rows"] += rows
+    write_result("standard", out, merge_by="people")
+    return out
+
+
+if __name__ == "__main__":
+    from benchmarks.common import format_row
+
+    res = run_suite()
+    print(json.dumps(res, indent=2))
+    print("\n".join(format_row(r) for r in res["rows"]))
