@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 WORKSPACE ?= workspace/demo
 
-.PHONY: demo test check bench bench-large install sample models assets clean
+.PHONY: demo test check bench bench-large install sample models assets notebook clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,12 @@ models: $(STAMP)
 	for job in $$($(VENV)/bin/matching jobs --names); do \
 	  $(VENV)/bin/matching --workspace workspace/model-training train $$job --ship || exit 1; \
 	done
+
+## Install the notebook extra and start JupyterLab on this machine only
+## (MATCHING_WORKSPACE=… to analyse a workspace; by default the notebooks ingest the sample).
+notebook: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[notebook]'
+	cd notebooks && ../$(VENV)/bin/jupyter lab --ip=127.0.0.1 --no-browser
 
 ## Refresh the committed GOV.UK Frontend CSS and JS (matching/web/static/govuk) from npm.
 assets:
