@@ -7,6 +7,7 @@ workspace, finds the acting user (``--as``), calls one function and prints its r
 
 from __future__ import annotations
 
+import getpass
 import ipaddress
 import json
 import os
@@ -25,6 +26,17 @@ from matching.errors import UserError
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
+
+
+def command_line_actor() -> str:
+    """Who ran an administrative command, for the audit trail: the operating-system account,
+    marked as such (shell access to the server is the administrator's; the queue commands
+    act as a named case-store user with --as)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry, as in some containers
+        user = f"uid {os.getuid()}"
+    return f"{user} (command line)"
 
 def casework(ctx: Context) -> None:
     """Start Django on the workspace's case store (and bring its schema up to date)."""
@@ -71,7 +83,7 @@ def publish_runs(ctx: Context, run_ids: list[str], as_json: bool) -> None:
 
     from matching.casework.publish import publish
 
-    results = [publish(ctx.workspace, run_id, actor="cli") for run_id in run_ids]
+    results = [publish(ctx.workspace, run_id, actor=command_line_actor()) for run_id in run_ids]
     if as_json:
         _json_out([r.as_dict() for r in results])
         return
@@ -162,7 +174,7 @@ def bodies_add(ctx: Context, code: str, name: str | None) -> None:
 
     from matching.casework.people import add_body
 
-    body, what = add_body(code, name, actor="cli")
+    body, what = add_body(code, name, actor=command_line_actor())
     say(f"Body {body.code} ({body.name}): {what}.")
 
 
@@ -213,7 +225,7 @@ def users_add(ctx: Context, username: str, body: str, role: str, superuser: bool
     if not get_user_model().objects.filter(username=username).exists():
         password = os.environ.get("MATCHING_PASSWORD") or click.prompt(
             f"Password for {username}", hide_input=True, confirmation_prompt=True)
-    added = add_user(username, body, role, password, actor="cli", superuser=superuser, email=email)
+    added = add_user(username, body, role, password, actor=command_line_actor(), superuser=superuser, email=email)
     verb = "Added" if added.created else "Updated"
     say(f"{verb} {added.username}: {added.role} at {added.body}.")
 
@@ -254,7 +266,7 @@ def declare_command(ctx: Context, body: str, exercise: Any, by: str | None) -> N
     from matching.casework.people import declare
 
     who = by or getpass.getuser()
-    declaration, created = declare(body, exercise.date() if exercise else None, who, actor="cli")
+    declaration, created = declare(body, exercise.date() if exercise else None, who, actor=command_line_actor())
     state = "Recorded" if created else "Already recorded"
     say(f"{state}: {body}'s declaration for the exercise of {declaration.exercise.as_at:%-d %B %Y} "
                   f"by {declaration.declared_by}.")
@@ -303,11 +315,11 @@ def purge_command(ctx: Context, before: Any, yes: bool, dry_run: bool, as_json: 
     from matching.casework.retention import purge
 
     day = before.date()
-    plan = purge(ctx.workspace, day, "cli", dry_run=True)
+    plan = purge(ctx.workspace, day, command_line_actor(), dry_run=True)
     if not dry_run and not yes:
         _print_purge(plan, as_json=False)
         click.confirm("Delete all of this permanently?", abort=True)
-    result = plan if dry_run else purge(ctx.workspace, day, "cli")
+    result = plan if dry_run else purge(ctx.workspace, day, command_line_actor())
     _print_purge(result, as_json)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from matching.cli import Context, _workspace_option, cli, pass_ctx
-from matching.cli_casework import _json_out, casework, say
+from matching.cli_casework import _json_out, casework, command_line_actor, say
 
 
 @cli.group("labels")
@@ -31,7 +31,7 @@ def labels_export(ctx: Context, job: str | None, out: str, fmt: str | None, incl
 
     from matching.casework.labels import export_labels
 
-    result = export_labels(Path(out), job=job, fmt=fmt, include_unsure=include_unsure, actor="cli")
+    result = export_labels(Path(out), job=job, fmt=fmt, include_unsure=include_unsure, actor=command_line_actor())
     if as_json:
         _json_out(result.as_dict())
         return

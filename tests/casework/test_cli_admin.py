@@ -23,6 +23,12 @@ def test_publish_named_runs_then_all_the_rest(run_cli, workspace):
     assert run_cli("publish", "--all").stdout.startswith("Nothing to publish")
 
 
+def test_administrative_commands_are_attributed_to_the_account_that_ran_them(run_cli, monkeypatch):
+    monkeypatch.setattr("getpass.getuser", lambda: "jsmith")
+    assert run_cli("bodies", "add", "camden", "--name", "London Borough of Camden").exit_code == 0
+    assert AuditEvent.objects.get(action="body_created").actor == "jsmith (command line)"
+
+
 def test_publish_errors_are_messages(run_cli, workspace):
     r = run_cli("publish", "no-such-run")
     assert r.exit_code == 2 and "No run bundle 'no-such-run'" in r.stderr and "Traceback" not in r.stderr
