@@ -144,7 +144,7 @@ def format_row(r: dict[str, Any], measured: str = "") -> str:
     def num(x: Any, fmt: str = "{:,}") -> str:
         return "—" if x is None else fmt.format(x)
 
-    ratios = "; ".join(f"{v:g}x {k}" for k, v in (r.get("ratios") or {}).items()) or "—"
+    ratios = "; ".join(f"{v:.3g}x {k}" for k, v in (r.get("ratios") or {}).items()) or "—"
     name = r["benchmark"] + (f", {r['size']}" if r.get("size") else "")
     notes = r.get("notes") or ""
     if measured:
@@ -169,7 +169,8 @@ def summary_table(order: list[str]) -> str:
         if not path.exists():
             continue
         data = json.loads(path.read_text(encoding="utf-8"))
-        for r in data.get("rows", []):
+        rows = data.get("rows")
+        for r in rows if isinstance(rows, list) else []:
             lines.append(format_row(r, r.get("measured_at", "")))
     return "\n".join(lines)
 
@@ -192,7 +193,8 @@ def write_result(name: str, data: dict[str, Any], merge_by: str | None = None) -
         measured = {s[merge_by] for s in data.get("sizes", [])}
         kept = [s for s in old.get("sizes", []) if s.get(merge_by) not in measured]
         kept_keys = {str(s[merge_by]) for s in kept}
-        kept_rows = [r for r in old.get("rows", []) if str(r.get("key")) in kept_keys]
+        old_rows = old.get("rows") if isinstance(old.get("rows"), list) else []
+        kept_rows = [r for r in old_rows if str(r.get("key")) in kept_keys]
         data["sizes"] = sorted(kept + data.get("sizes", []), key=lambda s: s[merge_by])
         data["rows"] = sorted(kept_rows + data["rows"], key=lambda r: (r.get("key") or 0, r.get("order", 0)))
     data = {"name": name, "machine": machine(), **data}
@@ -201,7 +203,8 @@ def write_result(name: str, data: dict[str, Any], merge_by: str | None = None) -
 
 
 def print_ratios(result: dict[str, Any]) -> None:
-    for r in result.get("rows", []):
+    rows = result.get("rows")
+    for r in rows if isinstance(rows, list) else []:
         for k, v in (r.get("ratios") or {}).items():
             name = r["benchmark"] + (f", {r['size']}" if r.get("size") else "")
-            print(f"ratio  {name}: {v:g}x {k}")
+            print(f"ratio  {name}: {v:.3g}x {k}")

@@ -97,7 +97,7 @@ print(json.dumps({{"seconds": elapsed, "rows_read": s.rows_read, "rows_loaded": 
     runs.sort(key=lambda r: r["seconds"])
     median = runs[1]
     result = {
-        "rows": ROWS,
+        "csv_rows": ROWS,
         "ingest_seconds_median": round(median["seconds"], 3),
         "ingest_seconds_all": [round(r["seconds"], 3) for r in runs],
         "rows_per_second": round(ROWS / median["seconds"]),

@@ -35,7 +35,10 @@ def make_person_files(folder: Path, per_side: int, overlap: float = 0.5) -> tupl
     population = 2 * per_side - shared
     if left.exists() and right.exists():
         return left, right, shared
-    con = duckdb.connect()
+    from benchmarks.common import duckdb_memory_settings
+
+    # Spill into the benchmark folder at ten million a side rather than run out of memory.
+    con = duckdb.connect(config=duckdb_memory_settings(folder / "tmp"))
     con.execute("SET preserve_insertion_order = true")
     con.execute(
         f"""

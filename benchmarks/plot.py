@@ -49,7 +49,12 @@ def plot(readme: bool = False) -> Path | None:
     ax2.plot(n, comps, "o-", color="tab:green", label="comparisons scored")
     ax2.plot(n, [comps[0] * x / n[0] for x in n], ":", color="grey", label="linear in records")
     ax2.set(xscale="log", yscale="log", xlabel="records a side", ylabel="comparisons", title="Comparisons")
+    from matplotlib.ticker import FuncFormatter
+
+    plain = FuncFormatter(lambda v, _pos: f"{v:,.0f}" if v >= 1 else f"{v:g}")
     for ax in (ax1, ax2):
+        ax.xaxis.set_major_formatter(plain)
+        ax.yaxis.set_major_formatter(plain)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle("person-link cost against size (2 cores, 24 GiB)", fontsize=11)
