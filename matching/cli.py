@@ -74,6 +74,23 @@ def _workspace_option(f: Any) -> Any:
     )(f)
 
 
+def _backend_options(f: Any) -> Any:
+    """--backend and --spark-master, shared by train and run."""
+    f = click.option(
+        "--spark-master", default=None, metavar="URL",
+        help="With --backend spark: the Spark master (default local[2]; under spark-submit, spark-submit's).",
+    )(f)
+    return click.option(
+        "--backend", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
+        help="Where Splink links: DuckDB on this machine, or Spark (pip install '.[spark]', Java 17).",
+    )(f)
+
+
+def _spark_master_needs_spark(backend: str, spark_master: str | None) -> None:
+    if spark_master and backend != "spark":
+        raise UserError("--spark-master applies only with --backend spark.\n  Fix: add --backend spark, or leave out --spark-master.")
+
+
 def _print_ingest(result: Any, file: str) -> None:
     s = result.submission
     table = Table(title=f"{file} → {s.kind} / {s.body}", title_justify="left")
@@ -170,14 +187,16 @@ def ingest_dir_command(ctx: Context, folder: str, force: bool, as_json: bool) ->
 @click.option("--ship", is_flag=True, help="Write configs/models/<job>.json (the shipped model) instead of the workspace.")
 @click.option("--memory-limit", default=None, help="DuckDB memory limit, e.g. 8GB.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_backend_options
 @_workspace_option
 @pass_ctx
-def train_command(ctx: Context, job: str, ship: bool, memory_limit: str | None, as_json: bool) -> None:
+def train_command(ctx: Context, job: str, ship: bool, memory_limit: str | None, as_json: bool, backend: str, spark_master: str | None) -> None:
     """Train JOB's model with its recipe on the latest submissions."""
     from matching.jobs.train import train_job
 
-    with console.status(f"Training {job}…"):
-        report = train_job(job, workspace=ctx.workspace, ship=ship, memory_limit=memory_limit)
+    _spark_master_needs_spark(backend, spark_master)
+    with console.status(f"Training {job}{' on Spark' if backend == 'spark' else ''}…"):
+        report = train_job(job, workspace=ctx.workspace, ship=ship, memory_limit=memory_limit, backend=backend, spark_master=spark_master)
     if as_json:
         click.echo(json.dumps({
             "job": report.job, "model_path": str(report.model_path), "prior": report.prior,
@@ -214,13 +233,15 @@ def train_command(ctx: Context, job: str, ship: bool, memory_limit: str | None, 
 @click.option("--max-comparisons", type=int, default=None, help="Refuse, before starting, a job whose blocking makes more comparisons (default 3,000,000,000).")
 @click.option("--publish", "publish_after", is_flag=True, help="Publish each new run into the case store for review.")
 @click.option("--json", "as_json", is_flag=True, help="Print run ids and counts as JSON.")
+@_backend_options
 @_workspace_option
 @pass_ctx
-def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str | None, threshold: float | None, as_at: Any, memory_limit: str | None, max_comparisons: int | None, publish_after: bool, as_json: bool) -> None:
+def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str | None, threshold: float | None, as_at: Any, memory_limit: str | None, max_comparisons: int | None, publish_after: bool, as_json: bool, backend: str, spark_master: str | None) -> None:
     """Run JOB(s): link, keep the inconsistencies, explain and prioritise them, write run bundles."""
     from matching.jobs.config import list_jobs
     from matching.jobs.run import run_job
 
+    _spark_master_needs_spark(backend, spark_master)
     names = list_jobs() if all_jobs else list(jobs)
     if not names:
         raise UserError("Name at least one job, or --all.\n  Jobs: " + ", ".join(list_jobs()))
@@ -232,7 +253,7 @@ def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str |
                 results.append(run_job(
                     name, workspace=ctx.workspace, threshold=threshold, body=body,
                     as_at=as_at.date() if as_at else None, memory_limit=memory_limit, max_comparisons=max_comparisons,
-                    progress=lambda msg: status.update(msg),
+                    progress=lambda msg: status.update(msg), backend=backend, spark_master=spark_master,
                 ))
             except UserError as exc:
                 if len(names) == 1:

@@ -33,6 +33,7 @@ from matching.specs import DatasetSpec, configs_dir
 from matching.workspace import Workspace, write_json_atomic
 
 Progress = Callable[[str], None]
+BACKENDS = ("duckdb", "spark")
 
 
 @dataclass
@@ -133,10 +134,19 @@ def run_job(
     memory_limit: str | None = None,
     max_comparisons: int | None = None,
     progress: Progress | None = None,
+    backend: str = "duckdb",
+    spark_master: str | None = None,
 ) -> RunResult:
-    """Link the latest submissions for a job and write its run bundle."""
+    """Link the latest submissions for a job and write its run bundle.
+
+    ``backend="spark"`` scores the pairs with Splink on Spark (``spark_master``, default
+    ``local[2]``, or spark-submit's); the rule stage runs on DuckDB either way, so the bundle
+    has the same shape.
+    """
     from matching.linkage.duckdb_backend import DEFAULT_MAX_COMPARISONS
 
+    if backend not in BACKENDS:
+        raise UserError(f"--backend {backend}: not a backend.\n  Fix: use one of {', '.join(BACKENDS)}.")
     ws = workspace if isinstance(workspace, Workspace) else Workspace.at(workspace)
     say = progress or (lambda _msg: None)
     max_comparisons = max_comparisons or DEFAULT_MAX_COMPARISONS
@@ -151,11 +161,15 @@ def run_job(
     cut = threshold if threshold is not None else job.threshold
     if not 0 < cut < 1:
         raise UserError(f"--threshold {cut}: a match probability must be between 0 and 1.")
-    fingerprint = hashlib.sha256(
-        json.dumps(
-            [job.config_hash, sha256_file(mpath), [s.sha256 for s in inputs.submissions], cut, as_at_date, body]
-        ).encode()
-    ).hexdigest()
+    spark = None
+    if backend == "spark":
+        from matching.linkage import spark_backend
+
+        spark = spark_backend.session(ws, spark_master)  # checks pyspark, Java and the master first
+    identity: list[Any] = [job.config_hash, sha256_file(mpath), [s.sha256 for s in inputs.submissions], cut, as_at_date, body]
+    if backend != "duckdb":
+        identity.append(backend)
+    fingerprint = hashlib.sha256(json.dumps(identity).encode()).hexdigest()
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     run_id = _run_id(job.job, fingerprint, now)
     ws.runs.mkdir(parents=True, exist_ok=True)
@@ -178,10 +192,14 @@ def run_job(
             }
             timings["load"] = time.perf_counter() - t0
             t1 = time.perf_counter()
-            say(f"{job.job}: scoring pairs with Splink")
-            from matching.linkage.duckdb_backend import predict
+            if spark is None:
+                say(f"{job.job}: scoring pairs with Splink")
+                from matching.linkage.duckdb_backend import predict
 
-            pairs_table, comparisons = predict(con, job, inputs, mpath, cut, max_comparisons=max_comparisons)
+                pairs_table, comparisons = predict(con, job, inputs, mpath, cut, max_comparisons=max_comparisons)
+            else:
+                say(f"{job.job}: scoring pairs with Splink on Spark ({spark.sparkContext.master})")
+                pairs_table, comparisons = _predict_on_spark(con, spark, ws, job, inputs, mpath, cut, max_comparisons)
             counts["comparisons"] = sum(n for _, n in comparisons)
             counts["comparisons_by_rule"] = dict(comparisons)
             timings["predict"] = time.perf_counter() - t1
@@ -190,13 +208,35 @@ def run_job(
             counts |= write_bundle_tables(con, job, compiled, model, pairs_table, partial, as_at_date, body)
             timings["rule_and_write"] = time.perf_counter() - t2
             timings["total"] = time.perf_counter() - t0
-        manifest = _manifest(job, mpath, inputs, run_id, cut, as_at_date, body, counts, timings, now)
+        manifest = _manifest(job, mpath, inputs, run_id, cut, as_at_date, body, counts, timings, now, backend, spark)
         write_json_atomic(partial / "manifest.json", manifest)
         os.replace(partial, final)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
     return RunResult(run_id=run_id, job=job.job, path=final, counts=counts, timings=timings)
+
+
+def _predict_on_spark(
+    con: duckdb.DuckDBPyConnection,
+    spark: Any,
+    ws: Workspace,
+    job: JobConfig,
+    inputs: JobInputs,
+    mpath: Path,
+    cut: float,
+    max_comparisons: int,
+) -> tuple[str, list[tuple[str, int]]]:
+    """Score on Spark, then bring the scored pairs (above the threshold) into DuckDB for the rule."""
+    from matching.linkage import spark_backend
+
+    with spark_backend.job_scratch(ws, spark) as scratch:
+        files, comparisons = spark_backend.predict(
+            spark, job, inputs, mpath, cut, scratch.path / "pairs", max_comparisons=max_comparisons
+        )
+        # A table, not a view: the scratch folder goes when Spark's part of the job is done.
+        con.execute(f"CREATE OR REPLACE TEMP TABLE spark_pairs AS SELECT * FROM read_parquet('{files}')")
+    return "spark_pairs", comparisons
 
 
 def write_bundle_tables(
@@ -296,11 +336,23 @@ def _manifest(
     counts: dict[str, Any],
     timings: dict[str, float],
     now: dt.datetime,
+    backend: str = "duckdb",
+    spark: Any = None,
 ) -> dict[str, Any]:
     import splink
 
     from matching import __version__
 
+    versions = {
+        "matching": __version__,
+        "splink": splink.__version__,
+        "duckdb": duckdb.__version__,
+        "python": platform.python_version(),
+    }
+    extra: dict[str, Any] = {}
+    if spark is not None:
+        versions |= {"pyspark": spark.version}
+        extra["spark"] = {"master": spark.sparkContext.master}
     return {
         "run_id": run_id,
         "job": job.job,
@@ -310,7 +362,8 @@ def _manifest(
         "as_at": as_at,
         "threshold": threshold,
         "body": body,
-        "backend": "duckdb",
+        "backend": backend,
+        **extra,
         "config": {"path": str(job.path), "sha256": job.config_hash},
         "model": {"path": str(mpath), "sha256": sha256_file(mpath)},
         "seed": job.training.seed,
@@ -330,10 +383,5 @@ def _manifest(
         ],
         "counts": counts,
         "timings": {k: round(v, 3) for k, v in timings.items()},
-        "versions": {
-            "matching": __version__,
-            "splink": splink.__version__,
-            "duckdb": duckdb.__version__,
-            "python": platform.python_version(),
-        },
+        "versions": versions,
     }

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from matching.errors import UserError
 from matching.ingest.pipeline import connect
 from matching.jobs.config import load_job
 from matching.linkage.duckdb_backend import EMSession, train
@@ -53,15 +54,30 @@ def train_job(
     ship: bool = False,
     memory_limit: str | None = None,
     verbose: bool = False,
+    backend: str = "duckdb",
+    spark_master: str | None = None,
 ) -> TrainReport:
-    """Train with the job's recipe and save the model to the workspace (or configs/models)."""
+    """Train with the job's recipe and save the model to the workspace (or configs/models).
+
+    ``backend="spark"`` trains on Spark (u by random sampling, m by EM, as on DuckDB). The
+    model JSON then holds Spark SQL; ``run`` on either backend takes only its probabilities
+    (``apply_model``), so it serves both.
+    """
+    if backend not in ("duckdb", "spark"):
+        raise UserError(f"--backend {backend}: not a backend.\n  Fix: use duckdb or spark.")
     ws = workspace if isinstance(workspace, Workspace) else Workspace.at(workspace)
     job = load_job(job_name)
     inputs = select_inputs(ws, job)
     t0 = time.perf_counter()
-    with connect(ws, memory_limit) as con:
-        load_records(con, inputs)
-        result = train(con, job, inputs, verbose=verbose)
+    if backend == "spark":
+        from matching.linkage import spark_backend
+
+        spark = spark_backend.session(ws, spark_master)
+        result = spark_backend.train(spark, ws, job, inputs, verbose=verbose)
+    else:
+        with connect(ws, memory_limit) as con:
+            load_records(con, inputs)
+            result = train(con, job, inputs, verbose=verbose)
     path = (configs_dir() / "models" if ship else ws.models) / f"{job.job}.json"
     write_json_atomic(path, result.model)
     return TrainReport(

@@ -21,11 +21,27 @@ from matching.jobs.config import ComparisonConfig, JobConfig
 DIALECTS = {"duckdb": "duckdb", "spark": "spark"}
 
 
+# Spark has no Jaro or Jaro-Winkler function of its own (3.5 nor 4.x): Splink's Spark backend
+# registers them from its similarity jar (scala-udf-similarity) under these names.
+SPARK_UDFS = {"jaro_winkler_similarity": "jaro_winkler", "jaro_similarity": "jaro_sim"}
+
+
+def _spark_functions(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.JarowinklerSimilarity):
+        return exp.Anonymous(this=SPARK_UDFS["jaro_winkler_similarity"], expressions=[node.this, node.expression])
+    if isinstance(node, exp.Anonymous) and str(node.this).lower() in SPARK_UDFS:
+        return exp.Anonymous(this=SPARK_UDFS[str(node.this).lower()], expressions=list(node.expressions))
+    return node
+
+
 def translate(sql: str, dialect: str) -> str:
     """A DuckDB SQL condition in the backend's dialect."""
     if dialect == "duckdb":
         return sql
-    return sqlglot.transpile(sql, read="duckdb", write=DIALECTS[dialect])[0]
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    if dialect == "spark":
+        tree = tree.transform(_spark_functions)
+    return tree.sql(dialect=DIALECTS[dialect])
 
 
 def _comparison(c: ComparisonConfig, dialect: str) -> Any:

@@ -1,0 +1,494 @@
+"""Training and prediction with Splink on Spark, through Splink's SparkAPI.
+
+The same job config, the same standardised Parquet, the same run bundle as on DuckDB:
+
+- settings are built for Spark from the job config (``build_settings(job, "spark")``) and the
+  trained m and u probabilities are copied onto them (``apply_model``); a model JSON saved on
+  DuckDB holds DuckDB SQL and does not load on Spark, and one saved here does not load on DuckDB,
+  but either backend's model carries its probabilities to the other this way;
+- Spark scores the pairs and writes them to Parquet in the workspace; the rule, explanation and
+  priority then run on DuckDB over that Parquet (``matching.jobs.run.write_bundle_tables``), so
+  rules behave identically whichever backend linked.
+
+Jaro and Jaro-Winkler are not Spark SQL functions (3.5 nor 4.x): Splink registers them, with
+Damerau-Levenshtein, from the similarity jar its wheel ships (``scala-udf-similarity``, in
+``splink/internals/files/spark_jars/``), which the session loads from that local file through
+``spark.jars``: nothing is fetched. The jar's Jaro-Winkler differs slightly from DuckDB's, so
+pairs scored within a whisker of the threshold may fall on different sides of it.
+
+pyspark is an optional extra (``pip install '.[spark]'``) and Spark needs Java 17: both are
+checked before anything starts, with the fix in the message.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from matching.errors import UserError
+from matching.jobs.config import JobConfig
+from matching.linkage.duckdb_backend import (
+    EMSession,
+    TrainResult,
+    splink_log,
+)
+from matching.linkage.inputs import JobInputs, standard_column_types
+from matching.linkage.settings import (
+    apply_model,
+    blocking_rule,
+    build_settings,
+    columns_used,
+    read_model,
+    settings_dict,
+    translate,
+)
+from matching.workspace import Workspace
+
+DEFAULT_MASTER = "local[2]"
+DRIVER_MEMORY = os.environ.get("MATCHING_SPARK_DRIVER_MEMORY", "4g")
+# Beyond this many comparisons a local Spark run would take hours: the same guard as DuckDB's.
+DEFAULT_MAX_COMPARISONS = 3_000_000_000
+EXACT_COUNT_ROWS = 50_000
+
+_MASTER = re.compile(
+    r"^(local(\[(\*|[1-9]\d*)(,\s*[1-9]\d*)?\])?"
+    r"|local-cluster\[\d+,\s*\d+,\s*\d+\]"
+    r"|yarn"
+    r"|(spark|mesos)://[^\s/]+(,[^\s/]+)*"
+    r"|k8s://\S+)$"
+)
+_SPARK_URL = re.compile(r"^spark://([^\s:/,]+):(\d+)$")
+
+
+# ----------------------------------------------------------------------------- environment
+
+
+def check_environment() -> None:
+    """pyspark and Java are there, or a UserError saying how to install them."""
+    if importlib.util.find_spec("pyspark") is None:
+        raise UserError(
+            "The Spark backend needs pyspark, which is not installed.\n"
+            "  Fix: install the spark extra: pip install '.[spark]'"
+        )
+    java_home = os.environ.get("JAVA_HOME")
+    java = (Path(java_home) / "bin" / "java") if java_home else None
+    if not ((java and java.exists()) or shutil.which("java")):
+        raise UserError(
+            "The Spark backend needs Java, and no java is on PATH (nor in $JAVA_HOME).\n"
+            "  Fix: install Java 17 (apt-get install openjdk-17-jre-headless)"
+        )
+
+
+def check_master(master: str) -> None:
+    """A master URL Spark understands, and for a standalone cluster one that answers."""
+    if not _MASTER.match(master):
+        raise UserError(
+            f"--spark-master {master!r} is not a Spark master URL.\n"
+            "  Fix: use local[2] (this machine, 2 cores), local[*], spark://HOST:7077, yarn or k8s://https://HOST:PORT."
+        )
+    m = _SPARK_URL.match(master)
+    if m:
+        # A standalone master that does not answer makes Spark retry for a minute, then hang.
+        try:
+            socket.create_connection((m.group(1), int(m.group(2))), timeout=5).close()
+        except OSError as exc:
+            raise UserError(
+                f"--spark-master {master}: nothing answers at {m.group(1)}:{m.group(2)} ({exc.strerror or exc}).\n"
+                "  Fix: start the Spark master (sbin/start-master.sh), or check the host and port."
+            ) from None
+
+
+def under_spark_submit() -> bool:
+    """True when this process is a PySpark driver launched by spark-submit."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+def jar_path() -> str:
+    """Splink's similarity UDF jar for the installed Spark, from Splink's own wheel."""
+    from splink.backends.spark import similarity_jar_location
+
+    path = similarity_jar_location()
+    if not Path(path).exists():
+        raise UserError(f"Splink's similarity jar is missing from its wheel ({path}).\n  Fix: reinstall splink.")
+    return path
+
+
+# Spark's logging while it starts (then ERROR, by setLogLevel): warnings, but not the two
+# it always gives on one machine, nor a stack trace for an expression too big to compile
+# (Spark then interprets it). The root at WARN is also what keeps PySpark from printing a
+# banner about the default log level.
+_LOG4J = """\
+rootLogger.level = warn
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
+logger.native.name = org.apache.hadoop.util.NativeCodeLoader
+logger.native.level = error
+logger.codegen.name = org.apache.spark.sql.catalyst.expressions.codegen.CodeGenerator
+logger.codegen.level = off
+"""
+
+
+def session(ws: Workspace, master: str | None = None) -> Any:
+    """The SparkSession the jobs run on: the active one if there is one, else a new one.
+
+    Locally (the default, ``local[2]``) it is sized for one machine: small shuffles, no web UI,
+    scratch space under ``workspace/tmp/spark``, and Splink's similarity jar from the wheel.
+    Under spark-submit, the master, memory and jars are spark-submit's (pass the jar with
+    ``--jars``). One session serves every job a process runs.
+    """
+    check_environment()
+    from pyspark import SparkConf
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        if master and active.sparkContext.master != master:
+            raise UserError(
+                f"--spark-master {master}: this process already runs Spark on {active.sparkContext.master}.\n"
+                "  Fix: leave out --spark-master, or run in a new process."
+            )
+        return active
+    submitted = under_spark_submit()
+    if master is None and not submitted:
+        master = DEFAULT_MASTER
+    if master is not None:
+        check_master(master)
+    scratch = ws.tmp / "spark"
+    scratch.mkdir(parents=True, exist_ok=True)
+    builder = SparkSession.builder.appName("matching")
+    conf: dict[str, str] = {
+        # The comparison stage's generated code (every level of every comparison in one
+        # projection) outgrows the JVM's 64 KB method limit, so Spark compiles it for seconds,
+        # fails, and falls back to interpreting it: skip the whole-stage compile from the start.
+        "spark.sql.codegen.wholeStage": "false",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.warehouse.dir": (scratch / "warehouse").as_uri(),
+    }
+    if not submitted:
+        local = master is not None and master.startswith("local")
+        log4j = scratch / "log4j2.properties"
+        log4j.write_text(_LOG4J, encoding="utf-8")
+        conf |= {
+            "spark.jars": jar_path(),
+            "spark.driver.memory": DRIVER_MEMORY,
+            "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={log4j.as_uri()} -Djava.io.tmpdir={scratch}",
+        }
+        if local:
+            # Two cores: a few partitions, not Spark's 200 (each one a task that costs ~10 ms).
+            cores = master[len("local[") : -1].split(",")[0] if master and "[" in master else "1"
+            n = (os.cpu_count() or 2) if cores == "*" else int(cores)
+            conf |= {"spark.sql.shuffle.partitions": str(2 * n), "spark.default.parallelism": str(2 * n)}
+            # Spark's shuffle and spill space in the workspace (the variable, not spark.local.dir,
+            # which Spark warns a cluster manager overrides), and no warning that the host name
+            # resolves to a loopback address.
+            os.environ.setdefault("SPARK_LOCAL_DIRS", str(scratch / "local"))
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        builder = builder.master(master)  # type: ignore[arg-type]
+    for key, value in conf.items():
+        if not (submitted and SparkConf().contains(key)):  # spark-submit's --conf wins
+            builder = builder.config(key, value)
+    try:
+        spark = builder.getOrCreate()
+    except Exception as exc:  # py4j / pyspark errors: a wrong master, no JVM, no memory
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(
+            f"Spark did not start on {master or 'the spark-submit master'}: {first}\n"
+            "  Fix: check --spark-master and that Java 17 runs (java -version)."
+        ) from None
+    spark.sparkContext.setLogLevel("ERROR")
+    _quiet(spark)
+    return spark
+
+
+def _quiet(spark: Any) -> None:
+    """No stack trace when Spark falls back from compiling an expression too big to compile."""
+    try:
+        jvm = spark.sparkContext._jvm
+        jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
+            "org.apache.spark.sql.catalyst.expressions.codegen.CodeGenerator", jvm.org.apache.logging.log4j.Level.OFF
+        )
+    except Exception:  # log4j 1 on an old cluster, or no access to the JVM (Spark Connect)
+        pass
+
+
+def stop() -> None:
+    """Stop the active SparkSession, if any (the CLI's at exit; tests' at the end)."""
+    if importlib.util.find_spec("pyspark") is None:
+        return
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        active.stop()
+
+
+@dataclass
+class Scratch:
+    """One job's scratch folder under workspace/tmp/spark, removed when the job ends."""
+
+    path: Path
+
+    def uri(self, name: str) -> str:
+        return (self.path / name).as_uri()
+
+
+@contextmanager
+def job_scratch(ws: Workspace, spark: Any) -> Iterator[Scratch]:
+    """Checkpoints (Splink breaks lineage by writing Parquet) and outputs for one job."""
+    path = ws.tmp / "spark" / f"job-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    path.mkdir(parents=True, exist_ok=True)
+    spark.sparkContext.setCheckpointDir((path / "checkpoints").as_uri())
+    views_before = set(_temp_views(spark))
+    try:
+        yield Scratch(path)
+    finally:
+        # One session serves many jobs: drop this job's cached tables and views.
+        spark.catalog.clearCache()
+        for name in set(_temp_views(spark)) - views_before:
+            spark.catalog.dropTempView(name)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _temp_views(spark: Any) -> list[str]:
+    return [r[1] for r in spark.sql("SHOW VIEWS").collect() if r[2]]
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def _read(spark: Any, subs: tuple[Any, ...]) -> Any:
+    """The submissions of one side, with unique_id = body/record id (as on DuckDB)."""
+    # file:// URIs: on a cluster whose default filesystem is HDFS, a bare path would be read there.
+    paths = [Path(s.dataset_path).resolve().as_uri() for s in subs]
+    df = spark.read.option("mergeSchema", "true").parquet(*paths)
+    return df.selectExpr("concat(body, '/', record_id) AS unique_id", "*")
+
+
+def linkage_tables(spark: Any, job: JobConfig, inputs: JobInputs, prefix: str) -> list[tuple[str, str]]:
+    """Spark views of both sides projected onto the linkage columns: (view, display name) pairs.
+
+    The same projection as :func:`matching.linkage.inputs.linkage_tables` on DuckDB: a column
+    that one side lacks is NULL there, typed as on the other side (or as ingest types it).
+    """
+    needed = sorted(columns_used(job) | {"body"})
+    frames = {"left": _read(spark, inputs.left)}
+    frames["right"] = frames["left"] if inputs.right == inputs.left else _read(spark, inputs.right)
+    types = {side: {f.name: f.dataType.simpleString() for f in df.schema.fields} for side, df in frames.items()}
+    known = standard_column_types()
+    for col in needed:
+        if col not in types["left"] and col not in types["right"] and col not in known:
+            raise UserError(
+                f"{job.path}: linkage uses column '{col}', which no dataset kind has.\n"
+                f"  Columns of {job.left.kind} and {job.right.kind}: {', '.join(sorted(set(types['left']) | set(types['right'])))}"
+            )
+
+    def project(side: str) -> Any:
+        other = "right" if side == "left" else "left"
+        cols = ["unique_id"]
+        for col in needed:
+            if col in types[side]:
+                cols.append(f"`{col}`")
+            elif col in types[other]:
+                cols.append(f"CAST(NULL AS {types[other][col]}) AS `{col}`")
+            else:
+                cols.append(f"{translate(f'CAST(NULL AS {known[col]})', 'spark')} AS `{col}`")
+        return frames[side].selectExpr(*cols)
+
+    tables: list[tuple[str, str]] = []
+
+    def view(df: Any, suffix: str, display: str) -> None:
+        name = f"{prefix}_{re.sub(r'[^A-Za-z0-9_]', '_', suffix)}"
+        df.createOrReplaceTempView(name)
+        tables.append((name, display))
+
+    if job.within_body:
+        view(project("left"), "all", "all")
+    elif job.across_bodies:
+        left = project("left")
+        for s in inputs.left:
+            view(left.where(left.body == s.body), s.body, s.body)
+    else:
+        for side in ("left", "right"):
+            view(project(side), side, side)
+    return tables
+
+
+def _register(spark: Any, job: JobConfig, inputs: JobInputs) -> tuple[Any, list[Any]]:
+    from splink.backends.spark import SparkAPI
+
+    # Splink materialises its intermediate tables to cut Spark's lineage: in memory (spilling
+    # to spark.local.dir) on one machine; as Parquet in the checkpoint folder on a cluster.
+    local = spark.sparkContext.master.startswith("local")
+    db_api = SparkAPI(spark_session=spark, break_lineage_method="persist" if local else "parquet")
+    if not spark.catalog.functionExists("jaro_winkler"):
+        raise UserError(
+            "Splink's similarity functions (jaro_winkler, damerau_levenshtein) are not registered on this Spark.\n"
+            f"  Fix: pass Splink's jar to spark-submit: --jars {jar_path()}"
+        )
+    prefix = f"matching_{uuid.uuid4().hex[:8]}"
+    sdfs = [db_api.register(name, dataset_display_name=display) for name, display in linkage_tables(spark, job, inputs, prefix)]
+    return db_api, sdfs
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def train(spark: Any, ws: Workspace, job: JobConfig, inputs: JobInputs, verbose: bool = False) -> TrainResult:
+    """The job's training recipe on Spark: prior, u by random sampling, m by EM on each rule.
+
+    The same recipe as :func:`matching.linkage.duckdb_backend.train`; the model saved holds
+    Spark SQL, and either backend runs it through ``apply_model``.
+    """
+    from splink import Linker
+    from splink.internals.exceptions import EMTrainingException
+
+    t = job.training
+    with job_scratch(ws, spark), splink_log(verbose) as log:
+        _, sdfs = _register(spark, job, inputs)
+        linker = Linker(sdfs, build_settings(job, "spark"))
+        notes: list[str] = []
+        if t.deterministic_rules:
+            linker.training.estimate_probability_two_random_records_match(
+                [blocking_rule(job.scoped(r), "spark") for r in t.deterministic_rules], recall=t.recall
+            )
+            prior = linker._settings_obj._probability_two_random_records_match
+            if not 0 < prior < 1:
+                largest = max(spark.table(s.physical_name).count() for s in sdfs)
+                fallback = t.probability_two_random_records_match or 1.0 / max(largest, 2)
+                linker._settings_obj._probability_two_random_records_match = fallback
+                notes.append(
+                    f"The deterministic rules found no pairs, so the prior was set to {fallback:.3g}; "
+                    "set training.probability_two_random_records_match to choose it."
+                )
+        linker.training.estimate_u_using_random_sampling(max_pairs=t.u_max_pairs, seed=t.seed)
+        sessions: list[EMSession] = []
+        for rule in t.em_blocking_rules:
+            start = len(log.messages)
+            kwargs: dict[str, Any] = {"estimate_without_term_frequencies": True}
+            if t.em_max_pairs:
+                kwargs["max_pairs"] = t.em_max_pairs
+            snapshot = linker.misc.save_model_to_json(None)
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    blocking_rule(job.scoped(rule), "spark"), **kwargs
+                )
+            except EMTrainingException:
+                raise UserError(
+                    f"{job.path}: training.em_blocking_rules: '{rule}' produced no pairs of records in this data, "
+                    "so EM cannot learn from it.\n  Fix: choose a rule on columns these datasets fill."
+                ) from None
+            except ValueError as exc:
+                if "m_probability" not in str(exc) and "u_probability" not in str(exc):
+                    raise
+                notes.append(
+                    f"EM on {rule} stopped: its pairs gave a level a probability of zero or one (too few, or "
+                    "only matching, pairs in this data); estimates from the other sessions are kept. "
+                    "Train on more data, or choose another training.em_blocking_rules entry."
+                )
+                sessions.append(EMSession(rule, False, sum(1 for m in log.messages[start:] if m.startswith("Iteration "))))
+                # The failed session leaves the linker's model half-updated: start again
+                # from the model as it stood before the session.
+                _, sdfs = _register(spark, job, inputs)
+                linker = Linker(sdfs, snapshot)
+                continue
+            msgs = log.messages[start:]
+            sessions.append(EMSession(
+                rule, any("EM converged" in m for m in msgs), sum(1 for m in msgs if m.startswith("Iteration "))
+            ))
+        model = linker.misc.save_model_to_json(None)
+    untrained = [
+        f"{c['output_column_name']}: {lv.get('label_for_charts')}"
+        for c in model["comparisons"]
+        for lv in c["comparison_levels"]
+        if not lv.get("is_null_level") and not isinstance(lv.get("m_probability"), int | float)
+    ]
+    return TrainResult(
+        model=model, prior=float(model["probability_two_random_records_match"]), em_sessions=sessions,
+        untrained=untrained, notes=notes,
+    )
+
+
+# ----------------------------------------------------------------------------- prediction
+
+
+def _count(spark: Any, job: JobConfig, sdfs: list[Any]) -> list[tuple[str, int]]:
+    """Comparisons each blocking rule adds after the rules before it (estimated on big inputs)."""
+    import warnings
+
+    from splink.blocking_analysis import count_comparisons_from_blocking_rules
+
+    largest = max(spark.table(s.physical_name).count() for s in sdfs)
+    with splink_log(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        records = count_comparisons_from_blocking_rules(
+            sdfs,
+            blocking_rules=[blocking_rule(job.scoped(r), "spark") for r in job.blocking_rules],
+            link_type=job.link_type,  # type: ignore[arg-type]
+            record_sample_proportion=1.0 if largest <= EXACT_COUNT_ROWS else 0.05,
+        )
+    return [(rule, int(r["marginal_comparison_count"])) for rule, r in zip(job.blocking_rules, records, strict=True)]
+
+
+def predict(
+    spark: Any,
+    job: JobConfig,
+    inputs: JobInputs,
+    model_path: Path,
+    threshold: float,
+    out: Path,
+    max_comparisons: int = DEFAULT_MAX_COMPARISONS,
+) -> tuple[str, list[tuple[str, int]]]:
+    """Score every blocked pair on Spark and write them to Parquet files in the folder ``out``.
+
+    Returns a glob of the Parquet files (for DuckDB's read_parquet) and the comparisons each
+    blocking rule added. Only the columns the rule stage reads are written: both ids, the
+    source datasets, the scores, and each comparison's gamma and match weight.
+    """
+    from splink import Linker
+
+    settings = apply_model(job, settings_dict(job, "spark"), read_model(model_path), model_path)
+    _, sdfs = _register(spark, job, inputs)
+    counts = _count(spark, job, sdfs)
+    total = sum(n for _, n in counts)
+    if total > max_comparisons:
+        worst = sorted(counts, key=lambda rn: -rn[1])
+        lines = "\n".join(f"    {n:>15,}  {rule}" for rule, n in worst)
+        raise UserError(
+            f"Job '{job.job}': its blocking rules would make about {total:,} comparisons, more than this "
+            f"run allows ({max_comparisons:,}).\n  Comparisons added by each rule:\n{lines}\n"
+            f"  Fix: tighten the largest rules in {job.path} (linkage.blocking_rules), or raise --max-comparisons."
+        )
+    with splink_log():
+        linker = Linker(sdfs, settings)
+        df = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+        pairs = df.as_spark_dataframe()
+    keep = [
+        c for c in pairs.columns
+        if c in ("unique_id_l", "unique_id_r", "source_dataset_l", "source_dataset_r", "match_probability", "match_weight")
+        or c.startswith(("gamma_", "mw_"))
+    ]
+    pairs.select(*[f"`{c}`" for c in keep]).write.mode("overwrite").parquet(out.as_uri())
+    files = sorted(out.glob("*.parquet"))
+    if not files:  # Spark writes no part file for an empty result on some versions
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        from pyspark.sql.pandas.types import to_arrow_schema
+
+        pq.write_table(pa.Table.from_pylist([], schema=to_arrow_schema(pairs.select(*[f"`{c}`" for c in keep]).schema)), out / "part-empty.parquet")
+    return str(out / "*.parquet"), counts
+
