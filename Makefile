@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 WORKSPACE ?= workspace/demo
 
-.PHONY: demo test check bench bench-large install sample models assets notebook clean
+.PHONY: demo test check bench bench-large install sample models assets notebook bench-plot clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,7 +48,11 @@ bench: $(STAMP)
 ## The ten-million scale runs: too long for every benchmark run.
 bench-large: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
-	BENCH_SYNTH_PEOPLE=10000000 BENCH_SIZES=10000000 $(PY) -m benchmarks synth linkage
+	BENCH_SYNTH_PEOPLE=10000000 BENCH_SIZES=10000000 BENCH_MEMORY_LIMIT=14GB $(PY) -m benchmarks synth linkage standard
+
+## Redraw the cost-against-size plot from benchmarks/results/ into docs/bench/ (the README's).
+bench-plot: $(STAMP)
+	$(PY) -m benchmarks plot --readme
 
 ## Regenerate sample_data/ (byte-for-byte reproducible).
 sample: $(STAMP)
