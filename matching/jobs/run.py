@@ -147,6 +147,10 @@ def run_job(
 
     if backend not in BACKENDS:
         raise UserError(f"--backend {backend}: not a backend.\n  Fix: use one of {', '.join(BACKENDS)}.")
+    if backend == "spark":
+        from matching.linkage import spark_backend
+
+        spark_backend.preflight(spark_master)
     ws = workspace if isinstance(workspace, Workspace) else Workspace.at(workspace)
     say = progress or (lambda _msg: None)
     max_comparisons = max_comparisons or DEFAULT_MAX_COMPARISONS
@@ -162,10 +166,11 @@ def run_job(
     if not 0 < cut < 1:
         raise UserError(f"--threshold {cut}: a match probability must be between 0 and 1.")
     spark = None
+    timings: dict[str, float] = {}
     if backend == "spark":
-        from matching.linkage import spark_backend
-
-        spark = spark_backend.session(ws, spark_master)  # checks pyspark, Java and the master first
+        t_start = time.perf_counter()
+        spark = spark_backend.session(ws, spark_master)
+        timings["start_spark"] = time.perf_counter() - t_start  # ~0 when the session is running
     identity: list[Any] = [job.config_hash, sha256_file(mpath), [s.sha256 for s in inputs.submissions], cut, as_at_date, body]
     if backend != "duckdb":
         identity.append(backend)
@@ -179,7 +184,6 @@ def run_job(
         n += 1
     partial = ws.runs / f".partial-{run_id}"
     final = ws.runs / run_id
-    timings: dict[str, float] = {}
     try:
         partial.mkdir(parents=True)
         with connect(ws, memory_limit) as con:

@@ -65,13 +65,15 @@ def train_job(
     """
     if backend not in ("duckdb", "spark"):
         raise UserError(f"--backend {backend}: not a backend.\n  Fix: use duckdb or spark.")
+    if backend == "spark":
+        from matching.linkage import spark_backend
+
+        spark_backend.preflight(spark_master)
     ws = workspace if isinstance(workspace, Workspace) else Workspace.at(workspace)
     job = load_job(job_name)
     inputs = select_inputs(ws, job)
     t0 = time.perf_counter()
     if backend == "spark":
-        from matching.linkage import spark_backend
-
         spark = spark_backend.session(ws, spark_master)
         result = spark_backend.train(spark, ws, job, inputs, verbose=verbose)
     else:

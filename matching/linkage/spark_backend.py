@@ -107,6 +107,13 @@ def check_master(master: str) -> None:
             ) from None
 
 
+def preflight(master: str | None) -> None:
+    """Everything that can be checked before reading any data: pyspark, Java, the master URL."""
+    check_environment()
+    if master is not None:
+        check_master(master)
+
+
 def under_spark_submit() -> bool:
     """True when this process is a PySpark driver launched by spark-submit."""
     return "PYSPARK_GATEWAY_PORT" in os.environ
@@ -375,7 +382,9 @@ def train(spark: Any, ws: Workspace, job: JobConfig, inputs: JobInputs, verbose:
                     f"The deterministic rules found no pairs, so the prior was set to {fallback:.3g}; "
                     "set training.probability_two_random_records_match to choose it."
                 )
-        linker.training.estimate_u_using_random_sampling(max_pairs=t.u_max_pairs, seed=t.seed)
+        # One pass over the sampled pairs: Splink's default of ten chunks per comparison (to stop
+        # early on one machine's memory) is a hundred small Spark jobs, four times slower here.
+        linker.training.estimate_u_using_random_sampling(max_pairs=t.u_max_pairs, seed=t.seed, num_chunks=1)
         sessions: list[EMSession] = []
         for rule in t.em_blocking_rules:
             start = len(log.messages)

@@ -1,0 +1,256 @@
+"""The Spark backend: the same jobs on local Spark and on DuckDB give the same bundle.
+
+Spark gets Jaro-Winkler from Splink's similarity jar and DuckDB has its own, and the two
+differ slightly, so a pair whose Jaro-Winkler sits on a level's cut-off (0.92, 0.9, 0.8) can
+take a different level on each backend and a different match probability. Such a pair may
+be linked on one backend and not the other only if it is close to the threshold: within
+``TOLERANCE`` of it on the backend that linked it. Every other pair is linked by both, with
+the same comparison levels and the same probability, and every inconsistency is the same.
+
+The tests that run Spark need pyspark (``pip install '.[spark]'``) and Java 17, and are
+skipped, saying which is missing, without them. One SparkSession serves them all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import json
+import os
+import shutil
+import time
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from matching.errors import UserError
+from matching.ingest import ingest_file
+from matching.jobs.config import load_job
+from matching.jobs.run import run_job
+from matching.jobs.train import train_job
+from matching.linkage import spark_backend
+from matching.synth.exercise import generate
+from matching.workspace import Workspace
+
+# A pair linked on one backend only must have a match probability within this of the
+# threshold there (0.95 to 0.99 for the standard jobs: about 2.4 match-weight bits, the size
+# of one Jaro-Winkler level's difference in weight).
+TOLERANCE = 0.04
+# At most this share of the pairs may differ so (all within TOLERANCE); today none do.
+MAX_DIFFERING_SHARE = 0.02
+JOBS = ("hb-to-deceased", "payroll-to-payroll")  # one link, one across bodies
+KINDS = {"housing_benefit", "deceased_persons", "payroll"}
+
+
+def _missing() -> str | None:
+    if importlib.util.find_spec("pyspark") is None:
+        return "pyspark is not installed (pip install '.[spark]')"
+    java_home = os.environ.get("JAVA_HOME")
+    if not ((java_home and (Path(java_home) / "bin" / "java").exists()) or shutil.which("java")):
+        return "Java is not installed (apt-get install openjdk-17-jre-headless)"
+    return None
+
+
+MISSING = _missing()
+needs_spark = pytest.mark.skipif(MISSING is not None, reason=f"Spark tests skipped: {MISSING}")
+
+
+@pytest.fixture(scope="session")
+def spark_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A synthetic exercise of 20,000 people, with the kinds the two jobs link ingested."""
+    out = tmp_path_factory.mktemp("spark-exercise")
+    generate(people=20_000, seed=99, out=out, fmt="parquet")
+    ws = tmp_path_factory.mktemp("spark-ws")
+    manifest = tomllib.loads((out / "manifest.toml").read_text())
+    extract = dt.date.fromisoformat(str(manifest["exercise"]["exercise_date"]))
+    for f in manifest["files"]:
+        if f["kind"] in KINDS:
+            ingest_file(f["kind"], out / f["file"], body=f["body"], workspace=ws, extract_date=extract)
+    return ws
+
+
+@pytest.fixture(scope="session")
+def spark(spark_workspace: Path) -> Iterator[Any]:
+    """One local[2] SparkSession for every Spark test, stopped at the end."""
+    session = spark_backend.session(Workspace.at(spark_workspace))
+    yield session
+    spark_backend.stop()
+
+
+def read(path: Path) -> list[dict[str, Any]]:
+    rel = duckdb.connect().execute(f"SELECT * FROM read_parquet('{path}')")
+    cols = [d[0] for d in rel.description]
+    return [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
+
+
+def schema(path: Path) -> list[tuple[str, str]]:
+    return [(n, t) for n, t, *_ in duckdb.connect().execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()]
+
+
+def key(row: dict[str, Any]) -> tuple[str, str, str, str]:
+    return (row["left_body"], row["left_record_id"], row["right_body"], row["right_record_id"])
+
+
+def gammas(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k.startswith("gamma_")}
+
+
+@pytest.mark.spark
+@needs_spark
+@pytest.mark.parametrize("job_name", JOBS)
+@pytest.mark.usefixtures("spark")
+def test_spark_finds_the_same_inconsistencies_as_duckdb(job_name: str, spark_workspace: Path) -> None:
+    ws = spark_workspace
+    t0 = time.perf_counter()
+    duck = run_job(job_name, workspace=ws)
+    t1 = time.perf_counter()
+    spk = run_job(job_name, workspace=ws, backend="spark")
+    t2 = time.perf_counter()
+    threshold = load_job(job_name).threshold
+
+    manifests = {b: json.loads((r.path / "manifest.json").read_text()) for b, r in (("duckdb", duck), ("spark", spk))}
+    assert manifests["duckdb"]["backend"] == "duckdb" and manifests["spark"]["backend"] == "spark"
+    assert manifests["spark"]["spark"]["master"] == "local[2]"
+    assert manifests["spark"]["versions"]["pyspark"]
+    assert manifests["spark"]["counts"]["comparisons_by_rule"] == manifests["duckdb"]["counts"]["comparisons_by_rule"]
+    for name in ("pairs.parquet", "inconsistencies.parquet"):  # the same bundle, column for column
+        assert schema(duck.path / name) == schema(spk.path / name)
+    assert sorted(p.name for p in spk.path.iterdir()) == ["inconsistencies.parquet", "manifest.json", "pairs.parquet"]
+
+    figures: dict[str, Any] = {"job": job_name, "duckdb_s": round(t1 - t0, 1), "spark_s": round(t2 - t1, 1)}
+    for name in ("pairs", "inconsistencies"):
+        a = {key(r): r for r in read(duck.path / f"{name}.parquet")}
+        b = {key(r): r for r in read(spk.path / f"{name}.parquet")}
+        assert a, f"{job_name} linked nothing on DuckDB: the comparison would prove nothing"
+        only = [(k, a[k]) for k in a.keys() - b.keys()] + [(k, b[k]) for k in b.keys() - a.keys()]
+        far = [(k, r["match_probability"]) for k, r in only if r["match_probability"] - threshold > TOLERANCE]
+        assert not far, f"{name} linked by one backend only, far above the threshold {threshold}: {far}"
+        assert len(only) <= MAX_DIFFERING_SHARE * len(a), f"{len(only)} of {len(a)} {name} differ between the backends"
+        common = a.keys() & b.keys()
+        level_changes = [k for k in common if name == "pairs" and gammas(a[k]) != gammas(b[k])]
+        for k in common:
+            if k in level_changes:
+                continue  # a Jaro-Winkler level taken differently: a different weight, by design
+            assert a[k]["match_probability"] == pytest.approx(b[k]["match_probability"], abs=1e-9), k
+            if name == "inconsistencies":
+                for col in ("explanation", "priority_score", "priority_band", "left_record", "right_record", "owning_body"):
+                    assert a[k][col] == b[k][col], (k, col)
+        assert len(level_changes) <= MAX_DIFFERING_SHARE * len(a)
+        figures[name] = {"duckdb": len(a), "spark": len(b), "one_backend_only": len(only), "level_changes": len(level_changes)}
+    # Shown with -s: the figures the README quotes.
+    print(f"\nspark-vs-duckdb {json.dumps(figures)}")
+
+
+# A quick job to train on Spark: the standard preset, a small u sample.
+TRAIN_JOB = """
+include = "{preset}"
+title = "Housing benefit claims to deceased persons (Spark training test)"
+owning_body = "left"
+
+[datasets]
+left = "housing_benefit"
+right = "deceased_persons"
+
+[training]
+u_max_pairs = 1e5
+
+[rule]
+where = "coalesce(l.claim_end_date, as_at) > r.date_of_death AND l.claim_start_date <= r.date_of_death"
+explanation = "Claim {{l.claim_ref}} was in payment after a matched death on {{r.date_of_death:date}}."
+"""
+PRESET = Path(__file__).resolve().parents[2] / "configs" / "jobs" / "presets" / "person.toml"
+
+
+@pytest.mark.spark
+@needs_spark
+@pytest.mark.usefixtures("spark")
+def test_a_model_trained_on_spark_runs_on_both_backends(spark_workspace: Path, tmp_path: Path) -> None:
+    job = tmp_path / "spark-train-test.toml"
+    job.write_text(TRAIN_JOB.format(preset=PRESET))
+    report = train_job(str(job), workspace=spark_workspace, backend="spark")
+    assert report.model_path == spark_workspace / "models" / "spark-train-test.json"
+    model = json.loads(report.model_path.read_text())
+    assert model["sql_dialect"] == "spark"
+    assert 0 < report.prior < 1
+    assert [s.blocking_rule for s in report.em_sessions] == ["l.ni_number = r.ni_number", "l.dob = r.dob AND l.postcode = r.postcode"]
+    learnt = {(p["comparison"], p["level"]): p for p in report.parameters}
+    assert isinstance(learnt[("dob", "exact match")]["m"], float) and isinstance(learnt[("dob", "exact match")]["u"], float)
+    # A model saved on Spark holds Spark SQL; both backends take only its probabilities.
+    on_spark = run_job(str(job), workspace=spark_workspace, backend="spark")
+    on_duckdb = run_job(str(job), workspace=spark_workspace)
+    assert on_spark.counts["pairs"] > 0
+    assert abs(on_spark.counts["pairs"] - on_duckdb.counts["pairs"]) <= MAX_DIFFERING_SHARE * on_duckdb.counts["pairs"] + 1
+
+
+# ----------------------------------------------------------------------------- no Spark needed
+
+
+def test_without_pyspark_the_message_says_to_install_the_extra(monkeypatch: pytest.MonkeyPatch, run_cli: Any) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pyspark" else real(name, *a))
+    r = run_cli("run", "hb-to-deceased", "--backend", "spark")
+    assert r.exit_code == 2
+    assert "install the spark extra: pip install '.[spark]'" in r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+    r = run_cli("train", "hb-to-deceased", "--backend", "spark")
+    assert r.exit_code == 2 and "pip install '.[spark]'" in r.stderr
+
+
+def test_without_java_the_message_says_to_install_it(monkeypatch: pytest.MonkeyPatch, run_cli: Any) -> None:
+    if importlib.util.find_spec("pyspark") is None:
+        pytest.skip("pyspark is not installed: the pyspark message comes first")
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
+    r = run_cli("run", "hb-to-deceased", "--backend", "spark")
+    assert r.exit_code == 2
+    assert "install Java 17 (apt-get install openjdk-17-jre-headless)" in r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+
+
+@pytest.mark.parametrize("master", ["bogus", "local[0]", "spark//host:7077", "http://example.org"])
+def test_a_bad_master_url_is_refused_before_spark_starts(master: str) -> None:
+    with pytest.raises(UserError, match="is not a Spark master URL"):
+        spark_backend.check_master(master)
+
+
+@pytest.mark.parametrize("master", ["local", "local[2]", "local[*]", "local[4,2]", "yarn", "k8s://https://10.0.0.1:6443"])
+def test_good_master_urls_pass(master: str) -> None:
+    spark_backend.check_master(master)
+
+
+def test_a_standalone_master_that_does_not_answer_is_named() -> None:
+    with socket_free_port() as port, pytest.raises(UserError, match=f"nothing answers at 127.0.0.1:{port}"):
+        spark_backend.check_master(f"spark://127.0.0.1:{port}")
+
+
+def test_spark_master_without_the_spark_backend_is_refused(run_cli: Any) -> None:
+    r = run_cli("run", "hb-to-deceased", "--spark-master", "local[2]")
+    assert r.exit_code == 2
+    assert "--spark-master applies only with --backend spark" in r.stderr
+
+
+def test_jaro_winkler_becomes_the_jar_function_on_spark() -> None:
+    from matching.linkage.settings import translate
+
+    sql = translate("jaro_winkler_similarity(surname_l, surname_r) >= 0.92 AND jaro_similarity(a_l, a_r) > 0.5", "spark")
+    assert sql == "JARO_WINKLER(surname_l, surname_r) >= 0.92 AND JARO_SIM(a_l, a_r) > 0.5"
+
+
+class socket_free_port:
+    """A local TCP port with nothing listening on it."""
+
+    def __enter__(self) -> int:
+        import socket
+
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+        s.close()
+        return port
+
+    def __exit__(self, *exc: object) -> None:
+        return None
