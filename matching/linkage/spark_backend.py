@@ -3,9 +3,9 @@
 The same job config, the same standardised Parquet, the same run bundle as on DuckDB:
 
 - settings are built for Spark from the job config (``build_settings(job, "spark")``) and the
-  trained m and u probabilities are copied onto them (``apply_model``); a model JSON saved on
-  DuckDB holds DuckDB SQL and does not load on Spark, and one saved here does not load on DuckDB,
-  but either backend's model carries its probabilities to the other this way;
+  trained m and u probabilities are copied onto them (``apply_model``): a model JSON holds
+  DuckDB SQL, which does not run on Spark. A model trained here is saved the same way, Spark's
+  probabilities on settings built for DuckDB, so every model on disk is in DuckDB's dialect;
 - Spark scores the pairs and writes them to Parquet in the workspace; the rule, explanation and
   priority then run on DuckDB over that Parquet (``matching.jobs.run.write_bundle_tables``), so
   rules behave identically whichever backend linked.
@@ -358,8 +358,9 @@ def _register(spark: Any, job: JobConfig, inputs: JobInputs) -> tuple[Any, list[
 def train(spark: Any, ws: Workspace, job: JobConfig, inputs: JobInputs, verbose: bool = False) -> TrainResult:
     """The job's training recipe on Spark: prior, u by random sampling, m by EM on each rule.
 
-    The same recipe as :func:`matching.linkage.duckdb_backend.train`; the model saved holds
-    Spark SQL, and either backend runs it through ``apply_model``.
+    The same recipe as :func:`matching.linkage.duckdb_backend.train`, but u in one pass over
+    the sample. The model returned is in DuckDB's dialect (Spark's probabilities on settings
+    built for DuckDB), so it is used like any other model by either backend.
     """
     from splink import Linker
     from splink.internals.exceptions import EMTrainingException
@@ -419,7 +420,11 @@ def train(spark: Any, ws: Workspace, job: JobConfig, inputs: JobInputs, verbose:
             sessions.append(EMSession(
                 rule, any("EM converged" in m for m in msgs), sum(1 for m in msgs if m.startswith("Iteration "))
             ))
-        model = linker.misc.save_model_to_json(None)
+        trained = linker.misc.save_model_to_json(None)
+    # Saved in DuckDB's dialect, as every shipped and workspace model is: anything that loads
+    # the JSON straight into a DuckDB linker (a notebook, a bare Splink script) still can, and
+    # a Spark run takes only the probabilities, through apply_model, as it does from DuckDB's.
+    model = {"sql_dialect": "duckdb"} | apply_model(job, settings_dict(job, "duckdb"), trained, job.path)
     untrained = [
         f"{c['output_column_name']}: {lv.get('label_for_charts')}"
         for c in model["comparisons"]
