@@ -95,6 +95,11 @@ def check_master(master: str) -> None:
             f"--spark-master {master!r} is not a Spark master URL.\n"
             "  Fix: use local[2] (this machine, 2 cores), local[*], spark://HOST:7077, yarn or k8s://https://HOST:PORT."
         )
+    if master == "yarn" and not (os.environ.get("HADOOP_CONF_DIR") or os.environ.get("YARN_CONF_DIR")):
+        raise UserError(
+            "--spark-master yarn: Spark finds YARN through HADOOP_CONF_DIR or YARN_CONF_DIR, and neither is set.\n"
+            "  Fix: export HADOOP_CONF_DIR=/etc/hadoop/conf (the cluster's client configuration), or use spark-submit."
+        )
     m = _SPARK_URL.match(master)
     if m:
         # A standalone master that does not answer makes Spark retry for a minute, then hang.
@@ -190,11 +195,9 @@ def session(ws: Workspace, master: str | None = None) -> Any:
         local = master is not None and master.startswith("local")
         log4j = scratch / "log4j2.properties"
         log4j.write_text(_LOG4J, encoding="utf-8")
-        conf |= {
-            "spark.jars": jar_path(),
-            "spark.driver.memory": DRIVER_MEMORY,
-            "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={log4j.as_uri()} -Djava.io.tmpdir={scratch}",
-        }
+        conf |= {"spark.jars": jar_path(), "spark.driver.memory": DRIVER_MEMORY}
+        if not re.search(r"\s", str(scratch)):  # Java options are split on spaces
+            conf["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile={log4j.as_uri()} -Djava.io.tmpdir={scratch}"
         if local:
             # Two cores: a few partitions, not Spark's 200 (each one a task that costs ~10 ms).
             cores = master[len("local[") : -1].split(",")[0] if master and "[" in master else "1"
@@ -249,9 +252,6 @@ class Scratch:
     """One job's scratch folder under workspace/tmp/spark, removed when the job ends."""
 
     path: Path
-
-    def uri(self, name: str) -> str:
-        return (self.path / name).as_uri()
 
 
 @contextmanager

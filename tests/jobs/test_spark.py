@@ -258,8 +258,16 @@ def test_a_bad_master_url_is_refused_before_spark_starts(master: str) -> None:
 
 
 @pytest.mark.parametrize("master", ["local", "local[2]", "local[*]", "local[4,2]", "yarn", "k8s://https://10.0.0.1:6443"])
-def test_good_master_urls_pass(master: str) -> None:
+def test_good_master_urls_pass(master: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HADOOP_CONF_DIR", "/etc/hadoop/conf")
     spark_backend.check_master(master)
+
+
+def test_yarn_without_its_configuration_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HADOOP_CONF_DIR", raising=False)
+    monkeypatch.delenv("YARN_CONF_DIR", raising=False)
+    with pytest.raises(UserError, match="HADOOP_CONF_DIR or YARN_CONF_DIR"):
+        spark_backend.check_master("yarn")
 
 
 def test_a_standalone_master_that_does_not_answer_is_named() -> None:
