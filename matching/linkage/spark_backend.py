@@ -27,6 +27,7 @@ import os
 import re
 import shutil
 import socket
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -208,6 +209,8 @@ def session(ws: Workspace, master: str | None = None) -> Any:
             # resolves to a loopback address.
             os.environ.setdefault("SPARK_LOCAL_DIRS", str(scratch / "local"))
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+            # Any Python worker Spark starts runs this interpreter (the venv), not the system's.
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = builder.master(master)  # type: ignore[arg-type]
     for key, value in conf.items():
         if not (submitted and SparkConf().contains(key)):  # spark-submit's --conf wins

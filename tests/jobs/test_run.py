@@ -73,7 +73,8 @@ def read(path: Path) -> list[dict]:
 
 
 def finished_runs(ws: Path) -> list[Path]:
-    return sorted(p for p in (ws / "runs").iterdir() if not p.name.startswith("."))
+    runs = ws / "runs"
+    return sorted(p for p in runs.iterdir() if not p.name.startswith(".")) if runs.is_dir() else []
 
 
 def test_the_bundle_has_pairs_inconsistencies_and_a_manifest(trained: tuple[Path, Path]) -> None:
