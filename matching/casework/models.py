@@ -216,7 +216,7 @@ class Match(models.Model):
 
 
 class Outcome(models.Model):
-    """What an investigator found. Only a person records one; fraud only with a case reference."""
+    """What an investigator found. Only a person records one; a fraud outcome needs a case reference."""
 
     match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="outcomes")
     category = models.CharField(max_length=20, choices=Category.choices)

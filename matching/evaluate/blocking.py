@@ -16,8 +16,9 @@ from typing import Any
 import pyarrow as pa
 
 from matching.evaluate.session import JobSession
-from matching.linkage.duckdb_backend import EXACT_COUNT_ROWS, splink_log
+from matching.linkage.duckdb_backend import splink_log
 from matching.linkage.inputs import linkage_tables
+from matching.linkage.recipe import EXACT_COUNT_ROWS
 from matching.linkage.settings import blocking_rule
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,9 +14,9 @@ import duckdb
 from matching.errors import UserError
 from matching.jobs.config import JobConfig
 from matching.linkage.inputs import linkage_tables
+from matching.linkage.recipe import count_by_rule, run_recipe, untrained_levels
 from matching.linkage.settings import (
     apply_model,
-    blocking_rule,
     build_settings,
     read_model,
     settings_dict,
@@ -75,74 +74,16 @@ def _linker(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any, setting
 
 def train(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any, verbose: bool = False) -> TrainResult:
     """The job's training recipe: prior, u by random sampling, m by EM on each blocking rule."""
-    from splink.internals.exceptions import EMTrainingException
-
-    settings = build_settings(job, "duckdb")
-    t = job.training
     with splink_log(verbose) as log:
-        linker = _linker(con, job, inputs, settings)
-        notes: list[str] = []
-        if t.deterministic_rules:
-            linker.training.estimate_probability_two_random_records_match(
-                [blocking_rule(job.scoped(r), "duckdb") for r in t.deterministic_rules], recall=t.recall
-            )
-            # Splink keeps the prior on its settings object; no public setter exists.
-            prior = linker._settings_obj._probability_two_random_records_match
-            if not 0 < prior < 1:
-                fallback = t.probability_two_random_records_match or _fallback_prior(con, linkage_names(linker))
-                linker._settings_obj._probability_two_random_records_match = fallback
-                notes.append(
-                    f"The deterministic rules found no pairs, so the prior was set to {fallback:.3g}; "
-                    "set training.probability_two_random_records_match to choose it."
-                )
-        linker.training.estimate_u_using_random_sampling(max_pairs=t.u_max_pairs, seed=t.seed)
-        sessions = []
-        for rule in t.em_blocking_rules:
-            start = len(log.messages)
-            kwargs: dict[str, Any] = {"estimate_without_term_frequencies": True}
-            if t.em_max_pairs:
-                kwargs["max_pairs"] = t.em_max_pairs
-            snapshot = linker.misc.save_model_to_json(None)
-            try:
-                linker.training.estimate_parameters_using_expectation_maximisation(
-                    blocking_rule(job.scoped(rule), "duckdb"), **kwargs
-                )
-            except EMTrainingException:
-                raise UserError(
-                    f"{job.path}: training.em_blocking_rules: '{rule}' produced no pairs of records in this data, "
-                    "so EM cannot learn from it.\n  Fix: choose a rule on columns these datasets fill."
-                ) from None
-            except (ValueError, duckdb.Error) as exc:
-                # Splink 5 refuses an m probability that EM drives to exactly zero (a level
-                # no matching pair shows, usually in small data), and a session whose pairs
-                # are all matches makes it write an infinite weight DuckDB cannot bind; keep
-                # the other sessions.
-                if isinstance(exc, ValueError) and "m_probability" not in str(exc) and "u_probability" not in str(exc):
-                    raise
-                notes.append(
-                    f"EM on {rule} stopped: its pairs gave a level a probability of zero or one (too few, or "
-                    "only matching, pairs in this data); estimates from the other sessions are kept. "
-                    "Train on more data, or choose another training.em_blocking_rules entry."
-                )
-                sessions.append(EMSession(rule, False, sum(1 for m in log.messages[start:] if m.startswith("Iteration "))))
-                # The failed session leaves the linker's model half-updated: start again
-                # from the model as it stood before the session.
-                linker = _linker(con, job, inputs, snapshot)
-                continue
-            msgs = log.messages[start:]
-            iterations = sum(1 for m in msgs if m.startswith("Iteration "))
-            converged = any("EM converged" in m for m in msgs)
-            sessions.append(EMSession(rule, converged, iterations))
-        model = linker.misc.save_model_to_json(None)
-    untrained = [
-        f"{c['output_column_name']}: {lv.get('label_for_charts')}"
-        for c in model["comparisons"]
-        for lv in c["comparison_levels"]
-        if not lv.get("is_null_level") and not isinstance(lv.get("m_probability"), int | float)
-    ]
+        model, sessions, notes = run_recipe(
+            job, "duckdb", log, build_settings(job, "duckdb"),
+            make_linker=lambda settings: _linker(con, job, inputs, settings),
+            largest_input=lambda linker: _largest(con, linkage_names(linker)),
+            session_failures=(ValueError, duckdb.Error),
+        )
     return TrainResult(
-        model=model, prior=float(model["probability_two_random_records_match"]), em_sessions=sessions,
-        untrained=untrained, notes=notes,
+        model=model, prior=float(model["probability_two_random_records_match"]),
+        em_sessions=[EMSession(*s) for s in sessions], untrained=untrained_levels(model), notes=notes,
     )
 
 
@@ -150,15 +91,12 @@ def linkage_names(linker: Any) -> list[str]:
     return [sdf.physical_name for sdf in linker._input_tables_dict.values()]
 
 
-def _fallback_prior(con: duckdb.DuckDBPyConnection, tables: list[str]) -> float:
-    """One true match per record of the larger input: a conservative prior."""
-    sizes = [int(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]) for t in tables]
-    return 1.0 / max(max(sizes), 2)
+def _largest(con: duckdb.DuckDBPyConnection, tables: list[str]) -> int:
+    return max(int(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]) for t in tables)
 
 
 # Beyond this many comparisons a run would take hours on one machine: refuse before starting.
 DEFAULT_MAX_COMPARISONS = 3_000_000_000
-EXACT_COUNT_ROWS = 50_000  # below this many records a side, count comparisons exactly (else a 5% sample)
 
 
 def _register(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any) -> list[Any]:
@@ -169,21 +107,8 @@ def _register(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any) -> li
 
 
 def _count(con: duckdb.DuckDBPyConnection, job: JobConfig, sdfs: list[Any]) -> list[tuple[str, int]]:
-    """Comparisons each blocking rule adds after the rules before it (estimated on big inputs)."""
-    from splink.blocking_analysis import count_comparisons_from_blocking_rules
-
-    largest = max(int(con.execute(f"SELECT count(*) FROM {s.physical_name}").fetchall()[0][0]) for s in sdfs)
-    with splink_log(), warnings.catch_warnings():
-        # A small sample of a narrow rule is a rough estimate; that is enough to catch a
-        # blocking that would explode, which is all the guard is for.
-        warnings.simplefilter("ignore", UserWarning)
-        records = count_comparisons_from_blocking_rules(
-            sdfs,
-            blocking_rules=[blocking_rule(job.scoped(r), "duckdb") for r in job.blocking_rules],
-            link_type=job.link_type,  # type: ignore[arg-type]
-            record_sample_proportion=1.0 if largest <= EXACT_COUNT_ROWS else 0.05,
-        )
-    return [(rule, int(r["marginal_comparison_count"])) for rule, r in zip(job.blocking_rules, records, strict=True)]
+    with splink_log():
+        return count_by_rule(job, sdfs, "duckdb", _largest(con, [s.physical_name for s in sdfs]))
 
 
 def count_comparisons(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any) -> list[tuple[str, int]]:

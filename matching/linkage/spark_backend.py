@@ -43,9 +43,9 @@ from matching.linkage.duckdb_backend import (
     splink_log,
 )
 from matching.linkage.inputs import JobInputs, standard_column_types
+from matching.linkage.recipe import count_by_rule, run_recipe, untrained_levels
 from matching.linkage.settings import (
     apply_model,
-    blocking_rule,
     build_settings,
     columns_used,
     read_model,
@@ -58,7 +58,6 @@ DEFAULT_MASTER = "local[2]"
 DRIVER_MEMORY = os.environ.get("MATCHING_SPARK_DRIVER_MEMORY", "4g")
 # Beyond this many comparisons a local Spark run would take hours: the same guard as DuckDB's.
 DEFAULT_MAX_COMPARISONS = 3_000_000_000
-EXACT_COUNT_ROWS = 50_000
 
 _MASTER = re.compile(
     r"^(local(\[(\*|[1-9]\d*)(,\s*[1-9]\d*)?\])?"
@@ -361,82 +360,31 @@ def _register(spark: Any, job: JobConfig, inputs: JobInputs) -> tuple[Any, list[
 def train(spark: Any, ws: Workspace, job: JobConfig, inputs: JobInputs, verbose: bool = False) -> TrainResult:
     """The job's training recipe on Spark: prior, u by random sampling, m by EM on each rule.
 
-    The same recipe as :func:`matching.linkage.duckdb_backend.train`, but u in one pass over
-    the sample. The model returned is in DuckDB's dialect (Spark's probabilities on settings
-    built for DuckDB), so it is used like any other model by either backend.
+    The same recipe as on DuckDB (:mod:`matching.linkage.recipe`), but u in one pass over the
+    sample: Splink's default of ten chunks per comparison (to stop early on one machine's
+    memory) is a hundred small Spark jobs, four times slower here. The model returned is in
+    DuckDB's dialect (Spark's probabilities on settings built for DuckDB), so it is used like
+    any other model by either backend.
     """
     from splink import Linker
-    from splink.internals.exceptions import EMTrainingException
 
-    t = job.training
+    def make_linker(settings: Any) -> Any:
+        return Linker(_register(spark, job, inputs)[1], settings)
+
     with job_scratch(ws, spark), splink_log(verbose) as log:
-        _, sdfs = _register(spark, job, inputs)
-        linker = Linker(sdfs, build_settings(job, "spark"))
-        notes: list[str] = []
-        if t.deterministic_rules:
-            linker.training.estimate_probability_two_random_records_match(
-                [blocking_rule(job.scoped(r), "spark") for r in t.deterministic_rules], recall=t.recall
-            )
-            prior = linker._settings_obj._probability_two_random_records_match
-            if not 0 < prior < 1:
-                largest = max(spark.table(s.physical_name).count() for s in sdfs)
-                fallback = t.probability_two_random_records_match or 1.0 / max(largest, 2)
-                linker._settings_obj._probability_two_random_records_match = fallback
-                notes.append(
-                    f"The deterministic rules found no pairs, so the prior was set to {fallback:.3g}; "
-                    "set training.probability_two_random_records_match to choose it."
-                )
-        # One pass over the sampled pairs: Splink's default of ten chunks per comparison (to stop
-        # early on one machine's memory) is a hundred small Spark jobs, four times slower here.
-        linker.training.estimate_u_using_random_sampling(max_pairs=t.u_max_pairs, seed=t.seed, num_chunks=1)
-        sessions: list[EMSession] = []
-        for rule in t.em_blocking_rules:
-            start = len(log.messages)
-            kwargs: dict[str, Any] = {"estimate_without_term_frequencies": True}
-            if t.em_max_pairs:
-                kwargs["max_pairs"] = t.em_max_pairs
-            snapshot = linker.misc.save_model_to_json(None)
-            try:
-                linker.training.estimate_parameters_using_expectation_maximisation(
-                    blocking_rule(job.scoped(rule), "spark"), **kwargs
-                )
-            except EMTrainingException:
-                raise UserError(
-                    f"{job.path}: training.em_blocking_rules: '{rule}' produced no pairs of records in this data, "
-                    "so EM cannot learn from it.\n  Fix: choose a rule on columns these datasets fill."
-                ) from None
-            except ValueError as exc:
-                if "m_probability" not in str(exc) and "u_probability" not in str(exc):
-                    raise
-                notes.append(
-                    f"EM on {rule} stopped: its pairs gave a level a probability of zero or one (too few, or "
-                    "only matching, pairs in this data); estimates from the other sessions are kept. "
-                    "Train on more data, or choose another training.em_blocking_rules entry."
-                )
-                sessions.append(EMSession(rule, False, sum(1 for m in log.messages[start:] if m.startswith("Iteration "))))
-                # The failed session leaves the linker's model half-updated: start again
-                # from the model as it stood before the session.
-                _, sdfs = _register(spark, job, inputs)
-                linker = Linker(sdfs, snapshot)
-                continue
-            msgs = log.messages[start:]
-            sessions.append(EMSession(
-                rule, any("EM converged" in m for m in msgs), sum(1 for m in msgs if m.startswith("Iteration "))
-            ))
-        trained = linker.misc.save_model_to_json(None)
+        trained, sessions, notes = run_recipe(
+            job, "spark", log, build_settings(job, "spark"), make_linker,
+            largest_input=lambda linker: max(
+                spark.table(s.physical_name).count() for s in linker._input_tables_dict.values()),
+            u_kwargs={"num_chunks": 1},
+        )
     # Saved in DuckDB's dialect, as every shipped and workspace model is: anything that loads
     # the JSON straight into a DuckDB linker (a notebook, a bare Splink script) still can, and
     # a Spark run takes only the probabilities, through apply_model, as it does from DuckDB's.
     model = {"sql_dialect": "duckdb"} | apply_model(job, settings_dict(job, "duckdb"), trained, job.path)
-    untrained = [
-        f"{c['output_column_name']}: {lv.get('label_for_charts')}"
-        for c in model["comparisons"]
-        for lv in c["comparison_levels"]
-        if not lv.get("is_null_level") and not isinstance(lv.get("m_probability"), int | float)
-    ]
     return TrainResult(
-        model=model, prior=float(model["probability_two_random_records_match"]), em_sessions=sessions,
-        untrained=untrained, notes=notes,
+        model=model, prior=float(model["probability_two_random_records_match"]),
+        em_sessions=[EMSession(*s) for s in sessions], untrained=untrained_levels(model), notes=notes,
     )
 
 
@@ -444,21 +392,8 @@ def train(spark: Any, ws: Workspace, job: JobConfig, inputs: JobInputs, verbose:
 
 
 def _count(spark: Any, job: JobConfig, sdfs: list[Any]) -> list[tuple[str, int]]:
-    """Comparisons each blocking rule adds after the rules before it (estimated on big inputs)."""
-    import warnings
-
-    from splink.blocking_analysis import count_comparisons_from_blocking_rules
-
-    largest = max(spark.table(s.physical_name).count() for s in sdfs)
-    with splink_log(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        records = count_comparisons_from_blocking_rules(
-            sdfs,
-            blocking_rules=[blocking_rule(job.scoped(r), "spark") for r in job.blocking_rules],
-            link_type=job.link_type,  # type: ignore[arg-type]
-            record_sample_proportion=1.0 if largest <= EXACT_COUNT_ROWS else 0.05,
-        )
-    return [(rule, int(r["marginal_comparison_count"])) for rule, r in zip(job.blocking_rules, records, strict=True)]
+    with splink_log():
+        return count_by_rule(job, sdfs, "spark", max(spark.table(s.physical_name).count() for s in sdfs))
 
 
 def predict(
