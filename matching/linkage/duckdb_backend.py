@@ -11,10 +11,9 @@ from typing import Any
 
 import duckdb
 
-from matching.errors import UserError
 from matching.jobs.config import JobConfig
 from matching.linkage.inputs import linkage_tables
-from matching.linkage.recipe import count_by_rule, run_recipe, untrained_levels
+from matching.linkage.recipe import count_by_rule, refuse_too_many, run_recipe, untrained_levels
 from matching.linkage.settings import (
     apply_model,
     build_settings,
@@ -136,15 +135,7 @@ def predict(
     settings = apply_model(job, settings_dict(job, "duckdb"), read_model(model_path), model_path)
     sdfs = _register(con, job, inputs)
     counts = _count(con, job, sdfs)
-    total = sum(n for _, n in counts)
-    if total > max_comparisons:
-        worst = sorted(counts, key=lambda rn: -rn[1])
-        lines = "\n".join(f"    {n:>15,}  {rule}" for rule, n in worst)
-        raise UserError(
-            f"Job '{job.job}': its blocking rules would make about {total:,} comparisons, more than this "
-            f"run allows ({max_comparisons:,}).\n  Comparisons added by each rule:\n{lines}\n"
-            f"  Fix: tighten the largest rules in {job.path} (linkage.blocking_rules), or raise --max-comparisons."
-        )
+    refuse_too_many(job, counts, max_comparisons)
     with splink_log():
         linker = Linker(sdfs, settings)
         kwargs: dict[str, Any] = {"threshold_match_probability": threshold, "warning_mode": "never"}

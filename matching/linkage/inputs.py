@@ -90,13 +90,7 @@ def linkage_tables(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: JobIn
     types: dict[str, dict[str, str]] = {}
     for side in ("left", "right"):
         types[side] = {n: t for n, t, *_ in con.execute(f"DESCRIBE {side}_records").fetchall()}
-    known = standard_column_types()
-    for col in needed:
-        if col not in types["left"] and col not in types["right"] and col not in known:
-            raise UserError(
-                f"{job.path}: linkage uses column '{col}', which no dataset kind has.\n"
-                f"  Columns of {job.left.kind} and {job.right.kind}: {', '.join(sorted(set(types['left']) | set(types['right'])))}"
-            )
+    known = check_columns(job, needed, types)
 
     def projection(side: str) -> str:
         # A column a side lacks is NULL there (its comparison falls to the null level),
@@ -127,3 +121,16 @@ def linkage_tables(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: JobIn
         con.execute(f"CREATE OR REPLACE TABLE link_{side} AS SELECT {projection(side)} FROM {side}_records")
         tables.append((f"link_{side}", side))
     return tables
+
+
+def check_columns(job: JobConfig, needed: list[str], types: dict[str, dict[str, str]]) -> dict[str, str]:
+    """Refuse a column no dataset kind has; return ingest's standard column types, which type
+    the NULL standing in for a column one side lacks."""
+    known = standard_column_types()
+    for col in needed:
+        if col not in types["left"] and col not in types["right"] and col not in known:
+            raise UserError(
+                f"{job.path}: linkage uses column '{col}', which no dataset kind has.\n"
+                f"  Columns of {job.left.kind} and {job.right.kind}: {', '.join(sorted(set(types['left']) | set(types['right'])))}"
+            )
+    return known

@@ -113,3 +113,17 @@ def count_by_rule(job: JobConfig, sdfs: list[Any], dialect: str, largest: int) -
             record_sample_proportion=1.0 if largest <= EXACT_COUNT_ROWS else 0.05,
         )
     return [(rule, int(r["marginal_comparison_count"])) for rule, r in zip(job.blocking_rules, records, strict=True)]
+
+
+def refuse_too_many(job: JobConfig, counts: list[tuple[str, int]], max_comparisons: int) -> None:
+    """Refuse, before scoring anything, a blocking that would make more than ``max_comparisons``
+    comparisons, naming the rules to tighten."""
+    total = sum(n for _, n in counts)
+    if total > max_comparisons:
+        worst = sorted(counts, key=lambda rn: -rn[1])
+        lines = "\n".join(f"    {n:>15,}  {rule}" for rule, n in worst)
+        raise UserError(
+            f"Job '{job.job}': its blocking rules would make about {total:,} comparisons, more than this "
+            f"run allows ({max_comparisons:,}).\n  Comparisons added by each rule:\n{lines}\n"
+            f"  Fix: tighten the largest rules in {job.path} (linkage.blocking_rules), or raise --max-comparisons."
+        )

@@ -42,8 +42,8 @@ from matching.linkage.duckdb_backend import (
     TrainResult,
     splink_log,
 )
-from matching.linkage.inputs import JobInputs, standard_column_types
-from matching.linkage.recipe import count_by_rule, run_recipe, untrained_levels
+from matching.linkage.inputs import JobInputs, check_columns
+from matching.linkage.recipe import count_by_rule, refuse_too_many, run_recipe, untrained_levels
 from matching.linkage.settings import (
     apply_model,
     build_settings,
@@ -298,13 +298,7 @@ def linkage_tables(spark: Any, job: JobConfig, inputs: JobInputs, prefix: str) -
     frames = {"left": _read(spark, inputs.left)}
     frames["right"] = frames["left"] if inputs.right == inputs.left else _read(spark, inputs.right)
     types = {side: {f.name: f.dataType.simpleString() for f in df.schema.fields} for side, df in frames.items()}
-    known = standard_column_types()
-    for col in needed:
-        if col not in types["left"] and col not in types["right"] and col not in known:
-            raise UserError(
-                f"{job.path}: linkage uses column '{col}', which no dataset kind has.\n"
-                f"  Columns of {job.left.kind} and {job.right.kind}: {', '.join(sorted(set(types['left']) | set(types['right'])))}"
-            )
+    known = check_columns(job, needed, types)
 
     def project(side: str) -> Any:
         other = "right" if side == "left" else "left"
@@ -416,15 +410,7 @@ def predict(
     settings = apply_model(job, settings_dict(job, "spark"), read_model(model_path), model_path)
     _, sdfs = _register(spark, job, inputs)
     counts = _count(spark, job, sdfs)
-    total = sum(n for _, n in counts)
-    if total > max_comparisons:
-        worst = sorted(counts, key=lambda rn: -rn[1])
-        lines = "\n".join(f"    {n:>15,}  {rule}" for rule, n in worst)
-        raise UserError(
-            f"Job '{job.job}': its blocking rules would make about {total:,} comparisons, more than this "
-            f"run allows ({max_comparisons:,}).\n  Comparisons added by each rule:\n{lines}\n"
-            f"  Fix: tighten the largest rules in {job.path} (linkage.blocking_rules), or raise --max-comparisons."
-        )
+    refuse_too_many(job, counts, max_comparisons)
     with splink_log():
         linker = Linker(sdfs, settings)
         df = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
