@@ -231,17 +231,19 @@ def train_command(ctx: Context, job: str, ship: bool, memory_limit: str | None, 
 @click.option("--as-at", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="The date the rules judge against (default: the inputs' latest extract date).")
 @click.option("--memory-limit", default=None, help="DuckDB memory limit, e.g. 8GB (default 75% of RAM; beyond it DuckDB spills to the workspace).")
 @click.option("--max-comparisons", type=int, default=None, help="Refuse, before starting, a job whose blocking makes more comparisons (default 3,000,000,000).")
+@click.option("--chunks", default=None, metavar="LEFT,RIGHT", help="Score in LEFT x RIGHT chunks, each written out before the next (default: chunked automatically when a job's comparisons would not fit one pass).")
 @click.option("--publish", "publish_after", is_flag=True, help="Publish each new run into the case store for review.")
 @click.option("--json", "as_json", is_flag=True, help="Print run ids and counts as JSON.")
 @_backend_options
 @_workspace_option
 @pass_ctx
-def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str | None, threshold: float | None, as_at: Any, memory_limit: str | None, max_comparisons: int | None, publish_after: bool, as_json: bool, backend: str, spark_master: str | None) -> None:
+def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str | None, threshold: float | None, as_at: Any, memory_limit: str | None, max_comparisons: int | None, chunks: str | None, publish_after: bool, as_json: bool, backend: str, spark_master: str | None) -> None:
     """Run JOB(s): link, keep the inconsistencies, explain and prioritise them, write run bundles."""
     from matching.jobs.config import list_jobs
     from matching.jobs.run import run_job
 
     _spark_master_needs_spark(backend, spark_master)
+    chunk_grid = _parse_chunks(chunks)
     names = list_jobs() if all_jobs else list(jobs)
     if not names:
         raise UserError("Name at least one job, or --all.\n  Jobs: " + ", ".join(list_jobs()))
@@ -254,6 +256,7 @@ def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str |
                     name, workspace=ctx.workspace, threshold=threshold, body=body,
                     as_at=as_at.date() if as_at else None, memory_limit=memory_limit, max_comparisons=max_comparisons,
                     progress=lambda msg: status.update(msg), backend=backend, spark_master=spark_master,
+                    chunks=chunk_grid,
                 ))
             except UserError as exc:
                 if len(names) == 1:
@@ -283,6 +286,18 @@ def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str |
         err_console.print(Text.assemble((f"{name}: ", "bold red"), failure.message), soft_wrap=True)
     if failures:
         sys.exit(2)
+
+
+def _parse_chunks(value: str | None) -> tuple[int, int] | None:
+    """``--chunks 3,3`` (or a single 4 for 4 x 4) as (left, right)."""
+    if value is None:
+        return None
+    parts = [p.strip() for p in value.split(",")]
+    if len(parts) == 1:
+        parts *= 2
+    if len(parts) != 2 or not all(p.isdigit() and int(p) >= 1 for p in parts):
+        raise UserError(f"--chunks {value}: not a chunk grid.\n  Fix: give LEFT,RIGHT as whole numbers of at least 1, e.g. --chunks 3,3.")
+    return int(parts[0]), int(parts[1])
 
 
 def _publish_new_runs(ctx: Context, run_ids: list[str]) -> list[Any]:

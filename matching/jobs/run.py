@@ -136,12 +136,14 @@ def run_job(
     progress: Progress | None = None,
     backend: str = "duckdb",
     spark_master: str | None = None,
+    chunks: tuple[int, int] | None = None,
 ) -> RunResult:
     """Link the latest submissions for a job and write its run bundle.
 
     ``backend="spark"`` scores the pairs with Splink on Spark (``spark_master``, default
     ``local[2]``, or spark-submit's); the rule stage runs on DuckDB either way, so the bundle
-    has the same shape.
+    has the same shape. ``chunks`` (left, right) splits scoring on DuckDB into that many
+    chunks; by default a prediction too big for one pass is chunked automatically.
     """
     from matching.linkage.duckdb_backend import DEFAULT_MAX_COMPARISONS
 
@@ -150,6 +152,8 @@ def run_job(
     if backend == "spark":
         from matching.linkage import spark_backend
 
+        if chunks:
+            raise UserError("--chunks splits scoring on DuckDB; Spark partitions the work itself.\n  Fix: drop --chunks with --backend spark.")
         spark_backend.preflight(spark_master)
     ws = workspace if isinstance(workspace, Workspace) else Workspace.at(workspace)
     say = progress or (lambda _msg: None)
@@ -200,7 +204,11 @@ def run_job(
                 say(f"{job.job}: scoring pairs with Splink")
                 from matching.linkage.duckdb_backend import predict
 
-                pairs_table, comparisons = predict(con, job, inputs, mpath, cut, max_comparisons=max_comparisons)
+                pairs_table, comparisons, grid = predict(
+                    con, job, inputs, mpath, cut, chunks=chunks, max_comparisons=max_comparisons,
+                    spill_dir=partial / ".scored", progress=say,
+                )
+                counts["scoring_chunks"] = list(grid)
             else:
                 say(f"{job.job}: scoring pairs with Splink on Spark ({spark.sparkContext.master})")
                 pairs_table, comparisons = _predict_on_spark(con, spark, ws, job, inputs, mpath, cut, max_comparisons)
@@ -212,6 +220,7 @@ def run_job(
             counts |= write_bundle_tables(con, job, compiled, model, pairs_table, partial, as_at_date, body)
             timings["rule_and_write"] = time.perf_counter() - t2
             timings["total"] = time.perf_counter() - t0
+        shutil.rmtree(partial / ".scored", ignore_errors=True)  # chunks' scored pairs: now in the bundle
         manifest = _manifest(job, mpath, inputs, run_id, cut, as_at_date, body, counts, timings, now, backend, spark)
         write_json_atomic(partial / "manifest.json", manifest)
         os.replace(partial, final)
@@ -256,41 +265,31 @@ def write_bundle_tables(
     """pairs.parquet and inconsistencies.parquet from the scored pairs; returns stage counts.
 
     Runs on DuckDB whichever backend scored the pairs, so rules behave the same everywhere.
+    Scoring carries each record's identity (``CARRIED_COLUMNS``), so the pairs are written
+    without touching the records; the rule, the explanation and the displayed records read
+    whole records, joined once and streamed straight to Parquet.
     """
     columns = [c for (c,) in con.execute(f"SELECT column_name FROM (DESCRIBE {pairs_table})").fetchall()]
     mw_cols = [c for c in columns if c.startswith(("mw_", "gamma_"))]
     # Orient every pair as (left dataset, right dataset); across bodies, l is the first body.
     swap = "source_dataset_l = 'right'" if "source_dataset_l" in columns else "false"
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP VIEW oriented AS
-        SELECT CASE WHEN {swap} THEN unique_id_r ELSE unique_id_l END AS uid_l,
-               CASE WHEN {swap} THEN unique_id_l ELSE unique_id_r END AS uid_r,
-               match_probability, match_weight, {", ".join(ident(c) for c in mw_cols)}
-        FROM {pairs_table}
-        """
-    )
-    # Read each side's linked records from Parquet once; both joins below use them.
-    for side, uid in (("left", "uid_l"), ("right", "uid_r")):
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {side}_linked AS "
-            f"SELECT * FROM {side}_records WHERE unique_id IN (SELECT {uid} FROM oriented)"
-        )
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE linked AS
-        SELECT p.*, l.kind AS left_kind, l.body AS left_body, l.submission_id AS left_submission_id,
-               l.record_id AS left_record_id, r.kind AS right_kind, r.body AS right_body,
-               r.submission_id AS right_submission_id, r.record_id AS right_record_id
-        FROM oriented p JOIN left_linked l ON l.unique_id = p.uid_l JOIN right_linked r ON r.unique_id = p.uid_r
-        """
-    )
+    identity = []
+    for name, col in (("kind", "kind"), ("body", "body"), ("submission_id", "submission_id"), ("record_id", "record_id")):
+        identity.append(f"CASE WHEN {swap} THEN {col}_r ELSE {col}_l END AS left_{name}")
+        identity.append(f"CASE WHEN {swap} THEN {col}_l ELSE {col}_r END AS right_{name}")
     pair_cols = [
         "left_kind", "left_body", "left_submission_id", "left_record_id",
         "right_kind", "right_body", "right_submission_id", "right_record_id",
         "match_probability", "match_weight", *mw_cols,
     ]
     order = "left_body, left_record_id, right_body, right_record_id"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE linked AS
+        SELECT {", ".join(identity)}, match_probability, match_weight, {", ".join(ident(c) for c in mw_cols)}
+        FROM {pairs_table}
+        """
+    )
     con.execute(
         f"COPY (SELECT {', '.join(ident(c) for c in pair_cols)} FROM linked ORDER BY {order}) "
         f"TO '{out / 'pairs.parquet'}' (FORMAT parquet, COMPRESSION zstd)"
@@ -299,32 +298,33 @@ def write_bundle_tables(
     labels = _level_labels(model)
     owner = _owner_sql(job)
     body_filter = f"AND {owner} = '{body}'" if body else ""
+    inconsistencies = out / "inconsistencies.parquet"
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE inconsistencies AS
-        SELECT '{job.job}' AS job, {owner} AS owning_body,
-               p.left_kind, p.left_body, p.left_submission_id, p.left_record_id,
-               p.right_kind, p.right_body, p.right_submission_id, p.right_record_id,
-               p.match_probability, p.match_weight,
-               {compiled.explanation_sql(as_at)} AS explanation,
-               {score_sql} AS priority_score,
-               {band_sql} AS priority_band,
-               {_contributions_sql(job, labels)} AS contributions,
-               {_display_sql("l", job.left)} AS left_record,
-               {_display_sql("r", job.right)} AS right_record,
-               DATE '{as_at}' AS as_at
-        FROM linked p JOIN left_linked l ON l.unique_id = p.uid_l JOIN right_linked r ON r.unique_id = p.uid_r
-        WHERE coalesce(({compiled.rule_sql(as_at)}), false) {body_filter}
+        COPY (
+            SELECT '{job.job}' AS job, {owner} AS owning_body,
+                   p.left_kind, p.left_body, p.left_submission_id, p.left_record_id,
+                   p.right_kind, p.right_body, p.right_submission_id, p.right_record_id,
+                   p.match_probability, p.match_weight,
+                   {compiled.explanation_sql(as_at)} AS explanation,
+                   {score_sql} AS priority_score,
+                   {band_sql} AS priority_band,
+                   {_contributions_sql(job, labels)} AS contributions,
+                   {_display_sql("l", job.left)} AS left_record,
+                   {_display_sql("r", job.right)} AS right_record,
+                   DATE '{as_at}' AS as_at
+            FROM linked p
+            JOIN left_records l ON l.body = p.left_body AND l.record_id = p.left_record_id
+            JOIN right_records r ON r.body = p.right_body AND r.record_id = p.right_record_id
+            WHERE coalesce(({compiled.rule_sql(as_at)}), false) {body_filter}
+            ORDER BY priority_score DESC, {order}
+        ) TO '{inconsistencies}' (FORMAT parquet, COMPRESSION zstd)
         """
     )
-    con.execute(
-        f"COPY (SELECT * FROM inconsistencies ORDER BY priority_score DESC, {order}) "
-        f"TO '{out / 'inconsistencies.parquet'}' (FORMAT parquet, COMPRESSION zstd)"
-    )
-    bands = dict(con.execute("SELECT priority_band, count(*) FROM inconsistencies GROUP BY 1").fetchall())
+    bands = dict(con.execute(f"SELECT priority_band, count(*) FROM read_parquet('{inconsistencies}') GROUP BY 1").fetchall())
     return {
         "pairs": count_rows(con, "linked"),
-        "inconsistencies": count_rows(con, "inconsistencies"),
+        "inconsistencies": sum(int(n) for n in bands.values()),
         "by_band": {b: int(bands.get(b, 0)) for b in ("high", "medium", "low")},
     }
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Iterator
+import math
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,14 +14,13 @@ from typing import Any
 
 import duckdb
 
+from matching.errors import UserError
 from matching.jobs.config import JobConfig
 from matching.linkage.inputs import linkage_tables
 from matching.linkage.recipe import count_by_rule, refuse_too_many, run_recipe, untrained_levels
 from matching.linkage.settings import (
-    apply_model,
     build_settings,
-    read_model,
-    settings_dict,
+    prediction_settings,
 )
 
 
@@ -115,6 +117,18 @@ def count_comparisons(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: An
     return _count(con, job, _register(con, job, inputs))
 
 
+# A chunk of about this many comparisons keeps DuckDB's working set (and its spill) to a few GiB.
+CHUNK_COMPARISONS = 25_000_000
+
+
+def auto_chunks(comparisons: int, per_chunk: int = CHUNK_COMPARISONS) -> tuple[int, int]:
+    """Chunks (left, right) for a prediction of ``comparisons``: one chunk while it fits,
+    else a near-square grid with no more than ``per_chunk`` comparisons in each cell."""
+    needed = max(1, math.ceil(comparisons / per_chunk))
+    left = math.ceil(math.sqrt(needed))
+    return left, math.ceil(needed / left)
+
+
 def predict(
     con: duckdb.DuckDBPyConnection,
     job: JobConfig,
@@ -123,23 +137,51 @@ def predict(
     threshold: float,
     chunks: tuple[int, int] | None = None,
     max_comparisons: int = DEFAULT_MAX_COMPARISONS,
-) -> tuple[str, list[tuple[str, int]]]:
+    spill_dir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[str, list[tuple[str, int]], tuple[int, int]]:
     """Score every blocked pair with the trained model.
 
-    Returns the DuckDB table of scored pairs and the comparisons each blocking rule added.
-    Refuses, before scoring anything, a blocking that would make more than
+    Returns the DuckDB table (or view) of scored pairs, the comparisons each blocking rule
+    added, and the chunk grid scored. Refuses, before scoring anything, a blocking that would make more than
     ``max_comparisons`` comparisons, naming the rules to tighten.
+
+    A prediction too big for one pass (``auto_chunks``, or ``chunks`` given as (left, right))
+    is scored a chunk at a time: each chunk's pairs above the threshold are written to
+    Parquet in ``spill_dir`` and its tables dropped before the next, so neither memory nor
+    DuckDB's temp directory ever holds more than one chunk's comparisons.
     """
     from splink import Linker
 
-    settings = apply_model(job, settings_dict(job, "duckdb"), read_model(model_path), model_path)
+    settings = prediction_settings(job, "duckdb", model_path)
     sdfs = _register(con, job, inputs)
     counts = _count(con, job, sdfs)
     refuse_too_many(job, counts, max_comparisons)
+    left, right = chunks or auto_chunks(sum(n for _, n in counts))
+    if left < 1 or right < 1:
+        raise UserError(f"--chunks {left},{right}: each side needs at least one chunk.\n  Fix: e.g. --chunks 3,3.")
     with splink_log():
         linker = Linker(sdfs, settings)
-        kwargs: dict[str, Any] = {"threshold_match_probability": threshold, "warning_mode": "never"}
-        if chunks:
-            kwargs["num_chunks_left"], kwargs["num_chunks_right"] = chunks
-        df = linker.inference.predict(**kwargs)
-    return str(df.physical_name), counts
+        if (left, right) == (1, 1):
+            df = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+            return str(df.physical_name), counts, (1, 1)
+        if spill_dir is None:
+            raise ValueError("a chunked prediction needs a spill_dir for its chunks' pairs")
+        spill_dir.mkdir(parents=True, exist_ok=True)
+        cache = linker._intermediate_table_cache
+        cells = list(itertools.product(range(1, left + 1), range(1, right + 1)))
+        started = time.perf_counter()
+        for i, (a, b) in enumerate(cells, start=1):
+            df = linker.inference.predict_chunk(
+                left_chunk=(a, left), right_chunk=(b, right),
+                threshold_match_probability=threshold, warning_mode="never",
+            )
+            con.execute(f"COPY {df.physical_name} TO '{spill_dir / f'chunk-{i:04d}.parquet'}' (FORMAT parquet)")
+            df.drop_table_from_database_and_remove_from_cache()
+            for key in [k for k in cache.data if k.startswith("__splink__blocked_id_pairs")]:
+                cache.data.pop(key).drop_table_from_database_and_remove_from_cache()
+            if progress:
+                elapsed = time.perf_counter() - started
+                progress(f"{job.job}: scored chunk {i} of {len(cells)} ({elapsed / i * (len(cells) - i):.0f} s to go)")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW scored_pairs AS SELECT * FROM read_parquet('{spill_dir}/chunk-*.parquet')")
+    return "scored_pairs", counts, (left, right)

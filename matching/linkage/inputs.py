@@ -10,7 +10,7 @@ import duckdb
 from matching.errors import UserError
 from matching.ingest.submissions import Submission, latest
 from matching.jobs.config import JobConfig
-from matching.linkage.settings import columns_used
+from matching.linkage.settings import linkage_columns
 from matching.workspace import Workspace
 
 
@@ -86,7 +86,7 @@ def linkage_tables(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: JobIn
     A column that one side lacks is NULL there, typed as on the other side. For a job
     across bodies each body is its own input, so only pairs across bodies are compared.
     """
-    needed = sorted(columns_used(job) | {"body"})
+    needed = linkage_columns(job)
     types: dict[str, dict[str, str]] = {}
     for side in ("left", "right"):
         types[side] = {n: t for n, t, *_ in con.execute(f"DESCRIBE {side}_records").fetchall()}

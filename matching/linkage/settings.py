@@ -164,6 +164,23 @@ def apply_model(job: JobConfig, settings: dict[str, Any], model: Mapping[str, An
     return out
 
 
+# Each record's identity, carried through scoring so the bundle's pairs need no join back
+# to the records: only the rule stage reads whole records, and only for pairs it keeps.
+CARRIED_COLUMNS = ("body", "kind", "submission_id", "record_id")
+
+
+def prediction_settings(job: JobConfig, dialect: str, model_path: Path) -> dict[str, Any]:
+    """Settings to score with: the job's, with the trained model's m/u and the carried columns."""
+    settings = apply_model(job, settings_dict(job, dialect), read_model(model_path), model_path)
+    settings["additional_columns_to_retain"] = list(CARRIED_COLUMNS)
+    return settings
+
+
+def linkage_columns(job: JobConfig) -> list[str]:
+    """Every column a job's linkage tables hold besides unique_id, in a stable order."""
+    return sorted(columns_used(job) | set(CARRIED_COLUMNS))
+
+
 def columns_used(job: JobConfig) -> set[str]:
     """Every input column the job's linkage reads (comparisons, blocking, training rules)."""
     cols: set[str] = set()

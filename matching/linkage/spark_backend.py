@@ -47,8 +47,8 @@ from matching.linkage.recipe import count_by_rule, refuse_too_many, run_recipe, 
 from matching.linkage.settings import (
     apply_model,
     build_settings,
-    columns_used,
-    read_model,
+    linkage_columns,
+    prediction_settings,
     settings_dict,
     translate,
 )
@@ -294,7 +294,7 @@ def linkage_tables(spark: Any, job: JobConfig, inputs: JobInputs, prefix: str) -
     The same projection as :func:`matching.linkage.inputs.linkage_tables` on DuckDB: a column
     that one side lacks is NULL there, typed as on the other side (or as ingest types it).
     """
-    needed = sorted(columns_used(job) | {"body"})
+    needed = linkage_columns(job)
     frames = {"left": _read(spark, inputs.left)}
     frames["right"] = frames["left"] if inputs.right == inputs.left else _read(spark, inputs.right)
     types = {side: {f.name: f.dataType.simpleString() for f in df.schema.fields} for side, df in frames.items()}
@@ -407,7 +407,7 @@ def predict(
     """
     from splink import Linker
 
-    settings = apply_model(job, settings_dict(job, "spark"), read_model(model_path), model_path)
+    settings = prediction_settings(job, "spark", model_path)
     _, sdfs = _register(spark, job, inputs)
     counts = _count(spark, job, sdfs)
     refuse_too_many(job, counts, max_comparisons)

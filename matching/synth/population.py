@@ -419,6 +419,29 @@ def new_people(rng: np.random.Generator, like: Table, ref: np.datetime64, seq: d
     return Table({k: t[k] for k in like.names}, n=n)
 
 
+def unique_emails(people: Table) -> None:
+    """One mailbox per address. The name-based styles give namesakes the same address
+    ('apatel@gmail.com' for every A Patel), but a provider refuses an address already taken:
+    its later holders (in the order of the people table) get the next free number after the
+    local part, as 'apatel2@gmail.com'. No random draws, so the rest of the exercise is unchanged."""
+    email = people["email"]
+    taken: set[str] = set()
+    later: list[int] = []
+    for i, address in enumerate(email):
+        if address:
+            if address in taken:
+                later.append(i)
+            else:
+                taken.add(address)
+    for i in later:
+        local, domain = str(email[i]).split("@", 1)
+        n = 2
+        while f"{local}{n}@{domain}" in taken:
+            n += 1
+        email[i] = f"{local}{n}@{domain}"
+        taken.add(email[i])
+
+
 def rebuild_email(rng: np.random.Generator, people: Table, idx: np.ndarray) -> None:
     """A new email address (same provider) for people whose names were changed."""
     for i in idx:

@@ -19,7 +19,7 @@ from matching.synth import (
 )
 from matching.synth.addresses import place_fields
 from matching.synth.config import EXERCISE_DATE, TAX_YEAR_START, Rates
-from matching.synth.population import build
+from matching.synth.population import build, unique_emails
 from matching.synth.table import Table
 from matching.synth.world import World
 
@@ -78,6 +78,8 @@ def simulate(rng: np.random.Generator, n_people: int, seq: dict[str, list[int]],
     business.payments(w)
     plant_homes.payments(planter)
     plant_homes.natural_hard_negatives(planter)
+    # Last, once every name change and namesake is made: no two people share an email address.
+    unique_emails(w.people)
     person_files(w)
     w.upn_by_person = {int(p): str(u) for p, u in zip(w.tables["pupils"]["person"], w.tables["pupils"]["upn"], strict=True)}
     return w

@@ -123,6 +123,34 @@ def test_the_same_inputs_give_the_same_bundle(trained: tuple[Path, Path]) -> Non
     assert ma == mb
 
 
+def test_scoring_in_chunks_gives_the_same_bundle_and_leaves_no_chunks(trained: tuple[Path, Path]) -> None:
+    ws, job = trained
+    whole = run_job(str(job), workspace=ws)
+    chunked = run_job(str(job), workspace=ws, chunks=(2, 3))
+    assert whole.counts["scoring_chunks"] == [1, 1] and chunked.counts["scoring_chunks"] == [2, 3]
+    for name in ("pairs.parquet", "inconsistencies.parquet"):
+        assert read(chunked.path / name) == read(whole.path / name)
+    assert sorted(p.name for p in chunked.path.iterdir()) == ["inconsistencies.parquet", "manifest.json", "pairs.parquet"]
+
+
+def test_a_big_prediction_is_chunked_automatically() -> None:
+    from matching.linkage.duckdb_backend import CHUNK_COMPARISONS, auto_chunks
+
+    assert auto_chunks(2_500_000) == (1, 1)
+    assert auto_chunks(CHUNK_COMPARISONS) == (1, 1)
+    assert auto_chunks(CHUNK_COMPARISONS + 1) == (2, 1)
+    left, right = auto_chunks(175_000_000)
+    assert left * right * CHUNK_COMPARISONS >= 175_000_000 and abs(left - right) <= 1
+
+
+def test_a_bad_chunk_grid_is_refused_with_the_fix(trained: tuple[Path, Path], run_cli) -> None:
+    ws, job = trained
+    r = run_cli("--workspace", str(ws), "run", str(job), "--chunks", "2,x")
+    assert r.exit_code == 2
+    assert "--chunks 2,x: not a chunk grid" in r.stderr and "--chunks 3,3" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
 def test_a_run_killed_midway_leaves_nothing_that_looks_finished(trained: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     ws, job = trained
     before = finished_runs(ws)
