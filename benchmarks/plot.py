@@ -1,7 +1,8 @@
 """Cost against size: person-link `run` and `train`, log-log, from results/linkage.json.
 
-Left: wall time against records a side; right: comparisons scored against records a side,
-with a slope-1 guide (linear growth). Every size in linkage.json is drawn, so the
+Left: wall time against records a side; middle: comparisons scored against records a side;
+right: run time against comparisons scored. Each has a slope-1 guide (linear growth): cost
+should grow close to linearly with comparisons, whatever the blocking makes of the records. Every size in linkage.json is drawn, so the
 ten-million point appears once `make bench-large` has written it.
 
     python -m benchmarks plot             # benchmarks/results/cost_vs_size.png
@@ -39,7 +40,7 @@ def plot(readme: bool = False) -> Path | None:
     run = [s["run_seconds_median"] for s in sizes]
     train = [s["train_seconds"] for s in sizes]
     comps = [s["comparisons"] for s in sizes]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.2), dpi=100)
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(14, 4.4), dpi=100)
     ax1.plot(n, run, "o-", label="person-link run")
     ax1.plot(n, train, "s--", label="person-link train")
     ax1.plot(n, [run[0] * x / n[0] for x in n], ":", color="grey", label="linear in records (from smallest run)")
@@ -49,10 +50,19 @@ def plot(readme: bool = False) -> Path | None:
     ax2.plot(n, comps, "o-", color="tab:green", label="comparisons scored")
     ax2.plot(n, [comps[0] * x / n[0] for x in n], ":", color="grey", label="linear in records")
     ax2.set(xscale="log", yscale="log", xlabel="records a side", ylabel="comparisons", title="Comparisons")
+    # Scoring time against comparisons: fixed costs dominate small runs, so the guide starts
+    # from the largest run and is drawn back to the smaller ones.
+    scoring = [s["run_stage_seconds"].get("predict", s["run_seconds_median"]) for s in sizes]
+    ax3.plot(comps, run, "o-", label="person-link run")
+    ax3.plot(comps, scoring, "^-", label="scoring stage of the run")
+    ax3.plot(comps, [scoring[-1] * c / comps[-1] for c in comps], ":", color="grey", label="linear in comparisons (from largest run)")
+    for x, y in zip(comps, run, strict=True):
+        ax3.annotate(f"{y:.0f} s" if y >= 10 else f"{y:.1f} s", (x, y), textcoords="offset points", xytext=(4, -12), fontsize=8)
+    ax3.set(xscale="log", yscale="log", xlabel="comparisons scored", ylabel="wall time (s)", title="Cost against comparisons")
     from matplotlib.ticker import FuncFormatter
 
     plain = FuncFormatter(lambda v, _pos: f"{v:,.0f}" if v >= 1 else f"{v:g}")
-    for ax in (ax1, ax2):
+    for ax in (ax1, ax2, ax3):
         ax.xaxis.set_major_formatter(plain)
         ax.yaxis.set_major_formatter(plain)
         ax.grid(True, which="both", alpha=0.3)
