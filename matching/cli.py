@@ -416,7 +416,16 @@ _register_optional_commands()
 from matching import cli_casework  # noqa: E402,F401  (registers the casework commands on `cli`)
 
 
+def _stop_on_sigterm(signum: int, _frame: object) -> None:
+    """A TERM (kill, a scheduler's timeout) unwinds like Ctrl-C, so a half-written run bundle
+    or ingest is removed on the way out instead of being left behind."""
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     cli.main(prog_name="matching")
 
 

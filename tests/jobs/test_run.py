@@ -167,6 +167,32 @@ def test_a_run_killed_midway_leaves_nothing_that_looks_finished(trained: tuple[P
     assert run_job(str(job), workspace=ws).path.exists()
 
 
+def test_a_run_stopped_with_sigterm_removes_its_partial_bundle(trained: tuple[Path, Path]) -> None:
+    """kill (or a scheduler's timeout) unwinds like Ctrl-C: nothing half-written is left behind."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    ws, job = trained
+    before = finished_runs(ws)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "matching", "--workspace", str(ws), "run", str(job)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not list((ws / "runs").glob(".partial-*")):
+        assert proc.poll() is None, "the run finished before it could be stopped"
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert "Traceback" not in stderr
+    assert not list((ws / "runs").glob(".partial-*"))
+    assert finished_runs(ws) == before
+
+
 def test_body_keeps_only_that_bodys_inconsistencies(trained: tuple[Path, Path]) -> None:
     ws, job = trained
     assert run_job(str(job), workspace=ws, body="kingston").counts["inconsistencies"] == 0
