@@ -54,6 +54,9 @@ class IngestResult:
 def connect(ws: Workspace, memory_limit: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """An in-memory DuckDB connection that spills into the workspace's tmp folder."""
     tmp = ws.tmp / f"duckdb-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    # DuckDB makes its own folder but not the parents: a workspace whose tmp/ was cleared
+    # to free space would fail at the first spill, an hour into a big run.
+    ws.tmp.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(config={"temp_directory": str(tmp), "preserve_insertion_order": True})
     con.execute("SET enable_progress_bar = false")  # rich reports progress, not DuckDB
     con.execute(f"SET memory_limit = '{memory_limit or default_memory_limit()}'")

@@ -143,8 +143,9 @@ def predict(
     """Score every blocked pair with the trained model.
 
     Returns the DuckDB table (or view) of scored pairs, the comparisons each blocking rule
-    added, and the chunk grid scored. Refuses, before scoring anything, a blocking that would make more than
-    ``max_comparisons`` comparisons, naming the rules to tighten.
+    added (counted exactly as they were scored), and the chunk grid scored. Refuses, before
+    scoring anything, a blocking whose estimated comparisons exceed ``max_comparisons``,
+    naming the rules to tighten.
 
     A prediction too big for one pass (``auto_chunks``, or ``chunks`` given as (left, right))
     is scored a chunk at a time: each chunk's pairs above the threshold are written to
@@ -160,28 +161,44 @@ def predict(
     left, right = chunks or auto_chunks(sum(n for _, n in counts))
     if left < 1 or right < 1:
         raise UserError(f"--chunks {left},{right}: each side needs at least one chunk.\n  Fix: e.g. --chunks 3,3.")
+    scored = [0] * len(counts)
+
+    def blocked(linker: Any, cell: tuple[tuple[int, int], tuple[int, int]]) -> Any:
+        """Splink's blocked pairs for a cell, counted exactly by rule (Splink's match_key is the
+        rule's index): the count made before scoring was an estimate, good enough for the
+        guard. Splink finds them in its cache when it scores the cell."""
+        table = linker.inference.compute_blocked_pairs_for_predict_chunk(left_chunk=cell[0], right_chunk=cell[1])
+        for match_key, n in con.execute(f"SELECT match_key, count(*) FROM {table.physical_name} GROUP BY 1").fetchall():
+            scored[int(match_key)] += int(n)
+        return table
+
+    def by_rule() -> list[tuple[str, int]]:
+        return [(rule, n) for (rule, _), n in zip(counts, scored, strict=True)]
+
     with splink_log():
         linker = Linker(sdfs, settings)
         if (left, right) == (1, 1):
+            pairs = blocked(linker, ((1, 1), (1, 1)))
             df = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-            return str(df.physical_name), counts, (1, 1)
+            pairs.drop_table_from_database_and_remove_from_cache()
+            return str(df.physical_name), by_rule(), (1, 1)
         if spill_dir is None:
             raise ValueError("a chunked prediction needs a spill_dir for its chunks' pairs")
         spill_dir.mkdir(parents=True, exist_ok=True)
-        cache = linker._intermediate_table_cache
         cells = list(itertools.product(range(1, left + 1), range(1, right + 1)))
         started = time.perf_counter()
         for i, (a, b) in enumerate(cells, start=1):
+            pairs = blocked(linker, ((a, left), (b, right)))
             df = linker.inference.predict_chunk(
                 left_chunk=(a, left), right_chunk=(b, right),
                 threshold_match_probability=threshold, warning_mode="never",
             )
             con.execute(f"COPY {df.physical_name} TO '{spill_dir / f'chunk-{i:04d}.parquet'}' (FORMAT parquet)")
+            # Nothing of a cell stays in DuckDB once its pairs are on disk.
             df.drop_table_from_database_and_remove_from_cache()
-            for key in [k for k in cache.data if k.startswith("__splink__blocked_id_pairs")]:
-                cache.data.pop(key).drop_table_from_database_and_remove_from_cache()
+            pairs.drop_table_from_database_and_remove_from_cache()
             if progress:
                 elapsed = time.perf_counter() - started
                 progress(f"{job.job}: scored chunk {i} of {len(cells)} ({elapsed / i * (len(cells) - i):.0f} s to go)")
     con.execute(f"CREATE OR REPLACE TEMP VIEW scored_pairs AS SELECT * FROM read_parquet('{spill_dir}/chunk-*.parquet')")
-    return "scored_pairs", counts, (left, right)
+    return "scored_pairs", by_rule(), (left, right)

@@ -182,3 +182,22 @@ def test_every_row_is_loaded_or_rejected(tmp_path_factory: pytest.TempPathFactor
     with open(result.rejects_path, encoding="utf-8") as fh:
         assert sum(1 for _ in csv.DictReader(fh)) == result.rows_rejected
     assert len(dataset(result.dataset_path)) == result.rows_loaded
+
+
+def test_duckdb_spills_into_the_workspace_even_when_its_tmp_folder_was_cleared(tmp_path: Path) -> None:
+    """Someone freeing disk space deletes workspace/tmp: the next big query must still spill there."""
+    from matching.ingest.pipeline import connect
+    from matching.workspace import Workspace
+
+    ws = Workspace.at(tmp_path / "ws")
+    assert not ws.tmp.exists()
+    with connect(ws, memory_limit="64MB") as con:
+        con.execute("SET threads = 1")
+        # Sorting ~10 million wide rows does not fit in 64 MB: DuckDB must spill to disk.
+        n = con.execute(
+            "SELECT count(*) FROM (SELECT i, md5(i::VARCHAR) AS h FROM range(10000000) t(i) ORDER BY h)"
+        ).fetchall()[0][0]
+        spilled = list(ws.tmp.glob("duckdb-*"))
+    assert n == 10_000_000
+    assert spilled, "the query did not spill, so this test proves nothing"
+    assert not list(ws.tmp.glob("duckdb-*"))  # the spill folder goes with the connection
