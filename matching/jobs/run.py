@@ -296,6 +296,18 @@ def write_bundle_tables(
     )
     score_sql, band_sql = compiled.priority_sql(as_at)
     labels = _level_labels(model)
+    # A comparison's weight follows from its level, so a pair's contributions follow from its
+    # levels and weights: build each distinct combination's list once (a hundred or so at a
+    # million pairs) and join it on, matching every key, so no pair can gain or lose a row.
+    keys = [ident(f"{prefix}_{c.name}") for c in job.comparisons for prefix in ("gamma", "mw")]
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE contributions AS
+        SELECT {", ".join(f"{k} AS key_{i}" for i, k in enumerate(keys))}, {_contributions_sql(job, labels)} AS contributions
+        FROM (SELECT DISTINCT {", ".join(keys)} FROM linked) p
+        """
+    )
+    contributions_join = " AND ".join(f"c.key_{i} IS NOT DISTINCT FROM p.{k}" for i, k in enumerate(keys))
     owner = _owner_sql(job)
     body_filter = f"AND {owner} = '{body}'" if body else ""
     inconsistencies = out / "inconsistencies.parquet"
@@ -309,11 +321,12 @@ def write_bundle_tables(
                    {compiled.explanation_sql(as_at)} AS explanation,
                    {score_sql} AS priority_score,
                    {band_sql} AS priority_band,
-                   {_contributions_sql(job, labels)} AS contributions,
+                   c.contributions,
                    {_display_sql("l", job.left)} AS left_record,
                    {_display_sql("r", job.right)} AS right_record,
                    DATE '{as_at}' AS as_at
             FROM linked p
+            JOIN contributions c ON {contributions_join}
             JOIN left_records l ON l.body = p.left_body AND l.record_id = p.left_record_id
             JOIN right_records r ON r.body = p.right_body AND r.record_id = p.right_record_id
             WHERE coalesce(({compiled.rule_sql(as_at)}), false) {body_filter}
