@@ -45,6 +45,7 @@ from matching.linkage.duckdb_backend import (
 from matching.linkage.inputs import JobInputs, check_columns
 from matching.linkage.recipe import count_by_rule, refuse_too_many, run_recipe, untrained_levels
 from matching.linkage.settings import (
+    CARRIED_COLUMNS,
     apply_model,
     build_settings,
     linkage_columns,
@@ -403,7 +404,8 @@ def predict(
 
     Returns a glob of the Parquet files (for DuckDB's read_parquet) and the comparisons each
     blocking rule added. Only the columns the rule stage reads are written: both ids, the
-    source datasets, the scores, and each comparison's gamma and match weight.
+    source datasets, each record's identity (``CARRIED_COLUMNS``), the scores, and each
+    comparison's gamma and match weight.
     """
     from splink import Linker
 
@@ -419,6 +421,7 @@ def predict(
         c for c in pairs.columns
         if c in ("unique_id_l", "unique_id_r", "source_dataset_l", "source_dataset_r", "match_probability", "match_weight")
         or c.startswith(("gamma_", "mw_"))
+        or c.removesuffix("_l").removesuffix("_r") in CARRIED_COLUMNS
     ]
     pairs.select(*[f"`{c}`" for c in keep]).write.mode("overwrite").parquet(out.as_uri())
     files = sorted(out.glob("*.parquet"))
