@@ -47,6 +47,29 @@ def parameter_table(model: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def reproducible(model: dict[str, Any], config_hash: str) -> dict[str, Any]:
+    """The model as saved: the same inputs give the same bytes.
+
+    Splink names each model with a random ``linker_uid``, and summing over threads moves the
+    last digit of some probabilities from one training to the next; so the uid comes from the
+    job's config and probabilities keep ten significant figures (far finer than anything
+    estimated from data).
+    """
+
+    def tidy(value: Any, key: str = "") -> Any:
+        if isinstance(value, dict):
+            return {k: tidy(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [tidy(v) for v in value]
+        if isinstance(value, float) and (key.endswith("probability") or key == "probability_two_random_records_match"):
+            return float(f"{value:.10g}")
+        return value
+
+    out = tidy(model)
+    out["linker_uid"] = f"m{config_hash[:7]}"  # eight characters, as Splink makes them
+    return dict(out)
+
+
 def train_job(
     job_name: str,
     *,
@@ -81,7 +104,7 @@ def train_job(
             load_records(con, inputs)
             result = train(con, job, inputs, verbose=verbose)
     path = (configs_dir() / "models" if ship else ws.models) / f"{job.job}.json"
-    write_json_atomic(path, result.model)
+    write_json_atomic(path, reproducible(result.model, job.config_hash))
     return TrainReport(
         job=job.job,
         model_path=path,
