@@ -111,6 +111,15 @@ def test_the_bundle_has_pairs_inconsistencies_and_a_manifest(trained: tuple[Path
     assert len(manifest["config"]["sha256"]) == 64 and len(manifest["model"]["sha256"]) == 64
 
 
+def test_training_again_on_the_same_inputs_saves_the_same_bytes(trained: tuple[Path, Path]) -> None:
+    ws, job = trained
+    model = ws / "models" / "test-hb-deceased.json"
+    before = model.read_bytes()
+    train_job(str(job), workspace=ws)
+    assert model.read_bytes() == before
+    assert json.loads(before)["linker_uid"].startswith("m")
+
+
 def test_the_same_inputs_give_the_same_bundle(trained: tuple[Path, Path]) -> None:
     ws, job = trained
     a = run_job(str(job), workspace=ws).path
