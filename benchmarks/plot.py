@@ -61,7 +61,13 @@ def plot(readme: bool = False) -> Path | None:
     ax3.set(xscale="log", yscale="log", xlabel="comparisons scored", ylabel="wall time (s)", title="Cost against comparisons")
     from matplotlib.ticker import FuncFormatter
 
-    plain = FuncFormatter(lambda v, _pos: f"{v:,.0f}" if v >= 1 else f"{v:g}")
+    def compact(v: float, _pos: int) -> str:
+        for size, unit in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
+            if v >= size:
+                return f"{v / size:g}{unit}"
+        return f"{v:g}"
+
+    plain = FuncFormatter(compact)
     for ax in (ax1, ax2, ax3):
         ax.xaxis.set_major_formatter(plain)
         ax.yaxis.set_major_formatter(plain)
