@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -93,16 +94,7 @@ def linkage_tables(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: JobIn
     known = check_columns(job, needed, types)
 
     def projection(side: str) -> str:
-        # A column a side lacks is NULL there (its comparison falls to the null level),
-        # typed as on the other side, or as ingest types it for any kind.
-        other = "right" if side == "left" else "left"
-        cols = ["unique_id"]
-        for col in needed:
-            if col in types[side]:
-                cols.append(f'"{col}"')
-            else:
-                cols.append(f'CAST(NULL AS {types[other].get(col) or known[col]}) AS "{col}"')
-        return ", ".join(cols)
+        return ", ".join(side_projection(needed, types, known, side, quote='"'))
 
     tables: list[tuple[str, str]] = []
     if job.within_body:
@@ -121,6 +113,32 @@ def linkage_tables(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: JobIn
         con.execute(f"CREATE OR REPLACE TABLE link_{side} AS SELECT {projection(side)} FROM {side}_records")
         tables.append((f"link_{side}", side))
     return tables
+
+
+def side_projection(
+    needed: list[str],
+    types: dict[str, dict[str, str]],
+    known: dict[str, str],
+    side: str,
+    *,
+    quote: str,
+    ingest_type: Callable[[str], str] = lambda t: t,
+) -> list[str]:
+    """One side's SELECT list for the linkage tables, on either backend.
+
+    A column the side lacks is NULL there (its comparison falls to the null level), typed as
+    on the other side, or else as ingest types it for any kind (``ingest_type`` turns that
+    DuckDB type into the backend's).
+    """
+    other = "right" if side == "left" else "left"
+    cols = ["unique_id"]
+    for col in needed:
+        if col in types[side]:
+            cols.append(f"{quote}{col}{quote}")
+        else:
+            typed = types[other][col] if col in types[other] else ingest_type(known[col])
+            cols.append(f"CAST(NULL AS {typed}) AS {quote}{col}{quote}")
+    return cols
 
 
 def check_columns(job: JobConfig, needed: list[str], types: dict[str, dict[str, str]]) -> dict[str, str]:

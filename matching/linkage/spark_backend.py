@@ -42,7 +42,7 @@ from matching.linkage.duckdb_backend import (
     TrainResult,
     splink_log,
 )
-from matching.linkage.inputs import JobInputs, check_columns
+from matching.linkage.inputs import JobInputs, check_columns, side_projection
 from matching.linkage.recipe import count_by_rule, refuse_too_many, run_recipe, untrained_levels
 from matching.linkage.settings import (
     CARRIED_COLUMNS,
@@ -51,7 +51,6 @@ from matching.linkage.settings import (
     linkage_columns,
     prediction_settings,
     settings_dict,
-    translate,
 )
 from matching.workspace import Workspace
 
@@ -289,6 +288,13 @@ def _read(spark: Any, subs: tuple[Any, ...]) -> Any:
     return df.selectExpr("concat(body, '/', record_id) AS unique_id", "*")
 
 
+def spark_type(duckdb_type: str) -> str:
+    """A DuckDB type name (as ingest types columns) in Spark SQL."""
+    from sqlglot import exp
+
+    return exp.DataType.build(duckdb_type, dialect="duckdb").sql(dialect="spark")
+
+
 def linkage_tables(spark: Any, job: JobConfig, inputs: JobInputs, prefix: str) -> list[tuple[str, str]]:
     """Spark views of both sides projected onto the linkage columns: (view, display name) pairs.
 
@@ -302,16 +308,7 @@ def linkage_tables(spark: Any, job: JobConfig, inputs: JobInputs, prefix: str) -
     known = check_columns(job, needed, types)
 
     def project(side: str) -> Any:
-        other = "right" if side == "left" else "left"
-        cols = ["unique_id"]
-        for col in needed:
-            if col in types[side]:
-                cols.append(f"`{col}`")
-            elif col in types[other]:
-                cols.append(f"CAST(NULL AS {types[other][col]}) AS `{col}`")
-            else:
-                cols.append(f"{translate(f'CAST(NULL AS {known[col]})', 'spark')} AS `{col}`")
-        return frames[side].selectExpr(*cols)
+        return frames[side].selectExpr(*side_projection(needed, types, known, side, quote="`", ingest_type=spark_type))
 
     tables: list[tuple[str, str]] = []
 
