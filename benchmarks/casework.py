@@ -8,7 +8,6 @@ routing, access checks, queries and template rendering; no network).
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
@@ -156,11 +155,3 @@ def run() -> dict[str, Any]:
     ]
     write_result("casework", out)
     return out
-
-
-if __name__ == "__main__":
-    from benchmarks.common import format_row
-
-    res = run()
-    print(json.dumps(res, indent=2))
-    print("\n".join(format_row(r) for r in res["rows"]))

@@ -181,6 +181,19 @@ def _stamp(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**r, "measured_at": r.get("measured_at") or f"{now}, load {load:.1f}"} for r in rows]
 
 
+def run_sizes(name: str, run_size: Callable[[int], tuple[dict[str, Any], list[dict[str, Any]]]], sizes: list[int],
+              merge_by: str, **extra: Any) -> dict[str, Any]:
+    """A suite measured at several sizes: each size's figures and rows, written as ``name``
+    (merged by ``merge_by`` with sizes measured earlier)."""
+    out: dict[str, Any] = {**extra, "sizes": [], "rows": []}
+    for n in sizes:
+        size, rows = run_size(n)
+        out["sizes"].append(size)
+        out["rows"] += rows
+    write_result(name, out, merge_by=merge_by)
+    return out
+
+
 def write_result(name: str, data: dict[str, Any], merge_by: str | None = None) -> Path:
     """Write ``results/<name>.json``. With ``merge_by``, keep earlier ``sizes`` entries (and
     their rows) whose ``merge_by`` value this run did not measure: a ten-million run adds to

@@ -5,7 +5,6 @@ Goal (foundation issue): at least 200,000 rows/s on 2 cores, within 6x of the pl
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -117,11 +116,3 @@ print(json.dumps({{"seconds": elapsed, "rows_read": s.rows_read, "rows_loaded": 
     )]
     write_result("ingest", result)
     return result
-
-
-if __name__ == "__main__":
-    from benchmarks.common import format_row
-
-    res = run()
-    print(json.dumps(res, indent=2))
-    print("\n".join(format_row(r) for r in res["rows"]))

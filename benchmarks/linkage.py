@@ -19,7 +19,6 @@ when ``BENCH_PREDICT_CHUNKS`` (``left,right``) is set, which bench-large sets.
 from __future__ import annotations
 
 import glob
-import json
 import os
 import shutil
 import statistics
@@ -35,8 +34,8 @@ from benchmarks.common import (
     repeats_for,
     row,
     run_isolated,
+    run_sizes,
     sizes,
-    write_result,
 )
 from benchmarks.people import make_person_files
 
@@ -287,18 +286,4 @@ def run_size(n: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 def run_suite() -> dict[str, Any]:
-    out: dict[str, Any] = {"sizes": [], "rows": []}
-    for n in SIZES:
-        size, rows = run_size(n)
-        out["sizes"].append(size)
-        out["rows"] += rows
-    write_result("linkage", out, merge_by="records_per_side")
-    return out
-
-
-if __name__ == "__main__":
-    from benchmarks.common import format_row
-
-    res = run_suite()
-    print(json.dumps(res, indent=2))
-    print("\n".join(format_row(r) for r in res["rows"]))
+    return run_sizes("linkage", run_size, SIZES, merge_by="records_per_side")

@@ -14,12 +14,11 @@ truth.
 from __future__ import annotations
 
 import glob
-import json
 import shutil
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import CHILD_PRELUDE, DATA, run_isolated, sizes, write_result
+from benchmarks.common import CHILD_PRELUDE, DATA, run_isolated, run_sizes, sizes
 from benchmarks.linkage import job_figures, job_rows
 from benchmarks.synth import exercise
 
@@ -96,18 +95,4 @@ def run_size(people: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 def run_suite() -> dict[str, Any]:
-    out: dict[str, Any] = {"job": JOB, "sizes": [], "rows": []}
-    for n in SIZES:
-        size, rows = run_size(n)
-        out["sizes"].append(size)
-        out["rows"] += rows
-    write_result("standard", out, merge_by="people")
-    return out
-
-
-if __name__ == "__main__":
-    from benchmarks.common import format_row
-
-    res = run_suite()
-    print(json.dumps(res, indent=2))
-    print("\n".join(format_row(r) for r in res["rows"]))
+    return run_sizes("standard", run_size, SIZES, merge_by="people", job=JOB)

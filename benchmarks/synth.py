@@ -10,7 +10,6 @@ The exercise is kept in ``benchmarks/data/synth-<people>``: the standard-job sui
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
@@ -67,11 +66,3 @@ def run_suite() -> dict[str, Any]:
     ]
     write_result("synth", out, merge_by="people")
     return out
-
-
-if __name__ == "__main__":
-    from benchmarks.common import format_row
-
-    res = run_suite()
-    print(json.dumps(res, indent=2))
-    print("\n".join(format_row(r) for r in res["rows"]))

@@ -27,7 +27,6 @@ F1 is pair-level against truth (``L123`` and ``R123`` are the same person).
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
@@ -174,11 +173,3 @@ def run_suite() -> dict[str, Any]:
     ]
     write_result("toolkit", result)
     return result
-
-
-if __name__ == "__main__":
-    from benchmarks.common import format_row
-
-    res = run_suite()
-    print(json.dumps(res, indent=2))
-    print("\n".join(format_row(r) for r in res["rows"]))
