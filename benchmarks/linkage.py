@@ -252,6 +252,25 @@ def job_rows(job: str, size: str, key: int, f: dict[str, Any], true_matches: int
     return rows
 
 
+def size_figures(f: dict[str, Any]) -> dict[str, Any]:
+    """A size's figures from ``job_figures``, as both job suites record them."""
+    mid, bare = f["run"], f["bare"]
+    return {
+        "train_seconds": round(f["train"]["seconds"], 2),
+        "train_peak_rss_mib": round(f["train"]["peak_rss_mib"]),
+        "run_seconds_median": round(mid["seconds"], 2),
+        "run_seconds_all": f["run_seconds_all"],
+        "run_peak_rss_mib": round(mid["peak_rss_mib"]),
+        "run_stage_seconds": mid["timings"],
+        "bare_splink_seconds_median": round(bare["seconds"], 2) if bare else None,
+        "bare_splink_seconds_all": f["bare_seconds_all"],
+        "ratio_to_bare_splink": round(mid["seconds"] / bare["seconds"], 3) if bare else None,
+        "scoring_chunks": mid["counts"].get("scoring_chunks"),
+        "plain_scan_seconds": f["plain_scan_seconds"],
+        "comparisons": mid["comparisons"],
+    }
+
+
 def run_size(n: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     ws, true_pairs = prepare(n)
     left, right = person_files(ws)
@@ -262,19 +281,8 @@ def run_size(n: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     size = {
         "records_per_side": n,
         "true_pairs": true_pairs,
-        "train_seconds": round(f["train"]["seconds"], 2),
-        "train_peak_rss_mib": round(f["train"]["peak_rss_mib"]),
-        "run_seconds_median": round(mid["seconds"], 2),
-        "run_seconds_all": f["run_seconds_all"],
-        "run_peak_rss_mib": round(mid["peak_rss_mib"]),
-        "run_stage_seconds": mid["timings"],
-        "bare_splink_seconds_median": round(f["bare"]["seconds"], 2) if f["bare"] else None,
-        "bare_splink_seconds_all": f["bare_seconds_all"],
-        "ratio_to_bare_splink": round(mid["seconds"] / f["bare"]["seconds"], 3) if f["bare"] else None,
-        "scoring_chunks": mid["counts"].get("scoring_chunks"),
-        "plain_scan_seconds": f["plain_scan_seconds"],
+        **size_figures(f),
         "ratio_to_plain_scan": round(mid["seconds"] / f["plain_scan_seconds"], 1),
-        "comparisons": comparisons,
         "comparisons_per_second": round(comparisons / mid["timings"]["predict"]),
         "comparisons_per_true_match": round(comparisons / true_pairs, 2),
         **acc,

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import CHILD_PRELUDE, DATA, run_isolated, run_sizes, sizes
-from benchmarks.linkage import job_figures, job_rows
+from benchmarks.linkage import job_figures, job_rows, size_figures
 from benchmarks.synth import exercise
 
 SIZES = sizes()
@@ -74,16 +74,7 @@ def run_size(people: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         "people": people,
         "left_records": n_left,
         "right_records": n_right,
-        "train_seconds": round(f["train"]["seconds"], 2),
-        "train_peak_rss_mib": round(f["train"]["peak_rss_mib"]),
-        "run_seconds_median": round(mid["seconds"], 2),
-        "run_seconds_all": f["run_seconds_all"],
-        "run_peak_rss_mib": round(mid["peak_rss_mib"]),
-        "run_stage_seconds": mid["timings"],
-        "comparisons": mid["comparisons"],
-        "bare_splink_seconds_median": round(f["bare"]["seconds"], 2) if f["bare"] else None,
-        "ratio_to_bare_splink": round(mid["seconds"] / f["bare"]["seconds"], 3) if f["bare"] else None,
-        "plain_scan_seconds": f["plain_scan_seconds"],
+        **size_figures(f),
         "linkage": link,
         "blocking": {k: v for k, v in blocking.items() if k != "by_rule"},
         "inconsistencies": inc,
