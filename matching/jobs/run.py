@@ -34,6 +34,8 @@ from matching.workspace import Workspace, write_json_atomic
 
 Progress = Callable[[str], None]
 BACKENDS = ("duckdb", "spark")
+# Each side's identity in the bundle, in column order: carried through scoring (CARRIED_COLUMNS).
+PAIR_IDENTITY = ("kind", "body", "submission_id", "record_id")
 
 
 @dataclass
@@ -273,15 +275,12 @@ def write_bundle_tables(
     mw_cols = [c for c in columns if c.startswith(("mw_", "gamma_"))]
     # Orient every pair as (left dataset, right dataset); across bodies, l is the first body.
     swap = "source_dataset_l = 'right'" if "source_dataset_l" in columns else "false"
-    identity = []
-    for name, col in (("kind", "kind"), ("body", "body"), ("submission_id", "submission_id"), ("record_id", "record_id")):
-        identity.append(f"CASE WHEN {swap} THEN {col}_r ELSE {col}_l END AS left_{name}")
-        identity.append(f"CASE WHEN {swap} THEN {col}_l ELSE {col}_r END AS right_{name}")
-    pair_cols = [
-        "left_kind", "left_body", "left_submission_id", "left_record_id",
-        "right_kind", "right_body", "right_submission_id", "right_record_id",
-        "match_probability", "match_weight", *mw_cols,
+    identity = [
+        f"CASE WHEN {swap} THEN {col}_{swapped} ELSE {col}_{own} END AS {side}_{col}"
+        for col in PAIR_IDENTITY for side, own, swapped in (("left", "l", "r"), ("right", "r", "l"))
     ]
+    pair_cols = [f"{side}_{col}" for side in ("left", "right") for col in PAIR_IDENTITY]
+    pair_cols += ["match_probability", "match_weight", *mw_cols]
     order = "left_body, left_record_id, right_body, right_record_id"
     con.execute(
         f"""

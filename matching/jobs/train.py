@@ -65,9 +65,9 @@ def reproducible(model: dict[str, Any], config_hash: str) -> dict[str, Any]:
             return float(f"{value:.10g}")
         return value
 
-    out = tidy(model)
+    out: dict[str, Any] = tidy(model)
     out["linker_uid"] = f"m{config_hash[:7]}"  # eight characters, as Splink makes them
-    return dict(out)
+    return out
 
 
 def train_job(
