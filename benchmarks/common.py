@@ -73,13 +73,28 @@ def run_isolated(code: str) -> dict[str, Any]:
 
 def median_run(fn: Callable[[], dict[str, Any]], repeats: int) -> tuple[dict[str, Any], list[float]]:
     """Call ``fn`` (an isolated child returning ``seconds``) ``repeats`` times: the median run."""
-    runs = sorted((fn() for _ in range(repeats)), key=lambda r: r["seconds"])
-    return runs[len(runs) // 2], [round(r["seconds"], 2) for r in runs]
+    return median_runs([fn], repeats)[0]
+
+
+def median_runs(fns: list[Callable[[], dict[str, Any]]], repeats: int) -> list[tuple[dict[str, Any], list[float]]]:
+    """Each of ``fns`` called ``repeats`` times, interleaved (a, b, a, b...), so a ratio of
+    their medians is not skewed by the machine's load drifting between one's repeats and the
+    other's: each one's median run and all its times."""
+    results: list[list[dict[str, Any]]] = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, runs in zip(fns, results, strict=True):
+            runs.append(fn())
+    out = []
+    for runs in results:
+        runs.sort(key=lambda r: r["seconds"])
+        out.append((runs[len(runs) // 2], [round(r["seconds"], 2) for r in runs]))
+    return out
 
 
 def repeats_for(records: int) -> int:
-    """Three repeats where a run is short (up to 100,000 records a side), one beyond."""
-    return 3 if records <= 100_000 else 1
+    """Three repeats up to a million records a side (a ratio of single runs moves by a tenth
+    with the machine's load), one beyond."""
+    return 3 if records <= 1_000_000 else 1
 
 
 def peak_rss_mib() -> float:

@@ -33,6 +33,7 @@ from typing import Any
 from benchmarks.common import (
     CHILD_PRELUDE,
     median_run,
+    median_runs,
     repeats_for,
     row,
     run_isolated,
@@ -141,9 +142,8 @@ def run_suite() -> dict[str, Any]:
     ws, true_pairs = prepare(n)
     reps = repeats_for(n)
     tr, train_all = median_run(lambda: train(ws), reps)
-    ours, run_all = median_run(lambda: run(ws), reps)
+    (ours, run_all), (tk, tk_all) = median_runs([lambda: run(ws), lambda: toolkit(n, true_pairs)], reps)
     acc = accuracy(ours["run_dir"], ws, true_pairs)
-    tk, tk_all = median_run(lambda: toolkit(n, true_pairs), reps)
     ours_total = tr["seconds"] + ours["seconds"]
     ecm, lr = tk["ecm"], tk["logistic_regression"]
     result: dict[str, Any] = {

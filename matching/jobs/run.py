@@ -24,7 +24,7 @@ import duckdb
 from matching.errors import UserError
 from matching.ingest.pipeline import connect
 from matching.ingest.readers import count_rows
-from matching.ingest.standardise.sql import ident
+from matching.ingest.standardise.sql import ident, literal
 from matching.ingest.submissions import sha256_file
 from matching.jobs.config import JobConfig, load_job
 from matching.linkage.inputs import JobInputs, load_records, select_inputs
@@ -100,7 +100,7 @@ def _contributions_sql(job: JobConfig, labels: dict[str, dict[int, str]]) -> str
     """
     items = []
     for c in job.comparisons:
-        cases = " ".join(f"WHEN {g} THEN '{label.replace(chr(39), chr(39) * 2)}'" for g, label in labels[c.name].items())
+        cases = " ".join(f"WHEN {g} THEN {literal(label)}" for g, label in labels[c.name].items())
         items.append(
             f"struct_pack(match_weight := round(p.{ident('mw_' + c.name)}, 3), comparison := '{c.name}', "
             f"level := CASE p.{ident('gamma_' + c.name)} {cases} END)"
@@ -113,7 +113,7 @@ def _owner_sql(job: JobConfig) -> str:
         return "l.body"
     if job.owning_body == "right":
         return "r.body"
-    return "'" + job.owning_body.replace("'", "''") + "'"
+    return literal(job.owning_body)
 
 
 def _latest_extract(inputs: JobInputs) -> dt.date:
@@ -219,7 +219,7 @@ def run_job(
             timings["predict"] = time.perf_counter() - t1
             t2 = time.perf_counter()
             say(f"{job.job}: applying the rule")
-            counts |= write_bundle_tables(con, job, compiled, model, pairs_table, partial, as_at_date, body)
+            counts |= write_bundle_tables(con, job, compiled, model, pairs_table, partial, as_at_date, body, inputs)
             timings["rule_and_write"] = time.perf_counter() - t2
             timings["total"] = time.perf_counter() - t0
         shutil.rmtree(partial / ".scored", ignore_errors=True)  # chunks' scored pairs: now in the bundle
@@ -263,29 +263,47 @@ def write_bundle_tables(
     out: Path,
     as_at: str,
     body: str | None,
+    inputs: JobInputs,
 ) -> dict[str, Any]:
     """pairs.parquet and inconsistencies.parquet from the scored pairs; returns stage counts.
 
     Runs on DuckDB whichever backend scored the pairs, so rules behave the same everywhere.
-    Scoring carries each record's identity (``CARRIED_COLUMNS``), so the pairs are written
-    without touching the records; the rule, the explanation and the displayed records read
-    whole records, joined once and streamed straight to Parquet.
+    Scoring carries each record's body and record id (``CARRIED_COLUMNS``), and its side and
+    body give its kind and submission, so the pairs are written without touching the records;
+    the rule, the explanation and the displayed records read whole records, joined once and
+    streamed straight to Parquet.
     """
     columns = [c for (c,) in con.execute(f"SELECT column_name FROM (DESCRIBE {pairs_table})").fetchall()]
     mw_cols = [c for c in columns if c.startswith(("mw_", "gamma_"))]
     # Orient every pair as (left dataset, right dataset); across bodies, l is the first body.
     swap = "source_dataset_l = 'right'" if "source_dataset_l" in columns else "false"
-    identity = [
-        f"CASE WHEN {swap} THEN {col}_{swapped} ELSE {col}_{own} END AS {side}_{col}"
-        for col in PAIR_IDENTITY for side, own, swapped in (("left", "l", "r"), ("right", "r", "l"))
-    ]
+
+    def carried(col: str, side: str) -> str:
+        own, swapped = ("l", "r") if side == "left" else ("r", "l")
+        return f"CASE WHEN {swap} THEN {col}_{swapped} ELSE {col}_{own} END"
+
+    def submission(side: str) -> str:
+        subs = inputs.left if side == "left" else inputs.right
+        return "CASE " + carried("body", side) + " " + " ".join(
+            f"WHEN {literal(s.body)} THEN {literal(s.submission_id)}" for s in subs
+        ) + " END"
+
+    identity = {
+        (side, col): (
+            literal((job.left if side == "left" else job.right).kind) if col == "kind"
+            else submission(side) if col == "submission_id"
+            else carried(col, side)
+        )
+        for side in ("left", "right") for col in PAIR_IDENTITY
+    }
+    identity_sql = [f"{sql} AS {side}_{col}" for (side, col), sql in identity.items()]
     pair_cols = [f"{side}_{col}" for side in ("left", "right") for col in PAIR_IDENTITY]
     pair_cols += ["match_probability", "match_weight", *mw_cols]
     order = "left_body, left_record_id, right_body, right_record_id"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE linked AS
-        SELECT {", ".join(identity)}, match_probability, match_weight, {", ".join(ident(c) for c in mw_cols)}
+        SELECT {", ".join(identity_sql)}, match_probability, match_weight, {", ".join(ident(c) for c in mw_cols)}
         FROM {pairs_table}
         """
     )

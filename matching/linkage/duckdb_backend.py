@@ -16,6 +16,7 @@ import duckdb
 
 from matching.errors import UserError
 from matching.jobs.config import JobConfig
+from matching.linkage.blocking import compute_blocked_pairs
 from matching.linkage.inputs import linkage_tables
 from matching.linkage.recipe import count_by_rule, refuse_too_many, run_recipe, untrained_levels
 from matching.linkage.settings import (
@@ -153,10 +154,13 @@ def predict(
     Parquet in ``spill_dir`` and its tables dropped before the next, so neither memory nor
     DuckDB's temp directory ever holds more than one chunk's comparisons.
     """
-    from splink import Linker
+    from splink import DuckDBAPI, Linker
+    from splink.internals.chunking import _blocked_pairs_cache_key
 
     settings = prediction_settings(job, "duckdb", model_path)
-    sdfs = _register(con, job, inputs, row_ids=True)
+    db_api = DuckDBAPI(connection=con)
+    tables = linkage_tables(con, job, inputs, row_ids=True)
+    sdfs = [db_api.register(name, dataset_display_name=display) for name, display in tables]
     counts = _count(con, job, sdfs)
     refuse_too_many(job, counts, max_comparisons)
     left, right = chunks or auto_chunks(sum(n for _, n in counts))
@@ -164,14 +168,24 @@ def predict(
         raise UserError(f"--chunks {left},{right}: each side needs at least one chunk.\n  Fix: e.g. --chunks 3,3.")
     scored = [0] * len(counts)
 
-    def blocked(linker: Any, cell: tuple[tuple[int, int], tuple[int, int]]) -> Any:
-        """Splink's blocked pairs for a cell, counted exactly by rule (Splink's match_key is the
-        rule's index): the count made before scoring was an estimate, good enough for the
-        guard. Splink finds them in its cache when it scores the cell."""
-        table = linker.inference.compute_blocked_pairs_for_predict_chunk(left_chunk=cell[0], right_chunk=cell[1])
-        for match_key, n in con.execute(f"SELECT match_key, count(*) FROM {table.physical_name} GROUP BY 1").fetchall():
-            scored[int(match_key)] += int(n)
-        return table
+    def score(linker: Any, cell: tuple[tuple[int, int], tuple[int, int]]) -> Any:
+        """Score one cell's blocked pairs, found by the engine (``matching.linkage.blocking``)
+        and counted exactly by rule: the count made before scoring was an estimate, good
+        enough for the guard."""
+        for rule, n in compute_blocked_pairs(con, job, tables, "blocked_pairs", cell).items():
+            scored[rule] += n
+        if cell == ((1, 1), (1, 1)):
+            # Where Splink keeps the blocked pairs it computed itself, so it scores them as it
+            # would its own. Registered for predict instead, they would first prune both
+            # inputs to the records they name, which only pays in a chunk (1.5 s at a million).
+            pairs = db_api.table_to_splink_dataframe("__splink__blocked_id_pairs", "blocked_pairs")
+            linker._intermediate_table_cache[_blocked_pairs_cache_key()] = pairs
+            df = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+        else:
+            pairs = linker.table_management.register_blocked_pairs_for_predict(db_api.register("blocked_pairs"))
+            df = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+        pairs.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
+        return df
 
     def by_rule() -> list[tuple[str, int]]:
         return [(rule, n) for (rule, _), n in zip(counts, scored, strict=True)]
@@ -179,25 +193,17 @@ def predict(
     with splink_log():
         linker = Linker(sdfs, settings)
         if (left, right) == (1, 1):
-            pairs = blocked(linker, ((1, 1), (1, 1)))
-            df = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-            pairs.drop_table_from_database_and_remove_from_cache()
-            return str(df.physical_name), by_rule(), (1, 1)
+            return str(score(linker, ((1, 1), (1, 1))).physical_name), by_rule(), (1, 1)
         if spill_dir is None:
             raise ValueError("a chunked prediction needs a spill_dir for its chunks' pairs")
         spill_dir.mkdir(parents=True, exist_ok=True)
         cells = list(itertools.product(range(1, left + 1), range(1, right + 1)))
         started = time.perf_counter()
         for i, (a, b) in enumerate(cells, start=1):
-            pairs = blocked(linker, ((a, left), (b, right)))
-            df = linker.inference.predict_chunk(
-                left_chunk=(a, left), right_chunk=(b, right),
-                threshold_match_probability=threshold, warning_mode="never",
-            )
+            df = score(linker, ((a, left), (b, right)))
             con.execute(f"COPY {df.physical_name} TO '{spill_dir / f'chunk-{i:04d}.parquet'}' (FORMAT parquet)")
             # Nothing of a cell stays in DuckDB once its pairs are on disk.
             df.drop_table_from_database_and_remove_from_cache()
-            pairs.drop_table_from_database_and_remove_from_cache()
             if progress:
                 elapsed = time.perf_counter() - started
                 progress(f"{job.job}: scored chunk {i} of {len(cells)} ({elapsed / i * (len(cells) - i):.0f} s to go)")

@@ -90,12 +90,13 @@ def linkage_tables(
     across bodies each body is its own input, so only pairs across bodies are compared.
 
     ``unique_id`` is ``body/record id``, which training's samples and analysts' labels
-    key on. With ``row_ids`` it is a row number instead, for scoring: Splink builds, hashes
+    key on. With ``row_ids`` it is an integer instead, for scoring: Splink builds, hashes
     and joins a key from it for every candidate pair, and a short integer makes blocking and
     scoring a sixth faster at a million records a side. Scoring carries each record's body and
-    record id (``CARRIED_COLUMNS``), so nothing downstream reads it. Within a body the numbers
-    follow ``body/record id``, so each pair keeps the orientation (lower id on the left) that
-    Splink gives a dedupe.
+    record id (``CARRIED_COLUMNS``), so nothing downstream reads it. The integers are unique
+    across the tables (row number times the number of tables, plus the table's position), so
+    a record's table is its id modulo their number. Within a body they follow ``body/record
+    id``, so each pair keeps the orientation (lower id on the left) that Splink gives a dedupe.
     """
     needed = linkage_columns(job)
     types: dict[str, dict[str, str]] = {}
@@ -103,27 +104,30 @@ def linkage_tables(
         types[side] = {n: t for n, t, *_ in con.execute(f"DESCRIBE {side}_records").fetchall()}
     known = check_columns(job, needed, types)
 
-    def projection(side: str) -> str:
+    count = 1 if job.within_body else len(inputs.left) if job.across_bodies else 2
+
+    def projection(side: str, position: int) -> str:
         cols = side_projection(needed, types, known, side, quote='"')
         if row_ids:
-            cols[0] = f"row_number() OVER ({f'ORDER BY {side}_records.unique_id' if job.within_body else ''}) AS unique_id"
+            order = f"ORDER BY {side}_records.unique_id" if job.within_body else ""
+            cols[0] = f"row_number() OVER ({order}) * {count} + {position} AS unique_id"
         return ", ".join(cols)
 
     tables: list[tuple[str, str]] = []
     if job.within_body:
-        con.execute(f"CREATE OR REPLACE TABLE link_all AS SELECT {projection('left')} FROM left_records")
+        con.execute(f"CREATE OR REPLACE TABLE link_all AS SELECT {projection('left', 0)} FROM left_records")
         return [("link_all", "all")]
     if job.across_bodies:
-        for s in inputs.left:
+        for i, s in enumerate(inputs.left):
             name = f"link_{s.body.replace('-', '_')}"
             con.execute(
-                f"CREATE OR REPLACE TABLE {name} AS SELECT {projection('left')} FROM left_records WHERE body = ?",
+                f"CREATE OR REPLACE TABLE {name} AS SELECT {projection('left', i)} FROM left_records WHERE body = ?",
                 [s.body],
             )
             tables.append((name, s.body))
         return tables
-    for side in ("left", "right"):
-        con.execute(f"CREATE OR REPLACE TABLE link_{side} AS SELECT {projection(side)} FROM {side}_records")
+    for i, side in enumerate(("left", "right")):
+        con.execute(f"CREATE OR REPLACE TABLE link_{side} AS SELECT {projection(side, i)} FROM {side}_records")
         tables.append((f"link_{side}", side))
     return tables
 

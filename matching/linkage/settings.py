@@ -165,8 +165,10 @@ def apply_model(job: JobConfig, settings: dict[str, Any], model: Mapping[str, An
 
 
 # Each record's identity, carried through scoring so the bundle's pairs need no join back
-# to the records: only the rule stage reads whole records, and only for pairs it keeps.
-CARRIED_COLUMNS = ("body", "kind", "submission_id", "record_id")
+# to the records: only the rule stage reads whole records, and only for pairs it keeps. A
+# record's kind and submission follow from its side and body (a job links each body's latest
+# submission of each kind), so they are not carried.
+CARRIED_COLUMNS = ("body", "record_id")
 
 
 def prediction_settings(job: JobConfig, dialect: str, model_path: Path) -> dict[str, Any]:
