@@ -9,6 +9,7 @@ from functools import cache
 import duckdb
 
 from matching.errors import UserError
+from matching.ingest.standardise.sql import literal
 from matching.ingest.submissions import Submission, latest
 from matching.jobs.config import JobConfig
 from matching.linkage.settings import linkage_columns
@@ -62,7 +63,7 @@ def standard_column_types() -> dict[str, str]:
 
 
 def _paths(subs: tuple[Submission, ...]) -> str:
-    return "[" + ", ".join("'" + s.dataset_path.replace("'", "''") + "'" for s in subs) + "]"
+    return "[" + ", ".join(literal(s.dataset_path) for s in subs) + "]"
 
 
 def load_records(con: duckdb.DuckDBPyConnection, inputs: JobInputs) -> None:
@@ -94,9 +95,10 @@ def linkage_tables(
     and joins a key from it for every candidate pair, and a short integer makes blocking and
     scoring a sixth faster at a million records a side. Scoring carries each record's body and
     record id (``CARRIED_COLUMNS``), so nothing downstream reads it. The integers are unique
-    across the tables (row number times the number of tables, plus the table's position), so
-    a record's table is its id modulo their number. Within a body they follow ``body/record
-    id``, so each pair keeps the orientation (lower id on the left) that Splink gives a dedupe.
+    across the tables (a record's row among its side's files, times the number of tables, plus
+    the table's position), so a record's table is its id modulo their number. Within a body
+    they follow ``body/record id`` instead, so each pair keeps the orientation (lower id on the
+    left) that Splink gives a dedupe.
     """
     needed = linkage_columns(job)
     types: dict[str, dict[str, str]] = {}
@@ -106,28 +108,39 @@ def linkage_tables(
 
     count = 1 if job.within_body else len(inputs.left) if job.across_bodies else 2
 
-    def projection(side: str, position: int) -> str:
+    def select(side: str, position: int) -> str:
+        """The table's SELECT over the side's records (for row ids, straight from its Parquet)."""
         cols = side_projection(needed, types, known, side, quote='"')
-        if row_ids:
-            order = f"ORDER BY {side}_records.unique_id" if job.within_body else ""
-            cols[0] = f"row_number() OVER ({order}) * {count} + {position} AS unique_id"
-        return ", ".join(cols)
+        if not row_ids:
+            return f"SELECT {', '.join(cols)} FROM {side}_records"
+        if job.within_body:
+            cols[0] = "row_number() OVER (ORDER BY unique_id) AS unique_id"
+            return f"SELECT {', '.join(cols)} FROM {side}_records"
+        # A record's row in its file, after the rows of the side's files before it.
+        subs = inputs.left if side == "left" else inputs.right
+        sizes = dict(con.execute(f"SELECT file_name, num_rows FROM parquet_file_metadata({_paths(subs)})").fetchall())
+        offsets, start = [], 0
+        for sub in subs:
+            offsets.append(f"WHEN {literal(sub.dataset_path)} THEN {start}")
+            start += int(sizes[sub.dataset_path])
+        cols[0] = f"(file_row_number + CASE filename {' '.join(offsets)} END) * {count} + {position} AS unique_id"
+        return (
+            f"SELECT {', '.join(cols)} FROM read_parquet({_paths(subs)}, union_by_name = true, "
+            "file_row_number = true, filename = true)"
+        )
 
     tables: list[tuple[str, str]] = []
     if job.within_body:
-        con.execute(f"CREATE OR REPLACE TABLE link_all AS SELECT {projection('left', 0)} FROM left_records")
+        con.execute(f"CREATE OR REPLACE TABLE link_all AS {select('left', 0)}")
         return [("link_all", "all")]
     if job.across_bodies:
         for i, s in enumerate(inputs.left):
             name = f"link_{s.body.replace('-', '_')}"
-            con.execute(
-                f"CREATE OR REPLACE TABLE {name} AS SELECT {projection('left', i)} FROM left_records WHERE body = ?",
-                [s.body],
-            )
+            con.execute(f"CREATE OR REPLACE TABLE {name} AS {select('left', i)} WHERE body = ?", [s.body])
             tables.append((name, s.body))
         return tables
     for i, side in enumerate(("left", "right")):
-        con.execute(f"CREATE OR REPLACE TABLE link_{side} AS SELECT {projection(side, i)} FROM {side}_records")
+        con.execute(f"CREATE OR REPLACE TABLE link_{side} AS {select(side, i)}")
         tables.append((f"link_{side}", side))
     return tables
 
