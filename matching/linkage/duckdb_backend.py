@@ -119,6 +119,59 @@ def count_comparisons(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: An
     return _count(con, job, _register(con, job, inputs))
 
 
+def score_blocked_pairs(linker: Any, pairs: Any, threshold: float, prune: bool) -> Any:
+    """Splink's scoring of blocked ``pairs`` (its predict after blocking), built from Splink's
+    own SQL, with two differences: each comparison's level (gamma) is kept without the values
+    compared, which Splink's predict keeps only together; and a chunk's pairs are joined to
+    both inputs pruned to the records they name (as Splink does for a chunk), a whole
+    prediction's to the inputs as they are (as Splink does for its own blocked pairs)."""
+    from splink.internals.comparison_vector_values import (
+        compute_comparison_vector_values_from_id_pairs_sqls,
+    )
+    from splink.internals.dialects import SplinkDialect
+    from splink.internals.duckdb.pruned_prediction import (
+        _enqueue_pruned_inputs_with_tf,
+        _materialise_pruned_predict_input,
+    )
+    from splink.internals.pipeline import CTEPipeline
+    from splink.internals.predict import predict_from_comparison_vectors_sqls
+    from splink.internals.vertically_concatenate import enqueue_df_concat_with_tf
+
+    s = linker._settings_obj
+    inputs = [_materialise_pruned_predict_input(linker, pairs, side) for side in ("l", "r")] if prune else []
+    try:
+        pipeline = CTEPipeline([pairs, *inputs])
+        if inputs:
+            names = _enqueue_pruned_inputs_with_tf(linker, pipeline, *inputs)
+        else:
+            enqueue_df_concat_with_tf(linker, pipeline)
+            names = ("__splink__df_concat_with_tf", "__splink__df_concat_with_tf")
+        pipeline.enqueue_list_of_sqls(compute_comparison_vector_values_from_id_pairs_sqls(
+            s._columns_to_select_for_blocking,
+            s._columns_to_select_for_comparison_vector_values,
+            input_tablename_l=names[0],
+            input_tablename_r=names[1],
+            source_dataset_input_column=s.column_info_settings.source_dataset_input_column,
+            unique_id_input_column=s.column_info_settings.unique_id_input_column,
+            link_type=s._link_type,
+            sql_dialect_str="duckdb",
+        ))
+        pipeline.enqueue_list_of_sqls(predict_from_comparison_vectors_sqls(
+            unique_id_input_columns=s.column_info_settings.unique_id_input_columns,
+            core_model_settings=s.core_model_settings,
+            sql_dialect=SplinkDialect.from_string("duckdb"),
+            threshold_match_probability=threshold,
+            retain_matching_columns=False,
+            retain_intermediate_calculation_columns=True,
+            training_mode=True,  # keeps each comparison's gamma: all it changes
+            additional_columns_to_retain=s._additional_columns_to_retain,
+        ))
+        return linker._db_api.sql_pipeline_to_splink_dataframe(pipeline)
+    finally:
+        for table in inputs:
+            table.drop_table_from_database_and_remove_from_cache()
+
+
 # A chunk of about this many comparisons keeps DuckDB's working set (and its spill) to a few GiB.
 CHUNK_COMPARISONS = 25_000_000
 
@@ -155,9 +208,11 @@ def predict(
     DuckDB's temp directory ever holds more than one chunk's comparisons.
     """
     from splink import DuckDBAPI, Linker
-    from splink.internals.chunking import _blocked_pairs_cache_key
 
     settings = prediction_settings(job, "duckdb", model_path)
+    # The rule stage reads whole records itself: scored pairs need each record's identity and
+    # each comparison's level and weight, not the values compared (a third of the width).
+    settings["retain_matching_columns"] = False
     db_api = DuckDBAPI(connection=con)
     tables = linkage_tables(con, job, inputs, row_ids=True)
     sdfs = [db_api.register(name, dataset_display_name=display) for name, display in tables]
@@ -174,17 +229,9 @@ def predict(
         enough for the guard."""
         for rule, n in compute_blocked_pairs(con, job, tables, "blocked_pairs", cell).items():
             scored[rule] += n
-        if cell == ((1, 1), (1, 1)):
-            # Where Splink keeps the blocked pairs it computed itself, so it scores them as it
-            # would its own. Registered for predict instead, they would first prune both
-            # inputs to the records they name, which only pays in a chunk (1.5 s at a million).
-            pairs = db_api.table_to_splink_dataframe("__splink__blocked_id_pairs", "blocked_pairs")
-            linker._intermediate_table_cache[_blocked_pairs_cache_key()] = pairs
-            df = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-        else:
-            pairs = linker.table_management.register_blocked_pairs_for_predict(db_api.register("blocked_pairs"))
-            df = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-        pairs.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
+        pairs = db_api.table_to_splink_dataframe("__splink__blocked_id_pairs", "blocked_pairs")
+        df = score_blocked_pairs(linker, pairs, threshold, prune=cell != ((1, 1), (1, 1)))
+        con.execute("DROP TABLE blocked_pairs")
         return df
 
     def by_rule() -> list[tuple[str, int]]:
