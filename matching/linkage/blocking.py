@@ -5,7 +5,8 @@ rule found by testing every earlier rule on every candidate: nineteen rules test
 eighteen conditions a candidate. Here each rule's join yields bare integer pairs, and one
 aggregation keeps each pair once with the first rule that found it. The result is the table
 Splink would build (``match_key``, ``join_key_l``, ``join_key_r``), down to each pair's
-orientation and rule, sorted by left record, which speeds Splink's join of the pairs to
+orientation and rule (a chunk grid's cells split the pairs differently from Splink's, but
+hold the same pairs between them), sorted by left record, which speeds Splink's join of the pairs to
 their records. Measured on person-link at a million records a side (one session, same
 machine): finding the pairs 3.2 s against Splink's 4.2 s, scoring them 6.1 s against 7.1 s.
 
@@ -38,6 +39,9 @@ def blocked_pairs_sql(
     rules = [job.scoped(rule) for rule in job.blocking_rules] or ["1=1"]
     names = [display for _, display in tables]
     if len(tables) == 2 and job.link_type == "link_only":
+        # Splink's left input is the one whose name sorts first.
+        tables = sorted(tables, key=lambda table: table[1])
+        names = [display for _, display in tables]
         source_l, source_r = f"{tables[0][0]} AS l", f"{tables[1][0]} AS r"
         keep = ""
     else:

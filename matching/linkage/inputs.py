@@ -82,6 +82,10 @@ def load_records(con: duckdb.DuckDBPyConnection, inputs: JobInputs) -> None:
         )
 
 
+# Scoring packs a pair's two ids into one 64-bit integer (matching.linkage.blocking).
+MAX_ROW_ID = 2**31
+
+
 def linkage_tables(
     con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: JobInputs, *, row_ids: bool = False
 ) -> list[tuple[str, str]]:
@@ -116,13 +120,20 @@ def linkage_tables(
         if job.within_body:
             cols[0] = "row_number() OVER (ORDER BY unique_id) AS unique_id"
             return f"SELECT {', '.join(cols)} FROM {side}_records"
-        # A record's row in its file, after the rows of the side's files before it.
+        # A record's row in its file, after the rows of the side's files before it (across
+        # bodies each table holds one body's file, so its rows need no offset).
         subs = inputs.left if side == "left" else inputs.right
         sizes = dict(con.execute(f"SELECT file_name, num_rows FROM parquet_file_metadata({_paths(subs)})").fetchall())
         offsets, start = [], 0
         for sub in subs:
             offsets.append(f"WHEN {literal(sub.dataset_path)} THEN {start}")
-            start += int(sizes[sub.dataset_path])
+            start += 0 if job.across_bodies else int(sizes[sub.dataset_path])
+        rows = max(sizes.values()) if job.across_bodies else start
+        if (rows + 1) * count >= MAX_ROW_ID:
+            raise UserError(
+                f"Job '{job.job}': {rows:,} {side} records are more than one DuckDB run can number.\n"
+                "  Fix: run it on Spark (--backend spark), or split the submissions."
+            )
         cols[0] = f"(file_row_number + CASE filename {' '.join(offsets)} END) * {count} + {position} AS unique_id"
         return (
             f"SELECT {', '.join(cols)} FROM read_parquet({_paths(subs)}, union_by_name = true, "

@@ -77,3 +77,24 @@ def test_the_cells_of_a_chunk_grid_hold_every_pair_once(sample: Workspace, name:
             cells.append(_rows(con, f"cell_{a}_{b}"))
     assert all(cells), "a 2 x 3 grid of this sample leaves no cell empty"
     assert sorted(row for cell in cells for row in cell) == _rows(con, "whole")
+
+
+def test_the_left_input_is_the_one_splink_puts_on_the_left_in_any_order(sample: Workspace) -> None:
+    job, con, tables, linker = _tables(sample, "hb-to-deceased")
+    splinks = linker.inference.compute_blocked_pairs_for_predict().physical_name
+    compute_blocked_pairs(con, job, list(reversed(tables)), "reversed")
+    assert _rows(con, "reversed") == _rows(con, splinks)
+
+
+def test_inputs_too_big_to_number_are_refused_with_the_fix(sample: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    from matching.errors import UserError
+    from matching.linkage import inputs as inputs_module
+
+    monkeypatch.setattr(inputs_module, "MAX_ROW_ID", 50)
+    job = load_job("hb-to-deceased")
+    con = duckdb.connect()
+    inputs = select_inputs(sample, job)
+    load_records(con, inputs)
+    with pytest.raises(UserError) as err:
+        linkage_tables(con, job, inputs, row_ids=True)
+    assert "hb-to-deceased" in str(err.value) and "--backend spark" in str(err.value)
