@@ -288,15 +288,12 @@ def write_bundle_tables(
             f"WHEN {literal(s.body)} THEN {literal(s.submission_id)}" for s in subs
         ) + " END"
 
-    identity = {
-        (side, col): (
-            literal((job.left if side == "left" else job.right).kind) if col == "kind"
-            else submission(side) if col == "submission_id"
-            else carried(col, side)
-        )
-        for side in ("left", "right") for col in PAIR_IDENTITY
-    }
-    identity_sql = [f"{sql} AS {side}_{col}" for (side, col), sql in identity.items()]
+    def identity(side: str, col: str) -> str:
+        if col == "kind":
+            return literal((job.left if side == "left" else job.right).kind)
+        return submission(side) if col == "submission_id" else carried(col, side)
+
+    identity_sql = [f"{identity(side, col)} AS {side}_{col}" for side in ("left", "right") for col in PAIR_IDENTITY]
     pair_cols = [f"{side}_{col}" for side in ("left", "right") for col in PAIR_IDENTITY]
     pair_cols += ["match_probability", "match_weight", *mw_cols]
     order = "left_body, left_record_id, right_body, right_record_id"

@@ -37,11 +37,11 @@ def blocked_pairs_sql(
     ((table, display name) pairs), or those of one ``chunk`` ((left chunk, of), (right chunk,
     of), each counted from 1), as Splink would find them with the job's link type."""
     rules = [job.scoped(rule) for rule in job.blocking_rules] or ["1=1"]
-    names = [display for _, display in tables]
-    if len(tables) == 2 and job.link_type == "link_only":
-        # Splink's left input is the one whose name sorts first.
+    two = len(tables) == 2 and job.link_type == "link_only"
+    if two:  # Splink's left input is the one whose name sorts first
         tables = sorted(tables, key=lambda table: table[1])
-        names = [display for _, display in tables]
+    names = [display for _, display in tables]
+    if two:
         source_l, source_r = f"{tables[0][0]} AS l", f"{tables[1][0]} AS r"
         keep = ""
     else:

@@ -101,12 +101,11 @@ def _largest(con: duckdb.DuckDBPyConnection, tables: list[str]) -> int:
 DEFAULT_MAX_COMPARISONS = 3_000_000_000
 
 
-def _register(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any, row_ids: bool = False) -> list[Any]:
+def _register(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any) -> list[Any]:
     from splink import DuckDBAPI
 
     db_api = DuckDBAPI(connection=con)
-    tables = linkage_tables(con, job, inputs, row_ids=row_ids)
-    return [db_api.register(name, dataset_display_name=display) for name, display in tables]
+    return [db_api.register(name, dataset_display_name=display) for name, display in linkage_tables(con, job, inputs)]
 
 
 def _count(con: duckdb.DuckDBPyConnection, job: JobConfig, sdfs: list[Any]) -> list[tuple[str, int]]:

@@ -95,9 +95,9 @@ def linkage_tables(
     across bodies each body is its own input, so only pairs across bodies are compared.
 
     ``unique_id`` is ``body/record id``, which training's samples and analysts' labels
-    key on. With ``row_ids`` it is an integer instead, for scoring: Splink builds, hashes
-    and joins a key from it for every candidate pair, and a short integer makes blocking and
-    scoring a sixth faster at a million records a side. Scoring carries each record's body and
+    key on. With ``row_ids`` it is an integer instead, for scoring: blocking joins and groups
+    pairs of them (``matching.linkage.blocking``), and Splink builds and joins a key from it
+    for every pair it scores. Scoring carries each record's body and
     record id (``CARRIED_COLUMNS``), so nothing downstream reads it. The integers are unique
     across the tables (a record's row among its side's files, times the number of tables, plus
     the table's position), so a record's table is its id modulo their number. Within a body
