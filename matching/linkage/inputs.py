@@ -97,11 +97,11 @@ def linkage_tables(
     ``unique_id`` is ``body/record id``, which training's samples and analysts' labels
     key on. With ``row_ids`` it is an integer instead, for scoring: blocking joins and groups
     pairs of them (``matching.linkage.blocking``), and Splink builds and joins a key from it
-    for every pair it scores. Scoring carries each record's body and
-    record id (``CARRIED_COLUMNS``), so nothing downstream reads it. The integers are unique
-    across the tables (a record's row among its side's files, times the number of tables, plus
-    the table's position), so a record's table is its id modulo their number. Within a body
-    they follow ``body/record id`` instead, so each pair keeps the orientation (lower id on the
+    for every pair it scores. Scoring carries each record's body and record id
+    (``CARRIED_COLUMNS``), so nothing downstream reads it. The integers are unique across the
+    tables: a record's row among the table's files, times the number of tables, plus the
+    table's position, so a record's table is its id modulo their number. Within a body they
+    follow ``body/record id`` instead, so each pair keeps the orientation (lower id on the
     left) that Splink gives a dedupe.
     """
     needed = linkage_columns(job)
