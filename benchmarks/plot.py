@@ -2,8 +2,9 @@
 
 Left: wall time against records a side; middle: comparisons scored against records a side;
 right: run time against comparisons scored. Each has a slope-1 guide (linear growth): cost
-should grow close to linearly with comparisons, whatever the blocking makes of the records. Every size in linkage.json is drawn, so the
-ten-million point appears once `make bench-large` has written it.
+should grow close to linearly with comparisons, whatever the blocking makes of the records.
+Every size in linkage.json is drawn, so the ten-million point appears once `make
+bench-large` has written it.
 
     python -m benchmarks plot             # benchmarks/results/cost_vs_size.png
     python -m benchmarks plot --readme    # ... and docs/bench/cost_vs_size.png (the README's)

@@ -120,10 +120,11 @@ def count_comparisons(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: An
 
 def score_blocked_pairs(linker: Any, pairs: Any, threshold: float, prune: bool) -> Any:
     """Splink's scoring of blocked ``pairs`` (its predict after blocking), built from Splink's
-    own SQL, with two differences: each comparison's level (gamma) is kept without the values
-    compared, which Splink's predict keeps only together; and a chunk's pairs are joined to
-    both inputs pruned to the records they name (as Splink does for a chunk), a whole
-    prediction's to the inputs as they are (as Splink does for its own blocked pairs)."""
+    own SQL, with two differences: each comparison's level (gamma) is kept even where the
+    settings drop the values compared (Splink's predict keeps it only with them); and a
+    chunk's pairs are joined to both inputs pruned to the records they name (as Splink does
+    for a chunk), a whole prediction's to the inputs as they are (as Splink does for its own
+    blocked pairs)."""
     from splink.internals.comparison_vector_values import (
         compute_comparison_vector_values_from_id_pairs_sqls,
     )
@@ -160,8 +161,8 @@ def score_blocked_pairs(linker: Any, pairs: Any, threshold: float, prune: bool) 
             core_model_settings=s.core_model_settings,
             sql_dialect=SplinkDialect.from_string("duckdb"),
             threshold_match_probability=threshold,
-            retain_matching_columns=False,
-            retain_intermediate_calculation_columns=True,
+            retain_matching_columns=s._retain_matching_columns,
+            retain_intermediate_calculation_columns=s._retain_intermediate_calculation_columns,
             training_mode=True,  # keeps each comparison's gamma: all it changes
             additional_columns_to_retain=s._additional_columns_to_retain,
         ))

@@ -111,6 +111,7 @@ def linkage_tables(
     known = check_columns(job, needed, types)
 
     count = 1 if job.within_body else len(inputs.left) if job.across_bodies else 2
+    file_offsets: dict[str, str] = {}  # per side: SQL for the rows before a record's file
 
     def select(side: str, position: int) -> str:
         """The table's SELECT over the side's records (for row ids, straight from its Parquet)."""
@@ -120,21 +121,10 @@ def linkage_tables(
         if job.within_body:
             cols[0] = "row_number() OVER (ORDER BY unique_id) AS unique_id"
             return f"SELECT {', '.join(cols)} FROM {side}_records"
-        # A record's row in its file, after the rows of the side's files before it (across
-        # bodies each table holds one body's file, so its rows need no offset).
         subs = inputs.left if side == "left" else inputs.right
-        sizes = dict(con.execute(f"SELECT file_name, num_rows FROM parquet_file_metadata({_paths(subs)})").fetchall())
-        offsets, start = [], 0
-        for sub in subs:
-            offsets.append(f"WHEN {literal(sub.dataset_path)} THEN {start}")
-            start += 0 if job.across_bodies else int(sizes[sub.dataset_path])
-        rows = max(sizes.values()) if job.across_bodies else start
-        if (rows + 1) * count >= MAX_ROW_ID:
-            raise UserError(
-                f"Job '{job.job}': {rows:,} {side} records are more than one DuckDB run can number.\n"
-                "  Fix: run it on Spark (--backend spark), or split the submissions."
-            )
-        cols[0] = f"(file_row_number + CASE filename {' '.join(offsets)} END) * {count} + {position} AS unique_id"
+        if side not in file_offsets:
+            file_offsets[side] = _file_offsets(con, job, side, subs, count)
+        cols[0] = f"(file_row_number + {file_offsets[side]}) * {count} + {position} AS unique_id"
         return (
             f"SELECT {', '.join(cols)} FROM read_parquet({_paths(subs)}, union_by_name = true, "
             "file_row_number = true, filename = true)"
@@ -154,6 +144,27 @@ def linkage_tables(
         con.execute(f"CREATE OR REPLACE TABLE link_{side} AS {select(side, i)}")
         tables.append((f"link_{side}", side))
     return tables
+
+
+def _file_offsets(con: duckdb.DuckDBPyConnection, job: JobConfig, side: str, subs: tuple[Submission, ...], count: int) -> str:
+    """SQL for the rows of a side's files before a record's file, so that a record's row in its
+    file plus it numbers the records of the side's table; across bodies each table holds one
+    body's file, so none. Refuses a side too big to number (read from the files' metadata)."""
+    sizes = dict(con.execute(f"SELECT file_name, num_rows FROM parquet_file_metadata({_paths(subs)})").fetchall())
+    if job.across_bodies:
+        rows, offsets = max(sizes.values()), "0"
+    else:
+        cases, rows = [], 0
+        for sub in subs:
+            cases.append(f"WHEN {literal(sub.dataset_path)} THEN {rows}")
+            rows += int(sizes[sub.dataset_path])
+        offsets = f"CASE filename {' '.join(cases)} END"
+    if (rows + 1) * count >= MAX_ROW_ID:
+        raise UserError(
+            f"Job '{job.job}': {rows:,} {side} records are more than one DuckDB run can number.\n"
+            "  Fix: run it on Spark (--backend spark), or split the submissions."
+        )
+    return offsets
 
 
 def side_projection(
