@@ -17,9 +17,12 @@ the tables, with a record's table its id modulo their number.
 from __future__ import annotations
 
 import duckdb
+import sqlglot
+from sqlglot import exp
 
 from matching.ingest.standardise.sql import literal
 from matching.jobs.config import JobConfig
+from matching.linkage.inputs import create_tables
 
 # Splink joins a pair's records on "<source dataset>-__-<unique id>" (for a dedupe, the id).
 KEY_SEPARATOR = "-__-"
@@ -27,21 +30,20 @@ KEY_SEPARATOR = "-__-"
 _LOW = (1 << 32) - 1
 
 
-def blocked_pairs_sql(
-    job: JobConfig,
-    tables: list[tuple[str, str]],
-    name: str,
-    chunk: tuple[tuple[int, int], tuple[int, int]] = ((1, 1), (1, 1)),
-) -> str:
-    """SQL creating table ``name``: the job's blocked pairs among the linkage ``tables``
-    ((table, display name) pairs), or those of one ``chunk`` ((left chunk, of), (right chunk,
-    of), each counted from 1), as Splink would find them with the job's link type."""
+def _ordered(job: JobConfig, tables: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The tables in Splink's order: of two linked, the left is the one whose name sorts first."""
+    return sorted(tables, key=lambda table: table[1]) if _two_tables(job, tables) else tables
+
+
+def _two_tables(job: JobConfig, tables: list[tuple[str, str]]) -> bool:
+    return len(tables) == 2 and job.link_type == "link_only"
+
+
+def _found_sql(job: JobConfig, tables: list[tuple[str, str]], chunk: tuple[tuple[int, int], tuple[int, int]]) -> str:
+    """Each (rule, packed pair) that a rule's join finds among the ``tables`` (in Splink's order),
+    oriented as Splink compares it: a pair once for every rule that finds it."""
     rules = [job.scoped(rule) for rule in job.blocking_rules] or ["1=1"]
-    two = len(tables) == 2 and job.link_type == "link_only"
-    if two:  # Splink's left input is the one whose name sorts first
-        tables = sorted(tables, key=lambda table: table[1])
-    names = [display for _, display in tables]
-    if two:
+    if _two_tables(job, tables):
         source_l, source_r = f"{tables[0][0]} AS l", f"{tables[1][0]} AS r"
         keep = ""
     else:
@@ -61,10 +63,23 @@ def blocked_pairs_sql(
         if of > 1:
             keep += (" AND " if keep else "") + f"hash({side}.unique_id) % {of} = {part - 1}"
     where = f" WHERE {keep}" if keep else ""
-    found = " UNION ALL ".join(
+    return " UNION ALL ".join(
         f"SELECT {k} AS rule, (l.unique_id << 32) | r.unique_id AS pair FROM {source_l} JOIN {source_r} ON {rule}{where}"
         for k, rule in enumerate(rules)
     )
+
+
+def blocked_pairs_sql(
+    job: JobConfig,
+    tables: list[tuple[str, str]],
+    name: str,
+    chunk: tuple[tuple[int, int], tuple[int, int]] = ((1, 1), (1, 1)),
+) -> str:
+    """SQL creating table ``name``: the job's blocked pairs among the linkage ``tables``
+    ((table, display name) pairs), or those of one ``chunk`` ((left chunk, of), (right chunk,
+    of), each counted from 1), as Splink would find them with the job's link type."""
+    tables = _ordered(job, tables)
+    names = [display for _, display in tables]
 
     def join_key(side_id: str, position: int) -> str:
         """The key Splink joins the side's record on, from its id."""
@@ -79,7 +94,7 @@ def blocked_pairs_sql(
     return (
         f"CREATE OR REPLACE TABLE {name} AS "
         f"SELECT CAST(min(rule) AS VARCHAR) AS match_key, {join_key('(pair >> 32)', 0)} AS join_key_l, "
-        f"{join_key(f'(pair & {_LOW})', 1)} AS join_key_r FROM ({found}) GROUP BY pair ORDER BY pair"
+        f"{join_key(f'(pair & {_LOW})', 1)} AS join_key_r FROM ({_found_sql(job, tables, chunk)}) GROUP BY pair ORDER BY pair"
     )
 
 
@@ -93,3 +108,103 @@ def compute_blocked_pairs(
     """Create table ``name`` of blocked pairs; return how many pairs each rule (by index) found."""
     con.execute(blocked_pairs_sql(job, tables, name, chunk))
     return {int(k): int(n) for k, n in con.execute(f"SELECT match_key, count(*) FROM {name} GROUP BY 1").fetchall()}
+
+
+# The memory guard blocks a sample of at most this many records a side,
+GUARD_SAMPLE_RECORDS = 20_000
+# and finds the sample's pairs only when its rules' joins make at most this many candidates.
+GUARD_SAMPLE_CANDIDATES = 5_000_000
+
+
+def estimate_comparisons(con: duckdb.DuckDBPyConnection, job: JobConfig, tables: list[tuple[str, str]]) -> list[tuple[str, int]]:
+    """Comparisons each blocking rule adds after the rules before it, estimated before any pair
+    is found, so that the memory guard refuses a blocking that would explode in seconds.
+
+    Blocks a sample of each table: all of it up to ``GUARD_SAMPLE_RECORDS`` records, else each
+    record with the same chance (by a hash of its id, so the same records every run), and
+    scales the pairs found by the chance that both of a pair's records were drawn. First, one
+    aggregation a side counts the candidates each rule's join would make in the sample (its
+    blocks' sizes multiplied, before the rules before it or a pair's orientation are taken
+    out). Beyond ``GUARD_SAMPLE_CANDIDATES`` those counts, scaled, are the estimate: they are
+    what blocking would have to enumerate, which is what makes a run slow, so a rule pairing
+    whole tables is refused before any join is run.
+    """
+    tables = _ordered(job, tables)
+    largest = max(int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]) for table, _ in tables)
+    chance = min(1.0, GUARD_SAMPLE_RECORDS / largest) if largest else 1.0
+    per_million = round(chance * 1_000_000)
+    sample = tables
+    if per_million < 1_000_000:
+        sample = [(f"guard_sample_{i}", display) for i, (_, display) in enumerate(tables)]
+        columns = ", ".join(["unique_id", *(f'"{c}"' for c in sorted(_columns(job)))])
+        create_tables(con, [
+            (name, f"SELECT {columns} FROM {table} WHERE hash(unique_id) % 1000000 < {per_million}")
+            for (table, _), (name, _) in zip(tables, sample, strict=True)
+        ])
+    try:
+        found = dict(con.execute(_candidates_sql(job, sample)).fetchall())
+        if sum(found.values()) <= GUARD_SAMPLE_CANDIDATES:
+            found = dict(con.execute(
+                f"SELECT rule, count(*) FROM (SELECT min(rule) AS rule FROM ({_found_sql(job, sample, ((1, 1), (1, 1)))}) "
+                "GROUP BY pair) GROUP BY rule"
+            ).fetchall())
+    finally:
+        for name, _ in sample if sample is not tables else []:
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+    scale = (1_000_000 / per_million) ** 2
+    return [(rule, round(int(found.get(k, 0)) * scale)) for k, rule in enumerate(job.blocking_rules)]
+
+
+def _candidates_sql(job: JobConfig, tables: list[tuple[str, str]]) -> str:
+    """(rule, candidates): the pairs each rule's join makes among the ``tables`` (in Splink's
+    order) before any are taken out, from the sizes of its blocks. A block is the records
+    sharing the values of the rule's equalities between a left and a right expression (hashed
+    together); a rule with none pairs every record with every other."""
+    union = " UNION ALL ".join(f"SELECT {i} AS t, * FROM {table}" for i, (table, _) in enumerate(tables))
+    keys = [_equalities(job.scoped(rule)) for rule in job.blocking_rules]
+
+    def blocks(side: int) -> str:
+        hashes = []
+        for pairs in keys:
+            exprs = [pair[side] for pair in pairs]
+            nulls = " OR ".join(f"({e}) IS NULL" for e in exprs)
+            hashes.append(f"CASE WHEN {nulls} THEN NULL ELSE hash({', '.join(exprs)}) END" if exprs else "0")
+        return (
+            f"SELECT t, rule, block, count(*) AS n FROM (SELECT t, unnest([{', '.join(hashes)}]) AS block, "
+            f"unnest(range({len(keys)})) AS rule FROM ({union})) WHERE block IS NOT NULL GROUP BY ALL"
+        )
+
+    tables_paired = "a.t = 0 AND b.t = 1" if _two_tables(job, tables) else "a.t <> b.t" if job.link_type == "link_only" else "true"
+    return (
+        f"SELECT a.rule, sum(a.n * b.n) FROM ({blocks(0)}) a JOIN ({blocks(1)}) b "
+        f"ON a.rule = b.rule AND a.block = b.block AND {tables_paired} GROUP BY a.rule"
+    )
+
+
+def _columns(job: JobConfig) -> set[str]:
+    """The columns the job's blocking rules read."""
+    return {c.name for rule in job.blocking_rules for c in sqlglot.parse_one(job.scoped(rule), read="duckdb").find_all(exp.Column)}
+
+
+def _equalities(rule: str) -> list[tuple[str, str]]:
+    """The (left, right) expressions a rule's top-level equalities between the two records
+    join on, over the linkage tables' bare column names."""
+    def conjuncts(node: exp.Expr) -> list[exp.Expr]:
+        if isinstance(node, exp.Paren):
+            return conjuncts(node.this)
+        if isinstance(node, exp.And):
+            return conjuncts(node.left) + conjuncts(node.right)
+        return [node]
+
+    def bare(node: exp.Expr) -> str:
+        return node.transform(lambda n: exp.column(n.name, quoted=True) if isinstance(n, exp.Column) else n).sql("duckdb")
+
+    found = []
+    for node in conjuncts(sqlglot.parse_one(rule, read="duckdb")):
+        if isinstance(node, exp.EQ):
+            sides = [{c.table for c in part.find_all(exp.Column)} for part in (node.left, node.right)]
+            if sides == [{"l"}, {"r"}]:
+                found.append((bare(node.left), bare(node.right)))
+            elif sides == [{"r"}, {"l"}]:
+                found.append((bare(node.right), bare(node.left)))
+    return found

@@ -16,9 +16,9 @@ import duckdb
 
 from matching.errors import UserError
 from matching.jobs.config import JobConfig
-from matching.linkage.blocking import compute_blocked_pairs
+from matching.linkage.blocking import compute_blocked_pairs, estimate_comparisons
 from matching.linkage.inputs import linkage_tables
-from matching.linkage.recipe import count_by_rule, refuse_too_many, run_recipe, untrained_levels
+from matching.linkage.recipe import refuse_too_many, run_recipe, untrained_levels
 from matching.linkage.settings import (
     build_settings,
     prediction_settings,
@@ -106,16 +106,6 @@ def _register(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any) -> li
 
     db_api = DuckDBAPI(connection=con)
     return [db_api.register(name, dataset_display_name=display) for name, display in linkage_tables(con, job, inputs)]
-
-
-def _count(con: duckdb.DuckDBPyConnection, job: JobConfig, sdfs: list[Any]) -> list[tuple[str, int]]:
-    with splink_log():
-        return count_by_rule(job, sdfs, "duckdb", _largest(con, [s.physical_name for s in sdfs]))
-
-
-def count_comparisons(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any) -> list[tuple[str, int]]:
-    """Comparisons each blocking rule adds (after earlier rules), counted before any scoring."""
-    return _count(con, job, _register(con, job, inputs))
 
 
 def score_blocked_pairs(linker: Any, pairs: Any, threshold: float, prune: bool) -> Any:
@@ -216,7 +206,7 @@ def predict(
     db_api = DuckDBAPI(connection=con)
     tables = linkage_tables(con, job, inputs, row_ids=True)
     sdfs = [db_api.register(name, dataset_display_name=display) for name, display in tables]
-    counts = _count(con, job, sdfs)
+    counts = estimate_comparisons(con, job, tables)
     refuse_too_many(job, counts, max_comparisons)
     left, right = chunks or auto_chunks(sum(n for _, n in counts))
     if left < 1 or right < 1:
@@ -238,7 +228,9 @@ def predict(
         return [(rule, n) for (rule, _), n in zip(counts, scored, strict=True)]
 
     with splink_log():
-        linker = Linker(sdfs, settings)
+        # Splink's settings validation only logs, and what it checks has been checked: the
+        # config on load, its columns against the inputs (linkage_tables), the model against it.
+        linker = Linker(sdfs, settings, validate_settings=False)
         if (left, right) == (1, 1):
             return str(score(linker, ((1, 1), (1, 1))).physical_name), by_rule(), (1, 1)
         if spill_dir is None:

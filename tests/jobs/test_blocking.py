@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,8 @@ import pytest
 
 from matching.ingest import ingest_file
 from matching.jobs.config import load_job
-from matching.linkage.blocking import compute_blocked_pairs
+from matching.linkage import blocking
+from matching.linkage.blocking import compute_blocked_pairs, estimate_comparisons
 from matching.linkage.inputs import linkage_tables, load_records, select_inputs
 from matching.linkage.settings import prediction_settings
 from matching.workspace import Workspace
@@ -98,3 +100,35 @@ def test_inputs_too_big_to_number_are_refused_with_the_fix(sample: Workspace, mo
     with pytest.raises(UserError) as err:
         linkage_tables(con, job, inputs, row_ids=True)
     assert "hb-to-deceased" in str(err.value) and "--backend spark" in str(err.value)
+
+
+@pytest.mark.parametrize("name", JOBS)
+def test_the_guards_estimate_is_exact_when_the_inputs_fit_its_sample(sample: Workspace, name: str) -> None:
+    job, con, tables, _ = _tables(sample, name)
+    found = compute_blocked_pairs(con, job, tables, "whole")
+    assert estimate_comparisons(con, job, tables) == [(rule, found.get(k, 0)) for k, rule in enumerate(job.blocking_rules)]
+
+
+def test_the_guard_scales_up_what_it_finds_in_a_sample(sample: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sample of about half the records holds about a quarter of the pairs, counted four times
+    over. (The sample is drawn by a hash of each record's id, so the figure is the same every run.)"""
+    job, con, tables, _ = _tables(sample, "duplicate-payments")
+    exact = sum(compute_blocked_pairs(con, job, tables, "whole").values())
+    largest = max(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t, _ in tables)
+    monkeypatch.setattr(blocking, "GUARD_SAMPLE_RECORDS", largest // 2)
+    estimate = sum(n for _, n in estimate_comparisons(con, job, tables))
+    assert exact > 1000 and 0.8 * exact < estimate < 1.2 * exact
+    assert not con.execute("SELECT * FROM duckdb_tables() WHERE table_name LIKE 'guard_sample%'").fetchall()
+
+
+def test_a_rule_pairing_whole_tables_is_estimated_without_finding_its_pairs(sample: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond the sample's candidate limit the estimate is what each rule's join would make (its
+    blocks' sizes multiplied), which bounds what it adds: a rule with no equality pairs all."""
+    job, con, tables, _ = _tables(sample, "hb-to-deceased")
+    job = dataclasses.replace(job, blocking_rules=("l.ni_number = r.ni_number", "l.postcode = r.postcode OR l.dob = r.dob"))
+    sizes = [con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t, _ in tables]
+    exact = compute_blocked_pairs(con, job, tables, "whole")
+    monkeypatch.setattr(blocking, "GUARD_SAMPLE_CANDIDATES", 1)
+    (ni_rule, ni), (or_rule, everything) = estimate_comparisons(con, job, tables)
+    assert ni >= exact.get(0, 0) > 0
+    assert everything == sizes[0] * sizes[1] > exact[1]
