@@ -12,11 +12,15 @@ import difflib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from matching.errors import ConfigError
 from matching.specs import DatasetSpec, configs_dir, list_kinds, load_spec
+
+if TYPE_CHECKING:
+    from matching.rules.compile import CompiledJob
 
 # Columns ingest adds to every standardised dataset (beyond the spec's fields).
 DERIVED_NAME_COLUMNS = ("forename", "forename_canonical", "forename_phonetic", "surname_phonetic")
@@ -85,6 +89,13 @@ class JobConfig:
     money_pence: str | None
     strong_identifiers: tuple[str, ...]
     raw: Mapping[str, Any] = field(compare=False, repr=False, default_factory=dict)
+
+    @cached_property
+    def compiled(self) -> CompiledJob:
+        """The job's rule, values, explanation and priority as checked SQL (compiled once)."""
+        from matching.rules.compile import compile_job
+
+        return compile_job(self)
 
     @property
     def config_hash(self) -> str:
@@ -298,9 +309,7 @@ def parse_job(path: Path, data: Mapping[str, Any]) -> JobConfig:
         strong_identifiers=strong,
         raw=data,
     )
-    from matching.rules.compile import compile_job  # checks every SQL snippet against the columns
-
-    compile_job(job)
+    _ = job.compiled  # compiling checks every SQL snippet against the columns
     return job
 
 

@@ -28,7 +28,7 @@ from matching.ingest.standardise.sql import ident, literal
 from matching.ingest.submissions import sha256_file
 from matching.jobs.config import JobConfig, load_job
 from matching.linkage.inputs import JobInputs, load_records, select_inputs
-from matching.rules.compile import CompiledJob, compile_job
+from matching.rules.compile import CompiledJob
 from matching.specs import DatasetSpec, configs_dir
 from matching.workspace import Workspace, write_json_atomic
 
@@ -161,7 +161,7 @@ def run_job(
     say = progress or (lambda _msg: None)
     max_comparisons = max_comparisons or DEFAULT_MAX_COMPARISONS
     job = load_job(job_name)
-    compiled = compile_job(job)
+    compiled = job.compiled
     inputs = select_inputs(ws, job)
     mpath = model_path(ws, job.job)
     from matching.linkage.settings import read_model

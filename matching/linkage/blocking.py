@@ -116,18 +116,23 @@ GUARD_SAMPLE_RECORDS = 20_000
 GUARD_SAMPLE_CANDIDATES = 5_000_000
 
 
-def estimate_comparisons(con: duckdb.DuckDBPyConnection, job: JobConfig, tables: list[tuple[str, str]]) -> list[tuple[str, int]]:
+def estimate_comparisons(
+    con: duckdb.DuckDBPyConnection, job: JobConfig, tables: list[tuple[str, str]], enough: int | None = None
+) -> list[tuple[str, int]]:
     """Comparisons each blocking rule adds after the rules before it, estimated before any pair
     is found, so that the memory guard refuses a blocking that would explode in seconds.
 
-    Blocks a sample of each table: all of it up to ``GUARD_SAMPLE_RECORDS`` records, else each
-    record with the same chance (by a hash of its id, so the same records every run), and
-    scales the pairs found by the chance that both of a pair's records were drawn. First, one
-    aggregation a side counts the candidates each rule's join would make in the sample (its
-    blocks' sizes multiplied, before the rules before it or a pair's orientation are taken
-    out). Beyond ``GUARD_SAMPLE_CANDIDATES`` those counts, scaled, are the estimate: they are
-    what blocking would have to enumerate, which is what makes a run slow, so a rule pairing
-    whole tables is refused before any join is run.
+    Works on a sample of each table: all of it up to ``GUARD_SAMPLE_RECORDS`` records, else
+    each record with the same chance (by a hash of its id, so the same records every run),
+    scaling what it counts by the chance that both of a pair's records were drawn. First, one
+    aggregation a side counts the candidates each rule's join would make (its blocks' sizes
+    multiplied, before the pairs of earlier rules or a pair's other orientation are taken
+    out): at least what the rule adds. When they come to no more than ``enough`` in all (the
+    caller needs to know only that they are few), they are the estimate. Else the sample's
+    pairs are found, each with the first rule that finds it, unless the sample's candidates
+    are more than ``GUARD_SAMPLE_CANDIDATES``: then the candidates stay the estimate, since
+    they are what blocking would have to enumerate, which is what makes a run slow, and a rule
+    pairing whole tables is refused without any join being run.
     """
     tables = _ordered(job, tables)
     largest = max(int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]) for table, _ in tables)
@@ -143,7 +148,9 @@ def estimate_comparisons(con: duckdb.DuckDBPyConnection, job: JobConfig, tables:
         ])
     try:
         found = dict(con.execute(_candidates_sql(job, sample)).fetchall())
-        if sum(found.values()) <= GUARD_SAMPLE_CANDIDATES:
+        scale = (1_000_000 / per_million) ** 2
+        few = enough is not None and sum(found.values()) * scale <= enough
+        if not few and sum(found.values()) <= GUARD_SAMPLE_CANDIDATES:
             found = dict(con.execute(
                 f"SELECT rule, count(*) FROM (SELECT min(rule) AS rule FROM ({_found_sql(job, sample, ((1, 1), (1, 1)))}) "
                 "GROUP BY pair) GROUP BY rule"
@@ -151,7 +158,6 @@ def estimate_comparisons(con: duckdb.DuckDBPyConnection, job: JobConfig, tables:
     finally:
         for name, _ in sample if sample is not tables else []:
             con.execute(f"DROP TABLE IF EXISTS {name}")
-    scale = (1_000_000 / per_million) ** 2
     return [(rule, round(int(found.get(k, 0)) * scale)) for k, rule in enumerate(job.blocking_rules)]
 
 

@@ -206,7 +206,8 @@ def predict(
     db_api = DuckDBAPI(connection=con)
     tables = linkage_tables(con, job, inputs, row_ids=True)
     sdfs = [db_api.register(name, dataset_display_name=display) for name, display in tables]
-    counts = estimate_comparisons(con, job, tables)
+    # Only a count near the limit, or one needing more than one chunk, needs the pairs estimated.
+    counts = estimate_comparisons(con, job, tables, enough=max_comparisons if chunks else min(max_comparisons, CHUNK_COMPARISONS))
     refuse_too_many(job, counts, max_comparisons)
     left, right = chunks or auto_chunks(sum(n for _, n in counts))
     if left < 1 or right < 1:

@@ -205,11 +205,13 @@ def side_projection(
 
 
 def check_columns(job: JobConfig, needed: list[str], types: dict[str, dict[str, str]]) -> dict[str, str]:
-    """Refuse a column no dataset kind has; return ingest's standard column types, which type
-    the NULL standing in for a column one side lacks."""
-    known = standard_column_types()
-    for col in needed:
-        if col not in types["left"] and col not in types["right"] and col not in known:
+    """Refuse a column no dataset kind has; return ingest's standard column types of the
+    columns neither side has, which type the NULL standing in for them. (Every kind's types
+    are read only then: reading them takes a fifth of a second.)"""
+    missing = [col for col in needed if col not in types["left"] and col not in types["right"]]
+    known = {col: t for col, t in standard_column_types().items() if col in missing} if missing else {}
+    for col in missing:
+        if col not in known:
             raise UserError(
                 f"{job.path}: linkage uses column '{col}', which no dataset kind has.\n"
                 f"  Columns of {job.left.kind} and {job.right.kind}: {', '.join(sorted(set(types['left']) | set(types['right'])))}"

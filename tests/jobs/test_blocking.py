@@ -109,6 +109,18 @@ def test_the_guards_estimate_is_exact_when_the_inputs_fit_its_sample(sample: Wor
     assert estimate_comparisons(con, job, tables) == [(rule, found.get(k, 0)) for k, rule in enumerate(job.blocking_rules)]
 
 
+@pytest.mark.parametrize("name", JOBS)
+def test_when_few_comparisons_are_enough_to_know_the_guard_counts_candidates(sample: Workspace, name: str) -> None:
+    """Candidates (what each rule's join makes) bound what the rule adds: enough for a guard
+    that only needs to know they are few, without finding the pairs."""
+    job, con, tables, _ = _tables(sample, name)
+    found = compute_blocked_pairs(con, job, tables, "whole")
+    candidates = estimate_comparisons(con, job, tables, enough=10**9)
+    assert all(n >= found.get(k, 0) for k, (_, n) in enumerate(candidates))
+    assert sum(n for _, n in candidates) > sum(found.values())  # rules overlap: the bound is not the count
+    assert estimate_comparisons(con, job, tables, enough=1) == estimate_comparisons(con, job, tables)
+
+
 def test_the_guard_scales_up_what_it_finds_in_a_sample(sample: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     """A sample of about half the records holds about a quarter of the pairs, counted four times
     over. (The sample is drawn by a hash of each record's id, so the figure is the same every run.)"""
