@@ -112,10 +112,12 @@ def compute_blocked_pairs(
     return {int(k): int(n) for k, n in con.execute(f"SELECT match_key, count(*) FROM {name} GROUP BY 1").fetchall()}
 
 
-# The memory guard blocks a sample of at most this many records a side,
+# The memory guard blocks a sample of at most this many records of each table,
 GUARD_SAMPLE_RECORDS = 20_000
 # and finds the sample's pairs only when its rules' joins make at most this many candidates.
 GUARD_SAMPLE_CANDIDATES = 5_000_000
+# The column tagging each sampled record with its table's position.
+_TABLE = "__guard_table"
 
 
 def estimate_comparisons(
@@ -126,8 +128,8 @@ def estimate_comparisons(
 
     Works on a sample of each table: all of it up to ``GUARD_SAMPLE_RECORDS`` records, else
     each record with the same chance (by a hash of its id, so the same records every run),
-    scaling what it counts by the chance that both of a pair's records were drawn. First, one
-    aggregation a side counts the candidates each rule's join would make (its blocks' sizes
+    each sampled record standing for the records its chance stands for. First, one join of
+    block sizes per rule counts the candidates the rule's join would make (its blocks' sizes
     multiplied, before the pairs of earlier rules or a pair's other orientation are taken
     out): at least what the rule adds. When they come to no more than ``enough`` in all (the
     caller needs to know only that they are few), they are the estimate. Else the sample's
@@ -135,58 +137,67 @@ def estimate_comparisons(
     are more than ``GUARD_SAMPLE_CANDIDATES``: then the candidates stay the estimate, since
     they are what blocking would have to enumerate, which is what makes a run slow, and a rule
     pairing whole tables is refused without any join being run.
+
+    Across several bodies a record's table is its id modulo the number of tables, as
+    ``linkage_tables(..., row_ids=True)`` numbers them, with the tables in its order.
     """
     tables = _ordered(job, tables)
-    largest = max(int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]) for table, _ in tables)
-    chance = min(1.0, GUARD_SAMPLE_RECORDS / largest) if largest else 1.0
-    per_million = round(chance * 1_000_000)
-    sample = tables
-    if per_million < 1_000_000:
-        sample = [(f"guard_sample_{i}", display) for i, (_, display) in enumerate(tables)]
-        columns = ", ".join(["unique_id", *(f'"{c}"' for c in sorted(_columns(job)))])
-        create_tables(con, [
-            (name, f"SELECT {columns} FROM {table} WHERE hash(unique_id) % 1000000 < {per_million}")
-            for (table, _), (name, _) in zip(tables, sample, strict=True)
-        ])
+    sizes = [int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]) for table, _ in tables]
+    per_million = [1_000_000 if n <= GUARD_SAMPLE_RECORDS else round(GUARD_SAMPLE_RECORDS / n * 1_000_000) for n in sizes]
+    weight = [1_000_000 / p for p in per_million]  # the records a sampled record stands for
+    columns = ", ".join(["unique_id", *(f'"{c}"' for c in sorted(_columns(job)))])
+    sample, made = tables, []
+    if min(per_million) < 1_000_000:  # every table copied (whole or drawn), so all have the same columns
+        made = [(f"guard_sample_{i}", f"SELECT {columns} FROM {table} WHERE hash(unique_id) % 1000000 < {p}")
+                for i, ((table, _), p) in enumerate(zip(tables, per_million, strict=True))]
+        sample = [(name, display) for (name, _), (_, display) in zip(made, tables, strict=True)]
     try:
-        found = dict(con.execute(_candidates_sql(job, sample)).fetchall())
-        scale = (1_000_000 / per_million) ** 2
-        few = enough is not None and sum(found.values()) * scale <= enough
-        if not few and sum(found.values()) <= GUARD_SAMPLE_CANDIDATES:
-            found = dict(con.execute(
-                f"SELECT rule, count(*) FROM (SELECT min(rule) AS rule FROM ({_found_sql(job, sample, ((1, 1), (1, 1)))}) "
-                "GROUP BY pair) GROUP BY rule"
-            ).fetchall())
+        create_tables(con, made)
+        rows = con.execute(_candidates_sql(job, sample, weight)).fetchall()
+        found = {int(rule): float(estimate) for rule, estimate, _ in rows}
+        few = enough is not None and sum(found.values()) <= enough
+        if not few and sum(int(raw) for _, _, raw in rows) <= GUARD_SAMPLE_CANDIDATES:
+            # A pair stands for the pairs of its two records' tables.
+            if _two_tables(job, tables):
+                pair_weight = f"CAST({weight[0] * weight[1]} AS DOUBLE)"
+            else:
+                ws = f"[{', '.join(f'CAST({w} AS DOUBLE)' for w in weight)}]"
+                pair_weight = f"{ws}[(pair >> 32) % {len(tables)} + 1] * {ws}[(pair & {_LOW}) % {len(tables)} + 1]"
+            found = {int(rule): float(estimate) for rule, estimate in con.execute(
+                f"SELECT rule, sum({pair_weight}) FROM (SELECT min(rule) AS rule, pair FROM "
+                f"({_found_sql(job, sample, ((1, 1), (1, 1)))}) GROUP BY pair) GROUP BY rule"
+            ).fetchall()}
     finally:
-        for name, _ in sample if sample is not tables else []:
+        for name, _ in made:
             con.execute(f"DROP TABLE IF EXISTS {name}")
-    return [(rule, round(int(found.get(k, 0)) * scale)) for k, rule in enumerate(job.blocking_rules)]
+    return [(rule, round(found.get(k, 0.0))) for k, rule in enumerate(job.blocking_rules)]
 
 
-def _candidates_sql(job: JobConfig, tables: list[tuple[str, str]]) -> str:
-    """(rule, candidates): the pairs each rule's join makes among the ``tables`` (in Splink's
-    order) before any are taken out, from the sizes of its blocks. A block is the records
-    sharing the values of the rule's equalities between a left and a right expression (hashed
-    together); a rule with none pairs every record with every other."""
-    union = " UNION ALL ".join(f"SELECT {i} AS t, * FROM {table}" for i, (table, _) in enumerate(tables))
-    keys = [_equalities(job.scoped(rule)) for rule in job.blocking_rules]
-
-    def blocks(side: int) -> str:
-        hashes = []
-        for pairs in keys:
-            exprs = [pair[side] for pair in pairs]
-            nulls = " OR ".join(f"({e}) IS NULL" for e in exprs)
-            hashes.append(f"CASE WHEN {nulls} THEN NULL ELSE hash({', '.join(exprs)}) END" if exprs else "0")
-        return (
-            f"SELECT t, rule, block, count(*) AS n FROM (SELECT t, unnest([{', '.join(hashes)}]) AS block, "
-            f"unnest(range({len(keys)})) AS rule FROM ({union})) WHERE block IS NOT NULL GROUP BY ALL"
-        )
-
-    tables_paired = "a.t = 0 AND b.t = 1" if _two_tables(job, tables) else "a.t <> b.t" if job.link_type == "link_only" else "true"
-    return (
-        f"SELECT a.rule, sum(a.n * b.n) FROM ({blocks(0)}) a JOIN ({blocks(1)}) b "
-        f"ON a.rule = b.rule AND a.block = b.block AND {tables_paired} GROUP BY a.rule"
+def _candidates_sql(job: JobConfig, tables: list[tuple[str, str]], weight: list[float]) -> str:
+    """(rule, candidates, sampled candidates): the pairs each rule's join makes among the
+    ``tables`` (in Splink's order) before any are taken out, from the sizes of its blocks
+    (each record counted ``weight`` times for its table). A block is the records sharing
+    the values of the rule's equalities between a left and a right expression, compared as
+    the join compares them; a rule with none pairs every record with every other."""
+    union = " UNION ALL ".join(
+        f"SELECT {i} AS {_TABLE}, CAST({w} AS DOUBLE) AS __guard_weight, * FROM {table}"
+        for i, ((table, _), w) in enumerate(zip(tables, weight, strict=True))
     )
+    if _two_tables(job, tables):
+        paired = f"a.{_TABLE} = 0 AND b.{_TABLE} = 1"
+    else:
+        paired = f"a.{_TABLE} <> b.{_TABLE}" if job.link_type == "link_only" else "true"
+    parts = []
+    for k, rule in enumerate(job.blocking_rules):
+        keys = _equalities(job.scoped(rule))
+
+        def blocks(side: int, keys: list[tuple[str, str]] = keys) -> str:
+            cols = "".join(f", {pair[side]} AS k{i}" for i, pair in enumerate(keys))
+            return f"SELECT {_TABLE}{cols}, sum(__guard_weight) AS n, count(*) AS c FROM ({union}) GROUP BY ALL"
+
+        on = " AND ".join([*(f"a.k{i} = b.k{i}" for i in range(len(keys))), paired])
+        parts.append(f"SELECT {k} AS rule, coalesce(sum(a.n * b.n), 0), coalesce(sum(a.c * b.c), 0) FROM ({blocks(0)}) a JOIN ({blocks(1)}) b ON {on}")
+    return " UNION ALL ".join(parts)
 
 
 def _columns(job: JobConfig) -> set[str]:

@@ -144,3 +144,40 @@ def test_a_rule_pairing_whole_tables_is_estimated_without_finding_its_pairs(samp
     (ni_rule, ni), (or_rule, everything) = estimate_comparisons(con, job, tables)
     assert ni >= exact.get(0, 0) > 0
     assert everything == sizes[0] * sizes[1] > exact[1]
+
+
+def _two_sides(con: duckdb.DuckDBPyConnection, left: int, right: int) -> list[tuple[str, str]]:
+    """Linkage tables numbered as linkage_tables numbers them (left even, right odd), with a
+    key of ten values, a date, and the same date as a timestamp."""
+    for name, n, side in (("link_left", left, 0), ("link_right", right, 1)):
+        con.execute(
+            f"CREATE OR REPLACE TABLE {name} AS SELECT i * 2 + {side} AS unique_id, 'P' || (i % 10) AS postcode, "
+            "DATE '2000-01-01' + CAST(i % 10 AS INTEGER) AS dob, "
+            f"CAST(DATE '2000-01-01' + CAST(i % 10 AS INTEGER) AS TIMESTAMP) AS date_of_death FROM range({n}) t(i)"
+        )
+    return [("link_left", "left"), ("link_right", "right")]
+
+
+@pytest.mark.parametrize("enough", [None, 10**12])
+def test_a_small_table_is_not_sampled_at_a_large_ones_rate(monkeypatch: pytest.MonkeyPatch, enough: int | None) -> None:
+    """10,000 records against 40: drawing 3 in a hundred of each would leave one or two of the
+    40, each standing for 33 1/3. Each table is drawn at its own rate (and a record standing for
+    a fraction of records is counted without overflowing)."""
+    con = duckdb.connect()
+    tables = _two_sides(con, 10_000, 40)
+    job = dataclasses.replace(load_job("hb-to-deceased"), blocking_rules=("l.postcode = r.postcode",))
+    monkeypatch.setattr(blocking, "GUARD_SAMPLE_RECORDS", 300)
+    exact = compute_blocked_pairs(con, job, tables, "whole")[0]
+    assert exact == 40_000
+    [(_, estimate)] = estimate_comparisons(con, job, tables, enough=enough)
+    assert 0.8 * exact < estimate < 1.2 * exact
+
+
+def test_keys_of_different_types_are_compared_as_the_join_compares_them() -> None:
+    """A date equals a timestamp at midnight in the join, so it must in the count."""
+    con = duckdb.connect()
+    tables = _two_sides(con, 100, 100)
+    job = dataclasses.replace(load_job("hb-to-deceased"), blocking_rules=("l.dob = r.date_of_death",))
+    exact = compute_blocked_pairs(con, job, tables, "whole")[0]
+    assert exact == 1_000
+    assert estimate_comparisons(con, job, tables, enough=10**12) == [("l.dob = r.date_of_death", exact)]
