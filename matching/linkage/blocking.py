@@ -127,8 +127,9 @@ def estimate_comparisons(
     is found, so that the memory guard refuses a blocking that would explode in seconds.
 
     Works on a sample of each table: all of it up to ``GUARD_SAMPLE_RECORDS`` records, else
-    each record with the same chance (by a hash of its id, so the same records every run),
-    each sampled record standing for the records its chance stands for. First, one join of
+    about that many drawn by a hash of their ids (the same records every run), each standing
+    for the records it was drawn from (a small table is never thinned at a large one's rate,
+    which could leave none of it). First, one join of
     block sizes per rule counts the candidates the rule's join would make (its blocks' sizes
     multiplied, before the pairs of earlier rules or a pair's other orientation are taken
     out): at least what the rule adds. When they come to no more than ``enough`` in all (the
