@@ -330,6 +330,10 @@ def write_bundle_tables(
     owner = _owner_sql(job)
     body_filter = f"AND {owner} = '{body}'" if body else ""
     inconsistencies = out / "inconsistencies.parquet"
+    # The rule as a bare WHERE (a NULL drops the pair, as false does): DuckDB then filters on
+    # its cheap conjuncts first (a discount type, a body) and evaluates the costly ones (name
+    # similarities) only on the pairs left; wrapped in coalesce(), it evaluated all of them on
+    # every pair: 1.04 s against 0.29 s for spd-to-electoral-register's 631,640 pairs.
     con.execute(
         f"""
         COPY (
@@ -348,7 +352,7 @@ def write_bundle_tables(
             JOIN contributions c ON {contributions_join}
             JOIN left_records l ON l.body = p.left_body AND l.record_id = p.left_record_id
             JOIN right_records r ON r.body = p.right_body AND r.record_id = p.right_record_id
-            WHERE coalesce(({compiled.rule_sql(as_at)}), false) {body_filter}
+            WHERE ({compiled.rule_sql(as_at)}) {body_filter}
             ORDER BY priority_score DESC, {order}
         ) TO '{inconsistencies}' ({BUNDLE_PARQUET})
         """
