@@ -68,6 +68,21 @@ def test_the_engine_blocks_the_pairs_splink_would_with_the_same_rule(sample: Wor
     ).fetchall()
 
 
+@pytest.mark.parametrize("few_rules", [0, 100])
+@pytest.mark.parametrize("name", JOBS)
+def test_leaving_out_earlier_rules_pairs_and_grouping_find_the_same_pairs(
+    sample: Workspace, name: str, few_rules: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each way of finding pairs (chosen by the number of rules) gives Splink's table, for every
+    shape of job: forced one way (no job has so few rules) and then the other."""
+    job, con, tables, linker = _tables(sample, name)
+    splinks = linker.inference.compute_blocked_pairs_for_predict().physical_name
+    monkeypatch.setattr(blocking, "FEW_RULES", few_rules)
+    by_rule = compute_blocked_pairs(con, job, tables, "ours")
+    assert _rows(con, "ours") == _rows(con, splinks)
+    assert sum(by_rule.values()) == len(_rows(con, splinks))
+
+
 @pytest.mark.parametrize("name", ["person-link", "payroll-to-payroll", "duplicate-payments"])
 def test_the_cells_of_a_chunk_grid_hold_every_pair_once(sample: Workspace, name: str) -> None:
     job, con, tables, _ = _tables(sample, name)
