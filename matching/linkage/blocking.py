@@ -3,7 +3,8 @@
 Splink finds blocked pairs rule by rule, excluding from each rule's join the pairs an earlier
 rule found by testing every earlier rule on every candidate: nineteen rules test up to
 eighteen conditions a candidate. Here each rule's join yields bare integer pairs, and one
-aggregation keeps each pair once with the first rule that found it. The result is the table
+aggregation keeps each pair once with the first rule that found it (with up to ``FEW_RULES``
+rules, each join leaves out the earlier rules' pairs instead, as Splink does). The result is the table
 Splink would build (``match_key``, ``join_key_l``, ``join_key_r``), down to each pair's
 orientation and rule (a chunk grid's cells split the pairs differently from Splink's, but
 hold the same pairs between them), sorted by left record, which speeds Splink's join of the
