@@ -3,9 +3,9 @@
 Splink finds blocked pairs rule by rule, excluding from each rule's join the pairs an earlier
 rule found by testing every earlier rule on every candidate: nineteen rules test up to
 eighteen conditions a candidate. Here each rule's join yields bare integer pairs, and one
-aggregation keeps each pair once with the first rule that found it (with up to ``FEW_RULES``
-rules, each join leaves out the earlier rules' pairs instead, as Splink does). The result is the table
-Splink would build (``match_key``, ``join_key_l``, ``join_key_r``), down to each pair's
+aggregation keeps each pair once with the first rule that found it (with up to
+``FEW_RULES`` rules, each join leaves out the earlier rules' pairs instead, as Splink does).
+The result is the table Splink would build (``match_key``, ``join_key_l``, ``join_key_r``), down to each pair's
 orientation and rule (a chunk grid's cells split the pairs differently from Splink's, but
 hold the same pairs between them), sorted by left record, which speeds Splink's join of the
 pairs to their records. On person-link at a million records a side (three runs each, alternating,
@@ -49,8 +49,12 @@ def _two_tables(job: JobConfig, tables: list[tuple[str, str]]) -> bool:
 FEW_RULES = 3
 
 
-def _leaves_out(job: JobConfig) -> bool:
-    return len(job.blocking_rules) <= FEW_RULES
+def _first_rule_sql(job: JobConfig, tables: list[tuple[str, str]], chunk: tuple[tuple[int, int], tuple[int, int]]) -> str:
+    """(rule, pair): each pair the rules find among the ``tables`` (in Splink's order) once,
+    with the first rule that finds it."""
+    if len(job.blocking_rules) <= FEW_RULES:
+        return f"SELECT rule, pair FROM ({_found_sql(job, tables, chunk, leave_out=True)})"
+    return f"SELECT min(rule) AS rule, pair FROM ({_found_sql(job, tables, chunk)}) GROUP BY pair"
 
 
 def _found_sql(
@@ -114,15 +118,11 @@ def blocked_pairs_sql(
             source = f"[{', '.join(literal(n) for n in names)}][{side_id} % {len(names)} + 1]"
         return f"{source} || '{KEY_SEPARATOR}' || {side_id}"
 
-    if _leaves_out(job):
-        pairs = f"SELECT rule, pair FROM ({_found_sql(job, tables, chunk, leave_out=True)})"
-    else:
-        pairs = f"SELECT min(rule) AS rule, pair FROM ({_found_sql(job, tables, chunk)}) GROUP BY pair"
     # Sorted as bare integers, before the keys are built (sorting rows of strings costs more).
     return (
         f"CREATE OR REPLACE TABLE {name} AS "
         f"SELECT CAST(rule AS VARCHAR) AS match_key, {join_key('(pair >> 32)', 0)} AS join_key_l, "
-        f"{join_key(f'(pair & {_LOW})', 1)} AS join_key_r FROM ({pairs} ORDER BY pair)"
+        f"{join_key(f'(pair & {_LOW})', 1)} AS join_key_r FROM ({_first_rule_sql(job, tables, chunk)} ORDER BY pair)"
     )
 
 
@@ -191,8 +191,7 @@ def estimate_comparisons(
                 ws = f"[{', '.join(f'CAST({w} AS DOUBLE)' for w in weight)}]"
                 pair_weight = f"{ws}[(pair >> 32) % {len(tables)} + 1] * {ws}[(pair & {_LOW}) % {len(tables)} + 1]"
             found = {int(rule): float(estimate) for rule, estimate in con.execute(
-                f"SELECT rule, sum({pair_weight}) FROM (SELECT min(rule) AS rule, pair FROM "
-                f"({_found_sql(job, sample, ((1, 1), (1, 1)))}) GROUP BY pair) GROUP BY rule"
+                f"SELECT rule, sum({pair_weight}) FROM ({_first_rule_sql(job, sample, ((1, 1), (1, 1)))}) GROUP BY rule"
             ).fetchall()}
     finally:
         for name, _ in made:

@@ -133,9 +133,8 @@ def linkage_tables(
         )
 
     if job.within_body:
-        con.execute(f"CREATE OR REPLACE TABLE link_all AS {select('left', 0)}")
-        return [("link_all", "all")]
-    if job.across_bodies:
+        made = [("link_all", "all", select("left", 0))]
+    elif job.across_bodies:
         made = [(f"link_{s.body.replace('-', '_')}", s.body, f"{select('left', i)} WHERE body = {literal(s.body)}")
                 for i, s in enumerate(inputs.left)]
     else:
