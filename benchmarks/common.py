@@ -76,14 +76,26 @@ def median_run(fn: Callable[[], dict[str, Any]], repeats: int) -> tuple[dict[str
     return median_runs([fn], repeats)[0]
 
 
+# A round of runs (one of each) shorter than this is repeated SHORT_REPEATS times at least:
+# at three repeats, the ratio of a job's sub-second run to the bare script's swung between
+# 0.71x and 1.35x from one suite run to the next, while seven rounds cost a few seconds.
+SHORT_ROUND_SECONDS = 5.0
+SHORT_REPEATS = 7
+
+
 def median_runs(fns: list[Callable[[], dict[str, Any]]], repeats: int) -> list[tuple[dict[str, Any], list[float]]]:
-    """Each of ``fns`` called ``repeats`` times, interleaved (a, b, a, b...), so a ratio of
-    their medians is not skewed by the machine's load drifting between one's repeats and the
+    """Each of ``fns`` called ``repeats`` times (``SHORT_REPEATS`` if a round of them takes
+    less than ``SHORT_ROUND_SECONDS``), interleaved (a, b, a, b...), so a ratio of their
+    medians is not skewed by the machine's load drifting between one's repeats and the
     other's: each one's median run and all its times."""
     results: list[list[dict[str, Any]]] = [[] for _ in fns]
-    for _ in range(repeats):
+    rounds = 0
+    while rounds < repeats:
         for fn, runs in zip(fns, results, strict=True):
             runs.append(fn())
+        rounds += 1
+        if rounds == 1 and sum(runs[0]["seconds"] for runs in results) < SHORT_ROUND_SECONDS:
+            repeats = max(repeats, SHORT_REPEATS)
     out = []
     for runs in results:
         runs.sort(key=lambda r: r["seconds"])
