@@ -65,6 +65,11 @@ def _comparison(c: ComparisonConfig, dialect: str) -> Any:
             if level.get("tf_column"):
                 item["tf_adjustment_column"] = level["tf_column"]
                 item["tf_adjustment_weight"] = float(level.get("tf_weight", 1.0))
+                if not _has_exact_level(c, level["tf_column"]):
+                    # Splink scales a level's weight by the u of the comparison's exact-match
+                    # level over the value's frequency; without one (a column compared with
+                    # another, as a child's surname with a partner's) the level's own u serves.
+                    item["disable_tf_exact_match_detection"] = True
             levels.append(item)
         return cl.CustomComparison(comparison_levels=levels, output_column_name=c.name)
     cls = getattr(cl, c.comparison)
@@ -76,6 +81,21 @@ def _comparison(c: ComparisonConfig, dialect: str) -> Any:
         ) from None
     comp = comp.configure(term_frequency_adjustments=c.term_frequency_adjustments)
     return comp
+
+
+def _has_exact_level(c: ComparisonConfig, column: str) -> bool:
+    """Whether one of the custom comparison's levels is the exact match ``column_l = column_r``
+    (the level Splink takes a term frequency adjustment's u from)."""
+    for level in c.levels:
+        tree = sqlglot.parse_one(str(level["sql"]).lower(), read="duckdb") if level.get("sql") else None
+        if (
+            isinstance(tree, exp.EQ)
+            and isinstance(tree.left, exp.Column)
+            and isinstance(tree.right, exp.Column)
+            and {tree.left.name, tree.right.name} == {f"{column.lower()}_l", f"{column.lower()}_r"}
+        ):
+            return True
+    return False
 
 
 def blocking_rule(sql: str, dialect: str) -> Any:
