@@ -26,13 +26,10 @@ from typing import Any
 RESULTS = Path(__file__).resolve().parent / "results"
 DATA = Path(__file__).resolve().parent / "data"
 
-# Run in a fresh interpreter by run_isolated: `done(**figures)` prints them with peak RSS.
-# A child's peak RSS is its own memory's high-water mark (VmHWM). getrusage's ru_maxrss keeps
-# the parent's RSS at the fork across the exec, so a small run started by a suite that had
-# grown to 446 MiB reported 446 MiB (its own peak: 176 MiB).
-CHILD_PRELUDE = """
-import json, resource, time, sys
-def _peak_rss_mib():
+def peak_rss_mib() -> float:
+    """This process's peak RSS: its own memory's high-water mark (VmHWM). getrusage's
+    ru_maxrss keeps the parent's RSS at the fork across the exec, so a small run started by a
+    suite that had grown to 446 MiB reported 446 MiB (its own peak: 176 MiB)."""
     try:
         with open("/proc/self/status") as status:
             for line in status:
@@ -40,9 +37,17 @@ def _peak_rss_mib():
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # ru_maxrss is in KiB on Linux, in bytes on macOS
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 1024)
+
+
+# Run in a fresh interpreter by run_isolated (from the repository, as `python -m benchmarks`
+# is): `done(**figures)` prints them with the child's peak RSS.
+CHILD_PRELUDE = """
+import json, time, sys
+from benchmarks.common import peak_rss_mib
 def done(**kw):
-    kw["peak_rss_mib"] = _peak_rss_mib()
+    kw["peak_rss_mib"] = peak_rss_mib()
     print(json.dumps(kw, default=str))
 """
 
@@ -106,7 +111,7 @@ def median_runs(fns: list[Callable[[], dict[str, Any]]], repeats: int) -> list[t
         for fn, runs in zip(fns, results, strict=True):
             runs.append(fn())
         rounds += 1
-        if rounds == 1 and sum(runs[0]["seconds"] for runs in results) < SHORT_ROUND_SECONDS:
+        if rounds == 1 and sum(runs_of_one[0]["seconds"] for runs_of_one in results) < SHORT_ROUND_SECONDS:
             repeats = max(repeats, SHORT_REPEATS)
     out = []
     for runs in results:
@@ -116,15 +121,12 @@ def median_runs(fns: list[Callable[[], dict[str, Any]]], repeats: int) -> list[t
 
 
 def repeats_for(records: int) -> int:
-    """Five repeats up to a million records a side, one beyond. A ratio of single runs moves
+    """Five repeats up to a million records a side, one beyond (``median_runs`` still repeats
+    a round shorter than ``SHORT_ROUND_SECONDS`` seven times). A ratio of single runs moves
     by a tenth with the machine's load, and a median of three by as much: at a million people
     spd-to-electoral-register's three runs took 14.6, 17.9 and 19.1 s against the bare
     script's 15.0 s (1.19x), twenty minutes after a run of the suite at 1.08x."""
     return 5 if records <= 1_000_000 else 1
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def duckdb_memory_settings(tmp: Path) -> dict[str, Any]:

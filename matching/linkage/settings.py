@@ -65,12 +65,14 @@ def _comparison(c: ComparisonConfig, dialect: str) -> Any:
             if level.get("tf_column"):
                 item["tf_adjustment_column"] = level["tf_column"]
                 item["tf_adjustment_weight"] = float(level.get("tf_weight", 1.0))
-                if not _has_exact_level(c, level["tf_column"]):
-                    # Splink scales a level's weight by the u of the comparison's exact-match
-                    # level over the value's frequency; without one (a column compared with
-                    # another, as a child's surname with a partner's) the level's own u serves.
-                    item["disable_tf_exact_match_detection"] = True
             levels.append(item)
+        # Splink scales a term-frequency level's weight by the u of the comparison's exact-match
+        # level over the value's frequency. Without one (a column compared with another, as a
+        # child's surname with a partner's) Splink would raise at run: the level's own u serves.
+        exact = _exact_match_columns(cl.CustomComparison(comparison_levels=levels, output_column_name=c.name), dialect)
+        for item in levels:
+            if "tf_adjustment_column" in item and item["tf_adjustment_column"].lower() not in exact:
+                item["disable_tf_exact_match_detection"] = True
         return cl.CustomComparison(comparison_levels=levels, output_column_name=c.name)
     cls = getattr(cl, c.comparison)
     try:
@@ -83,19 +85,14 @@ def _comparison(c: ComparisonConfig, dialect: str) -> Any:
     return comp
 
 
-def _has_exact_level(c: ComparisonConfig, column: str) -> bool:
-    """Whether one of the custom comparison's levels is the exact match ``column_l = column_r``
-    (the level Splink takes a term frequency adjustment's u from)."""
-    for level in c.levels:
-        tree = sqlglot.parse_one(str(level["sql"]).lower(), read="duckdb") if level.get("sql") else None
-        if (
-            isinstance(tree, exp.EQ)
-            and isinstance(tree.left, exp.Column)
-            and isinstance(tree.right, exp.Column)
-            and {tree.left.name, tree.right.name} == {f"{column.lower()}_l", f"{column.lower()}_r"}
-        ):
-            return True
-    return False
+def _exact_match_columns(comparison: Any, dialect: str) -> set[str]:
+    """The columns that have an exact-match level in the comparison, found as Splink finds the
+    level it takes a term frequency adjustment's u from."""
+    found = set()
+    for level in comparison.get_comparison(dialect).comparison_levels:
+        if level._is_exact_match and len(level._exact_match_colnames) == 1:
+            found.add(level._exact_match_colnames[0])
+    return found
 
 
 def blocking_rule(sql: str, dialect: str) -> Any:

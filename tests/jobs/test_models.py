@@ -26,3 +26,27 @@ def test_the_shipped_model_fits_the_job_config(name: str) -> None:
                for lv in c["comparison_levels"] if not lv.get("is_null_level")) >= 2
     ]
     assert len(trained) >= min(3, len(settings["comparisons"])), (name, trained)
+
+
+@pytest.mark.parametrize(
+    ("exact", "own_u"),
+    [
+        ("surname_l = surname_r", False),
+        ("(surname_l = surname_r)", False),  # Splink finds it through the brackets: so must we
+        ("surname_l = forename_r", True),  # a column compared with another: no exact level
+    ],
+)
+def test_a_term_frequency_level_takes_its_u_where_splink_can_find_one(exact: str, own_u: bool) -> None:
+    """Splink raises at run when a term-frequency level's comparison has no exact-match level
+    on its column (such as a child's surname compared with a partner's): the level's own u
+    serves then, and only then."""
+    from matching.jobs.config import ComparisonConfig
+    from matching.linkage.settings import _comparison
+
+    config = ComparisonConfig(name="surname", comparison="custom", column=None, args={}, term_frequency_adjustments=False,
+                              levels=({"sql": exact, "label": "first"},
+                                      {"sql": "jaro_winkler_similarity(surname_l, surname_r) >= 0.9", "label": "close",
+                                       "tf_column": "surname"},
+                                      {"else": True, "label": "other"}))
+    levels = _comparison(config, "duckdb").get_comparison("duckdb").comparison_levels
+    assert bool(levels[1].disable_tf_exact_match_detection) is own_u
