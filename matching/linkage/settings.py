@@ -69,10 +69,11 @@ def _comparison(c: ComparisonConfig, dialect: str) -> Any:
         # Splink scales a term-frequency level's weight by the u of the comparison's exact-match
         # level over the value's frequency. Without one (a column compared with another, as a
         # child's surname with a partner's) Splink would raise at run: the level's own u serves.
-        exact = _exact_match_columns(cl.CustomComparison(comparison_levels=levels, output_column_name=c.name), dialect)
-        for item in levels:
-            if "tf_adjustment_column" in item and item["tf_adjustment_column"].lower() not in exact:
-                item["disable_tf_exact_match_detection"] = True
+        if any("tf_adjustment_column" in item for item in levels):
+            exact = _exact_match_columns(cl.CustomComparison(comparison_levels=levels, output_column_name=c.name), dialect)
+            for item in levels:
+                if "tf_adjustment_column" in item and item["tf_adjustment_column"].lower() not in exact:
+                    item["disable_tf_exact_match_detection"] = True
         return cl.CustomComparison(comparison_levels=levels, output_column_name=c.name)
     cls = getattr(cl, c.comparison)
     try:
@@ -90,8 +91,10 @@ def _exact_match_columns(comparison: Any, dialect: str) -> set[str]:
     level it takes a term frequency adjustment's u from."""
     found = set()
     for level in comparison.get_comparison(dialect).comparison_levels:
-        if level._is_exact_match and len(level._exact_match_colnames) == 1:
-            found.add(level._exact_match_colnames[0])
+        if level._is_exact_match:
+            columns = level._exact_match_colnames
+            if len(columns) == 1:
+                found.add(columns[0])
     return found
 
 
