@@ -56,7 +56,7 @@ def _first_rule_sql(job: JobConfig, tables: list[tuple[str, str]], chunk: tuple[
     """(rule, pair): each pair the rules find among the ``tables`` (in Splink's order) once,
     with the first rule that finds it."""
     if len(job.blocking_rules) <= FEW_RULES:
-        return f"SELECT rule, pair FROM ({_found_sql(job, tables, chunk, leave_out=True)})"
+        return _found_sql(job, tables, chunk, leave_out=True)
     return f"SELECT min(rule) AS rule, pair FROM ({_found_sql(job, tables, chunk)}) GROUP BY pair"
 
 
