@@ -377,3 +377,15 @@ def test_an_admissions_file_whose_plain_names_are_the_child_s_stops_at_mapping()
                "Parent Forename", "Address 1", "Postcode"]
     with pytest.raises(UserError, match="required column 'pupil_forename'"):
         map_headers(load_spec("school_admissions"), headers, "admissions.csv")
+
+
+def test_household_must_be_true_or_false(tmp_path):
+    path, msg = broken(tmp_path, 'record_key = "widget_ref"', 'record_key = "widget_ref"\nhousehold = "yes"')
+    assert str(path) in msg and "household: 'yes' is not true or false" in msg
+    assert "Fix: household = true" in msg
+
+
+def test_household_needs_a_surname_and_an_address(tmp_path):
+    path, msg = broken(tmp_path, 'record_key = "widget_ref"', 'record_key = "widget_ref"\nhousehold = true')
+    assert str(path) in msg and "household: needs a surname field, address lines and a postcode field" in msg
+

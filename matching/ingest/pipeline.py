@@ -23,6 +23,7 @@ from matching.errors import DuplicateSubmissionError, UnusableFileError
 from matching.ingest import standardise as std
 from matching.ingest.headers import HeaderMapping, load_mapping_file, map_headers
 from matching.ingest.readers import DELIMITERS, ReadResult, read_submission
+from matching.ingest.standardise import household
 from matching.ingest.standardise.sql import ident, literal
 from matching.ingest.submissions import Submission, check_body, find_same_file, save, sha256_file
 from matching.specs import DatasetSpec, load_spec
@@ -235,13 +236,17 @@ def ingest_file(
         tmp_rejects = rejects_path.with_name(f".{rejects_path.name}.tmp")
         try:
             select = ", ".join(ident(c) for c in out_cols)
+            accepted = "SELECT * FROM final WHERE _rejection IS NULL"
+            if spec.household:
+                accepted = household.household_select(spec, f"({accepted})")
+                select += f", {household.COLUMN}"
             con.execute(
                 f"""
                 COPY (
                     SELECT src_value_{spec.record_key} AS record_id, {select},
                            {literal(submission_id)} AS submission_id, {literal(body)} AS body,
                            {literal(kind)} AS kind
-                    FROM final WHERE _rejection IS NULL ORDER BY _row
+                    FROM ({accepted}) ORDER BY _row
                 ) TO '{tmp_dataset}' (FORMAT parquet, COMPRESSION zstd)
                 """
             )

@@ -28,6 +28,7 @@ from matching.ingest.standardise.sql import ident, literal
 from matching.ingest.submissions import sha256_file
 from matching.jobs.config import JobConfig, load_job
 from matching.linkage.inputs import JobInputs, load_records, select_inputs
+from matching.linkage.recipe import SAMPLE_PROPORTION
 from matching.rules.compile import CompiledJob
 from matching.specs import DatasetSpec, configs_dir
 from matching.workspace import Workspace, write_json_atomic
@@ -211,11 +212,13 @@ def run_job(
                     spill_dir=partial / ".scored", progress=say,
                 )
                 counts["scoring_chunks"] = list(grid)
+                exact = True
             else:
                 say(f"{job.job}: scoring pairs with Splink on Spark ({spark.sparkContext.master})")
-                pairs_table, comparisons = _predict_on_spark(con, spark, ws, job, inputs, mpath, cut, max_comparisons)
+                pairs_table, comparisons, exact = _predict_on_spark(con, spark, ws, job, inputs, mpath, cut, max_comparisons)
             counts["comparisons"] = sum(n for _, n in comparisons)
             counts["comparisons_by_rule"] = dict(comparisons)
+            counts["comparisons_counted"] = "exactly" if exact else f"estimated from a {SAMPLE_PROPORTION:.0%} sample of the records"
             timings["predict"] = time.perf_counter() - t1
             t2 = time.perf_counter()
             say(f"{job.job}: applying the rule")
@@ -241,17 +244,17 @@ def _predict_on_spark(
     mpath: Path,
     cut: float,
     max_comparisons: int,
-) -> tuple[str, list[tuple[str, int]]]:
+) -> tuple[str, list[tuple[str, int]], bool]:
     """Score on Spark, then bring the scored pairs (above the threshold) into DuckDB for the rule."""
     from matching.linkage import spark_backend
 
     with spark_backend.job_scratch(ws, spark) as scratch:
-        files, comparisons = spark_backend.predict(
+        files, comparisons, exact = spark_backend.predict(
             spark, job, inputs, mpath, cut, scratch.path / "pairs", max_comparisons=max_comparisons
         )
         # A table, not a view: the scratch folder goes when Spark's part of the job is done.
         con.execute(f"CREATE OR REPLACE TEMP TABLE spark_pairs AS SELECT * FROM read_parquet('{files}')")
-    return "spark_pairs", comparisons
+    return "spark_pairs", comparisons, exact
 
 
 # zstd's fastest level: at a million pairs a fifth faster to write than its default, for files

@@ -15,7 +15,8 @@ from matching.errors import UserError
 from matching.jobs.config import JobConfig
 from matching.linkage.settings import blocking_rule
 
-EXACT_COUNT_ROWS = 50_000  # below this many records a side, count comparisons exactly (else a 5% sample)
+EXACT_COUNT_ROWS = 50_000  # below this many records a side, count comparisons exactly (else a sample)
+SAMPLE_PROPORTION = 0.05
 
 
 def run_recipe(
@@ -110,7 +111,7 @@ def count_by_rule(job: JobConfig, sdfs: list[Any], dialect: str, largest: int) -
             sdfs,
             blocking_rules=[blocking_rule(job.scoped(r), dialect) for r in job.blocking_rules],
             link_type=job.link_type,  # type: ignore[arg-type]
-            record_sample_proportion=1.0 if largest <= EXACT_COUNT_ROWS else 0.05,
+            record_sample_proportion=1.0 if largest <= EXACT_COUNT_ROWS else SAMPLE_PROPORTION,
         )
     return [(rule, int(r["marginal_comparison_count"])) for rule, r in zip(job.blocking_rules, records, strict=True)]
 

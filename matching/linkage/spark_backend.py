@@ -43,7 +43,13 @@ from matching.linkage.duckdb_backend import (
     splink_log,
 )
 from matching.linkage.inputs import JobInputs, check_columns, side_projection
-from matching.linkage.recipe import count_by_rule, refuse_too_many, run_recipe, untrained_levels
+from matching.linkage.recipe import (
+    EXACT_COUNT_ROWS,
+    count_by_rule,
+    refuse_too_many,
+    run_recipe,
+    untrained_levels,
+)
 from matching.linkage.settings import (
     CARRIED_COLUMNS,
     apply_model,
@@ -383,9 +389,13 @@ def train(spark: Any, ws: Workspace, job: JobConfig, inputs: JobInputs, verbose:
 # ----------------------------------------------------------------------------- prediction
 
 
-def _count(spark: Any, job: JobConfig, sdfs: list[Any]) -> list[tuple[str, int]]:
+def _count(spark: Any, job: JobConfig, sdfs: list[Any]) -> tuple[list[tuple[str, int]], bool]:
+    """Comparisons each blocking rule adds, and whether they were counted exactly (else
+    estimated from a sample of the records: counting a cluster's inputs exactly would cost
+    a join of its own)."""
+    largest = max(spark.table(s.physical_name).count() for s in sdfs)
     with splink_log():
-        return count_by_rule(job, sdfs, "spark", max(spark.table(s.physical_name).count() for s in sdfs))
+        return count_by_rule(job, sdfs, "spark", largest), largest <= EXACT_COUNT_ROWS
 
 
 def predict(
@@ -396,11 +406,11 @@ def predict(
     threshold: float,
     out: Path,
     max_comparisons: int = DEFAULT_MAX_COMPARISONS,
-) -> tuple[str, list[tuple[str, int]]]:
+) -> tuple[str, list[tuple[str, int]], bool]:
     """Score every blocked pair on Spark and write them to Parquet files in the folder ``out``.
 
-    Returns a glob of the Parquet files (for DuckDB's read_parquet) and the comparisons each
-    blocking rule added. Only the columns the rule stage reads are written: both ids, the
+    Returns a glob of the Parquet files (for DuckDB's read_parquet), the comparisons each
+    blocking rule added, and whether those were counted exactly (``_count``). Only the columns the rule stage reads are written: both ids, the
     source datasets, each record's identity (``CARRIED_COLUMNS``), the scores, and each
     comparison's gamma and match weight.
     """
@@ -408,7 +418,7 @@ def predict(
 
     settings = prediction_settings(job, "spark", model_path)
     _, sdfs = _register(spark, job, inputs)
-    counts = _count(spark, job, sdfs)
+    counts, exact = _count(spark, job, sdfs)
     refuse_too_many(job, counts, max_comparisons)
     with splink_log():
         linker = Linker(sdfs, settings)
@@ -428,5 +438,5 @@ def predict(
         from pyspark.sql.pandas.types import to_arrow_schema
 
         pq.write_table(pa.Table.from_pylist([], schema=to_arrow_schema(pairs.select(*[f"`{c}`" for c in keep]).schema)), out / "part-empty.parquet")
-    return str(out / "*.parquet"), counts
+    return str(out / "*.parquet"), counts, exact
 

@@ -35,7 +35,7 @@ SQL_TYPES = {"date": "DATE", "uprn": "BIGINT", "money_pence": "BIGINT", "flag": 
 @cache
 def dataset_column_types(spec: DatasetSpec) -> dict[str, str]:
     """Column -> DuckDB type of a standardised dataset of this kind, as ingest writes it."""
-    from matching.ingest.standardise import output_columns
+    from matching.ingest.standardise import household, output_columns
 
     by_field = {f.name: SQL_TYPES.get(f.type, "VARCHAR") for f in spec.fields}
     types = {"record_id": "VARCHAR"}
@@ -43,6 +43,8 @@ def dataset_column_types(spec: DatasetSpec) -> dict[str, str]:
         if col == "_defects":
             continue
         types[col] = "BIGINT" if col == "_row" else by_field.get(col, "VARCHAR")
+    if spec.household:
+        types[household.COLUMN] = household.TYPE
     types.update({"submission_id": "VARCHAR", "body": "VARCHAR", "kind": "VARCHAR"})
     return types
 

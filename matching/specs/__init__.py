@@ -46,7 +46,7 @@ FIELD_KEYS = {
     "max_length",
     "address_line",
 }
-SPEC_KEYS = {"kind", "title", "description", "held_by", "record_key", "subject", "fields"}
+SPEC_KEYS = {"kind", "title", "description", "held_by", "record_key", "subject", "household", "fields"}
 
 
 def configs_dir() -> Path:
@@ -84,6 +84,7 @@ class DatasetSpec:
     record_key: str
     subject: str  # "person", "property" or "transaction": what one record describes
     fields: tuple[FieldSpec, ...]
+    household: bool = False  # records are people at home: ingest lists the others at each property
     path: Path = field(default=Path(), compare=False)
 
     def field(self, name: str) -> FieldSpec:
@@ -183,6 +184,11 @@ def parse_spec(path: Path, data: Mapping[str, Any]) -> DatasetSpec:
     subject = data.get("subject", "person")
     if subject not in ("person", "property", "transaction"):
         raise _fail(path, "subject", f"{subject!r} is unknown", "use person, property or transaction")
+    household = data.get("household", False)
+    if not isinstance(household, bool):
+        raise _fail(path, "household", f"{household!r} is not true or false", "household = true (records are people at their home)")
+    if household and not (any(f.part == "surname" for f in fields) and any(f.address_line for f in fields) and any(f.type == "postcode" for f in fields)):
+        raise _fail(path, "household", "needs a surname field, address lines and a postcode field", "add them, or remove household")
     seen: dict[str, str] = {}
     from matching.ingest.headers import (
         normalise_header,  # local: specs must not import ingest at module load
@@ -202,6 +208,7 @@ def parse_spec(path: Path, data: Mapping[str, Any]) -> DatasetSpec:
         record_key=data["record_key"],
         subject=subject,
         fields=fields,
+        household=household,
         path=path,
     )
 

@@ -248,6 +248,7 @@ def test_the_manifest_counts_comparisons_by_blocking_rule(trained: tuple[Path, P
     ws, job = trained
     counts = run_job(str(job), workspace=ws).counts
     assert counts["comparisons"] == sum(counts["comparisons_by_rule"].values()) >= counts["pairs"]
+    assert counts["comparisons_counted"] == "exactly"
 
 
 def test_evaluate_reports_accuracy_blocking_recall_and_a_threshold_table(trained: tuple[Path, Path], exercise: Path) -> None:

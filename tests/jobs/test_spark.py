@@ -179,6 +179,7 @@ def test_spark_finds_the_same_inconsistencies_as_duckdb(job_name: str, spark_res
     assert manifests["spark"]["spark"]["master"] == "local[2]"
     assert manifests["spark"]["versions"]["pyspark"]
     assert manifests["spark"]["counts"]["comparisons_by_rule"] == manifests["duckdb"]["counts"]["comparisons_by_rule"]
+    assert manifests["spark"]["counts"]["comparisons_counted"] == manifests["duckdb"]["counts"]["comparisons_counted"] == "exactly"
     for name in ("pairs.parquet", "inconsistencies.parquet"):  # the same bundle, column for column
         assert schema(duck / name) == schema(spk / name)
     assert sorted(p.name for p in spk.iterdir()) == ["inconsistencies.parquet", "manifest.json", "pairs.parquet"]
