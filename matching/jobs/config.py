@@ -32,7 +32,8 @@ LINKAGE_KEYS = {"threshold", "blocking_rules", "comparisons", "subject"}
 COMPARISON_KEYS = {"name", "comparison", "column", "args", "term_frequency_adjustments", "levels"}
 LEVEL_KEYS = {"sql", "label", "null", "else", "tf_column", "tf_weight", "m", "u", "fix_m", "fix_u"}
 TRAINING_KEYS = {"probability_two_random_records_match", "deterministic_rules", "recall", "u_max_pairs", "seed", "em_blocking_rules", "em_max_pairs"}
-RULE_KEYS = {"where", "explanation", "values"}
+RULE_KEYS = {"where", "explanation", "values", "not_if_also_linked"}
+ALSO_LINKED_KEYS = {"where", "threshold"}
 PRIORITY_KEYS = {"since", "money_pence", "strong_identifiers"}
 STRONG_IDENTIFIERS = {
     "ni_number": "l.ni_number = r.ni_number",
@@ -66,6 +67,16 @@ class TrainingConfig:
 
 
 @dataclass(frozen=True)
+class AlsoLinked:
+    """``[rule.not_if_also_linked]``: a left record that also links, at ``threshold`` or more,
+    where ``where`` holds (an application's parent found at the very address it gives) keeps
+    none of its inconsistencies: the link it also has says the others are namesakes."""
+
+    where: str
+    threshold: float
+
+
+@dataclass(frozen=True)
 class JobConfig:
     job: str
     path: Path
@@ -88,6 +99,7 @@ class JobConfig:
     since: str | None
     money_pence: str | None
     strong_identifiers: tuple[str, ...]
+    also_linked: AlsoLinked | None = None
     raw: Mapping[str, Any] = field(compare=False, repr=False, default_factory=dict)
 
     @cached_property
@@ -107,6 +119,11 @@ class JobConfig:
     def link_type(self) -> str:
         """Splink's link type: duplicates within one body's file, else links across inputs."""
         return "dedupe_only" if self.within_body else "link_only"
+
+    def scoring_threshold(self, threshold: float) -> float:
+        """The match probability to score down to: the job's (or ``--threshold``'s), or lower
+        when ``rule.not_if_also_linked`` needs the weaker links too."""
+        return min(threshold, self.also_linked.threshold) if self.also_linked else threshold
 
     def scoped(self, rule: str) -> str:
         """A blocking or training rule limited to the pairs this job may compare."""
@@ -278,6 +295,21 @@ def parse_job(path: Path, data: Mapping[str, Any]) -> JobConfig:
     if not isinstance(values, Mapping) or not all(isinstance(v, str) for v in values.values()):
         raise _fail(path, "rule.values", "must be a table of name = \"SQL\"", 'values = { days_after_death = "date_diff(\'day\', r.date_of_death, as_at)" }')
 
+    also_linked = None
+    if "not_if_also_linked" in rule:
+        also = rule["not_if_also_linked"]
+        key = "rule.not_if_also_linked"
+        example = 'not_if_also_linked = { where = "gamma_property = 1", threshold = 0.5 }'
+        if not isinstance(also, Mapping):
+            raise _fail(path, key, "must be a table", example)
+        _check_keys(path, f"{key}.", also, ALSO_LINKED_KEYS)
+        if not isinstance(also.get("where"), str) or not also["where"].strip():
+            raise _fail(path, f"{key}.where", "missing", example)
+        cut = also.get("threshold")
+        if isinstance(cut, bool) or not isinstance(cut, int | float) or not 0 < cut < 1:
+            raise _fail(path, f"{key}.threshold", f"{cut!r} is not a probability between 0 and 1", example)
+        also_linked = AlsoLinked(where=also["where"], threshold=float(cut))
+
     priority = _table(path, data, "priority", required=False)
     _check_keys(path, "priority.", priority, PRIORITY_KEYS)
     strong = tuple(priority.get("strong_identifiers", ["ni_number", "dob"]))
@@ -307,6 +339,7 @@ def parse_job(path: Path, data: Mapping[str, Any]) -> JobConfig:
         since=priority.get("since"),
         money_pence=priority.get("money_pence"),
         strong_identifiers=strong,
+        also_linked=also_linked,
         raw=data,
     )
     _ = job.compiled  # compiling checks every SQL snippet against the columns

@@ -29,6 +29,7 @@ from matching.ingest.submissions import sha256_file
 from matching.jobs.config import JobConfig, load_job
 from matching.linkage.inputs import JobInputs, load_records, select_inputs
 from matching.linkage.recipe import SAMPLE_PROPORTION
+from matching.rules.check import referenced_columns, to_sql
 from matching.rules.compile import CompiledJob
 from matching.specs import DatasetSpec, configs_dir
 from matching.workspace import Workspace, write_json_atomic
@@ -208,21 +209,21 @@ def run_job(
                 from matching.linkage.duckdb_backend import predict
 
                 pairs_table, comparisons, grid = predict(
-                    con, job, inputs, mpath, cut, chunks=chunks, max_comparisons=max_comparisons,
+                    con, job, inputs, mpath, job.scoring_threshold(cut), chunks=chunks, max_comparisons=max_comparisons,
                     spill_dir=partial / ".scored", progress=say,
                 )
                 counts["scoring_chunks"] = list(grid)
                 exact = True
             else:
                 say(f"{job.job}: scoring pairs with Splink on Spark ({spark.sparkContext.master})")
-                pairs_table, comparisons, exact = _predict_on_spark(con, spark, ws, job, inputs, mpath, cut, max_comparisons)
+                pairs_table, comparisons, exact = _predict_on_spark(con, spark, ws, job, inputs, mpath, job.scoring_threshold(cut), max_comparisons)
             counts["comparisons"] = sum(n for _, n in comparisons)
             counts["comparisons_by_rule"] = dict(comparisons)
             counts["comparisons_counted"] = "exactly" if exact else f"estimated from a {SAMPLE_PROPORTION:.0%} sample of the records"
             timings["predict"] = time.perf_counter() - t1
             t2 = time.perf_counter()
             say(f"{job.job}: applying the rule")
-            counts |= write_bundle_tables(con, job, compiled, model, pairs_table, partial, as_at_date, body, inputs)
+            counts |= write_bundle_tables(con, job, compiled, model, pairs_table, partial, as_at_date, body, inputs, cut)
             timings["rule_and_write"] = time.perf_counter() - t2
             timings["total"] = time.perf_counter() - t0
         shutil.rmtree(partial / ".scored", ignore_errors=True)  # chunks' scored pairs: now in the bundle
@@ -257,6 +258,12 @@ def _predict_on_spark(
     return "spark_pairs", comparisons, exact
 
 
+# A pair's records, for the SQL of the rule stage (``p``: the pair, with its identity columns).
+RECORD_JOINS = {
+    "l": "JOIN left_records l ON l.body = p.left_body AND l.record_id = p.left_record_id",
+    "r": "JOIN right_records r ON r.body = p.right_body AND r.record_id = p.right_record_id",
+}
+
 # zstd's fastest level: at a million pairs a fifth faster to write than its default, for files
 # about 5% bigger (a bundle is written once, in every run, and read when it is published).
 BUNDLE_PARQUET = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1"
@@ -272,8 +279,13 @@ def write_bundle_tables(
     as_at: str,
     body: str | None,
     inputs: JobInputs,
+    threshold: float,
 ) -> dict[str, Any]:
     """pairs.parquet and inconsistencies.parquet from the scored pairs; returns stage counts.
+
+    The pairs were scored down to ``job.scoring_threshold(threshold)``: below ``threshold``
+    they serve only ``rule.not_if_also_linked``, which sets aside every inconsistency of a
+    left record that also links where its condition holds (``_set_aside``).
 
     Runs on DuckDB whichever backend scored the pairs, so rules behave the same everywhere.
     Scoring carries each record's body and record id (``CARRIED_COLUMNS``), and its side and
@@ -307,11 +319,15 @@ def write_bundle_tables(
     order = "left_body, left_record_id, right_body, right_record_id"
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE linked AS
+        CREATE OR REPLACE TEMP TABLE scored AS
         SELECT {", ".join(identity_sql)}, match_probability, match_weight, {", ".join(ident(c) for c in mw_cols)}
         FROM {pairs_table}
         """
     )
+    if job.scoring_threshold(threshold) < threshold:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW linked AS SELECT * FROM scored WHERE match_probability >= {threshold!r}")
+    else:
+        con.execute("CREATE OR REPLACE TEMP VIEW linked AS SELECT * FROM scored")
     con.execute(
         f"COPY (SELECT {', '.join(ident(c) for c in pair_cols)} FROM linked ORDER BY {order}) "
         f"TO '{out / 'pairs.parquet'}' ({BUNDLE_PARQUET})"
@@ -332,6 +348,9 @@ def write_bundle_tables(
     contributions_join = " AND ".join(f"c.key_{i} IS NOT DISTINCT FROM p.{k}" for i, k in enumerate(keys))
     owner = _owner_sql(job)
     body_filter = f"AND {owner} = '{body}'" if body else ""
+    set_aside = _set_aside(con, job, as_at)
+    if set_aside:
+        body_filter += " AND NOT EXISTS (SELECT 1 FROM set_aside s WHERE s.left_body = p.left_body AND s.left_record_id = p.left_record_id)"
     inconsistencies = out / "inconsistencies.parquet"
     # The rule as a bare WHERE (a NULL drops the pair, as false does): DuckDB then filters on
     # its cheap conjuncts first (a discount type, a body) and evaluates the costly ones (name
@@ -353,19 +372,41 @@ def write_bundle_tables(
                    DATE '{as_at}' AS as_at
             FROM linked p
             JOIN contributions c ON {contributions_join}
-            JOIN left_records l ON l.body = p.left_body AND l.record_id = p.left_record_id
-            JOIN right_records r ON r.body = p.right_body AND r.record_id = p.right_record_id
+            {RECORD_JOINS["l"]}
+            {RECORD_JOINS["r"]}
             WHERE ({compiled.rule_sql(as_at)}) {body_filter}
             ORDER BY priority_score DESC, {order}
         ) TO '{inconsistencies}' ({BUNDLE_PARQUET})
         """
     )
     bands = dict(con.execute(f"SELECT priority_band, count(*) FROM read_parquet('{inconsistencies}') GROUP BY 1").fetchall())
-    return {
+    counts: dict[str, Any] = {
         "pairs": count_rows(con, "linked"),
         "inconsistencies": sum(int(n) for n in bands.values()),
         "by_band": {b: int(bands.get(b, 0)) for b in ("high", "medium", "low")},
     }
+    if set_aside:
+        counts["left_records_also_linked"] = count_rows(con, "set_aside")
+    return counts
+
+
+def _set_aside(con: duckdb.DuckDBPyConnection, job: JobConfig, as_at: str) -> bool:
+    """Table ``set_aside``: the left records (body, record id) that also link, at
+    ``rule.not_if_also_linked.threshold`` or more, where its condition holds; their
+    inconsistencies are not kept. False when the job has no such rule. The condition joins
+    the records only when it reads them."""
+    tree = job.compiled.also_linked
+    if job.also_linked is None or tree is None:
+        return False
+    joins = " ".join(RECORD_JOINS[side] for side in sorted({t for t, _ in referenced_columns(tree) if t}))
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE set_aside AS
+        SELECT DISTINCT p.left_body, p.left_record_id FROM scored p {joins}
+        WHERE p.match_probability >= {job.also_linked.threshold!r} AND ({to_sql(tree, as_at)})
+        """
+    )
+    return True
 
 
 def _manifest(

@@ -59,6 +59,7 @@ class CompiledJob:
     """A job's post-linkage SQL, checked. ``as_at`` is bound when the run knows its date."""
 
     rule: exp.Expression
+    also_linked: exp.Expression | None  # rule.not_if_also_linked.where, over the other link
     values: dict[str, exp.Expression]
     explanation_parts: tuple[tuple[str, str | None, str | None], ...]  # (literal, expr name, format)
     since: exp.Expression | None
@@ -194,8 +195,14 @@ def compile_job(job: JobConfig) -> CompiledJob:
         s: check_expression(STRONG_IDENTIFIERS[s], columns, where=f"{name}: priority.strong_identifiers ({s})")
         for s in job.strong_identifiers
     }
+    also_linked = (
+        _substitute(check_expression(job.also_linked.where, named, where=f"{name}: rule.not_if_also_linked.where"), values)
+        if job.also_linked
+        else None
+    )
     return CompiledJob(
         rule=rule,
+        also_linked=also_linked,
         values=values,
         explanation_parts=tuple(parts),
         since=since,

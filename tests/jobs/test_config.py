@@ -32,6 +32,10 @@ explanation = "Claim {l.claim_ref} after death on {r.date_of_death:date}."
 """
 
 
+# rule.not_if_also_linked, as a line of GOOD's [rule] table (a test appends it, then breaks it).
+ALSO_AT = 'not_if_also_linked = { where = "gamma_dob = 1", threshold = 0.5 }'
+
+
 @pytest.fixture
 def job_file(tmp_path: Path):
     """Write a job config in an analyst's own folder; its preset comes from configs/jobs."""
@@ -74,6 +78,13 @@ def test_the_good_config_loads(job_file) -> None:
     job = load_job_file(job_file(GOOD))
     assert job.left.kind == "housing_benefit" and job.right.kind == "deceased_persons"
     assert job.owning_body == "left"
+    assert job.also_linked is None and job.scoring_threshold(0.95) == 0.95
+
+
+def test_not_if_also_linked_scores_down_to_its_threshold(job_file) -> None:
+    job = load_job_file(job_file(GOOD + ALSO_AT + "\n"))
+    assert job.also_linked is not None and job.also_linked.where == "gamma_dob = 1"
+    assert job.scoring_threshold(0.95) == 0.5 and job.scoring_threshold(0.3) == 0.3
 
 
 @pytest.mark.parametrize(
@@ -87,12 +98,18 @@ def test_the_good_config_loads(job_file) -> None:
         (("where = \"coalesce(l.claim_end_date, as_at) > r.date_of_death\"", "where = \"x.claim_ref = 1\""), r"only l. \(left record\) and r. \(right record\) exist"),
         (("{r.date_of_death:date}", "{r.date_of_deth:date}"), r"rule.explanation \{r.date_of_deth\}: unknown column 'r.date_of_deth'"),
         (("title = \"Test job\"", "title = \"Test job\"\nowning_bdy = \"left\""), r"owning_bdy: unknown setting\n  Fix: did you mean 'owning_body'\?"),
+        ((ALSO_AT, ALSO_AT.replace("0.5", "1.5")), r"rule.not_if_also_linked.threshold: 1.5 is not a probability between 0 and 1\n  Fix: not_if_also_linked = "),
+        ((ALSO_AT, ALSO_AT.replace("threshold", "treshold")), r"rule.not_if_also_linked.treshold: unknown setting\n  Fix: did you mean 'threshold'\?"),
+        ((ALSO_AT, ALSO_AT.replace("gamma_dob = 1", "gamma_dobb = 1")), r"rule.not_if_also_linked.where: unknown column 'gamma_dobb' \(pair\). Did you mean 'gamma_dob'\?"),
+        ((ALSO_AT, ALSO_AT.replace("gamma_dob = 1", "r.uprn IN (SELECT 1)")), r"rule.not_if_also_linked.where: subqueries and statements are not allowed"),
+        ((ALSO_AT, 'not_if_also_linked = "gamma_dob = 1"'), r"rule.not_if_also_linked: must be a table"),
     ],
 )
 def test_config_errors_name_the_file_the_key_and_the_fix(job_file, change: tuple[str, str], message: str) -> None:
     old, new = change
-    assert old in GOOD
-    path = job_file(GOOD.replace(old, new))
+    good = GOOD + ALSO_AT + "\n" if old == ALSO_AT else GOOD
+    assert old in good
+    path = job_file(good.replace(old, new))
     with pytest.raises(ConfigError) as info:
         load_job_file(path)
     text = str(info.value)

@@ -1,0 +1,76 @@
+"""rule.not_if_also_linked: an application whose parent is registered at the very address it
+gives is not from an address of convenience, so a link elsewhere is not kept for review."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import duckdb
+
+from matching.ingest import ingest_file
+from matching.jobs.config import jobs_dir
+from matching.jobs.run import run_job
+from tests.ingest.test_ingest import write_csv
+
+JOB = "admissions-to-electoral-register"
+
+ADMISSIONS = (
+    ["application_ref", "forenames", "surname", "relationship", "address_line_1", "postcode", "email",
+     "pupil_forename", "pupil_surname", "pupil_dob", "school", "application_date", "admission_date"],
+    [
+        # Lives where she says: on the register there, and still at her old address too.
+        ["APP1", "Jane", "Woodcock", "Mother", "1 Alpha Road", "KT1 1AA", "jane.woodcock@example.com",
+         "Amy", "Woodcock", "2021-03-01", "Alpha Primary", "2026-01-10", "2026-09-01"],
+        # Registered only elsewhere: the inconsistency.
+        ["APP2", "John", "Fernhill", "Father", "5 Gamma Road", "KT1 3EF", "john.fernhill@example.com",
+         "Ben", "Fernhill", "2021-05-01", "Alpha Primary", "2026-01-12", "2026-09-01"],
+    ],
+)
+ELECTORS = (
+    ["elector_number", "forenames", "surname", "address_line_1", "postcode", "email", "registered_date"],
+    [
+        ["KA1-1/0", "Jane", "Woodcock", "1 Alpha Road", "KT1 1AA", "jane.woodcock@example.com", "2024-04-01"],
+        ["KB2-7/0", "Jane", "Woodcock", "9 Beta Road", "KT2 2BB", "jane.woodcock@example.com", "2019-06-01"],
+        ["KC3-4/0", "John", "Fernhill", "7 Delta Road", "KT3 4DD", "john.fernhill@example.com", "2018-02-01"],
+        # Neighbours, so that names are as rare here as in a real register.
+        *([f"KD4-{i}/0", forename, surname, f"{i} Epsilon Road", "KT4 5EF", "", "2015-01-01"]
+          for i, (forename, surname) in enumerate(
+              (f, s) for f in ("Alan", "Beth", "Carl", "Dina", "Evan", "Faye") for s in ("Archer", "Baxter", "Cooper", "Dawson", "Ellis"))),
+    ],
+)
+
+
+def _workspace(tmp_path: Path) -> Path:
+    ws = tmp_path / "ws"
+    for kind, (header, rows) in (("school_admissions", ADMISSIONS), ("electoral_register", ELECTORS)):
+        ingest_file(kind, write_csv(tmp_path / f"{kind}.csv", header, rows), body="kingston", workspace=ws)
+    return ws
+
+
+def _found(run_path: Path, name: str) -> set[tuple[str, str]]:
+    return set(duckdb.connect().execute(f"SELECT left_record_id, right_record_id FROM read_parquet('{run_path / name}')").fetchall())
+
+
+def test_a_parent_registered_at_the_address_given_is_not_flagged_for_another(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    run = run_job(JOB, workspace=ws)
+    assert _found(run.path, "inconsistencies.parquet") == {("APP2", "KC3-4/0")}
+    # The links themselves are all kept: only the inconsistency is set aside.
+    assert {("APP1", "KA1-1/0"), ("APP1", "KB2-7/0"), ("APP2", "KC3-4/0")} <= _found(run.path, "pairs.parquet")
+    manifest = json.loads((run.path / "manifest.json").read_text())
+    assert manifest["counts"]["left_records_also_linked"] == 1
+
+
+def test_without_it_the_other_address_is_flagged(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    text = (jobs_dir() / f"{JOB}.toml").read_text()
+    without, n = re.subn(r"\n\[rule\.not_if_also_linked\]\nwhere = .*\nthreshold = .*\n", "\n", text)
+    assert n == 1
+    job = tmp_path / "jobs" / f"{JOB}.toml"  # the same name, so the shipped model serves
+    job.parent.mkdir()
+    job.write_text(without)
+    run = run_job(str(job), workspace=ws)
+    assert _found(run.path, "inconsistencies.parquet") == {("APP1", "KB2-7/0"), ("APP2", "KC3-4/0")}
+    assert "left_records_also_linked" not in json.loads((run.path / "manifest.json").read_text())["counts"]
