@@ -317,17 +317,16 @@ def write_bundle_tables(
     pair_cols = [f"{side}_{col}" for side in ("left", "right") for col in PAIR_IDENTITY]
     pair_cols += ["match_probability", "match_weight", *mw_cols]
     order = "left_body, left_record_id, right_body, right_record_id"
+    below = job.scoring_threshold(threshold) < threshold  # pairs scored below the threshold too
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE scored AS
+        CREATE OR REPLACE TEMP TABLE {"scored" if below else "linked"} AS
         SELECT {", ".join(identity_sql)}, match_probability, match_weight, {", ".join(ident(c) for c in mw_cols)}
         FROM {pairs_table}
         """
     )
-    if job.scoring_threshold(threshold) < threshold:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW linked AS SELECT * FROM scored WHERE match_probability >= {threshold!r}")
-    else:
-        con.execute("CREATE OR REPLACE TEMP VIEW linked AS SELECT * FROM scored")
+    if below:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE linked AS SELECT * FROM scored WHERE match_probability >= {threshold!r}")
     con.execute(
         f"COPY (SELECT {', '.join(ident(c) for c in pair_cols)} FROM linked ORDER BY {order}) "
         f"TO '{out / 'pairs.parquet'}' ({BUNDLE_PARQUET})"
@@ -348,7 +347,7 @@ def write_bundle_tables(
     contributions_join = " AND ".join(f"c.key_{i} IS NOT DISTINCT FROM p.{k}" for i, k in enumerate(keys))
     owner = _owner_sql(job)
     body_filter = f"AND {owner} = '{body}'" if body else ""
-    set_aside = _set_aside(con, job, as_at)
+    set_aside = _set_aside(con, job, threshold, as_at)
     if set_aside:
         body_filter += " AND NOT EXISTS (SELECT 1 FROM set_aside s WHERE s.left_body = p.left_body AND s.left_record_id = p.left_record_id)"
     inconsistencies = out / "inconsistencies.parquet"
@@ -390,19 +389,21 @@ def write_bundle_tables(
     return counts
 
 
-def _set_aside(con: duckdb.DuckDBPyConnection, job: JobConfig, as_at: str) -> bool:
+def _set_aside(con: duckdb.DuckDBPyConnection, job: JobConfig, threshold: float, as_at: str) -> bool:
     """Table ``set_aside``: the left records (body, record id) that also link, at
     ``rule.not_if_also_linked.threshold`` or more, where its condition holds; their
     inconsistencies are not kept. False when the job has no such rule. The condition joins
-    the records only when it reads them."""
+    the records only when it reads them. Reads ``scored``, or ``linked`` when nothing was
+    scored below the threshold (``--threshold`` at or under the rule's)."""
     tree = job.compiled.also_linked
     if job.also_linked is None or tree is None:
         return False
     joins = " ".join(RECORD_JOINS[side] for side in sorted({t for t, _ in referenced_columns(tree) if t}))
+    scored = "scored" if job.scoring_threshold(threshold) < threshold else "linked"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE set_aside AS
-        SELECT DISTINCT p.left_body, p.left_record_id FROM scored p {joins}
+        SELECT DISTINCT p.left_body, p.left_record_id FROM {scored} p {joins}
         WHERE p.match_probability >= {job.also_linked.threshold!r} AND ({to_sql(tree, as_at)})
         """
     )

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from matching.ingest import ingest_file
 from matching.jobs.config import jobs_dir
@@ -53,9 +54,10 @@ def _found(run_path: Path, name: str) -> set[tuple[str, str]]:
     return set(duckdb.connect().execute(f"SELECT left_record_id, right_record_id FROM read_parquet('{run_path / name}')").fetchall())
 
 
-def test_a_parent_registered_at_the_address_given_is_not_flagged_for_another(tmp_path: Path) -> None:
+@pytest.mark.parametrize("threshold", [None, 0.3])  # the job's, or --threshold below the rule's 0.5
+def test_a_parent_registered_at_the_address_given_is_not_flagged_for_another(tmp_path: Path, threshold: float | None) -> None:
     ws = _workspace(tmp_path)
-    run = run_job(JOB, workspace=ws)
+    run = run_job(JOB, workspace=ws, threshold=threshold)
     assert _found(run.path, "inconsistencies.parquet") == {("APP2", "KC3-4/0")}
     # The links themselves are all kept: only the inconsistency is set aside.
     assert {("APP1", "KA1-1/0"), ("APP1", "KB2-7/0"), ("APP2", "KC3-4/0")} <= _found(run.path, "pairs.parquet")
