@@ -282,6 +282,8 @@ def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str |
     if published:
         console.print("Published: " + ", ".join(f"{p.run_id} ({p.new:,} new, {p.updated:,} updated, {p.reopened:,} reopened)" for p in published), soft_wrap=True)
     console.print("Each inconsistency requires investigation; a match is not evidence of fraud.")
+    for note in dict.fromkeys(n for r in results for n in r.notes):
+        err_console.print(note, style="yellow", soft_wrap=True)
     for name, failure in failures:
         err_console.print(Text.assemble((f"{name}: ", "bold red"), failure.message), soft_wrap=True)
     if failures:

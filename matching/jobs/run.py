@@ -27,7 +27,7 @@ from matching.ingest.readers import count_rows
 from matching.ingest.standardise.sql import ident, literal
 from matching.ingest.submissions import sha256_file
 from matching.jobs.config import JobConfig, load_job
-from matching.linkage.inputs import JobInputs, load_records, select_inputs
+from matching.linkage.inputs import JobInputs, load_records, select_inputs, stale_ingest_notes
 from matching.linkage.recipe import SAMPLE_PROPORTION
 from matching.rules.check import referenced_columns, to_sql
 from matching.rules.compile import CompiledJob
@@ -47,9 +47,10 @@ class RunResult:
     path: Path
     counts: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what the officer should know (stale ingests)
 
     def to_json(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "job": self.job, "path": str(self.path), "counts": self.counts}
+        return {"run_id": self.run_id, "job": self.job, "path": str(self.path), "counts": self.counts, "notes": self.notes}
 
 
 def model_path(ws: Workspace, job: str) -> Path:
@@ -198,6 +199,7 @@ def run_job(
             t0 = time.perf_counter()
             say(f"{job.job}: loading {len(inputs.left)} + {len(inputs.right)} submissions")
             load_records(con, inputs)
+            notes = stale_ingest_notes(con, job, inputs)
             counts: dict[str, Any] = {
                 "left_records": count_rows(con, "left_records"),
                 "right_records": count_rows(con, "right_records"),
@@ -227,13 +229,13 @@ def run_job(
             timings["rule_and_write"] = time.perf_counter() - t2
             timings["total"] = time.perf_counter() - t0
         shutil.rmtree(partial / ".scored", ignore_errors=True)  # chunks' scored pairs: now in the bundle
-        manifest = _manifest(job, mpath, inputs, run_id, cut, as_at_date, body, counts, timings, now, backend, spark)
+        manifest = _manifest(job, mpath, inputs, run_id, cut, as_at_date, body, counts, timings, now, backend, spark) | {"notes": notes}
         write_json_atomic(partial / "manifest.json", manifest)
         os.replace(partial, final)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
-    return RunResult(run_id=run_id, job=job.job, path=final, counts=counts, timings=timings)
+    return RunResult(run_id=run_id, job=job.job, path=final, counts=counts, timings=timings, notes=notes)
 
 
 def _predict_on_spark(

@@ -14,7 +14,7 @@ from matching.errors import UserError
 from matching.ingest.standardise.sql import literal
 from matching.ingest.submissions import Submission, latest
 from matching.jobs.config import JobConfig
-from matching.linkage.settings import linkage_columns
+from matching.linkage.settings import columns_used, linkage_columns
 from matching.workspace import Workspace
 
 
@@ -50,6 +50,29 @@ def select_inputs(ws: Workspace, job: JobConfig) -> JobInputs:
             f"{', '.join(s.body for s in left)} has submitted it.\n  Fix: ingest another body's {job.left.kind}."
         )
     return JobInputs(tuple(left), tuple(right))
+
+
+def stale_ingest_notes(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: JobInputs) -> list[str]:
+    """A note for each submission that lacks a column the job compares and ingest now writes
+    for its kind (``household_surnames``, say): it was ingested by an earlier version. Its
+    comparisons then count as missing, so the job still runs, with less evidence."""
+    from matching.rules.compile import dataset_column_types
+
+    used = columns_used(job)
+    notes = []
+    for spec, subs in ((job.left, inputs.left), (job.right, inputs.right)):
+        declared = dataset_column_types(spec)
+        for sub in subs:
+            have = {name for name, *_ in con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal(sub.dataset_path)})").fetchall()}
+            stale = sorted(c for c in used if c in declared and c not in have)
+            note = (
+                f"{spec.kind} from {sub.body} ({sub.submission_id}) was ingested without {', '.join(stale)}, which "
+                f"'{job.job}' compares: those comparisons count as missing. Fix: ingest the file again "
+                f"(matching ingest {spec.kind} FILE --body {sub.body} --force)."
+            )
+            if stale and note not in notes:
+                notes.append(note)
+    return notes
 
 
 @cache

@@ -1,5 +1,7 @@
-"""rule.not_if_also_linked: an application whose parent is registered at the very address it
-gives is not from an address of convenience, so a link elsewhere is not kept for review."""
+"""admissions-to-electoral-register on a hand-made register: rule.not_if_also_linked (an
+application whose parent is registered at the very address it gives is not from an address of
+convenience, so a link elsewhere is not kept for review), and a register ingested before
+households were listed."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from click.testing import CliRunner
 
 from matching.ingest import ingest_file
 from matching.jobs.config import jobs_dir
@@ -76,3 +79,29 @@ def test_without_it_the_other_address_is_flagged(tmp_path: Path) -> None:
     run = run_job(str(job), workspace=ws)
     assert _found(run.path, "inconsistencies.parquet") == {("APP1", "KB2-7/0"), ("APP2", "KC3-4/0")}
     assert "left_records_also_linked" not in json.loads((run.path / "manifest.json").read_text())["counts"]
+
+
+def test_a_register_ingested_before_households_is_named(tmp_path: Path) -> None:
+    """A register ingested by an earlier version has no household_surnames: the job still runs,
+    the household counts as missing, and the officer is told which file to ingest again."""
+    ws = _workspace(tmp_path)
+    (register,) = ws.glob("datasets/electoral_register/*/*.parquet")
+    old = tmp_path / "old.parquet"
+    duckdb.connect().execute(f"COPY (SELECT * EXCLUDE (household_surnames) FROM read_parquet('{register}')) TO '{old}' (FORMAT parquet)")
+    old.replace(register)
+    run = run_job(JOB, workspace=ws)
+    (note,) = run.notes
+    assert note.startswith("electoral_register from kingston (") and "without household_surnames" in note
+    assert "Fix: ingest the file again (matching ingest electoral_register FILE --body kingston --force)" in note
+    assert json.loads((run.path / "manifest.json").read_text())["notes"] == [note]
+    assert _found(run.path, "inconsistencies.parquet") == {("APP2", "KC3-4/0")}  # it still runs
+
+    from matching.cli import cli
+
+    printed = CliRunner().invoke(cli, ["--workspace", str(ws), "run", JOB])
+    assert printed.exit_code == 0
+    assert "without household_surnames" in printed.stderr
+
+
+def test_a_register_ingested_now_has_no_note(tmp_path: Path) -> None:
+    assert run_job(JOB, workspace=_workspace(tmp_path)).notes == []
