@@ -18,7 +18,7 @@ import pyarrow as pa
 from matching.evaluate.session import JobSession
 from matching.linkage.duckdb_backend import splink_log
 from matching.linkage.inputs import linkage_tables
-from matching.linkage.recipe import EXACT_COUNT_ROWS
+from matching.linkage.recipe import sample_proportion
 from matching.linkage.settings import blocking_rule
 
 
@@ -35,7 +35,7 @@ def _rules(session: JobSession, rules: list[str] | None) -> list[str]:
 
 def _proportion(session: JobSession, tables: list[Any]) -> float:
     largest = max(int(session.con.execute(f"SELECT count(*) FROM {t.physical_name}").fetchall()[0][0]) for t in tables)
-    return 1.0 if largest <= EXACT_COUNT_ROWS else 0.05
+    return sample_proportion(largest)
 
 
 def comparison_counts(session: JobSession, rules: list[str] | None = None) -> list[dict[str, Any]]:

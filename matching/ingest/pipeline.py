@@ -238,7 +238,7 @@ def ingest_file(
             select = ", ".join(ident(c) for c in out_cols)
             accepted = "SELECT * FROM final WHERE _rejection IS NULL"
             if spec.household:
-                accepted = household.household_select(spec, f"({accepted})")
+                accepted = household.household_select(spec, accepted)
                 select += f", {household.COLUMN}"
             con.execute(
                 f"""

@@ -30,10 +30,10 @@ TOP_KEYS = {"include", "title", "description", "owning_body", "review", "dataset
 DATASET_KEYS = {"left", "right", "across_bodies", "within_body"}
 LINKAGE_KEYS = {"threshold", "blocking_rules", "comparisons", "subject"}
 COMPARISON_KEYS = {"name", "comparison", "column", "args", "term_frequency_adjustments", "levels"}
+SUBJECTS = ("person", "property", "transaction")
 LEVEL_KEYS = {"sql", "label", "null", "else", "tf_column", "tf_weight", "m", "u", "fix_m", "fix_u"}
 TRAINING_KEYS = {"probability_two_random_records_match", "deterministic_rules", "recall", "u_max_pairs", "seed", "em_blocking_rules", "em_max_pairs"}
 RULE_KEYS = {"where", "explanation", "values", "not_if_also_linked"}
-ALSO_LINKED_KEYS = {"where", "threshold"}
 PRIORITY_KEYS = {"since", "money_pence", "strong_identifiers"}
 STRONG_IDENTIFIERS = {
     "ni_number": "l.ni_number = r.ni_number",
@@ -67,16 +67,6 @@ class TrainingConfig:
 
 
 @dataclass(frozen=True)
-class AlsoLinked:
-    """``[rule.not_if_also_linked]``: a left record that also links, at ``threshold`` or more,
-    where ``where`` holds (an application's parent found at the very address it gives) keeps
-    none of its inconsistencies: the link it also has says the others are namesakes."""
-
-    where: str
-    threshold: float
-
-
-@dataclass(frozen=True)
 class JobConfig:
     job: str
     path: Path
@@ -99,7 +89,9 @@ class JobConfig:
     since: str | None
     money_pence: str | None
     strong_identifiers: tuple[str, ...]
-    also_linked: AlsoLinked | None = None
+    # rule.not_if_also_linked: an inconsistency is set aside when its left record links at least
+    # as strongly to another right record where this holds (run.py, _set_aside)
+    also_linked: str | None = None
     raw: Mapping[str, Any] = field(compare=False, repr=False, default_factory=dict)
 
     @cached_property
@@ -119,11 +111,6 @@ class JobConfig:
     def link_type(self) -> str:
         """Splink's link type: duplicates within one body's file, else links across inputs."""
         return "dedupe_only" if self.within_body else "link_only"
-
-    def scoring_threshold(self, threshold: float) -> float:
-        """The match probability to score down to: the job's (or ``--threshold``'s), or lower
-        when ``rule.not_if_also_linked`` needs the weaker links too."""
-        return min(threshold, self.also_linked.threshold) if self.also_linked else threshold
 
     def scoped(self, rule: str) -> str:
         """A blocking or training rule limited to the pairs this job may compare."""
@@ -163,6 +150,28 @@ def _str_list(path: Path, key: str, value: Any, required: bool = True) -> tuple[
     return tuple(value)
 
 
+def _flag(path: Path, key: str, value: Any, default: bool = False) -> bool:
+    """A true/false setting: anything else (a quoted "false", a 0) is refused, not guessed."""
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise _fail(path, key, f"{value!r} is not true or false", f"{key.split('.')[-1]} = true (unquoted)")
+    return value
+
+
+def _number(path: Path, key: str, value: Any, default: float, *, low: float, high: float | None = None, whole: bool = False) -> float:
+    """A number within [low, high] (``low`` excluded when it is 0 and the key is a probability)."""
+    if value is None:
+        return default
+    name = key.split(".")[-1]
+    if isinstance(value, bool) or not isinstance(value, int | float) or (whole and not isinstance(value, int)):
+        raise _fail(path, key, f"{value!r} is not a {'whole number' if whole else 'number'}", f"{name} = {int(default) if whole else default:g}")
+    if value < low or (high is not None and value > high) or (low == 0 and not whole and value == 0):
+        span = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
+        raise _fail(path, key, f"{value!r} is not {span}{' (and above 0)' if low == 0 and not whole else ''}", f"{name} = {int(default) if whole else default:g}")
+    return float(value)
+
+
 def _kind(path: Path, key: str, value: Any) -> DatasetSpec:
     if not isinstance(value, str):
         raise _fail(path, key, "missing", 'name a dataset kind, e.g. "payroll"')
@@ -200,8 +209,12 @@ def _comparison(path: Path, i: int, raw: Any) -> ComparisonConfig:
                 raise _fail(path, f"{where}levels[{j}]", "each level needs sql = \"...\" (or else = true) and a label", '{ sql = "l.x = r.x", label = "exact" }')
             _check_keys(path, f"{where}levels[{j}].", level, LEVEL_KEYS)
             for key in ("m", "u"):
-                if key in level and not (isinstance(level[key], int | float) and 0 < level[key] <= 1):
+                if key in level and not (isinstance(level[key], int | float) and not isinstance(level[key], bool) and 0 < level[key] <= 1):
                     raise _fail(path, f"{where}levels[{j}].{key}", f"{level[key]!r} is not a probability in (0, 1]", f"{key} = 0.01")
+            for key in ("null", "else", "fix_m", "fix_u"):
+                _flag(path, f"{where}levels[{j}].{key}", level.get(key))
+            if "tf_weight" in level:
+                _number(path, f"{where}levels[{j}].tf_weight", level["tf_weight"], 1.0, low=0, high=1)
             tf = level.get("tf_column")
             if tf is not None:
                 # Splink looks up the term frequency of the value this level compares.
@@ -220,7 +233,7 @@ def _comparison(path: Path, i: int, raw: Any) -> ComparisonConfig:
         comparison=kind,
         column=column,
         args=dict(args),
-        term_frequency_adjustments=bool(raw.get("term_frequency_adjustments", False)),
+        term_frequency_adjustments=_flag(path, f"{where}term_frequency_adjustments", raw.get("term_frequency_adjustments")),
         levels=tuple(levels),
     )
 
@@ -235,8 +248,8 @@ def parse_job(path: Path, data: Mapping[str, Any]) -> JobConfig:
     _check_keys(path, "datasets.", datasets, DATASET_KEYS)
     left = _kind(path, "datasets.left", datasets.get("left"))
     right = _kind(path, "datasets.right", datasets.get("right"))
-    across = bool(datasets.get("across_bodies", False))
-    within = bool(datasets.get("within_body", False))
+    across = _flag(path, "datasets.across_bodies", datasets.get("across_bodies"))
+    within = _flag(path, "datasets.within_body", datasets.get("within_body"))
     for key, flag in (("across_bodies", across), ("within_body", within)):
         if flag and left.kind != right.kind:
             raise _fail(path, f"datasets.{key}", "only applies when left and right are the same kind", "remove it, or name one kind twice")
@@ -255,6 +268,9 @@ def parse_job(path: Path, data: Mapping[str, Any]) -> JobConfig:
     threshold = linkage.get("threshold")
     if not isinstance(threshold, int | float) or not 0 < threshold < 1:
         raise _fail(path, "linkage.threshold", f"{threshold!r} is not a probability between 0 and 1", "threshold = 0.95")
+    subject = linkage.get("subject", "person")
+    if subject not in SUBJECTS:
+        raise _fail(path, "linkage.subject", f"{subject!r} is not one of {', '.join(SUBJECTS)}", 'subject = "person" (what a true link joins: one person)')
     blocking = _str_list(path, "linkage.blocking_rules", linkage.get("blocking_rules"))
     raw_comparisons = linkage.get("comparisons")
     if not isinstance(raw_comparisons, list) or not raw_comparisons:
@@ -269,6 +285,8 @@ def parse_job(path: Path, data: Mapping[str, Any]) -> JobConfig:
     training = _table(path, data, "training")
     _check_keys(path, "training.", training, TRAINING_KEYS)
     prior = training.get("probability_two_random_records_match")
+    if prior is not None:
+        _number(path, "training.probability_two_random_records_match", prior, 1e-5, low=0, high=1)
     det = _str_list(path, "training.deterministic_rules", training.get("deterministic_rules"), required=False)
     if prior is None and not det:
         raise _fail(path, "training", "no prior", "set probability_two_random_records_match, or deterministic_rules with recall")
@@ -276,11 +294,11 @@ def parse_job(path: Path, data: Mapping[str, Any]) -> JobConfig:
     train = TrainingConfig(
         probability_two_random_records_match=float(prior) if prior is not None else None,
         deterministic_rules=det,
-        recall=float(training.get("recall", 0.8)),
-        u_max_pairs=float(training.get("u_max_pairs", 1e7)),
-        seed=int(training.get("seed", 42)),
+        recall=_number(path, "training.recall", training.get("recall"), 0.8, low=0, high=1),
+        u_max_pairs=_number(path, "training.u_max_pairs", training.get("u_max_pairs"), 1e7, low=1000),
+        seed=int(_number(path, "training.seed", training.get("seed"), 42, low=0, whole=True)),
         em_blocking_rules=em_rules,
-        em_max_pairs=float(training["em_max_pairs"]) if "em_max_pairs" in training else None,
+        em_max_pairs=_number(path, "training.em_max_pairs", training["em_max_pairs"], 1e6, low=1000) if "em_max_pairs" in training else None,
     )
 
     rule = _table(path, data, "rule")
@@ -295,20 +313,12 @@ def parse_job(path: Path, data: Mapping[str, Any]) -> JobConfig:
     if not isinstance(values, Mapping) or not all(isinstance(v, str) for v in values.values()):
         raise _fail(path, "rule.values", "must be a table of name = \"SQL\"", 'values = { days_after_death = "date_diff(\'day\', r.date_of_death, as_at)" }')
 
-    also_linked = None
-    if "not_if_also_linked" in rule:
-        also = rule["not_if_also_linked"]
-        key = "rule.not_if_also_linked"
-        example = 'not_if_also_linked = { where = "gamma_property = 1", threshold = 0.5 }'
-        if not isinstance(also, Mapping):
-            raise _fail(path, key, "must be a table", example)
-        _check_keys(path, f"{key}.", also, ALSO_LINKED_KEYS)
-        if not isinstance(also.get("where"), str) or not also["where"].strip():
-            raise _fail(path, f"{key}.where", "missing", example)
-        cut = also.get("threshold")
-        if isinstance(cut, bool) or not isinstance(cut, int | float) or not 0 < cut < 1:
-            raise _fail(path, f"{key}.threshold", f"{cut!r} is not a probability between 0 and 1", example)
-        also_linked = AlsoLinked(where=also["where"], threshold=float(cut))
+    also_linked = rule.get("not_if_also_linked")
+    if also_linked is not None:
+        if not isinstance(also_linked, str) or not also_linked.strip():
+            raise _fail(path, "rule.not_if_also_linked", "must be a SQL condition over the other link", 'not_if_also_linked = "gamma_property = 1" (a parent linked at the address given)')
+        if across or within:
+            raise _fail(path, "rule.not_if_also_linked", "needs a left and a right dataset: across or within bodies, which record is the left one is arbitrary", "remove it")
 
     priority = _table(path, data, "priority", required=False)
     _check_keys(path, "priority.", priority, PRIORITY_KEYS)
@@ -328,7 +338,7 @@ def parse_job(path: Path, data: Mapping[str, Any]) -> JobConfig:
         right=right,
         across_bodies=across,
         within_body=within,
-        subject=str(linkage.get("subject", "person")),
+        subject=subject,
         threshold=float(threshold),
         blocking_rules=blocking,
         comparisons=comparisons,

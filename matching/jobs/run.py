@@ -28,7 +28,7 @@ from matching.ingest.standardise.sql import ident, literal
 from matching.ingest.submissions import sha256_file
 from matching.jobs.config import JobConfig, load_job
 from matching.linkage.inputs import JobInputs, load_records, select_inputs, stale_ingest_notes
-from matching.linkage.recipe import SAMPLE_PROPORTION
+from matching.linkage.recipe import counted
 from matching.rules.check import referenced_columns, to_sql
 from matching.rules.compile import CompiledJob
 from matching.specs import DatasetSpec, configs_dir
@@ -211,21 +211,21 @@ def run_job(
                 from matching.linkage.duckdb_backend import predict
 
                 pairs_table, comparisons, grid = predict(
-                    con, job, inputs, mpath, job.scoring_threshold(cut), chunks=chunks, max_comparisons=max_comparisons,
+                    con, job, inputs, mpath, cut, chunks=chunks, max_comparisons=max_comparisons,
                     spill_dir=partial / ".scored", progress=say,
                 )
                 counts["scoring_chunks"] = list(grid)
-                exact = True
+                proportion = 1.0
             else:
                 say(f"{job.job}: scoring pairs with Splink on Spark ({spark.sparkContext.master})")
-                pairs_table, comparisons, exact = _predict_on_spark(con, spark, ws, job, inputs, mpath, job.scoring_threshold(cut), max_comparisons)
+                pairs_table, comparisons, proportion = _predict_on_spark(con, spark, ws, job, inputs, mpath, cut, max_comparisons)
             counts["comparisons"] = sum(n for _, n in comparisons)
             counts["comparisons_by_rule"] = dict(comparisons)
-            counts["comparisons_counted"] = "exactly" if exact else f"estimated from a {SAMPLE_PROPORTION:.0%} sample of the records"
+            counts["comparisons_counted"] = counted(proportion)
             timings["predict"] = time.perf_counter() - t1
             t2 = time.perf_counter()
             say(f"{job.job}: applying the rule")
-            counts |= write_bundle_tables(con, job, compiled, model, pairs_table, partial, as_at_date, body, inputs, cut)
+            counts |= write_bundle_tables(con, job, compiled, model, pairs_table, partial, as_at_date, body, inputs)
             timings["rule_and_write"] = time.perf_counter() - t2
             timings["total"] = time.perf_counter() - t0
         shutil.rmtree(partial / ".scored", ignore_errors=True)  # chunks' scored pairs: now in the bundle
@@ -247,17 +247,17 @@ def _predict_on_spark(
     mpath: Path,
     cut: float,
     max_comparisons: int,
-) -> tuple[str, list[tuple[str, int]], bool]:
+) -> tuple[str, list[tuple[str, int]], float]:
     """Score on Spark, then bring the scored pairs (above the threshold) into DuckDB for the rule."""
     from matching.linkage import spark_backend
 
     with spark_backend.job_scratch(ws, spark) as scratch:
-        files, comparisons, exact = spark_backend.predict(
+        files, comparisons, proportion = spark_backend.predict(
             spark, job, inputs, mpath, cut, scratch.path / "pairs", max_comparisons=max_comparisons
         )
         # A table, not a view: the scratch folder goes when Spark's part of the job is done.
         con.execute(f"CREATE OR REPLACE TEMP TABLE spark_pairs AS SELECT * FROM read_parquet('{files}')")
-    return "spark_pairs", comparisons, exact
+    return "spark_pairs", comparisons, proportion
 
 
 # A pair's records, for the SQL of the rule stage (``p``: the pair, with its identity columns).
@@ -281,13 +281,9 @@ def write_bundle_tables(
     as_at: str,
     body: str | None,
     inputs: JobInputs,
-    threshold: float,
 ) -> dict[str, Any]:
-    """pairs.parquet and inconsistencies.parquet from the scored pairs; returns stage counts.
-
-    The pairs were scored down to ``job.scoring_threshold(threshold)``: below ``threshold``
-    they serve only ``rule.not_if_also_linked``, which sets aside every inconsistency of a
-    left record that also links where its condition holds (``_set_aside``).
+    """pairs.parquet and inconsistencies.parquet from the scored pairs (and, for a job with
+    ``rule.not_if_also_linked``, set_aside.parquet); returns stage counts.
 
     Runs on DuckDB whichever backend scored the pairs, so rules behave the same everywhere.
     Scoring carries each record's body and record id (``CARRIED_COLUMNS``), and its side and
@@ -319,16 +315,13 @@ def write_bundle_tables(
     pair_cols = [f"{side}_{col}" for side in ("left", "right") for col in PAIR_IDENTITY]
     pair_cols += ["match_probability", "match_weight", *mw_cols]
     order = "left_body, left_record_id, right_body, right_record_id"
-    below = job.scoring_threshold(threshold) < threshold  # pairs scored below the threshold too
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE {"scored" if below else "linked"} AS
+        CREATE OR REPLACE TEMP TABLE linked AS
         SELECT {", ".join(identity_sql)}, match_probability, match_weight, {", ".join(ident(c) for c in mw_cols)}
         FROM {pairs_table}
         """
     )
-    if below:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE linked AS SELECT * FROM scored WHERE match_probability >= {threshold!r}")
     con.execute(
         f"COPY (SELECT {', '.join(ident(c) for c in pair_cols)} FROM linked ORDER BY {order}) "
         f"TO '{out / 'pairs.parquet'}' ({BUNDLE_PARQUET})"
@@ -349,9 +342,8 @@ def write_bundle_tables(
     contributions_join = " AND ".join(f"c.key_{i} IS NOT DISTINCT FROM p.{k}" for i, k in enumerate(keys))
     owner = _owner_sql(job)
     body_filter = f"AND {owner} = '{body}'" if body else ""
-    set_aside = _set_aside(con, job, threshold, as_at)
-    if set_aside:
-        body_filter += " AND NOT EXISTS (SELECT 1 FROM set_aside s WHERE s.left_body = p.left_body AND s.left_record_id = p.left_record_id)"
+    set_aside = _set_aside(con, job, as_at)
+    rule = f"({compiled.rule_sql(as_at)}) {body_filter}"
     inconsistencies = out / "inconsistencies.parquet"
     # The rule as a bare WHERE (a NULL drops the pair, as false does): DuckDB then filters on
     # its cheap conjuncts first (a discount type, a body) and evaluates the costly ones (name
@@ -375,7 +367,7 @@ def write_bundle_tables(
             JOIN contributions c ON {contributions_join}
             {RECORD_JOINS["l"]}
             {RECORD_JOINS["r"]}
-            WHERE ({compiled.rule_sql(as_at)}) {body_filter}
+            WHERE {rule} {f"AND NOT EXISTS (SELECT 1 FROM also_linked a WHERE {SETS_ASIDE})" if set_aside else ""}
             ORDER BY priority_score DESC, {order}
         ) TO '{inconsistencies}' ({BUNDLE_PARQUET})
         """
@@ -387,26 +379,56 @@ def write_bundle_tables(
         "by_band": {b: int(bands.get(b, 0)) for b in ("high", "medium", "low")},
     }
     if set_aside:
-        counts["left_records_also_linked"] = count_rows(con, "set_aside")
+        # What was set aside, and by which link, for auditors: an inconsistency is never lost unseen.
+        con.execute(
+            f"""
+            COPY (
+                SELECT '{job.job}' AS job, {owner} AS owning_body,
+                       p.left_kind, p.left_body, p.left_submission_id, p.left_record_id,
+                       p.right_kind, p.right_body, p.right_submission_id, p.right_record_id,
+                       p.match_probability, {compiled.explanation_sql(as_at)} AS explanation,
+                       a.also_right_body AS also_linked_right_body, a.also_right_record_id AS also_linked_right_record_id,
+                       a.also_probability AS also_linked_match_probability
+                FROM linked p {RECORD_JOINS["l"]} {RECORD_JOINS["r"]}
+                JOIN also_linked a ON {SETS_ASIDE}
+                WHERE {rule}
+                QUALIFY row_number() OVER (PARTITION BY {", ".join("p." + c for c in order.split(", "))}
+                                           ORDER BY a.also_probability DESC, a.also_right_body, a.also_right_record_id) = 1
+                ORDER BY {order}
+            ) TO '{out / "set_aside.parquet"}' ({BUNDLE_PARQUET})
+            """
+        )
+        counts["inconsistencies_set_aside"] = int(con.execute(f"SELECT count(*) FROM read_parquet('{out / 'set_aside.parquet'}')").fetchall()[0][0])
     return counts
 
 
-def _set_aside(con: duckdb.DuckDBPyConnection, job: JobConfig, threshold: float, as_at: str) -> bool:
-    """Table ``set_aside``: the left records (body, record id) that also link, at
-    ``rule.not_if_also_linked.threshold`` or more, where its condition holds; their
-    inconsistencies are not kept. False when the job has no such rule. The condition joins
-    the records only when it reads them. Reads ``scored``, or ``linked`` when nothing was
-    scored below the threshold (``--threshold`` at or under the rule's)."""
+# An inconsistency p is set aside by a link a of the same left record to another right record,
+# at least as strong (the set-aside condition holds of a: ``also_linked``).
+SETS_ASIDE = (
+    "a.left_body = p.left_body AND a.left_record_id = p.left_record_id "
+    "AND NOT (a.also_right_body = p.right_body AND a.also_right_record_id = p.right_record_id) "
+    "AND a.also_probability >= p.match_probability"
+)
+
+
+def _set_aside(con: duckdb.DuckDBPyConnection, job: JobConfig, as_at: str) -> bool:
+    """Table ``also_linked``: the linked pairs where ``rule.not_if_also_linked`` holds (for the
+    admissions jobs, a parent linked at the very address the application gives). An
+    inconsistency of the same left record to another right record, no stronger, is set aside
+    (``SETS_ASIDE``): the parent lives at the address given, and the other link is a
+    namesake's. False when the job has no such rule. The condition joins the records only
+    when it reads them."""
     tree = job.compiled.also_linked
-    if job.also_linked is None or tree is None:
+    if tree is None:
         return False
     joins = " ".join(RECORD_JOINS[side] for side in sorted({t for t, _ in referenced_columns(tree) if t}))
-    scored = "scored" if job.scoring_threshold(threshold) < threshold else "linked"
+    # Named apart from the pair columns the rule, explanation and priority read unqualified.
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE set_aside AS
-        SELECT DISTINCT p.left_body, p.left_record_id FROM {scored} p {joins}
-        WHERE p.match_probability >= {job.also_linked.threshold!r} AND ({to_sql(tree, as_at)})
+        CREATE OR REPLACE TEMP TABLE also_linked AS
+        SELECT p.left_body, p.left_record_id, p.right_body AS also_right_body, p.right_record_id AS also_right_record_id,
+               p.match_probability AS also_probability
+        FROM linked p {joins} WHERE {to_sql(tree, as_at)}
         """
     )
     return True

@@ -99,8 +99,21 @@ def untrained_levels(model: dict[str, Any]) -> list[str]:
     ]
 
 
-def count_by_rule(job: JobConfig, sdfs: list[Any], dialect: str, largest: int) -> list[tuple[str, int]]:
-    """Comparisons each blocking rule adds after the rules before it (estimated on big inputs)."""
+def sample_proportion(largest: int) -> float:
+    """The share of records Splink's comparison count reads: all of them up to
+    ``EXACT_COUNT_ROWS`` records a side, else a sample (its count is scaled up)."""
+    return 1.0 if largest <= EXACT_COUNT_ROWS else SAMPLE_PROPORTION
+
+
+def counted(proportion: float) -> str:
+    """How a run's comparisons were counted, for its manifest."""
+    return "exactly" if proportion >= 1.0 else f"estimated from a {proportion:.0%} sample of the records"
+
+
+def count_by_rule(job: JobConfig, sdfs: list[Any], dialect: str, largest: int) -> tuple[list[tuple[str, int]], float]:
+    """Comparisons each blocking rule adds after the rules before it (estimated on big inputs),
+    and the share of records they were counted on (``sample_proportion``)."""
+    proportion = sample_proportion(largest)
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
     with warnings.catch_warnings():
@@ -111,9 +124,9 @@ def count_by_rule(job: JobConfig, sdfs: list[Any], dialect: str, largest: int) -
             sdfs,
             blocking_rules=[blocking_rule(job.scoped(r), dialect) for r in job.blocking_rules],
             link_type=job.link_type,  # type: ignore[arg-type]
-            record_sample_proportion=1.0 if largest <= EXACT_COUNT_ROWS else SAMPLE_PROPORTION,
+            record_sample_proportion=proportion,
         )
-    return [(rule, int(r["marginal_comparison_count"])) for rule, r in zip(job.blocking_rules, records, strict=True)]
+    return [(rule, int(r["marginal_comparison_count"])) for rule, r in zip(job.blocking_rules, records, strict=True)], proportion
 
 
 def refuse_too_many(job: JobConfig, counts: list[tuple[str, int]], max_comparisons: int) -> None:

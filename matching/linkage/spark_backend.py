@@ -44,7 +44,6 @@ from matching.linkage.duckdb_backend import (
 )
 from matching.linkage.inputs import JobInputs, check_columns, side_projection
 from matching.linkage.recipe import (
-    EXACT_COUNT_ROWS,
     count_by_rule,
     refuse_too_many,
     run_recipe,
@@ -389,13 +388,13 @@ def train(spark: Any, ws: Workspace, job: JobConfig, inputs: JobInputs, verbose:
 # ----------------------------------------------------------------------------- prediction
 
 
-def _count(spark: Any, job: JobConfig, sdfs: list[Any]) -> tuple[list[tuple[str, int]], bool]:
-    """Comparisons each blocking rule adds, and whether they were counted exactly (else
-    estimated from a sample of the records: counting a cluster's inputs exactly would cost
-    a join of its own)."""
+def _count(spark: Any, job: JobConfig, sdfs: list[Any]) -> tuple[list[tuple[str, int]], float]:
+    """Comparisons each blocking rule adds, and the share of records they were counted on
+    (a sample beyond ``EXACT_COUNT_ROWS``: counting a cluster's inputs exactly would cost a
+    join of its own)."""
     largest = max(spark.table(s.physical_name).count() for s in sdfs)
     with splink_log():
-        return count_by_rule(job, sdfs, "spark", largest), largest <= EXACT_COUNT_ROWS
+        return count_by_rule(job, sdfs, "spark", largest)
 
 
 def predict(
@@ -406,11 +405,11 @@ def predict(
     threshold: float,
     out: Path,
     max_comparisons: int = DEFAULT_MAX_COMPARISONS,
-) -> tuple[str, list[tuple[str, int]], bool]:
+) -> tuple[str, list[tuple[str, int]], float]:
     """Score every blocked pair on Spark and write them to Parquet files in the folder ``out``.
 
     Returns a glob of the Parquet files (for DuckDB's read_parquet), the comparisons each
-    blocking rule added, and whether those were counted exactly (``_count``). Only the columns the rule stage reads are written: both ids, the
+    blocking rule added, and the share of records they were counted on (``_count``). Only the columns the rule stage reads are written: both ids, the
     source datasets, each record's identity (``CARRIED_COLUMNS``), the scores, and each
     comparison's gamma and match weight.
     """
@@ -418,7 +417,7 @@ def predict(
 
     settings = prediction_settings(job, "spark", model_path)
     _, sdfs = _register(spark, job, inputs)
-    counts, exact = _count(spark, job, sdfs)
+    counts, proportion = _count(spark, job, sdfs)
     refuse_too_many(job, counts, max_comparisons)
     with splink_log():
         linker = Linker(sdfs, settings)
@@ -438,5 +437,5 @@ def predict(
         from pyspark.sql.pandas.types import to_arrow_schema
 
         pq.write_table(pa.Table.from_pylist([], schema=to_arrow_schema(pairs.select(*[f"`{c}`" for c in keep]).schema)), out / "part-empty.parquet")
-    return str(out / "*.parquet"), counts, exact
+    return str(out / "*.parquet"), counts, proportion
 

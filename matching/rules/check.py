@@ -114,15 +114,25 @@ def _unknown_function(name: str, where: str) -> str:
     )
 
 
+def refuse_personal_characteristics(tree: exp.Expression, where: str, also: tuple[str, ...] = ()) -> None:
+    """Refuse a priority expression that reads a personal characteristic: checked again once
+    named values are substituted, so that a value cannot carry one in under another name.
+    ``also``: further words refused here (a date of birth may date when an inconsistency began,
+    the day someone turned 18, but may not weigh the money at stake)."""
+    for node in tree.find_all(exp.Column):
+        if any(word in node.name.lower() for word in FORBIDDEN_IN_PRIORITY + also):
+            raise ConfigError(
+                f"{where}: '{node.sql()}' is a personal characteristic; priority may rest only on the "
+                "evidence of the match (identifier agreement, duration, money at stake).\n"
+                "  Fix: remove it from the priority."
+            )
+
+
 def _check_column(node: exp.Column, columns: Columns, where: str, no_personal: bool) -> None:
     table = node.table
     name = node.name
-    if no_personal and any(word in name.lower() for word in FORBIDDEN_IN_PRIORITY):
-        raise ConfigError(
-            f"{where}: '{node.sql()}' is a personal characteristic; priority may rest only on the "
-            "evidence of the match (identifier agreement, duration, money at stake).\n"
-            "  Fix: remove it from the priority."
-        )
+    if no_personal:
+        refuse_personal_characteristics(node, where)
     if table == "l":
         known, side = columns.left, "left"
     elif table == "r":

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from matching.errors import ConfigError
-from matching.rules.check import Columns, check_expression, to_sql
+from matching.rules.check import Columns, check_expression, refuse_personal_characteristics, to_sql
 
 if TYPE_CHECKING:
     from matching.jobs.config import JobConfig
@@ -59,7 +59,7 @@ class CompiledJob:
     """A job's post-linkage SQL, checked. ``as_at`` is bound when the run knows its date."""
 
     rule: exp.Expression
-    also_linked: exp.Expression | None  # rule.not_if_also_linked.where, over the other link
+    also_linked: exp.Expression | None  # rule.not_if_also_linked, over the other link
     values: dict[str, exp.Expression]
     explanation_parts: tuple[tuple[str, str | None, str | None], ...]  # (literal, expr name, format)
     since: exp.Expression | None
@@ -189,6 +189,10 @@ def compile_job(job: JobConfig) -> CompiledJob:
         if job.money_pence
         else None
     )
+    if since is not None:
+        refuse_personal_characteristics(since, f"{name}: priority.since")
+    if money is not None:
+        refuse_personal_characteristics(money, f"{name}: priority.money_pence", also=("dob", "birth"))
     from matching.jobs.config import STRONG_IDENTIFIERS
 
     identifiers = {
@@ -196,7 +200,7 @@ def compile_job(job: JobConfig) -> CompiledJob:
         for s in job.strong_identifiers
     }
     also_linked = (
-        _substitute(check_expression(job.also_linked.where, named, where=f"{name}: rule.not_if_also_linked.where"), values)
+        _substitute(check_expression(job.also_linked, named, where=f"{name}: rule.not_if_also_linked"), values)
         if job.also_linked
         else None
     )

@@ -21,6 +21,9 @@ ROWS = [
     # Alone at a property (next door), and a rejected row (no surname) at the same address.
     ["A1-4", "Ann", "Lee", "14 High St", "KT1 1AA", "100023336957"],
     ["A1-5", "Bob", "", "14 High St", "KT1 1AA", "100023336957"],
+    # Only one of a couple has a UPRN: the same address and postcode are the same property.
+    ["A1-9", "Mia", "Hart", "6 Kappa Road", "KT1 4GH", "100023336960"],
+    ["A1-10", "Leo", "Dunn", "6 Kappa Road", "KT1 4GH", ""],
     # No UPRN: the address line and postcode are the property.
     ["A1-6", "Amy", "Patel", "Flat 2, 3 Mill Lane", "KT1 2BB", ""],
     ["A1-7", "Raj", "Shah", "Flat 2, 3 Mill Lane", "KT1 2BB", ""],
@@ -43,16 +46,20 @@ def test_each_elector_lists_the_other_surnames_at_the_property(tmp_path: Path) -
     assert "A1-5" not in got
     assert got["A1-6"] == ["SHAH"] and got["A1-7"] == ["PATEL"]
     assert got["A1-8"] is None  # another flat at the same house number
+    assert got["A1-9"] == ["DUNN"] and got["A1-10"] == ["HART"]
 
 
 def test_a_property_with_more_than_a_household_lists_none(tmp_path: Path) -> None:
     """A care home, a hall of residence or a file with one placeholder address is not a household."""
     n = MAX_HOUSEHOLD + 1
     rows = [[f"B{i}", "Pat", f"Surname{chr(65 + i % 26)}", "1 Care Home Road", "KT1 3CC", "200000000001"] for i in range(n)]
+    # As big as a household may be: listed.
+    rows += [[f"D{i}", "Jo", f"Name{chr(65 + i % 26)}", "3 Care Home Road", "KT1 3CC", "200000000003"] for i in range(MAX_HOUSEHOLD)]
     rows.append(["C1", "Kim", "Ng", "2 Care Home Road", "KT1 3CC", "200000000002"])
     rows.append(["C2", "Lou", "Ng", "2 Care Home Road", "KT1 3CC", "200000000002"])
     got = {k: r["household_surnames"] for k, r in ingest(tmp_path, rows).items()}
     assert all(got[f"B{i}"] is None for i in range(n))
+    assert all(got[f"D{i}"] for i in range(MAX_HOUSEHOLD))
     assert got["C1"] == ["NG"] and got["C2"] == ["NG"]
 
 

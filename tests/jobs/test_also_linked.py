@@ -30,6 +30,10 @@ ADMISSIONS = (
         # Registered only elsewhere: the inconsistency.
         ["APP2", "John", "Fernhill", "Father", "5 Gamma Road", "KT1 3EF", "john.fernhill@example.com",
          "Ben", "Fernhill", "2021-05-01", "Alpha Primary", "2026-01-12", "2026-09-01"],
+        # Registered at the address given by name alone, and elsewhere with her email: the link
+        # elsewhere is the stronger, so it is kept (she may be registered at both).
+        ["APP3", "Nadia", "Quenby", "Mother", "2 Zeta Road", "KT5 6GH", "nadia.quenby@example.com",
+         "Sam", "Quenby", "2021-07-01", "Alpha Primary", "2026-01-14", "2026-09-01"],
     ],
 )
 ELECTORS = (
@@ -38,6 +42,8 @@ ELECTORS = (
         ["KA1-1/0", "Jane", "Woodcock", "1 Alpha Road", "KT1 1AA", "jane.woodcock@example.com", "2024-04-01"],
         ["KB2-7/0", "Jane", "Woodcock", "9 Beta Road", "KT2 2BB", "jane.woodcock@example.com", "2019-06-01"],
         ["KC3-4/0", "John", "Fernhill", "7 Delta Road", "KT3 4DD", "john.fernhill@example.com", "2018-02-01"],
+        ["KE5-2/0", "Nadia", "Quenby", "2 Zeta Road", "KT5 6GH", "", "2023-03-01"],
+        ["KF6-8/0", "Nadia", "Quenby", "8 Eta Road", "KT6 7HJ", "nadia.quenby@example.com", "2020-05-01"],
         # Neighbours, so that names are as rare here as in a real register.
         *([f"KD4-{i}/0", forename, surname, f"{i} Epsilon Road", "KT4 5EF", "", "2015-01-01"]
           for i, (forename, surname) in enumerate(
@@ -53,32 +59,51 @@ def _workspace(tmp_path: Path) -> Path:
     return ws
 
 
+def _rows(path: Path) -> list[dict]:
+    rel = duckdb.connect().execute(f"SELECT * FROM read_parquet('{path}')")
+    return [dict(zip([d[0] for d in rel.description], r, strict=True)) for r in rel.fetchall()]
+
+
 def _found(run_path: Path, name: str) -> set[tuple[str, str]]:
     return set(duckdb.connect().execute(f"SELECT left_record_id, right_record_id FROM read_parquet('{run_path / name}')").fetchall())
 
 
-@pytest.mark.parametrize("threshold", [None, 0.3])  # the job's, or --threshold below the rule's 0.5
+@pytest.mark.parametrize("threshold", [None, 0.3])  # the job's, or a lower --threshold
 def test_a_parent_registered_at_the_address_given_is_not_flagged_for_another(tmp_path: Path, threshold: float | None) -> None:
     ws = _workspace(tmp_path)
     run = run_job(JOB, workspace=ws, threshold=threshold)
-    assert _found(run.path, "inconsistencies.parquet") == {("APP2", "KC3-4/0")}
-    # The links themselves are all kept: only the inconsistency is set aside.
+    assert _found(run.path, "inconsistencies.parquet") == {("APP2", "KC3-4/0"), ("APP3", "KF6-8/0")}
+    # The links themselves are all kept: only the inconsistency is set aside, and listed.
     assert {("APP1", "KA1-1/0"), ("APP1", "KB2-7/0"), ("APP2", "KC3-4/0")} <= _found(run.path, "pairs.parquet")
-    manifest = json.loads((run.path / "manifest.json").read_text())
-    assert manifest["counts"]["left_records_also_linked"] == 1
+    (aside,) = _rows(run.path / "set_aside.parquet")
+    assert (aside["left_record_id"], aside["right_record_id"], aside["also_linked_right_record_id"]) == ("APP1", "KB2-7/0", "KA1-1/0")
+    assert aside["also_linked_match_probability"] >= aside["match_probability"]
+    assert aside["explanation"].startswith("School admission application APP1 for AMY WOODCOCK")
+    assert json.loads((run.path / "manifest.json").read_text())["counts"]["inconsistencies_set_aside"] == 1
+
+
+def test_a_link_at_the_address_given_that_is_weaker_sets_nothing_aside(tmp_path: Path) -> None:
+    """Nadia Quenby is on the register at the address given by name alone, and elsewhere with
+    the email on her application: the link elsewhere is kept for review."""
+    ws = _workspace(tmp_path)
+    run = run_job(JOB, workspace=ws, threshold=0.001)  # low enough to link her at the address given (p 0.003)
+    links = {(r["left_record_id"], r["right_record_id"]): r["match_probability"] for r in _rows(run.path / "pairs.parquet")}
+    assert links[("APP3", "KE5-2/0")] < links[("APP3", "KF6-8/0")]
+    assert ("APP3", "KF6-8/0") in _found(run.path, "inconsistencies.parquet")
 
 
 def test_without_it_the_other_address_is_flagged(tmp_path: Path) -> None:
     ws = _workspace(tmp_path)
     text = (jobs_dir() / f"{JOB}.toml").read_text()
-    without, n = re.subn(r"\n\[rule\.not_if_also_linked\]\nwhere = .*\nthreshold = .*\n", "\n", text)
+    without, n = re.subn(r"\nnot_if_also_linked = .*\n", "\n", text)
     assert n == 1
     job = tmp_path / "jobs" / f"{JOB}.toml"  # the same name, so the shipped model serves
     job.parent.mkdir()
     job.write_text(without)
     run = run_job(str(job), workspace=ws)
-    assert _found(run.path, "inconsistencies.parquet") == {("APP1", "KB2-7/0"), ("APP2", "KC3-4/0")}
-    assert "left_records_also_linked" not in json.loads((run.path / "manifest.json").read_text())["counts"]
+    assert _found(run.path, "inconsistencies.parquet") == {("APP1", "KB2-7/0"), ("APP2", "KC3-4/0"), ("APP3", "KF6-8/0")}
+    assert "inconsistencies_set_aside" not in json.loads((run.path / "manifest.json").read_text())["counts"]
+    assert not (run.path / "set_aside.parquet").exists()
 
 
 def test_a_register_ingested_before_households_is_named(tmp_path: Path) -> None:
@@ -94,7 +119,7 @@ def test_a_register_ingested_before_households_is_named(tmp_path: Path) -> None:
     assert note.startswith("electoral_register from kingston (") and "without household_surnames" in note
     assert "Fix: ingest the file again (matching ingest electoral_register FILE --body kingston --force)" in note
     assert json.loads((run.path / "manifest.json").read_text())["notes"] == [note]
-    assert _found(run.path, "inconsistencies.parquet") == {("APP2", "KC3-4/0")}  # it still runs
+    assert ("APP2", "KC3-4/0") in _found(run.path, "inconsistencies.parquet")  # it still runs
 
     from matching.cli import cli
 

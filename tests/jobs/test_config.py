@@ -33,7 +33,7 @@ explanation = "Claim {l.claim_ref} after death on {r.date_of_death:date}."
 
 
 # rule.not_if_also_linked, as a line of GOOD's [rule] table (a test appends it, then breaks it).
-ALSO_AT = 'not_if_also_linked = { where = "gamma_dob = 1", threshold = 0.5 }'
+ALSO_AT = 'not_if_also_linked = "gamma_dob = 1"'
 
 
 @pytest.fixture
@@ -74,17 +74,27 @@ def test_a_priority_that_uses_age_is_refused(job_file) -> None:
         load_job_file(path)
 
 
+def test_a_named_value_cannot_carry_age_into_the_priority(job_file) -> None:
+    values = """[rule.values]\nyears = "date_diff('year', l.dob, as_at)"\n"""
+    path = job_file(GOOD + values + '[priority]\nsince = "r.date_of_death"\nmoney_pence = "l.weekly_amount * years"\n')
+    with pytest.raises(ConfigError, match=r"priority.money_pence: 'l.dob' is a personal characteristic"):
+        load_job_file(path)
+
+
+def test_a_date_of_birth_may_date_when_an_inconsistency_began(job_file) -> None:
+    """spd-to-post16: a single person discount became an inconsistency the day the other
+    person turned 18."""
+    job = load_job_file(job_file(GOOD + '[priority]\nsince = "r.dob + INTERVAL 18 YEAR"\n'))
+    assert job.since == "r.dob + INTERVAL 18 YEAR"
+
+
 def test_the_good_config_loads(job_file) -> None:
     job = load_job_file(job_file(GOOD))
     assert job.left.kind == "housing_benefit" and job.right.kind == "deceased_persons"
     assert job.owning_body == "left"
-    assert job.also_linked is None and job.scoring_threshold(0.95) == 0.95
-
-
-def test_not_if_also_linked_scores_down_to_its_threshold(job_file) -> None:
+    assert job.also_linked is None and job.compiled.also_linked is None
     job = load_job_file(job_file(GOOD + ALSO_AT + "\n"))
-    assert job.also_linked is not None and job.also_linked.where == "gamma_dob = 1"
-    assert job.scoring_threshold(0.95) == 0.5 and job.scoring_threshold(0.3) == 0.3
+    assert job.also_linked == "gamma_dob = 1" and job.compiled.also_linked is not None
 
 
 @pytest.mark.parametrize(
@@ -98,11 +108,14 @@ def test_not_if_also_linked_scores_down_to_its_threshold(job_file) -> None:
         (("where = \"coalesce(l.claim_end_date, as_at) > r.date_of_death\"", "where = \"x.claim_ref = 1\""), r"only l. \(left record\) and r. \(right record\) exist"),
         (("{r.date_of_death:date}", "{r.date_of_deth:date}"), r"rule.explanation \{r.date_of_deth\}: unknown column 'r.date_of_deth'"),
         (("title = \"Test job\"", "title = \"Test job\"\nowning_bdy = \"left\""), r"owning_bdy: unknown setting\n  Fix: did you mean 'owning_body'\?"),
-        ((ALSO_AT, ALSO_AT.replace("0.5", "1.5")), r"rule.not_if_also_linked.threshold: 1.5 is not a probability between 0 and 1\n  Fix: not_if_also_linked = "),
-        ((ALSO_AT, ALSO_AT.replace("threshold", "treshold")), r"rule.not_if_also_linked.treshold: unknown setting\n  Fix: did you mean 'threshold'\?"),
-        ((ALSO_AT, ALSO_AT.replace("gamma_dob = 1", "gamma_dobb = 1")), r"rule.not_if_also_linked.where: unknown column 'gamma_dobb' \(pair\). Did you mean 'gamma_dob'\?"),
-        ((ALSO_AT, ALSO_AT.replace("gamma_dob = 1", "r.uprn IN (SELECT 1)")), r"rule.not_if_also_linked.where: subqueries and statements are not allowed"),
-        ((ALSO_AT, 'not_if_also_linked = "gamma_dob = 1"'), r"rule.not_if_also_linked: must be a table"),
+        (("right = \"deceased_persons\"", "right = \"deceased_persons\"\nwithin_body = \"false\""), r"datasets.within_body: 'false' is not true or false\n  Fix: within_body = true \(unquoted\)"),
+        (("[rule]", "[training]\nseed = \"abc\"\n[rule]"), r"training.seed: 'abc' is not a whole number\n  Fix: seed = 42"),
+        (("[rule]", "[training]\nrecall = 1.5\n[rule]"), r"training.recall: 1.5 is not between 0 and 1"),
+        (("[rule]", "[training]\nu_max_pairs = \"1e7\"\n[rule]"), r"training.u_max_pairs: '1e7' is not a number"),
+        (("[rule]", "[linkage]\nsubject = \"people\"\n[rule]"), r"linkage.subject: 'people' is not one of person, property, transaction"),
+        ((ALSO_AT, ALSO_AT.replace("gamma_dob = 1", "gamma_dobb = 1")), r"rule.not_if_also_linked: unknown column 'gamma_dobb' \(pair\). Did you mean 'gamma_dob'\?"),
+        ((ALSO_AT, ALSO_AT.replace("gamma_dob = 1", "r.uprn IN (SELECT 1)")), r"rule.not_if_also_linked: subqueries and statements are not allowed"),
+        ((ALSO_AT, "not_if_also_linked = { where = \"gamma_dob = 1\" }"), r"rule.not_if_also_linked: must be a SQL condition over the other link\n  Fix: not_if_also_linked = "),
     ],
 )
 def test_config_errors_name_the_file_the_key_and_the_fix(job_file, change: tuple[str, str], message: str) -> None:
@@ -123,6 +136,27 @@ def test_a_broken_comparison_is_named(job_file) -> None:
         load_job_file(path)
 
 
+@pytest.mark.parametrize(
+    ("level", "message"),
+    [
+        ('{ sql = "dob_l IS NULL", label = "missing", null = "yes" }', r"levels\[0\].null: 'yes' is not true or false"),
+        ('{ sql = "dob_l = dob_r", label = "exact", tf_column = "dob", tf_weight = 2 }', r"levels\[0\].tf_weight: 2 is not between 0 and 1"),
+    ],
+)
+def test_a_broken_level_is_named(job_file, level: str, message: str) -> None:
+    comparison = f'\n[[linkage.comparisons]]\nname = "dob"\ncomparison = "custom"\nlevels = [{level}, {{ else = true, label = "other" }}]\n'
+    with pytest.raises(ConfigError, match=r"linkage.comparisons\[0\]." + message):
+        load_job_file(job_file(GOOD + comparison))
+
+
 def test_unknown_job_suggests_the_closest() -> None:
     with pytest.raises(ConfigError, match="Unknown job 'hb-to-deceasd'. Did you mean 'hb-to-deceased'?"):
         load_job("hb-to-deceasd")
+
+
+def test_not_if_also_linked_needs_a_left_and_a_right_dataset(job_file) -> None:
+    across = GOOD.replace('left = "housing_benefit"\nright = "deceased_persons"', 'left = "payroll"\nright = "payroll"\nacross_bodies = true')
+    across = across.replace("l.claim_end_date, as_at) > r.date_of_death", "l.date_left, as_at) > r.date_started").replace("{l.claim_ref}", "{l.employee_ref}").replace("{r.date_of_death:date}", "{r.date_started:date}")
+    assert load_job_file(job_file(across)).across_bodies
+    with pytest.raises(ConfigError, match=r"rule.not_if_also_linked: needs a left and a right dataset: across or within bodies"):
+        load_job_file(job_file(across + ALSO_AT + "\n"))

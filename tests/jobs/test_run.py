@@ -251,6 +251,14 @@ def test_the_manifest_counts_comparisons_by_blocking_rule(trained: tuple[Path, P
     assert counts["comparisons_counted"] == "exactly"
 
 
+def test_beyond_the_exact_count_the_manifest_says_the_comparisons_were_estimated() -> None:
+    """Spark counts a big job's comparisons on a sample of its records, and says so."""
+    from matching.linkage.recipe import EXACT_COUNT_ROWS, counted, sample_proportion
+
+    assert counted(sample_proportion(EXACT_COUNT_ROWS)) == "exactly"
+    assert counted(sample_proportion(EXACT_COUNT_ROWS + 1)) == "estimated from a 5% sample of the records"
+
+
 def test_evaluate_reports_accuracy_blocking_recall_and_a_threshold_table(trained: tuple[Path, Path], exercise: Path) -> None:
     from matching.evaluate import evaluate_run
 
