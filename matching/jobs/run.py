@@ -344,6 +344,8 @@ def write_bundle_tables(
     body_filter = f"AND {owner} = '{body}'" if body else ""
     set_aside = _set_aside(con, job, as_at)
     rule = f"({compiled.rule_sql(as_at)}) {body_filter}"
+    # Which job, owner, records and probability: the first columns of every inconsistency.
+    which = f"'{job.job}' AS job, {owner} AS owning_body, " + ", ".join(f"p.{c}" for c in pair_cols[: 2 * len(PAIR_IDENTITY)]) + ", p.match_probability"
     inconsistencies = out / "inconsistencies.parquet"
     # The rule as a bare WHERE (a NULL drops the pair, as false does): DuckDB then filters on
     # its cheap conjuncts first (a discount type, a body) and evaluates the costly ones (name
@@ -352,10 +354,7 @@ def write_bundle_tables(
     con.execute(
         f"""
         COPY (
-            SELECT '{job.job}' AS job, {owner} AS owning_body,
-                   p.left_kind, p.left_body, p.left_submission_id, p.left_record_id,
-                   p.right_kind, p.right_body, p.right_submission_id, p.right_record_id,
-                   p.match_probability, p.match_weight,
+            SELECT {which}, p.match_weight,
                    {compiled.explanation_sql(as_at)} AS explanation,
                    {score_sql} AS priority_score,
                    {band_sql} AS priority_band,
@@ -383,10 +382,7 @@ def write_bundle_tables(
         con.execute(
             f"""
             COPY (
-                SELECT '{job.job}' AS job, {owner} AS owning_body,
-                       p.left_kind, p.left_body, p.left_submission_id, p.left_record_id,
-                       p.right_kind, p.right_body, p.right_submission_id, p.right_record_id,
-                       p.match_probability, {compiled.explanation_sql(as_at)} AS explanation,
+                SELECT {which}, {compiled.explanation_sql(as_at)} AS explanation,
                        a.also_right_body AS also_linked_right_body, a.also_right_record_id AS also_linked_right_record_id,
                        a.also_probability AS also_linked_match_probability
                 FROM linked p {RECORD_JOINS["l"]} {RECORD_JOINS["r"]}
