@@ -43,8 +43,10 @@ from matching.workspace import Workspace
 TOLERANCE = 0.04
 # At most this share of the pairs may differ so (all within TOLERANCE); today none do.
 MAX_DIFFERING_SHARE = 0.02
-JOBS = ("hb-to-deceased", "payroll-to-payroll")  # one link, one across bodies
-KINDS = {"housing_benefit", "deceased_persons", "payroll"}
+# One link, one across bodies, and one that compares a list column (household_surnames) and
+# sets inconsistencies aside (not_if_also_linked).
+JOBS = ("hb-to-deceased", "payroll-to-payroll", "admissions-to-electoral-register")
+KINDS = {"housing_benefit", "deceased_persons", "payroll", "school_admissions", "electoral_register"}
 
 
 def _missing() -> str | None:
@@ -182,7 +184,12 @@ def test_spark_finds_the_same_inconsistencies_as_duckdb(job_name: str, spark_res
     assert manifests["spark"]["counts"]["comparisons_counted"] == manifests["duckdb"]["counts"]["comparisons_counted"] == "exactly"
     for name in ("pairs.parquet", "inconsistencies.parquet"):  # the same bundle, column for column
         assert schema(duck / name) == schema(spk / name)
-    assert sorted(p.name for p in spk.iterdir()) == ["inconsistencies.parquet", "manifest.json", "pairs.parquet"]
+    files = sorted(p.name for p in spk.iterdir())
+    assert files == sorted(p.name for p in duck.iterdir())
+    assert {"inconsistencies.parquet", "manifest.json", "pairs.parquet"} <= set(files)
+    if load_job(job_name).also_linked:
+        assert "set_aside.parquet" in files
+        assert {key(r) for r in read(duck / "set_aside.parquet")} == {key(r) for r in read(spk / "set_aside.parquet")}
 
     figures: dict[str, Any] = {"job": job_name, "duckdb_s": result["duckdb_s"], "spark_s": result["spark_s"]}
     for name in ("pairs", "inconsistencies"):
