@@ -143,10 +143,15 @@ def _table(path: Path, data: Mapping[str, Any], key: str, required: bool = True)
 
 
 def _str_list(path: Path, key: str, value: Any, required: bool = True) -> tuple[str, ...]:
+    """A non-empty list of SQL conditions (blocking and training rules), each checked."""
+    from matching.rules.check import check_linkage_sql
+
     if value is None and not required:
         return ()
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
         raise _fail(path, key, "must be a non-empty list of SQL strings", f'{key.split(".")[-1]} = ["l.dob = r.dob"]')
+    for i, sql in enumerate(value):
+        check_linkage_sql(sql, where=f"{path}: {key}[{i}]")
     return tuple(value)
 
 
@@ -208,6 +213,10 @@ def _comparison(path: Path, i: int, raw: Any) -> ComparisonConfig:
             if not isinstance(level, Mapping) or not (isinstance(level.get("sql"), str) or level.get("else") is True):
                 raise _fail(path, f"{where}levels[{j}]", "each level needs sql = \"...\" (or else = true) and a label", '{ sql = "l.x = r.x", label = "exact" }')
             _check_keys(path, f"{where}levels[{j}].", level, LEVEL_KEYS)
+            if isinstance(level.get("sql"), str):
+                from matching.rules.check import check_linkage_sql
+
+                check_linkage_sql(level["sql"], where=f"{path}: {where}levels[{j}].sql")
             for key in ("m", "u"):
                 if key in level and not (isinstance(level[key], int | float) and not isinstance(level[key], bool) and 0 < level[key] <= 1):
                     raise _fail(path, f"{where}levels[{j}].{key}", f"{level[key]!r} is not a probability in (0, 1]", f"{key} = 0.01")

@@ -104,6 +104,34 @@ def check_expression(
     return tree
 
 
+# Functions that reach outside the records (files, the environment, settings, other queries):
+# never in a job's SQL, whatever part of the config it is in.
+_OUTSIDE = ("read_", "write_", "glob", "getenv", "sniff_", "parquet_", "query", "current_setting", "duckdb_", "pragma_", "install", "load_", "attach", "copy")
+
+
+def check_linkage_sql(sql: str, *, where: str) -> None:
+    """Check a blocking rule or a comparison level's condition before Splink runs it: one
+    expression, no subqueries or statements, no function that reaches outside the records.
+    (Its columns are Splink's to resolve, ``l.x``/``r.x`` or ``x_l``/``x_r``; a column no
+    dataset has is named when the job runs.)"""
+    if not sql or not sql.strip():
+        raise ConfigError(f"{where}: is empty.\n  Fix: write a SQL condition, e.g. l.dob = r.dob.")
+    try:
+        parsed = [p for p in sqlglot.parse(sql, read="duckdb") if p is not None]
+    except sqlglot.errors.ParseError as exc:
+        first = str(exc).splitlines()[0]
+        raise ConfigError(f"{where}: is not valid SQL: {first}\n  Fix: correct the condition: {sql}") from None
+    if len(parsed) != 1:
+        raise ConfigError(f"{where}: must be a single condition, found {len(parsed)} statements.\n  Fix: remove the ';' and what follows.")
+    tree = parsed[0]
+    if isinstance(tree, exp.Query | exp.DML | exp.DDL | exp.Command) or tree.find(exp.Query, exp.Subquery):
+        raise ConfigError(f"{where}: subqueries and statements are not allowed: {_describe(tree)}\n  Fix: compare the two records' columns.")
+    for node in tree.find_all(exp.Func):
+        name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
+        if name.startswith(_OUTSIDE):
+            raise ConfigError(f"{where}: function '{name}' reads outside the records and is not allowed.\n  Fix: compare the two records' columns.")
+
+
 def _unknown_function(name: str, where: str) -> str:
     allowed = sorted({c.sql_names()[0].lower() for c in _ALLOWED_FUNCTIONS} | _ALLOWED_ANONYMOUS)  # type: ignore[attr-defined]
     close = difflib.get_close_matches(name.lower(), allowed, n=1)

@@ -149,6 +149,27 @@ def test_a_broken_level_is_named(job_file, level: str, message: str) -> None:
         load_job_file(job_file(GOOD + comparison))
 
 
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("l.ni_number = ", r"is not valid SQL: .*\n  Fix: correct the condition: l.ni_number ="),
+        ("l.dob = r.dob; DROP TABLE x", r"must be a single condition, found 2 statements"),
+        ("l.surname IN (SELECT surname FROM x)", r"subqueries and statements are not allowed"),
+        ("read_csv('/etc/passwd') IS NOT NULL", r"function 'read_csv' reads outside the records"),
+        ("getenv('HOME') = l.surname", r"function 'getenv' reads outside the records"),
+    ],
+)
+def test_blocking_and_level_sql_is_checked_on_load(job_file, sql: str, message: str) -> None:
+    """Splink runs these as they are written: bad SQL is named on load, not met as a traceback."""
+    blocking = GOOD + f'[linkage]\nblocking_rules = ["l.dob = r.dob", "{sql}"]\n'
+    with pytest.raises(ConfigError, match=r"linkage.blocking_rules\[1\]: " + message):
+        load_job_file(job_file(blocking))
+    level = sql.replace("l.", "").replace("r.", "")
+    comparison = f'\n[[linkage.comparisons]]\nname = "x"\ncomparison = "custom"\nlevels = [{{ sql = "{level}", label = "x" }}, {{ else = true, label = "other" }}]\n'
+    with pytest.raises(ConfigError, match=r"linkage.comparisons\[0\].levels\[0\].sql: "):
+        load_job_file(job_file(GOOD + comparison))
+
+
 def test_unknown_job_suggests_the_closest() -> None:
     with pytest.raises(ConfigError, match="Unknown job 'hb-to-deceasd'. Did you mean 'hb-to-deceased'?"):
         load_job("hb-to-deceasd")
