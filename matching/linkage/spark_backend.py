@@ -43,12 +43,7 @@ from matching.linkage.duckdb_backend import (
     splink_log,
 )
 from matching.linkage.inputs import JobInputs, check_columns, side_projection
-from matching.linkage.recipe import (
-    count_by_rule,
-    refuse_too_many,
-    run_recipe,
-    untrained_levels,
-)
+from matching.linkage.recipe import count_by_rule, refuse_too_many, run_recipe, untrained_levels
 from matching.linkage.settings import (
     CARRIED_COLUMNS,
     apply_model,
@@ -409,9 +404,10 @@ def predict(
     """Score every blocked pair on Spark and write them to Parquet files in the folder ``out``.
 
     Returns a glob of the Parquet files (for DuckDB's read_parquet), the comparisons each
-    blocking rule added, and the share of records they were counted on (``_count``). Only the columns the rule stage reads are written: both ids, the
-    source datasets, each record's identity (``CARRIED_COLUMNS``), the scores, and each
-    comparison's gamma and match weight.
+    blocking rule added, and the share of records they were counted on (``_count``). Only
+    the columns the rule stage reads are written: both ids, the source datasets, each
+    record's identity (``CARRIED_COLUMNS``), the scores, and each comparison's gamma and
+    match weight.
     """
     from splink import Linker
 
