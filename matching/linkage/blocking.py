@@ -18,12 +18,12 @@ the tables, with a record's table its id modulo their number.
 from __future__ import annotations
 
 import duckdb
-import sqlglot
 from sqlglot import exp
 
 from matching.ingest.standardise.sql import literal
 from matching.jobs.config import JobConfig
 from matching.linkage.inputs import create_tables
+from matching.rules.check import parse_condition
 
 # Splink joins a pair's records on "<source dataset>-__-<unique id>" (for a dedupe, the id).
 KEY_SEPARATOR = "-__-"
@@ -231,7 +231,7 @@ def _candidates_sql(job: JobConfig, tables: list[tuple[str, str]], weight: list[
 
 def _columns(job: JobConfig) -> set[str]:
     """The columns the job's blocking rules read."""
-    return {c.name for rule in job.blocking_rules for c in sqlglot.parse_one(job.scoped(rule), read="duckdb").find_all(exp.Column)}
+    return {c.name for rule in job.blocking_rules for c in parse_condition(job.scoped(rule)).find_all(exp.Column)}
 
 
 def _equalities(rule: str) -> list[tuple[str, str]]:
@@ -248,7 +248,7 @@ def _equalities(rule: str) -> list[tuple[str, str]]:
         return node.transform(lambda n: exp.column(n.name, quoted=True) if isinstance(n, exp.Column) else n).sql("duckdb")
 
     found = []
-    for node in conjuncts(sqlglot.parse_one(rule, read="duckdb")):
+    for node in conjuncts(parse_condition(rule)):
         if isinstance(node, exp.EQ):
             sides = [{c.table for c in part.find_all(exp.Column)} for part in (node.left, node.right)]
             if sides == [{"l"}, {"r"}]:

@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import sqlglot
 from sqlglot import exp
 
 from matching.errors import ConfigError, UserError
 from matching.jobs.config import ComparisonConfig, JobConfig
+from matching.rules.check import parse_condition
 
 DIALECTS = {"duckdb": "duckdb", "spark": "spark"}
 
@@ -39,7 +39,7 @@ def translate(sql: str, dialect: str) -> str:
     """A DuckDB SQL condition in the backend's dialect."""
     if dialect == "duckdb":
         return sql
-    tree = sqlglot.parse_one(sql, read="duckdb")
+    tree = parse_condition(sql)
     if dialect == "spark":
         tree = tree.transform(_spark_functions)
     return tree.sql(dialect=DIALECTS[dialect])
@@ -224,6 +224,6 @@ def columns_used(job: JobConfig) -> set[str]:
                 cols.add(value)
         sqls.extend(level["sql"] for level in c.levels if isinstance(level.get("sql"), str))
     for sql in sqls:
-        for node in sqlglot.parse_one(sql, read="duckdb").find_all(exp.Column):
+        for node in parse_condition(sql).find_all(exp.Column):
             cols.add(node.name.removesuffix("_l").removesuffix("_r") if not node.table else node.name)
     return cols

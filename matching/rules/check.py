@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import sqlglot
@@ -109,6 +110,20 @@ def check_expression(
 _OUTSIDE = ("read_", "write_", "glob", "getenv", "sniff_", "parquet_", "query", "current_setting", "duckdb_", "pragma_", "install", "load_", "attach", "copy")
 
 
+@cache
+def parse_sql(sql: str) -> tuple[exp.Expr, ...]:
+    """The statements of a piece of DuckDB SQL, parsed once a process: a job's blocking rules
+    and levels are parsed on load to check them, then again to find their columns, their
+    equalities and their Spark form. The trees are shared: copy one before changing it."""
+    return tuple(p for p in sqlglot.parse(sql, read="duckdb") if p is not None)
+
+
+def parse_condition(sql: str) -> exp.Expr:
+    """One checked condition's tree (``check_linkage_sql`` has refused anything else)."""
+    (tree,) = parse_sql(sql)
+    return tree
+
+
 def check_linkage_sql(sql: str, *, where: str) -> None:
     """Check a blocking rule or a comparison level's condition before Splink runs it: one
     expression, no subqueries or statements, no function that reaches outside the records.
@@ -117,7 +132,7 @@ def check_linkage_sql(sql: str, *, where: str) -> None:
     if not sql or not sql.strip():
         raise ConfigError(f"{where}: is empty.\n  Fix: write a SQL condition, e.g. l.dob = r.dob.")
     try:
-        parsed = [p for p in sqlglot.parse(sql, read="duckdb") if p is not None]
+        parsed = parse_sql(sql)
     except sqlglot.errors.ParseError as exc:
         first = str(exc).splitlines()[0]
         raise ConfigError(f"{where}: is not valid SQL: {first}\n  Fix: correct the condition: {sql}") from None
