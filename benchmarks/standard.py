@@ -9,10 +9,9 @@ million-person one, the nearest the exercises come to 100,000 and 1,000,000 reco
 At each size in ``BENCH_SIZES`` (people in the exercise) it uses the exercise the synth suite
 kept in ``benchmarks/data/synth-<people>`` (generating it, untimed, if absent), ingests the
 jobs' datasets into a fresh workspace, then times each job's `train` and `run` (median of
-five, or seven where short) against a bare Splink script on the same Parquet and model and DuckDB's
-plain scan of the inputs. Accuracy, blocking recall and
-comparisons per true match come from `matching evaluate`'s own code against the exercise's
-truth.
+five, or seven where short) against a bare Splink script on the same Parquet and model and
+DuckDB's plain scan of the inputs. Accuracy, blocking recall and comparisons per true match
+come from `matching evaluate`'s own code against the exercise's truth.
 
     BENCH_SIZES=100000 python -m benchmarks standard
     BENCH_STANDARD_JOBS=hb-to-deceased BENCH_SIZES=100000 python -m benchmarks standard

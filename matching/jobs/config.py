@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from matching.errors import ConfigError
+from matching.rules.check import check_linkage_sql
 from matching.specs import DatasetSpec, configs_dir, list_kinds, load_spec
 
 if TYPE_CHECKING:
@@ -144,8 +145,6 @@ def _table(path: Path, data: Mapping[str, Any], key: str, required: bool = True)
 
 def _str_list(path: Path, key: str, value: Any, required: bool = True) -> tuple[str, ...]:
     """A non-empty list of SQL conditions (blocking and training rules), each checked."""
-    from matching.rules.check import check_linkage_sql
-
     if value is None and not required:
         return ()
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
@@ -164,16 +163,22 @@ def _flag(path: Path, key: str, value: Any, default: bool = False) -> bool:
     return value
 
 
-def _number(path: Path, key: str, value: Any, default: float, *, low: float, high: float | None = None, whole: bool = False) -> float:
-    """A number within [low, high] (``low`` excluded when it is 0 and the key is a probability)."""
+def _number(
+    path: Path, key: str, value: Any, default: float, *,
+    above: float | None = None, at_least: float | None = None, at_most: float | None = None, whole: bool = False,
+) -> float:
+    """A number (whole, if ``whole``) within its bounds, else a message naming them."""
     if value is None:
         return default
-    name = key.split(".")[-1]
+    example = f"{key.split('.')[-1]} = {int(default) if whole else default:g}"
     if isinstance(value, bool) or not isinstance(value, int | float) or (whole and not isinstance(value, int)):
-        raise _fail(path, key, f"{value!r} is not a {'whole number' if whole else 'number'}", f"{name} = {int(default) if whole else default:g}")
-    if value < low or (high is not None and value > high) or (low == 0 and not whole and value == 0):
-        span = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
-        raise _fail(path, key, f"{value!r} is not {span}{' (and above 0)' if low == 0 and not whole else ''}", f"{name} = {int(default) if whole else default:g}")
+        raise _fail(path, key, f"{value!r} is not a {'whole number' if whole else 'number'}", example)
+    low = above if above is not None else at_least
+    ok = (above is None or value > above) and (at_least is None or value >= at_least) and (at_most is None or value <= at_most)
+    if not ok:
+        span = f"between {low:g} and {at_most:g}" if low is not None and at_most is not None else (
+            f"above {above:g}" if above is not None else f"at least {at_least:g}" if at_least is not None else f"at most {at_most:g}")
+        raise _fail(path, key, f"{value!r} is not {span}", example)
     return float(value)
 
 
@@ -214,8 +219,6 @@ def _comparison(path: Path, i: int, raw: Any) -> ComparisonConfig:
                 raise _fail(path, f"{where}levels[{j}]", "each level needs sql = \"...\" (or else = true) and a label", '{ sql = "l.x = r.x", label = "exact" }')
             _check_keys(path, f"{where}levels[{j}].", level, LEVEL_KEYS)
             if isinstance(level.get("sql"), str):
-                from matching.rules.check import check_linkage_sql
-
                 check_linkage_sql(level["sql"], where=f"{path}: {where}levels[{j}].sql")
             for key in ("m", "u"):
                 if key in level and not (isinstance(level[key], int | float) and not isinstance(level[key], bool) and 0 < level[key] <= 1):
@@ -223,7 +226,7 @@ def _comparison(path: Path, i: int, raw: Any) -> ComparisonConfig:
             for key in ("null", "else", "fix_m", "fix_u"):
                 _flag(path, f"{where}levels[{j}].{key}", level.get(key))
             if "tf_weight" in level:
-                _number(path, f"{where}levels[{j}].tf_weight", level["tf_weight"], 1.0, low=0, high=1)
+                _number(path, f"{where}levels[{j}].tf_weight", level["tf_weight"], 1.0, above=0, at_most=1)
             tf = level.get("tf_column")
             if tf is not None:
                 # Splink looks up the term frequency of the value this level compares.
@@ -295,19 +298,19 @@ def parse_job(path: Path, data: Mapping[str, Any]) -> JobConfig:
     _check_keys(path, "training.", training, TRAINING_KEYS)
     prior = training.get("probability_two_random_records_match")
     if prior is not None:
-        _number(path, "training.probability_two_random_records_match", prior, 1e-5, low=0, high=1)
+        prior = _number(path, "training.probability_two_random_records_match", prior, 1e-5, above=0, at_most=1)
     det = _str_list(path, "training.deterministic_rules", training.get("deterministic_rules"), required=False)
     if prior is None and not det:
         raise _fail(path, "training", "no prior", "set probability_two_random_records_match, or deterministic_rules with recall")
     em_rules = _str_list(path, "training.em_blocking_rules", training.get("em_blocking_rules"))
     train = TrainingConfig(
-        probability_two_random_records_match=float(prior) if prior is not None else None,
+        probability_two_random_records_match=prior,
         deterministic_rules=det,
-        recall=_number(path, "training.recall", training.get("recall"), 0.8, low=0, high=1),
-        u_max_pairs=_number(path, "training.u_max_pairs", training.get("u_max_pairs"), 1e7, low=1000),
-        seed=int(_number(path, "training.seed", training.get("seed"), 42, low=0, whole=True)),
+        recall=_number(path, "training.recall", training.get("recall"), 0.8, above=0, at_most=1),
+        u_max_pairs=_number(path, "training.u_max_pairs", training.get("u_max_pairs"), 1e7, at_least=1000),
+        seed=int(_number(path, "training.seed", training.get("seed"), 42, at_least=0, whole=True)),
         em_blocking_rules=em_rules,
-        em_max_pairs=_number(path, "training.em_max_pairs", training["em_max_pairs"], 1e6, low=1000) if "em_max_pairs" in training else None,
+        em_max_pairs=_number(path, "training.em_max_pairs", training["em_max_pairs"], 1e6, at_least=1000) if "em_max_pairs" in training else None,
     )
 
     rule = _table(path, data, "rule")

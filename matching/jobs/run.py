@@ -312,8 +312,8 @@ def write_bundle_tables(
         return submission(side) if col == "submission_id" else carried(col, side)
 
     identity_sql = [f"{identity(side, col)} AS {side}_{col}" for side in ("left", "right") for col in PAIR_IDENTITY]
-    pair_cols = [f"{side}_{col}" for side in ("left", "right") for col in PAIR_IDENTITY]
-    pair_cols += ["match_probability", "match_weight", *mw_cols]
+    identity_cols = [f"{side}_{col}" for side in ("left", "right") for col in PAIR_IDENTITY]
+    pair_cols = [*identity_cols, "match_probability", "match_weight", *mw_cols]
     order = "left_body, left_record_id, right_body, right_record_id"
     con.execute(
         f"""
@@ -345,7 +345,7 @@ def write_bundle_tables(
     set_aside = _set_aside(con, job, as_at)
     rule = f"({compiled.rule_sql(as_at)}) {body_filter}"
     # Which job, owner, records and probability: the first columns of every inconsistency.
-    which = f"'{job.job}' AS job, {owner} AS owning_body, " + ", ".join(f"p.{c}" for c in pair_cols[: 2 * len(PAIR_IDENTITY)]) + ", p.match_probability"
+    which = f"'{job.job}' AS job, {owner} AS owning_body, " + ", ".join(f"p.{c}" for c in identity_cols) + ", p.match_probability"
     inconsistencies = out / "inconsistencies.parquet"
     # The rule as a bare WHERE (a NULL drops the pair, as false does): DuckDB then filters on
     # its cheap conjuncts first (a discount type, a body) and evaluates the costly ones (name
