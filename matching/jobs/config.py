@@ -34,7 +34,7 @@ COMPARISON_KEYS = {"name", "comparison", "column", "args", "term_frequency_adjus
 SUBJECTS = ("person", "property", "transaction")
 LEVEL_KEYS = {"sql", "label", "null", "else", "tf_column", "tf_weight", "m", "u", "fix_m", "fix_u"}
 TRAINING_KEYS = {"probability_two_random_records_match", "deterministic_rules", "recall", "u_max_pairs", "seed", "em_blocking_rules", "em_max_pairs"}
-RULE_KEYS = {"where", "explanation", "values", "not_if_also_linked"}
+RULE_KEYS = {"where", "explanation", "values", "not_if_also_linked", "set_aside_unless"}
 PRIORITY_KEYS = {"since", "money_pence", "strong_identifiers"}
 STRONG_IDENTIFIERS = {
     "ni_number": "l.ni_number = r.ni_number",
@@ -93,6 +93,9 @@ class JobConfig:
     # rule.not_if_also_linked: an inconsistency is set aside when its left record links at least
     # as strongly to another right record where this holds (run.py, _set_aside)
     also_linked: str | None = None
+    # rule.set_aside_unless: a SQL condition over the inconsistency's own pair; where it holds,
+    # the inconsistency is never set aside
+    set_aside_unless: str | None = None
     raw: Mapping[str, Any] = field(compare=False, repr=False, default_factory=dict)
 
     @cached_property
@@ -331,6 +334,12 @@ def parse_job(path: Path, data: Mapping[str, Any]) -> JobConfig:
             raise _fail(path, "rule.not_if_also_linked", "must be a SQL condition over the other link", 'not_if_also_linked = "gamma_property = 1" (a parent linked at the address given)')
         if across or within:
             raise _fail(path, "rule.not_if_also_linked", "needs a left and a right dataset: across or within bodies, which record is the left one is arbitrary", "remove it")
+    unless = rule.get("set_aside_unless")
+    if unless is not None:
+        if not isinstance(unless, str) or not unless.strip():
+            raise _fail(path, "rule.set_aside_unless", "must be a SQL condition over the inconsistency's own records", 'set_aside_unless = "l.email = r.email" (the same person at both addresses)')
+        if also_linked is None:
+            raise _fail(path, "rule.set_aside_unless", "says when not to set an inconsistency aside, but nothing sets one aside", "add rule.not_if_also_linked, or remove it")
 
     priority = _table(path, data, "priority", required=False)
     _check_keys(path, "priority.", priority, PRIORITY_KEYS)
@@ -362,6 +371,7 @@ def parse_job(path: Path, data: Mapping[str, Any]) -> JobConfig:
         money_pence=priority.get("money_pence"),
         strong_identifiers=strong,
         also_linked=also_linked,
+        set_aside_unless=unless,
         raw=data,
     )
     _ = job.compiled  # compiling checks every SQL snippet against the columns

@@ -343,6 +343,9 @@ def write_bundle_tables(
     owner = _owner_sql(job)
     body_filter = f"AND {owner} = '{body}'" if body else ""
     set_aside = _set_aside(con, job, as_at)
+    # rule.set_aside_unless: an inconsistency where it holds is never set aside (for council tax,
+    # the same email or phone on both records: the parent is liable at both addresses).
+    kept = f"coalesce(({to_sql(compiled.set_aside_unless, as_at)}), false)" if compiled.set_aside_unless is not None else "false"
     rule = f"({compiled.rule_sql(as_at)}) {body_filter}"
     # Which job, owner, records and probability: the first columns of every inconsistency.
     which = f"'{job.job}' AS job, {owner} AS owning_body, " + ", ".join(f"p.{c}" for c in identity_cols) + ", p.match_probability"
@@ -366,7 +369,7 @@ def write_bundle_tables(
             JOIN contributions c ON {contributions_join}
             {RECORD_JOINS["l"]}
             {RECORD_JOINS["r"]}
-            WHERE {rule} {f"AND NOT EXISTS (SELECT 1 FROM also_linked a WHERE {SETS_ASIDE})" if set_aside else ""}
+            WHERE {rule} {f"AND ({kept} OR NOT EXISTS (SELECT 1 FROM also_linked a WHERE {SETS_ASIDE}))" if set_aside else ""}
             ORDER BY priority_score DESC, {order}
         ) TO '{inconsistencies}' ({BUNDLE_PARQUET})
         """
@@ -387,7 +390,7 @@ def write_bundle_tables(
                        a.also_probability AS also_linked_match_probability
                 FROM linked p {RECORD_JOINS["l"]} {RECORD_JOINS["r"]}
                 JOIN also_linked a ON {SETS_ASIDE}
-                WHERE {rule}
+                WHERE {rule} AND NOT {kept}
                 QUALIFY row_number() OVER (PARTITION BY {", ".join("p." + c for c in order.split(", "))}
                                            ORDER BY a.also_probability DESC, a.also_right_body, a.also_right_record_id) = 1
                 ORDER BY {order}

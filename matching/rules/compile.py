@@ -60,6 +60,7 @@ class CompiledJob:
 
     rule: exp.Expression
     also_linked: exp.Expression | None  # rule.not_if_also_linked, over the other link
+    set_aside_unless: exp.Expression | None  # rule.set_aside_unless, over the inconsistency's own pair
     values: dict[str, exp.Expression]
     explanation_parts: tuple[tuple[str, str | None, str | None], ...]  # (literal, expr name, format)
     since: exp.Expression | None
@@ -204,9 +205,15 @@ def compile_job(job: JobConfig) -> CompiledJob:
         if job.also_linked
         else None
     )
+    unless = (
+        _substitute(check_expression(job.set_aside_unless, named, where=f"{name}: rule.set_aside_unless"), values)
+        if job.set_aside_unless
+        else None
+    )
     return CompiledJob(
         rule=rule,
         also_linked=also_linked,
+        set_aside_unless=unless,
         values=values,
         explanation_parts=tuple(parts),
         since=since,

@@ -102,7 +102,7 @@ def council_tax(w: World) -> None:
         "discount_start_date": np.array([r[5] for r in rows], dtype="datetime64[D]"),
         "discount_end_date": np.array([r[6] for r in rows], dtype="datetime64[D]"),
     })
-    t["band"] = _bands(w, t["addr"])
+    t["band"] = bands(w, t["addr"])
     w.add_rows("council_tax", t)
 
 
@@ -129,13 +129,14 @@ def _single_since(w: World, head: np.ndarray, partner: np.ndarray) -> np.ndarray
     return out.astype("datetime64[D]")
 
 
-def _bands(w: World, addr: np.ndarray) -> np.ndarray:
+def bands(w: World, addr: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Council tax bands for homes: dearer for houses and in the dearer boroughs."""
     a = w.addresses
     dwelling = a["dwelling"][addr]
     borough = a["borough"][addr]
     base = np.where(dwelling == DWELLING_BLOCK, 1.5, np.where(dwelling == DWELLING_CONVERTED, 2.0, 3.6))
     base = base + np.where(borough == 1, 0.8, np.where(borough == 2, 0.4, 0.0))
-    band = np.clip(np.round(w.rng.normal(base, 1.0)), 0, 7).astype(np.int64)
+    band = np.clip(np.round((rng or w.rng).normal(base, 1.0)), 0, 7).astype(np.int64)
     return np.array(list("ABCDEFGH"), dtype=object)[band]
 
 
@@ -332,5 +333,5 @@ def _registrations(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.asarray(out, dtype=object)
 
 
-__all__ = ["BOROUGH_NAMES", "BOROUGHS", "LODGER", "council_tax", "electoral_register", "parking_permits",
+__all__ = ["BOROUGH_NAMES", "BOROUGHS", "LODGER", "bands", "council_tax", "electoral_register", "parking_permits",
            "right_to_buy", "tenancies", "waiting_list"]

@@ -8,8 +8,10 @@ import numpy as np
 
 from matching.synth.addresses import DWELLING_BLOCK, DWELLING_CONVERTED, PREMISES
 from matching.synth.business import add_creditors, individual_creditor
+from matching.synth.homes import bands
 from matching.synth.plant import Planter, make_namesake
 from matching.synth.table import NAT, Table, add_years, days, uniform_dates
+from matching.synth.world import World
 
 
 def _rows_of(t: Table, col: str, value: int) -> np.ndarray:
@@ -133,9 +135,21 @@ def tenancies(pl: Planter) -> None:
                             "namesakes: same name and date of birth, different people")
 
 
+# One in four addresses of convenience for council tax is a let near the school: the parent
+# takes on a tenancy there (and its council tax) months before applying, and keeps the family
+# home and its account. The parent is then liable at both addresses, so a link to the let is as
+# strong as the link to the home: the case a set-aside of namesakes must not swallow.
+LET_SHARE = 0.25
+
+
 def admissions(pl: Planter) -> None:
-    """Addresses of convenience: the application gives a relative's address."""
+    """Addresses of convenience: the application gives another occupied home in the school's
+    borough (a relative's or a friend's), or, for a quarter of the council tax cases, a let the
+    parent holds as well as the family home (``LET_SHARE``)."""
     w = pl.w
+    # Lets draw from their own stream, so the rest of the exercise is as it was without them.
+    lets = w.rng.spawn(1)[0]
+    empty = homes_of(w, occupied=False)
     adm = w.tables["school_admissions"]
     ct = w.tables["council_tax"]
     er = w.tables["electoral_register"]
@@ -145,8 +159,7 @@ def admissions(pl: Planter) -> None:
             if who >= 0:
                 liable_at[int(who)] = (int(ct["addr"][i]), ct["liable_from_date"][i], int(ct["row_id"][i]))
     registered = {int(er["person"][i]): (int(er["addr"][i]), er["registered_date"][i], int(er["row_id"][i])) for i in range(len(er))}
-    homes = np.flatnonzero(w.addresses["dwelling"][: w.n_homes] != PREMISES)
-    occupied = homes[w.addresses["occupied"][homes]] if "occupied" in w.addresses else homes
+    occupied = homes_of(w, occupied=True)
     for job, need_liable in (("admissions-to-council-tax", True), ("admissions-to-electoral-register", False)):
         cand = []
         for i in range(len(adm)):
@@ -164,6 +177,11 @@ def admissions(pl: Planter) -> None:
             if not len(same):
                 continue
             adm["addr"][i] = same[int(w.rng.integers(len(same)))]
+            if need_liable and lets.random() < LET_SHARE:
+                let = empty[(w.addresses["borough"][empty] == adm["body"][i])]
+                if len(let):
+                    adm["addr"][i] = let[int(lets.integers(len(let)))]
+                    _let(w, lets, parent, int(adm["addr"][i]), adm["application_date"][i], adm["admission_date"][i])
             w.plant(job, "school_admissions", adm["row_id"][i], "council_tax" if need_liable else "electoral_register",
                     liable_at[parent][2] if need_liable else registered[parent][2])
             pl.use(parent)
@@ -179,6 +197,31 @@ def admissions(pl: Planter) -> None:
                 w.hard_negative(job, "school_admissions", adm["row_id"][i], kind, table[parent][2],
                                 "the family moved home after the admission date")
                 made += 1
+
+
+def homes_of(w: World, occupied: bool) -> np.ndarray:
+    """Homes (not business premises), occupied or empty on the exercise date."""
+    homes = np.flatnonzero(w.addresses["dwelling"][: w.n_homes] != PREMISES)
+    if "occupied" not in w.addresses:
+        return homes if occupied else homes[:0]
+    return homes[w.addresses["occupied"][homes] == occupied]
+
+
+def _let(w: World, rng: np.random.Generator, parent: int, addr: int, applied: np.datetime64, admitted: np.datetime64) -> None:
+    """A council tax account for ``parent`` alone at the empty home ``addr``, from one to eight
+    months before the application; half are still held, the others end one to eight months
+    after the admission date (still held if that is after the exercise date)."""
+    start = applied - days(int(rng.integers(30, 241)))
+    end = admitted + days(int(rng.integers(30, 241))) if rng.random() < 0.5 else NAT
+    if not np.isnat(end) and end >= w.ref:
+        end = NAT
+    w.add_rows("council_tax", Table({
+        "household": np.array([-1]), "person": np.array([parent]), "joint": np.array([-1]),
+        "body": np.array([w.addresses["borough"][addr]]), "addr": np.array([addr]),
+        "liable_from_date": np.array([start], dtype="datetime64[D]"), "liable_to_date": np.array([end], dtype="datetime64[D]"),
+        "discount_type": np.array(["NONE"], dtype=object), "discount_start_date": np.array([NAT], dtype="datetime64[D]"),
+        "discount_end_date": np.array([NAT], dtype="datetime64[D]"), "band": bands(w, np.array([addr]), rng),
+    }))
 
 
 def creditors(pl: Planter) -> None:

@@ -132,7 +132,10 @@ badges, passes, permits, students, pupils, post-16 learners, admissions, free sc
 meals, suppliers and their invoices.
 
 Inconsistencies are then planted for every job at a configured rate per 1,000 people, and
-look-alike pairs that must not be flagged (hard negatives) beside them. Noise is applied to
+look-alike pairs that must not be flagged (hard negatives) beside them. An address of
+convenience on a school admission is another occupied home in the school's borough, or, for
+a quarter of the council tax cases, a flat the parent rents there and pays council tax on
+while keeping the family home and its account. Noise is applied to
 each dataset independently: typos, nicknames, initials, swapped names, maiden names,
 titles inside forenames, missing or day/month-swapped dates of birth, missing NI numbers,
 address abbreviations and layouts, postcode typos, capitals and stray spaces.

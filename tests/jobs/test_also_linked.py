@@ -1,7 +1,8 @@
-"""admissions-to-electoral-register on a hand-made register: rule.not_if_also_linked (an
-application whose parent is registered at the very address it gives is not from an address of
-convenience, so a link elsewhere is not kept for review), and a register ingested before
-households were listed."""
+"""The admissions jobs on hand-made records: rule.not_if_also_linked (an application whose
+parent is registered or liable at the very address it gives is not from an address of
+convenience, so a link elsewhere is not kept for review); rule.set_aside_unless (a parent liable
+at both addresses, by her own email, is kept); and a register ingested before households were
+listed."""
 
 from __future__ import annotations
 
@@ -130,3 +131,66 @@ def test_a_register_ingested_before_households_is_named(tmp_path: Path) -> None:
 
 def test_a_register_ingested_now_has_no_note(tmp_path: Path) -> None:
     assert run_job(JOB, workspace=_workspace(tmp_path)).notes == []
+
+
+CT_JOB = "admissions-to-council-tax"
+CT_ADMISSIONS = (
+    ADMISSIONS[0],
+    [
+        # Took a flat near the school in October and kept the family home: liable at both, with
+        # her own email on both accounts.
+        ["APP1", "Jane", "Woodcock", "Mother", "1 Alpha Road", "KT1 1AA", "jane.woodcock@example.com",
+         "Amy", "Woodcock", "2021-03-01", "Alpha Primary", "2026-01-10", "2026-09-01"],
+        # Lives where she says; a woman of the same name pays council tax elsewhere.
+        ["APP2", "Nadia", "Quenby", "Mother", "2 Zeta Road", "KT5 6GH", "nadia.quenby@example.com",
+         "Sam", "Quenby", "2021-07-01", "Alpha Primary", "2026-01-14", "2026-09-01"],
+        # Liable only elsewhere: the inconsistency.
+        ["APP3", "John", "Fernhill", "Father", "5 Gamma Road", "KT1 3EF", "john.fernhill@example.com",
+         "Ben", "Fernhill", "2021-05-01", "Alpha Primary", "2026-01-12", "2026-09-01"],
+    ],
+)
+ACCOUNTS = (
+    ["account_ref", "forenames", "surname", "address_line_1", "postcode", "email", "liable_from_date"],
+    [
+        ["CT1", "Jane", "Woodcock", "1 Alpha Road", "KT1 1AA", "jane.woodcock@example.com", "2025-10-01"],
+        ["CT2", "Jane", "Woodcock", "9 Beta Road", "KT2 2BB", "jane.woodcock@example.com", "2014-06-01"],
+        ["CT3", "Nadia", "Quenby", "2 Zeta Road", "KT5 6GH", "nadia.quenby@example.com", "2019-03-01"],
+        ["CT4", "Nadia", "Quenby", "8 Eta Road", "KT6 7HJ", "", "2017-05-01"],
+        ["CT5", "John", "Fernhill", "7 Delta Road", "KT3 4DD", "john.fernhill@example.com", "2016-02-01"],
+        *([f"CT9{i:02d}", forename, surname, f"{i} Epsilon Road", "KT4 5EF", "", "2015-01-01"]
+          for i, (forename, surname) in enumerate(
+              (f, s) for f in ("Alan", "Beth", "Carl", "Dina", "Evan", "Faye") for s in ("Archer", "Baxter", "Cooper", "Dawson", "Ellis"))),
+    ],
+)
+
+
+def _ct_workspace(tmp_path: Path) -> Path:
+    ws = tmp_path / "ws"
+    for kind, (header, rows) in (("school_admissions", CT_ADMISSIONS), ("council_tax", ACCOUNTS)):
+        ingest_file(kind, write_csv(tmp_path / f"{kind}.csv", header, rows), body="kingston", workspace=ws)
+    return ws
+
+
+def test_a_parent_liable_at_both_addresses_is_not_set_aside(tmp_path: Path) -> None:
+    """Council tax: a parent liable at the address given and, with the same email, at the
+    family home is kept for review (rule.set_aside_unless), though both links are as strong;
+    a namesake's account is still set aside."""
+    ws = _ct_workspace(tmp_path)
+    run = run_job(CT_JOB, workspace=ws, threshold=0.001)  # low enough to link the namesake by a name alone
+    links = {(r["left_record_id"], r["right_record_id"]): r["match_probability"] for r in _rows(run.path / "pairs.parquet")}
+    assert links[("APP1", "CT2")] <= links[("APP1", "CT1")]
+    assert _found(run.path, "inconsistencies.parquet") == {("APP1", "CT2"), ("APP3", "CT5")}
+    (aside,) = _rows(run.path / "set_aside.parquet")
+    assert (aside["left_record_id"], aside["right_record_id"], aside["also_linked_right_record_id"]) == ("APP2", "CT4", "CT3")
+
+
+def test_without_set_aside_unless_a_parent_liable_at_both_addresses_is_set_aside(tmp_path: Path) -> None:
+    ws = _ct_workspace(tmp_path)
+    without, n = re.subn(r"\nset_aside_unless = .*\n", "\n", (jobs_dir() / f"{CT_JOB}.toml").read_text())
+    assert n == 1
+    job = tmp_path / "jobs" / f"{CT_JOB}.toml"
+    job.parent.mkdir()
+    job.write_text(without)
+    run = run_job(str(job), workspace=ws, threshold=0.001)
+    assert _found(run.path, "inconsistencies.parquet") == {("APP3", "CT5")}
+    assert _found(run.path, "set_aside.parquet") == {("APP1", "CT2"), ("APP2", "CT4")}

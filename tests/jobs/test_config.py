@@ -116,6 +116,9 @@ def test_the_good_config_loads(job_file) -> None:
         ((ALSO_AT, ALSO_AT.replace("gamma_dob = 1", "gamma_dobb = 1")), r"rule.not_if_also_linked: unknown column 'gamma_dobb' \(pair\). Did you mean 'gamma_dob'\?"),
         ((ALSO_AT, ALSO_AT.replace("gamma_dob = 1", "r.uprn IN (SELECT 1)")), r"rule.not_if_also_linked: subqueries and statements are not allowed"),
         ((ALSO_AT, "not_if_also_linked = { where = \"gamma_dob = 1\" }"), r"rule.not_if_also_linked: must be a SQL condition over the other link\n  Fix: not_if_also_linked = "),
+        ((ALSO_AT, ALSO_AT + "\nset_aside_unless = \"l.ni_numbr = r.ni_number\""), r"rule.set_aside_unless: unknown column 'l.ni_numbr'"),
+        ((ALSO_AT, ALSO_AT + "\nset_aside_unless = 1"), r"rule.set_aside_unless: must be a SQL condition over the inconsistency's own records\n  Fix: set_aside_unless = "),
+        ((ALSO_AT, 'set_aside_unless = "l.ni_number = r.ni_number"'), r"rule.set_aside_unless: says when not to set an inconsistency aside, but nothing sets one aside\n  Fix: add rule.not_if_also_linked"),
     ],
 )
 def test_config_errors_name_the_file_the_key_and_the_fix(job_file, change: tuple[str, str], message: str) -> None:
