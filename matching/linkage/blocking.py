@@ -149,6 +149,16 @@ GUARD_SAMPLE_CANDIDATES = 5_000_000
 _TABLE = "__guard_table"
 
 
+def most_pairs(con: duckdb.DuckDBPyConnection, job: JobConfig, tables: list[tuple[str, str]]) -> int:
+    """The pairs there would be if every record were compared with every other that blocking
+    may pair it with: no blocking can make more."""
+    sizes = [int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]) for table, _ in tables]
+    if _two_tables(job, tables):
+        return sizes[0] * sizes[1]
+    total = sum(sizes)
+    return total * (total - 1) // 2
+
+
 def estimate_comparisons(
     con: duckdb.DuckDBPyConnection, job: JobConfig, tables: list[tuple[str, str]], enough: int | None = None
 ) -> list[tuple[str, int]]:
