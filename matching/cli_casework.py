@@ -120,6 +120,81 @@ def publish_command(ctx: Context, run_ids: tuple[str, ...], all_runs: bool, as_j
     publish_runs(ctx, ids, as_json)
 
 
+# -- runs ----------------------------------------------------------------------------------
+
+
+def _run_rows(ctx: Context, jobs: tuple[str, ...]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The finished runs in the workspace, newest first (of ``jobs`` if any are named), and the
+    run folders whose manifest cannot be read."""
+    runs = ctx.workspace.runs
+    folders = sorted((p for p in runs.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True) if runs.is_dir() else []
+    rows: list[dict[str, Any]] = []
+    damaged: list[str] = []
+    for folder in folders:
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            damaged.append(folder.name)
+            continue
+        if jobs and manifest.get("job") not in jobs:
+            continue
+        counts = manifest.get("counts") or {}
+        rows.append({
+            "run_id": folder.name, "job": manifest.get("job"), "created_at": manifest.get("created_at"),
+            "as_at": manifest.get("as_at"), "threshold": manifest.get("threshold"), "body": manifest.get("body"),
+            "backend": manifest.get("backend", "duckdb"), "pairs": counts.get("pairs"),
+            "inconsistencies": counts.get("inconsistencies"), "by_band": counts.get("by_band"),
+            "set_aside": counts.get("inconsistencies_set_aside"), "review": manifest.get("review", True) is not False,
+        })
+    return rows, damaged
+
+
+@cli.command("runs")
+@click.argument("jobs", nargs=-1)
+@click.option("--unpublished", is_flag=True, help="Only the runs for review not yet published.")
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
+@_workspace_option
+@pass_ctx
+def runs_command(ctx: Context, jobs: tuple[str, ...], unpublished: bool, as_json: bool) -> None:
+    """List the finished runs in the workspace, newest first (of JOB(s) if named): what each
+    found, what it set aside, and whether it is published for review."""
+    casework(ctx)
+
+    from matching.casework.models import Run
+
+    rows, damaged = _run_rows(ctx, jobs)
+    published = set(Run.objects.filter(run_id__in=[r["run_id"] for r in rows]).values_list("run_id", flat=True))
+    for r in rows:
+        r["published"] = r["run_id"] in published
+    if unpublished:
+        rows = [r for r in rows if r["review"] and not r["published"]]
+    if as_json:
+        _json_out(rows)
+    elif rows:
+        # A run id is long: each run is a line to copy it from, and a line of what it found.
+        say("Runs, newest first:")
+        for r in rows:
+            status = "published" if r["published"] else "not published" if r["review"] else "for analysis (not for review)"
+            bands = r["by_band"]
+            found = [f"{r['inconsistencies']:,} inconsistencies" if r["inconsistencies"] is not None else "inconsistencies not counted"]
+            if bands:
+                found[0] += " (" + ", ".join(f"{bands.get(b, 0):,} {b}" for b in ("high", "medium", "low")) + ")"
+            if r["set_aside"] is not None:
+                found.append(f"{r['set_aside']:,} set aside")
+            if r["pairs"] is not None:
+                found.append(f"{r['pairs']:,} linked pairs")
+            say(f"{r['run_id']}  {status}")
+            say(f"  as at {r['as_at'] or '?'}, threshold {r['threshold']}: " + ", ".join(found))
+    elif unpublished:
+        say(f"Nothing to publish: every run{' of ' + ', '.join(jobs) if jobs else ''} in {ctx.workspace.runs} is published.")
+    elif jobs:
+        say(f"No runs of {', '.join(jobs)} in {ctx.workspace.runs}.")
+    else:
+        say(f"No runs in {ctx.workspace.runs}.\n  Start one: matching run JOB")
+    for name in damaged:
+        err_console.print(f"Skipped {ctx.workspace.runs / name}: its manifest.json cannot be read (a damaged or foreign folder).", soft_wrap=True)
+
+
 def _loopback(host: str) -> bool:
     if host == "localhost":
         return True

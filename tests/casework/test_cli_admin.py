@@ -1,6 +1,9 @@
-"""The administration commands: publish, bodies, users, declare and audit verify."""
+"""The administration commands: publish, runs, bodies, users, declare and audit verify."""
 
 from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -140,3 +143,36 @@ def test_run_publish_publishes_each_new_run(run_cli, workspace, monkeypatch):
     data = run_cli("run", "hb-to-deceased", "--publish", "--json").json()
     assert data[0]["published"]["updated"] == 2 and Match.objects.count() == 2
     assert run_cli("run", "hb-to-deceased").exit_code == 0 and Run.objects.count() == 2  # without --publish
+
+
+def test_runs_lists_what_each_run_found_and_whether_it_is_published(run_cli, workspace):
+    older = make_bundle(workspace, [inconsistency(n) for n in range(4)])
+    newer = make_bundle(workspace, [inconsistency(n) for n in range(2)], job="ctr-to-deceased", created_at=datetime(2026, 11, 2, tzinfo=UTC))
+    manifest = workspace / "runs" / newer / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["counts"] |= {"pairs": 9, "by_band": {"high": 1, "medium": 0, "low": 1}, "inconsistencies_set_aside": 3}
+    manifest.write_text(json.dumps(data))
+    (workspace / "runs" / "20261102T000000-broken").mkdir()  # no manifest: named, not fatal
+    assert run_cli("publish", older).exit_code == 0
+    rows = run_cli("runs", "--json").json()
+    assert [(r["run_id"], r["inconsistencies"], r["set_aside"], r["published"]) for r in rows] == [
+        (newer, 2, 3, False), (older, 4, None, True)]
+    assert [r["run_id"] for r in run_cli("runs", "--unpublished", "--json").json()] == [newer]
+    assert [r["run_id"] for r in run_cli("runs", "hb-to-deceased", "--json").json()] == [older]
+    shown = run_cli("runs")
+    assert shown.exit_code == 0
+    assert shown.stdout.splitlines()[1:5] == [
+        f"{newer}  not published",
+        "  as at 2026-10-01, threshold 0.95: 2 inconsistencies (1 high, 0 medium, 1 low), 3 set aside, 9 linked pairs",
+        f"{older}  published",
+        "  as at 2026-10-01, threshold 0.95: 4 inconsistencies",
+    ]
+    assert "Skipped" in shown.stderr and "20261102T000000-broken" in shown.stderr
+    assert run_cli("runs", "payroll-to-payroll").stdout.startswith("No runs of payroll-to-payroll in ")
+    assert run_cli("publish", "--all").exit_code == 0
+    assert run_cli("runs", "--unpublished").stdout.startswith("Nothing to publish: every run in ")
+
+
+def test_runs_in_a_new_workspace_says_how_to_start(run_cli):
+    r = run_cli("runs")
+    assert r.exit_code == 0 and r.stdout.startswith("No runs in ") and "Start one: matching run JOB" in r.stdout
