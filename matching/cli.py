@@ -350,6 +350,11 @@ def evaluate_command(ctx: Context, run_id: str | None, latest: bool, truth: str,
         table.add_row(r["job"], f(r["threshold"]), f(inc["predicted"]), f(inc["precision"]), f(inc["recall"]), f(inc["f1"]),
                       f(link.get("precision")), f(link.get("recall")), f(blk.get("recall")))
     console.print(table)
+    for r in results:
+        if "set_aside" in r:
+            a = r["set_aside"]
+            console.print(f"{r['job']}: {a['set_aside']:,} set aside by rule.not_if_also_linked, "
+                          f"{a['true_inconsistencies']:,} of them true inconsistencies.", soft_wrap=True)
     if thresholds:
         for r in results:
             t = Table("threshold", "found", "precision", "recall", "F1", title=f"{r['job']}: thresholds", title_justify="left")

@@ -110,6 +110,14 @@ def evaluate_run(run_dir: Path, truth: Path) -> dict[str, Any]:
         "inconsistencies": _metrics(con, "found", "truth_inc", threshold).to_json(),
         "threshold_table": table,
     }
+    aside = run_dir / "set_aside.parquet"
+    if aside.exists():
+        # What rule.not_if_also_linked cost: the true inconsistencies it kept from the queue.
+        n, true = con.execute(
+            f"""SELECT count(*), count(t.k) FROM (SELECT pair_key(left_body, left_record_id, right_body, right_record_id) AS k
+                FROM read_parquet('{aside}')) a LEFT JOIN truth_inc t USING (k)"""
+        ).fetchall()[0]
+        result["set_aside"] = {"set_aside": int(n), "true_inconsistencies": int(true)}
     if job.subject in ("person", "property"):
         true_pairs = _true_pairs(con, job, manifest, truth)
         result["linkage"] = _metrics(con, "pairs", "true_pairs", threshold).to_json()

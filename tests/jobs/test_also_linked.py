@@ -14,6 +14,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
+from matching.evaluate import evaluate_run
 from matching.ingest import ingest_file
 from matching.jobs.config import jobs_dir
 from matching.jobs.run import run_job
@@ -194,3 +195,12 @@ def test_without_set_aside_unless_a_parent_liable_at_both_addresses_is_set_aside
     run = run_job(str(job), workspace=ws, threshold=0.001)
     assert _found(run.path, "inconsistencies.parquet") == {("APP3", "CT5")}
     assert _found(run.path, "set_aside.parquet") == {("APP1", "CT2"), ("APP2", "CT4")}
+    # evaluate counts what the set-aside cost: Jane Woodcock's home account is a true inconsistency.
+    truth = tmp_path / "truth"
+    truth.mkdir()
+    write_csv(truth / "inconsistencies.csv", ["job", "left_kind", "left_body", "left_record_id", "right_kind", "right_body", "right_record_id"],
+              [[CT_JOB, "school_admissions", "kingston", a, "council_tax", "kingston", r] for a, r in (("APP1", "CT2"), ("APP3", "CT5"))])
+    write_csv(truth / "entities.csv", ["kind", "body", "record_id", "person_id", "property_id"],
+              [["school_admissions", "kingston", "APP1", "P1", ""], ["council_tax", "kingston", "CT1", "P1", ""],
+               ["council_tax", "kingston", "CT2", "P1", ""]])
+    assert evaluate_run(run.path, tmp_path)["set_aside"] == {"set_aside": 2, "true_inconsistencies": 1}
