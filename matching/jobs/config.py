@@ -253,6 +253,14 @@ def _comparison(path: Path, i: int, raw: Any) -> ComparisonConfig:
     )
 
 
+def _condition(path: Path, rule: Mapping[str, Any], key: str, over: str, example: str) -> str | None:
+    """The optional SQL condition ``rule.<key>``, which must be a non-empty string."""
+    value = rule.get(key)
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise _fail(path, f"rule.{key}", f"must be a SQL condition {over}", example)
+    return value
+
+
 def parse_job(path: Path, data: Mapping[str, Any]) -> JobConfig:
     """Validate a parsed job config (structure, kinds, SQL) and return it."""
     _check_keys(path, "", data, TOP_KEYS)
@@ -328,18 +336,12 @@ def parse_job(path: Path, data: Mapping[str, Any]) -> JobConfig:
     if not isinstance(values, Mapping) or not all(isinstance(v, str) for v in values.values()):
         raise _fail(path, "rule.values", "must be a table of name = \"SQL\"", 'values = { days_after_death = "date_diff(\'day\', r.date_of_death, as_at)" }')
 
-    also_linked = rule.get("not_if_also_linked")
-    if also_linked is not None:
-        if not isinstance(also_linked, str) or not also_linked.strip():
-            raise _fail(path, "rule.not_if_also_linked", "must be a SQL condition over the other link", 'not_if_also_linked = "gamma_property = 1" (a parent linked at the address given)')
-        if across or within:
-            raise _fail(path, "rule.not_if_also_linked", "needs a left and a right dataset: across or within bodies, which record is the left one is arbitrary", "remove it")
-    unless = rule.get("set_aside_unless")
-    if unless is not None:
-        if not isinstance(unless, str) or not unless.strip():
-            raise _fail(path, "rule.set_aside_unless", "must be a SQL condition over the inconsistency's own records", 'set_aside_unless = "l.email = r.email" (the same person at both addresses)')
-        if also_linked is None:
-            raise _fail(path, "rule.set_aside_unless", "says when not to set an inconsistency aside, but nothing sets one aside", "add rule.not_if_also_linked, or remove it")
+    also_linked = _condition(path, rule, "not_if_also_linked", "over the other link", 'not_if_also_linked = "gamma_property = 1" (a parent linked at the address given)')
+    if also_linked is not None and (across or within):
+        raise _fail(path, "rule.not_if_also_linked", "needs a left and a right dataset: across or within bodies, which record is the left one is arbitrary", "remove it")
+    unless = _condition(path, rule, "set_aside_unless", "over the inconsistency's own records", 'set_aside_unless = "l.email = r.email" (the same person at both addresses)')
+    if unless is not None and also_linked is None:
+        raise _fail(path, "rule.set_aside_unless", "says when not to set an inconsistency aside, but nothing sets one aside", "add rule.not_if_also_linked, or remove it")
 
     priority = _table(path, data, "priority", required=False)
     _check_keys(path, "priority.", priority, PRIORITY_KEYS)

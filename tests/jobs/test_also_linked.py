@@ -21,6 +21,9 @@ from matching.jobs.run import run_job
 from tests.ingest.test_ingest import write_csv
 
 JOB = "admissions-to-electoral-register"
+# Neighbours, so that names are as rare here as in a real register or list of accounts.
+NEIGHBOURS = list(enumerate((f, s) for f in ("Alan", "Beth", "Carl", "Dina", "Evan", "Faye")
+                            for s in ("Archer", "Baxter", "Cooper", "Dawson", "Ellis")))
 
 ADMISSIONS = (
     ["application_ref", "forenames", "surname", "relationship", "address_line_1", "postcode", "email",
@@ -46,17 +49,15 @@ ELECTORS = (
         ["KC3-4/0", "John", "Fernhill", "7 Delta Road", "KT3 4DD", "john.fernhill@example.com", "2018-02-01"],
         ["KE5-2/0", "Nadia", "Quenby", "2 Zeta Road", "KT5 6GH", "", "2023-03-01"],
         ["KF6-8/0", "Nadia", "Quenby", "8 Eta Road", "KT6 7HJ", "nadia.quenby@example.com", "2020-05-01"],
-        # Neighbours, so that names are as rare here as in a real register.
-        *([f"KD4-{i}/0", forename, surname, f"{i} Epsilon Road", "KT4 5EF", "", "2015-01-01"]
-          for i, (forename, surname) in enumerate(
-              (f, s) for f in ("Alan", "Beth", "Carl", "Dina", "Evan", "Faye") for s in ("Archer", "Baxter", "Cooper", "Dawson", "Ellis"))),
+        *([f"KD4-{i}/0", forename, surname, f"{i} Epsilon Road", "KT4 5EF", "", "2015-01-01"] for i, (forename, surname) in NEIGHBOURS),
     ],
 )
 
 
-def _workspace(tmp_path: Path) -> Path:
+def _workspace(tmp_path: Path, files: tuple[tuple[str, tuple], ...] | None = None) -> Path:
+    """A workspace holding the hand-made files (by default the applications and the register)."""
     ws = tmp_path / "ws"
-    for kind, (header, rows) in (("school_admissions", ADMISSIONS), ("electoral_register", ELECTORS)):
+    for kind, (header, rows) in files or (("school_admissions", ADMISSIONS), ("electoral_register", ELECTORS)):
         ingest_file(kind, write_csv(tmp_path / f"{kind}.csv", header, rows), body="kingston", workspace=ws)
     return ws
 
@@ -158,18 +159,13 @@ ACCOUNTS = (
         ["CT3", "Nadia", "Quenby", "2 Zeta Road", "KT5 6GH", "nadia.quenby@example.com", "2019-03-01"],
         ["CT4", "Nadia", "Quenby", "8 Eta Road", "KT6 7HJ", "", "2017-05-01"],
         ["CT5", "John", "Fernhill", "7 Delta Road", "KT3 4DD", "john.fernhill@example.com", "2016-02-01"],
-        *([f"CT9{i:02d}", forename, surname, f"{i} Epsilon Road", "KT4 5EF", "", "2015-01-01"]
-          for i, (forename, surname) in enumerate(
-              (f, s) for f in ("Alan", "Beth", "Carl", "Dina", "Evan", "Faye") for s in ("Archer", "Baxter", "Cooper", "Dawson", "Ellis"))),
+        *([f"CT9{i:02d}", forename, surname, f"{i} Epsilon Road", "KT4 5EF", "", "2015-01-01"] for i, (forename, surname) in NEIGHBOURS),
     ],
 )
 
 
 def _ct_workspace(tmp_path: Path) -> Path:
-    ws = tmp_path / "ws"
-    for kind, (header, rows) in (("school_admissions", CT_ADMISSIONS), ("council_tax", ACCOUNTS)):
-        ingest_file(kind, write_csv(tmp_path / f"{kind}.csv", header, rows), body="kingston", workspace=ws)
-    return ws
+    return _workspace(tmp_path, (("school_admissions", CT_ADMISSIONS), ("council_tax", ACCOUNTS)))
 
 
 def test_a_parent_liable_at_both_addresses_is_not_set_aside(tmp_path: Path) -> None:
