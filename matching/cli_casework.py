@@ -145,6 +145,7 @@ def _run_rows(ctx: Context, jobs: tuple[str, ...]) -> tuple[list[dict[str, Any]]
             "backend": manifest.get("backend", "duckdb"), "pairs": counts.get("pairs"),
             "inconsistencies": counts.get("inconsistencies"), "by_band": counts.get("by_band"),
             "set_aside": counts.get("inconsistencies_set_aside"), "review": manifest.get("review", True) is not False,
+            "notes": manifest.get("notes") or [],
         })
     return rows, damaged
 
@@ -185,6 +186,8 @@ def runs_command(ctx: Context, jobs: tuple[str, ...], unpublished: bool, as_json
                 found.append(f"{r['pairs']:,} linked pairs")
             say(f"{r['run_id']}  {status}")
             say(f"  as at {r['as_at'] or '?'}, threshold {r['threshold']}: " + ", ".join(found))
+            for note in r["notes"]:  # e.g. a submission ingested without a column the job compares
+                say(f"  Note: {note}", style="yellow")
     elif unpublished:
         say(f"Nothing to publish: every run{' of ' + ', '.join(jobs) if jobs else ''} in {ctx.workspace.runs} is published.")
     elif jobs:

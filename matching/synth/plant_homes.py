@@ -178,7 +178,7 @@ def admissions(pl: Planter) -> None:
                 continue
             adm["addr"][i] = same[int(w.rng.integers(len(same)))]
             if need_liable and lets.random() < LET_SHARE:
-                let = empty[(w.addresses["borough"][empty] == adm["body"][i])]
+                let = empty[w.addresses["borough"][empty] == adm["body"][i]]
                 if len(let):
                     adm["addr"][i] = let[int(lets.integers(len(let)))]
                     _let(w, lets, parent, int(adm["addr"][i]), adm["application_date"][i], adm["admission_date"][i])

@@ -151,6 +151,7 @@ def test_runs_lists_what_each_run_found_and_whether_it_is_published(run_cli, wor
     manifest = workspace / "runs" / newer / "manifest.json"
     data = json.loads(manifest.read_text())
     data["counts"] |= {"pairs": 9, "by_band": {"high": 1, "medium": 0, "low": 1}, "inconsistencies_set_aside": 3}
+    data["notes"] = ["electoral_register from kingston (sub-1) was ingested without household_surnames."]
     manifest.write_text(json.dumps(data))
     (workspace / "runs" / "20261102T000000-broken").mkdir()  # no manifest: named, not fatal
     assert run_cli("publish", older).exit_code == 0
@@ -161,9 +162,10 @@ def test_runs_lists_what_each_run_found_and_whether_it_is_published(run_cli, wor
     assert [r["run_id"] for r in run_cli("runs", "hb-to-deceased", "--json").json()] == [older]
     shown = run_cli("runs")
     assert shown.exit_code == 0
-    assert shown.stdout.splitlines()[1:5] == [
+    assert shown.stdout.splitlines()[1:6] == [
         f"{newer}  not published",
         "  as at 2026-10-01, threshold 0.95: 2 inconsistencies (1 high, 0 medium, 1 low), 3 set aside, 9 linked pairs",
+        "  Note: electoral_register from kingston (sub-1) was ingested without household_surnames.",
         f"{older}  published",
         "  as at 2026-10-01, threshold 0.95: 4 inconsistencies",
     ]
