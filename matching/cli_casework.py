@@ -424,7 +424,7 @@ def _print_purge(result: Any, as_json: bool) -> None:
 @_workspace_option
 @pass_ctx
 def subject_access_command(ctx: Context, surname: str, dob: Any, forename: str | None, out: str | None, as_user: str) -> None:
-    """Find everything held about one person: dataset rows and matches."""
+    """Find everything held about one person: dataset rows, matches and run bundles."""
     casework(ctx)
 
     from matching.casework.subject_access import subject_access
@@ -436,8 +436,12 @@ def subject_access_command(ctx: Context, surname: str, dob: Any, forename: str |
     for m in report.matches:
         table.add_row(f"match {m['match_id']} ({m['job']})", "match", m["owning_body"],
                       f"{len(m['outcomes'])} outcomes, {len(m['notes'])} notes")
+    for r in report.runs:
+        held = ", ".join(f"{len(r[k]):,} {k.replace('_', ' ')}" for k in ("pairs", "inconsistencies", "set_aside") if k in r)
+        table.add_row(f"run {r['run_id']}", "run bundle", "", held)
     console.print(table)
-    say(f"{report.dataset_rows:,} dataset rows in {len(report.datasets)} files; {len(report.matches)} matches.")
+    say(f"{report.dataset_rows:,} dataset rows in {len(report.datasets)} files; {len(report.matches)} matches; "
+        f"{len(report.runs)} run bundles.")
     if out:
         write_atomic(Path(out), json.dumps(report.as_dict(), indent=2, default=str).encode("utf-8"))
         say(f"Full report written to {out}")

@@ -2,7 +2,8 @@
 
 The search terms are standardised exactly as ingest standardises a submitted value, then
 looked for in every standardised dataset in the workspace and in both records of every
-match, with the matches' outcomes, notes and audit events. Only a superuser (everything)
+match, with the matches' outcomes, notes and audit events; the run bundles naming a record
+found are reported too (linked pairs, and inconsistencies queued or set aside). Only a superuser (everything)
 or a key contact (their bodies' datasets and matches) may search; the search is audited
 with a SHA-256 of the terms, never the terms themselves.
 """
@@ -39,6 +40,7 @@ class SubjectAccessReport:
     forename: str | None
     datasets: list[dict[str, Any]] = field(default_factory=list)
     matches: list[dict[str, Any]] = field(default_factory=list)
+    runs: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def dataset_rows(self) -> int:
@@ -48,7 +50,7 @@ class SubjectAccessReport:
         return {
             "searched_for": {"surname": self.surname, "dob": self.dob, "forename": self.forename},
             "generated_at": timezone.now().isoformat(timespec="seconds"),
-            "datasets": self.datasets, "matches": self.matches,
+            "datasets": self.datasets, "matches": self.matches, "runs": self.runs,
         }
 
 
@@ -107,6 +109,56 @@ def _search_datasets(files: list[Path], surname: str, dob: date, forename: str |
     return found
 
 
+# What a run bundle keeps about a record, file by file: the columns reported.
+_IDS = "left_kind, left_body, left_record_id, right_kind, right_body, right_record_id, match_probability"
+_BUNDLE_FILES = {
+    "pairs": ("pairs.parquet", _IDS),
+    "inconsistencies": ("inconsistencies.parquet", f"owning_body, {_IDS}, explanation, priority_band, left_record, right_record"),
+    "set_aside": ("set_aside.parquet", f"owning_body, {_IDS}, explanation, also_linked_right_body, also_linked_right_record_id"),
+}
+
+
+def _search_runs(ws: Workspace, datasets: list[dict[str, Any]], bodies: set[str] | None) -> list[dict[str, Any]]:
+    """The run bundles that name one of the person's records: the pairs linking it, and the
+    inconsistencies, queued or set aside, about it (a bundle keeps copies of both records and
+    the engine's explanation until its run is purged, published or not). Inconsistencies are
+    those of the user's bodies; pairs carry only ids and a probability."""
+    held = sorted({(d["kind"], d["body"], str(row["record_id"])) for d in datasets for row in d["rows"]})
+    if not held or not ws.runs.is_dir():
+        return []
+    con = duckdb.connect()
+    con.execute("CREATE TABLE held (kind VARCHAR, body VARCHAR, record_id VARCHAR)")
+    con.executemany("INSERT INTO held VALUES (?, ?, ?)", held)
+    names = " OR ".join(
+        f"EXISTS (SELECT 1 FROM held h WHERE h.kind = p.{side}_kind AND h.body = p.{side}_body AND h.record_id = p.{side}_record_id)"
+        for side in ("left", "right")
+    )
+    found = []
+    for run in sorted(p for p in ws.runs.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        try:
+            manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # not a finished bundle
+        entry: dict[str, Any] = {"run_id": run.name, "job": manifest.get("job"), "created_at": manifest.get("created_at")}
+        for key, (name, columns) in _BUNDLE_FILES.items():
+            if not (run / name).is_file():
+                continue
+            owned = "" if bodies is None or key == "pairs" else f"AND owning_body IN ({', '.join('?' * len(bodies))})"
+            rel = con.execute(f"SELECT {columns} FROM read_parquet(?) p WHERE ({names}) {owned}",
+                              [str(run / name), *sorted(bodies or [])] if owned else [str(run / name)])
+            cols = [c[0] for c in rel.description]
+            rows = [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
+            for row in rows:
+                for side in ("left_record", "right_record"):
+                    if isinstance(row.get(side), str):
+                        row[side] = json.loads(row[side])
+            if rows:
+                entry[key] = json.loads(json.dumps(rows, default=str))
+        if len(entry) > 3:
+            found.append(entry)
+    return found
+
+
 def _record_has(record: dict[str, Any], forename: str | None) -> bool:
     if forename is None:
         return True
@@ -156,7 +208,8 @@ def terms_digest(surname: str, dob: date, forename: str | None) -> str:
 
 def subject_access(workspace: Workspace, user: Any, *, surname: str, dob: str,
                    forename: str | None = None) -> SubjectAccessReport:
-    """Everything the user may answer for about one person: dataset rows and matches.
+    """Everything the user may answer for about one person: dataset rows, matches and the run
+    bundles that name the person's records.
 
     Raises UserError when the user may not search or a term is unusable. Records one
     "subject_access" audit event with the counts and a digest of the terms.
@@ -165,6 +218,7 @@ def subject_access(workspace: Workspace, user: Any, *, surname: str, dob: str,
     s, d, f = standardised_terms(surname, dob, forename)
     report = SubjectAccessReport(surname=s, dob=d.isoformat(), forename=f)
     report.datasets = _search_datasets(_dataset_files(workspace, bodies), s, d, f)
+    report.runs = _search_runs(workspace, report.datasets, bodies)
     with transaction.atomic():
         matches = _matches(user, bodies, s, d, f)
         events: dict[str, list[AuditEvent]] = {}
@@ -179,7 +233,7 @@ def subject_access(workspace: Workspace, user: Any, *, surname: str, dob: str,
         for body in sorted(concerned | (bodies or set())) or [""]:
             audit.record(user, "subject_access", object_type="person", body=body, detail={
                 "terms_hmac": terms_digest(s, d, f), "dataset_files": len(report.datasets),
-                "dataset_rows": report.dataset_rows, "matches": len(report.matches),
+                "dataset_rows": report.dataset_rows, "matches": len(report.matches), "runs": len(report.runs),
                 "scope": "all bodies" if bodies is None else sorted(bodies),
             })
     return report

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from matching.casework.models import AuditEvent
@@ -31,7 +33,7 @@ def test_a_superuser_finds_the_person_everywhere(run_cli, held, tmp_path):
     out = tmp_path / "sar" / "report.json"
     r = run_cli("subject-access", "--surname", "francis", "--dob", "1956-10-01", "--as", "admin", "--out", str(out))
     assert r.exit_code == 0, r.stderr
-    assert "2 dataset rows in 2 files; 7 matches." in r.stdout
+    assert "2 dataset rows in 2 files; 7 matches; 0 run bundles." in r.stdout
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["searched_for"] == {"surname": "FRANCIS", "dob": "1956-10-01", "forename": None}
     assert sorted(d["body"] for d in report["datasets"]) == ["kingston", "richmond"]
@@ -56,15 +58,15 @@ def test_the_search_is_audited_without_the_terms(run_cli, held):
 
 def test_terms_are_standardised_as_ingest_does(run_cli, held):
     r = run_cli("subject-access", "--surname", " o’brien ", "--dob", "1975-12-31", "--forename", "peggy", "--as", "admin")
-    assert "2 dataset rows in 2 files; 0 matches." in r.stdout
+    assert "2 dataset rows in 2 files; 0 matches; 0 run bundles." in r.stdout
     none = run_cli("subject-access", "--surname", "Francis", "--dob", "1956-10-01", "--forename", "Peggy", "--as", "admin")
-    assert "0 dataset rows in 0 files; 0 matches." in none.stdout
+    assert "0 dataset rows in 0 files; 0 matches; 0 run bundles." in none.stdout
 
 
 def test_a_key_contact_sees_only_their_bodys_data(run_cli, held):
     r = run_cli("subject-access", "--surname", "Francis", "--dob", "1956-10-01", "--as", "k_kc")
     assert r.exit_code == 0, r.stderr
-    assert "1 dataset rows in 1 files; 5 matches." in r.stdout and "richmond" not in r.stdout
+    assert "1 dataset rows in 1 files; 5 matches; 0 run bundles." in r.stdout and "richmond" not in r.stdout
 
 
 def test_others_may_not_search_and_bad_terms_are_messages(run_cli, held):
@@ -76,3 +78,38 @@ def test_others_may_not_search_and_bad_terms_are_messages(run_cli, held):
     empty = run_cli("subject-access", "--surname", "???", "--dob", "1956-10-01", "--as", "admin")
     assert empty.exit_code == 2 and "has no letters" in empty.stderr and "Traceback" not in empty.stderr
     assert not AuditEvent.objects.filter(action="subject_access").exists()
+
+
+def test_run_bundles_naming_the_persons_records_are_reported(run_cli, held, tmp_path):
+    """A bundle keeps copies of records and what the engine concluded until its run is purged,
+    published or not: person-link's pairs of R1, and an inconsistency set aside about R1 (not
+    the one about R2), are in the report; a key contact sees only their body's inconsistencies."""
+    linked = run_cli("run", "person-link", "--json")
+    assert linked.exit_code == 0, linked.stderr
+    (person_link,) = [r["run_id"] for r in linked.json()]
+    bundle = held.workspace / "runs" / "20261101T100000-admissions-to-council-tax-0000aaaa"
+    bundle.mkdir()
+    (bundle / "manifest.json").write_text(json.dumps({"run_id": bundle.name, "job": "admissions-to-council-tax"}))
+    ids = ["left_kind", "left_body", "left_record_id", "right_kind", "right_body", "right_record_id"]
+    pq.write_table(pa.Table.from_pylist([
+        {"owning_body": body, **dict(zip(ids, ["school_admissions", body, "A1", "person", body, record], strict=True)),
+         "match_probability": 0.99, "explanation": f"Application A1 ... {record}",
+         "also_linked_right_body": body, "also_linked_right_record_id": "X9"}
+        for body, record in (("kingston", "R1"), ("kingston", "R2"), ("richmond", "R1"))]), bundle / "set_aside.parquet")
+    out = tmp_path / "report.json"
+    r = run_cli("subject-access", "--surname", "Francis", "--dob", "1956-10-01", "--as", "admin", "--out", str(out))
+    assert r.exit_code == 0, r.stderr
+    assert "2 dataset rows in 2 files; 7 matches; 2 run bundles." in r.stdout
+    runs = {x["run_id"]: x for x in json.loads(out.read_text())["runs"]}
+    assert sorted(runs) == sorted([person_link, bundle.name])
+    assert [(p["left_record_id"], p["right_record_id"]) for p in runs[person_link]["pairs"]] == [("R1", "R1")]
+    (queued,) = runs[person_link]["inconsistencies"]
+    assert queued["left_record"]["surname"] == "FRANCIS" and queued["owning_body"] == "kingston"
+    assert sorted((a["owning_body"], a["right_record_id"]) for a in runs[bundle.name]["set_aside"]) == [
+        ("kingston", "R1"), ("richmond", "R1")]
+    assert AuditEvent.objects.filter(action="subject_access", body="kingston").get().detail["runs"] == 2
+    mine = run_cli("subject-access", "--surname", "Francis", "--dob", "1956-10-01", "--as", "r_kc", "--out", str(out))
+    assert "1 dataset rows in 1 files;" in mine.stdout
+    runs = {x["run_id"]: x for x in json.loads(out.read_text())["runs"]}
+    assert [a["owning_body"] for a in runs[bundle.name]["set_aside"]] == ["richmond"]
+    assert "inconsistencies" not in runs[person_link]  # owned by kingston
