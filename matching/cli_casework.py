@@ -89,11 +89,11 @@ def publish_runs(ctx: Context, run_ids: list[str], as_json: bool) -> None:
         return
     table = Table(title="Published: inconsistencies by what publishing did", title_justify="left")
     table.add_column("job", no_wrap=True)
-    for col in ("found", "new", "updated", "seen again", "reopened", "seconds"):
+    for col in ("found", "new", "updated", "seen again", "reopened", "set aside", "seconds"):
         table.add_column(col, justify="right", no_wrap=True)
     for r in results:
         table.add_row(r.job, f"{r.inconsistencies:,}", f"{r.new:,}", f"{r.updated:,}",
-                      f"{r.seen_again:,}", f"{r.reopened:,}", f"{r.seconds:.1f}")
+                      f"{r.seen_again:,}", f"{r.reopened:,}", f"{r.set_aside:,}", f"{r.seconds:.1f}")
     console.print(table)
     say("Runs published: " + ", ".join(r.run_id for r in results))
     say("Each inconsistency requires investigation; a match is not evidence of fraud.")

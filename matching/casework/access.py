@@ -11,6 +11,10 @@ declaration for the match's exercise, and then:
 - an *auditor* sees all of the body's matches, outcomes and audit trail, and changes nothing;
 - a *superuser* administers bodies and users and sees every declared match.
 
+What a job's rule set aside instead of queueing (``visible_set_aside``) is seen as a whole
+body's matches are: by its key contacts and auditors, once the body has declared, and by
+superusers.
+
 A match a user may not see does not exist for them: views answer 404, never 403, so ids
 cannot be probed. A match they may see but not change answers 403.
 """
@@ -21,20 +25,20 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from matching.casework.models import Body, Declaration, Match, Membership, Role
+from matching.casework.models import Body, Declaration, Match, Membership, Role, SetAside
 
 # What each role may do within its own body.
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "key_contact": frozenset(
         {"view_queue", "view_match", "work_match", "allocate_match", "view_dashboard", "export",
-         "manage_users", "declare"}
+         "manage_users", "declare", "view_set_aside"}
     ),
     "investigator": frozenset({"view_queue", "view_match", "work_match", "view_dashboard"}),
-    "auditor": frozenset({"view_queue", "view_match", "view_dashboard", "export", "view_audit"}),
+    "auditor": frozenset({"view_queue", "view_match", "view_dashboard", "export", "view_audit", "view_set_aside"}),
 }
 SUPERUSER_ACTIONS = frozenset(
     {"view_queue", "view_match", "allocate_match", "view_dashboard", "export", "view_audit",
-     "manage_users", "manage_bodies", "declare", "publish"}
+     "manage_users", "manage_bodies", "declare", "publish", "view_set_aside"}
 )
 ACTIONS = frozenset().union(*ROLE_ACTIONS.values(), SUPERUSER_ACTIONS)
 
@@ -85,6 +89,17 @@ def visible_matches(user: Any) -> QuerySet[Match]:
     q = _released({b: e for b, e in declared.items() if b in whole_body})
     q |= _released({b: e for b, e in declared.items() if b in allocated}, allocated_to=user)
     return Match.objects.filter(q)
+
+
+def visible_set_aside(user: Any) -> QuerySet[SetAside]:
+    """What jobs set aside that the user may see: their whole bodies' (key contact, auditor)
+    of the exercises those bodies have declared; a superuser's, every declared body's."""
+    if not _active(user):
+        return SetAside.objects.none()
+    if user.is_superuser:
+        return SetAside.objects.filter(_released(_declared()))
+    whole_body = [b for b, r in _roles(user).items() if "view_set_aside" in ROLE_ACTIONS[r]]
+    return SetAside.objects.filter(_released(_declared(whole_body)))
 
 
 def _match_visible(user: Any, match: Match) -> bool:

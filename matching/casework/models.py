@@ -137,6 +137,37 @@ class Run(models.Model):
 QUEUE_FILTERS = ["priority_band", "job", "allocated_to", "created_at"]
 
 
+class SetAside(models.Model):
+    """An inconsistency that a job's ``rule.not_if_also_linked`` set aside instead of queueing
+    (the admissions jobs: a namesake's record elsewhere, when the parent also links at the very
+    address the application gives). Published with its run so that the body's key contacts
+    and auditors can see what the engine held back, and the link that held it back."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="set_aside")
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="set_aside")
+    owning_body = models.ForeignKey(Body, on_delete=models.PROTECT, related_name="set_aside", db_index=False)
+    job = models.CharField(max_length=100)
+    job_title = models.CharField(max_length=300)
+    left_kind = models.CharField(max_length=64)
+    left_body = models.CharField(max_length=64)
+    left_record_id = models.CharField(max_length=200)
+    right_kind = models.CharField(max_length=64)
+    right_body = models.CharField(max_length=64)
+    right_record_id = models.CharField(max_length=200)
+    match_probability = models.FloatField()
+    explanation = models.TextField()
+    also_linked_right_body = models.CharField(max_length=64)
+    also_linked_right_record_id = models.CharField(max_length=200)
+    also_linked_match_probability = models.FloatField()
+
+    class Meta:
+        verbose_name_plural = "set aside"
+        indexes = [models.Index(fields=["owning_body", "exercise", "job"], name="set_aside_by_body")]
+
+    def __str__(self) -> str:
+        return f"Set aside {self.pk} ({self.job})"
+
+
 class Match(models.Model):
     """One inconsistency requiring investigation: a linked pair that a job's rule flagged.
 

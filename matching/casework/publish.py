@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from matching.casework import audit
 from matching.casework.bulk import insert_rows, update_rows
-from matching.casework.models import Body, Exercise, Match, Run, Status, Submission
+from matching.casework.models import Body, Exercise, Match, Run, SetAside, Status, Submission
 from matching.errors import UserError
 from matching.workspace import Workspace
 
@@ -55,6 +55,7 @@ class PublishResult:
     reopened: int
     bodies: list[str]
     seconds: float
+    set_aside: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -145,11 +146,16 @@ def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishRes
             f"{path / 'inconsistencies.parquet'}: cannot be read ({exc}); the bundle is damaged, "
             "run the job again. Nothing was published."
         ) from exc
+    aside_path = path / "set_aside.parquet"
+    try:
+        aside = pq.read_table(aside_path).to_pylist() if aside_path.is_file() else []
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{aside_path}: cannot be read ({exc}); the bundle is damaged, run the job again. Nothing was published.") from exc
     as_at = _as_date(manifest.get("as_at") or (rows[0]["as_at"] if rows else started.date()))
 
     with transaction.atomic():
         exercise, _ = Exercise.objects.get_or_create(as_at=as_at)
-        codes = {i["body"] for i in manifest.get("inputs", [])} | {r["owning_body"] for r in rows}
+        codes = {i["body"] for i in manifest.get("inputs", [])} | {r["owning_body"] for r in rows + aside}
         bodies = {b.code: b for b in Body.objects.filter(code__in=codes)}
         created = sorted(codes - bodies.keys())
         for code in created:
@@ -231,6 +237,14 @@ def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishRes
                                  "times_reopened": current["times_reopened"] + 1})
 
         insert_rows(Match, new)
+        # What the job's rule set aside, for the body's key contacts and auditors to see.
+        insert_rows(SetAside, [{
+            "run_id": run.pk, "exercise_id": exercise.pk, "owning_body_id": bodies[a["owning_body"]].pk, "job": job,
+            "job_title": run.title, **{f"{side}_{c}": str(a[f"{side}_{c}"]) for side in ("left", "right") for c in ("kind", "body", "record_id")},
+            "match_probability": float(a["match_probability"]), "explanation": a["explanation"],
+            "also_linked_right_body": a["also_linked_right_body"], "also_linked_right_record_id": str(a["also_linked_right_record_id"]),
+            "also_linked_match_probability": float(a["also_linked_match_probability"]),
+        } for a in aside])
         update_rows(Match, OPEN_FIELDS, open_updates)
         update_rows(Match, SEEN_FIELDS, seen)
         update_rows(Match, REOPEN_FIELDS, reopened)
@@ -248,7 +262,7 @@ def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishRes
         result = PublishResult(
             run_id=run_id, job=job, inconsistencies=len(rows), new=len(new), updated=len(open_updates),
             seen_again=len(seen), reopened=len(reopened), bodies=sorted({r["owning_body"] for r in rows}),
-            seconds=round((timezone.now() - started).total_seconds(), 3),
+            seconds=round((timezone.now() - started).total_seconds(), 3), set_aside=len(aside),
         )
         audit.record(actor, "publish", run, detail={
             k: v for k, v in result.as_dict().items() if k not in ("run_id", "seconds")

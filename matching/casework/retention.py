@@ -2,8 +2,8 @@
 
 ``purge`` removes everything older than a date, in two parts:
 
-- the case store: matches (with their outcomes and notes), runs, submissions, declarations
-  and the exercises themselves, for exercises whose ``as_at`` is before the date, in one
+- the case store: matches (with their outcomes and notes), what runs set aside, runs,
+  submissions, declarations and the exercises themselves, for exercises whose ``as_at`` is before the date, in one
   transaction that also writes ONE audit event "purge" with the counts;
 - the workspace files, after that transaction commits: run bundles of those runs and any
   bundle whose manifest's ``as_at`` is before the date, and the standardised datasets,
@@ -25,7 +25,16 @@ from typing import Any
 from django.db import connection, transaction
 
 from matching.casework import audit
-from matching.casework.models import Declaration, Exercise, Match, Note, Outcome, Run, Submission
+from matching.casework.models import (
+    Declaration,
+    Exercise,
+    Match,
+    Note,
+    Outcome,
+    Run,
+    SetAside,
+    Submission,
+)
 from matching.workspace import Workspace
 
 
@@ -122,6 +131,7 @@ def purge(workspace: Workspace, before: date, actor: Any, *, dry_run: bool = Fal
             "outcomes": Outcome.objects.filter(match__in=matches).count(),
             "notes": Note.objects.filter(match__in=matches).count(),
             "runs": runs.count(),
+            "set_aside": SetAside.objects.filter(exercise__in=exercises).count(),
             "submissions": Submission.objects.filter(exercise__in=exercises).count(),
             "declarations": Declaration.objects.filter(exercise__in=exercises).count(),
         }
@@ -133,6 +143,7 @@ def purge(workspace: Workspace, before: date, actor: Any, *, dry_run: bool = Fal
         Outcome.objects.filter(match__in=matches).delete()
         Note.objects.filter(match__in=matches).delete()
         matches.delete()
+        SetAside.objects.filter(exercise__in=exercises).delete()
         runs.delete()
         Submission.objects.filter(exercise__in=exercises).delete()
         Declaration.objects.filter(exercise__in=exercises).delete()

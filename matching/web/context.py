@@ -21,6 +21,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         links.append(("queue", "web:queue", "My queue"))
     if access.allowed(user, "view_dashboard"):
         links.append(("dashboard", "web:dashboard", "Outcomes"))
+    if access.allowed(user, "view_set_aside"):
+        links.append(("set_aside", "web:set_aside", "Set aside"))
     if access.allowed(user, "view_audit"):
         links.append(("audit", "web:audit", "Audit trail"))
     if access.allowed(user, "manage_users") or access.allowed(user, "manage_bodies"):

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from matching.web.views import audit, auth, bodies, dashboard, errors, export, match, queue
+from matching.web.views import (
+    audit,
+    auth,
+    bodies,
+    dashboard,
+    errors,
+    export,
+    match,
+    queue,
+    set_aside,
+)
 
 web_patterns = [
     path("", queue.queue, name="queue"),
@@ -20,6 +30,7 @@ web_patterns = [
     path("matches/<int:pk>/reopen/", match.reopen, name="match_reopen"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("audit/", audit.audit_trail, name="audit"),
+    path("set-aside/", set_aside.set_aside_list, name="set_aside"),
     path("audit/verify/", audit.verify, name="audit_verify"),
     path("bodies/", bodies.body_list, name="bodies"),
     path("bodies/add/", bodies.add_body, name="body_add"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from matching.casework import lifecycle
@@ -17,6 +19,7 @@ from matching.casework.models import (
     Note,
     Outcome,
     Run,
+    SetAside,
     Submission,
 )
 from matching.casework.publish import publish
@@ -50,6 +53,12 @@ def two_exercises(run_cli, workspace, tmp_path):
     stray = make_bundle(workspace, [inconsistency(3)], as_at="2025-10-01", created_at=datetime(2025, 11, 2, tzinfo=UTC))
     new_run = make_bundle(workspace, [inconsistency(1)], as_at="2026-10-01", job="hb-to-deceased-2",
                           created_at=datetime(2026, 11, 1, tzinfo=UTC))
+    # One inconsistency of the old run was set aside (tests/web/test_set_aside.py has the page).
+    pq.write_table(pa.Table.from_pylist([{
+        "owning_body": "kingston", "left_kind": "housing_benefit", "left_body": "kingston", "left_record_id": "HB000009",
+        "right_kind": "deceased_persons", "right_body": "dwp", "right_record_id": "DR000009", "match_probability": 0.99,
+        "explanation": "...", "also_linked_right_body": "dwp", "also_linked_right_record_id": "DR000010",
+        "also_linked_match_probability": 0.999}]), workspace / "runs" / old_run / "set_aside.parquet")
     publish(ws, old_run)
     publish(ws, new_run)
     admin = User.objects.create_superuser("admin", password="x-not-used-x")
@@ -70,7 +79,7 @@ def test_dry_run_counts_and_deletes_nothing(run_cli, workspace, two_exercises):
     r = run_cli("purge", "--before", "2026-01-01", "--dry-run", "--json")
     assert r.exit_code == 0, r.stderr
     data = r.json()
-    assert data["case_store"] == {"exercises": 1, "matches": 2, "outcomes": 1, "notes": 1, "runs": 1,
+    assert data["case_store"] == {"exercises": 1, "matches": 2, "outcomes": 1, "notes": 1, "runs": 1, "set_aside": 1,
                                   "submissions": 2, "declarations": 1}
     assert data["files"] == {"run_bundles": 2, "dataset_files": 1, "rejects_files": 1, "submission_records": 1}
     assert Match.objects.count() == 3 and Path(two_exercises["old_sub"]["dataset_path"]).exists()
@@ -97,7 +106,7 @@ def test_purge_deletes_old_rows_and_files_and_keeps_the_later_exercise(run_cli, 
     assert list(Exercise.objects.values_list("as_at", flat=True)) == [date(2026, 10, 1)]
     assert list(Match.objects.values_list("job", flat=True)) == ["hb-to-deceased-2"]
     assert list(Run.objects.values_list("run_id", flat=True)) == [two_exercises["new_run"]]
-    assert (Outcome.objects.count(), Note.objects.count(), Declaration.objects.count()) == (0, 0, 1)
+    assert (Outcome.objects.count(), Note.objects.count(), Declaration.objects.count(), SetAside.objects.count()) == (0, 0, 1, 0)
     assert Submission.objects.filter(exercise__as_at__lt=date(2026, 1, 1)).count() == 0
     # Files: old bundles (published or not) and the old submission's files are gone.
     assert not (ws.runs / two_exercises["old_run"]).exists() and not (ws.runs / two_exercises["stray"]).exists()

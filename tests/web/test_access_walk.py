@@ -39,6 +39,7 @@ EXPECTED = {
     "web:dashboard":       row("GET",  302, 200, 200, 200, 200, 200, 200),
     "web:audit":           row("GET",  302, 403, 403, 403, 200, 403, 200),
     "web:audit_verify":    row("POST", 302, 403, 403, 403, 200, 403, 200),
+    "web:set_aside":       row("GET",  302, 403, 403, 200, 200, 200, 200),
     "web:bodies":          row("GET",  302, 403, 403, 200, 403, 200, 200),
     "web:body_add":        row("POST", 302, 403, 403, 403, 403, 403, 400),
     "web:body":            row("GET",  302, 403, 403, 200, 403, 404, 200),

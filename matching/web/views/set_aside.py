@@ -1,0 +1,37 @@
+"""What the jobs set aside instead of queueing, for the bodies' key contacts and auditors.
+
+A job with ``rule.not_if_also_linked`` (the admissions jobs) leaves out of the queue an
+inconsistency whose left record also links, at least as strongly, where the rule's condition
+holds: for a school admission, a namesake's council tax account or register entry elsewhere,
+when the parent is on the account or register at the very address the application gives.
+Nothing the engine holds back is hidden: this page lists each, with the link that set it
+aside. Each page shown is audited, by id, per body.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from matching.casework import access, audit
+from matching.web.views.common import PAGE_SIZE, page_window, require
+
+
+@login_required
+def set_aside_list(request: HttpRequest) -> HttpResponse:
+    require(request, "view_set_aside")
+    rows = access.visible_set_aside(request.user).select_related("owning_body", "run")
+    paginator = Paginator(rows.order_by("-run__created_at", "job", "left_body", "left_record_id", "pk"), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    shown: dict[str, list[int]] = {}
+    for row in page:
+        shown.setdefault(row.owning_body.code, []).append(row.pk)
+    for body, ids in sorted(shown.items()):
+        audit.record(request.user, "view_set_aside", object_type="set_aside", body=body, detail={"ids": ids})
+    return render(request, "web/set_aside.html", {
+        "page": page,
+        "window": page_window(page.number, paginator.num_pages),
+        "nav": "set_aside",
+    })

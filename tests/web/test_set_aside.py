@@ -1,0 +1,72 @@
+"""What the jobs set aside instead of queueing: published with its run, shown to the owning
+body's key contacts and auditors (never to investigators or other bodies), each page audited."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from matching.casework.models import AuditEvent, SetAside
+from matching.casework.publish import publish
+from matching.workspace import Workspace
+from tests.casework.fixtures import inconsistency, make_bundle
+
+pytestmark = pytest.mark.django_db
+
+
+def _set_aside(n: int, body: str) -> dict[str, object]:
+    return {
+        "job": "admissions-to-council-tax", "owning_body": body,
+        "left_kind": "school_admissions", "left_body": body, "left_submission_id": "s1", "left_record_id": f"APP{n}",
+        "right_kind": "council_tax", "right_body": body, "right_submission_id": "s2", "right_record_id": f"CT{n}",
+        "match_probability": 0.985,
+        "explanation": f"School admission application APP{n} for AMY <b>WOODCOCK</b> gives a home address of 1 ALPHA ROAD ...",
+        "also_linked_right_body": body, "also_linked_right_record_id": f"CT{n}H", "also_linked_match_probability": 0.999,
+    }
+
+
+@pytest.fixture
+def published(casework) -> str:
+    """A second run of the same exercise, with two of kingston's inconsistencies and one of
+    richmond's set aside."""
+    run_id = make_bundle(casework.workspace, [inconsistency(n) for n in range(2)], job="admissions-to-council-tax")
+    rows = [_set_aside(1, "kingston"), _set_aside(2, "kingston"), _set_aside(3, "richmond")]
+    pq.write_table(pa.Table.from_pylist(rows), Path(casework.workspace) / "runs" / run_id / "set_aside.parquet")
+    result = publish(Workspace.at(casework.workspace), run_id, actor="test")
+    assert result.set_aside == 3
+    return run_id
+
+
+def test_publishing_keeps_what_was_set_aside(published):
+    rows = SetAside.objects.order_by("right_record_id")
+    assert [(a.owning_body.code, a.left_record_id, a.right_record_id, a.also_linked_right_record_id) for a in rows] == [
+        ("kingston", "APP1", "CT1", "CT1H"), ("kingston", "APP2", "CT2", "CT2H"), ("richmond", "APP3", "CT3", "CT3H")]
+    assert {a.run.run_id for a in rows} == {published} and rows[0].also_linked_match_probability == 0.999
+
+
+def test_key_contacts_and_auditors_see_their_bodys(published, as_user):
+    html = as_user("k_aud").get("/set-aside/").content.decode()
+    assert "2 set aside." in html and "APP1" in html and "APP2" in html and "APP3" not in html
+    assert "CT1H" in html and "&lt;b&gt;WOODCOCK&lt;/b&gt;" in html and "<b>WOODCOCK" not in html  # escaped
+    assert "1 set aside." in as_user("r_kc").get("/set-aside/").content.decode()
+    assert "3 set aside." in as_user("admin").get("/set-aside/").content.decode()
+    assert as_user("k_inv").get("/set-aside/").status_code == 403
+    assert ">Set aside<" in as_user("k_kc").get("/").content.decode()
+    assert ">Set aside<" not in as_user("k_inv").get("/").content.decode()
+
+
+def test_viewing_is_audited_by_id_per_body(published, as_user):
+    as_user("admin").get("/set-aside/")
+    events = {e.body: e.detail["ids"] for e in AuditEvent.objects.filter(action="view_set_aside")}
+    assert sorted(events) == ["kingston", "richmond"]
+    assert sorted(events["kingston"]) == sorted(SetAside.objects.filter(owning_body__code="kingston").values_list("pk", flat=True))
+
+
+def test_nothing_is_shown_before_the_body_declares(published, as_user):
+    from matching.casework.models import Declaration
+
+    Declaration.objects.filter(body__code="kingston").delete()
+    assert "0 set aside." in as_user("k_kc").get("/set-aside/").content.decode()
