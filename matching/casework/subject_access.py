@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from matching.casework import audit
 from matching.casework.access import visible_matches
-from matching.casework.models import AuditEvent, Match, Membership, Role
+from matching.casework.models import AuditEvent, Declaration, Match, Membership, Role, Run
 from matching.errors import UserError
 from matching.ingest.standardise.value import standardise_value
 from matching.workspace import Workspace
@@ -118,23 +118,39 @@ _BUNDLE_FILES = {
 }
 
 
+def _released_bundles(bodies: set[str]) -> dict[str, list[str]]:
+    """Run id → those of ``bodies`` that have declared for its exercise: the published runs
+    whose rows a key contact may answer for, as they may for the matches released to them."""
+    declared: dict[int, list[str]] = {}
+    for exercise_id, code in Declaration.objects.filter(body__code__in=bodies).values_list("exercise_id", "body__code"):
+        declared.setdefault(exercise_id, []).append(code)
+    return {run_id: sorted(declared[e]) for run_id, e in Run.objects.filter(exercise_id__in=declared).values_list("run_id", "exercise_id")}
+
+
 def _search_runs(ws: Workspace, datasets: list[dict[str, Any]], bodies: set[str] | None) -> list[dict[str, Any]]:
-    """The run bundles that name one of the person's records: the pairs linking it, and the
+    """The run bundles that name one of the records found: the pairs linking it, and the
     inconsistencies, queued or set aside, about it (a bundle keeps copies of both records and
-    the engine's explanation until its run is purged, published or not). Inconsistencies are
-    those of the user's bodies; pairs carry only ids and a probability."""
-    held = sorted({(d["kind"], d["body"], str(row["record_id"])) for d in datasets for row in d["rows"]})
+    the engine's explanation until its run is purged). A record is named by its kind, body,
+    submission and id, so an id a later file reuses finds nobody else. A superuser answers for
+    every bundle, published or not; a key contact for the published runs of exercises their
+    bodies have declared, and there only for their bodies' inconsistencies and for pairs of
+    two of their bodies' records."""
+    held = sorted({(d["kind"], d["body"], d["submission_id"], str(row["record_id"])) for d in datasets for row in d["rows"]})
     if not held or not ws.runs.is_dir():
         return []
+    released = None if bodies is None else _released_bundles(bodies)
     con = duckdb.connect()
-    con.execute("CREATE TABLE held (kind VARCHAR, body VARCHAR, record_id VARCHAR)")
-    con.executemany("INSERT INTO held VALUES (?, ?, ?)", held)
+    con.execute("CREATE TABLE held (kind VARCHAR, body VARCHAR, submission_id VARCHAR, record_id VARCHAR)")
+    con.executemany("INSERT INTO held VALUES (?, ?, ?, ?)", held)
     names = " OR ".join(
-        f"EXISTS (SELECT 1 FROM held h WHERE h.kind = p.{side}_kind AND h.body = p.{side}_body AND h.record_id = p.{side}_record_id)"
+        f"EXISTS (SELECT 1 FROM held h WHERE h.kind = p.{side}_kind AND h.body = p.{side}_body "
+        f"AND h.submission_id = p.{side}_submission_id AND h.record_id = CAST(p.{side}_record_id AS VARCHAR))"
         for side in ("left", "right")
     )
     found = []
     for run in sorted(p for p in ws.runs.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if released is not None and run.name not in released:
+            continue
         try:
             manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -143,9 +159,18 @@ def _search_runs(ws: Workspace, datasets: list[dict[str, Any]], bodies: set[str]
         for key, (name, columns) in _BUNDLE_FILES.items():
             if not (run / name).is_file():
                 continue
-            owned = "" if bodies is None or key == "pairs" else f"AND owning_body IN ({', '.join('?' * len(bodies))})"
-            rel = con.execute(f"SELECT {columns} FROM read_parquet(?) p WHERE ({names}) {owned}",
-                              [str(run / name), *sorted(bodies or [])] if owned else [str(run / name)])
+            params: list[Any] = [str(run / name)]
+            scope = ""
+            if released is not None:
+                mine = released[run.name]
+                marks = ", ".join("?" * len(mine))
+                scope = f"AND left_body IN ({marks}) AND right_body IN ({marks})" if key == "pairs" else f"AND owning_body IN ({marks})"
+                params += mine * (2 if key == "pairs" else 1)
+            try:
+                rel = con.execute(f"SELECT {columns} FROM read_parquet(?) p WHERE ({names}) {scope}", params)
+            except duckdb.Error as exc:  # a damaged bundle, or one written by an earlier version
+                entry.setdefault("unreadable", []).append(f"{name}: {exc}".splitlines()[0])
+                continue
             cols = [c[0] for c in rel.description]
             rows = [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
             for row in rows:
@@ -229,7 +254,9 @@ def subject_access(workspace: Workspace, user: Any, *, surname: str, dob: str,
         # data was searched sees the search in its audit trail.
         for m in matches:
             audit.record(user, "view", m, body=m.owning_body.code, detail={"via": "subject_access"})
-        concerned = {str(x["body"]) for x in report.datasets} | {m.owning_body.code for m in matches}
+        concerned = {str(x["body"]) for x in report.datasets} | {m.owning_body.code for m in matches} | {
+            str(row[c]) for r in report.runs for k in _BUNDLE_FILES if k in r for row in r[k]
+            for c in ("owning_body", "left_body", "right_body") if row.get(c)}
         for body in sorted(concerned | (bodies or set())) or [""]:
             audit.record(user, "subject_access", object_type="person", body=body, detail={
                 "terms_hmac": terms_digest(s, d, f), "dataset_files": len(report.datasets),

@@ -147,7 +147,8 @@ def admissions(pl: Planter) -> None:
     borough (a relative's or a friend's), or, for a quarter of the council tax cases, a let the
     parent holds as well as the family home (``LET_SHARE``)."""
     w = pl.w
-    # Lets draw from their own stream, so every other case is planted as it was without them.
+    # Lets draw from their own stream, so every other case is planted as it was without them
+    # (the files still differ: council tax's extra rows move the later draws of its noise).
     lets = w.rng.spawn(1)[0]
     empty = homes_of(w, occupied=False)
     adm = w.tables["school_admissions"]

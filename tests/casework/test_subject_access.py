@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from matching.casework.models import AuditEvent
+from tests.casework.fixtures import inconsistency, make_bundle
 from tests.ingest.test_ingest import write_csv
 
 HEADER = ["Record Ref", "Forename", "Surname", "DOB", "Postcode"]
@@ -81,35 +82,43 @@ def test_others_may_not_search_and_bad_terms_are_messages(run_cli, held):
 
 
 def test_run_bundles_naming_the_persons_records_are_reported(run_cli, held, tmp_path):
-    """A bundle keeps copies of records and what the engine concluded until its run is purged,
-    published or not: person-link's pairs of R1, and an inconsistency set aside about R1 (not
-    the one about R2), are in the report; a key contact sees only their body's inconsistencies."""
+    """A bundle keeps copies of records and what the engine concluded until its run is purged:
+    person-link's pair of the two R1s and what a published run set aside about R1 are in a
+    superuser's report; a row naming an R1 of another file (a reused id), or R2, is not. A key
+    contact answers only for published runs their body has declared, and there for their
+    body's rows: never for the unpublished person-link run, nor for another body's row."""
     linked = run_cli("run", "person-link", "--json")
     assert linked.exit_code == 0, linked.stderr
     (person_link,) = [r["run_id"] for r in linked.json()]
-    bundle = held.workspace / "runs" / "20261101T100000-admissions-to-council-tax-0000aaaa"
-    bundle.mkdir()
-    (bundle / "manifest.json").write_text(json.dumps({"run_id": bundle.name, "job": "admissions-to-council-tax"}))
-    ids = ["left_kind", "left_body", "left_record_id", "right_kind", "right_body", "right_record_id"]
+    subs = {p.parent.name: p.stem for p in (held.workspace / "datasets" / "person").glob("*/*.parquet")}
+    run_id = make_bundle(held.workspace, [inconsistency(50)], job="admissions-to-council-tax")
+
+    def aside(body: str, record: str, sub: str) -> dict:
+        return {"owning_body": body, "left_kind": "school_admissions", "left_body": body, "left_submission_id": "a",
+                "left_record_id": "A1", "right_kind": "person", "right_body": body, "right_submission_id": sub,
+                "right_record_id": record, "match_probability": 0.99, "explanation": f"Application A1 ... {record}",
+                "also_linked_right_body": body, "also_linked_right_record_id": "X9", "also_linked_match_probability": 0.999}
+
     pq.write_table(pa.Table.from_pylist([
-        {"owning_body": body, **dict(zip(ids, ["school_admissions", body, "A1", "person", body, record], strict=True)),
-         "match_probability": 0.99, "explanation": f"Application A1 ... {record}",
-         "also_linked_right_body": body, "also_linked_right_record_id": "X9"}
-        for body, record in (("kingston", "R1"), ("kingston", "R2"), ("richmond", "R1"))]), bundle / "set_aside.parquet")
+        aside("kingston", "R1", subs["kingston"]), aside("kingston", "R2", subs["kingston"]),
+        aside("kingston", "R1", "20250101T000000-person-kingston-0ld"), aside("richmond", "R1", subs["richmond"]),
+    ]), held.workspace / "runs" / run_id / "set_aside.parquet")
+    assert run_cli("publish", run_id).exit_code == 0
     out = tmp_path / "report.json"
-    r = run_cli("subject-access", "--surname", "Francis", "--dob", "1956-10-01", "--as", "admin", "--out", str(out))
-    assert r.exit_code == 0, r.stderr
-    assert "2 dataset rows in 2 files; 7 matches; 2 run bundles." in r.stdout
-    runs = {x["run_id"]: x for x in json.loads(out.read_text())["runs"]}
-    assert sorted(runs) == sorted([person_link, bundle.name])
+
+    def report(user: str) -> dict:
+        r = run_cli("subject-access", "--surname", "Francis", "--dob", "1956-10-01", "--as", user, "--out", str(out))
+        assert r.exit_code == 0, r.stderr
+        return {x["run_id"]: x for x in json.loads(out.read_text())["runs"]}
+
+    runs = report("admin")
+    assert sorted(runs) == sorted([person_link, run_id])
     assert [(p["left_record_id"], p["right_record_id"]) for p in runs[person_link]["pairs"]] == [("R1", "R1")]
     (queued,) = runs[person_link]["inconsistencies"]
     assert queued["left_record"]["surname"] == "FRANCIS" and queued["owning_body"] == "kingston"
-    assert sorted((a["owning_body"], a["right_record_id"]) for a in runs[bundle.name]["set_aside"]) == [
+    assert sorted((a["owning_body"], a["right_record_id"]) for a in runs[run_id]["set_aside"]) == [
         ("kingston", "R1"), ("richmond", "R1")]
-    assert AuditEvent.objects.filter(action="subject_access", body="kingston").get().detail["runs"] == 2
-    mine = run_cli("subject-access", "--surname", "Francis", "--dob", "1956-10-01", "--as", "r_kc", "--out", str(out))
-    assert "1 dataset rows in 1 files;" in mine.stdout
-    runs = {x["run_id"]: x for x in json.loads(out.read_text())["runs"]}
-    assert [a["owning_body"] for a in runs[bundle.name]["set_aside"]] == ["richmond"]
-    assert "inconsistencies" not in runs[person_link]  # owned by kingston
+    event = AuditEvent.objects.filter(action="subject_access", body="kingston").get()
+    assert event.detail["runs"] == 2
+    assert [(a["owning_body"], a["right_record_id"]) for a in report("r_kc")[run_id]["set_aside"]] == [("richmond", "R1")]
+    assert list(report("k_kc")) == [run_id]  # not the unpublished person-link run
