@@ -150,13 +150,16 @@ class SetAside(models.Model):
     job_title = models.CharField(max_length=300)
     left_kind = models.CharField(max_length=64)
     left_body = models.CharField(max_length=64)
+    left_submission_id = models.CharField(max_length=200)
     left_record_id = models.CharField(max_length=200)
     right_kind = models.CharField(max_length=64)
     right_body = models.CharField(max_length=64)
+    right_submission_id = models.CharField(max_length=200)
     right_record_id = models.CharField(max_length=200)
     match_probability = models.FloatField()
     explanation = models.TextField()
     also_linked_right_body = models.CharField(max_length=64)
+    also_linked_right_submission_id = models.CharField(max_length=200, blank=True, default="")  # bundles since 30 Nov 2026
     also_linked_right_record_id = models.CharField(max_length=200)
     also_linked_match_probability = models.FloatField()
 

@@ -132,6 +132,43 @@ def _json(value: Any, default: Any) -> Any:
     return value
 
 
+# set_aside.parquet's columns that publishing keeps (and also_linked_right_submission_id, which
+# bundles written before 30 November 2026 lack).
+SET_ASIDE_COLUMNS = (
+    "owning_body", "left_kind", "left_body", "left_submission_id", "left_record_id", "right_kind", "right_body",
+    "right_submission_id", "right_record_id", "match_probability", "explanation", "also_linked_right_body",
+    "also_linked_right_record_id", "also_linked_match_probability",
+)
+
+
+def _set_aside_rows(path: Path) -> list[dict[str, Any]]:
+    """set_aside.parquet's rows (none when the run set nothing aside), or a UserError naming
+    what is wrong with the file."""
+    if not path.is_file():
+        return []
+    damaged = f"{path}: {{}}; the bundle is damaged, run the job again. Nothing was published."
+    try:
+        table = pq.read_table(path)
+    except (OSError, ValueError) as exc:
+        raise UserError(damaged.format(f"cannot be read ({exc})")) from exc
+    missing = [c for c in SET_ASIDE_COLUMNS if c not in table.column_names]
+    if missing:
+        raise UserError(damaged.format(f"no column {', '.join(missing)}"))
+    rows = table.to_pylist()
+    for n, row in enumerate(rows, start=1):
+        empty = [c for c in SET_ASIDE_COLUMNS if row[c] is None or row[c] == ""]
+        if empty:
+            raise UserError(damaged.format(f"row {n} has no {', '.join(empty)}"))
+        for c in ("match_probability", "also_linked_match_probability"):
+            value = row[c]
+            if not isinstance(value, int | float) or not 0 <= value <= 1:
+                raise UserError(damaged.format(f"row {n}: {c} {value!r} is not a probability"))
+        for c in SET_ASIDE_COLUMNS:
+            if c not in ("match_probability", "also_linked_match_probability"):
+                row[c] = str(row[c])
+    return rows
+
+
 def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishResult:
     """Load one bundle into the case store: all of it or, on any error, none of it."""
     started = timezone.now()
@@ -146,11 +183,7 @@ def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishRes
             f"{path / 'inconsistencies.parquet'}: cannot be read ({exc}); the bundle is damaged, "
             "run the job again. Nothing was published."
         ) from exc
-    aside_path = path / "set_aside.parquet"
-    try:
-        aside = pq.read_table(aside_path).to_pylist() if aside_path.is_file() else []
-    except (OSError, ValueError) as exc:
-        raise UserError(f"{aside_path}: cannot be read ({exc}); the bundle is damaged, run the job again. Nothing was published.") from exc
+    aside = _set_aside_rows(path / "set_aside.parquet")
     as_at = _as_date(manifest.get("as_at") or (rows[0]["as_at"] if rows else started.date()))
 
     with transaction.atomic():
@@ -237,13 +270,13 @@ def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishRes
                                  "times_reopened": current["times_reopened"] + 1})
 
         insert_rows(Match, new)
-        # What the job's rule set aside, for the body's key contacts and auditors to see.
+        # What the job's rule set aside, for the body's key contacts and auditors to see: the
+        # latest run's, as a match shows its latest run (an earlier run's list is replaced).
+        SetAside.objects.filter(job=job, exercise=exercise).delete()
         insert_rows(SetAside, [{
             "run_id": run.pk, "exercise_id": exercise.pk, "owning_body_id": bodies[a["owning_body"]].pk, "job": job,
-            "job_title": run.title, **{f"{side}_{c}": str(a[f"{side}_{c}"]) for side in ("left", "right") for c in ("kind", "body", "record_id")},
-            "match_probability": float(a["match_probability"]), "explanation": a["explanation"],
-            "also_linked_right_body": a["also_linked_right_body"], "also_linked_right_record_id": str(a["also_linked_right_record_id"]),
-            "also_linked_match_probability": float(a["also_linked_match_probability"]),
+            "job_title": run.title, **{c: a[c] for c in SET_ASIDE_COLUMNS if c != "owning_body"},
+            "also_linked_right_submission_id": a.get("also_linked_right_submission_id") or "",
         } for a in aside])
         update_rows(Match, OPEN_FIELDS, open_updates)
         update_rows(Match, SEEN_FIELDS, seen)

@@ -143,8 +143,7 @@ def purge(workspace: Workspace, before: date, actor: Any, *, dry_run: bool = Fal
         Outcome.objects.filter(match__in=matches).delete()
         Note.objects.filter(match__in=matches).delete()
         matches.delete()
-        SetAside.objects.filter(exercise__in=exercises).delete()
-        runs.delete()
+        runs.delete()  # and what they set aside
         Submission.objects.filter(exercise__in=exercises).delete()
         Declaration.objects.filter(exercise__in=exercises).delete()
         exercises.delete()

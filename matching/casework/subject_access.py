@@ -116,6 +116,9 @@ _BUNDLE_FILES = {
     "inconsistencies": ("inconsistencies.parquet", f"owning_body, {_IDS}, explanation, priority_band, left_record, right_record"),
     "set_aside": ("set_aside.parquet", f"owning_body, {_IDS}, explanation, also_linked_right_body, also_linked_right_record_id"),
 }
+# A set-aside row names a third record, of the right kind: the one that set it aside (for an
+# admission, often the parent's own account at the address given).
+_ALSO = ("right_kind", "also_linked_right_body", "also_linked_right_submission_id", "also_linked_right_record_id")
 
 
 def _released_bundles(bodies: set[str]) -> dict[str, list[str]]:
@@ -142,11 +145,14 @@ def _search_runs(ws: Workspace, datasets: list[dict[str, Any]], bodies: set[str]
     con = duckdb.connect()
     con.execute("CREATE TABLE held (kind VARCHAR, body VARCHAR, submission_id VARCHAR, record_id VARCHAR)")
     con.executemany("INSERT INTO held VALUES (?, ?, ?, ?)", held)
-    names = " OR ".join(
-        f"EXISTS (SELECT 1 FROM held h WHERE h.kind = p.{side}_kind AND h.body = p.{side}_body "
-        f"AND h.submission_id = p.{side}_submission_id AND h.record_id = CAST(p.{side}_record_id AS VARCHAR))"
-        for side in ("left", "right")
-    )
+    def names(columns: list[tuple[str, str, str, str]]) -> str:
+        return " OR ".join(
+            f"EXISTS (SELECT 1 FROM held h WHERE h.kind = p.{kind} AND h.body = p.{body} "
+            f"AND h.submission_id = p.{sub} AND h.record_id = CAST(p.{rid} AS VARCHAR))"
+            for kind, body, sub, rid in columns
+        )
+
+    sides = [(f"{s}_kind", f"{s}_body", f"{s}_submission_id", f"{s}_record_id") for s in ("left", "right")]
     found = []
     for run in sorted(p for p in ws.runs.iterdir() if p.is_dir() and not p.name.startswith(".")):
         if released is not None and run.name not in released:
@@ -167,8 +173,9 @@ def _search_runs(ws: Workspace, datasets: list[dict[str, Any]], bodies: set[str]
                 scope = f"AND left_body IN ({marks}) AND right_body IN ({marks})" if key == "pairs" else f"AND owning_body IN ({marks})"
                 params += mine * (2 if key == "pairs" else 1)
             try:
-                rel = con.execute(f"SELECT {columns} FROM read_parquet(?) p WHERE ({names}) {scope}", params)
-            except duckdb.Error as exc:  # a damaged bundle, or one written by an earlier version
+                named = sides + [_ALSO] if key == "set_aside" and _ALSO[2] in pq.read_schema(run / name).names else sides
+                rel = con.execute(f"SELECT {columns} FROM read_parquet(?) p WHERE ({names(named)}) {scope}", params)
+            except (duckdb.Error, OSError, ValueError) as exc:  # a damaged bundle, or one of an earlier version
                 entry.setdefault("unreadable", []).append(f"{name}: {exc}".splitlines()[0])
                 continue
             cols = [c[0] for c in rel.description]
@@ -256,7 +263,7 @@ def subject_access(workspace: Workspace, user: Any, *, surname: str, dob: str,
             audit.record(user, "view", m, body=m.owning_body.code, detail={"via": "subject_access"})
         concerned = {str(x["body"]) for x in report.datasets} | {m.owning_body.code for m in matches} | {
             str(row[c]) for r in report.runs for k in _BUNDLE_FILES if k in r for row in r[k]
-            for c in ("owning_body", "left_body", "right_body") if row.get(c)}
+            for c in ("owning_body", "left_body", "right_body", "also_linked_right_body") if row.get(c)}
         for body in sorted(concerned | (bodies or set())) or [""]:
             audit.record(user, "subject_access", object_type="person", body=body, detail={
                 "terms_hmac": terms_digest(s, d, f), "dataset_files": len(report.datasets),

@@ -386,7 +386,8 @@ def write_bundle_tables(
             f"""
             COPY (
                 SELECT {which}, {compiled.explanation_sql(as_at)} AS explanation,
-                       a.also_right_body AS also_linked_right_body, a.also_right_record_id AS also_linked_right_record_id,
+                       a.also_right_body AS also_linked_right_body, a.also_right_submission_id AS also_linked_right_submission_id,
+                       a.also_right_record_id AS also_linked_right_record_id,
                        a.also_probability AS also_linked_match_probability
                 FROM linked p {RECORD_JOINS["l"]} {RECORD_JOINS["r"]}
                 JOIN also_linked a ON {SETS_ASIDE}
@@ -425,7 +426,8 @@ def _set_aside(con: duckdb.DuckDBPyConnection, job: JobConfig, as_at: str) -> bo
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE also_linked AS
-        SELECT p.left_body, p.left_record_id, p.right_body AS also_right_body, p.right_record_id AS also_right_record_id,
+        SELECT p.left_body, p.left_record_id, p.right_body AS also_right_body, p.right_submission_id AS also_right_submission_id,
+               p.right_record_id AS also_right_record_id,
                p.match_probability AS also_probability
         FROM linked p {joins} WHERE {to_sql(tree, as_at)}
         """

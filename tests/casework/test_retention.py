@@ -55,8 +55,9 @@ def two_exercises(run_cli, workspace, tmp_path):
                           created_at=datetime(2026, 11, 1, tzinfo=UTC))
     # One inconsistency of the old run was set aside (tests/web/test_set_aside.py has the page).
     pq.write_table(pa.Table.from_pylist([{
-        "owning_body": "kingston", "left_kind": "housing_benefit", "left_body": "kingston", "left_record_id": "HB000009",
-        "right_kind": "deceased_persons", "right_body": "dwp", "right_record_id": "DR000009", "match_probability": 0.99,
+        "owning_body": "kingston", "left_kind": "housing_benefit", "left_body": "kingston", "left_submission_id": "s1",
+        "left_record_id": "HB000009", "right_kind": "deceased_persons", "right_body": "dwp", "right_submission_id": "s2",
+        "right_record_id": "DR000009", "match_probability": 0.99,
         "explanation": "...", "also_linked_right_body": "dwp", "also_linked_right_record_id": "DR000010",
         "also_linked_match_probability": 0.999}]), workspace / "runs" / old_run / "set_aside.parquet")
     publish(ws, old_run)

@@ -93,15 +93,17 @@ def test_run_bundles_naming_the_persons_records_are_reported(run_cli, held, tmp_
     subs = {p.parent.name: p.stem for p in (held.workspace / "datasets" / "person").glob("*/*.parquet")}
     run_id = make_bundle(held.workspace, [inconsistency(50)], job="admissions-to-council-tax")
 
-    def aside(body: str, record: str, sub: str) -> dict:
+    def aside(body: str, record: str, sub: str, also: str = "X9") -> dict:
         return {"owning_body": body, "left_kind": "school_admissions", "left_body": body, "left_submission_id": "a",
                 "left_record_id": "A1", "right_kind": "person", "right_body": body, "right_submission_id": sub,
                 "right_record_id": record, "match_probability": 0.99, "explanation": f"Application A1 ... {record}",
-                "also_linked_right_body": body, "also_linked_right_record_id": "X9", "also_linked_match_probability": 0.999}
+                "also_linked_right_body": body, "also_linked_right_submission_id": sub, "also_linked_right_record_id": also,
+                "also_linked_match_probability": 0.999}
 
     pq.write_table(pa.Table.from_pylist([
         aside("kingston", "R1", subs["kingston"]), aside("kingston", "R2", subs["kingston"]),
         aside("kingston", "R1", "20250101T000000-person-kingston-0ld"), aside("richmond", "R1", subs["richmond"]),
+        aside("richmond", "R3", subs["richmond"], also="R1"),  # R1 is the record that set it aside
     ]), held.workspace / "runs" / run_id / "set_aside.parquet")
     assert run_cli("publish", run_id).exit_code == 0
     out = tmp_path / "report.json"
@@ -117,8 +119,9 @@ def test_run_bundles_naming_the_persons_records_are_reported(run_cli, held, tmp_
     (queued,) = runs[person_link]["inconsistencies"]
     assert queued["left_record"]["surname"] == "FRANCIS" and queued["owning_body"] == "kingston"
     assert sorted((a["owning_body"], a["right_record_id"]) for a in runs[run_id]["set_aside"]) == [
-        ("kingston", "R1"), ("richmond", "R1")]
+        ("kingston", "R1"), ("richmond", "R1"), ("richmond", "R3")]
     event = AuditEvent.objects.filter(action="subject_access", body="kingston").get()
     assert event.detail["runs"] == 2
-    assert [(a["owning_body"], a["right_record_id"]) for a in report("r_kc")[run_id]["set_aside"]] == [("richmond", "R1")]
+    assert [(a["owning_body"], a["right_record_id"]) for a in report("r_kc")[run_id]["set_aside"]] == [
+        ("richmond", "R1"), ("richmond", "R3")]
     assert list(report("k_kc")) == [run_id]  # not the unpublished person-link run

@@ -70,3 +70,49 @@ def test_nothing_is_shown_before_the_body_declares(published, as_user):
 
     Declaration.objects.filter(body__code="kingston").delete()
     assert "0 set aside." in as_user("k_kc").get("/set-aside/").content.decode()
+
+
+def test_a_later_run_replaces_the_list(casework, published, as_user):
+    """As a match shows its latest run, the page shows what the job's latest run set aside."""
+    run_id = make_bundle(casework.workspace, [inconsistency(n) for n in range(2)], job="admissions-to-council-tax")
+    pq.write_table(pa.Table.from_pylist([_set_aside(2, "kingston")]), Path(casework.workspace) / "runs" / run_id / "set_aside.parquet")
+    publish(Workspace.at(casework.workspace), run_id, actor="test")
+    assert list(SetAside.objects.values_list("right_record_id", "run__run_id")) == [("CT2", run_id)]
+    assert "1 set aside." in as_user("admin").get("/set-aside/").content.decode()
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda rows: [{k: v for k, v in r.items() if k != "explanation"} for r in rows], "no column explanation"),
+    (lambda rows: [rows[0] | {"explanation": None}], "row 1 has no explanation"),
+    (lambda rows: [rows[0] | {"match_probability": float("nan")}], "row 1: match_probability nan is not a probability"),
+])
+def test_a_damaged_set_aside_file_is_a_message_and_publishes_nothing(casework, change, message):
+    from matching.casework.models import Run
+    from matching.errors import UserError
+
+    run_id = make_bundle(casework.workspace, [inconsistency(1)], job="admissions-to-council-tax")
+    path = Path(casework.workspace) / "runs" / run_id / "set_aside.parquet"
+    pq.write_table(pa.Table.from_pylist(change([_set_aside(1, "kingston")])), path)
+    with pytest.raises(UserError, match=message) as info:
+        publish(Workspace.at(casework.workspace), run_id, actor="test")
+    assert str(path) in str(info.value) and "Nothing was published" in str(info.value)
+    assert not Run.objects.filter(run_id=run_id).exists() and not SetAside.objects.exists()
+
+
+def test_a_superuser_sees_only_declared_bodies(published, as_user):
+    from matching.casework.models import Declaration
+
+    Declaration.objects.filter(body__code="richmond").delete()
+    html = as_user("admin").get("/set-aside/").content.decode()
+    assert "2 set aside." in html and "APP3" not in html
+
+
+def test_the_other_council_named_sees_the_view_in_its_trail(casework, as_user):
+    """A kingston application set aside for a namesake's account at richmond: richmond's trail
+    records the view too."""
+    run_id = make_bundle(casework.workspace, [inconsistency(1)], job="admissions-to-council-tax")
+    row = _set_aside(7, "kingston") | {"right_body": "richmond"}
+    pq.write_table(pa.Table.from_pylist([row]), Path(casework.workspace) / "runs" / run_id / "set_aside.parquet")
+    publish(Workspace.at(casework.workspace), run_id, actor="test")
+    as_user("k_aud").get("/set-aside/")
+    assert sorted(AuditEvent.objects.filter(action="view_set_aside").values_list("body", flat=True)) == ["kingston", "richmond"]

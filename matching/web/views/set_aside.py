@@ -5,7 +5,7 @@ inconsistency whose left record also links, at least as strongly, where the rule
 holds: for a school admission, a namesake's council tax account or register entry elsewhere,
 when the parent is on the account or register at the very address the application gives.
 Nothing the engine holds back is hidden: this page lists each, with the link that set it
-aside. Each page shown is audited, by id, per body.
+aside. Each page shown is audited, by id, in the trail of every body whose records it shows.
 """
 
 from __future__ import annotations
@@ -25,9 +25,12 @@ def set_aside_list(request: HttpRequest) -> HttpResponse:
     rows = access.visible_set_aside(request.user).select_related("owning_body", "run")
     paginator = Paginator(rows.order_by("-run__created_at", "job", "left_body", "left_record_id", "pk"), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
+    # Every body whose record a row shows sees the view in its trail: the owner's, and the
+    # other council's whose namesake's account or entry the explanation names.
     shown: dict[str, list[int]] = {}
     for row in page:
-        shown.setdefault(row.owning_body.code, []).append(row.pk)
+        for body in {row.owning_body.code, row.left_body, row.right_body, row.also_linked_right_body}:
+            shown.setdefault(body, []).append(row.pk)
     for body, ids in sorted(shown.items()):
         audit.record(request.user, "view_set_aside", object_type="set_aside", body=body, detail={"ids": ids})
     return render(request, "web/set_aside.html", {
