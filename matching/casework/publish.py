@@ -271,8 +271,12 @@ def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishRes
 
         insert_rows(Match, new)
         # What the job's rule set aside, for the body's key contacts and auditors to see: the
-        # latest run's, as a match shows its latest run (an earlier run's list is replaced).
-        SetAside.objects.filter(job=job, exercise=exercise).delete()
+        # latest run's, as a match shows its latest run (an earlier run's list is replaced; a
+        # run for one body, `run --body`, replaces only that body's).
+        stale = SetAside.objects.filter(job=job, exercise=exercise)
+        if manifest.get("body"):
+            stale = stale.filter(owning_body__code=manifest["body"])
+        stale.delete()
         insert_rows(SetAside, [{
             "run_id": run.pk, "exercise_id": exercise.pk, "owning_body_id": bodies[a["owning_body"]].pk, "job": job,
             "job_title": run.title, **{c: a[c] for c in SET_ASIDE_COLUMNS if c != "owning_body"},

@@ -81,6 +81,19 @@ def test_a_later_run_replaces_the_list(casework, published, as_user):
     assert "1 set aside." in as_user("admin").get("/set-aside/").content.decode()
 
 
+def test_a_later_run_for_one_body_replaces_only_that_bodys_list(casework, published):
+    import json
+
+    run_id = make_bundle(casework.workspace, [inconsistency(n) for n in range(2)], job="admissions-to-council-tax")
+    bundle = Path(casework.workspace) / "runs" / run_id
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    (bundle / "manifest.json").write_text(json.dumps(manifest | {"body": "richmond"}))
+    pq.write_table(pa.Table.from_pylist([_set_aside(4, "richmond")]), bundle / "set_aside.parquet")
+    publish(Workspace.at(casework.workspace), run_id, actor="test")
+    assert sorted(SetAside.objects.values_list("owning_body__code", "right_record_id")) == [
+        ("kingston", "CT1"), ("kingston", "CT2"), ("richmond", "CT4")]
+
+
 @pytest.mark.parametrize(("change", "message"), [
     (lambda rows: [{k: v for k, v in r.items() if k != "explanation"} for r in rows], "no column explanation"),
     (lambda rows: [rows[0] | {"explanation": None}], "row 1 has no explanation"),
