@@ -141,9 +141,9 @@ SET_ASIDE_COLUMNS = (
 )
 
 
-def _set_aside_rows(path: Path) -> list[dict[str, Any]]:
+def _set_aside_rows(path: Path, body: str | None) -> list[dict[str, Any]]:
     """set_aside.parquet's rows (none when the run set nothing aside), or a UserError naming
-    what is wrong with the file."""
+    what is wrong with the file. A run for one ``body`` sets aside only that body's."""
     if not path.is_file():
         return []
     damaged = f"{path}: {{}}; the bundle is damaged, run the job again. Nothing was published."
@@ -156,13 +156,15 @@ def _set_aside_rows(path: Path) -> list[dict[str, Any]]:
         raise UserError(damaged.format(f"no column {', '.join(missing)}"))
     rows = table.to_pylist()
     for n, row in enumerate(rows, start=1):
-        empty = [c for c in SET_ASIDE_COLUMNS if row[c] is None or row[c] == ""]
+        empty = [c for c in SET_ASIDE_COLUMNS if row[c] is None or not str(row[c]).strip()]
         if empty:
             raise UserError(damaged.format(f"row {n} has no {', '.join(empty)}"))
         for c in ("match_probability", "also_linked_match_probability"):
             value = row[c]
-            if not isinstance(value, int | float) or not 0 <= value <= 1:
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
                 raise UserError(damaged.format(f"row {n}: {c} {value!r} is not a probability"))
+        if body and row["owning_body"] != body:
+            raise UserError(damaged.format(f"row {n} belongs to {row['owning_body']}, in a run for {body} alone"))
         for c in SET_ASIDE_COLUMNS:
             if c not in ("match_probability", "also_linked_match_probability"):
                 row[c] = str(row[c])
@@ -183,7 +185,7 @@ def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishRes
             f"{path / 'inconsistencies.parquet'}: cannot be read ({exc}); the bundle is damaged, "
             "run the job again. Nothing was published."
         ) from exc
-    aside = _set_aside_rows(path / "set_aside.parquet")
+    aside = _set_aside_rows(path / "set_aside.parquet", manifest.get("body"))
     as_at = _as_date(manifest.get("as_at") or (rows[0]["as_at"] if rows else started.date()))
 
     with transaction.atomic():

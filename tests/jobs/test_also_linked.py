@@ -80,6 +80,7 @@ def test_a_parent_registered_at_the_address_given_is_not_flagged_for_another(tmp
     assert {("APP1", "KA1-1/0"), ("APP1", "KB2-7/0"), ("APP2", "KC3-4/0")} <= _found(run.path, "pairs.parquet")
     (aside,) = _rows(run.path / "set_aside.parquet")
     assert (aside["left_record_id"], aside["right_record_id"], aside["also_linked_right_record_id"]) == ("APP1", "KB2-7/0", "KA1-1/0")
+    assert aside["also_linked_right_submission_id"] == aside["right_submission_id"]  # the register's file
     assert aside["also_linked_match_probability"] >= aside["match_probability"]
     assert aside["explanation"].startswith("School admission application APP1 for AMY WOODCOCK")
     assert json.loads((run.path / "manifest.json").read_text())["counts"]["inconsistencies_set_aside"] == 1

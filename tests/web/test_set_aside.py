@@ -58,11 +58,15 @@ def test_key_contacts_and_auditors_see_their_bodys(published, as_user):
     assert ">Set aside<" not in as_user("k_inv").get("/").content.decode()
 
 
-def test_viewing_is_audited_by_id_per_body(published, as_user):
+def test_viewing_is_audited_by_the_records_keys_per_body(published, as_user):
     as_user("admin").get("/set-aside/")
-    events = {e.body: e.detail["ids"] for e in AuditEvent.objects.filter(action="view_set_aside")}
+    events = {e.body: e.detail["rows"] for e in AuditEvent.objects.filter(action="view_set_aside")}
     assert sorted(events) == ["kingston", "richmond"]
-    assert sorted(events["kingston"]) == sorted(SetAside.objects.filter(owning_body__code="kingston").values_list("pk", flat=True))
+    assert sorted((r["left"], r["right"], r["also_linked"]) for r in events["kingston"]) == [
+        ("school_admissions/kingston/APP1", "council_tax/kingston/CT1", "council_tax/kingston/CT1H"),
+        ("school_admissions/kingston/APP2", "council_tax/kingston/CT2", "council_tax/kingston/CT2H")]
+    assert {r["run_id"] for r in events["kingston"]} == {published}
+    assert "WOODCOCK" not in str(events)  # keys, never personal data
 
 
 def test_nothing_is_shown_before_the_body_declares(published, as_user):
@@ -79,6 +83,20 @@ def test_a_later_run_replaces_the_list(casework, published, as_user):
     publish(Workspace.at(casework.workspace), run_id, actor="test")
     assert list(SetAside.objects.values_list("right_record_id", "run__run_id")) == [("CT2", run_id)]
     assert "1 set aside." in as_user("admin").get("/set-aside/").content.decode()
+
+
+def test_a_run_for_one_body_with_another_bodys_row_is_damaged(casework, published):
+    import json
+
+    from matching.errors import UserError
+
+    run_id = make_bundle(casework.workspace, [inconsistency(1)], job="admissions-to-council-tax")
+    bundle = Path(casework.workspace) / "runs" / run_id
+    (bundle / "manifest.json").write_text(json.dumps(json.loads((bundle / "manifest.json").read_text()) | {"body": "kingston"}))
+    pq.write_table(pa.Table.from_pylist([_set_aside(5, "richmond")]), bundle / "set_aside.parquet")
+    with pytest.raises(UserError, match="row 1 belongs to richmond, in a run for kingston alone"):
+        publish(Workspace.at(casework.workspace), run_id, actor="test")
+    assert SetAside.objects.count() == 3  # the list published before is kept whole
 
 
 def test_a_later_run_for_one_body_replaces_only_that_bodys_list(casework, published):
@@ -98,6 +116,7 @@ def test_a_later_run_for_one_body_replaces_only_that_bodys_list(casework, publis
     (lambda rows: [{k: v for k, v in r.items() if k != "explanation"} for r in rows], "no column explanation"),
     (lambda rows: [rows[0] | {"explanation": None}], "row 1 has no explanation"),
     (lambda rows: [rows[0] | {"match_probability": float("nan")}], "row 1: match_probability nan is not a probability"),
+    (lambda rows: [rows[0] | {"explanation": "  "}], "row 1 has no explanation"),
 ])
 def test_a_damaged_set_aside_file_is_a_message_and_publishes_nothing(casework, change, message):
     from matching.casework.models import Run
@@ -124,8 +143,8 @@ def test_the_other_council_named_sees_the_view_in_its_trail(casework, as_user):
     """A kingston application set aside for a namesake's account at richmond: richmond's trail
     records the view too."""
     run_id = make_bundle(casework.workspace, [inconsistency(1)], job="admissions-to-council-tax")
-    row = _set_aside(7, "kingston") | {"right_body": "richmond"}
-    pq.write_table(pa.Table.from_pylist([row]), Path(casework.workspace) / "runs" / run_id / "set_aside.parquet")
+    rows = [_set_aside(7, "kingston") | {"right_body": "richmond"}, _set_aside(8, "kingston") | {"also_linked_right_body": "windsor"}]
+    pq.write_table(pa.Table.from_pylist(rows), Path(casework.workspace) / "runs" / run_id / "set_aside.parquet")
     publish(Workspace.at(casework.workspace), run_id, actor="test")
     as_user("k_aud").get("/set-aside/")
-    assert sorted(AuditEvent.objects.filter(action="view_set_aside").values_list("body", flat=True)) == ["kingston", "richmond"]
+    assert sorted(AuditEvent.objects.filter(action="view_set_aside").values_list("body", flat=True)) == ["kingston", "richmond", "windsor"]

@@ -5,7 +5,7 @@ inconsistency whose left record also links, at least as strongly, where the rule
 holds: for a school admission, a namesake's council tax account or register entry elsewhere,
 when the parent is on the account or register at the very address the application gives.
 Nothing the engine holds back is hidden: this page lists each, with the link that set it
-aside. Each page shown is audited, by id, in the trail of every body whose records it shows.
+aside. Each page shown is audited, by the records' keys, in the trail of every body whose records it shows.
 """
 
 from __future__ import annotations
@@ -26,13 +26,20 @@ def set_aside_list(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(rows.order_by("-run__created_at", "job", "left_body", "left_record_id", "pk"), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     # Every body whose record a row shows sees the view in its trail: the owner's, and the
-    # other council's whose namesake's account or entry the explanation names.
-    shown: dict[str, list[int]] = {}
+    # other council's whose namesake's account or entry the explanation names. A row is named
+    # by its run and its records' keys, which outlive the row (a later run replaces the list).
+    shown: dict[str, list[dict[str, str]]] = {}
     for row in page:
+        named = {
+            "run_id": row.run.run_id,
+            "left": f"{row.left_kind}/{row.left_body}/{row.left_record_id}",
+            "right": f"{row.right_kind}/{row.right_body}/{row.right_record_id}",
+            "also_linked": f"{row.right_kind}/{row.also_linked_right_body}/{row.also_linked_right_record_id}",
+        }
         for body in {row.owning_body.code, row.left_body, row.right_body, row.also_linked_right_body}:
-            shown.setdefault(body, []).append(row.pk)
-    for body, ids in sorted(shown.items()):
-        audit.record(request.user, "view_set_aside", object_type="set_aside", body=body, detail={"ids": ids})
+            shown.setdefault(body, []).append(named)
+    for body, rows in sorted(shown.items()):
+        audit.record(request.user, "view_set_aside", object_type="set_aside", body=body, detail={"rows": rows})
     return render(request, "web/set_aside.html", {
         "page": page,
         "window": page_window(page.number, paginator.num_pages),
