@@ -23,6 +23,7 @@ from rich.table import Table
 
 from matching.cli import Context, _workspace_option, cli, console, err_console, pass_ctx
 from matching.errors import UserError
+from matching.workspace import read_run_manifest
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -126,14 +127,11 @@ def publish_command(ctx: Context, run_ids: tuple[str, ...], all_runs: bool, as_j
 def _run_rows(ctx: Context, jobs: tuple[str, ...]) -> tuple[list[dict[str, Any]], list[str]]:
     """The finished runs in the workspace, newest first (of ``jobs`` if any are named), and the
     run folders whose manifest cannot be read."""
-    runs = ctx.workspace.runs
-    folders = sorted((p for p in runs.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True) if runs.is_dir() else []
     rows: list[dict[str, Any]] = []
     damaged: list[str] = []
-    for folder in folders:
-        try:
-            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+    for folder in reversed(ctx.workspace.run_folders()):
+        manifest = read_run_manifest(folder)
+        if manifest is None:
             damaged.append(folder.name)
             continue
         if jobs and manifest.get("job") not in jobs:

@@ -59,6 +59,13 @@ class Workspace:
     def tmp(self) -> Path:
         return self.root / "tmp"
 
+    def run_folders(self) -> list[Path]:
+        """The run bundles' folders, oldest first (a run id begins with its time); a run still
+        being written is ``.partial-<run-id>`` and is left out."""
+        if not self.runs.is_dir():
+            return []
+        return sorted(p for p in self.runs.iterdir() if p.is_dir() and not p.name.startswith("."))
+
     def dataset_path(self, kind: str, body: str, submission_id: str) -> Path:
         return self.datasets / kind / body / f"{submission_id}.parquet"
 
@@ -81,3 +88,12 @@ def write_json_atomic(path: Path, data: Any) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def read_run_manifest(folder: Path) -> dict[str, Any] | None:
+    """A run folder's manifest.json, or None when it is missing or cannot be read."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None

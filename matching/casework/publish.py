@@ -32,7 +32,7 @@ from matching.casework import audit
 from matching.casework.bulk import insert_rows, update_rows
 from matching.casework.models import Body, Exercise, Match, Run, SetAside, Status, Submission
 from matching.errors import UserError
-from matching.workspace import Workspace
+from matching.workspace import Workspace, read_run_manifest
 
 OPEN_FIELDS = [
     "left_submission_id", "right_submission_id", "left_record", "right_record",
@@ -100,22 +100,14 @@ def _bundle(workspace: Workspace, run_id: str) -> tuple[Path, dict[str, Any]]:
 def unpublished(workspace: Workspace) -> list[str]:
     """Run ids in the workspace not yet in the case store, oldest first (analysts' links,
     whose job says ``review = false``, are never queued)."""
-    if not workspace.runs.is_dir():
-        return []
-    on_disk = sorted(
-        p.name for p in workspace.runs.iterdir()
-        if p.is_dir() and not p.name.startswith(".") and (p / "manifest.json").is_file()
-        and _for_review(p / "manifest.json")
-    )
+    on_disk = [p.name for p in workspace.run_folders() if (p / "manifest.json").is_file() and _for_review(p)]
     done = set(Run.objects.filter(run_id__in=on_disk).values_list("run_id", flat=True))
     return [r for r in on_disk if r not in done]
 
 
-def _for_review(manifest_path: Path) -> bool:
-    try:
-        return json.loads(manifest_path.read_text(encoding="utf-8")).get("review", True) is not False
-    except (OSError, ValueError):
-        return True  # publish will name the damage
+def _for_review(folder: Path) -> bool:
+    manifest = read_run_manifest(folder)
+    return manifest is None or manifest.get("review", True) is not False  # publish names any damage
 
 
 def _as_date(value: Any) -> date:

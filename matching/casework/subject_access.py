@@ -30,7 +30,7 @@ from matching.casework.access import visible_matches
 from matching.casework.models import AuditEvent, Declaration, Match, Membership, Role, Run
 from matching.errors import UserError
 from matching.ingest.standardise.value import standardise_value
-from matching.workspace import Workspace
+from matching.workspace import Workspace, read_run_manifest
 
 
 @dataclass
@@ -139,7 +139,7 @@ def _search_runs(ws: Workspace, datasets: list[dict[str, Any]], bodies: set[str]
     bodies have declared, and there only for their bodies' inconsistencies and for pairs of
     two of their bodies' records."""
     held = sorted({(d["kind"], d["body"], d["submission_id"], str(row["record_id"])) for d in datasets for row in d["rows"]})
-    if not held or not ws.runs.is_dir():
+    if not held:
         return []
     released = None if bodies is None else _released_bundles(bodies)
     con = duckdb.connect()
@@ -154,13 +154,10 @@ def _search_runs(ws: Workspace, datasets: list[dict[str, Any]], bodies: set[str]
 
     sides = [(f"{s}_kind", f"{s}_body", f"{s}_submission_id", f"{s}_record_id") for s in ("left", "right")]
     found = []
-    for run in sorted(p for p in ws.runs.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        if released is not None and run.name not in released:
-            continue
-        try:
-            manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue  # not a finished bundle
+    for run in ws.run_folders():
+        manifest = read_run_manifest(run)
+        if manifest is None or (released is not None and run.name not in released):
+            continue  # not a finished bundle, or not one the key contact answers for
         entry: dict[str, Any] = {"run_id": run.name, "job": manifest.get("job"), "created_at": manifest.get("created_at")}
         for key, (name, columns) in _BUNDLE_FILES.items():
             if not (run / name).is_file():

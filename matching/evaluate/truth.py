@@ -69,10 +69,9 @@ def _truth_file(truth: Path, name: str) -> str:
 def latest_runs(ws: Workspace) -> list[Path]:
     """The newest finished run of each job."""
     newest: dict[str, Path] = {}
-    if ws.runs.exists():
-        for run in sorted(p for p in ws.runs.iterdir() if p.is_dir() and not p.name.startswith(".")):
-            manifest = json.loads((run / "manifest.json").read_text())
-            newest[manifest["job"]] = run
+    for run in ws.run_folders():
+        manifest = json.loads((run / "manifest.json").read_text())
+        newest[manifest["job"]] = run
     return [newest[j] for j in sorted(newest)]
 
 
