@@ -74,8 +74,15 @@ def full_name_surname(raw: str) -> str:
 
 
 def full_name_value(raw: str) -> str:
-    """A full name in natural order without titles: 'Smith, Mr John' -> 'JOHN SMITH'."""
-    return f"NULLIF(concat_ws(' ', {full_name_given(raw)}, {full_name_surname(raw)}), '')"
+    """A full name in natural order without titles: 'Smith, Mr John' -> 'JOHN SMITH'.
+
+    Written in natural order, a name must read back as itself, so the value is the natural
+    reading of what the parts make: 'AO, X O' gives X O + AO, which reads as X and the
+    surname O AO, so OAO (as 'X O AO' itself standardises)."""
+    def natural(v: str) -> str:
+        return f"NULLIF(concat_ws(' ', {full_name_given(v)}, {full_name_surname(v)}), '')"
+
+    return let(natural(raw), natural)
 
 
 def _first(spec: DatasetSpec, part: str) -> FieldSpec | None:
