@@ -151,10 +151,11 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, tmp_dir: Pa
                 f"{path.name}: the file could not be read as {DELIMITERS[delim]}-delimited text: "
                 f"{str(exc).splitlines()[0]}\n  Check the export settings and resubmit."
             ) from None
+        # The record number is the parsed table's row id (its order is the file's): a view, as
+        # a copy of every column to add it cost 0.6 s of a million-row file's ingest.
         con.execute(
-            f"CREATE TEMP TABLE {table} AS SELECT CAST(rowid + 1 AS BIGINT) AS _row, * FROM {table}_parsed"
+            f"CREATE TEMP VIEW {table} AS SELECT CAST(rowid + 1 AS BIGINT) AS _row, * FROM {table}_parsed"
         )
-        con.execute(f"DROP TABLE {table}_parsed")
         malformed = _malformed_lines(con, path, delim, len(headers))
         records = count_rows(con, table)
         return ReadResult(

@@ -67,6 +67,31 @@ def test_standardised_columns_are_written(run_cli, tmp_path: Path) -> None:
     assert first["submission_id"] == data["submission_id"]
 
 
+def test_blanks_around_values_are_trimmed_and_blank_values_are_missing(tmp_path: Path) -> None:
+    """Exports pad values with spaces, tabs, carriage returns and no-break spaces; a value of
+    blanks alone is missing, and a row whose required field is blank quotes it as it came."""
+    nbsp = "\u00a0"
+    rows = [
+        ["P1", f" {nbsp}John\t", "Smith  ", "01/02/1980", f"\tAB123456C{nbsp}", " 12 High St ", "KT1 1AA", "", ""],
+        ["P2", "Ann", "Jones", "1975-12-31", f" {nbsp} ", "\r", "TW9 1DN", "", ""],
+        ["P3", "Bo", f" {nbsp}\t", "1975-12-31", "", "", "", "", ""],
+        ["P 4", "Al Mary", "Ng", "", "", "", "", "", ""],
+    ]
+    f = write_csv(tmp_path / "payroll.csv", HEADER, rows)
+    result = ingest_file("payroll", f, body="kingston", workspace=tmp_path / "ws").submission
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 3, 1)
+    first, second, fourth = dataset(result.dataset_path)
+    assert (first["forename"], first["surname"], first["ni_number"]) == ("JOHN", "SMITH", "AB123456C")
+    assert first["address_single"] == "12 HIGH STREET"
+    assert (second["ni_number"], second["address_single"]) == (None, None)
+    assert result.quality["ni_number"]["defects"] == {}
+    assert (fourth["record_id"], fourth["forename"], fourth["middle_names"]) == ("P 4", "AL", "MARY")
+    with open(result.rejects_path, encoding="utf-8", newline="") as fh:
+        (reject,) = list(csv.DictReader(fh))
+    assert (reject["row"], reject["field"], reject["reason"]) == ("3", "surname", "missing")
+    assert reject["Last Name"] == f" {nbsp}\t"
+
+
 def test_the_same_file_is_refused_unless_forced(run_cli, tmp_path: Path) -> None:
     f = write_csv(tmp_path / "payroll.csv", HEADER, ROWS)
     first = run_cli("ingest", "payroll", str(f), "--body", "kingston", "--json").json()

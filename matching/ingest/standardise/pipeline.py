@@ -40,6 +40,7 @@ from matching.ingest.standardise.sql import bind, binding, ident, literal, table
 from matching.specs import DatasetSpec, FieldSpec
 
 DEFECT_TYPE = "STRUCT(field VARCHAR, reason VARCHAR, value VARCHAR)"
+RAW_PREFIX = "src_value_"
 Columns = list[tuple[str, str]]
 
 # Types whose values repeat a great deal (names, dates, sort codes) and whose standardising
@@ -140,12 +141,16 @@ def _joined(spec: DatasetSpec, source: str, lookups: dict[str, str]) -> str:
     return f"(SELECT s.*, {cols} FROM {source} s {joins})"
 
 
-def standardise_sql(spec: DatasetSpec, source: str, columns: Callable[[DatasetSpec], Columns]) -> str:
-    """``SELECT _row, <columns> FROM <source>`` with shared intermediate values bound once."""
+def standardise_sql(
+    spec: DatasetSpec, source: str, columns: Callable[[DatasetSpec], Columns], keep_raw: tuple[str, ...] = (),
+) -> str:
+    """``SELECT _row, <columns> FROM <source>`` with shared intermediate values bound once,
+    and each field of ``keep_raw`` as it came (``src_value_<field>``)."""
     with binding() as bindings:
         selected = columns(spec)
     cols = ", ".join(f"{sql} AS {ident(name)}" for name, sql in selected)
-    return f"SELECT _row, {cols} FROM ({bindings.wrap(source)})"
+    raw = "".join(f", {ident(name)} AS {ident(RAW_PREFIX + name)}" for name in keep_raw)
+    return f"SELECT _row, {cols}{raw} FROM ({bindings.wrap(source)})"
 
 
 @dataclass
@@ -158,6 +163,7 @@ class Run:
     target: str
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     lookups: dict[str, str] = field(default_factory=dict)  # field name -> lookup table
+    keep_raw: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -170,7 +176,7 @@ def build_lookups(run: Run) -> None:
 
 
 def create_target(run: Run) -> None:
-    query = standardise_sql(run.spec, _joined(run.spec, table(run.source), run.lookups), standardised_columns)
+    query = standardise_sql(run.spec, _joined(run.spec, table(run.source), run.lookups), standardised_columns, run.keep_raw)
     run.con.execute(f"CREATE OR REPLACE TABLE {table(run.target)} AS {query}")
 
 
@@ -186,13 +192,16 @@ def standardise(
     spec: DatasetSpec,
     target: str,
     timings: dict[str, float] | None = None,
+    keep_raw: tuple[str, ...] = (),
 ) -> None:
     """Create table ``target`` from ``source``: see the module docstring for its columns.
 
-    ``timings``, if given, receives the seconds each step took.
+    ``timings``, if given, receives the seconds each step took. Each field named in
+    ``keep_raw`` is also kept as it came, as ``src_value_<field>`` (after the other columns):
+    ingest's rejects quote it, and joining the source back for it cost a second a million rows.
     """
     ensure_registered(con)
-    run = Run(con, spec, source, target)
+    run = Run(con, spec, source, target, keep_raw=keep_raw)
     try:
         for name, step in STEPS:
             started = time.perf_counter()
