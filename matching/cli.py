@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from matching.errors import UserError
+from matching.errors import NotAnOwnerError, UserError
 from matching.workspace import Workspace
 
 # Markup off: file names, headers and values come from submitted data and must print as-is.
@@ -249,6 +249,7 @@ def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str |
         raise UserError("Name at least one job, or --all.\n  Jobs: " + ", ".join(list_jobs()))
     results = []
     failures: list[tuple[str, UserError]] = []
+    skipped: list[str] = []
     with console.status("Running…") as status:
         for name in names:
             try:
@@ -258,15 +259,25 @@ def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str |
                     progress=lambda msg: status.update(msg), backend=backend, spark_master=spark_master,
                     chunks=chunk_grid,
                 ))
+            except NotAnOwnerError:
+                if not all_jobs:
+                    raise
+                skipped.append(name)  # --all --body runs the jobs whose inconsistencies the body can own
             except UserError as exc:
                 if len(names) == 1:
                     raise
                 failures.append((name, exc))  # one job's problem does not stop the others
+    if all_jobs and body and not results and not failures:
+        raise UserError(
+            f"--body {body}: owns the inconsistencies of no job (none of its data is on a job's owning side).\n"
+            "  Fix: check the body's name; matching bodies list shows the bodies taking part."
+        )
     published = _publish_new_runs(ctx, [r.run_id for r in results]) if publish_after else []
     if as_json:
         click.echo(json.dumps(
             [r.to_json() | ({"published": p.as_dict()} if p else {}) for r, p in zip(results, published or [None] * len(results), strict=True)]
-            + [{"job": n, "error": e.message} for n, e in failures], indent=2))
+            + [{"job": n, "error": e.message} for n, e in failures]
+            + [{"job": n, "skipped": f"{body} owns none of its inconsistencies"} for n in skipped], indent=2))
         if failures:
             sys.exit(2)
         return
@@ -284,10 +295,16 @@ def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str |
     console.print("Each inconsistency requires investigation; a match is not evidence of fraud.")
     for note in dict.fromkeys(n for r in results for n in r.notes):
         err_console.print(note, style="yellow", soft_wrap=True)
+    if skipped:
+        console.print(f"Not run, as {body} owns none of their inconsistencies: " + ", ".join(skipped), soft_wrap=True)
     for name, failure in failures:
         err_console.print(Text.assemble((f"{name}: ", "bold red"), failure.message), soft_wrap=True)
     if failures:
         sys.exit(2)
+
+
+# A grid beyond this is hours of per-chunk overhead (and DuckDB's integers overflow long before).
+MAX_CHUNKS = 1000
 
 
 def _parse_chunks(value: str | None) -> tuple[int, int] | None:
@@ -297,8 +314,8 @@ def _parse_chunks(value: str | None) -> tuple[int, int] | None:
     parts = [p.strip() for p in value.split(",")]
     if len(parts) == 1:
         parts *= 2
-    if len(parts) != 2 or not all(p.isdigit() and int(p) >= 1 for p in parts):
-        raise UserError(f"--chunks {value}: not a chunk grid.\n  Fix: give LEFT,RIGHT as whole numbers of at least 1, e.g. --chunks 3,3.")
+    if len(parts) != 2 or not all(p.isdigit() and 1 <= int(p) <= MAX_CHUNKS for p in parts):
+        raise UserError(f"--chunks {value}: not a chunk grid.\n  Fix: give LEFT,RIGHT as whole numbers from 1 to {MAX_CHUNKS}, e.g. --chunks 3,3.")
     return int(parts[0]), int(parts[1])
 
 

@@ -26,3 +26,7 @@ class UnusableFileError(UserError):
 
 class DuplicateSubmissionError(UserError):
     """The same file (same SHA-256) was already ingested for this kind and body."""
+
+
+class NotAnOwnerError(UserError):
+    """``run --body``: the body owns none of the job's inconsistencies (``run --all`` skips the job)."""

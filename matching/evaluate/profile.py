@@ -6,16 +6,13 @@ import os
 from typing import Any
 
 from matching.errors import UserError
+from matching.ingest.standardise.sql import literal
 from matching.ingest.submissions import Submission, load_all
 from matching.workspace import Workspace
 
 
 def _ws(workspace: str | os.PathLike[str] | Workspace | None) -> Workspace:
     return workspace if isinstance(workspace, Workspace) else Workspace.at(workspace)
-
-
-def _quoted(path: str) -> str:
-    return "'" + path.replace("'", "''") + "'"
 
 
 def submissions(workspace: str | os.PathLike[str] | Workspace | None = None, kind: str | None = None) -> list[dict[str, Any]]:
@@ -64,7 +61,7 @@ def value_frequencies(sub: Submission, columns: list[str], top: int = 10) -> lis
     import duckdb
 
     con = duckdb.connect()
-    con.execute(f"CREATE VIEW records AS SELECT * FROM read_parquet({_quoted(sub.dataset_path)})")
+    con.execute(f"CREATE VIEW records AS SELECT * FROM read_parquet({literal(sub.dataset_path)})")
     known = {c for (c,) in con.execute("SELECT column_name FROM (DESCRIBE records)").fetchall()}
     rows: list[dict[str, Any]] = []
     for col in columns:
@@ -85,7 +82,7 @@ def profile_chart(sub: Submission, columns: list[str], top: int = 10) -> Any:
     from splink.exploratory import profile_columns
 
     con = duckdb.connect()
-    con.execute(f"CREATE TABLE records AS SELECT * FROM read_parquet({_quoted(sub.dataset_path)})")
+    con.execute(f"CREATE TABLE records AS SELECT * FROM read_parquet({literal(sub.dataset_path)})")
     sdf = DuckDBAPI(connection=con).register("records")
     return profile_columns(sdf, column_expressions=list[Any](columns), top_n=top, bottom_n=5)
 
@@ -97,6 +94,6 @@ def completeness_chart(sub: Submission, columns: list[str] | None = None) -> Any
     from splink.exploratory import completeness_chart as splink_completeness
 
     con = duckdb.connect()
-    con.execute(f"CREATE TABLE records AS SELECT * FROM read_parquet({_quoted(sub.dataset_path)})")
+    con.execute(f"CREATE TABLE records AS SELECT * FROM read_parquet({literal(sub.dataset_path)})")
     sdf = DuckDBAPI(connection=con).register("records")
     return splink_completeness(sdf, cols=columns)

@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from matching.errors import UserError
+from matching.ingest.standardise.sql import literal, string_list
 from matching.jobs.config import JobConfig, load_job
 from matching.rules.check import Columns, check_expression, to_sql
 from matching.workspace import Workspace
@@ -90,11 +91,11 @@ def evaluate_run(run_dir: Path, truth: Path) -> dict[str, Any]:
     symmetric = job.left.kind == job.right.kind
     con = duckdb.connect()
     con.create_function("pair_key", lambda a, b, c, d: _pair_key(a, b, c, d, symmetric), return_type="VARCHAR")
-    con.execute(f"CREATE TABLE pairs AS SELECT *, pair_key(left_body, left_record_id, right_body, right_record_id) AS k FROM read_parquet('{run_dir / 'pairs.parquet'}')")
-    con.execute(f"CREATE TABLE found AS SELECT *, pair_key(left_body, left_record_id, right_body, right_record_id) AS k FROM read_parquet('{run_dir / 'inconsistencies.parquet'}')")
+    con.execute(f"CREATE TABLE pairs AS SELECT *, pair_key(left_body, left_record_id, right_body, right_record_id) AS k FROM read_parquet({literal(str(run_dir / 'pairs.parquet'))})")
+    con.execute(f"CREATE TABLE found AS SELECT *, pair_key(left_body, left_record_id, right_body, right_record_id) AS k FROM read_parquet({literal(str(run_dir / 'inconsistencies.parquet'))})")
     con.execute(
         f"""CREATE TABLE truth_inc AS SELECT DISTINCT pair_key(left_body, CAST(left_record_id AS VARCHAR), right_body, CAST(right_record_id AS VARCHAR)) AS k
-            FROM read_csv('{_truth_file(truth, "inconsistencies.csv")}', all_varchar = true) WHERE job = ?""",
+            FROM read_csv({literal(str(_truth_file(truth, "inconsistencies.csv")))}, all_varchar = true) WHERE job = ?""",
         [job.job],
     )
     threshold = float(manifest["threshold"])
@@ -114,7 +115,7 @@ def evaluate_run(run_dir: Path, truth: Path) -> dict[str, Any]:
         # What rule.not_if_also_linked cost: the true inconsistencies it kept from the queue.
         n, true = con.execute(
             f"""SELECT count(*), count(t.k) FROM (SELECT pair_key(left_body, left_record_id, right_body, right_record_id) AS k
-                FROM read_parquet('{aside}')) a LEFT JOIN truth_inc t USING (k)"""
+                FROM read_parquet({literal(str(aside))})) a LEFT JOIN truth_inc t USING (k)"""
         ).fetchall()[0]
         result["set_aside"] = {"set_aside": int(n), "true_inconsistencies": int(true)}
     if job.subject in ("person", "property"):
@@ -143,7 +144,7 @@ def _true_pairs(con: duckdb.DuckDBPyConnection, job: JobConfig, manifest: dict[s
     right_bodies = sorted({b for s, _k, b in subs if s == "right"})
     con.execute(
         f"""CREATE TABLE entities AS SELECT kind, body, record_id, {entity} AS entity
-            FROM read_csv('{_truth_file(truth, "entities.csv")}', all_varchar = true)
+            FROM read_csv({literal(str(_truth_file(truth, "entities.csv")))}, all_varchar = true)
             WHERE {entity} IS NOT NULL AND {entity} <> ''"""
     )
     body_rule = "l.body <> r.body" if job.across_bodies else ("l.body = r.body AND l.record_id <> r.record_id" if job.within_body else "true")
@@ -179,7 +180,7 @@ def _blocking_recall(con: duckdb.DuckDBPyConnection, job: JobConfig, manifest: d
         missing = [f for f in files if not Path(f).exists()]
         if missing:
             raise UserError(f"The run's input {missing[0]} is no longer in the workspace (purged?): blocking recall needs it.")
-        con.execute(f"CREATE TABLE {side}_recs AS SELECT * FROM read_parquet({files!r}, union_by_name = true)")
+        con.execute(f"CREATE TABLE {side}_recs AS SELECT * FROM read_parquet({string_list(str(f) for f in files)}, union_by_name = true)")
     rules = blocking_sql(con, job, "left_recs", "right_recs")
     any_rule = " OR ".join(f"coalesce(({r}), false)" for r in rules) or "false"
     per_rule = ", ".join(f"count(*) FILTER (WHERE coalesce(({r}), false))" for r in rules)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from typing import Any
 
 import duckdb
 
-from matching.errors import DuplicateSubmissionError, UnusableFileError
+from matching.errors import DuplicateSubmissionError, UnusableFileError, UserError
 from matching.ingest import standardise as std
 from matching.ingest.headers import HeaderMapping, load_mapping_file, map_headers
 from matching.ingest.readers import DELIMITERS, ReadResult, read_submission
@@ -58,10 +59,11 @@ def connect(ws: Workspace, memory_limit: str | None = None) -> Iterator[duckdb.D
     tmp = ws.tmp / f"duckdb-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     # DuckDB makes its own folder but not the parents: a workspace whose tmp/ was cleared
     # to free space would fail at the first spill, an hour into a big run.
+    limit = check_memory_limit(memory_limit) if memory_limit else default_memory_limit()
     ws.tmp.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(config={"temp_directory": str(tmp), "preserve_insertion_order": True})
     con.execute("SET enable_progress_bar = false")  # rich reports progress, not DuckDB
-    con.execute(f"SET memory_limit = '{memory_limit or default_memory_limit()}'")
+    con.execute(f"SET memory_limit = {literal(limit)}")
     try:
         yield con
     finally:
@@ -70,6 +72,22 @@ def connect(ws: Workspace, memory_limit: str | None = None) -> Iterator[duckdb.D
             for p in tmp.iterdir():
                 p.unlink(missing_ok=True)
             tmp.rmdir()
+
+
+_MEMORY = re.compile(r"(\d+(?:\.\d+)?) ?(KB|MB|GB|TB|KIB|MIB|GIB|TIB)")
+_UNIT_BYTES = {"KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+# Below this DuckDB cannot hold even a small job's working set, and fails deep in a query.
+MIN_MEMORY_BYTES = 256 * 10**6
+
+
+def check_memory_limit(value: str) -> str:
+    """``--memory-limit`` as DuckDB takes it ('8GB', '500MB', '2.5GiB'), or a message saying how."""
+    m = _MEMORY.fullmatch(value.strip().upper())
+    if not m:
+        raise UserError(f"--memory-limit {value}: not an amount of memory.\n  Fix: give a number and a unit, e.g. 8GB or 500MB.")
+    if float(m.group(1)) * _UNIT_BYTES[m.group(2)] < MIN_MEMORY_BYTES:
+        raise UserError(f"--memory-limit {value}: too little for DuckDB to link anything.\n  Fix: give at least 256MB (the default is 75% of RAM).")
+    return f"{m.group(1)}{m.group(2)}"
 
 
 def default_memory_limit() -> str:
@@ -252,7 +270,7 @@ def ingest_file(
                            {literal(submission_id)} AS submission_id, {literal(body)} AS body,
                            {literal(kind)} AS kind
                     FROM ({accepted}) ORDER BY _row
-                ) TO '{tmp_dataset}' (FORMAT parquet, COMPRESSION zstd)
+                ) TO {literal(str(tmp_dataset))} (FORMAT parquet, COMPRESSION zstd)
                 """
             )
             rejects = con.execute(

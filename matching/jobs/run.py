@@ -21,11 +21,11 @@ from typing import Any
 
 import duckdb
 
-from matching.errors import UserError
-from matching.ingest.pipeline import connect
+from matching.errors import NotAnOwnerError, UserError
+from matching.ingest.pipeline import check_memory_limit, connect
 from matching.ingest.readers import count_rows
 from matching.ingest.standardise.sql import ident, literal
-from matching.ingest.submissions import sha256_file
+from matching.ingest.submissions import check_body, sha256_file
 from matching.jobs.config import JobConfig, load_job
 from matching.linkage.inputs import JobInputs, load_records, select_inputs, stale_ingest_notes
 from matching.linkage.recipe import counted
@@ -125,6 +125,22 @@ def _latest_extract(inputs: JobInputs) -> dt.date:
     return max(dates)
 
 
+def _check_owner(job: JobConfig, inputs: JobInputs, body: str) -> None:
+    """``--body`` names a body that can own this job's inconsistencies: one whose data the
+    owning side holds (or the job's named owner), else a message listing those that can."""
+    check_body(body)
+    if job.owning_body in ("left", "right"):
+        subs = inputs.left if job.owning_body == "left" else inputs.right
+        owners = sorted({s.body for s in subs})
+    else:
+        owners = [job.owning_body]
+    if body not in owners:
+        raise NotAnOwnerError(
+            f"--body {body}: {job.job}'s inconsistencies are owned by {', '.join(owners)}, whose data it links; "
+            f"{body} owns none.\n  Fix: name one of them, or leave out --body."
+        )
+
+
 def _run_id(job: str, fingerprint: str, now: dt.datetime) -> str:
     return f"{now:%Y%m%dT%H%M%S}-{job}-{fingerprint[:8]}"
 
@@ -163,9 +179,13 @@ def run_job(
     ws = workspace if isinstance(workspace, Workspace) else Workspace.at(workspace)
     say = progress or (lambda _msg: None)
     max_comparisons = max_comparisons or DEFAULT_MAX_COMPARISONS
+    if memory_limit:
+        check_memory_limit(memory_limit)
     job = load_job(job_name)
     compiled = job.compiled
     inputs = select_inputs(ws, job)
+    if body is not None:
+        _check_owner(job, inputs, body)
     mpath = model_path(ws, job.job)
     from matching.linkage.settings import read_model
 
@@ -256,7 +276,7 @@ def _predict_on_spark(
             spark, job, inputs, mpath, cut, scratch.path / "pairs", max_comparisons=max_comparisons
         )
         # A table, not a view: the scratch folder goes when Spark's part of the job is done.
-        con.execute(f"CREATE OR REPLACE TEMP TABLE spark_pairs AS SELECT * FROM read_parquet('{files}')")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE spark_pairs AS SELECT * FROM read_parquet({literal(str(files))})")
     return "spark_pairs", comparisons, proportion
 
 
@@ -324,7 +344,7 @@ def write_bundle_tables(
     )
     con.execute(
         f"COPY (SELECT {', '.join(ident(c) for c in pair_cols)} FROM linked ORDER BY {order}) "
-        f"TO '{out / 'pairs.parquet'}' ({BUNDLE_PARQUET})"
+        f"TO {literal(str(out / 'pairs.parquet'))} ({BUNDLE_PARQUET})"
     )
     score_sql, band_sql = compiled.priority_sql(as_at)
     labels = _level_labels(model)
@@ -341,7 +361,7 @@ def write_bundle_tables(
     )
     contributions_join = " AND ".join(f"c.key_{i} IS NOT DISTINCT FROM p.{k}" for i, k in enumerate(keys))
     owner = _owner_sql(job)
-    body_filter = f"AND {owner} = '{body}'" if body else ""
+    body_filter = f"AND {owner} = {literal(body)}" if body else ""
     set_aside = _set_aside(con, job, as_at)
     # rule.set_aside_unless: an inconsistency where it holds is never set aside (for council tax,
     # the same email or phone on both records: the parent is liable at both addresses).
@@ -371,10 +391,10 @@ def write_bundle_tables(
             {RECORD_JOINS["r"]}
             WHERE {rule} {f"AND ({kept} OR NOT EXISTS (SELECT 1 FROM also_linked a WHERE {SETS_ASIDE}))" if set_aside else ""}
             ORDER BY priority_score DESC, {order}
-        ) TO '{inconsistencies}' ({BUNDLE_PARQUET})
+        ) TO {literal(str(inconsistencies))} ({BUNDLE_PARQUET})
         """
     )
-    bands = dict(con.execute(f"SELECT priority_band, count(*) FROM read_parquet('{inconsistencies}') GROUP BY 1").fetchall())
+    bands = dict(con.execute(f"SELECT priority_band, count(*) FROM read_parquet({literal(str(inconsistencies))}) GROUP BY 1").fetchall())
     counts: dict[str, Any] = {
         "pairs": count_rows(con, "linked"),
         "inconsistencies": sum(int(n) for n in bands.values()),
@@ -395,10 +415,10 @@ def write_bundle_tables(
                 QUALIFY row_number() OVER (PARTITION BY {", ".join("p." + c for c in order.split(", "))}
                                            ORDER BY a.also_probability DESC, a.also_right_body, a.also_right_record_id) = 1
                 ORDER BY {order}
-            ) TO '{out / "set_aside.parquet"}' ({BUNDLE_PARQUET})
+            ) TO {literal(str(out / "set_aside.parquet"))} ({BUNDLE_PARQUET})
             """
         )
-        counts["inconsistencies_set_aside"] = int(con.execute(f"SELECT count(*) FROM read_parquet('{out / 'set_aside.parquet'}')").fetchall()[0][0])
+        counts["inconsistencies_set_aside"] = int(con.execute(f"SELECT count(*) FROM read_parquet({literal(str(out / 'set_aside.parquet'))})").fetchall()[0][0])
     return counts
 
 

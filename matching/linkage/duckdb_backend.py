@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 
 from matching.errors import UserError
+from matching.ingest.standardise.sql import literal
 from matching.jobs.config import JobConfig
 from matching.linkage.blocking import compute_blocked_pairs, estimate_comparisons, most_pairs
 from matching.linkage.inputs import linkage_tables
@@ -247,11 +248,11 @@ def predict(
         started = time.perf_counter()
         for i, (a, b) in enumerate(cells, start=1):
             df = score(linker, ((a, left), (b, right)))
-            con.execute(f"COPY {df.physical_name} TO '{spill_dir / f'chunk-{i:04d}.parquet'}' (FORMAT parquet)")
+            con.execute(f"COPY {df.physical_name} TO {literal(str(spill_dir / f'chunk-{i:04d}.parquet'))} (FORMAT parquet)")
             # Nothing of a cell stays in DuckDB once its pairs are on disk.
             df.drop_table_from_database_and_remove_from_cache()
             if progress:
                 elapsed = time.perf_counter() - started
                 progress(f"{job.job}: scored chunk {i} of {len(cells)} ({elapsed / i * (len(cells) - i):.0f} s to go)")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW scored_pairs AS SELECT * FROM read_parquet('{spill_dir}/chunk-*.parquet')")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW scored_pairs AS SELECT * FROM read_parquet({literal(str(spill_dir / 'chunk-*.parquet'))})")
     return "scored_pairs", by_rule(), (left, right)

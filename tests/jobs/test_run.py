@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from matching.errors import ConfigError, UserError
+from matching.errors import ConfigError, NotAnOwnerError, UserError
 from matching.ingest import ingest_file
 from matching.jobs import run as run_module
 from matching.jobs.run import run_job
@@ -51,8 +51,9 @@ def exercise(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def trained(exercise: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A workspace with the two kinds ingested and the test job trained."""
-    ws = tmp_path_factory.mktemp("ws")
+    """A workspace with the two kinds ingested and the test job trained. Its path holds
+    quotes, as a council's share (``O'Brien's cases``) may: no path is pasted into SQL."""
+    ws = tmp_path_factory.mktemp("ws") / "o'brien's \"cases\""
     manifest = tomllib.loads((exercise / "manifest.toml").read_text())
     extract = manifest["exercise"]["exercise_date"]
     import datetime as dt
@@ -67,7 +68,7 @@ def trained(exercise: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[P
 
 
 def read(path: Path) -> list[dict]:
-    rel = duckdb.connect().execute(f"SELECT * FROM read_parquet('{path}')")
+    rel = duckdb.connect().execute("SELECT * FROM read_parquet(?)", [str(path)])
     cols = [d[0] for d in rel.description]
     return [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
 
@@ -204,8 +205,34 @@ def test_a_run_stopped_with_sigterm_removes_its_partial_bundle(trained: tuple[Pa
 
 def test_body_keeps_only_that_bodys_inconsistencies(trained: tuple[Path, Path]) -> None:
     ws, job = trained
-    assert run_job(str(job), workspace=ws, body="kingston").counts["inconsistencies"] == 0
-    assert run_job(str(job), workspace=ws, body="dwp").counts["inconsistencies"] > 0
+    everyone = run_job(str(job), workspace=ws).counts["inconsistencies"]
+    assert run_job(str(job), workspace=ws, body="dwp").counts["inconsistencies"] == everyone > 0
+    with pytest.raises(NotAnOwnerError, match="owned by dwp"):
+        run_job(str(job), workspace=ws, body="kingston")  # its death registrations are on the other side
+
+
+def test_body_must_be_one_that_can_own_the_jobs_inconsistencies(trained: tuple[Path, Path], run_cli) -> None:
+    """--body is checked, never pasted into the rule: a quote once widened the filter to
+    every body (and past the rule), and an unknown body ran an empty job."""
+    ws, job = trained
+    before = finished_runs(ws)
+    injected = run_cli("--workspace", str(ws), "run", str(job), "--body", "dwp' OR '1'='1")
+    assert injected.exit_code == 2
+    assert "is not a valid body name" in injected.stderr
+    unknown = run_cli("--workspace", str(ws), "run", str(job), "--body", "camden")
+    assert unknown.exit_code == 2
+    assert "owned by dwp" in unknown.stderr and "camden owns none" in unknown.stderr
+    assert finished_runs(ws) == before
+
+
+@pytest.mark.parametrize("limit", ["garbage", "0", "1KB", "8GB'; SELECT 1; --"])
+def test_a_memory_limit_that_is_not_one_is_refused_before_anything_runs(trained: tuple[Path, Path], run_cli, limit: str) -> None:
+    ws, job = trained
+    before = finished_runs(ws)
+    r = run_cli("--workspace", str(ws), "run", str(job), "--memory-limit", limit)
+    assert r.exit_code == 2
+    assert f"--memory-limit {limit}:" in r.stderr and "Fix: give" in r.stderr
+    assert finished_runs(ws) == before and not list((ws / "runs").glob(".partial-*"))
 
 
 def test_a_job_whose_datasets_are_not_ingested_says_what_to_ingest(tmp_path: Path, run_cli) -> None:
