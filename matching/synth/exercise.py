@@ -4,8 +4,8 @@ the files, the truth, the manifest and the README of a synthetic exercise.
 
 from __future__ import annotations
 
-import shutil
 import time
+import tomllib
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -147,14 +147,47 @@ class Writers:
             wr.close()
 
 
+TRUTH_FILES = ("inconsistencies.csv", "entities.csv", "invalid_rows.csv", "hard_negatives.csv")
+
+
+def _written_by_synth(out: Path) -> set[Path] | None:
+    """The files an earlier ``matching synth`` wrote in ``out`` (from its manifest), or None
+    when the folder's manifest is not one of synth's (an ``ingest-dir`` delivery has one too)."""
+    try:
+        manifest = tomllib.loads((out / "manifest.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    exercise, files = manifest.get("exercise"), manifest.get("files")
+    if not isinstance(exercise, dict) or not str(exercise.get("generated_by", "")).startswith("matching synth") or not isinstance(files, list):
+        return None
+    listed = {Path(str(f.get("file", ""))) for f in files if isinstance(f, dict)}
+    # And any file synth names, in any format: a run stopped part way leaves files the
+    # manifest (written last) does not list.
+    named = {Path(file_name(kind, body, fmt)) for kind in KINDS for body in BODIES for fmt in FORMATS}
+    return listed | named | {Path("manifest.toml"), Path("README.md")} | {Path("truth") / name for name in TRUTH_FILES}
+
+
 def _prepare(out: Path) -> None:
-    """An empty folder, or the folder of an earlier exercise (which is replaced)."""
+    """An empty folder, or the folder of an earlier exercise, whose files are replaced. A
+    folder holding anything synth did not write is refused, never emptied: a delivery of
+    real files for ``ingest-dir`` also has a manifest.toml."""
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: is a file, not a folder.\n  Give a new or empty folder for --out.")
     if out.exists() and any(out.iterdir()):
-        if not (out / "manifest.toml").exists():
-            raise UserError(f"{out}: the folder is not empty and holds no exercise (no manifest.toml).\n"
+        previous = _written_by_synth(out)
+        if previous is None:
+            raise UserError(f"{out}: the folder is not empty and holds no exercise written by matching synth.\n"
                             "  Give a new or empty folder for --out.")
-        for child in out.iterdir():
-            shutil.rmtree(child) if child.is_dir() else child.unlink()
+        others = sorted(str(p.relative_to(out)) for p in out.rglob("*") if not p.is_dir() and p.relative_to(out) not in previous)
+        if others:
+            shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+            raise UserError(f"{out}: holds an earlier exercise and files matching synth did not write ({shown}), "
+                            "so it is not replaced.\n  Give a new or empty folder for --out, or move those files out.")
+        for rel in previous:
+            (out / rel).unlink(missing_ok=True)
+        for folder in sorted((p for p in out.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+            if not any(folder.iterdir()):
+                folder.rmdir()
     out.mkdir(parents=True, exist_ok=True)
 
 

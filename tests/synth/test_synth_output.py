@@ -7,6 +7,7 @@ import math
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -52,6 +53,32 @@ def test_the_command_writes_an_exercise_and_refuses_a_folder_that_is_not_one(tmp
     assert result.exit_code != 0 and "not empty" in result.output
     with pytest.raises(UserError, match="unknown body"):
         generate(300, 3, tmp_path / "x", bodies=("camden",))
+
+
+def test_an_earlier_exercise_is_replaced_but_a_delivery_with_a_manifest_is_never_emptied(tmp_path: Path) -> None:
+    """synth replaces only what synth wrote: ingest-dir's delivery folders have a manifest.toml
+    too, and once one holding real files was emptied."""
+    def synth(out: Path, fmt: str = "csv") -> Any:
+        return CliRunner().invoke(synth_command, ["--people", "200", "--seed", "4", "--out", str(out), "--format", fmt,
+                                                  "--bodies", "kingston"])
+
+    delivery = tmp_path / "delivery"
+    delivery.mkdir()
+    (delivery / "manifest.toml").write_text('[[files]]\nkind = "payroll"\nbody = "kingston"\nfile = "real.csv"\n')
+    (delivery / "real.csv").write_text("Employee Number,Surname\nE1,Smith\n")
+    result = synth(delivery)
+    assert result.exit_code != 0 and "holds no exercise written by matching synth" in result.output
+    assert sorted(p.name for p in delivery.iterdir()) == ["manifest.toml", "real.csv"]
+
+    out = tmp_path / "ex"
+    assert synth(out).exit_code == 0
+    assert synth(out, "psv").exit_code == 0  # replaced: no CSV of the first is left
+    assert not [p for p in out.rglob("*.csv") if p.parent.name != "truth"]
+    (out / "kingston" / "notes.txt").write_text("an officer's note")
+    result = synth(out)
+    assert result.exit_code != 0 and "kingston/notes.txt" in result.output and "not replaced" in result.output
+    assert (out / "kingston" / "notes.txt").read_text() == "an officer's note"
+    assert (out / "kingston" / "payroll.txt").exists()
 
 
 def test_manifest_lists_every_file_with_kind_body_and_row_count(exercise: Exercise) -> None:
