@@ -105,8 +105,11 @@ def _old_submission_files(ws: Workspace, before: date, result: PurgeResult) -> N
         if extracted is None or extracted >= before:
             continue
         sid = sub.get("submission_id") or record.stem
-        dataset = Path(sub["dataset_path"]) if sub.get("dataset_path") else ws.dataset_path(sub.get("kind", ""), sub.get("body", ""), sid)
-        rejects = Path(sub["rejects_path"]) if sub.get("rejects_path") else ws.rejects_path(sid)
+        # Where this workspace keeps the files, not the path recorded when they were written: a
+        # workspace copied or moved elsewhere would otherwise keep its own copies past retention.
+        known = sub.get("kind") and sub.get("body")
+        dataset = ws.dataset_path(sub["kind"], sub["body"], sid) if known else Path(sub.get("dataset_path") or ws.root / "-")
+        rejects = ws.rejects_path(sid)
         if dataset.is_file() and _inside(dataset, ws.root):
             result.dataset_files.append(dataset)
         if rejects.is_file() and _inside(rejects, ws.root):

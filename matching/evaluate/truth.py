@@ -121,7 +121,7 @@ def evaluate_run(run_dir: Path, truth: Path) -> dict[str, Any]:
     if job.subject in ("person", "property"):
         true_pairs = _true_pairs(con, job, manifest, truth)
         result["linkage"] = _metrics(con, "pairs", "true_pairs", threshold).to_json()
-        result["blocking"] = _blocking_recall(con, job, manifest, true_pairs)
+        result["blocking"] = _blocking_recall(con, job, run_dir, manifest, true_pairs)
     return result
 
 
@@ -172,11 +172,13 @@ def blocking_sql(con: duckdb.DuckDBPyConnection, job: JobConfig, left: str, righ
     return [to_sql(check_expression(r, cols, where=f"{job.path}: linkage.blocking_rules")) for r in job.blocking_rules]
 
 
-def _blocking_recall(con: duckdb.DuckDBPyConnection, job: JobConfig, manifest: dict[str, Any], n_true: int) -> dict[str, Any]:
+def _blocking_recall(con: duckdb.DuckDBPyConnection, job: JobConfig, run_dir: Path, manifest: dict[str, Any], n_true: int) -> dict[str, Any]:
     """Share of true pairs that at least one of the job's blocking rules would produce."""
     paths = {side: [i for i in manifest["inputs"] if i["side"] == side] for side in ("left", "right")}
+    # The inputs are in the run's own workspace, wherever it has been copied or moved to.
+    ws = Workspace(run_dir.parent.parent)
     for side, inputs in paths.items():
-        files = [i["dataset_path"] for i in inputs]
+        files = [ws.dataset_path(i["kind"], i["body"], i["submission_id"]) for i in inputs]
         missing = [f for f in files if not Path(f).exists()]
         if missing:
             raise UserError(f"The run's input {missing[0]} is no longer in the workspace (purged?): blocking recall needs it.")

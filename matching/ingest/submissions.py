@@ -77,8 +77,19 @@ def load_all(ws: Workspace) -> list[Submission]:
     if not ws.submissions.exists():
         return subs
     for path in sorted(ws.submissions.glob("*.json")):
-        with path.open(encoding="utf-8") as fh:
-            subs.append(Submission(**json.load(fh)))
+        try:
+            with path.open(encoding="utf-8") as fh:
+                sub = Submission(**json.load(fh))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, TypeError) as exc:
+            raise UserError(
+                f"{path}: this submission record is damaged ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'unreadable'}).\n"
+                "  Fix: restore it from a backup, or move it out of the workspace and ingest its file again."
+            ) from None
+        # The files are wherever this workspace keeps them, not where the record says they were
+        # written: a workspace copied or moved elsewhere reads its own files, not the original's.
+        sub.dataset_path = str(ws.dataset_path(sub.kind, sub.body, sub.submission_id))
+        sub.rejects_path = str(ws.rejects_path(sub.submission_id))
+        subs.append(sub)
     subs.sort(key=lambda s: (s.received_at, s.submission_id))
     return subs
 

@@ -92,6 +92,18 @@ def test_blanks_around_values_are_trimmed_and_blank_values_are_missing(tmp_path:
     assert reject["Last Name"] == f" {nbsp}\t"
 
 
+@pytest.mark.parametrize("damage", ['{"kind":', "{}", "\xff\xfe"])
+def test_a_damaged_submission_record_is_named(run_cli, tmp_path: Path, workspace: Path, damage: str) -> None:
+    f = write_csv(tmp_path / "payroll.csv", HEADER, ROWS)
+    assert run_cli("ingest", "payroll", str(f), "--body", "kingston").exit_code == 0
+    (record,) = (workspace / "submissions").glob("*.json")
+    record.write_bytes(damage.encode("latin-1"))
+    for args in (("ingest", "payroll", str(f), "--body", "richmond"), ("run", "payroll-to-payroll")):
+        r = run_cli(*args)
+        assert r.exit_code == 2
+        assert f"{record}: this submission record is damaged" in r.stderr and "Fix: restore it" in r.stderr
+
+
 def test_the_same_file_is_refused_unless_forced(run_cli, tmp_path: Path) -> None:
     f = write_csv(tmp_path / "payroll.csv", HEADER, ROWS)
     first = run_cli("ingest", "payroll", str(f), "--body", "kingston", "--json").json()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import tomllib
 from pathlib import Path
 
@@ -209,6 +210,20 @@ def test_body_keeps_only_that_bodys_inconsistencies(trained: tuple[Path, Path]) 
     assert run_job(str(job), workspace=ws, body="dwp").counts["inconsistencies"] == everyone > 0
     with pytest.raises(NotAnOwnerError, match="owned by dwp"):
         run_job(str(job), workspace=ws, body="kingston")  # its death registrations are on the other side
+
+
+def test_a_copied_workspace_reads_its_own_files(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    """Submission records name the files where they were written; a workspace copied or moved
+    elsewhere must read (and purge) its own, not the original's."""
+    import pyarrow.parquet as pq
+
+    ws, job = trained
+    copy = tmp_path / "moved"
+    shutil.copytree(ws, copy, ignore=shutil.ignore_patterns("runs", "tmp"))
+    for f in (copy / "datasets" / "deceased_persons").rglob("*.parquet"):
+        pq.write_table(pq.read_table(f).slice(0, 0), f)  # the copy has no deaths
+    assert run_job(str(job), workspace=ws).counts["inconsistencies"] > 0
+    assert run_job(str(job), workspace=copy).counts["inconsistencies"] == 0
 
 
 def test_body_must_be_one_that_can_own_the_jobs_inconsistencies(trained: tuple[Path, Path], run_cli) -> None:
