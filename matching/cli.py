@@ -37,6 +37,23 @@ class MatchingGroup(click.Group):
         except UserError as exc:
             err_console.print(Text.assemble(("Error: ", "bold red"), exc.message), soft_wrap=True)
             ctx.exit(exc.exit_code)
+        except (KeyboardInterrupt, Exception) as exc:
+            if not _interrupted(exc):
+                raise
+            # Ctrl-C inside a DuckDB query arrives as its interrupt error (through Splink, as a
+            # RuntimeError); what was being written has been removed on the way out.
+            err_console.print("Interrupted: nothing half-written was left behind.", style="bold red")
+            ctx.exit(130)
+
+
+def _interrupted(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what caused it) is the user's Ctrl-C."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, KeyboardInterrupt) or type(exc).__name__ == "InterruptException" or str(exc).startswith("Query interrupted"):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 @click.group(cls=MatchingGroup, context_settings={"help_option_names": ["-h", "--help"]})

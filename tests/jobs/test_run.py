@@ -178,13 +178,16 @@ def test_a_run_killed_midway_leaves_nothing_that_looks_finished(trained: tuple[P
     assert run_job(str(job), workspace=ws).path.exists()
 
 
-def test_a_run_stopped_with_sigterm_removes_its_partial_bundle(trained: tuple[Path, Path]) -> None:
-    """kill (or a scheduler's timeout) unwinds like Ctrl-C: nothing half-written is left behind."""
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGINT"])
+def test_a_run_stopped_with_sigterm_or_ctrl_c_removes_its_partial_bundle(trained: tuple[Path, Path], stop: str) -> None:
+    """kill (or a scheduler's timeout) unwinds like Ctrl-C: nothing half-written is left behind,
+    and Ctrl-C (inside a DuckDB query or not) says so, without a traceback."""
     import signal
     import subprocess
     import sys
     import time
 
+    sig = getattr(signal, stop)
     ws, job = trained
     before = finished_runs(ws)
     proc = subprocess.Popen(
@@ -196,10 +199,12 @@ def test_a_run_stopped_with_sigterm_removes_its_partial_bundle(trained: tuple[Pa
         assert proc.poll() is None, "the run finished before it could be stopped"
         assert time.monotonic() < deadline
         time.sleep(0.002)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=120)
-    assert proc.returncode == 128 + signal.SIGTERM
+    assert proc.returncode == 128 + sig
     assert "Traceback" not in stderr
+    if sig == signal.SIGINT:
+        assert "Interrupted: nothing half-written was left behind." in stderr
     assert not list((ws / "runs").glob(".partial-*"))
     assert finished_runs(ws) == before
 
