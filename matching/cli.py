@@ -360,8 +360,9 @@ def evaluate_command(ctx: Context, run_id: str | None, latest: bool, truth: str,
 
     if run_id:
         runs = [ctx.workspace.runs / run_id]
-        if not (runs[0] / "manifest.json").exists():
-            raise UserError(f"No finished run '{run_id}' in {ctx.workspace.runs}.")
+        if run_id.startswith(".") or "/" in run_id or not runs[0].is_dir():
+            known = ", ".join(p.name for p in reversed(ctx.workspace.run_folders()[-3:])) or "none"
+            raise UserError(f"No finished run '{run_id}' in {ctx.workspace.runs}.\n  The latest: {known} (matching runs lists them all).")
     elif latest:
         runs = latest_runs(ctx.workspace)
         if not runs:

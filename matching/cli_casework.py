@@ -84,10 +84,28 @@ def publish_runs(ctx: Context, run_ids: list[str], as_json: bool) -> None:
 
     from matching.casework.publish import publish
 
-    results = [publish(ctx.workspace, run_id, actor=command_line_actor()) for run_id in run_ids]
+    results = []
+    failure: UserError | None = None
+    for run_id in run_ids:
+        try:
+            results.append(publish(ctx.workspace, run_id, actor=command_line_actor()))
+        except UserError as exc:
+            # Runs publish oldest first (a later one replaces what an earlier one queued), so the
+            # first that fails stops the rest; those before it are published, and are shown.
+            if not results:
+                raise
+            rest = run_ids[len(results):]
+            failure = UserError(f"{exc.message}\n  Not published: {', '.join(rest)}. The {len(results)} run(s) before it were published.")
+            break
     if as_json:
         _json_out([r.as_dict() for r in results])
-        return
+    else:
+        _published_table(results)
+    if failure:
+        raise failure
+
+
+def _published_table(results: list[Any]) -> None:
     table = Table(title="Published: inconsistencies by what publishing did", title_justify="left")
     table.add_column("job", no_wrap=True)
     for col in ("found", "new", "updated", "seen again", "reopened", "set aside", "seconds"):

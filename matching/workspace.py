@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from matching.errors import UserError
+
 DEFAULT_WORKSPACE = "workspace"
 
 
@@ -91,9 +93,43 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 
 def read_run_manifest(folder: Path) -> dict[str, Any] | None:
-    """A run folder's manifest.json, or None when it is missing or cannot be read."""
+    """A run folder's manifest.json, or None when it is missing, cannot be read or lacks what
+    every reader of a run relies on (``run_manifest_problem``)."""
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return manifest if isinstance(manifest, dict) else None
+    return manifest if run_manifest_problem(manifest) is None else None
+
+
+def run_manifest_problem(manifest: Any) -> str | None:
+    """What is wrong with a parsed run manifest, or None: its run id, job, creation time,
+    threshold, inputs and counts, each of the type ``matching run`` writes."""
+    if not isinstance(manifest, dict):
+        return "it is not a JSON object"
+    expected: dict[str, type | tuple[type, ...]] = {
+        "run_id": str, "job": str, "created_at": str, "threshold": (int, float), "inputs": list, "counts": dict,
+    }
+    for key, kind in expected.items():
+        if not isinstance(manifest.get(key), kind) or isinstance(manifest.get(key), bool):
+            return f"its {key} is missing or not what matching run writes"
+    for item in manifest["inputs"]:
+        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("side", "kind", "body", "submission_id")):
+            return "an input lacks its side, kind, body or submission id"
+    return None
+
+
+def load_run_manifest(folder: Path) -> dict[str, Any]:
+    """A run folder's manifest, or a UserError saying what is wrong with it and what to do."""
+    path = folder / "manifest.json"
+    damaged = f"{path}: {{}}; the run bundle is damaged.\n  Fix: run the job again (matching run JOB), or move the folder out of {folder.parent}."
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(damaged.format("missing")) from None
+    except (OSError, ValueError) as exc:
+        raise UserError(damaged.format(f"cannot be read as JSON ({str(exc).splitlines()[0]})")) from None
+    problem = run_manifest_problem(manifest)
+    if problem:
+        raise UserError(damaged.format(problem))
+    return dict(manifest)

@@ -32,7 +32,7 @@ from matching.casework import audit
 from matching.casework.bulk import insert_rows, update_rows
 from matching.casework.models import Body, Exercise, Match, Run, SetAside, Status, Submission
 from matching.errors import UserError
-from matching.workspace import Workspace, read_run_manifest
+from matching.workspace import Workspace, load_run_manifest, read_run_manifest
 
 OPEN_FIELDS = [
     "left_submission_id", "right_submission_id", "left_record", "right_record",
@@ -83,10 +83,7 @@ def _bundle(workspace: Workspace, run_id: str) -> tuple[Path, dict[str, Any]]:
             f"No run bundle {run_id!r} in {workspace.runs}. Run a job first (matching run JOB), "
             f"or give one of the unpublished runs: {known}."
         )
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UserError(f"{manifest_path}: cannot be read as JSON ({exc}); the bundle is damaged, run the job again.") from exc
+    manifest = load_run_manifest(path)
     if manifest.get("review") is False:
         raise UserError(
             f"Run {run_id} is of {manifest.get('job')}, an analysts' link (review = false in its job "

@@ -9,7 +9,8 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from matching.errors import UserError
 from matching.ingest.standardise.sql import literal, string_list
 from matching.jobs.config import JobConfig, load_job
 from matching.rules.check import Columns, check_expression, to_sql
-from matching.workspace import Workspace
+from matching.workspace import Workspace, load_run_manifest, read_run_manifest
 
 THRESHOLDS = (0.5, 0.8, 0.9, 0.95, 0.99, 0.999)
 
@@ -62,6 +63,20 @@ def _check_truth(truth: Path) -> None:
             raise UserError(f"{truth}: no truth/{name}.\n  Fix: point --truth at a folder made by 'matching synth'.")
 
 
+BUNDLE_FIX = "the run bundle is damaged: run the job again (matching run JOB)."
+TRUTH_FIX = "point --truth at the folder of the exercise the run was made from, as matching synth wrote it."
+
+
+@contextmanager
+def _reading(path: Path | str, fix: str) -> Iterator[None]:
+    """A file DuckDB cannot read (damaged, truncated, missing, not the expected columns) is a
+    message naming it and what to do."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        raise UserError(f"{path}: cannot be read ({str(exc).splitlines()[0]}).\n  Fix: {fix}") from None
+
+
 def _truth_file(truth: Path, name: str) -> str:
     path = truth / "truth" / name
     return str(path if path.exists() else truth / name)
@@ -71,8 +86,9 @@ def latest_runs(ws: Workspace) -> list[Path]:
     """The newest finished run of each job."""
     newest: dict[str, Path] = {}
     for run in ws.run_folders():
-        manifest = json.loads((run / "manifest.json").read_text())
-        newest[manifest["job"]] = run
+        manifest = read_run_manifest(run)
+        if manifest is not None:  # a damaged bundle is no job's latest run (matching runs names it)
+            newest[manifest["job"]] = run
     return [newest[j] for j in sorted(newest)]
 
 
@@ -85,19 +101,24 @@ def _pair_key(a_body: str, a_id: str, b_body: str, b_id: str, symmetric: bool) -
 def evaluate_run(run_dir: Path, truth: Path) -> dict[str, Any]:
     """Every accuracy figure for one run bundle."""
     _check_truth(truth)
-    manifest = json.loads((run_dir / "manifest.json").read_text())
-    config = Path(manifest["config"]["path"])
-    job = load_job(str(config) if config.exists() else manifest["job"])
+    manifest = load_run_manifest(run_dir)
+    config = manifest.get("config")
+    path = Path(config["path"]) if isinstance(config, dict) and isinstance(config.get("path"), str) else None
+    job = load_job(str(path) if path and path.exists() else manifest["job"])
     symmetric = job.left.kind == job.right.kind
     con = duckdb.connect()
     con.create_function("pair_key", lambda a, b, c, d: _pair_key(a, b, c, d, symmetric), return_type="VARCHAR")
-    con.execute(f"CREATE TABLE pairs AS SELECT *, pair_key(left_body, left_record_id, right_body, right_record_id) AS k FROM read_parquet({literal(str(run_dir / 'pairs.parquet'))})")
-    con.execute(f"CREATE TABLE found AS SELECT *, pair_key(left_body, left_record_id, right_body, right_record_id) AS k FROM read_parquet({literal(str(run_dir / 'inconsistencies.parquet'))})")
-    con.execute(
-        f"""CREATE TABLE truth_inc AS SELECT DISTINCT pair_key(left_body, CAST(left_record_id AS VARCHAR), right_body, CAST(right_record_id AS VARCHAR)) AS k
-            FROM read_csv({literal(str(_truth_file(truth, "inconsistencies.csv")))}, all_varchar = true) WHERE job = ?""",
-        [job.job],
-    )
+    for name_in_sql, name in (("pairs", "pairs.parquet"), ("found", "inconsistencies.parquet")):
+        with _reading(run_dir / name, BUNDLE_FIX):
+            con.execute(f"CREATE TABLE {name_in_sql} AS SELECT *, pair_key(left_body, left_record_id, right_body, right_record_id) AS k "
+                        f"FROM read_parquet({literal(str(run_dir / name))})")
+    truth_incs = _truth_file(truth, "inconsistencies.csv")
+    with _reading(truth_incs, TRUTH_FIX):
+        con.execute(
+            f"""CREATE TABLE truth_inc AS SELECT DISTINCT pair_key(left_body, CAST(left_record_id AS VARCHAR), right_body, CAST(right_record_id AS VARCHAR)) AS k
+                FROM read_csv({literal(truth_incs)}, all_varchar = true) WHERE job = ?""",
+            [job.job],
+        )
     threshold = float(manifest["threshold"])
     table = []
     for t in sorted({threshold, *[x for x in THRESHOLDS if x >= threshold]}):
@@ -113,7 +134,8 @@ def evaluate_run(run_dir: Path, truth: Path) -> dict[str, Any]:
     aside = run_dir / "set_aside.parquet"
     if aside.exists():
         # What rule.not_if_also_linked cost: the true inconsistencies it kept from the queue.
-        n, true = con.execute(
+        with _reading(aside, BUNDLE_FIX):
+            n, true = con.execute(
             f"""SELECT count(*), count(t.k) FROM (SELECT pair_key(left_body, left_record_id, right_body, right_record_id) AS k
                 FROM read_parquet({literal(str(aside))})) a LEFT JOIN truth_inc t USING (k)"""
         ).fetchall()[0]
@@ -142,11 +164,13 @@ def _true_pairs(con: duckdb.DuckDBPyConnection, job: JobConfig, manifest: dict[s
     subs = {(i["side"], i["kind"], i["body"]) for i in manifest["inputs"]}
     left_bodies = sorted({b for s, _k, b in subs if s == "left"})
     right_bodies = sorted({b for s, _k, b in subs if s == "right"})
-    con.execute(
-        f"""CREATE TABLE entities AS SELECT kind, body, record_id, {entity} AS entity
-            FROM read_csv({literal(str(_truth_file(truth, "entities.csv")))}, all_varchar = true)
-            WHERE {entity} IS NOT NULL AND {entity} <> ''"""
-    )
+    entities = _truth_file(truth, "entities.csv")
+    with _reading(entities, TRUTH_FIX):
+        con.execute(
+            f"""CREATE TABLE entities AS SELECT kind, body, record_id, {entity} AS entity
+                FROM read_csv({literal(entities)}, all_varchar = true)
+                WHERE {entity} IS NOT NULL AND {entity} <> ''"""
+        )
     body_rule = "l.body <> r.body" if job.across_bodies else ("l.body = r.body AND l.record_id <> r.record_id" if job.within_body else "true")
     con.execute(
         f"""
@@ -182,7 +206,8 @@ def _blocking_recall(con: duckdb.DuckDBPyConnection, job: JobConfig, run_dir: Pa
         missing = [f for f in files if not Path(f).exists()]
         if missing:
             raise UserError(f"The run's input {missing[0]} is no longer in the workspace (purged?): blocking recall needs it.")
-        con.execute(f"CREATE TABLE {side}_recs AS SELECT * FROM read_parquet({string_list(str(f) for f in files)}, union_by_name = true)")
+        with _reading(files[0] if len(files) == 1 else ws.datasets, "ingest the run's inputs again, then run the job again."):
+            con.execute(f"CREATE TABLE {side}_recs AS SELECT * FROM read_parquet({string_list(str(f) for f in files)}, union_by_name = true)")
     rules = blocking_sql(con, job, "left_recs", "right_recs")
     any_rule = " OR ".join(f"coalesce(({r}), false)" for r in rules) or "false"
     per_rule = ", ".join(f"count(*) FILTER (WHERE coalesce(({r}), false))" for r in rules)

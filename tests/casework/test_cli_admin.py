@@ -26,6 +26,18 @@ def test_publish_named_runs_then_all_the_rest(run_cli, workspace):
     assert run_cli("publish", "--all").stdout.startswith("Nothing to publish")
 
 
+def test_publish_all_stops_at_a_damaged_run_and_says_what_was_published(run_cli, workspace):
+    first = make_bundle(workspace, [inconsistency(n) for n in range(3)], run_id="20261101T090000-hb-to-deceased-00000001")
+    damaged = make_bundle(workspace, [inconsistency(n) for n in range(4)], run_id="20261102T090000-hb-to-deceased-00000002")
+    last = make_bundle(workspace, [inconsistency(n) for n in range(4)], run_id="20261103T090000-hb-to-deceased-00000003")
+    (workspace / "runs" / damaged / "inconsistencies.parquet").write_bytes(b"not parquet")
+    r = run_cli("publish", "--all")
+    assert r.exit_code == 2
+    assert f"Runs published: {first}" in r.stdout
+    assert f"Not published: {damaged}, {last}. The 1 run(s) before it were published." in r.stderr
+    assert list(Run.objects.values_list("run_id", flat=True)) == [first]
+
+
 def test_administrative_commands_are_attributed_to_the_account_that_ran_them(run_cli, monkeypatch):
     monkeypatch.setattr("getpass.getuser", lambda: "jsmith")
     assert run_cli("bodies", "add", "camden", "--name", "London Borough of Camden").exit_code == 0

@@ -92,6 +92,17 @@ def test_a_damaged_bundle_publishes_nothing(workspace):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("manifest", ["{}", '{"job": "hb-to-deceased"}', "[]", "{"])
+def test_a_bundle_whose_manifest_is_damaged_publishes_nothing(workspace, manifest):
+    ws = Workspace.at(workspace)
+    run_id = make_bundle(workspace, [inconsistency(1)])
+    (workspace / "runs" / run_id / "manifest.json").write_text(manifest)
+    with pytest.raises(UserError, match=r"manifest.json: .*the run bundle is damaged\.\n  Fix: run the job again"):
+        publish(ws, run_id)
+    assert Match.objects.count() == 0 and Run.objects.count() == 0 and AuditEvent.objects.count() == 0
+
+
+@pytest.mark.django_db
 def test_an_unknown_run_names_the_ones_that_exist(workspace):
     make_bundle(workspace, [inconsistency(1)], run_id="20261101T090000-hb-to-deceased-abcd1234")
     with pytest.raises(UserError, match="20261101T090000-hb-to-deceased-abcd1234"):

@@ -332,3 +332,29 @@ def load_job_rules(job: Path) -> list[str]:
     from matching.jobs.config import load_job
 
     return list(load_job(str(job)).blocking_rules)
+
+
+@pytest.mark.parametrize("damage", ["manifest {}", "manifest gone", "inconsistencies truncated", "pairs gone", "truth columns"])
+def test_evaluate_of_a_damaged_bundle_or_truth_names_the_file(trained: tuple[Path, Path], exercise: Path, tmp_path: Path,
+                                                              run_cli, damage: str) -> None:
+    ws, job = trained
+    copy = tmp_path / "ws"
+    shutil.copytree(ws, copy, ignore=shutil.ignore_patterns("tmp"))
+    bundle = copy / "runs" / run_job(str(job), workspace=copy).path.name
+    truth = exercise
+    what, how = damage.split(" ", 1)
+    if what == "manifest":
+        file = bundle / "manifest.json"
+        file.write_text("{}") if how == "{}" else file.unlink()
+    elif what == "truth":
+        truth = tmp_path / "truth-of-another-kind"
+        (truth / "truth").mkdir(parents=True)
+        file = truth / "truth" / "inconsistencies.csv"
+        file.write_text("a,b\n1,2\n")
+        (truth / "truth" / "entities.csv").write_text("a\n1\n")
+    else:
+        file = bundle / f"{what}.parquet"
+        file.write_bytes(file.read_bytes()[:100]) if how == "truncated" else file.unlink()
+    r = run_cli("--workspace", str(copy), "evaluate", bundle.name, "--truth", str(truth))
+    assert r.exit_code == 2
+    assert f"{file}:" in r.stderr and "Fix:" in r.stderr
