@@ -114,7 +114,7 @@ def queue_show(ctx: Context, match_id: int, as_json: bool, as_user: str) -> None
 
     user = acting(as_user)
     m = visible_match(user, match_id)
-    audit.record(user, "view", m, body=m.owning_body.code, detail={"via": "cli"})
+    audit.record_view(user, m, detail={"via": "cli"})
     outcomes = [{"category": o.category, "case_reference": o.case_reference, "actual_pence": o.actual_pence,
                  "estimated_pence": o.estimated_pence, "linkage_label": o.linkage_label,
                  "recorded_by": o.recorded_by.username, "recorded_at": o.recorded_at.isoformat()}

@@ -49,20 +49,56 @@ def record(actor: Any, action: str, obj: Any = None, *, body: str = "",
     if obj is not None:
         object_type = object_type or type(obj).__name__.lower()
         object_id = object_id or str(obj.pk)
-    detail = json.loads(json.dumps(detail or {}, default=str))  # exactly what will be stored
+    return record_many(actor, action, [(body, detail or {}, object_type, object_id)])[0]
+
+
+def record_many(actor: Any, action: str, events: list[tuple[str, dict[str, Any], str, str]]) -> list[AuditEvent]:
+    """Append one event per (body, detail, object type, object id), chained in that order, in
+    one transaction holding the trail's head once (a page shown to several bodies' trails
+    costs one lock, not one each)."""
+    name = actor_name(actor)
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
         at = timezone.now()  # after the lock, so event order and time order agree
-        seq = head.seq + 1
-        name = actor_name(actor)
-        digest = chain_hash(head.hash, _canonical(seq, at, name, action, object_type, object_id, body, detail))
-        event = AuditEvent.objects.create(
-            seq=seq, at=at, actor=name, action=action, object_type=object_type,
-            object_id=object_id, body=body, detail=detail, prev_hash=head.hash, hash=digest,
-        )
-        head.seq, head.hash = seq, digest
+        made = []
+        for body, detail, object_type, object_id in events:
+            stored = json.loads(json.dumps(detail, default=str))  # exactly what will be stored
+            seq = head.seq + 1
+            digest = chain_hash(head.hash, _canonical(seq, at, name, action, object_type, object_id, body, stored))
+            made.append(AuditEvent(
+                seq=seq, at=at, actor=name, action=action, object_type=object_type,
+                object_id=object_id, body=body, detail=stored, prev_hash=head.hash, hash=digest,
+            ))
+            head.seq, head.hash = seq, digest
+        AuditEvent.objects.bulk_create(made)
         head.save(update_fields=["seq", "hash"])
-    return event
+    return made
+
+
+def record_view(actor: Any, match: Any, detail: dict[str, Any] | None = None) -> None:
+    """One match shown, both records: a "view" in the owning body's trail (and the match's
+    history), and a "view_record" in the trail of each other body whose record it shows (a
+    cross-council job shows another council's employee or tenant)."""
+    record(actor, "view", match, body=match.owning_body.code, detail=detail)
+    others: dict[str, list[str]] = {}
+    for side in ("left", "right"):
+        body = getattr(match, f"{side}_body")
+        if body and body != match.owning_body.code:
+            others.setdefault(body, []).append(f"{getattr(match, f'{side}_kind')}/{body}/{getattr(match, f'{side}_record_id')}")
+    for body, records in sorted(others.items()):
+        record(actor, "view_record", object_type="record", object_id=records[0], body=body,
+               detail={"match": match.pk, "records": records, **(detail or {})})
+
+
+def record_listing(actor: Any, action: str, matches: list[Any], detail: dict[str, Any] | None = None) -> None:
+    """A list of matches shown (their explanations name people): one event per body whose
+    matches or records it shows, naming the matches, in that body's trail."""
+    shown: dict[str, list[int]] = {}
+    for m in matches:
+        for body in dict.fromkeys((m.owning_body.code, m.left_body, m.right_body)):
+            if body:
+                shown.setdefault(body, []).append(m.pk)
+    record_many(actor, action, [(body, {"matches": ids, **(detail or {})}, "matches", "") for body, ids in sorted(shown.items())])
 
 
 @dataclass(frozen=True)

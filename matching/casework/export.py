@@ -14,7 +14,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from matching.casework import audit
@@ -112,11 +112,13 @@ def export_matches(actor: Any, matches: QuerySet[Match], fmt: str, out: IO[bytes
         lines = preamble(actor, body_label, filters)
         rows = _rows(matches, left_keys, right_keys)
         count = (_write_csv if fmt == "csv" else _write_xlsx)(out, lines, header, rows)
-        # One event per body whose matches left in the file, so each body's auditors see it.
-        per_body = dict(
-            matches.order_by().values_list("owning_body__code").annotate(n=Count("id")).values_list(
-                "owning_body__code", "n")
-        ) or {str(filters.get("body", "")): 0}
+        # One event per body whose matches or records left in the file (a cross-council job's
+        # other record is another body's), so each body's auditors see it.
+        per_body: dict[str, int] = {}
+        for bodies in matches.order_by().values_list("owning_body__code", "left_body", "right_body"):
+            for body in {b for b in bodies if b}:
+                per_body[body] = per_body.get(body, 0) + 1
+        per_body = per_body or {str(filters.get("body", "")): 0}
         for body, n in sorted(per_body.items()):
             audit.record(actor, "export", object_type="export", body=body,
                          detail={"format": fmt, "rows": n, "filters": filters})

@@ -39,8 +39,8 @@ class Conflict(UserError):
     """Somebody else changed the match since the user loaded it; nothing was saved."""
 
     def __init__(self, match: Match) -> None:
-        last = (
-            AuditEvent.objects.filter(object_type="match", object_id=str(match.pk))
+        last = (  # who changed it: a view changes nothing (and who viewed it is not for this message)
+            AuditEvent.objects.filter(object_type="match", object_id=str(match.pk)).exclude(action="view")
             .order_by("-seq").first()
         )
         who = f" by {last.actor} at {timezone.localtime(last.at):%H:%M on %-d %B %Y}" if last else ""

@@ -292,9 +292,13 @@ def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishRes
             seen_again=len(seen), reopened=len(reopened), bodies=sorted({r["owning_body"] for r in rows}),
             seconds=round((timezone.now() - started).total_seconds(), 3), set_aside=len(aside),
         )
-        audit.record(actor, "publish", run, detail={
-            k: v for k, v in result.as_dict().items() if k not in ("run_id", "seconds")
-        })
+        # In the trail of every body whose matches or records it loaded, so each body's
+        # auditors see when its data entered the case store.
+        concerned = {r["owning_body"] for r in rows} | {str(r[c]) for r in rows for c in ("left_body", "right_body") if r.get(c)}
+        for body in sorted(concerned) or [""]:
+            audit.record(actor, "publish", run, body=body, detail={
+                k: v for k, v in result.as_dict().items() if k not in ("run_id", "seconds")
+            })
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA optimize")  # refresh the planner's statistics after a big load

@@ -143,6 +143,10 @@ def purge(workspace: Workspace, before: date, actor: Any, *, dry_run: bool = Fal
         if dry_run:
             return result
         exercise_dates = sorted(d.isoformat() for d in exercises.values_list("as_at", flat=True))
+        # Every body whose matches, records or submissions go sees the purge in its trail.
+        concerned = set(matches.values_list("owning_body__code", flat=True)) | {
+            b for pair in matches.values_list("left_body", "right_body") for b in pair if b
+        } | set(Submission.objects.filter(exercise__in=exercises).values_list("body__code", flat=True))
         Outcome.objects.filter(match__in=matches).delete()
         Note.objects.filter(match__in=matches).delete()
         matches.delete()
@@ -150,9 +154,10 @@ def purge(workspace: Workspace, before: date, actor: Any, *, dry_run: bool = Fal
         Submission.objects.filter(exercise__in=exercises).delete()
         Declaration.objects.filter(exercise__in=exercises).delete()
         exercises.delete()
-        audit.record(actor, "purge", object_type="retention", detail={
-            "before": before.isoformat(), "exercise_dates": exercise_dates, **result.counts, **result.file_counts(),
-        })
+        for body in sorted(concerned) or [""]:
+            audit.record(actor, "purge", object_type="retention", body=body, detail={
+                "before": before.isoformat(), "exercise_dates": exercise_dates, **result.counts, **result.file_counts(),
+            })
     for bundle in result.bundles:
         shutil.rmtree(bundle, ignore_errors=True)
     for path in [*result.dataset_files, *result.rejects_files, *result.submission_records]:

@@ -257,7 +257,7 @@ def subject_access(workspace: Workspace, user: Any, *, surname: str, dob: str,
         # Each disclosed match shows the disclosure in its own history, and each body whose
         # data was searched sees the search in its audit trail.
         for m in matches:
-            audit.record(user, "view", m, body=m.owning_body.code, detail={"via": "subject_access"})
+            audit.record_view(user, m, detail={"via": "subject_access"})
         concerned = {str(x["body"]) for x in report.datasets} | {m.owning_body.code for m in matches} | {
             str(row[c]) for r in report.runs for k in _BUNDLE_FILES if k in r for row in r[k]
             for c in ("owning_body", "left_body", "right_body", "also_linked_right_body") if row.get(c)}

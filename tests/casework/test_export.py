@@ -85,6 +85,7 @@ def test_xlsx_has_no_formula_and_is_marked(hostile):
 
 def test_an_export_is_audited_with_its_format_rows_and_filters(hostile):
     export(hostile, "csv", body="kingston", status=None)
-    event = AuditEvent.objects.get(action="export")
+    event = AuditEvent.objects.get(action="export", body="kingston")
+    assert AuditEvent.objects.filter(action="export").exclude(body="kingston").count() == 1  # DWP's death registrations
     assert (event.actor, event.object_type, event.body) == ("admin", "export", "kingston")
     assert event.detail == {"format": "csv", "rows": 2, "filters": {"body": "kingston"}}

@@ -112,8 +112,10 @@ def test_an_unknown_run_names_the_ones_that_exist(workspace):
 @pytest.mark.django_db
 def test_publishing_is_audited_and_the_chain_verifies(workspace):
     publish(Workspace.at(workspace), make_bundle(workspace, [inconsistency(1)]))
-    event = AuditEvent.objects.get(action="publish")
-    assert event.detail["new"] == 1
+    # In the trail of the owner and of the body whose death registration it loaded.
+    events = AuditEvent.objects.filter(action="publish").order_by("seq")
+    assert [e.body for e in events] == ["dwp", "kingston"]
+    assert all(e.detail["new"] == 1 for e in events)
     assert audit.verify().ok
 
 

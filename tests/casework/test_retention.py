@@ -116,9 +116,12 @@ def test_purge_deletes_old_rows_and_files_and_keeps_the_later_exercise(run_cli, 
     assert not Path(old["dataset_path"]).exists() and not Path(old["rejects_path"]).exists()
     assert not ws.submission_record_path(old["submission_id"]).exists()
     assert Path(new["dataset_path"]).exists() and ws.submission_record_path(new["submission_id"]).exists()
-    # One event records it, and the trail (never purged) still verifies.
-    assert AuditEvent.objects.count() == events_before + 1
-    event = AuditEvent.objects.get(action="purge")
+    # One event records it in the trail of each body whose data went, and the trail (never
+    # purged) still verifies.
+    purges = AuditEvent.objects.filter(action="purge").order_by("seq")
+    assert AuditEvent.objects.count() == events_before + len(purges)
+    assert [e.body for e in purges] == ["dwp", "kingston"]
+    event = purges.get(body="kingston")
     assert event.detail["matches"] == 2 and event.detail["run_bundles"] == 2 and event.detail["exercise_dates"] == ["2025-10-01"]
     assert run_cli("audit", "verify").exit_code == 0
     # Nothing more to do the second time.

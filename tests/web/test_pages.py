@@ -158,7 +158,7 @@ def test_export_streams_the_filtered_queue(casework, as_user):
     assert rows[3][0] == "match id"
     data = [r for r in rows[4:] if r]
     assert len(data) == 3
-    event = AuditEvent.objects.get(action="export")
+    event = AuditEvent.objects.get(action="export", body="kingston")
     assert (event.actor, event.body, event.detail["rows"]) == ("k_kc", "kingston", 3)
 
 

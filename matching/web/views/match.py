@@ -57,7 +57,7 @@ def _render(request: HttpRequest, match: Match, *, bound: dict[str, Any] | None 
     """Draw the match. ``version`` is what the forms carry back: the version the user's
     submission was based on when it is re-shown for a correction (so a change made meanwhile
     is still caught), else the current one."""
-    audit.record(request.user, "view", match, body=match.owning_body.code)
+    audit.record_view(request.user, match)
     names = dict(Body.objects.filter(code__in={match.left_body, match.right_body}).values_list("code", "name"))
     return render(request, "web/match.html", {
         "match": match,

@@ -105,11 +105,14 @@ def _describe(event: AuditEvent, notes: dict[int, Any], outcomes: dict[int, Any]
     return item
 
 
-def history(match: Match, limit: int = 200) -> list[dict[str, Any]]:
-    """The match's audit events, newest first, with the notes and outcomes they recorded."""
-    events = list(
-        AuditEvent.objects.filter(object_type="match", object_id=str(match.pk)).order_by("-seq")[:limit]
-    )
+def history(match: Match, views: int = 200) -> list[dict[str, Any]]:
+    """The match's audit events, newest first, with the notes and outcomes they recorded: every
+    change, and the latest ``views`` views (each page load adds one; they must not push the
+    notes and outcomes off the page)."""
+    of_match = AuditEvent.objects.filter(object_type="match", object_id=str(match.pk))
+    changes = list(of_match.exclude(action="view"))
+    seen = list(of_match.filter(action="view").order_by("-seq")[:views])
+    events = sorted([*changes, *seen], key=lambda e: e.seq, reverse=True)
     notes = {n.pk: n for n in match.notes.all()}
     outcomes = {o.pk: o for o in match.outcomes.all()}
     return collapse_views([_describe(e, notes, outcomes) for e in events])

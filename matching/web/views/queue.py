@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from matching.casework import access
+from matching.casework import access, audit
 from matching.casework.models import Run, Status
 from matching.casework.queries import QueueFilters, filter_matches, sort_matches, status_counts
 from matching.web.forms import QueueFilterForm
@@ -53,6 +53,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         .defer("left_record", "right_record", "contributions", "owning_body__created_at")
         [(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
     )
+    # The rows' explanations name people and their addresses: the page shown is audited.
+    audit.record_listing(request.user, "view_queue", rows, detail={"page": number})
     bodies = list(access.bodies_for(request.user, "view_queue").order_by("name")[:2])
     return render(request, "web/queue.html", {
         "form": form,
