@@ -38,6 +38,11 @@ class MatchingGroup(click.Group):
             err_console.print(Text.assemble(("Error: ", "bold red"), exc.message), soft_wrap=True)
             ctx.exit(exc.exit_code)
         except (KeyboardInterrupt, Exception) as exc:
+            if type(exc).__name__ == "OutOfMemoryException":
+                err_console.print(Text.assemble(("Error: ", "bold red"), (
+                    f"DuckDB ran out of memory ({str(exc).splitlines()[0]}). Nothing half-written was left behind.\n"
+                    "  Fix: give DuckDB more (--memory-limit, 75% of RAM by default), or score in chunks (run --chunks 3,3).")), soft_wrap=True)
+                ctx.exit(2)
             if not _interrupted(exc):
                 raise
             # Ctrl-C inside a DuckDB query arrives as its interrupt error (through Splink, as a

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from matching.errors import UserError
 from matching.specs import DatasetSpec
+from matching.toml_files import read_toml
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
@@ -32,13 +32,7 @@ class HeaderMapping:
 
 def load_mapping_file(path: Path) -> dict[str, str]:
     """A TOML mapping file: ``[columns]`` with ``"File Header" = "field_name"`` lines."""
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise UserError(f"{path}: mapping file not found.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{path}: not valid TOML: {exc}\n  Fix: correct the syntax at that line.") from None
+    data = read_toml(path, "mapping file", UserError)
     columns = data.get("columns")
     if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
         raise UserError(

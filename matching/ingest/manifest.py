@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from matching.errors import UserError
 from matching.ingest.pipeline import IngestResult, ingest_file
+from matching.toml_files import read_toml
 from matching.workspace import Workspace
 
 
@@ -34,11 +34,7 @@ def read_manifest(folder: Path) -> list[ManifestEntry]:
             f"{folder}: no manifest.toml.\n  Add one with [[files]] tables naming kind, body and file, "
             "or ingest files one at a time with 'matching ingest KIND FILE --body BODY'."
         )
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path, "manifest", UserError)
     files = data.get("files")
     if not isinstance(files, list) or not files:
         raise UserError(f"{path}: no [[files]] entries.\n  Each needs kind, body and file.")

@@ -77,7 +77,7 @@ def connect(ws: Workspace, memory_limit: str | None = None) -> Iterator[duckdb.D
 _MEMORY = re.compile(r"(\d+(?:\.\d+)?) ?(KB|MB|GB|TB|KIB|MIB|GIB|TIB)")
 _UNIT_BYTES = {"KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
 # Below this DuckDB cannot hold even a small job's working set, and fails deep in a query.
-MIN_MEMORY_BYTES = 256 * 10**6
+MIN_MEMORY_BYTES = 64 * 10**6
 
 
 def check_memory_limit(value: str) -> str:
@@ -86,7 +86,7 @@ def check_memory_limit(value: str) -> str:
     if not m:
         raise UserError(f"--memory-limit {value}: not an amount of memory.\n  Fix: give a number and a unit, e.g. 8GB or 500MB.")
     if float(m.group(1)) * _UNIT_BYTES[m.group(2)] < MIN_MEMORY_BYTES:
-        raise UserError(f"--memory-limit {value}: too little for DuckDB to link anything.\n  Fix: give at least 256MB (the default is 75% of RAM).")
+        raise UserError(f"--memory-limit {value}: too little for DuckDB to link anything.\n  Fix: give at least 64MB (the default is 75% of RAM).")
     return f"{m.group(1)}{m.group(2)}"
 
 
@@ -160,6 +160,8 @@ def ingest_file(
     file = Path(path)
     if not file.exists():
         raise UnusableFileError(f"{file}: no such file.")
+    if file.is_dir():
+        raise UnusableFileError(f"{file}: is a folder, not a file.")
     mapping = load_mapping_file(Path(mapping_file)) if mapping_file else None
     timings: dict[str, float] = {}
     t0 = time.perf_counter()

@@ -9,7 +9,6 @@ Every message names the file, the key and the fix. See ``configs/jobs/README.md`
 from __future__ import annotations
 
 import difflib
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -17,8 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from matching.errors import ConfigError
+from matching.ingest.submissions import BODY_PATTERN
 from matching.rules.check import check_linkage_sql
 from matching.specs import DatasetSpec, configs_dir, list_kinds, load_spec
+from matching.toml_files import read_toml
 
 if TYPE_CHECKING:
     from matching.rules.compile import CompiledJob
@@ -281,6 +282,9 @@ def parse_job(path: Path, data: Mapping[str, Any]) -> JobConfig:
     owning = data.get("owning_body", "left")
     if not isinstance(owning, str) or not owning:
         raise _fail(path, "owning_body", "missing", 'owning_body = "left" (or "right", or a body name)')
+    if owning not in ("left", "right") and not BODY_PATTERN.match(owning):
+        raise _fail(path, "owning_body", f"{owning!r} is neither left, right nor a body name (lower-case letters, digits and hyphens)",
+                    'owning_body = "left" (or "right", or a body name such as "dwp")')
 
     review = data.get("review", True)
     if not isinstance(review, bool):
@@ -389,13 +393,7 @@ def list_jobs() -> list[str]:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: not found.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}\n  Fix: correct the syntax at that line.") from None
+    return read_toml(path, "job config")
 
 
 def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 # How much each kind of evidence counts towards priority (renormalised over those a job has).
 PRIORITY_WEIGHTS = {"match": 40.0, "identifiers": 25.0, "duration": 15.0, "money": 20.0}
 BANDS = ((65.0, "high"), (40.0, "medium"), (0.0, "low"))
-_PLACEHOLDER = re.compile(r"\{([^{}:]+)(?::(money|date))?\}")
+# A placeholder's formats: a date written out, and pence as pounds.
+EXPLANATION_FORMATS = ("date", "money")
+_PLACEHOLDER = re.compile(r"\{([^{}:]+)(?::([^{}]*))?\}")
 
 
 # The DuckDB type ingest gives each field type; derived columns (name parts, phonetic keys,
@@ -74,7 +76,7 @@ class CompiledJob:
     def value_sql(self, name: str, as_at: str) -> str:
         return to_sql(self.values[name], as_at)
 
-    def explanation_sql(self, as_at: str) -> str:
+    def explanation_sql(self, as_at: str) -> str:  # formats: EXPLANATION_FORMATS
         """One SQL expression building the explanation sentence for each pair."""
         pieces: list[str] = []
         for literal, ref, fmt in self.explanation_parts:
@@ -152,6 +154,13 @@ def _expand(values: dict[str, exp.Expression], where: str) -> dict[str, exp.Expr
     return done
 
 
+def _no_stray_brace(name: str, text: str) -> None:
+    """Explanation text between placeholders holds no brace: one would reach investigators as
+    written (a mistyped placeholder such as {r.date_of_death:dat})."""
+    if "{" in text or "}" in text:
+        raise ConfigError(f"{name}: rule.explanation: a '{{' or '}}' is not part of a {{placeholder}}.\n  Fix: write placeholders as {{l.column}}, {{r.column}} or {{value_name}}.")
+
+
 def compile_job(job: JobConfig) -> CompiledJob:
     """Check every SQL snippet of a job against the columns it may use."""
     columns = Columns(
@@ -171,15 +180,20 @@ def compile_job(job: JobConfig) -> CompiledJob:
     pos = 0
     for m in _PLACEHOLDER.finditer(job.explanation):
         ref, fmt = m.group(1).strip(), m.group(2)
+        if fmt is not None and fmt not in EXPLANATION_FORMATS:
+            raise ConfigError(
+                f"{name}: rule.explanation {{{m.group(0)[1:-1]}}}: ':{fmt}' is not a format.\n"
+                f"  Fix: write {{{ref}:date}} for a date, {{{ref}:money}} for pence as pounds, or {{{ref}}} as it is."
+            )
         literal = job.explanation[pos : m.start()]
+        _no_stray_brace(name, literal)
         pos = m.end()
         if ref not in values:
             # {l.col}, {r.col} and {as_at} are shorthand for values of their own.
             values[ref] = _substitute(check_expression(ref, named, where=f"{name}: rule.explanation {{{ref}}}"), values)
         parts.append((literal, ref, fmt))
     parts.append((job.explanation[pos:], None, None))
-    if "{" in job.explanation[pos:] or "}" in job.explanation[pos:]:
-        raise ConfigError(f"{name}: rule.explanation: a '{{' or '}}' is not part of a {{placeholder}}.\n  Fix: write placeholders as {{l.column}}, {{r.column}} or {{value_name}}.")
+    _no_stray_brace(name, job.explanation[pos:])
     since = (
         _substitute(check_expression(job.since, named, where=f"{name}: priority.since", personal_characteristics_forbidden=True), values)
         if job.since

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from matching.errors import ConfigError
+from matching.toml_files import read_toml
 
 FIELD_TYPES = (
     "name",
@@ -214,12 +214,7 @@ def parse_spec(path: Path, data: Mapping[str, Any]) -> DatasetSpec:
 
 
 def load_spec_file(path: Path) -> DatasetSpec:
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}\n  Fix: correct the syntax at that line") from None
-    return parse_spec(path, data)
+    return parse_spec(path, read_toml(path, "data specification"))
 
 
 @cache

@@ -15,12 +15,12 @@ ni_missing = 0.01
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from matching.errors import ConfigError
+from matching.toml_files import read_toml
 
 EXERCISE_DATE = "2026-10-01"  # the date every dataset is extracted "as at"
 TAX_YEAR_START = "2026-04-06"
@@ -145,10 +145,7 @@ class Rates:
         if path is None:
             return rates
         p = Path(path)
-        try:
-            data = tomllib.loads(p.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"{p}: cannot read the rates: {exc}\n  Fix: give a TOML file like the one in matching/synth/config.py") from None
+        data = read_toml(p, "rates file")
         planted = dict(rates.planted)
         hard = dict(rates.hard_negatives)
         for section, target in (("planted", planted), ("hard_negatives", hard)):

@@ -119,6 +119,9 @@ def test_the_good_config_loads(job_file) -> None:
         ((ALSO_AT, ALSO_AT + "\nset_aside_unless = \"l.ni_numbr = r.ni_number\""), r"rule.set_aside_unless: unknown column 'l.ni_numbr'"),
         ((ALSO_AT, ALSO_AT + "\nset_aside_unless = 1"), r"rule.set_aside_unless: must be a SQL condition over the inconsistency's own records\n  Fix: set_aside_unless = "),
         ((ALSO_AT, 'set_aside_unless = "l.ni_number = r.ni_number"'), r"rule.set_aside_unless: says when not to set an inconsistency aside, but nothing sets one aside\n  Fix: add rule.not_if_also_linked"),
+        (("{r.date_of_death:date}", "{r.date_of_death:dat}"), r"rule.explanation \{r.date_of_death:dat\}: ':dat' is not a format.\n  Fix: write \{r.date_of_death:date\}"),
+        (("{r.date_of_death:date}", "{r.date_of_death:date} {oops"), r"rule.explanation: a '\{' or '\}' is not part of a \{placeholder\}"),
+        (("title = \"Test job\"", "title = \"Test job\"\nowning_body = \"Bad Body'\""), r"owning_body: \"Bad Body'\" is neither left, right nor a body name"),
     ],
 )
 def test_config_errors_name_the_file_the_key_and_the_fix(job_file, change: tuple[str, str], message: str) -> None:
@@ -131,6 +134,14 @@ def test_config_errors_name_the_file_the_key_and_the_fix(job_file, change: tuple
     text = str(info.value)
     assert text.startswith(str(path))
     assert re.search(message, text), text
+
+
+@pytest.mark.parametrize("content", [b'title = "Caf\xe9"\n', b'include = "presets"\n'])
+def test_a_job_config_that_cannot_be_read_is_named(job_file, content: bytes) -> None:
+    path = job_file("")
+    path.write_bytes(content)
+    with pytest.raises(ConfigError, match=r"(not UTF-8 text|is a folder, not a job config).*\n  Fix: "):
+        load_job_file(path)
 
 
 def test_a_broken_comparison_is_named(job_file) -> None:

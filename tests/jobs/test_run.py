@@ -245,7 +245,7 @@ def test_body_must_be_one_that_can_own_the_jobs_inconsistencies(trained: tuple[P
     assert finished_runs(ws) == before
 
 
-@pytest.mark.parametrize("limit", ["garbage", "0", "1KB", "8GB'; SELECT 1; --"])
+@pytest.mark.parametrize("limit", ["garbage", "0", "1KB", "60MB", "8GB'; SELECT 1; --"])
 def test_a_memory_limit_that_is_not_one_is_refused_before_anything_runs(trained: tuple[Path, Path], run_cli, limit: str) -> None:
     ws, job = trained
     before = finished_runs(ws)
