@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from matching.errors import NotAnOwnerError, UserError
+from matching.errors import DuplicateSubmissionError, NotAnOwnerError, UserError
 from matching.workspace import Workspace
 
 # Markup off: file names, headers and values come from submitted data and must print as-is.
@@ -171,13 +171,16 @@ def ingest_dir_command(ctx: Context, folder: str, force: bool, as_json: bool) ->
     from matching.ingest import ingest_dir
 
     results = ingest_dir(folder, workspace=ctx.workspace, force=force)
-    failures = [(e, r) for e, r in results if isinstance(r, UserError)]
+    # A file ingested before (the same bytes) is skipped, not a failure: running ingest-dir
+    # again after fixing one bad file ingests that file and leaves the others as they are.
+    failures = [(e, r) for e, r in results if isinstance(r, UserError) and not isinstance(r, DuplicateSubmissionError)]
     if as_json:
         click.echo(
             json.dumps(
                 [
                     {"kind": e.kind, "body": e.body, "file": str(e.file),
-                     **({"error": r.message} if isinstance(r, UserError) else r.to_json())}
+                     **({"already_ingested": r.previous_id} if isinstance(r, DuplicateSubmissionError)
+                        else {"error": r.message} if isinstance(r, UserError) else r.to_json())}
                     for e, r in results
                 ],
                 indent=2,
@@ -189,6 +192,9 @@ def ingest_dir_command(ctx: Context, folder: str, force: bool, as_json: bool) ->
             table.add_column(col, justify="right" if col in ("read", "loaded", "rejected") else "left")
         totals = [0, 0, 0]
         for entry, r in results:
+            if isinstance(r, DuplicateSubmissionError):
+                table.add_row(entry.kind, entry.body, entry.file.name, "—", "—", f"already ingested: {r.previous_id}", style="dim")
+                continue
             if isinstance(r, UserError):
                 table.add_row(entry.kind, entry.body, entry.file.name, "—", "—", "not ingested", style="red")
                 continue

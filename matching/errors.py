@@ -25,7 +25,12 @@ class UnusableFileError(UserError):
 
 
 class DuplicateSubmissionError(UserError):
-    """The same file (same SHA-256) was already ingested for this kind and body."""
+    """The same file (same SHA-256) was already ingested for this kind and body, as submission
+    ``previous_id``."""
+
+    def __init__(self, message: str, previous_id: str = "") -> None:
+        super().__init__(message)
+        self.previous_id = previous_id
 
 
 class NotAnOwnerError(UserError):

@@ -170,7 +170,8 @@ def ingest_file(
     if previous and not force:
         raise DuplicateSubmissionError(
             f"{file.name}: this exact file (SHA-256 {sha[:12]}…) was already ingested for {kind}/{body} "
-            f"as submission {previous.submission_id}.\n  Use --force to ingest it again as a new submission."
+            f"as submission {previous.submission_id}.\n  Use --force to ingest it again as a new submission.",
+            previous.submission_id,
         )
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     submission_id = _submission_id(kind, body, sha, now)

@@ -196,6 +196,16 @@ def test_ingest_dir_ingests_a_manifest_and_reports_bad_files_without_stopping(ru
     subs = sorted((workspace / "submissions").glob("*.json"))
     assert len(subs) == 1
     assert json.loads(subs[0].read_text())["body"] == "kingston"
+    # The bad file fixed, the same command again ingests it and skips the one already in.
+    write_csv(folder / "b.csv", HEADER, ROWS[:1])
+    again = run_cli("ingest-dir", str(folder), "--json")
+    assert again.exit_code == 0, again.stderr
+    skipped, fixed = again.json()
+    assert skipped == {"kind": "payroll", "body": "kingston", "file": str(folder / "a.csv"), "already_ingested": out[0]["submission_id"]}
+    assert fixed["rows_loaded"] == 1
+    assert len(list((workspace / "submissions").glob("*.json"))) == 2
+    shown = run_cli("ingest-dir", str(folder))
+    assert shown.exit_code == 0 and "already ingested" in shown.stdout
 
 
 def test_a_failed_ingest_leaves_no_temporary_files(tmp_path: Path) -> None:
