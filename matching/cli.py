@@ -38,6 +38,9 @@ class MatchingGroup(click.Group):
             err_console.print(Text.assemble(("Error: ", "bold red"), exc.message), soft_wrap=True)
             ctx.exit(exc.exit_code)
         except (KeyboardInterrupt, Exception) as exc:
+            if (message := _environment_problem(exc)) is not None:
+                err_console.print(Text.assemble(("Error: ", "bold red"), message), soft_wrap=True)
+                ctx.exit(2)
             if type(exc).__name__ == "OutOfMemoryException":
                 err_console.print(Text.assemble(("Error: ", "bold red"), (
                     f"DuckDB ran out of memory ({str(exc).splitlines()[0]}). Nothing half-written was left behind.\n"
@@ -49,6 +52,21 @@ class MatchingGroup(click.Group):
             # RuntimeError); what was being written has been removed on the way out.
             err_console.print("Interrupted: nothing half-written was left behind.", style="bold red")
             ctx.exit(130)
+
+
+def _environment_problem(exc: BaseException) -> str | None:
+    """A message for what the machine, not the input, refused: a workspace (or a file in it)
+    that may not be written, a path through a file, a full disk. None for anything else."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.ENOSPC):
+        where = exc.filename or "the workspace"
+        fix = ("free some space on that disk" if exc.errno == errno.ENOSPC
+               else "check the path is a folder and that you may write to it (--workspace, or $MATCHING_WORKSPACE)")
+        return f"{where}: {exc.strerror}.\n  Fix: {fix}."
+    if type(exc).__name__ == "IOException" and any(s in str(exc) for s in ("Permission denied", "Read-only file system", "No space left")):
+        return f"{str(exc).splitlines()[0]}\n  Fix: check the workspace is a folder you may write to, on a disk with space."
+    return None
 
 
 def _interrupted(exc: BaseException | None) -> bool:

@@ -59,9 +59,10 @@ def parse_pence(text: str | None, option: str) -> int | None:
     cleaned = re.sub(r"[£,\s]", "", text)
     try:
         amount = Decimal(cleaned)
-    except InvalidOperation:
-        amount = Decimal("NaN")
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+        exact = amount.is_finite() and amount == amount.quantize(Decimal("0.01"))
+    except InvalidOperation:  # not a number, or too many digits to hold to the penny (1e400)
+        exact = False
+    if not exact:
         raise UserError(f"{option} '{text}' is not an amount of money: give pounds and pence, e.g. 1234.56 or £1,234.56.")
     return int(amount * 100)
 

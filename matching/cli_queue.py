@@ -74,7 +74,7 @@ def queue_group() -> None:
 @click.option("--status", type=STATUS, default=None)
 @click.option("--band", type=BAND, default=None)
 @click.option("--allocated-to", default=None, help="Only matches allocated to this username.")
-@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True, help="At most this many matches (1 to 10,000).")
 @click.option("--json", "as_json", is_flag=True)
 @AS_OPTION
 @_workspace_option

@@ -7,7 +7,7 @@ raises ``UserError`` with what to do for anything a person typed wrong.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -133,7 +133,17 @@ def declare(body_code: str, exercise_date: date | None, declared_by: str, actor:
                     "or name the exercise's date with --exercise YYYY-MM-DD."
                 )
         else:
-            exercise, _ = Exercise.objects.get_or_create(as_at=exercise_date)
+            exercise = Exercise.objects.filter(as_at=exercise_date).first()
+            if exercise is None:
+                # Declaring before the exercise is published creates it: only for a plausible date.
+                today = date.today()
+                if not today - timedelta(days=5 * 365) <= exercise_date <= today + timedelta(days=366):
+                    known = ", ".join(d.isoformat() for d in Exercise.objects.order_by("-as_at").values_list("as_at", flat=True)[:5])
+                    raise UserError(
+                        f"--exercise {exercise_date.isoformat()}: no exercise of that date, and it is not a plausible date for a new one "
+                        f"(within five years before and a year after today).\n  Exercises: {known or 'none yet'}."
+                    )
+                exercise = Exercise.objects.create(as_at=exercise_date)
         existing = Declaration.objects.filter(body=body, exercise=exercise).first()
         if existing is not None:
             return existing, False

@@ -157,6 +157,13 @@ def ingest_file(
     ws = workspace if isinstance(workspace, Workspace) else Workspace.at(workspace)
     spec = load_spec(kind)
     check_body(body)
+    if extract_date is not None and extract_date > dt.date.today() + dt.timedelta(days=1):
+        # A run judges "now" by its inputs' latest extract date: a future one would date every
+        # inconsistency's duration, and every run's default as-at date, from then.
+        raise UserError(
+            f"--extract-date {extract_date.isoformat()}: is in the future; data cannot have been extracted then.\n"
+            "  Fix: give the date the body extracted the file (YYYY-MM-DD), or leave it out for today."
+        )
     file = Path(path)
     if not file.exists():
         raise UnusableFileError(f"{file}: no such file.")

@@ -53,6 +53,11 @@ def configs_dir() -> Path:
     """The project's ``configs/`` folder (or $MATCHING_CONFIGS)."""
     env = os.environ.get("MATCHING_CONFIGS")
     if env:
+        if not (Path(env) / "datasets").is_dir():
+            raise ConfigError(
+                f"MATCHING_CONFIGS={env}: no datasets/ folder there, so no data specification or job can be found.\n"
+                "  Fix: point it at a folder laid out like the project's configs/ (datasets/, jobs/, models/), or unset it."
+            )
         return Path(env)
     return Path(__file__).resolve().parents[2] / "configs"
 

@@ -38,6 +38,13 @@ def test_publish_all_stops_at_a_damaged_run_and_says_what_was_published(run_cli,
     assert list(Run.objects.values_list("run_id", flat=True)) == [first]
 
 
+@pytest.mark.parametrize("when", ["1999-01-01", "2999-01-01"])
+def test_a_declaration_for_an_implausible_new_exercise_is_refused(run_cli, casework, when):
+    r = run_cli("declare", "kingston", "--exercise", when)
+    assert r.exit_code == 2 and "not a plausible date for a new one" in r.stderr
+    assert not Exercise.objects.filter(as_at=when).exists()
+
+
 def test_administrative_commands_are_attributed_to_the_account_that_ran_them(run_cli, monkeypatch):
     monkeypatch.setattr("getpass.getuser", lambda: "jsmith")
     assert run_cli("bodies", "add", "camden", "--name", "London Borough of Camden").exit_code == 0

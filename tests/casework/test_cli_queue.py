@@ -18,9 +18,15 @@ def test_money_in_pounds_becomes_pence():
     assert parse_pence("£1,234.56", "--actual") == 123456
     assert parse_pence("£12", "--actual") == 1200
     assert parse_pence(None, "--actual") is None
-    for bad in ("twelve", "1.234", "£1,2x"):
+    for bad in ("twelve", "1.234", "£1,2x", "1e400", "NaN", "-Infinity"):
         with pytest.raises(UserError, match="is not an amount of money"):
             parse_pence(bad, "--actual")
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", "99999999999999999999"])
+def test_a_queue_limit_out_of_range_is_a_message(run_cli, casework, limit):
+    r = run_cli("queue", "list", "--as", "k_kc", "--limit", limit)
+    assert r.exit_code == 2 and "--limit" in r.stderr and "1<=x<=10000" in r.stderr
 
 
 def test_queue_list_shows_what_the_user_may_see(run_cli, casework):

@@ -104,6 +104,27 @@ def test_a_damaged_submission_record_is_named(run_cli, tmp_path: Path, workspace
         assert f"{record}: this submission record is damaged" in r.stderr and "Fix: restore it" in r.stderr
 
 
+def test_an_extract_date_in_the_future_is_refused(run_cli, tmp_path: Path, workspace: Path) -> None:
+    f = write_csv(tmp_path / "payroll.csv", HEADER, ROWS)
+    r = run_cli("ingest", "payroll", str(f), "--body", "kingston", "--extract-date", "2999-01-01")
+    assert r.exit_code == 2 and "--extract-date 2999-01-01: is in the future" in r.stderr
+    assert not list(workspace.glob("submissions/*.json"))
+
+
+def test_a_workspace_that_cannot_be_written_is_a_message(run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    f = write_csv(tmp_path / "payroll.csv", HEADER, ROWS)
+    (tmp_path / "a-file").write_text("")
+    r = run_cli("--workspace", str(tmp_path / "a-file" / "ws"), "ingest", "payroll", str(f), "--body", "kingston")
+    assert r.exit_code == 2 and "Not a directory." in r.stderr and "Fix: check the path is a folder" in r.stderr
+
+    def refused(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(tmp_path / "ws" / "tmp"))
+
+    monkeypatch.setattr(Path, "mkdir", refused)
+    r = run_cli("ingest", "payroll", str(f), "--body", "kingston")
+    assert r.exit_code == 2 and f"{tmp_path / 'ws' / 'tmp'}: Permission denied." in r.stderr
+
+
 def test_the_same_file_is_refused_unless_forced(run_cli, tmp_path: Path) -> None:
     f = write_csv(tmp_path / "payroll.csv", HEADER, ROWS)
     first = run_cli("ingest", "payroll", str(f), "--body", "kingston", "--json").json()
