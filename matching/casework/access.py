@@ -11,6 +11,9 @@ declaration for the match's exercise, and then:
 - an *auditor* sees all of the body's matches, outcomes and audit trail, and changes nothing;
 - a *superuser* administers bodies and users and sees every declared match.
 
+A person's subject access search (``subject_access``) is a key contact's, over their bodies'
+data, or a superuser's, over everything.
+
 What a job's rule set aside instead of queueing (``visible_set_aside``) is seen as a whole
 body's matches are: by its key contacts and auditors, once the body has declared, and by
 superusers.
@@ -31,14 +34,14 @@ from matching.casework.models import Body, Declaration, Match, Membership, Role,
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "key_contact": frozenset(
         {"view_queue", "view_match", "work_match", "allocate_match", "view_dashboard", "export",
-         "manage_users", "declare", "view_set_aside"}
+         "manage_users", "declare", "view_set_aside", "subject_access"}
     ),
     "investigator": frozenset({"view_queue", "view_match", "work_match", "view_dashboard"}),
     "auditor": frozenset({"view_queue", "view_match", "view_dashboard", "export", "view_audit", "view_set_aside"}),
 }
 SUPERUSER_ACTIONS = frozenset(
     {"view_queue", "view_match", "allocate_match", "view_dashboard", "export", "view_audit",
-     "manage_users", "manage_bodies", "declare", "publish", "view_set_aside"}
+     "manage_users", "manage_bodies", "declare", "publish", "view_set_aside", "subject_access"}
 )
 ACTIONS = frozenset().union(*ROLE_ACTIONS.values(), SUPERUSER_ACTIONS)
 

@@ -19,9 +19,9 @@ from django.utils import timezone
 
 from matching.casework import audit
 from matching.casework.models import Match, Outcome
+from matching.cells import neutralise
 
 FORMATS = ("csv", "xlsx")
-DANGEROUS_FIRST = "=+-@"
 CHUNK = 2000
 FIXED_COLUMNS = [
     "match id", "job", "owning body", "status", "priority band", "priority score", "explanation",
@@ -29,20 +29,6 @@ FIXED_COLUMNS = [
     "right body", "right record id", "outcome category", "outcome actual (£)", "outcome estimated (£)",
 ]
 NUMERIC = {"priority score", "outcome actual (£)", "outcome estimated (£)"}
-
-
-CONTROL_FIRST = ("\t", "\r", "\n", "\0")
-
-
-def neutralise(value: Any) -> str:
-    """The cell's text, with a leading quote if a spreadsheet would otherwise run it."""
-    text = "" if value is None else str(value)
-    # A formula may hide behind leading spaces (a spreadsheet trims them) or start with a
-    # control character (OWASP ASVS 5.0, 1.2.10): look past whitespace, and quote those too.
-    first = text.lstrip(" \u00a0")[:1]
-    if text.startswith(CONTROL_FIRST) or (first and first in DANGEROUS_FIRST):
-        return "'" + text
-    return text
 
 
 def pounds(pence: int | None) -> str:

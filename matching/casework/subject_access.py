@@ -25,9 +25,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from matching.casework import audit
+from matching.casework import access, audit
 from matching.casework.access import visible_matches
-from matching.casework.models import AuditEvent, Declaration, Match, Membership, Role, Run
+from matching.casework.models import AuditEvent, Declaration, Match, Run
 from matching.errors import UserError
 from matching.ingest.standardise.value import standardise_value
 from matching.workspace import Workspace, read_run_manifest
@@ -70,10 +70,11 @@ def standardised_terms(surname: str, dob: str, forename: str | None) -> tuple[st
 
 
 def _key_contact_bodies(user: Any) -> set[str] | None:
-    """None for a superuser (everything); else the codes of the bodies they are key contact of."""
-    if user.is_superuser:
+    """None for a superuser (everything); else the codes of the bodies they may search (as
+    their key contact), as ``access`` decides."""
+    if user.is_superuser and access.allowed(user, "subject_access"):
         return None
-    codes = set(Membership.objects.filter(user=user, role=Role.KEY_CONTACT).values_list("body__code", flat=True))
+    codes = set(access.bodies_for(user, "subject_access").values_list("code", flat=True))
     if not codes:
         raise UserError(f"{user.username} may not search for a person: only a superuser or a key contact may.")
     return codes

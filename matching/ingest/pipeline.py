@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 
+from matching.cells import neutralise
 from matching.errors import DuplicateSubmissionError, UnusableFileError, UserError
 from matching.ingest import standardise as std
 from matching.ingest.headers import HeaderMapping, load_mapping_file, map_headers
@@ -31,8 +32,6 @@ from matching.ingest.submissions import Submission, check_body, find_same_file, 
 from matching.specs import DatasetSpec, load_spec
 from matching.workspace import Workspace
 
-# Characters a spreadsheet treats as the start of a formula; neutralised in rejects files.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _TRIM = " \t\r\n\u00a0"
 
 
@@ -337,13 +336,6 @@ def ingest_file(
     return IngestResult(sub)
 
 
-def neutralise(value: str | None) -> str:
-    """A cell a spreadsheet will show as text, never run as a formula."""
-    if value is None:
-        return ""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 def _write_rejects(path: Path, read: ReadResult, rejects: list[tuple[Any, ...]]) -> dict[str, int]:
     """Every rejected row with its reason and the original values; returns counts by reason."""
     by_reason: dict[str, int] = {}
@@ -383,4 +375,4 @@ def _quality(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, mapping: HeaderM
     }
 
 
-__all__ = ["IngestResult", "connect", "ingest_file", "neutralise"]
+__all__ = ["IngestResult", "connect", "ingest_file"]

@@ -40,7 +40,7 @@ def export(user, fmt: str, **filters) -> bytes:
 
 
 def test_neutralise_quotes_what_a_spreadsheet_would_run():
-    for text in ("=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "\nx", "\0x", "  =HYPERLINK(1)", "\u00a0+1"):
+    for text in ("=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "\nx", "\0x", "  =HYPERLINK(1)", "\u00a0+1", " \t=1+1", " \r=1", "\u00a0\n@x"):
         assert neutralise(text) == "'" + text
     assert neutralise("O'BRIEN") == "O'BRIEN" and neutralise(None) == "" and neutralise(12) == "12"
     assert (pounds(123456), pounds(5), pounds(None)) == ("1234.56", "0.05", "")

@@ -81,6 +81,18 @@ def test_others_may_not_search_and_bad_terms_are_messages(run_cli, held):
     assert not AuditEvent.objects.filter(action="subject_access").exists()
 
 
+def test_a_deactivated_key_contact_may_not_search(held, casework):
+    """Who may search is access's decision, which knows an account switched off."""
+    from matching.casework.subject_access import subject_access
+    from matching.errors import UserError
+    from matching.workspace import Workspace
+
+    user = casework.users["k_kc"]
+    user.is_active = False
+    with pytest.raises(UserError, match="k_kc may not search for a person"):
+        subject_access(Workspace.at(casework.workspace), user, surname="Francis", dob="1956-10-01")
+
+
 def test_run_bundles_naming_the_persons_records_are_reported(run_cli, held, tmp_path):
     """A bundle keeps copies of records and what the engine concluded until its run is purged:
     person-link's pair of the two R1s and what a published run set aside about R1 are in a
