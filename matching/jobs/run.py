@@ -245,7 +245,16 @@ def run_job(
             timings["predict"] = time.perf_counter() - t1
             t2 = time.perf_counter()
             say(f"{job.job}: applying the rule")
-            counts |= write_bundle_tables(con, job, compiled, model, pairs_table, partial, as_at_date, body, inputs)
+            try:
+                counts |= write_bundle_tables(con, job, compiled, model, pairs_table, partial, as_at_date, body, inputs)
+            except (duckdb.ConversionException, duckdb.InvalidInputException, duckdb.BinderException, duckdb.OutOfRangeException) as exc:
+                # The config's SQL was checked on load (names, functions, shape), but a value
+                # of the wrong type (a surname read as a date) shows only on the data.
+                raise UserError(
+                    f"{job.path}: the job's rule could not be applied to the data: {str(exc).splitlines()[0]}\n"
+                    "  Fix: check rule.where, rule.values, rule.explanation and priority (since, money_pence) "
+                    "compare and convert columns of the right types (matching kinds KIND lists each column's type)."
+                ) from None
             timings["rule_and_write"] = time.perf_counter() - t2
             timings["total"] = time.perf_counter() - t0
         shutil.rmtree(partial / ".scored", ignore_errors=True)  # chunks' scored pairs: now in the bundle

@@ -358,3 +358,15 @@ def test_evaluate_of_a_damaged_bundle_or_truth_names_the_file(trained: tuple[Pat
     r = run_cli("--workspace", str(copy), "evaluate", bundle.name, "--truth", str(truth))
     assert r.exit_code == 2
     assert f"{file}:" in r.stderr and "Fix:" in r.stderr
+
+
+def test_a_rule_that_fails_on_the_data_is_a_message_and_leaves_no_run(trained: tuple[Path, Path], tmp_path: Path, run_cli) -> None:
+    """The config's SQL is checked on load; a value of the wrong type shows only on the data."""
+    ws, job = trained
+    bad = tmp_path / "test-hb-deceased.toml"
+    bad.write_text(job.read_text().replace('since = "r.date_of_death"', 'since = "CAST(l.claim_ref AS DATE)"'))
+    before = finished_runs(ws)
+    r = run_cli("--workspace", str(ws), "run", str(bad))
+    assert r.exit_code == 2
+    assert f"{bad}: the job's rule could not be applied to the data: Conversion Error" in r.stderr and "Fix: check rule.where" in r.stderr
+    assert finished_runs(ws) == before and not list((ws / "runs").glob(".partial-*"))
