@@ -19,6 +19,7 @@ import duckdb
 
 from matching.errors import UserError
 from matching.ingest.standardise.sql import literal, string_list
+from matching.ingest.submissions import sha256_file
 from matching.jobs.config import JobConfig, load_job
 from matching.rules.check import Columns, check_expression, to_sql
 from matching.workspace import Workspace, load_run_manifest, read_run_manifest
@@ -77,6 +78,26 @@ def _reading(path: Path | str, fix: str) -> Iterator[None]:
         raise UserError(f"{path}: cannot be read ({str(exc).splitlines()[0]}).\n  Fix: {fix}") from None
 
 
+def _same_exercise(truth: Path, run_dir: Path, manifest: dict[str, Any]) -> None:
+    """Refuse an exercise folder whose files are not the ones the run linked: another
+    exercise's truth (with record ids of the same pattern) would give every figure as nought,
+    and look like a result. Files not in the folder (truth copied alone) are not checked."""
+    checked = 0
+    for item in manifest["inputs"]:
+        name, sha = item.get("file_name"), item.get("sha256")
+        candidate = truth / str(item["body"]) / str(name)
+        if not name or not sha or not candidate.is_file():
+            continue
+        checked += 1
+        if sha256_file(candidate) == sha:
+            return
+    if checked:
+        raise UserError(
+            f"{truth}: none of its files is one run {run_dir.name} linked (their SHA-256 differ), so its truth is another exercise's.\n"
+            f"  Fix: {TRUTH_FIX}"
+        )
+
+
 def _truth_file(truth: Path, name: str) -> str:
     path = truth / "truth" / name
     return str(path if path.exists() else truth / name)
@@ -119,6 +140,7 @@ def evaluate_run(run_dir: Path, truth: Path) -> dict[str, Any]:
                 FROM read_csv({literal(truth_incs)}, all_varchar = true) WHERE job = ?""",
             [job.job],
         )
+    _same_exercise(truth, run_dir, manifest)
     threshold = float(manifest["threshold"])
     table = []
     for t in sorted({threshold, *[x for x in THRESHOLDS if x >= threshold]}):

@@ -370,3 +370,17 @@ def test_a_rule_that_fails_on_the_data_is_a_message_and_leaves_no_run(trained: t
     assert r.exit_code == 2
     assert f"{bad}: the job's rule could not be applied to the data: Conversion Error" in r.stderr and "Fix: check rule.where" in r.stderr
     assert finished_runs(ws) == before and not list((ws / "runs").glob(".partial-*"))
+
+
+def test_evaluate_against_another_exercises_truth_is_refused(trained: tuple[Path, Path], exercise: Path, tmp_path: Path, run_cli) -> None:
+    """Another exercise's record ids follow the same pattern: its truth would score every run
+    as nought and look like a result. Its files are not the ones the run linked."""
+    ws, job = trained
+    bundle = run_job(str(job), workspace=ws).path
+    other = tmp_path / "another-exercise"
+    shutil.copytree(exercise, other)
+    for f in other.glob("*/*.csv"):
+        f.write_bytes(f.read_bytes() + b"\n")  # other bytes: another exercise's files
+    r = run_cli("--workspace", str(ws), "evaluate", bundle.name, "--truth", str(other))
+    assert r.exit_code == 2 and "so its truth is another exercise's" in r.stderr
+    assert run_cli("--workspace", str(ws), "evaluate", bundle.name, "--truth", str(exercise)).exit_code == 0
