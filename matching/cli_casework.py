@@ -229,11 +229,16 @@ def _loopback(host: str) -> bool:
 @click.option("--port", type=int, default=8000, show_default=True)
 @click.option("--threads", type=int, default=8, show_default=True)
 @click.option("--insecure-http", is_flag=True, help="Listen beyond this machine without HTTPS (not for real data).")
+@click.option("--trusted-proxy", envvar="MATCHING_TRUSTED_PROXY", default=None,
+              help="With MATCHING_HTTPS=1: the address of the TLS proxy in front, whose X-Forwarded-Proto is believed "
+                   "(default 127.0.0.1, a proxy on this machine; or $MATCHING_TRUSTED_PROXY).")
 @_workspace_option
 @pass_ctx
-def serve_command(ctx: Context, host: str, port: int, threads: int, insecure_http: bool) -> None:
+def serve_command(ctx: Context, host: str, port: int, threads: int, insecure_http: bool, trusted_proxy: str | None) -> None:
     """Serve the review web app with waitress."""
     https = os.environ.get("MATCHING_HTTPS", "").strip().lower() in {"1", "true", "yes", "on"}
+    if trusted_proxy and not https:
+        raise UserError("--trusted-proxy names the TLS proxy in front of the app: set MATCHING_HTTPS=1 as well.")
     if not _loopback(host) and not (https or insecure_http):
         raise UserError(
             f"Refusing to listen on {host} over plain HTTP: passwords and personal data would cross "
@@ -247,7 +252,17 @@ def serve_command(ctx: Context, host: str, port: int, threads: int, insecure_htt
 
     shown = f"[{host}]" if ":" in host else host
     say(f"Serving the review app at http://{shown}:{port}/ — Ctrl-C to stop")
-    waitress.serve(application, host=host, port=port, threads=threads)
+    waitress.serve(application, host=host, port=port, threads=threads, **waitress_proxy(https, trusted_proxy))
+
+
+def waitress_proxy(https: bool, trusted_proxy: str | None) -> dict[str, Any]:
+    """Under HTTPS the app sits behind a TLS proxy: waitress must believe that proxy's (and
+    only that proxy's) X-Forwarded-Proto, or it strips the header, Django sees every request
+    as plain HTTP and redirects it to HTTPS for ever."""
+    if not https:
+        return {}
+    return {"trusted_proxy": trusted_proxy or "127.0.0.1", "trusted_proxy_headers": {"x-forwarded-proto"},
+            "clear_untrusted_proxy_headers": True}
 
 
 # -- bodies, users, declarations -----------------------------------------------------------

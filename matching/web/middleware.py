@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 
 
@@ -18,6 +22,32 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         if not request.path.startswith(settings.STATIC_URL):
             response.headers.setdefault("Cache-Control", "no-store, private")
         return response
+
+
+class SessionTimeoutMiddleware:
+    """Signs a user out after ``SESSION_IDLE_SECONDS`` without a request (30 minutes: an
+    unattended desk must not stay signed in to personal data) and ``SESSION_ABSOLUTE_SECONDS``
+    after signing in (8 hours), whatever the session store's own expiry says."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = int(time.time())
+            session = request.session
+            began, last = session.setdefault("signed_in_at", now), session.get("last_seen", now)
+            idle, whole = now - int(last) > settings.SESSION_IDLE_SECONDS, now - int(began) > settings.SESSION_ABSOLUTE_SECONDS
+            if idle or whole:
+                logout(request)
+                minutes = settings.SESSION_IDLE_SECONDS // 60
+                messages.info(request, f"You were signed out after {minutes} minutes without activity." if idle
+                              else f"You were signed out {settings.SESSION_ABSOLUTE_SECONDS // 3600} hours after signing in.")
+                return redirect_to_login(request.get_full_path())
+            if now - int(session.get("last_seen", 0)) >= 30:  # not a session write on every request
+                session["last_seen"] = now
+        return self.get_response(request)

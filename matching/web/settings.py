@@ -100,7 +100,9 @@ else:
 
 ALLOWED_HOSTS = [
     h.strip()
-    for h in os.environ.get("MATCHING_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
+    for h in os.environ.get(
+        "MATCHING_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" + (",testserver" if os.environ.get("PYTEST_VERSION") else "")
+    ).split(",")
     if h.strip()
 ]
 
@@ -125,6 +127,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "matching.web.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -172,6 +175,9 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+# But one address guessing many usernames (password spraying) is stopped at this many failed
+# sign-ins within the cool-off time, far above an office's typos (views.auth.SignIn).
+ADDRESS_FAILURE_LIMIT = int(os.environ.get("MATCHING_ADDRESS_FAILURE_LIMIT", "50"))
 AXES_VERBOSE = False
 
 LOGIN_URL = "web:login"
@@ -197,11 +203,18 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 8 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Signed out after this long without a request (MATCHING_IDLE_MINUTES), and this long after
+# signing in, however busy (SessionTimeoutMiddleware).
+SESSION_IDLE_SECONDS = int(os.environ.get("MATCHING_IDLE_MINUTES", "30")) * 60
+SESSION_ABSOLUTE_SECONDS = SESSION_COOKIE_AGE
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Strict"
 CSRF_FAILURE_VIEW = "matching.web.views.errors.csrf_failure"
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
+if HTTPS:  # bound to this host, never set by a sibling domain (ASVS 3.4.4)
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
 SECURE_SSL_REDIRECT = HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
@@ -213,6 +226,9 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # Content-Security-Policy: everything from this origin only; no inline script or style.
+# Nothing the review app does needs the browser's devices or sensors.
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), fullscreen=(self)"
+
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "

@@ -78,7 +78,49 @@ def test_serve_listens_on_the_network_when_told(run_cli, monkeypatch):
     monkeypatch.setenv("MATCHING_HTTPS", "1")
     r = run_cli("serve", "--host", "::", "--threads", "4")
     assert r.exit_code == 0 and "http://[::]:8000/" in r.stdout
-    assert calls == [{"host": "0.0.0.0", "port": 9001, "threads": 8}, {"host": "::", "port": 8000, "threads": 4}]
+    proxy = {"trusted_proxy": "127.0.0.1", "trusted_proxy_headers": {"x-forwarded-proto"}, "clear_untrusted_proxy_headers": True}
+    assert calls == [{"host": "0.0.0.0", "port": 9001, "threads": 8}, {"host": "::", "port": 8000, "threads": 4, **proxy}]
+    assert run_cli("serve", "--trusted-proxy", "10.0.0.5").exit_code == 0
+    assert calls[-1]["trusted_proxy"] == "10.0.0.5"
+
+
+def test_serve_behind_a_tls_proxy_believes_only_the_proxys_scheme(workspace):
+    """Under MATCHING_HTTPS=1 a request the proxy marks as HTTPS is served; one without the mark
+    is redirected to HTTPS (waitress stripped the header, and every request looped, before)."""
+    import urllib.request
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MATCHING_WORKSPACE")} | {"MATCHING_HTTPS": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "matching", "--workspace", str(workspace), "serve", "--port", str(port), "--threads", "2"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        assert proc.stdout is not None and "Serving the review app" in proc.stdout.readline()
+
+        def status(headers: dict[str, str]) -> int:
+            class NoRedirect(urllib.request.HTTPRedirectHandler):
+                def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+                    return None
+
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/sign-in/", headers=headers)
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    with urllib.request.build_opener(NoRedirect).open(request, timeout=5) as response:
+                        return int(response.status)
+                except urllib.error.HTTPError as exc:
+                    return exc.code
+                except OSError:
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        raise
+                    time.sleep(0.2)
+
+        assert status({"X-Forwarded-Proto": "https"}) == 200
+        assert status({}) == 301
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def test_casework_commands_start_django_themselves(workspace):

@@ -98,6 +98,49 @@ def test_five_wrong_passwords_lock_the_account(casework):
     assert Client().post("/sign-in/", {"username": "k_kc", "password": PASSWORD}).status_code == 302
 
 
+def test_one_address_guessing_many_usernames_is_stopped(casework, settings):
+    """Password spraying: a wrong password each for many usernames from one address."""
+    settings.ADDRESS_FAILURE_LIMIT = 8
+    client = Client()
+    for n in range(8):
+        assert client.post("/sign-in/", {"username": f"someone{n}", "password": "Winter2026!!"}).status_code == 200
+    stopped = client.post("/sign-in/", {"username": "k_kc", "password": PASSWORD})
+    assert stopped.status_code == 429 and "Your account is locked" in stopped.content.decode()
+    assert client.get("/").status_code == 302  # not signed in
+    other = Client(REMOTE_ADDR="10.1.2.3")  # another address is not stopped
+    assert other.post("/sign-in/", {"username": "k_kc", "password": PASSWORD}).status_code == 302
+
+
+def test_a_session_ends_after_idleness_and_after_the_working_day(casework, as_user, settings):
+    import time
+
+    client = as_user("k_kc")
+    assert client.get("/").status_code == 200
+    session = client.session
+    session["last_seen"] = int(time.time()) - settings.SESSION_IDLE_SECONDS - 5
+    session.save()
+    idle = client.get("/")
+    assert idle.status_code == 302 and idle["Location"].startswith("/sign-in/")
+    assert "signed out after 30 minutes without activity" in client.get(idle["Location"]).content.decode()
+    assert client.get("/").status_code == 302  # signed out, not just redirected
+    busy = as_user("k_kc")
+    assert busy.get("/").status_code == 200
+    session = busy.session
+    session["signed_in_at"] = int(time.time()) - settings.SESSION_ABSOLUTE_SECONDS - 5
+    session.save()
+    assert busy.get("/").status_code == 302
+
+
+def test_pages_deny_the_browsers_devices(casework, as_user):
+    for client, url in ((Client(), "/sign-in/"), (as_user("k_kc"), "/")):
+        assert "camera=()" in client.get(url)["Permissions-Policy"]
+
+
+def test_signing_in_again_to_the_sign_in_page_goes_to_the_queue(casework, as_user):
+    response = as_user("k_kc").get("/sign-in/?next=/sign-in/")
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
 def test_a_wrong_password_is_explained(casework):
     response = Client().post("/sign-in/", {"username": "k_inv", "password": "nope"})
     assert response.status_code == 200

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.db.models import Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render, resolve_url
 from django.urls import reverse_lazy
+from django.utils import timezone
 
 from matching.web.forms import SignInForm
 
@@ -15,6 +20,26 @@ class SignIn(auth_views.LoginView):
     template_name = "web/login.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if _address_failures(request) >= settings.ADDRESS_FAILURE_LIMIT:
+            return render(request, settings.AXES_LOCKOUT_TEMPLATE, status=429)
+        return super().post(request, *args, **kwargs)
+
+    def get_success_url(self) -> str:
+        url = super().get_success_url()
+        # ?next=/sign-in/ for a signed-in user would redirect to itself for ever (a 500).
+        return str(resolve_url(settings.LOGIN_REDIRECT_URL)) if url == self.request.path else url
+
+
+def _address_failures(request: HttpRequest) -> int:
+    """Failed sign-ins from the request's address, for any username, within the cool-off time."""
+    from axes.helpers import get_client_ip_address
+    from axes.models import AccessAttempt
+
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    attempts = AccessAttempt.objects.filter(ip_address=get_client_ip_address(request), attempt_time__gte=since)
+    return int(attempts.aggregate(n=Sum("failures_since_start"))["n"] or 0)
 
 
 class SignOut(auth_views.LogoutView):
