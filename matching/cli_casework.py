@@ -320,10 +320,13 @@ def users_group() -> None:
 @click.option("--role", required=True, type=click.Choice(["key_contact", "investigator", "auditor"]))
 @click.option("--superuser", is_flag=True, help="Also administer every body.")
 @click.option("--email", default="")
+@click.option("--password-is-theirs", is_flag=True,
+              help="The user typed the password themselves: do not make them change it at first sign-in.")
 @_workspace_option
 @pass_ctx
-def users_add(ctx: Context, username: str, body: str, role: str, superuser: bool, email: str) -> None:
-    """Add USERNAME with ROLE at BODY (password from $MATCHING_PASSWORD or a prompt)."""
+def users_add(ctx: Context, username: str, body: str, role: str, superuser: bool, email: str, password_is_theirs: bool) -> None:
+    """Add USERNAME with ROLE at BODY (password from $MATCHING_PASSWORD or a prompt). A new
+    user must choose their own password at first sign-in, unless --password-is-theirs."""
     casework(ctx)
 
     from django.contrib.auth import get_user_model
@@ -335,7 +338,8 @@ def users_add(ctx: Context, username: str, body: str, role: str, superuser: bool
     if not get_user_model().objects.filter(username=username).exists():
         password = os.environ.get("MATCHING_PASSWORD") or click.prompt(
             f"Password for {username}", hide_input=True, confirmation_prompt=True)
-    added = add_user(username, body, role, password, actor=command_line_actor(), superuser=superuser, email=email)
+    added = add_user(username, body, role, password, actor=command_line_actor(), superuser=superuser, email=email,
+                     must_change_password=not password_is_theirs)
     verb = "Added" if added.created else "Updated"
     say(f"{verb} {added.username}: {added.role} at {added.body}.")
 

@@ -71,6 +71,15 @@ class Membership(models.Model):
         return f"{self.user} — {self.get_role_display()} at {self.body.code}"
 
 
+class PasswordChangeRequired(models.Model):
+    """A user whose password somebody else chose (a key contact adding them, an administrator
+    on the command line): they must choose their own before anything else."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="password_change_required")
+    set_by = models.CharField(max_length=150)
+    set_at = models.DateTimeField(default=timezone.now)
+
+
 class Exercise(models.Model):
     """One data-matching exercise, identified by the date its data is true on."""
 

@@ -16,7 +16,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from matching.casework import audit
-from matching.casework.models import Body, Declaration, Exercise, Membership, Role
+from matching.casework.models import (
+    Body,
+    Declaration,
+    Exercise,
+    Membership,
+    PasswordChangeRequired,
+    Role,
+)
 from matching.errors import UserError
 from matching.ingest.submissions import check_body
 
@@ -64,7 +71,7 @@ class UserAdded:
 
 
 def add_user(username: str, body_code: str, role: str, password: str | None, actor: Any, *,
-             superuser: bool = False, email: str = "") -> UserAdded:
+             superuser: bool = False, email: str = "", must_change_password: bool = True) -> UserAdded:
     """Create the user with ``role`` in the body, or give an existing user that role there.
 
     A new user needs a password that passes the configured validators; an existing user
@@ -86,6 +93,8 @@ def add_user(username: str, body_code: str, role: str, password: str | None, act
             except ValidationError as exc:
                 raise UserError("Password not accepted: " + " ".join(exc.messages)) from exc
             user = User.objects.create_user(username, email=email or "", password=password)
+            if must_change_password:
+                PasswordChangeRequired.objects.create(user=user, set_by=audit.actor_name(actor))
         if superuser and not user.is_superuser:
             user.is_superuser = user.is_staff = True
             user.save(update_fields=["is_superuser", "is_staff"])

@@ -10,6 +10,8 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 
 
 class ContentSecurityPolicyMiddleware:
@@ -50,4 +52,26 @@ class SessionTimeoutMiddleware:
                 return redirect_to_login(request.get_full_path())
             if now - int(session.get("last_seen", 0)) >= 30:  # not a session write on every request
                 session["last_seen"] = now
+        return self.get_response(request)
+
+
+class PasswordChangeMiddleware:
+    """A user whose password somebody else chose (``PasswordChangeRequired``) may do nothing
+    but choose their own, or sign out: the person who set it must not know a working one."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from matching.casework.models import PasswordChangeRequired
+        from matching.web.views.auth import PASSWORD_OK
+
+        if request.user.is_authenticated and not request.session.get(PASSWORD_OK):
+            allowed = (reverse("web:password_change"), reverse("web:logout"))
+            if PasswordChangeRequired.objects.filter(user_id=request.user.pk).exists():
+                if request.path not in allowed and not request.path.startswith(settings.STATIC_URL):
+                    messages.warning(request, "Choose your own password before you go on: the one you signed in with was set by someone else.")
+                    return redirect("web:password_change")
+            else:
+                request.session[PASSWORD_OK] = True
         return self.get_response(request)

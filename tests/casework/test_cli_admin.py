@@ -45,6 +45,15 @@ def test_a_declaration_for_an_implausible_new_exercise_is_refused(run_cli, casew
     assert not Exercise.objects.filter(as_at=when).exists()
 
 
+def test_a_user_added_on_the_command_line_chooses_their_own_password(run_cli, casework, monkeypatch):
+    from matching.casework.models import PasswordChangeRequired
+
+    monkeypatch.setenv("MATCHING_PASSWORD", STRONG)
+    assert run_cli("users", "add", "given", "--body", "kingston", "--role", "investigator").exit_code == 0
+    assert run_cli("users", "add", "typed", "--body", "kingston", "--role", "investigator", "--password-is-theirs").exit_code == 0
+    assert list(PasswordChangeRequired.objects.values_list("user__username", flat=True)) == ["given"]
+
+
 def test_administrative_commands_are_attributed_to_the_account_that_ran_them(run_cli, monkeypatch):
     monkeypatch.setattr("getpass.getuser", lambda: "jsmith")
     assert run_cli("bodies", "add", "camden", "--name", "London Borough of Camden").exit_code == 0

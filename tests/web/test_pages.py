@@ -88,7 +88,18 @@ def test_key_contact_adds_a_user_with_a_validated_password(casework, as_user):
     assert set(AuditEvent.objects.filter(actor="k_kc").values_list("action", flat=True)) >= {
         "user_created", "membership_added"}
     assert "k_new added to Royal Borough of Kingston upon Thames" in client.get("/bodies/kingston/").content.decode()
-    assert Client().post("/sign-in/", {"username": "k_new", "password": NEW_PASSWORD}).status_code == 302
+    newcomer = Client()
+    assert newcomer.post("/sign-in/", {"username": "k_new", "password": NEW_PASSWORD}).status_code == 302
+    # The key contact chose that password: the newcomer must choose their own before anything.
+    for page in ("/", "/dashboard/", f"/matches/{casework.matches['kingston'][0].pk}/"):
+        forced = newcomer.get(page)
+        assert forced.status_code == 302 and forced["Location"] == "/password/"
+    assert "Choose your own password before you go on" in newcomer.get("/password/").content.decode()
+    own = "tangerine-harbour-kiln-73"
+    changed = newcomer.post("/password/", {"old_password": NEW_PASSWORD, "new_password1": own, "new_password2": own})
+    assert changed.status_code == 302
+    assert newcomer.get("/").status_code == 200
+    assert Client().post("/sign-in/", {"username": "k_new", "password": own}).status_code == 302
 
 
 def test_key_contact_changes_and_removes_members_but_not_themself(casework, as_user):

@@ -13,7 +13,11 @@ from django.shortcuts import render, resolve_url
 from django.urls import reverse_lazy
 from django.utils import timezone
 
+from matching.casework.models import PasswordChangeRequired
 from matching.web.forms import SignInForm
+
+# In the session once the user is known to hold a password they chose (one query a session).
+PASSWORD_OK = "password_ok"
 
 
 class SignIn(auth_views.LoginView):
@@ -51,5 +55,7 @@ class ChangePassword(auth_views.PasswordChangeView):
     success_url = reverse_lazy("web:queue")
 
     def form_valid(self, form: Any) -> Any:
+        PasswordChangeRequired.objects.filter(user=self.request.user).delete()
+        self.request.session[PASSWORD_OK] = True
         messages.success(self.request, "Your password has been changed")
         return super().form_valid(form)

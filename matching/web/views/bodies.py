@@ -14,7 +14,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from matching.casework import access, audit
-from matching.casework.models import Body, Declaration, Exercise, Membership, Role
+from matching.casework.models import (
+    Body,
+    Declaration,
+    Exercise,
+    Membership,
+    PasswordChangeRequired,
+    Role,
+)
 from matching.web.forms import AddMemberForm, BodyForm, DeclarationForm, RoleForm
 from matching.web.views.common import error_list, require
 
@@ -110,6 +117,8 @@ def add_member(request: HttpRequest, code: str) -> HttpResponse:
         user = form.existing
         if user is None:
             user = User.objects.create_user(d["username"], password=d["password1"])
+            # The key contact chose it: the new user chooses their own at first sign-in.
+            PasswordChangeRequired.objects.create(user=user, set_by=request.user.username)
             if d.get("is_superuser") and request.user.is_superuser:
                 user.is_superuser = user.is_staff = True
                 user.save(update_fields=["is_superuser", "is_staff"])
