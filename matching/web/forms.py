@@ -216,6 +216,10 @@ class BodyForm(forms.Form):
         return code
 
 
+# What a key contact is told of a username that is an account they may not add, whoever holds it.
+TAKEN = "That username is taken: choose another, or ask a superuser to add an existing user to this body"
+
+
 class AddMemberForm(forms.Form):
     """Add a user to a body: a new user with an initial password, or an existing user (passwords blank)."""
 
@@ -236,6 +240,7 @@ class AddMemberForm(forms.Form):
         self.body = body
         if not may_grant_superuser:
             del self.fields["is_superuser"]
+        self.by_superuser = may_grant_superuser
         self.existing: User | None = None
 
     def clean(self) -> dict[str, Any]:
@@ -249,7 +254,9 @@ class AddMemberForm(forms.Form):
             if self.existing.memberships.filter(body=self.body).exists():
                 self.add_error("username", f"{username} is already a member of {self.body.code}")
             elif p1 or p2:
-                self.add_error("username", f"A user called {username} already exists: leave the passwords blank to add them")
+                # Only a superuser learns that the name is somebody's account elsewhere.
+                self.add_error("username", f"A user called {username} already exists: leave the passwords blank to add them"
+                               if self.by_superuser else TAKEN)
             return data
         if not p1:
             self.add_error("password1", "Enter an initial password")

@@ -157,6 +157,11 @@ def test_a_key_contact_cannot_bring_in_another_bodys_user_or_a_superuser(casewor
     assert r.status_code == 400
     assert "That username is taken" in r.content.decode()
     assert not Membership.objects.filter(user__username=username, body__code="kingston").exists()
+    # With passwords typed, the same words: a key contact cannot probe which accounts exist.
+    typed = as_user("k_kc").post("/bodies/kingston/members/add/", {
+        "username": username, "role": "key_contact", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert typed.status_code == 400
+    assert "That username is taken" in typed.content.decode() and "already exists" not in typed.content.decode()
 
 
 def test_export_streams_the_filtered_queue(casework, as_user):

@@ -22,7 +22,7 @@ from matching.casework.models import (
     PasswordChangeRequired,
     Role,
 )
-from matching.web.forms import AddMemberForm, BodyForm, DeclarationForm, RoleForm
+from matching.web.forms import TAKEN, AddMemberForm, BodyForm, DeclarationForm, RoleForm
 from matching.web.views.common import error_list, require
 
 
@@ -108,8 +108,7 @@ def add_member(request: HttpRequest, code: str) -> HttpResponse:
     if form.is_valid() and not _may_attach(request.user, form.existing, body):
         # Only a superuser gives an account of another body (or a superuser's) access here;
         # the message is the same whoever holds the name, so it reveals nothing about them.
-        form.add_error("username", "That username is taken: choose another, or ask a superuser "
-                                   "to add an existing user to this body")
+        form.add_error("username", TAKEN)
     if not form.is_valid():
         return _detail(request, body, {"add": form}, status=400)
     d = form.cleaned_data
