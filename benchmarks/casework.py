@@ -75,7 +75,8 @@ def bundle(job, title, left_kind, right_kind, created):
     inputs.append({{"side": "right", "submission_id": f"sub-{{right_kind}}-dwp", "kind": right_kind, "body": "dwp",
                    "file_name": "y.csv", "sha256": "1" * 64, "rows_loaded": N}})
     (path / "manifest.json").write_text(json.dumps({{"run_id": run_id, "job": job, "title": title,
-        "created_at": created.isoformat(), "as_at": "2026-10-01", "inputs": inputs}}))
+        "created_at": created.isoformat(), "as_at": "2026-10-01", "threshold": 0.95, "inputs": inputs,
+        "counts": {{"inconsistencies": len(rows)}}}}))
     return run_id
 
 ws = Workspace.at(tmp)
@@ -110,7 +111,7 @@ def timed(client, urls):
     return {{"p50_ms": round(statistics.median(out), 1), "p95_ms": round(out[int(len(out) * 0.95) - 1], 1),
             "max_ms": round(out[-1], 1), "requests": len(out)}}
 
-kc_client, inv_client = Client(), Client()
+kc_client, inv_client = Client(HTTP_HOST="localhost"), Client(HTTP_HOST="localhost")  # an allowed host, as served
 kc_client.force_login(kc); inv_client.force_login(inv)
 kc_client.get("/"); inv_client.get("/")  # warm caches and connections
 queue_urls = []

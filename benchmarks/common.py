@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).resolve().parent / "results"
+# BENCH_RESULTS: another folder for the results (the test suite's smoke runs write there).
+RESULTS = Path(os.environ.get("BENCH_RESULTS") or Path(__file__).resolve().parent / "results")
 DATA = Path(__file__).resolve().parent / "data"
 
 def peak_rss_mib() -> float:

@@ -108,9 +108,9 @@ def publish_runs(ctx: Context, run_ids: list[str], as_json: bool) -> None:
 
 def _published_table(results: list[Any]) -> None:
     table = Table(title="Published: inconsistencies by what publishing did", title_justify="left")
-    table.add_column("job", no_wrap=True)
+    table.add_column("job", overflow="fold")  # the job's name folds; no count is ever squeezed out
     for col in ("found", "new", "updated", "seen again", "reopened", "set aside", "seconds"):
-        table.add_column(col, justify="right", no_wrap=True)
+        table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
     for r in results:
         table.add_row(r.job, f"{r.inconsistencies:,}", f"{r.new:,}", f"{r.updated:,}",
                       f"{r.seen_again:,}", f"{r.reopened:,}", f"{r.set_aside:,}", f"{r.seconds:.1f}")
