@@ -141,6 +141,15 @@ def test_signing_in_again_to_the_sign_in_page_goes_to_the_queue(casework, as_use
     assert response.status_code == 302 and response["Location"] == "/"
 
 
+def test_an_export_is_not_made_from_another_sites_link(casework, as_user):
+    from matching.casework.models import AuditEvent
+
+    client = as_user("k_kc")
+    assert client.get("/export/?format=csv", HTTP_SEC_FETCH_SITE="cross-site").status_code == 403
+    assert not AuditEvent.objects.filter(action="export").exists()
+    assert client.get("/export/?format=csv", HTTP_SEC_FETCH_SITE="same-origin").status_code == 200
+
+
 def test_a_wrong_password_is_explained(casework):
     response = Client().post("/sign-in/", {"username": "k_inv", "password": "nope"})
     assert response.status_code == 200

@@ -24,6 +24,10 @@ CONTENT_TYPES = {
 @login_required
 def export(request: HttpRequest) -> HttpResponse:
     require(request, "export")
+    # A download of personal data starts from this app's own pages: a link on another site
+    # (which the session cookie follows, SameSite=Lax) must not make one, nor its audit event.
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        raise PermissionDenied("An export starts from the queue page of this app.")
     fmt = request.GET.get("format", "csv")
     if fmt not in FORMATS:
         return HttpResponseBadRequest("Choose format=csv or format=xlsx.")
