@@ -62,7 +62,8 @@ def _environment_problem(exc: BaseException) -> str | None:
     if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.ENOSPC):
         where = exc.filename or "the workspace"
         fix = ("free some space on that disk" if exc.errno == errno.ENOSPC
-               else "check the path is a folder and that you may write to it (--workspace, or $MATCHING_WORKSPACE)")
+               else "check you may read that file, and that the workspace (--workspace, or $MATCHING_WORKSPACE) "
+                    "is a folder you may write to")
         return f"{where}: {exc.strerror}.\n  Fix: {fix}."
     if type(exc).__name__ == "IOException" and any(s in str(exc) for s in ("Permission denied", "Read-only file system", "No space left")):
         return f"{str(exc).splitlines()[0]}\n  Fix: check the workspace is a folder you may write to, on a disk with space."
@@ -305,11 +306,10 @@ def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str |
                     progress=lambda msg: status.update(msg), backend=backend, spark_master=spark_master,
                     chunks=chunk_grid,
                 ))
-            except NotAnOwnerError:
-                if not all_jobs:
-                    raise
-                skipped.append(name)  # --all --body runs the jobs whose inconsistencies the body can own
             except UserError as exc:
+                if all_jobs and isinstance(exc, NotAnOwnerError):
+                    skipped.append(name)  # --all --body runs the jobs whose inconsistencies the body can own
+                    continue
                 if len(names) == 1:
                     raise
                 failures.append((name, exc))  # one job's problem does not stop the others

@@ -258,11 +258,14 @@ def serve_command(ctx: Context, host: str, port: int, threads: int, insecure_htt
 def waitress_proxy(https: bool, trusted_proxy: str | None) -> dict[str, Any]:
     """Under HTTPS the app sits behind a TLS proxy: waitress must believe that proxy's (and
     only that proxy's) X-Forwarded-Proto, or it strips the header, Django sees every request
-    as plain HTTP and redirects it to HTTPS for ever."""
+    as plain HTTP and redirects it to HTTPS for ever; and its X-Forwarded-For, the client's
+    address."""
     if not https:
         return {}
-    return {"trusted_proxy": trusted_proxy or "127.0.0.1", "trusted_proxy_headers": {"x-forwarded-proto"},
-            "clear_untrusted_proxy_headers": True}
+    # X-Forwarded-For too: the sign-in throttle counts failures by the client's address, and
+    # without it every client would be the proxy's (one address's failures would stop everyone).
+    return {"trusted_proxy": trusted_proxy or "127.0.0.1", "trusted_proxy_count": 1,
+            "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-for"}, "clear_untrusted_proxy_headers": True}
 
 
 # -- bodies, users, declarations -----------------------------------------------------------

@@ -86,7 +86,7 @@ def record_view(actor: Any, match: Any, detail: dict[str, Any] | None = None) ->
         if body and body != match.owning_body.code:
             others.setdefault(body, []).append(f"{getattr(match, f'{side}_kind')}/{body}/{getattr(match, f'{side}_record_id')}")
     for body, records in sorted(others.items()):
-        record(actor, "view_record", object_type="record", object_id=records[0], body=body,
+        record(actor, "view_record", object_type="record", object_id=records[0][:200], body=body,
                detail={"match": match.pk, "records": records, **(detail or {})})
 
 

@@ -73,20 +73,29 @@ def connect(ws: Workspace, memory_limit: str | None = None) -> Iterator[duckdb.D
             tmp.rmdir()
 
 
-_MEMORY = re.compile(r"(\d+(?:\.\d+)?) ?(KB|MB|GB|TB|KIB|MIB|GIB|TIB)")
-_UNIT_BYTES = {"KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+# What DuckDB takes for memory_limit: a number and a unit (8GB, 8G, 500MiB, bare bytes) or a
+# percentage of the machine's memory (75%).
+_MEMORY = re.compile(r"(\d+(?:\.\d+)?) ?(B|K|KB|KIB|M|MB|MIB|G|GB|GIB|T|TB|TIB|%)?")
+_UNIT_BYTES = {"": 1.0, "B": 1.0, "K": 1e3, "KB": 1e3, "M": 1e6, "MB": 1e6, "G": 1e9, "GB": 1e9, "T": 1e12, "TB": 1e12,
+               "KIB": 2.0**10, "MIB": 2.0**20, "GIB": 2.0**30, "TIB": 2.0**40}
 # Below this DuckDB cannot hold even a small job's working set, and fails deep in a query.
 MIN_MEMORY_BYTES = 64 * 10**6
 
 
 def check_memory_limit(value: str) -> str:
-    """``--memory-limit`` as DuckDB takes it ('8GB', '500MB', '2.5GiB'), or a message saying how."""
+    """``--memory-limit`` as DuckDB takes it ('8GB', '8G', '500MiB', '75%'), or a message saying how."""
+    import psutil
+
     m = _MEMORY.fullmatch(value.strip().upper())
     if not m:
-        raise UserError(f"--memory-limit {value}: not an amount of memory.\n  Fix: give a number and a unit, e.g. 8GB or 500MB.")
-    if float(m.group(1)) * _UNIT_BYTES[m.group(2)] < MIN_MEMORY_BYTES:
+        raise UserError(f"--memory-limit {value}: not an amount of memory.\n  Fix: give a number and a unit, e.g. 8GB or 500MB, or a share of RAM, e.g. 50%.")
+    unit = m.group(2) or ""
+    amount = float(m.group(1)) * (psutil.virtual_memory().total / 100 if unit == "%" else _UNIT_BYTES[unit])
+    if amount < MIN_MEMORY_BYTES:
         raise UserError(f"--memory-limit {value}: too little for DuckDB to link anything.\n  Fix: give at least 64MB (the default is 75% of RAM).")
-    return f"{m.group(1)}{m.group(2)}"
+    if unit == "%":
+        return f"{int(amount / 2**20)}MB"
+    return f"{m.group(1)}{unit or 'B'}"  # a bare number is bytes
 
 
 def default_memory_limit() -> str:
@@ -341,7 +350,7 @@ def _write_rejects(path: Path, read: ReadResult, rejects: list[tuple[Any, ...]])
     by_reason: dict[str, int] = {}
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["row", "line", "field", "reason", "value", *read.headers, "raw_line"])
+        w.writerow(["row", "line", "field", "reason", "value", *(neutralise(h) for h in read.headers), "raw_line"])
         for row, field, reason, value, *original in rejects:
             w.writerow([row, "", field, reason, neutralise(value), *(neutralise(v) for v in original), ""])
             label = f"{field}: {reason}" if not reason.startswith("duplicate") else f"{field}: {reason.split(':')[0]}"

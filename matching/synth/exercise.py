@@ -184,7 +184,9 @@ def _prepare(out: Path) -> None:
             raise UserError(f"{out}: holds an earlier exercise and files matching synth did not write ({shown}), "
                             "so it is not replaced.\n  Give a new or empty folder for --out, or move those files out.")
         for rel in previous:
-            (out / rel).unlink(missing_ok=True)
+            target = (out / rel).resolve()
+            if target.is_relative_to(out.resolve()):  # a manifest naming ../x or /x deletes nothing outside
+                target.unlink(missing_ok=True)
         for folder in sorted((p for p in out.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
             if not any(folder.iterdir()):
                 folder.rmdir()

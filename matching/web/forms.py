@@ -254,9 +254,11 @@ class AddMemberForm(forms.Form):
             if self.existing.memberships.filter(body=self.body).exists():
                 self.add_error("username", f"{username} is already a member of {self.body.code}")
             elif p1 or p2:
-                # Only a superuser learns that the name is somebody's account elsewhere.
+                # Only one who may add the account learns that it exists (a key contact may
+                # re-add a user of no other body; not another body's, nor a superuser).
+                ours = not self.existing.is_superuser and not self.existing.memberships.exclude(body=self.body).exists()
                 self.add_error("username", f"A user called {username} already exists: leave the passwords blank to add them"
-                               if self.by_superuser else TAKEN)
+                               if self.by_superuser or ours else TAKEN)
             return data
         if not p1:
             self.add_error("password1", "Enter an initial password")

@@ -78,7 +78,8 @@ def test_serve_listens_on_the_network_when_told(run_cli, monkeypatch):
     monkeypatch.setenv("MATCHING_HTTPS", "1")
     r = run_cli("serve", "--host", "::", "--threads", "4")
     assert r.exit_code == 0 and "http://[::]:8000/" in r.stdout
-    proxy = {"trusted_proxy": "127.0.0.1", "trusted_proxy_headers": {"x-forwarded-proto"}, "clear_untrusted_proxy_headers": True}
+    proxy = {"trusted_proxy": "127.0.0.1", "trusted_proxy_count": 1, "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-for"},
+             "clear_untrusted_proxy_headers": True}
     assert calls == [{"host": "0.0.0.0", "port": 9001, "threads": 8}, {"host": "::", "port": 8000, "threads": 4, **proxy}]
     assert run_cli("serve", "--trusted-proxy", "10.0.0.5").exit_code == 0
     assert calls[-1]["trusted_proxy"] == "10.0.0.5"

@@ -115,7 +115,7 @@ def test_a_workspace_that_cannot_be_written_is_a_message(run_cli, tmp_path: Path
     f = write_csv(tmp_path / "payroll.csv", HEADER, ROWS)
     (tmp_path / "a-file").write_text("")
     r = run_cli("--workspace", str(tmp_path / "a-file" / "ws"), "ingest", "payroll", str(f), "--body", "kingston")
-    assert r.exit_code == 2 and "Not a directory." in r.stderr and "Fix: check the path is a folder" in r.stderr
+    assert r.exit_code == 2 and "Not a directory." in r.stderr and "is a folder you may write to" in r.stderr
 
     def refused(*_args: object, **_kwargs: object) -> None:
         raise PermissionError(13, "Permission denied", str(tmp_path / "ws" / "tmp"))
@@ -123,6 +123,14 @@ def test_a_workspace_that_cannot_be_written_is_a_message(run_cli, tmp_path: Path
     monkeypatch.setattr(Path, "mkdir", refused)
     r = run_cli("ingest", "payroll", str(f), "--body", "kingston")
     assert r.exit_code == 2 and f"{tmp_path / 'ws' / 'tmp'}: Permission denied." in r.stderr
+
+
+def test_a_formula_in_a_header_is_neutralised_in_the_rejects_file(tmp_path: Path) -> None:
+    f = write_csv(tmp_path / "payroll.csv", [*HEADER, '=HYPERLINK("http://evil")'], [["", "A", "B", "", "", "", "", "", "", "x"]])
+    result = ingest_file("payroll", f, body="kingston", workspace=tmp_path / "ws").submission
+    with open(result.rejects_path, encoding="utf-8", newline="") as fh:
+        header = next(csv.reader(fh))
+    assert """'=HYPERLINK("http://evil")""" in header
 
 
 def test_the_same_file_is_refused_unless_forced(run_cli, tmp_path: Path) -> None:

@@ -242,10 +242,21 @@ def test_body_must_be_one_that_can_own_the_jobs_inconsistencies(trained: tuple[P
     unknown = run_cli("--workspace", str(ws), "run", str(job), "--body", "camden")
     assert unknown.exit_code == 2
     assert "owned by dwp" in unknown.stderr and "camden owns none" in unknown.stderr
+    # Several jobs named: each one the body does not own is reported, and none stops the rest.
+    several = run_cli("--workspace", str(ws), "run", str(job), "hb-to-deceased", "--body", "kingston")
+    assert several.exit_code == 2
+    assert f"{job}: --body kingston" in several.stderr and "hb-to-deceased: --body kingston" in several.stderr
     assert finished_runs(ws) == before
 
 
-@pytest.mark.parametrize("limit", ["garbage", "0", "1KB", "60MB", "8GB'; SELECT 1; --"])
+def test_a_memory_limit_is_taken_as_duckdb_takes_it() -> None:
+    from matching.ingest.pipeline import check_memory_limit
+
+    assert [check_memory_limit(v) for v in ("8GB", "8g", "2.5GiB", "500000000")] == ["8GB", "8G", "2.5GIB", "500000000B"]
+    assert check_memory_limit("50%").endswith("MB")
+
+
+@pytest.mark.parametrize("limit", ["garbage", "0", "1KB", "60MB", "0.1%", "8GB'; SELECT 1; --"])
 def test_a_memory_limit_that_is_not_one_is_refused_before_anything_runs(trained: tuple[Path, Path], run_cli, limit: str) -> None:
     ws, job = trained
     before = finished_runs(ws)

@@ -79,6 +79,15 @@ def test_an_earlier_exercise_is_replaced_but_a_delivery_with_a_manifest_is_never
     assert result.exit_code != 0 and "kingston/notes.txt" in result.output and "not replaced" in result.output
     assert (out / "kingston" / "notes.txt").read_text() == "an officer's note"
     assert (out / "kingston" / "payroll.txt").exists()
+    # A manifest naming files outside its folder deletes nothing there.
+    (out / "kingston" / "notes.txt").unlink()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    manifest = out / "manifest.toml"
+    manifest.write_text(manifest.read_text() + f'\n[[files]]\nkind = "payroll"\nbody = "kingston"\nfile = "../victim.txt"\n\n'
+                        f'[[files]]\nkind = "payroll"\nbody = "kingston"\nfile = "{victim}"\n')
+    assert synth(out).exit_code == 0
+    assert victim.read_text() == "keep me"
 
 
 def test_manifest_lists_every_file_with_kind_body_and_row_count(exercise: Exercise) -> None:

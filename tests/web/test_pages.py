@@ -95,6 +95,9 @@ def test_key_contact_adds_a_user_with_a_validated_password(casework, as_user):
         forced = newcomer.get(page)
         assert forced.status_code == 302 and forced["Location"] == "/password/"
     assert "Choose your own password before you go on" in newcomer.get("/password/").content.decode()
+    same = newcomer.post("/password/", {"old_password": NEW_PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert same.status_code == 200 and "Choose a password different from your current one" in same.content.decode()
+    assert newcomer.get("/").status_code == 302  # still to choose their own
     own = "tangerine-harbour-kiln-73"
     changed = newcomer.post("/password/", {"old_password": NEW_PASSWORD, "new_password1": own, "new_password2": own})
     assert changed.status_code == 302

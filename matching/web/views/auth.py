@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordChangeForm
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render, resolve_url
@@ -50,9 +52,21 @@ class SignOut(auth_views.LogoutView):
     """POST only (Django's LogoutView refuses GET)."""
 
 
+class NewPasswordForm(PasswordChangeForm):
+    """Django's form, and the new password must differ from the current one: otherwise a
+    password somebody else chose would stay in use after its forced change."""
+
+    def clean_new_password1(self) -> str:
+        new = str(self.cleaned_data.get("new_password1") or "")
+        if new and self.user.check_password(new):
+            raise forms.ValidationError("Choose a password different from your current one", code="password_unchanged")
+        return new
+
+
 class ChangePassword(auth_views.PasswordChangeView):
     template_name = "web/password_change.html"
     success_url = reverse_lazy("web:queue")
+    form_class = NewPasswordForm
 
     def form_valid(self, form: Any) -> Any:
         PasswordChangeRequired.objects.filter(user=self.request.user).delete()
