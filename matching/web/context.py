@@ -29,4 +29,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         links.append(("bodies", "web:bodies", "Users and bodies"))
     links.append(("password", "web:password_change", "Change password"))
     context["nav_links"] = links
+    context["session_idle_seconds"] = settings.SESSION_IDLE_SECONDS
     return context

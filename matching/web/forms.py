@@ -193,8 +193,10 @@ class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(label="Action", required=False)
     actor = forms.CharField(label="Who (username)", required=False, max_length=150)
     date_from = forms.DateField(label="From", required=False, input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+                                help_text="For example, 2026-10-01",
                                 error_messages={"invalid": "From must be a date, like 2026-10-01"})
     date_to = forms.DateField(label="To", required=False, input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+                              help_text="For example, 2026-10-31",
                               error_messages={"invalid": "To must be a date, like 2026-10-31"})
 
     def __init__(self, *args: Any, actions: list[str], **kwargs: Any) -> None:
@@ -230,7 +232,8 @@ class AddMemberForm(forms.Form):
                              error_messages={"required": "Select a role"})
     password1 = forms.CharField(label="Initial password", required=False, strip=False,
                                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-                                help_text="Leave blank to add an existing user")
+                                help_text=("At least 12 characters; not a common password, not all numbers, and not like the "
+                                           "username. They will choose their own at first sign-in. Leave blank to add an existing user"))
     password2 = forms.CharField(label="Initial password again", required=False, strip=False,
                                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
     is_superuser = forms.BooleanField(label="Also make this user a superuser", required=False)

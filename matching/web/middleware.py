@@ -1,9 +1,11 @@
-"""Response headers Django 5.2 does not set itself."""
+"""Middleware: response headers Django 5.2 does not set itself, and the session rules (an idle and a
+whole-day limit, and a password somebody else chose changed first)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -30,6 +32,17 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
+def _back_to(request: HttpRequest) -> str:
+    """Where to return after signing in again: the page itself, or for a form sent after the
+    limit (adding a note), the page it was sent from; the form's own address answers only
+    POST, so returning there would show a blank 405."""
+    if request.method == "GET":
+        return request.get_full_path()
+    referer = urlsplit(request.headers.get("Referer", ""))
+    same_site = referer.netloc == request.get_host() and referer.path.startswith("/")
+    return (referer.path + (f"?{referer.query}" if referer.query else "")) if same_site else "/"
+
+
 class SessionTimeoutMiddleware:
     """Signs a user out after ``SESSION_IDLE_SECONDS`` without a request (30 minutes: an
     unattended desk must not stay signed in to personal data) and ``SESSION_ABSOLUTE_SECONDS``
@@ -49,7 +62,7 @@ class SessionTimeoutMiddleware:
                 minutes = settings.SESSION_IDLE_SECONDS // 60
                 messages.info(request, f"You were signed out after {minutes} minutes without activity." if idle
                               else f"You were signed out {settings.SESSION_ABSOLUTE_SECONDS // 3600} hours after signing in.")
-                return redirect_to_login(request.get_full_path())
+                return redirect_to_login(_back_to(request))
             if now - int(session.get("last_seen", 0)) >= 30:  # not a session write on every request
                 session["last_seen"] = now
         return self.get_response(request)
@@ -67,7 +80,7 @@ class PasswordChangeMiddleware:
         from matching.web.views.auth import PASSWORD_OK
 
         if request.user.is_authenticated and not request.session.get(PASSWORD_OK):
-            allowed = (reverse("web:password_change"), reverse("web:logout"))
+            allowed = (reverse("web:password_change"), reverse("web:logout"), reverse("web:keep_alive"))
             if PasswordChangeRequired.objects.filter(user_id=request.user.pk).exists():
                 if request.path not in allowed and not request.path.startswith(settings.STATIC_URL):
                     messages.warning(request, "Choose your own password before you go on: the one you signed in with was set by someone else.")

@@ -22,6 +22,7 @@ web_patterns = [
     path("sign-in/", auth.SignIn.as_view(), name="login"),
     path("sign-out/", auth.SignOut.as_view(), name="logout"),
     path("password/", auth.ChangePassword.as_view(), name="password_change"),
+    path("session/keep-alive/", auth.keep_alive, name="keep_alive"),
     path("matches/<int:pk>/", match.detail, name="match"),
     path("matches/<int:pk>/outcome/", match.record_outcome, name="match_outcome"),
     path("matches/<int:pk>/allocate/", match.allocate, name="match_allocate"),

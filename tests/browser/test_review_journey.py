@@ -227,8 +227,10 @@ def test_names_with_html_render_as_text(page, console, live_server, casework):
     expect(surname).to_have_count(2)  # both records
     expect(surname.first).to_be_visible()
     expect(surname.first).to_have_text(SCRIPT_SURNAME)
-    # The only script element is the app's own module.
-    expect(page.locator("script")).to_have_count(1)
+    # The only script elements are the app's own modules (GOV.UK Frontend's, and the timeout warning's).
+    expect(page.locator("script")).to_have_count(2)
+    assert sorted(page.locator("script").evaluate_all("els => els.map(e => new URL(e.src).pathname)")) == [
+        "/static/app/timeout.js", "/static/govuk/init.js"]
     assert dialogs == [], f"a name ran as script: {dialogs}"
     shot(page, "7-html-in-a-name")
 
@@ -322,3 +324,32 @@ def test_the_app_serves_its_own_favicon(page, console, live_server, casework):
     assert response.headers["content-type"].startswith("image/")
     page.wait_for_timeout(300)  # chromium fetches the icon after the load event
     console.assert_clean(page)
+
+
+def test_the_timeout_warning_lets_the_user_stay_signed_in_without_losing_what_they_typed(page, console, live_server, casework):
+    """WCAG 2.2.1: before the idle limit a banner warns, takes focus, and "Stay signed in"
+    renews the session where the user is. The page's own timer uses the 30-minute limit; the
+    test runs a second copy of the script with the limit cut to 4 seconds."""
+    from matching.casework.models import Match
+
+    sign_in(page, console, live_server.url, "k_inv")
+    match = Match.objects.filter(allocated_to__username="k_inv").first()
+    assert match is not None
+    page.goto(f"{live_server.url}/matches/{match.pk}/")
+    banner = page.locator("#app-timeout")
+    expect(banner).to_be_hidden()
+    assert banner.get_attribute("data-idle-seconds") == "1800"
+    note = page.locator("textarea").last
+    note.fill("Spoke to the claimant's landlord")
+    page.evaluate("""async () => {
+        document.getElementById('app-timeout').dataset.idleSeconds = '4'
+        await import('/static/app/timeout.js?short')
+    }""")
+    expect(banner).to_be_visible(timeout=5000)
+    expect(banner).to_be_focused()
+    expect(banner).to_contain_text("You will be signed out in 2 minutes if you do nothing")
+    page.get_by_role("button", name="Stay signed in").click()
+    expect(banner).to_be_hidden()
+    assert page.url == f"{live_server.url}/matches/{match.pk}/"  # still on the page
+    expect(note).to_have_value("Spoke to the claimant's landlord")  # what was typed is still there
+    shot(page, "10-timeout-warning-answered")

@@ -30,6 +30,7 @@ EXPECTED = {
     "web:login":           row("GET",  200, 302, 302, 302, 302, 302, 302),
     "web:logout":          row("POST", 302, 302, 302, 302, 302, 302, 302),
     "web:password_change": row("GET",  302, 200, 200, 200, 200, 200, 200),
+    "web:keep_alive":      row("POST", 302, 302, 302, 302, 302, 302, 302),
     "web:match":           row("GET",  302, 200, 404, 200, 200, 404, 200),
     "web:match_outcome":   row("POST", 302, 400, 404, 400, 403, 404, 403),
     "web:match_allocate":  row("POST", 302, 403, 404, 400, 403, 404, 400),

@@ -38,10 +38,14 @@ def test_a_script_in_an_explanation_is_shown_as_text_in_the_queue(casework, as_u
     assert "<script>alert" not in html
 
 
-def test_only_the_module_script_is_loaded(casework, as_user):
+def test_only_the_module_scripts_are_loaded(casework, as_user):
     html = as_user("k_kc").get(f"/matches/{casework.matches['kingston'][0].pk}/").content.decode()
-    assert html.count("<script") == 1
+    assert html.count("<script") == 2
     assert '<script type="module" src="/static/govuk/init.js"></script>' in html
+    assert '<script type="module" src="/static/app/timeout.js"></script>' in html
+    from django.test import Client
+
+    assert Client().get("/sign-in/").content.decode().count("<script") == 1  # no timeout before signing in
 
 
 def test_csrf_is_enforced(casework):
@@ -123,6 +127,22 @@ def test_a_session_ends_after_idleness_and_after_the_working_day(casework, as_us
     assert idle.status_code == 302 and idle["Location"].startswith("/sign-in/")
     assert "signed out after 30 minutes without activity" in client.get(idle["Location"]).content.decode()
     assert client.get("/").status_code == 302  # signed out, not just redirected
+    # A form sent after the limit returns, once signed in again, to the page it was sent from.
+    late = as_user("k_kc")
+    match = casework.matches["kingston"][0]
+    assert late.get(f"/matches/{match.pk}/").status_code == 200
+    session = late.session
+    session["last_seen"] = int(time.time()) - settings.SESSION_IDLE_SECONDS - 5
+    session.save()
+    sent = late.post(f"/matches/{match.pk}/note/", {"version": match.version, "text": "x"},
+                     HTTP_REFERER=f"http://testserver/matches/{match.pk}/")
+    assert sent.status_code == 302 and sent["Location"] == f"/sign-in/?next=/matches/{match.pk}/"
+    # "Stay signed in" renews the session, with or without the script.
+    kept = as_user("k_kc")
+    assert kept.post("/session/keep-alive/", HTTP_X_REQUESTED_WITH="fetch").status_code == 204
+    back = kept.post("/session/keep-alive/", {"next": f"/matches/{match.pk}/"})
+    assert back.status_code == 302 and back["Location"] == f"/matches/{match.pk}/"
+    assert kept.post("/session/keep-alive/", {"next": "https://evil.example/"})["Location"] == "/"
     busy = as_user("k_kc")
     assert busy.get("/").status_code == 200
     session = busy.session

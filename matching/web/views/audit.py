@@ -16,7 +16,7 @@ from matching.casework import access
 from matching.casework import audit as trail
 from matching.casework.models import AuditEvent
 from matching.web.forms import AuditFilterForm
-from matching.web.views.common import PAGE_SIZE, page_window, require
+from matching.web.views.common import PAGE_SIZE, error_list, page_window, require
 
 
 def _events(request: HttpRequest) -> Any:
@@ -47,6 +47,7 @@ def _page(request: HttpRequest, verification: trail.Verification | None = None, 
     page = paginator.get_page(request.GET.get("page"))
     return render(request, "web/audit.html", {
         "form": form,
+        "errors": error_list(form) if form.is_bound and form.errors else [],
         "page": page,
         "window": page_window(page.number, paginator.num_pages),
         "verification": verification,

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render, resolve_url
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
 from matching.casework.models import PasswordChangeRequired
 from matching.web.forms import SignInForm
@@ -62,6 +66,14 @@ class NewPasswordForm(PasswordChangeForm):
             raise forms.ValidationError("Choose a password different from your current one", code="password_unchanged")
         return new
 
+    def clean(self) -> dict[str, Any]:
+        """Django checks the rules against the confirmation; what is wrong is the new password,
+        so its errors are shown (and announced) there. Only a mismatch is the confirmation's."""
+        self.validate_passwords("new_password1", "new_password2")
+        if "new_password1" not in self.errors:
+            self.validate_password_for_user(self.user, "new_password1")
+        return dict(forms.Form.clean(self) or {})
+
 
 class ChangePassword(auth_views.PasswordChangeView):
     template_name = "web/password_change.html"
@@ -73,3 +85,16 @@ class ChangePassword(auth_views.PasswordChangeView):
         self.request.session[PASSWORD_OK] = True
         messages.success(self.request, "Your password has been changed")
         return super().form_valid(form)
+
+
+@login_required
+@require_POST
+def keep_alive(request: HttpRequest) -> HttpResponse:
+    """"Stay signed in", before the idle limit: the request itself renews the session
+    (``SessionTimeoutMiddleware``); the script asks for no content, a form goes back where it was."""
+    request.session["last_seen"] = int(time.time())
+    if request.headers.get("X-Requested-With") == "fetch":
+        return HttpResponse(status=204)
+    target = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return redirect(target if safe and target else "web:queue")
