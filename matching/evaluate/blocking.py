@@ -15,6 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from matching.evaluate.labels import SAME
 from matching.evaluate.session import JobSession
 from matching.linkage.duckdb_backend import splink_log
 from matching.linkage.inputs import linkage_tables
@@ -106,7 +107,7 @@ def true_pairs_from_labels(labels: pa.Table, job: str | None = None) -> pa.Table
     return con.sql(
         f"""SELECT CASE WHEN source_dataset_l = 'right' THEN unique_id_r ELSE unique_id_l END AS unique_id_l,
                    CASE WHEN source_dataset_l = 'right' THEN unique_id_l ELSE unique_id_r END AS unique_id_r
-            FROM labels WHERE clerical_match_score >= 0.5 {where}"""
+            FROM labels WHERE clerical_match_score >= {SAME} {where}"""
     ).to_arrow_table()
 
 

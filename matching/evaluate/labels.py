@@ -20,6 +20,8 @@ import pyarrow as pa
 
 from matching.errors import UserError
 
+# A label says "same person" at this score; "not sure" is 0.5 and says neither.
+SAME = 1.0
 SPLINK_COLUMNS = ["source_dataset_l", "unique_id_l", "source_dataset_r", "unique_id_r", "clerical_match_score"]
 _names = count(1)
 
@@ -78,7 +80,7 @@ def register_labels(session: Any, labels: pa.Table, *, same_only: bool = False) 
     if "job" in labels.column_names:
         conditions.append(f"job = '{session.job.job}'")
     if same_only:
-        conditions.append("clerical_match_score >= 0.5")
+        conditions.append(f"clerical_match_score >= {SAME}")
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     kept = con.sql(f"SELECT {', '.join(SPLINK_COLUMNS)} FROM labels {where}").to_arrow_table()
     name = f"labels_{session.job.job.replace('-', '_')}_{next(_names)}"
@@ -130,8 +132,13 @@ def accuracy_table(session: Any, labels_table: Any, threshold: float) -> dict[st
         ).as_record_list()
     if not rows:
         return {"threshold": threshold, "labels": 0}
-    # Rows are per match weight threshold: take the first at or above the probability.
-    eligible = [r for r in rows if r["match_probability"] >= threshold] or rows[-1:]
+    # Rows are per match weight threshold: take the first at or above the probability. Above
+    # every labelled score nothing is found: no true or false positives, every same pair missed.
+    eligible = [r for r in rows if r["match_probability"] >= threshold]
+    if not eligible:
+        top = max(rows, key=lambda r: r["match_probability"])
+        p, n = int(top["p"]), int(top["n"])
+        return {"threshold": threshold, "labels": p + n, "tp": 0, "fp": 0, "fn": p, "precision": None, "recall": _ratio(0, p)}
     r = min(eligible, key=lambda r: r["match_probability"])
     return {
         "threshold": threshold, "labels": int(r["p"] + r["n"]), "tp": int(r["tp"]), "fp": int(r["fp"]),

@@ -125,3 +125,18 @@ def test_source_datasets_are_the_names_linkage_registers(job: str, expected: lis
     shape = job_shape(job)
     names = {shape.source_dataset(side, body.body) for side in ("left", "right") for body in bodies}
     assert names == set(expected)
+
+
+def test_only_a_same_person_label_counts_as_a_true_pair() -> None:
+    """"Not sure" (0.5) says neither: it is not a true pair for blocking recall, nor a pair to
+    learn m from."""
+    import pyarrow as pa
+
+    from matching.evaluate.blocking import true_pairs_from_labels
+
+    labels = pa.table({
+        "source_dataset_l": ["left", "left", "left"], "unique_id_l": ["k/1", "k/2", "k/3"],
+        "source_dataset_r": ["right", "right", "right"], "unique_id_r": ["d/1", "d/2", "d/3"],
+        "clerical_match_score": [1.0, 0.5, 0.0], "job": ["hb-to-deceased"] * 3,
+    })
+    assert true_pairs_from_labels(labels, "hb-to-deceased").to_pylist() == [{"unique_id_l": "k/1", "unique_id_r": "d/1"}]

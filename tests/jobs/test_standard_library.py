@@ -86,3 +86,16 @@ def test_a_parent_liable_at_the_address_given_and_at_home_is_found(runs: tuple[P
     assert len(lets) >= 3 and shared, lets
     found = set(con.execute(f"SELECT left_record_id, right_record_id FROM read_parquet('{paths['admissions-to-council-tax']}/inconsistencies.parquet')").fetchall())
     assert shared <= found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["ctr-to-deceased", "payroll-to-payroll"])
+def test_a_run_for_one_body_is_judged_by_what_that_body_owns(runs: tuple[Path, dict[str, Path]], name: str) -> None:
+    """run --body keeps only that body's inconsistencies; evaluate judges it against the
+    inconsistencies that body owns, not every body's (which made its recall look halved)."""
+    exercise, paths = runs
+    workspace = paths[name].parent.parent
+    whole = evaluate_run(paths[name], exercise)["inconsistencies"]
+    kingston = evaluate_run(run_job(name, workspace=workspace, body="kingston").path, exercise)["inconsistencies"]
+    assert 0 < kingston["actual"] < whole["actual"]
+    assert kingston["recall"] == whole["recall"] == 1.0 and kingston["precision"] >= 0.95
