@@ -217,16 +217,21 @@ class SimulatedReview:
     by_label: dict[str, int]
 
 
-def _truth_entities(truth: Path, subject: str) -> dict[tuple[str, str, str], str]:
-    """(kind, body, record id) -> the person (or property) the record truly describes."""
+def _truth_entities(truth: Path, subject: str) -> dict[tuple[str, str, str], set[str]]:
+    """(kind, body, record id) -> the people (or property) the record truly describes: a
+    council tax account holds its joint liable person as truly as its lead."""
     path = truth / "truth" / "entities.csv"
     if not path.exists():
         path = truth / "entities.csv"
     if not path.exists():
         raise UserError(f"{truth}: no truth/entities.csv: only a synthetic exercise (matching synth) has truth to review from.")
     column = "property_id" if subject == "property" else "person_id"
+    found: dict[tuple[str, str, str], set[str]] = {}
     with path.open(encoding="utf-8", newline="") as fh:
-        return {(r["kind"], r["body"], r["record_id"]): r[column] for r in csv.DictReader(fh) if r.get(column)}
+        for r in csv.DictReader(fh):
+            if r.get(column):
+                found.setdefault((r["kind"], r["body"], r["record_id"]), set()).add(r[column])
+    return found
 
 
 def _truth_inconsistencies(truth: Path, job: str) -> set[tuple[str, str, str, str]]:
@@ -290,9 +295,11 @@ def simulate_review(workspace: str | os.PathLike[str], run_dir: str | os.PathLik
     for match in Match.objects.filter(last_run__run_id=source.name, status__in=["new", "in_progress"]).order_by("pk"):
         left = entities.get((match.left_kind, match.left_body, match.left_record_id))
         right = entities.get((match.right_kind, match.right_body, match.right_record_id))
-        label = "not_sure" if left is None or right is None else ("same" if left == right else "not_same")
+        label = "not_sure" if left is None or right is None else ("same" if left & right else "not_same")
         key = (match.left_body, match.left_record_id, match.right_body, match.right_record_id)
-        category = "error" if label == "same" and key in planted else "no_issue"
+        # A planted inconsistency is an error unless the records are of different people; a
+        # transaction job's (duplicate payments) records name no person, and are still one.
+        category = "error" if key in planted and label != "not_same" else "no_issue"
         lifecycle.record_outcome(match, reviewer, lifecycle.OutcomeInput(
             category=category, linkage_label=label, note="Simulated from the synthetic exercise's truth."),
             match.version)

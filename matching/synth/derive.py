@@ -130,6 +130,7 @@ def council_tax(w: World, t: Table) -> Table:
     joint = _person_cols(w, t["joint"], "joint_liable_")
     out["joint_liable_forenames"] = joint["joint_liable_forenames"]
     out["joint_liable_surname"] = joint["joint_liable_surname"]
+    out["_joint"] = t["joint"]  # the account's other liable person: the truth holds them too
     for col in ("band", "liable_from_date", "liable_to_date", "discount_type", "discount_start_date", "discount_end_date"):
         out[col] = t[col]
     out["property_ref"] = property_refs(w, t["addr"])

@@ -306,12 +306,18 @@ def _rel(writer: DatasetWriter) -> str:
 
 
 def _entities(w: World, kind: str, body: str, rec: Table, bad: np.ndarray, out: TruthWriter) -> None:
+    """Who and where each record is: its person and property, and a second row for a record
+    holding a second person (a council tax account's joint liable person), who is as truly
+    on it as the lead."""
     seq = w.people["person_seq"]
     uprn = w.addresses["uprn"]
+    joint = rec["_joint"] if "_joint" in rec else None
     rows = []
     for i in np.flatnonzero(~bad):
         person = int(rec["_person"][i])
         addr = int(rec["_addr"][i])
-        rows.append((kind, body, str(rec["_key"][i]), f"P{int(seq[person]):09d}" if person >= 0 else "",
-                     str(int(uprn[addr])) if addr >= 0 else ""))
+        place = str(int(uprn[addr])) if addr >= 0 else ""
+        rows.append((kind, body, str(rec["_key"][i]), f"P{int(seq[person]):09d}" if person >= 0 else "", place))
+        if joint is not None and int(joint[i]) >= 0:
+            rows.append((kind, body, str(rec["_key"][i]), f"P{int(seq[int(joint[i])]):09d}", place))
     out.write(rows)

@@ -146,6 +146,23 @@ def test_entities_cover_every_loadable_record(exercise: Exercise) -> None:
                 assert (f["kind"], f["body"], key) in exercise.entities, (f["file"], key)
 
 
+def test_a_council_tax_accounts_joint_liable_person_is_in_the_truth(exercise: Exercise) -> None:
+    """An application from the account's joint liable person links to a true record of them:
+    the truth holds a second person for the account, the one its joint liable name is."""
+    people: dict[tuple[str, str, str], list[str]] = {}
+    for e in exercise.truth("entities"):
+        people.setdefault((e["kind"], e["body"], e["record_id"]), []).append(e["person_id"])
+    joint = 0
+    for f in exercise.files("council_tax"):
+        for key, rec in exercise.records("council_tax", f["body"]).items():
+            held = people.get(("council_tax", f["body"], key), [])
+            assert len(held) == len(set(held)) <= 2
+            if len(held) == 2:
+                joint += 1
+                assert rec.get("joint_liable_surname", "").strip() or rec.get("joint_liable_forenames", "").strip(), key
+    assert joint > 0
+
+
 def test_invalid_rows_are_exactly_those_blank_in_a_required_field(exercise: Exercise) -> None:
     planted = {(r["file"], int(r["row"])): r for r in exercise.truth("invalid_rows")}
     assert planted, "the exercise plants some invalid rows"
