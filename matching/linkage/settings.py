@@ -27,7 +27,17 @@ DIALECTS = {"duckdb": "duckdb", "spark": "spark"}
 SPARK_UDFS = {"jaro_winkler_similarity": "jaro_winkler", "jaro_similarity": "jaro_sim"}
 
 
+_BACKREFERENCE = re.compile(r"\\(\d)")
+
+
 def _spark_functions(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.RegexpReplace) and isinstance(node.args.get("replacement"), exp.Literal):
+        # DuckDB (RE2) writes a group in a replacement as \1; Java's regex, Spark's, as $1 (it
+        # reads \1 as a plain "1", which made every flat and house number "1" on Spark).
+        text = node.args["replacement"].this
+        fixed = node.copy()
+        fixed.set("replacement", exp.Literal.string(_BACKREFERENCE.sub(r"$\1", text.replace("$", "\\$"))))
+        return fixed
     if isinstance(node, exp.JarowinklerSimilarity):
         return exp.Anonymous(this=SPARK_UDFS["jaro_winkler_similarity"], expressions=[node.this, node.expression])
     if isinstance(node, exp.Anonymous) and str(node.this).lower() in SPARK_UDFS:

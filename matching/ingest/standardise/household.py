@@ -56,7 +56,7 @@ def household_select(spec: DatasetSpec, accepted: str) -> str:
         {written}
         records AS (SELECT s.*, {key} AS _household FROM accepted s {join}),
         households AS (
-            SELECT _household, list({surname}) AS _all, list_distinct(list({surname})) AS _distinct
+            SELECT _household, list({surname}) AS _all, list_sort(list_distinct(list({surname}))) AS _distinct
             FROM records WHERE _household IS NOT NULL
             GROUP BY _household HAVING count(*) BETWEEN 2 AND {MAX_HOUSEHOLD}
         )
