@@ -86,6 +86,17 @@ class OutcomeForm(VersionForm):
 
     FIELD_OF = {"actual_pence": "actual_amount", "estimated_pence": "estimated_amount"}
 
+    def __init__(self, *args: Any, subject: str = "person", **kwargs: Any) -> None:
+        """``subject``: what the job links, a person's records or a property's (a property job,
+        such as single person discount to electoral register, links different people at one
+        property: its label says whether the records are of the same property)."""
+        super().__init__(*args, **kwargs)
+        if subject == "property":
+            field = self.fields["linkage_label"]
+            field.label = "Do the two records describe the same property?"
+            field.choices = [("same", "Same property"), ("not_same", "Not the same property"), ("not_sure", "Not sure")]
+            field.error_messages["required"] = "Select whether the two records describe the same property"
+
     def clean_actual_amount(self) -> int | None:
         return pounds_to_pence(self.cleaned_data.get("actual_amount", ""), "Actual amount")
 

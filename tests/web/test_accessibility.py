@@ -63,3 +63,4 @@ def test_being_signed_out_is_not_announced_as_a_success(casework, as_user, setti
     banner = html[html.index("govuk-notification-banner"):]
     assert "signed out after 30 minutes" in banner
     assert "govuk-notification-banner--success" not in html and 'role="region"' in html and ">Important<" in banner
+

@@ -236,3 +236,18 @@ def test_allocating_to_someone_outside_the_body_is_refused(casework, as_user):
                                                                  "allocated_to": casework.users["r_inv"].pk})
     assert r.status_code == 400
     assert "Select a valid choice" in r.content.decode()
+
+
+def test_a_property_jobs_outcome_asks_about_the_property(casework, as_user):
+    """A property job links different people at one property: the reviewer says whether the
+    records describe the same property, as the analysts' labels for such a job mean."""
+    from matching.casework.models import Match
+
+    match = casework.matches["kingston"][0]
+    person = as_user("k_inv").get(f"/matches/{match.pk}/").content.decode()
+    assert "Are the two records the same person?" in person
+    Match.objects.filter(pk=match.pk).update(job="spd-to-electoral-register")
+    html = as_user("k_inv").get(f"/matches/{match.pk}/").content.decode()
+    assert "Do the two records describe the same property?" in html and "Not the same property" in html
+    missing = as_user("k_inv").post(f"/matches/{match.pk}/outcome/", {"version": match.version, "category": "no_issue"})
+    assert "Select whether the two records describe the same property" in missing.content.decode()

@@ -4,6 +4,7 @@ change it. Every change goes through ``matching.casework.lifecycle``."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from django.contrib import messages
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from matching.casework import access, audit, lifecycle
 from matching.casework.models import Body, Match, Status
+from matching.errors import UserError
 from matching.web.forms import AllocateForm, NoteForm, OutcomeForm, ReopenForm, VersionForm
 from matching.web.templatetags.web_tags import humanise
 from matching.web.views.common import error_list, match_for, workers_of
@@ -22,6 +24,18 @@ from matching.web.views.match_display import chart, history, record_rows
 
 FORM_IDS = {"outcome": "outcome-%s", "allocate": "allocate-%s", "start": "start-%s", "note": "note-%s",
             "reopen": "reopen-%s"}
+
+
+@lru_cache(maxsize=128)
+def job_subject(job: str) -> str:
+    """What the job links ("person" or "property"), from its config; "person" for a job
+    whose config this server does not hold."""
+    from matching.jobs.config import load_job
+
+    try:
+        return load_job(job).subject
+    except UserError:
+        return "person"
 
 
 def _forms(request: HttpRequest, match: Match, bound: dict[str, Any]) -> dict[str, Any]:
@@ -33,7 +47,7 @@ def _forms(request: HttpRequest, match: Match, bound: dict[str, Any]) -> dict[st
     allocates = access.allowed(user, "allocate_match", match)
     is_closed = match.status == Status.CLOSED
     if works and not is_closed:
-        forms["outcome"] = OutcomeForm(initial=initial, auto_id=FORM_IDS["outcome"])
+        forms["outcome"] = OutcomeForm(initial=initial, auto_id=FORM_IDS["outcome"], subject=job_subject(match.job))
     if works and match.status == Status.NEW:
         forms["start"] = VersionForm(initial=initial, auto_id=FORM_IDS["start"])
     if works:
@@ -115,7 +129,8 @@ def _act(request: HttpRequest, pk: int, *, action: str, name: str, form: Any,
 @login_required
 @require_POST
 def record_outcome(request: HttpRequest, pk: int) -> HttpResponse:
-    form = OutcomeForm(request.POST, auto_id=FORM_IDS["outcome"])
+    job = Match.objects.filter(pk=pk).values_list("job", flat=True).first() or ""
+    form = OutcomeForm(request.POST, auto_id=FORM_IDS["outcome"], subject=job_subject(job))
     return _act(request, pk, action="work_match", name="outcome", form=form, done="Outcome recorded and match closed",
                 perform=lambda m, f: lifecycle.record_outcome(m, request.user, f.outcome_input(),
                                                               f.cleaned_data["version"]))
