@@ -279,6 +279,10 @@ def parse_job(path: Path, data: Mapping[str, Any]) -> JobConfig:
             raise _fail(path, f"datasets.{key}", "only applies when left and right are the same kind", "remove it, or name one kind twice")
     if across and within:
         raise _fail(path, "datasets", "across_bodies and within_body cannot both be true", "choose one")
+    if left.kind == right.kind and not (across or within):
+        # Else every record would link to itself, and each pair be kept twice, once each way round.
+        raise _fail(path, "datasets", f"left and right are both {left.kind}: say which of its records to compare",
+                    "across_bodies = true (one body's records with another's) or within_body = true (a body's records with each other)")
     owning = data.get("owning_body", "left")
     if not isinstance(owning, str) or not owning:
         raise _fail(path, "owning_body", "missing", 'owning_body = "left" (or "right", or a body name)')

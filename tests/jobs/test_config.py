@@ -109,6 +109,7 @@ def test_the_good_config_loads(job_file) -> None:
         (("{r.date_of_death:date}", "{r.date_of_deth:date}"), r"rule.explanation \{r.date_of_deth\}: unknown column 'r.date_of_deth'"),
         (("title = \"Test job\"", "title = \"Test job\"\nowning_bdy = \"left\""), r"owning_bdy: unknown setting\n  Fix: did you mean 'owning_body'\?"),
         (("right = \"deceased_persons\"", "right = \"deceased_persons\"\nwithin_body = \"false\""), r"datasets.within_body: 'false' is not true or false\n  Fix: within_body = true \(unquoted\)"),
+        (("right = \"deceased_persons\"", "right = \"housing_benefit\""), r"datasets: left and right are both housing_benefit: say which of its records to compare\n  Fix: across_bodies = true"),
         (("[rule]", "[training]\nseed = \"abc\"\n[rule]"), r"training.seed: 'abc' is not a whole number\n  Fix: seed = 42"),
         (("[rule]", "[training]\nrecall = 1.5\n[rule]"), r"training.recall: 1.5 is not between 0 and 1"),
         (("[rule]", "[training]\nu_max_pairs = \"1e7\"\n[rule]"), r"training.u_max_pairs: '1e7' is not a number"),
