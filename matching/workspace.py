@@ -93,13 +93,11 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 
 def read_run_manifest(folder: Path) -> dict[str, Any] | None:
-    """A run folder's manifest.json, or None when it is missing, cannot be read or lacks what
-    every reader of a run relies on (``run_manifest_problem``)."""
+    """A run folder's manifest.json, or None where ``load_run_manifest`` would say what is wrong."""
     try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return load_run_manifest(folder)
+    except UserError:
         return None
-    return manifest if run_manifest_problem(manifest) is None else None
 
 
 def run_manifest_problem(manifest: Any) -> str | None:
@@ -128,7 +126,7 @@ def load_run_manifest(folder: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise UserError(damaged.format("missing")) from None
     except (OSError, ValueError) as exc:
-        raise UserError(damaged.format(f"cannot be read as JSON ({str(exc).splitlines()[0]})")) from None
+        raise UserError(damaged.format(f"cannot be read as JSON ({(str(exc).splitlines() or [type(exc).__name__])[0]})")) from None
     problem = run_manifest_problem(manifest)
     if problem:
         raise UserError(damaged.format(problem))

@@ -105,9 +105,9 @@ def export_matches(actor: Any, matches: QuerySet[Match], fmt: str, out: IO[bytes
             for body in {b for b in bodies if b}:
                 per_body[body] = per_body.get(body, 0) + 1
         per_body = per_body or {str(filters.get("body", "")): 0}
-        for body, n in sorted(per_body.items()):
-            audit.record(actor, "export", object_type="export", body=body,
-                         detail={"format": fmt, "rows": n, "filters": filters})
+        audit.record_many(actor, "export", [
+            (body, {"format": fmt, "rows": n, "filters": filters}, "export", "") for body, n in sorted(per_body.items())
+        ])
     return count
 
 

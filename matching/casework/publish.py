@@ -280,11 +280,11 @@ def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishRes
         # writer takes the match rows first, then the head; the same order here cannot deadlock.
         for code in created:
             audit.record(actor, "body_created", bodies[code], body=code, detail={"by_publish": run_id})
-        for match in reopened:
-            audit.record(actor, "reopen", object_type="match", object_id=str(match["id"]),
-                         body=body_codes.get(match["owning_body_id"], ""),
-                         detail={"run_id": run_id, "reason": "a record changed since the match was closed",
-                                 "from": Status.CLOSED, "to": Status.NEW})
+        audit.record_many(actor, "reopen", [
+            (body_codes.get(match["owning_body_id"], ""), {"run_id": run_id, "reason": "a record changed since the match was closed",
+                                                           "from": Status.CLOSED, "to": Status.NEW}, "match", str(match["id"]))
+            for match in reopened
+        ])
         run.new_matches, run.seen_again, run.reopened = len(new), len(seen), len(reopened)
         run.save(update_fields=["new_matches", "seen_again", "reopened"])
         result = PublishResult(
@@ -295,10 +295,8 @@ def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishRes
         # In the trail of every body whose matches or records it loaded, so each body's
         # auditors see when its data entered the case store.
         concerned = {r["owning_body"] for r in rows} | {str(r[c]) for r in rows for c in ("left_body", "right_body") if r.get(c)}
-        for body in sorted(concerned) or [""]:
-            audit.record(actor, "publish", run, body=body, detail={
-                k: v for k, v in result.as_dict().items() if k not in ("run_id", "seconds")
-            })
+        detail = {k: v for k, v in result.as_dict().items() if k not in ("run_id", "seconds")}
+        audit.record_many(actor, "publish", [(body, detail, "run", str(run.pk)) for body in sorted(concerned) or [""]])
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA optimize")  # refresh the planner's statistics after a big load

@@ -154,10 +154,8 @@ def purge(workspace: Workspace, before: date, actor: Any, *, dry_run: bool = Fal
         Submission.objects.filter(exercise__in=exercises).delete()
         Declaration.objects.filter(exercise__in=exercises).delete()
         exercises.delete()
-        for body in sorted(concerned) or [""]:
-            audit.record(actor, "purge", object_type="retention", body=body, detail={
-                "before": before.isoformat(), "exercise_dates": exercise_dates, **result.counts, **result.file_counts(),
-            })
+        detail = {"before": before.isoformat(), "exercise_dates": exercise_dates, **result.counts, **result.file_counts()}
+        audit.record_many(actor, "purge", [(body, detail, "retention", "") for body in sorted(concerned) or [""]])
     for bundle in result.bundles:
         shutil.rmtree(bundle, ignore_errors=True)
     for path in [*result.dataset_files, *result.rejects_files, *result.submission_records]:

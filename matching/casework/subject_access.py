@@ -262,10 +262,10 @@ def subject_access(workspace: Workspace, user: Any, *, surname: str, dob: str,
         concerned = {str(x["body"]) for x in report.datasets} | {m.owning_body.code for m in matches} | {
             str(row[c]) for r in report.runs for k in _BUNDLE_FILES if k in r for row in r[k]
             for c in ("owning_body", "left_body", "right_body", "also_linked_right_body") if row.get(c)}
-        for body in sorted(concerned | (bodies or set())) or [""]:
-            audit.record(user, "subject_access", object_type="person", body=body, detail={
-                "terms_hmac": terms_digest(s, d, f), "dataset_files": len(report.datasets),
-                "dataset_rows": report.dataset_rows, "matches": len(report.matches), "runs": len(report.runs),
-                "scope": "all bodies" if bodies is None else sorted(bodies),
-            })
+        detail = {
+            "terms_hmac": terms_digest(s, d, f), "dataset_files": len(report.datasets),
+            "dataset_rows": report.dataset_rows, "matches": len(report.matches), "runs": len(report.runs),
+            "scope": "all bodies" if bodies is None else sorted(bodies),
+        }
+        audit.record_many(user, "subject_access", [(body, detail, "person", "") for body in sorted(concerned | (bodies or set())) or [""]])
     return report

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,18 @@ def _reading(path: Path | str, fix: str) -> Iterator[None]:
         raise UserError(f"{path}: cannot be read ({str(exc).splitlines()[0]}).\n  Fix: {fix}") from None
 
 
+def _sha256_of(path: Path) -> str:
+    """The file's SHA-256, read once per process for each version of it: evaluate --latest
+    checks every job's inputs, and most jobs share an exercise's files."""
+    stat = path.stat()
+    return _sha256_cached(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=256)
+def _sha256_cached(path: str, _size: int, _mtime_ns: int) -> str:
+    return sha256_file(Path(path))
+
+
 def _same_exercise(truth: Path, run_dir: Path, manifest: dict[str, Any]) -> None:
     """Refuse an exercise folder whose files are not the ones the run linked: another
     exercise's truth (with record ids of the same pattern) would give every figure as nought,
@@ -91,7 +104,7 @@ def _same_exercise(truth: Path, run_dir: Path, manifest: dict[str, Any]) -> None
         if not name or not sha or not candidate.is_file() or candidate.suffix.lower() == ".xlsx":
             continue  # (an XLSX written again from the same seed differs in its bytes)
         checked += 1
-        if sha256_file(candidate) == sha:
+        if _sha256_of(candidate) == sha:
             return
     if checked:
         raise UserError(

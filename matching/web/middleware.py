@@ -15,6 +15,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from matching.casework.models import PasswordChangeRequired
+
 
 class ContentSecurityPolicyMiddleware:
     """Adds the Content-Security-Policy from settings, and keeps pages with personal data
@@ -68,6 +70,10 @@ class SessionTimeoutMiddleware:
         return self.get_response(request)
 
 
+# In the session once the user is known to hold a password they chose (one query a session).
+PASSWORD_OK = "password_ok"
+
+
 class PasswordChangeMiddleware:
     """A user whose password somebody else chose (``PasswordChangeRequired``) may do nothing
     but choose their own, or sign out: the person who set it must not know a working one."""
@@ -76,9 +82,6 @@ class PasswordChangeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from matching.casework.models import PasswordChangeRequired
-        from matching.web.views.auth import PASSWORD_OK
-
         if request.user.is_authenticated and not request.session.get(PASSWORD_OK):
             allowed = (reverse("web:password_change"), reverse("web:logout"), reverse("web:keep_alive"))
             if PasswordChangeRequired.objects.filter(user_id=request.user.pk).exists():

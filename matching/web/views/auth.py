@@ -21,9 +21,7 @@ from django.views.decorators.http import require_POST
 
 from matching.casework.models import PasswordChangeRequired
 from matching.web.forms import SignInForm
-
-# In the session once the user is known to hold a password they chose (one query a session).
-PASSWORD_OK = "password_ok"
+from matching.web.middleware import PASSWORD_OK
 
 
 class SignIn(auth_views.LoginView):

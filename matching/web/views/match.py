@@ -95,9 +95,12 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _act(request: HttpRequest, pk: int, *, action: str, name: str, form: Any,
          perform: Callable[[Match, Any], Any], done: str) -> HttpResponse:
-    """Validate ``form``, check the version the user saw, ``perform`` the lifecycle operation,
-    and redirect (PRG); on any problem re-render the match with the user's input kept."""
+    """Validate ``form`` (or the form a callable makes for the match), check the version the
+    user saw, ``perform`` the lifecycle operation, and redirect (PRG); on any problem re-render
+    the match with the user's input kept."""
     match = match_for(request, pk, action)
+    if callable(form):
+        form = form(match)
     try:
         # The version comes first: a change made since the page was drawn is a conflict,
         # whatever else is wrong with the submission.
@@ -129,8 +132,9 @@ def _act(request: HttpRequest, pk: int, *, action: str, name: str, form: Any,
 @login_required
 @require_POST
 def record_outcome(request: HttpRequest, pk: int) -> HttpResponse:
-    job = Match.objects.filter(pk=pk).values_list("job", flat=True).first() or ""
-    form = OutcomeForm(request.POST, auto_id=FORM_IDS["outcome"], subject=job_subject(job))
+    def form(match: Match) -> OutcomeForm:
+        return OutcomeForm(request.POST, auto_id=FORM_IDS["outcome"], subject=job_subject(match.job))
+
     return _act(request, pk, action="work_match", name="outcome", form=form, done="Outcome recorded and match closed",
                 perform=lambda m, f: lifecycle.record_outcome(m, request.user, f.outcome_input(),
                                                               f.cleaned_data["version"]))

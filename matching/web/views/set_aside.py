@@ -38,8 +38,7 @@ def set_aside_list(request: HttpRequest) -> HttpResponse:
         }
         for body in {row.owning_body.code, row.left_body, row.right_body, row.also_linked_right_body}:
             shown.setdefault(body, []).append(named)
-    for body, rows in sorted(shown.items()):
-        audit.record(request.user, "view_set_aside", object_type="set_aside", body=body, detail={"rows": rows})
+    audit.record_many(request.user, "view_set_aside", [(body, {"rows": rows}, "set_aside", "") for body, rows in sorted(shown.items())])
     return render(request, "web/set_aside.html", {
         "page": page,
         "window": page_window(page.number, paginator.num_pages),
