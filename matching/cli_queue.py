@@ -140,20 +140,66 @@ def queue_show(ctx: Context, match_id: int, as_json: bool, as_user: str) -> None
 
 
 @queue_group.command("allocate")
-@click.argument("match_id", type=int)
+@click.argument("match_ids", nargs=-1, type=int)
 @click.argument("username")
+@click.option("--job", default=None, help="Instead of match ids: the matches of this job...")
+@click.option("--band", type=BAND, default=None, help="...of this priority band...")
+@click.option("--body", default=None, help="...owned by this body...")
+@click.option("--unallocated", is_flag=True, help="...not yet allocated to anyone...")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=None,
+              help="...the highest priority this many of them (1 to 10,000).")
+@click.option("--json", "as_json", is_flag=True)
 @AS_OPTION
 @_workspace_option
 @pass_ctx
-def queue_allocate(ctx: Context, match_id: int, username: str, as_user: str) -> None:
-    """Allocate a match to USERNAME (an investigator or key contact of its body)."""
+def queue_allocate(ctx: Context, match_ids: tuple[int, ...], username: str, job: str | None, band: str | None,
+                   body: str | None, unallocated: bool, limit: int | None, as_json: bool, as_user: str) -> None:
+    """Allocate matches to USERNAME (an investigator or key contact of their body; "nobody"
+    unallocates them): the MATCH_IDS named, or the open matches chosen by --job, --band,
+    --body and --unallocated, highest priority first, at most --limit of them.
+
+    A match that is closed, or that USERNAME may not be given, is left as it was and named;
+    the rest are allocated. Exits 2 if any was left."""
     casework(ctx)
     from matching.casework import lifecycle
+    from matching.casework.models import Status
 
     user = acting(as_user)
-    m = visible_match(user, match_id)
-    lifecycle.allocate(m, acting(username), user, m.version)
-    say(f"Match {m.pk} allocated to {username}.")
+    choosing = job or band or body or unallocated or limit
+    if match_ids and choosing:
+        raise UserError("Name match ids, or choose matches with --job, --band, --body, --unallocated and --limit: not both.")
+    if not match_ids and not choosing:
+        raise UserError("Name the match ids to allocate, or choose them with --job, --band, --body, "
+                        "--unallocated and --limit (for example: --job hb-to-payroll --band high --unallocated --limit 20).")
+    to_user = None if username == "nobody" else acting(username)
+    if match_ids:
+        matches = [visible_match(user, pk) for pk in dict.fromkeys(match_ids)]
+    else:
+        qs = _filtered(user, body, job, None, band).exclude(status=Status.CLOSED)
+        if unallocated:
+            qs = qs.filter(allocated_to__isnull=True)
+        qs = qs.select_related("owning_body", "allocated_to").order_by("-priority_score", "pk")
+        matches = list(qs[:limit] if limit else qs)
+    done = lifecycle.allocate_many([(m, m.version) for m in matches], to_user, user)
+    if as_json:
+        _json_out({"allocated": [m.pk for m in done.allocated], "unchanged": [m.pk for m in done.unchanged],
+                   "not_allocated": [{"id": m.pk, "reason": reason} for m, reason in done.left]})
+    else:
+        target = f"allocated to {username}" if to_user else "unallocated"
+        if not matches:
+            say("No open match fits those options: nothing was allocated.")
+        if len(done.allocated) == 1:
+            say(f"Match {done.allocated[0].pk} {target}.")
+        elif done.allocated:
+            ids = ", ".join(str(m.pk) for m in done.allocated[:20]) + (", ..." if len(done.allocated) > 20 else "")
+            say(f"{len(done.allocated):,} matches {target}: {ids}.")
+        if done.unchanged:
+            say(f"{len(done.unchanged):,} already {target}: " + ", ".join(str(m.pk) for m in done.unchanged[:20]) + ".")
+    if len(matches) == 1 and done.left:
+        raise UserError(done.left[0][1])
+    if done.left:
+        raise UserError(f"{len(done.left):,} of {len(matches):,} matches were not allocated:\n"
+                        + "\n".join(reason for _, reason in done.left))
 
 
 @queue_group.command("close")

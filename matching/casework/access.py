@@ -151,6 +151,15 @@ def bodies_for(user: Any, action: str) -> QuerySet[Body]:
     return Body.objects.filter(pk__in=ids)
 
 
+def body_ids_for(user: Any, action: str) -> set[int]:
+    """The ids of ``bodies_for``, from the roles already read (a query only for a superuser)."""
+    if not _active(user):
+        return set()
+    if user.is_superuser:
+        return set(Body.objects.values_list("pk", flat=True)) if action in SUPERUSER_ACTIONS else set()
+    return {b for b, r in _roles(user).items() if action in ROLE_ACTIONS[r]}
+
+
 def role_in(user: Any, body: Body) -> str | None:
     """The user's role in ``body``, or None."""
     if not _active(user):

@@ -44,6 +44,7 @@ class Conflict(UserError):
             .order_by("-seq").first()
         )
         who = f" by {last.actor} at {timezone.localtime(last.at):%H:%M on %-d %B %Y}" if last else ""
+        self.changed = f"was changed{who}"  # for a list of several matches' outcomes
         super().__init__(
             f"Match {match.pk} was changed{who} after you opened it, so your change was not saved. "
             f"It is now {match.get_status_display().lower()}. Review the match as it is now; "
@@ -100,6 +101,36 @@ def allocate(match: Match, to_user: Any, by: Any, expected_version: int) -> Matc
         audit.record(by, "allocate", fresh, body=match.owning_body.code,
                      detail={"from": previous, "to": to_user.username if to_user else None})
     return fresh
+
+
+@dataclass
+class Allocation:
+    """What ``allocate_many`` did: the matches allocated, those already with the person, and
+    each it left as it was with the reason."""
+
+    allocated: list[Match]
+    unchanged: list[Match]
+    left: list[tuple[Match, str]]
+
+
+def allocate_many(chosen: list[tuple[Match, int]], to_user: Any, by: Any) -> Allocation:
+    """Allocate each (match, version the user saw) to ``to_user`` (None unallocates), each by
+    ``allocate``'s rules: a match changed since the user saw it, closed, or of a body the
+    person does not work for is left as it was, with the reason, and the rest are allocated.
+    One transaction, so the whole list is saved or (on a database failure) none of it."""
+    result = Allocation([], [], [])
+    with transaction.atomic():
+        for match, version in chosen:
+            if match.allocated_to_id == (to_user.pk if to_user else None):  # what the user wants, whoever changed it since
+                result.unchanged.append(match)
+                continue
+            try:
+                result.allocated.append(allocate(match, to_user, by, version))
+            except Conflict as e:
+                result.left.append((match, f"Match {match.pk} {e.changed} after the page was shown; open it to see why."))
+            except NotAllowed as e:
+                result.left.append((match, str(e)))
+    return result
 
 
 def start(match: Match, by: Any, expected_version: int) -> Match:

@@ -143,6 +143,42 @@ class AllocateForm(VersionForm):
         self.fields["allocated_to"].choices = [("", "Nobody (unallocated)"), *people]
 
 
+NOBODY = "nobody"
+SEEN = re.compile(r"^(\d{1,12}):(\d{1,12})$")
+
+
+class BulkAllocateForm(forms.Form):
+    """The queue's "allocate selected": each ticked row carries its match and the version the
+    user saw, as "id:version", so a match changed since the page was shown is left alone."""
+
+    match = forms.MultipleChoiceField(label="Select matches", error_messages={
+        "required": "Select at least one match to allocate",
+    })
+    allocated_to = forms.ChoiceField(label="Allocate selected matches to", error_messages={
+        "required": "Select who to allocate the matches to",
+        "invalid_choice": "Select who to allocate the matches to from the list",
+    })
+
+    def __init__(self, *args: Any, people: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["allocated_to"].choices = [("", "Choose a person"), *people, (NOBODY, "Nobody (unallocate them)")]
+        self.fields["match"].valid_value = lambda value: bool(SEEN.match(str(value)))
+        self.fields["match"].error_messages["invalid_choice"] = "The form was incomplete: reload the page and try again"
+
+    def chosen(self) -> list[tuple[int, int]]:
+        """(match id, version seen) of each ticked row, in the order shown, once each."""
+        chosen: dict[int, int] = {}
+        for value in self.cleaned_data["match"]:
+            pk, version = str(value).split(":")  # valid_value let only "id:version" through
+            chosen.setdefault(int(pk), int(version))
+        return list(chosen.items())
+
+    def person(self) -> int | None:
+        """The user id chosen, or None to unallocate."""
+        value = self.cleaned_data["allocated_to"]
+        return None if value == NOBODY else int(value)
+
+
 class QueueFilterForm(forms.Form):
     """The queue's GET filters; an invalid value is reported and ignored, never an error page."""
 

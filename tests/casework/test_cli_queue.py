@@ -72,6 +72,34 @@ def test_allocate_goes_through_the_lifecycle(run_cli, casework):
     assert outsider.exit_code == 2 and "not an investigator or key contact of kingston" in outsider.stderr
 
 
+def test_allocate_several_by_id_or_by_filter_leaving_and_naming_those_it_may_not(run_cli, casework):
+    k = casework.matches["kingston"]
+    r = run_cli("queue", "allocate", str(k[1].pk), str(k[2].pk), str(k[0].pk), "k_inv", "--as", "k_kc")
+    assert r.exit_code == 0, r.stderr
+    assert f"2 matches allocated to k_inv: {k[1].pk}, {k[2].pk}." in r.stdout and f"1 already allocated to k_inv: {k[0].pk}." in r.stdout
+    assert {m.pk for m in Match.objects.filter(allocated_to__username="k_inv")} == {k[0].pk, k[1].pk, k[2].pk}
+    events = AuditEvent.objects.filter(action="allocate", actor="k_kc", object_id__in=[str(k[1].pk), str(k[2].pk)])
+    assert events.count() == 2 and all(e.body == "kingston" for e in events)
+    # Chosen by filter: the unallocated ones, highest priority first, at most --limit.
+    top = run_cli("queue", "allocate", "k_inv2", "--unallocated", "--limit", "2", "--as", "k_kc", "--json").json()
+    assert top == {"allocated": [k[3].pk, k[4].pk], "unchanged": [], "not_allocated": []}
+    # Closed ones are left and named; the rest are still allocated; exit 2.
+    Match.objects.filter(pk=k[5].pk).update(status=Status.CLOSED)
+    mixed = run_cli("queue", "allocate", str(k[5].pk), str(k[3].pk), "k_inv", "--as", "k_kc")
+    assert mixed.exit_code == 2 and f"Match {k[3].pk} allocated to k_inv." in mixed.stdout
+    assert "1 of 2 matches were not allocated" in mixed.stderr and f"Match {k[5].pk} is closed" in mixed.stderr
+    assert Match.objects.get(pk=k[5].pk).allocated_to is None
+    assert run_cli("queue", "allocate", str(k[3].pk), "nobody", "--as", "k_kc").stdout == f"Match {k[3].pk} unallocated.\n"
+    assert Match.objects.get(pk=k[3].pk).allocated_to is None
+    # Another body's matches do not exist for a key contact; ids and filters do not mix.
+    other = run_cli("queue", "allocate", str(casework.matches["richmond"][1].pk), "k_inv", "--as", "k_kc")
+    assert other.exit_code == 2 and "No match" in other.stderr
+    both = run_cli("queue", "allocate", str(k[1].pk), "k_inv", "--band", "high", "--as", "k_kc")
+    assert both.exit_code == 2 and "not both" in both.stderr
+    neither = run_cli("queue", "allocate", "k_inv", "--as", "k_kc")
+    assert neither.exit_code == 2 and "Name the match ids" in neither.stderr
+
+
 def test_close_records_an_outcome_with_money_in_pence(run_cli, casework):
     m = casework.matches["kingston"][0]
     no_ref = run_cli("queue", "close", str(m.pk), "--as", "k_inv", "--outcome", "fraud", "--linkage", "same")

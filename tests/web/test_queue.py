@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from matching.casework import lifecycle
+from matching.casework.models import AuditEvent, Match, Status
 from matching.casework.publish import publish
 from matching.workspace import Workspace
 from tests.casework.fixtures import inconsistency, make_bundle
@@ -98,3 +100,65 @@ def test_pagination_fifty_a_page(casework, as_user, django_assert_max_num_querie
     assert set(match_ids(first)).isdisjoint(match_ids(third))
     assert client.get("/?page=99").status_code == 200
     assert client.get("/?page=x").status_code == 200
+
+
+def test_key_contact_allocates_the_matches_ticked_on_the_page(casework, as_user):
+    client = as_user("k_kc")
+    k = casework.matches["kingston"]
+    html = client.get("/?band=high").content.decode()
+    assert 'form="bulk-allocate"' in html and f'value="{k[1].pk}:{k[1].version}"' in html
+    assert '<label class="govuk-label" for="bulk-allocated_to">Allocate selected matches to</label>' in html
+    inv2 = casework.users["k_inv2"].pk
+    r = client.post("/?band=high", {"match": [f"{k[1].pk}:{k[1].version}", f"{k[2].pk}:{k[2].version}"],
+                                    "allocated_to": str(inv2)})
+    assert r.status_code == 302 and r["Location"] == "/?band=high"  # back to the same filtered page
+    assert set(Match.objects.filter(allocated_to_id=inv2).values_list("pk", flat=True)) == {k[1].pk, k[2].pk}
+    page = client.get(r["Location"]).content.decode()
+    assert "2 matches allocated to k_inv2 (k_inv2)." in page
+    events = AuditEvent.objects.filter(action="allocate", actor="k_kc", object_id__in=[str(k[1].pk), str(k[2].pk)])
+    assert [e.detail["to"] for e in events] == ["k_inv2", "k_inv2"]
+
+
+def test_a_match_changed_since_the_page_was_shown_is_left_and_named(casework, as_user):
+    client = as_user("k_kc")
+    k = casework.matches["kingston"]
+    stale, fresh = k[3], k[4]
+    lifecycle.allocate(stale, casework.users["k_inv"], casework.users["k_kc"], stale.version)  # someone else, meanwhile
+    r = client.post("/", {"match": [f"{stale.pk}:{stale.version}", f"{fresh.pk}:{fresh.version}",
+                                     f"{casework.matches['richmond'][1].pk}:1"],
+                          "allocated_to": str(casework.users["k_inv2"].pk)}, follow=True)
+    page = r.content.decode()
+    assert "1 match allocated to k_inv2 (k_inv2)." in page
+    assert "2 matches were not allocated:" in page
+    assert f"Match {stale.pk} was changed by k_kc at" in page and "after the page was shown" in page
+    assert f"No match {casework.matches['richmond'][1].pk} is visible to you." in page
+    assert Match.objects.get(pk=stale.pk).allocated_to.username == "k_inv"
+    assert Match.objects.get(pk=casework.matches["richmond"][1].pk).allocated_to is None
+
+
+def test_allocating_nothing_or_to_nobody_chosen_shows_errors_and_keeps_the_ticks(casework, as_user):
+    client = as_user("k_kc")
+    k = casework.matches["kingston"]
+    r = client.post("/", {"allocated_to": ""})
+    html = r.content.decode()
+    assert r.status_code == 200 and html.count('class="govuk-error-summary"') == 1
+    assert "<title>Error: My queue" in html
+    assert f'href="#select-{k[0].pk}">Select at least one match to allocate</a>' in html
+    assert 'href="#bulk-allocated_to">Select who to allocate the matches to</a>' in html
+    ticked = client.post("/", {"match": [f"{k[2].pk}:{k[2].version}"], "allocated_to": ""}).content.decode()
+    assert f'value="{k[2].pk}:{k[2].version}" form="bulk-allocate" checked' in ticked
+    outsider = client.post("/", {"match": [f"{k[2].pk}:{k[2].version}"], "allocated_to": str(casework.users["r_inv"].pk)})
+    assert "Select who to allocate the matches to from the list" in outsider.content.decode()
+    assert Match.objects.get(pk=k[2].pk).allocated_to is None
+
+
+def test_only_those_who_allocate_see_the_ticks_or_may_post(casework, as_user):
+    k = casework.matches["kingston"]
+    for username in ("k_inv", "k_aud"):
+        client = as_user(username)
+        assert 'form="bulk-allocate"' not in client.get("/").content.decode()
+        r = client.post("/", {"match": [f"{k[0].pk}:{k[0].version}"], "allocated_to": str(casework.users[username].pk)})
+        assert r.status_code == 403
+    Match.objects.filter(pk=k[5].pk).update(status=Status.CLOSED)
+    html = as_user("k_kc").get("/").content.decode()
+    assert f'id="select-{k[5].pk}"' not in html and f'id="select-{k[4].pk}"' in html

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
-from matching.casework import access, audit
+from matching.casework import access, audit, lifecycle
 from matching.casework.models import Run, Status
 from matching.casework.queries import QueueFilters, filter_matches, sort_matches, status_counts
-from matching.web.forms import QueueFilterForm
+from matching.web.forms import BulkAllocateForm, QueueFilterForm
 from matching.web.views.common import PAGE_SIZE, page_window, require, workers_of
 
 
@@ -33,10 +37,51 @@ def filtered_queue(request: HttpRequest, f: QueueFilters) -> Any:
     return filter_matches(access.visible_matches(request.user), f, request.user)
 
 
+MOST_REASONS = 10  # reasons listed in the banner; the rest are counted
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def allocate_selected(request: HttpRequest, bulk: BulkAllocateForm) -> None:
+    """Allocate the ticked matches (each by lifecycle.allocate's rules) and say what happened."""
+    chosen = bulk.chosen()
+    found = {
+        m.pk: m for m in access.visible_matches(request.user).select_related("owning_body", "allocated_to")
+        .filter(pk__in=[pk for pk, _ in chosen])
+    }
+    person = bulk.person()
+    to_user = User.objects.get(pk=person) if person is not None else None
+    done = lifecycle.allocate_many([(found[pk], v) for pk, v in chosen if pk in found], to_user, request.user)
+    name = f"{to_user.get_full_name() or to_user.username} ({to_user.username})" if to_user else None
+    if done.allocated:
+        what = _plural(len(done.allocated), "match", "matches")
+        messages.success(request, f"{what} allocated to {name}." if name else f"{what} unallocated.")
+    if done.unchanged:
+        messages.info(request, f"{_plural(len(done.unchanged), 'match was', 'matches were')} already "
+                               f"{'allocated to ' + name if name else 'unallocated'}.")
+    reasons = [reason for _, reason in done.left] + [f"No match {pk} is visible to you." for pk, _ in chosen if pk not in found]
+    if reasons:
+        more = f" And {len(reasons) - MOST_REASONS:,} more." if len(reasons) > MOST_REASONS else ""
+        messages.warning(request, f"{_plural(len(reasons), 'match was', 'matches were')} not allocated: "
+                                  + " ".join(reasons[:MOST_REASONS]) + more)
+
+
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def queue(request: HttpRequest) -> HttpResponse:
     require(request, "view_queue")
     form = queue_form(request)
+    may_allocate = access.body_ids_for(request.user, "allocate_match")
+    bulk = None
+    if request.method == "POST":  # "allocate selected", posted to the page's own address with its filters
+        if not may_allocate:
+            raise PermissionDenied
+        bulk = BulkAllocateForm(request.POST, auto_id="bulk-%s", people=workers_of(list(may_allocate)))
+        if bulk.is_valid():
+            allocate_selected(request, bulk)
+            return redirect(request.get_full_path())
     f = form.filters()
     unstatused = filter_matches(access.visible_matches(request.user), f, request.user, with_status=False)
     counts = status_counts(unstatused)
@@ -56,7 +101,22 @@ def queue(request: HttpRequest) -> HttpResponse:
     # The rows' explanations name people and their addresses: the page shown is audited.
     audit.record_listing(request.user, "view_queue", rows, detail={"page": number})
     bodies = list(access.bodies_for(request.user, "view_queue").order_by("name")[:2])
+    selectable = {m.pk for m in rows if m.owning_body_id in may_allocate and m.status != Status.CLOSED}
+    for m in rows:
+        m.seen = f"{m.pk}:{m.version}"  # what a ticked row posts
+    if selectable and bulk is None:
+        bulk = BulkAllocateForm(auto_id="bulk-%s", people=workers_of(list(may_allocate)))
+    ticked = set(bulk.data.getlist("match")) if bulk is not None and bulk.is_bound else set()
+    errors = []
+    if bulk is not None and bulk.is_bound:
+        first = next((m.pk for m in rows if m.pk in selectable), None)
+        errors = [(f"#select-{first}" if name == "match" else f"#{bulk[name].auto_id}", e)
+                  for name, field_errors in bulk.errors.items() for e in field_errors]
     return render(request, "web/queue.html", {
+        "bulk": bulk if selectable else None,
+        "selectable": selectable,
+        "ticked": ticked,
+        "errors": errors,
         "form": form,
         "filters": f,
         "rows": rows,
