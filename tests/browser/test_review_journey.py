@@ -353,3 +353,34 @@ def test_the_timeout_warning_lets_the_user_stay_signed_in_without_losing_what_th
     assert page.url == f"{live_server.url}/matches/{match.pk}/"  # still on the page
     expect(note).to_have_value("Spoke to the claimant's landlord")  # what was typed is still there
     shot(page, "10-timeout-warning-answered")
+
+
+def test_key_contact_allocates_ticked_matches_in_one_go(page, console, live_server, casework):
+    """The tick boxes sit in the table, outside the allocate form (their form attribute joins
+    them to it): only a browser shows that what is ticked is what is posted."""
+    from matching.casework.models import Match
+
+    k = casework.matches["kingston"]
+    sign_in(page, console, live_server.url, "k_kc")
+    page.get_by_label("Priority", exact=True).select_option(label="High")
+    page.get_by_role("button", name="Apply filters").click()
+    console.assert_clean(page)
+    page.get_by_label(f"Select match {k[1].pk}").check()
+    page.get_by_label(f"Select match {k[2].pk}").check()
+    page.get_by_label("Allocate selected matches to").select_option(label="k_inv2 (k_inv2)")
+    shot(page, "bulk-allocate-ticked")
+    page.get_by_role("button", name="Allocate selected").click()
+    expect(page.get_by_text("2 matches allocated to k_inv2 (k_inv2).")).to_be_visible()
+    expect(page.get_by_label("Priority", exact=True)).to_have_value("high")  # the same filtered page
+    console.assert_clean(page)
+    assert set(Match.objects.filter(allocated_to__username="k_inv2").values_list("pk", flat=True)) == {k[1].pk, k[2].pk}
+    rows = table_rows(page.get_by_role("table"))
+    assert sum(row["Allocated to"] == "k_inv2" for row in rows) == 2
+
+    # Nothing ticked: the error summary, and its link takes focus to the first box.
+    page.get_by_label("Allocate selected matches to").select_option(label="k_inv (k_inv)")
+    page.get_by_role("button", name="Allocate selected").click()
+    expect(page).to_have_title(re.compile(r"^Error: My queue"))
+    page.get_by_role("link", name="Select at least one match to allocate").click()
+    expect(page.get_by_label(re.compile(r"^Select match \d+$")).first).to_be_focused()
+    console.assert_clean(page)
