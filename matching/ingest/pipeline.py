@@ -142,7 +142,9 @@ def _reject_sql(spec: DatasetSpec) -> str:
         )
         whens.append(
             f"WHEN {col} IS NULL THEN struct_pack(field := {literal(f.name)}, "
-            f"reason := coalesce({defect}, 'missing'), value := {ident(RAW_PREFIX + f.name)})"
+            f"reason := coalesce({defect}, CASE WHEN {ident(RAW_PREFIX + f.name)} IS NULL THEN 'missing' "
+            f"ELSE 'a placeholder for none (such as 31/12/9999), but a value is required' END), "
+            f"value := {ident(RAW_PREFIX + f.name)})"
         )
     return "CASE " + " ".join(whens) + " END" if whens else "NULL"
 

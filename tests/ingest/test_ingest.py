@@ -277,3 +277,23 @@ def test_duckdb_spills_into_the_workspace_even_when_its_tmp_folder_was_cleared(t
     assert n == 10_000_000
     assert spilled, "the query did not spill, so this test proves nothing"
     assert not list(ws.tmp.glob("duckdb-*"))  # the spill folder goes with the connection
+
+
+def test_two_digit_years_and_placeholders_in_required_dates(tmp_path: Path) -> None:
+    """A badge expiring 28/02/27 expires in 2027 (read as 1927 it hid every badge used after
+    its holder's death); 31/12/9999 where a date is required is rejected as a placeholder,
+    not as "missing", since the cell holds a value."""
+    f = tmp_path / "bb.csv"
+    f.write_text(
+        "Badge Number,Forename,Surname,Issue Date,Expiry Date\n"
+        "BB1,Ann,Jones,01/03/24,28/02/27\n"
+        "BB2,Bob,Jones,01/03/24,31/12/9999\n",
+        encoding="utf-8",
+    )
+    result = ingest_file("blue_badges", f, body="kingston", workspace=tmp_path / "ws").submission
+    (badge,) = dataset(result.dataset_path)
+    assert (badge["issue_date"], badge["expiry_date"]) == (dt.date(2024, 3, 1), dt.date(2027, 2, 28))
+    with open(result.rejects_path, encoding="utf-8", newline="") as fh:
+        (reject,) = list(csv.DictReader(fh))
+    assert (reject["row"], reject["field"]) == ("2", "expiry_date")
+    assert reject["reason"] == "a placeholder for none (such as 31/12/9999), but a value is required"

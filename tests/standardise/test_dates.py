@@ -23,11 +23,22 @@ def test_every_accepted_form_reads_the_same_date(raw: str) -> None:
     assert standardise_value("date", raw, name="dob") == (FEB_1_1980, None)
 
 
-def test_a_two_digit_year_in_the_future_is_last_century() -> None:
+def test_a_birth_date_s_two_digit_year_in_the_future_is_last_century() -> None:
     next_year = dt.date.today().year % 100 + 1
-    value, _ = standardise_value("date", f"0101{next_year:02d}")
-    assert value == dt.date(1901 + dt.date.today().year % 100, 1, 1)
-    assert standardise_value("date", "010100") == (dt.date(2000, 1, 1), None)
+    for name in ("dob", "pupil_dob", "partner_dob", "date_of_birth"):
+        value, _ = standardise_value("date", f"0101{next_year:02d}", name=name)
+        assert value == dt.date(1901 + dt.date.today().year % 100, 1, 1)
+    assert standardise_value("date", "010100", name="dob") == (dt.date(2000, 1, 1), None)
+
+
+def test_another_date_s_two_digit_year_may_be_ahead() -> None:
+    """A blue badge expiring 28/02/27 expires in 2027, not 1927 (which hid every badge used
+    after its holder's death); a date more than 30 years ahead is last century's."""
+    this_year = dt.date.today().year
+    for raw in (f"28/02/{(this_year + 1) % 100:02d}", f"2802{(this_year + 1) % 100:02d}", f"28-Feb-{(this_year + 1) % 100:02d}"):
+        assert standardise_value("date", raw, name="expiry_date") == (dt.date(this_year + 1, 2, 28), None)
+    far = (this_year + 31) % 100
+    assert standardise_value("date", f"01/06/{far:02d}", name="tenancy_start_date") == (dt.date(this_year + 31 - 100, 6, 1), None)
 
 
 def test_excel_serials_skip_the_1900_leap_year_bug() -> None:
@@ -48,6 +59,8 @@ def test_excel_serials_skip_the_1900_leap_year_bug() -> None:
         ("01/02/2099", "dob", "date of birth in the future"),
         ("01/01/1850", "dob", "date of birth more than 120 years ago"),
         ("01/01/1850", "date_of_birth", "date of birth more than 120 years ago"),
+        ("15/03/2099", "pupil_dob", "date of birth in the future"),
+        ("12/12/1890", "partner_dob", "date of birth more than 120 years ago"),
     ],
 )
 def test_invalid_dates_are_nulled_with_a_reason(raw: str, name: str, reason: str) -> None:

@@ -47,7 +47,9 @@ def written(date: dt.date) -> list[str]:
     serial = (date - dt.date(1899, 12, 30)).days
     if 10_000 <= serial <= 99_999:  # only five-digit serials are read as dates (from 18 May 1927)
         forms.append(str(serial))  # Excel serial
-    if dt.date.today().replace(year=dt.date.today().year - 99) < date <= dt.date.today():
+    today = dt.date.today()
+    # not a date of birth: a two-digit year reads as 20yy up to 30 years ahead, else 19yy
+    if today.replace(year=today.year - 69, day=1) < date <= today.replace(year=today.year + 29, day=1):
         forms += [date.strftime("%d%m%y"), date.strftime("%d/%m/%y")]
     return forms
 
