@@ -127,9 +127,11 @@ def queue_show(ctx: Context, match_id: int, as_json: bool, as_user: str) -> None
         _json_out(data)
         return
     say(f"Match {m.pk}: {m.job_title} — an inconsistency requiring investigation", style="bold")
-    say(f"{m.get_status_display()}, {m.priority_band} priority, owned by {m.owning_body.code}, "
-                  f"allocated to {data['allocated_to'] or 'nobody'}")
-    console.print(m.explanation)
+    say(f"{m.get_status_display()}, {m.priority_band} priority ({m.priority_score:.1f} of 100), owned by "
+        f"{m.owning_body.code}, allocated to {data['allocated_to'] or 'nobody'}")
+    say(m.explanation, markup=False)
+    if why := m.why_matched():
+        say(f"Why they matched (each comparison's match weight, strongest first): {why}.", markup=False)
     fields = list(dict.fromkeys([*m.left_record, *m.right_record]))
     table = Table("field", f"{m.left_kind} {m.left_record_id}", f"{m.right_kind} {m.right_record_id}")
     for f in fields:
@@ -206,7 +208,8 @@ def queue_allocate(ctx: Context, match_ids: tuple[int, ...], username: str, job:
 @click.argument("match_id", type=int)
 @click.option("--outcome", required=True, type=click.Choice(["no_issue", "error", "fraud"]))
 @click.option("--linkage", required=True, type=click.Choice(["same", "not_same", "not_sure"]),
-              help="Are the two records the same person?")
+              help="Do the two records describe the same person (for a property job such as "
+                   "spd-to-electoral-register, the same property)? The analysts' label.")
 @click.option("--case-reference", default="", help="Required when the outcome is fraud.")
 @click.option("--actual", default=None, help="Actual amount, e.g. £1,234.56.")
 @click.option("--estimated", default=None, help="Estimated amount, e.g. 1234.56.")

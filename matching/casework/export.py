@@ -26,7 +26,8 @@ CHUNK = 2000
 FIXED_COLUMNS = [
     "match id", "job", "owning body", "status", "priority band", "priority score", "explanation",
     "allocated to", "first seen", "left kind", "left body", "left record id", "right kind",
-    "right body", "right record id", "outcome category", "outcome actual (£)", "outcome estimated (£)",
+    "right body", "right record id", "why they matched", "outcome category", "outcome actual (£)",
+    "outcome estimated (£)",
 ]
 NUMERIC = {"priority score", "outcome actual (£)", "outcome estimated (£)"}
 
@@ -35,7 +36,8 @@ def pounds(pence: int | None) -> str:
     """Pence as pounds with two decimal places ("1234.56"), or "" for none."""
     if pence is None:
         return ""
-    return f"{pence // 100}.{pence % 100:02d}"
+    whole, part = divmod(abs(pence), 100)
+    return f"{'-' if pence < 0 else ''}{whole}.{part:02d}"
 
 
 def _with_outcome(matches: QuerySet[Match]) -> QuerySet[Match]:
@@ -65,7 +67,7 @@ def _rows(matches: QuerySet[Match], left_keys: list[str], right_keys: list[str])
             m.explanation, m.allocated_to.username if m.allocated_to else "",
             timezone.localtime(m.created_at).strftime("%Y-%m-%d %H:%M"),
             m.left_kind, m.left_body, m.left_record_id, m.right_kind, m.right_body, m.right_record_id,
-            m.outcome_category or "",
+            m.why_matched(), m.outcome_category or "",
             pounds(m.outcome_actual), pounds(m.outcome_estimated),
             *(lrec.get(k) for k in left_keys), *(rrec.get(k) for k in right_keys),
         ]

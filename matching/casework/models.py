@@ -257,6 +257,14 @@ class Match(models.Model):
     def record(self, side: str) -> dict[str, Any]:
         return self.left_record if side == "left" else self.right_record
 
+    def why_matched(self, most: int = 8) -> str:
+        """The comparisons that linked the two records, strongest first, in one line:
+        "dob: exact match (+12.3); surname: ... (+8.1)" (for the CLI and exports)."""
+        items = sorted((c for c in (self.contributions or []) if isinstance(c, dict) and c.get("match_weight")),
+                       key=lambda c: -float(c["match_weight"]))
+        return "; ".join(f"{c.get('comparison')}: {c.get('level') or 'level not named'} ({float(c['match_weight']):+.1f})"
+                         for c in items[:most])
+
 
 class Outcome(models.Model):
     """What an investigator found. Only a person records one; a fraud outcome needs a case reference."""

@@ -36,7 +36,7 @@ SUBJECTS = ("person", "property", "transaction")
 LEVEL_KEYS = {"sql", "label", "null", "else", "tf_column", "tf_weight", "m", "u", "fix_m", "fix_u"}
 TRAINING_KEYS = {"probability_two_random_records_match", "deterministic_rules", "recall", "u_max_pairs", "seed", "em_blocking_rules", "em_max_pairs"}
 RULE_KEYS = {"where", "explanation", "values", "not_if_also_linked", "set_aside_unless"}
-PRIORITY_KEYS = {"since", "money_pence", "strong_identifiers"}
+PRIORITY_KEYS = {"since", "until", "money_pence", "strong_identifiers"}
 STRONG_IDENTIFIERS = {
     "ni_number": "l.ni_number = r.ni_number",
     "dob": "l.dob = r.dob",
@@ -89,6 +89,7 @@ class JobConfig:
     explanation: str
     values: Mapping[str, str]
     since: str | None
+    until: str | None  # when the inconsistency ended, if it has; None or NULL: it goes on
     money_pence: str | None
     strong_identifiers: tuple[str, ...]
     # rule.not_if_also_linked: an inconsistency is set aside when its left record links at least
@@ -378,6 +379,7 @@ def parse_job(path: Path, data: Mapping[str, Any]) -> JobConfig:
         explanation=explanation,
         values=dict(values),
         since=priority.get("since"),
+        until=priority.get("until"),
         money_pence=priority.get("money_pence"),
         strong_identifiers=strong,
         also_linked=also_linked,

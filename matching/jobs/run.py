@@ -30,7 +30,7 @@ from matching.jobs.config import JobConfig, load_job
 from matching.linkage.inputs import JobInputs, load_records, select_inputs, stale_ingest_notes
 from matching.linkage.recipe import counted
 from matching.rules.check import referenced_columns, to_sql
-from matching.rules.compile import CompiledJob
+from matching.rules.compile import CompiledJob, pounds_sql
 from matching.specs import DatasetSpec, configs_dir
 from matching.workspace import Workspace, write_json_atomic
 
@@ -74,11 +74,18 @@ def _mask_sql(col: str, ftype: str) -> str:
 
 
 def _display_sql(alias: str, spec: DatasetSpec) -> str:
-    """A JSON object of the record's fields as a reviewer may see them, in spec order."""
+    """A JSON object of the record's fields as a reviewer may see them, in spec order: money
+    in pounds ("£1,234.56", never pence a reader might take for pounds), matching-only
+    values masked."""
     parts = []
     for f in spec.fields:
         col = f"{alias}.{ident(f.name)}"
-        value = _mask_sql(col, f.type) if f.matching_only else f"CAST({col} AS VARCHAR)"
+        if f.matching_only:
+            value = _mask_sql(col, f.type)
+        elif f.type == "money_pence":
+            value = pounds_sql(col)
+        else:
+            value = f"CAST({col} AS VARCHAR)"
         parts.append(f"'{f.name}', {value}")
     return f"CAST(json_object({', '.join(parts)}) AS VARCHAR)"
 

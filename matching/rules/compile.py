@@ -22,10 +22,12 @@ if TYPE_CHECKING:
 
 # How much each kind of evidence counts towards priority (renormalised over those a job has).
 PRIORITY_WEIGHTS = {"match": 40.0, "identifiers": 25.0, "duration": 15.0, "money": 20.0}
+UNKNOWN_MONEY = 0.5  # the money part of a job without money_pence
 BANDS = ((65.0, "high"), (40.0, "medium"), (0.0, "low"))
 # A placeholder's formats: a date written out, and pence as pounds.
 EXPLANATION_FORMATS = ("date", "money")
 _PLACEHOLDER = re.compile(r"\{([^{}:]+)(?::([^{}]*))?\}")
+_OPTIONAL = re.compile(r"\[([^\[\]]*)\]")  # "[ from {r.date_started:date}]": left out when a value inside is missing
 
 
 # The DuckDB type ingest gives each field type; derived columns (name parts, phonetic keys,
@@ -56,6 +58,18 @@ def dataset_columns(spec: DatasetSpec) -> tuple[str, ...]:
     return tuple(dataset_column_types(spec))
 
 
+def pounds_sql(pence: str) -> str:
+    """Pence as a reviewer reads money: 123456 -> '£1,234.56', -5 -> '-£0.05' (NULL stays NULL)."""
+    value = f"CAST(({pence}) AS BIGINT)"
+    return (f"CASE WHEN {value} < 0 THEN '-' ELSE '' END || '£' || "
+            f"format('{{:,.2f}}', CAST(abs({value}) AS DECIMAL(18, 0)) / 100)")
+
+
+def date_sql(value: str) -> str:
+    """A date as a reviewer reads it: '1 February 1980'."""
+    return f"strftime(CAST(({value}) AS DATE), '%-d %B %Y')"
+
+
 @dataclass(frozen=True)
 class CompiledJob:
     """A job's post-linkage SQL, checked. ``as_at`` is bound when the run knows its date."""
@@ -64,8 +78,10 @@ class CompiledJob:
     also_linked: exp.Expression | None  # rule.not_if_also_linked, over the other link
     set_aside_unless: exp.Expression | None  # rule.set_aside_unless, over the inconsistency's own pair
     values: dict[str, exp.Expression]
-    explanation_parts: tuple[tuple[str, str | None, str | None], ...]  # (literal, expr name, format)
+    # (literal, expr name, format, optional segment number or None): see explanation_sql
+    explanation_parts: tuple[tuple[str, str | None, str | None, int | None], ...]
     since: exp.Expression | None
+    until: exp.Expression | None
     money: exp.Expression | None
     identifiers: dict[str, exp.Expression]
     columns: Columns
@@ -77,22 +93,43 @@ class CompiledJob:
         return to_sql(self.values[name], as_at)
 
     def explanation_sql(self, as_at: str) -> str:  # formats: EXPLANATION_FORMATS
-        """One SQL expression building the explanation sentence for each pair."""
+        """One SQL expression building the explanation sentence for each pair: a missing value
+        reads "not recorded", and an optional segment ("[...]" in the config) is left out
+        whole when any value in it is missing."""
         pieces: list[str] = []
-        for literal, ref, fmt in self.explanation_parts:
+        optional: dict[int, tuple[list[str], list[str]]] = {}  # segment -> (its pieces, its values)
+        for literal, ref, fmt, segment in self.explanation_parts:
+            into = pieces
+            if segment is not None:
+                if segment not in optional:
+                    optional[segment] = ([], [])
+                    pieces.append(f"\x00{segment}")  # where the segment goes
+                into = optional[segment][0]
             if literal:
-                pieces.append("'" + literal.replace("'", "''") + "'")
+                into.append("'" + literal.replace("'", "''") + "'")
             if ref is None:
                 continue
             value = to_sql(self.values[ref], as_at)
             if fmt == "money":
-                text = f"'£' || format('{{:,.2f}}', CAST(({value}) AS DOUBLE) / 100.0)"
+                text = pounds_sql(value)
             elif fmt == "date":
-                text = f"strftime(CAST(({value}) AS DATE), '%-d %B %Y')"
+                text = date_sql(value)
             else:
                 text = f"CAST(({value}) AS VARCHAR)"
-            pieces.append(f"coalesce({text}, 'not recorded')")
-        return "concat(" + ", ".join(pieces) + ")" if pieces else "''"
+            if segment is None:
+                into.append(f"coalesce({text}, 'not recorded')")
+            else:
+                into.append(text)
+                optional[segment][1].append(text)
+        out = []
+        for piece in pieces:
+            if piece.startswith("\x00"):
+                inner, texts = optional[int(piece[1:])]
+                present = " AND ".join(f"({t}) IS NOT NULL" for t in texts) or "true"
+                out.append(f"CASE WHEN {present} THEN concat({', '.join(inner) or repr('')}) ELSE '' END")
+            else:
+                out.append(piece)
+        return "concat(" + ", ".join(out) + ")" if out else "''"
 
     def priority_sql(self, as_at: str) -> tuple[str, str]:
         """SQL for (priority score 0-100, band) from the evidence of the match only."""
@@ -103,11 +140,20 @@ class CompiledJob:
             agree = " + ".join(f"CASE WHEN coalesce({to_sql(e)}, false) THEN 1 ELSE 0 END" for e in self.identifiers.values())
             parts.append((PRIORITY_WEIGHTS["identifiers"], f"({agree}) / {float(len(self.identifiers))}"))
         if self.since is not None:
-            days = f"greatest(date_diff('day', CAST(({to_sql(self.since, as_at)}) AS DATE), CAST('{as_at}' AS DATE)), 0)"
+            # how long it lasted: from `since` to `until` (when it ended), or to the as-at date
+            end = f"CAST('{as_at}' AS DATE)"
+            if self.until is not None:
+                end = f"least(coalesce(CAST(({to_sql(self.until, as_at)}) AS DATE), {end}), {end})"
+            days = f"greatest(date_diff('day', CAST(({to_sql(self.since, as_at)}) AS DATE), {end}), 0)"
             parts.append((PRIORITY_WEIGHTS["duration"], f"least(coalesce({days}, 0) / 365.0, 1.0)"))
         if self.money is not None:
             pounds = f"greatest(coalesce(CAST(({to_sql(self.money, as_at)}) AS DOUBLE), 0), 0) / 100.0"
             parts.append((PRIORITY_WEIGHTS["money"], f"least(log10(1 + {pounds}) / 5.0, 1.0)"))
+        else:
+            # A job that cannot say what is at stake scores it at the middle of the scale (as
+            # about £316 would), not by leaving it out: left out, such a job reached 100 with
+            # nothing at stake, above every job that could count its money.
+            parts.append((PRIORITY_WEIGHTS["money"], str(UNKNOWN_MONEY)))
         total = sum(w for w, _ in parts)
         score = "round(100.0 * (" + " + ".join(f"{w} * {sql}" for w, sql in parts) + f") / {total}, 1)"
         band = "CASE " + " ".join(f"WHEN {score} >= {t} THEN '{b}'" for t, b in BANDS[:-1]) + f" ELSE '{BANDS[-1][1]}' END"
@@ -161,6 +207,23 @@ def _no_stray_brace(name: str, text: str) -> None:
         raise ConfigError(f"{name}: rule.explanation: a '{{' or '}}' is not part of a {{placeholder}}.\n  Fix: write placeholders as {{l.column}}, {{r.column}} or {{value_name}}.")
 
 
+def _segments(name: str, explanation: str) -> list[tuple[str, bool]]:
+    """The explanation as (text, optional) segments: "[...]" is optional, the rest is not."""
+    out: list[tuple[str, bool]] = []
+    pos = 0
+    for m in _OPTIONAL.finditer(explanation):
+        out += [(explanation[pos : m.start()], False), (m.group(1), True)]
+        pos = m.end()
+    out.append((explanation[pos:], False))
+    for text, _ in out:
+        if "[" in text or "]" in text:
+            raise ConfigError(
+                f"{name}: rule.explanation: a '[' or ']' does not pair up (brackets mark a part left out "
+                "when a value in it is missing, and do not nest).\n  Fix: close each '[' with ']', one level deep."
+            )
+    return out
+
+
 def compile_job(job: JobConfig) -> CompiledJob:
     """Check every SQL snippet of a job against the columns it may use."""
     columns = Columns(
@@ -176,29 +239,39 @@ def compile_job(job: JobConfig) -> CompiledJob:
         values[key] = check_expression(sql, named, where=f"{name}: rule.values.{key}")
     values = _expand(values, name)
     rule = _substitute(check_expression(job.rule, named, where=f"{name}: rule.where"), values)
-    parts: list[tuple[str, str | None, str | None]] = []
-    pos = 0
-    for m in _PLACEHOLDER.finditer(job.explanation):
-        ref, fmt = m.group(1).strip(), m.group(2)
-        if fmt is not None and fmt not in EXPLANATION_FORMATS:
-            raise ConfigError(
-                f"{name}: rule.explanation {{{m.group(0)[1:-1]}}}: ':{fmt}' is not a format.\n"
-                f"  Fix: write {{{ref}:date}} for a date, {{{ref}:money}} for pence as pounds, or {{{ref}}} as it is."
-            )
-        literal = job.explanation[pos : m.start()]
-        _no_stray_brace(name, literal)
-        pos = m.end()
-        if ref not in values:
-            # {l.col}, {r.col} and {as_at} are shorthand for values of their own.
-            values[ref] = _substitute(check_expression(ref, named, where=f"{name}: rule.explanation {{{ref}}}"), values)
-        parts.append((literal, ref, fmt))
-    parts.append((job.explanation[pos:], None, None))
-    _no_stray_brace(name, job.explanation[pos:])
+    parts: list[tuple[str, str | None, str | None, int | None]] = []
+    for segment, (text, optional) in enumerate(_segments(name, job.explanation)):
+        pos = 0
+        group = segment if optional else None
+        for m in _PLACEHOLDER.finditer(text):
+            ref, fmt = m.group(1).strip(), m.group(2)
+            if fmt is not None and fmt not in EXPLANATION_FORMATS:
+                raise ConfigError(
+                    f"{name}: rule.explanation {{{m.group(0)[1:-1]}}}: ':{fmt}' is not a format.\n"
+                    f"  Fix: write {{{ref}:date}} for a date, {{{ref}:money}} for pence as pounds, or {{{ref}}} as it is."
+                )
+            literal = text[pos : m.start()]
+            _no_stray_brace(name, literal)
+            pos = m.end()
+            if ref not in values:
+                # {l.col}, {r.col} and {as_at} are shorthand for values of their own.
+                values[ref] = _substitute(check_expression(ref, named, where=f"{name}: rule.explanation {{{ref}}}"), values)
+            parts.append((literal, ref, fmt, group))
+        parts.append((text[pos:], None, None, group))
+        _no_stray_brace(name, text[pos:])
     since = (
         _substitute(check_expression(job.since, named, where=f"{name}: priority.since", personal_characteristics_forbidden=True), values)
         if job.since
         else None
     )
+    until = (
+        _substitute(check_expression(job.until, named, where=f"{name}: priority.until", personal_characteristics_forbidden=True), values)
+        if job.until
+        else None
+    )
+    if until is not None and since is None:
+        raise ConfigError(f"{name}: priority.until: says when the inconsistency ended, but nothing says when it began.\n"
+                          "  Fix: add priority.since (a SQL date), or remove priority.until.")
     money = (
         _substitute(check_expression(job.money_pence, named, where=f"{name}: priority.money_pence", personal_characteristics_forbidden=True), values)
         if job.money_pence
@@ -206,6 +279,8 @@ def compile_job(job: JobConfig) -> CompiledJob:
     )
     if since is not None:
         refuse_personal_characteristics(since, f"{name}: priority.since")
+    if until is not None:
+        refuse_personal_characteristics(until, f"{name}: priority.until")
     if money is not None:
         refuse_personal_characteristics(money, f"{name}: priority.money_pence", also=("dob", "birth"))
     from matching.jobs.config import STRONG_IDENTIFIERS
@@ -231,6 +306,7 @@ def compile_job(job: JobConfig) -> CompiledJob:
         values=values,
         explanation_parts=tuple(parts),
         since=since,
+        until=until,
         money=money,
         identifiers=identifiers,
         columns=columns,

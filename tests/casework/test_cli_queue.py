@@ -54,6 +54,7 @@ def test_show_is_audited_and_a_match_out_of_sight_does_not_exist(run_cli, casewo
     event = AuditEvent.objects.filter(action="view").get()
     assert (event.actor, event.object_id) == ("k_inv", str(mine.pk))
     text = run_cli("queue", "show", str(mine.pk), "--as", "k_kc")
+    assert f"({mine.priority_score:.1f} of 100)" in text.stdout and "Why they matched" in text.stdout
     assert "an inconsistency requiring investigation" in text.stdout and mine.left_record_id in text.stdout
     for other in (casework.matches["kingston"][1], casework.matches["richmond"][0]):
         r = run_cli("queue", "show", str(other.pk), "--as", "k_inv")

@@ -63,6 +63,8 @@ def test_csv_is_marked_and_every_formula_is_neutralised(hostile):
     assert record["left_title"] == "'-2"
     assert record["left_forenames"] == "'@SUM(A1:A9)"
     assert record["right_ni_number"] == "••••••94B"  # masked as stored
+    assert record["why they matched"] == ("ni_number: exact match (+13.4); surname: exact match (+9.4); "
+                                          "address: different house number (-2.1)")
     assert len(rows) == 6
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
 

@@ -196,3 +196,53 @@ def test_not_if_also_linked_needs_a_left_and_a_right_dataset(job_file) -> None:
     assert load_job_file(job_file(across)).across_bodies
     with pytest.raises(ConfigError, match=r"rule.not_if_also_linked: needs a left and a right dataset: across or within bodies"):
         load_job_file(job_file(across + ALSO_AT + "\n"))
+
+
+def _explain(job, rows: list[tuple]) -> list[str]:
+    """The job's explanation for (claim_ref, claim_end_date, date_of_death) rows."""
+    import duckdb
+
+    sql = job.compiled.explanation_sql("2026-10-01")
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (claim_ref VARCHAR, claim_end_date DATE, date_of_death DATE)")
+    con.executemany("INSERT INTO t VALUES (?, ?, ?)", rows)
+    return [r[0] for r in con.execute(
+        f"SELECT {sql} FROM (SELECT claim_ref, claim_end_date, rowid AS k FROM t) l JOIN (SELECT date_of_death, rowid AS k FROM t) r USING (k) ORDER BY k"
+    ).fetchall()]
+
+
+def test_an_optional_part_of_the_explanation_is_left_out_when_a_value_in_it_is_missing(job_file) -> None:
+    import datetime as dt
+
+    text = GOOD.replace(
+        'explanation = "Claim {l.claim_ref} after death on {r.date_of_death:date}."',
+        'explanation = "Claim {l.claim_ref} was paid[ until {l.claim_end_date:date}] after a death on {r.date_of_death:date}."',
+    )
+    job = load_job_file(job_file(text))
+    assert _explain(job, [("C1", dt.date(2026, 3, 1), dt.date(2026, 1, 2)), (None, None, None)]) == [
+        "Claim C1 was paid until 1 March 2026 after a death on 2 January 2026.",
+        "Claim not recorded was paid after a death on not recorded.",
+    ]
+    for broken in ("paid[ until {l.claim_end_date:date}", "paid[[ until]]", "paid] until"):
+        with pytest.raises(ConfigError, match=r"rule.explanation: a '\[' or '\]' does not pair up"):
+            load_job_file(job_file(text.replace("paid[ until {l.claim_end_date:date}]", broken))).compiled
+
+
+def test_priority_duration_ends_when_the_inconsistency_ended(job_file) -> None:
+    """A claim that ended 39 days after the death scores less for duration than one still
+    in payment 200 days after, however long ago the first death was."""
+    import duckdb
+
+    text = GOOD + '[priority]\nsince = "r.date_of_death"\nuntil = "l.claim_end_date"\nstrong_identifiers = []\n'
+    job = load_job_file(job_file(text))
+    score, _ = job.compiled.priority_sql("2026-10-01")
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES (DATE '2024-01-01', DATE '2024-02-09'), (DATE '2026-03-15', NULL)) v(d, e)")
+    rows = con.execute(
+        f"SELECT {score} FROM (SELECT e AS claim_end_date, rowid AS k FROM t) l "
+        "JOIN (SELECT d AS date_of_death, rowid AS k, 10.0 AS match_weight FROM t) r USING (k) ORDER BY k"
+    ).fetchall()
+    ended, going = rows[0][0], rows[1][0]
+    assert ended < going  # 39 days against 200
+    with pytest.raises(ConfigError, match="priority.until: says when the inconsistency ended, but nothing says when it began"):
+        load_job_file(job_file(GOOD + '[priority]\nuntil = "l.claim_end_date"\n')).compiled

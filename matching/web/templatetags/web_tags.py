@@ -10,15 +10,22 @@ from django.utils.safestring import mark_safe
 
 register = template.Library()
 
+# Words of field names as a reader writes them: initialisms in capitals, "dob" in full.
 LABELS = {
-    "dob": "Date of birth",
-    "ni_number": "NI number",
+    "dob": "date of birth",
+    "ni": "NI",
     "uprn": "UPRN",
     "upn": "UPN",
+    "uln": "ULN",
+    "urn": "URN",
     "spd": "SPD",
     "hb": "HB",
     "ctr": "CTR",
     "vat": "VAT",
+    "fsm": "FSM",
+    "nass": "NASS",
+    "po": "PO",
+    "id": "ID",
 }
 
 
@@ -35,8 +42,6 @@ def pounds(pence: Any) -> str:
 def humanise(name: Any) -> str:
     """A field or dataset name in words: "ni_number" → "NI number", "housing_benefit" → "Housing benefit"."""
     text = str(name or "")
-    if text in LABELS:
-        return LABELS[text]
     words = [LABELS.get(w, w) for w in text.split("_") if w]
     phrase = " ".join(words)
     return phrase[:1].upper() + phrase[1:]
