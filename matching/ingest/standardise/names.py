@@ -37,6 +37,7 @@ TITLES: dict[str, str] = {
     "MX": "MX", "MASTER": "MASTER", "MSTR": "MASTER",
     "DR": "DR", "DOCTOR": "DR", "PROF": "PROF", "PROFESSOR": "PROF",
     "REV": "REV", "REVD": "REV", "REVEREND": "REV", "FR": "FR", "FATHER": "FR",
+    "CANON": "CANON", "RABBI": "RABBI", "PASTOR": "PASTOR",
     "SIR": "SIR", "DAME": "DAME", "LADY": "LADY", "LORD": "LORD",
     "CAPT": "CAPT", "CAPTAIN": "CAPT", "COL": "COL", "COLONEL": "COL", "MAJ": "MAJ",
     "LT": "LT", "SGT": "SGT", "CLLR": "CLLR", "COUNCILLOR": "CLLR", "HON": "HON", "RT": "RT",
