@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from matching.cli import Context, _workspace_option, cli, pass_ctx
-from matching.cli_casework import _json_out, casework, command_line_actor, say
+from matching.cli_casework import _json_out, command_line_actor, say
 
 
 @cli.group("labels")
@@ -27,7 +27,10 @@ def labels_group() -> None:
 def labels_export(ctx: Context, job: str | None, out: str, fmt: str | None, include_unsure: bool,
                   as_json: bool) -> None:
     """Write the pairs investigators labelled (of JOB, or every job) as Splink pairwise labels."""
-    casework(ctx)
+    from matching.casework.setup import use_workspace
+
+    # Reading the case store: a workspace that does not exist is refused, not created empty.
+    use_workspace(ctx.workspace.root, create=False)
 
     from matching.casework.labels import export_labels
 

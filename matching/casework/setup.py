@@ -8,12 +8,25 @@ from pathlib import Path
 _ready: Path | None = None
 
 
-def use_workspace(workspace: Path, *, migrate: bool = True) -> None:
-    """Configure Django for ``workspace`` (once per process) and apply any pending migrations."""
+def use_workspace(workspace: Path, *, migrate: bool = True, create: bool = True) -> None:
+    """Configure Django for ``workspace`` (once per process) and apply any pending migrations.
+
+    ``create=False`` is for commands that only read the case store: a workspace folder that
+    does not exist is refused (a UserError naming it) rather than created with an empty case
+    store, which would answer as though there were nothing in it."""
     global _ready
     import django
     from django.conf import settings
 
+    if not create and not workspace.is_dir():
+        from matching.errors import UserError
+
+        raise UserError(
+            f"There is no workspace at {workspace}, so no case store to read.\n"
+            "  Fix: name the workspace that holds the case store (--workspace DIR, or MATCHING_WORKSPACE)."
+        )
+    if create:
+        workspace.mkdir(parents=True, exist_ok=True)  # the case store's folder, made by a command that writes
     if _ready is not None:
         return
     if settings.configured and django.apps.apps.ready:
@@ -22,7 +35,6 @@ def use_workspace(workspace: Path, *, migrate: bool = True) -> None:
         return
     os.environ["MATCHING_WORKSPACE"] = str(workspace)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "matching.web.settings")
-    workspace.mkdir(parents=True, exist_ok=True)
     django.setup()
     if migrate:
         from django.core.management import call_command

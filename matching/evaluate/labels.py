@@ -6,7 +6,9 @@ accuracy with them, and estimate m probabilities from the pairs they found to be
     session.linker.evaluation.accuracy_analysis_from_labels_table(table, output_type="table")
 
 Labels are a biased sample: investigators see only the pairs a run put above its threshold,
-so they measure precision well and recall only among pairs that were reviewed.
+so they measure precision well and recall only among pairs that were reviewed. A "not sure"
+label (0.5, exported with ``--include-unsure``) says neither "same" nor "not the same": it is
+left out of what ``register_labels`` registers, since Splink would count it as a match.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ import pyarrow as pa
 
 from matching.errors import UserError
 
-# A label says "same person" at this score; "not sure" is 0.5 and says neither.
+# A label says "the same" (person, or property for a property job) at this score; "not
+# sure" is 0.5 and says neither.
 SAME = 1.0
+UNSURE = 0.5
 SPLINK_COLUMNS = ["source_dataset_l", "unique_id_l", "source_dataset_r", "unique_id_r", "clerical_match_score"]
 _names = count(1)
 
@@ -69,19 +73,21 @@ def load_labels(path: str | os.PathLike[str], *, job: str | None = None) -> pa.T
 
 def register_labels(session: Any, labels: pa.Table, *, same_only: bool = False) -> Any:
     """Register labels with the session's linker (a SplinkDataFrame for its evaluation and
-    training methods). Only labels of the session's job are kept; ``same_only`` keeps the
-    pairs found to be the same person, which is what ``estimate_m_from_pairwise_labels`` wants.
-    Refuses labels none of which name a record of the job's inputs."""
+    training methods). Only labels of the session's job are kept, and "not sure" labels (0.5)
+    are left out: Splink counts a score of 0.5 or more as a match, so each would count as a
+    pair found to be the same. ``same_only`` keeps the pairs found to be the same, which is
+    what ``estimate_m_from_pairwise_labels`` wants. Refuses labels none of which names a
+    record of the job's inputs."""
     import duckdb
 
     con = duckdb.connect()
     con.register("labels", labels)
-    conditions = []
+    conditions = [f"clerical_match_score IS NOT NULL AND clerical_match_score <> {UNSURE}"]
     if "job" in labels.column_names:
         conditions.append(f"job = '{session.job.job}'")
     if same_only:
         conditions.append(f"clerical_match_score >= {SAME}")
-    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    where = f"WHERE {' AND '.join(conditions)}"
     kept = con.sql(f"SELECT {', '.join(SPLINK_COLUMNS)} FROM labels {where}").to_arrow_table()
     name = f"labels_{session.job.job.replace('-', '_')}_{next(_names)}"
     session.con.register(f"{name}_arrow", kept)
@@ -109,10 +115,11 @@ def labels_found(session: Any, table: str) -> int:
 
 def retrain_from_labels(session: Any, labels: pa.Table) -> dict[str, Any]:
     """Estimate m from the pairs investigators found to be the same (u and the prior stay as
-    trained); returns the new model, which the session's linker now uses."""
+    trained); returns the new model, which the session's linker now uses. Nothing is written:
+    ``session.save_model()`` does that, into the session's workspace."""
     same = register_labels(session, labels, same_only=True)
     if int(session.con.execute(f"SELECT count(*) FROM {same.physical_name}").fetchall()[0][0]) == 0:
-        raise UserError(f"No label of {session.job.job} says 'same person': m cannot be estimated from labels.")
+        raise UserError(f"No label of {session.job.job} says 'same': m cannot be estimated from labels.")
     from matching.linkage.duckdb_backend import splink_log
 
     with splink_log():
@@ -123,7 +130,8 @@ def retrain_from_labels(session: Any, labels: pa.Table) -> dict[str, Any]:
 
 
 def accuracy_table(session: Any, labels_table: Any, threshold: float) -> dict[str, Any]:
-    """Precision and recall among the labelled pairs at one match probability."""
+    """Precision and recall among the labelled pairs at one match probability ("not sure"
+    labels are not among them: see ``register_labels``)."""
     from matching.linkage.duckdb_backend import splink_log
 
     with splink_log():

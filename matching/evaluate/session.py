@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from matching.errors import UserError
 from matching.jobs.config import JobConfig, load_job
 from matching.linkage.inputs import JobInputs, linkage_tables, load_records, select_inputs
 from matching.workspace import Workspace, write_json_atomic
@@ -101,16 +102,24 @@ class JobSession:
             result = duckdb_backend.train(self.con, self.job, self.inputs, verbose=verbose)
         self.linker, self.model = made[-1], result.model
         if save:
-            write_json_atomic(self.workspace.models / f"{self.job.job}.json", result.model)
+            from matching.jobs.train import reproducible
+
+            # Named after the job's config, as ``matching train`` names it, so a run of
+            # another job refuses it (``apply_model``).
+            write_json_atomic(self.workspace.models / f"{self.job.job}.json", reproducible(result.model, self.job.config_hash))
         return result
 
     def save_model(self, path: str | os.PathLike[str] | None = None) -> Path:
-        """Write the linker's current model (default: the workspace's model for the job)."""
-        target = Path(path) if path else self.workspace.models / f"{self.job.job}.json"
+        """Write the linker's current model (default: the session's workspace's model for the
+        job, which that workspace's runs of the job then use), named after the job's config as
+        ``matching train`` names it."""
+        from matching.jobs.train import reproducible
         from matching.linkage.duckdb_backend import splink_log
 
+        target = Path(path) if path else self.workspace.models / f"{self.job.job}.json"
         with splink_log():
-            self.model = self.linker.misc.save_model_to_json(None)
+            model = self.linker.misc.save_model_to_json(None)
+        self.model = reproducible(model, self.job.config_hash)
         write_json_atomic(target, self.model)
         return target
 
@@ -152,20 +161,69 @@ def open_session(job: str, *, workspace: str | os.PathLike[str] | Workspace | No
     return session
 
 
-
 def analysis_workspace(sample: str | os.PathLike[str] | None = None) -> Workspace:
     """The workspace a notebook analyses: ``$MATCHING_WORKSPACE`` if set, else a new temporary
-    one with ``sample`` (default: the project's sample exercise) ingested into it."""
+    one with ``sample`` (default: the project's sample exercise) ingested into it.
+
+    A relative ``$MATCHING_WORKSPACE`` is taken from the project folder, not from the
+    notebook's own folder (where Jupyter starts its kernels): ``MATCHING_WORKSPACE=workspace/demo
+    make notebook`` analyses the project's ``workspace/demo``. A folder that does not exist is
+    refused: analysing it would show an empty workspace, not the one meant."""
     import tempfile
 
     from matching.ingest import ingest_dir
 
     chosen = os.environ.get("MATCHING_WORKSPACE")
     if chosen:
-        return Workspace.at(chosen)
+        path = Path(chosen).expanduser()
+        if not path.is_absolute():
+            path = project_root() / path
+        path = path.resolve()
+        if not path.is_dir():
+            relative = "" if Path(chosen).expanduser().is_absolute() else f" (a relative path is taken from the project folder {project_root()})"
+            raise UserError(
+                f"MATCHING_WORKSPACE={chosen}: there is no workspace at {path}{relative}.\n"
+                "  Fix: set MATCHING_WORKSPACE to a workspace folder that 'matching ingest' has written "
+                "(e.g. workspace/demo after 'make demo'), or unset it to analyse the sample exercise."
+            )
+        return Workspace(path)
     ws = Workspace.at(tempfile.mkdtemp(prefix="matching-notebook-"))
     ingest_dir(Path(sample) if sample else project_root() / "sample_data", workspace=ws)
     return ws
+
+
+def scratch_workspace(workspace: str | os.PathLike[str] | Workspace) -> Workspace:
+    """A throwaway workspace holding ``workspace``'s submissions and models, for exploratory
+    work: runs at other thresholds, models retrained from labels, files ingested to try a job.
+
+    What is written there never reaches ``workspace``: its runs cannot be published from it
+    (``matching publish --all`` reads only ``workspace/runs``), and its models are not the ones
+    ``workspace``'s runs use. The datasets are linked, not copied (a copy where the file
+    system cannot link), and read only. The folder is removed when the Python process (the
+    notebook's kernel) ends."""
+    import atexit
+    import shutil
+    import tempfile
+
+    source = workspace if isinstance(workspace, Workspace) else Workspace.at(workspace)
+    if not source.root.is_dir():
+        raise UserError(f"{source.root}: there is no workspace there.\n  Fix: name a workspace folder that 'matching ingest' has written.")
+    scratch = Workspace(Path(tempfile.mkdtemp(prefix="matching-scratch-")).resolve())
+    atexit.register(shutil.rmtree, scratch.root, ignore_errors=True)
+    if source.datasets.is_dir():
+        for data in sorted(source.datasets.rglob("*.parquet")):
+            target = scratch.datasets / data.relative_to(source.datasets)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                target.symlink_to(data.resolve())
+            except OSError:  # (Windows without the right to make links)
+                shutil.copy2(data, target)
+    for folder, target_folder in ((source.submissions, scratch.submissions), (source.models, scratch.models)):
+        if folder.is_dir():
+            target_folder.mkdir(parents=True, exist_ok=True)
+            for record in sorted(folder.glob("*.json")):
+                shutil.copy2(record, target_folder / record.name)
+    return scratch
 
 
 def project_root() -> Path:

@@ -4,6 +4,7 @@ threshold, and writing the chosen threshold back into the job's config."""
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 from pathlib import Path
@@ -22,8 +23,13 @@ def _known_pairs(session: JobSession, pairs: pa.Table) -> None:
     session.con.unregister("threshold_pairs_arrow")
 
 
-def _orient(pred: str) -> str:
-    """The predictions oriented as the known pairs are (left input first)."""
+def _orient(con: Any, pred: str) -> str:
+    """The predictions oriented as the known pairs are (left input first). A job within one
+    body (Splink's dedupe_only) has no sides, and its predictions no source_dataset: either
+    order is the pair, as ``_same`` compares them."""
+    columns = {c for (c,) in con.execute(f"SELECT column_name FROM (DESCRIBE {pred})").fetchall()}
+    if "source_dataset_l" not in columns:
+        return f"SELECT unique_id_l AS a, unique_id_r AS b, match_probability, match_weight FROM {pred}"
     return f"""SELECT CASE WHEN source_dataset_l = 'right' THEN unique_id_r ELSE unique_id_l END AS a,
                       CASE WHEN source_dataset_l = 'right' THEN unique_id_l ELSE unique_id_r END AS b,
                       match_probability, match_weight FROM {pred}"""
@@ -50,7 +56,7 @@ def labels_from_truth(session: JobSession, true_pairs: pa.Table) -> Any:
     name = f"truth_labels_{job.job.replace('-', '_')}"
     session.con.execute(
         f"""CREATE OR REPLACE TABLE {name} AS
-            WITH p AS ({_orient(pred)})
+            WITH p AS ({_orient(session.con, pred)})
             SELECT {sd('left', 'a')} AS source_dataset_l, a AS unique_id_l, {sd('right', 'b')} AS source_dataset_r,
                    b AS unique_id_r,
                    CASE WHEN EXISTS (SELECT 1 FROM threshold_pairs k WHERE {_same('a', 'b')}) THEN 1.0 ELSE 0.0 END
@@ -70,7 +76,7 @@ def errors_at(session: JobSession, true_pairs: pa.Table, threshold: float, limit
     pred = session.predict().physical_name
     _known_pairs(session, true_pairs)
     con = session.con
-    con.execute(f"CREATE OR REPLACE TEMP TABLE threshold_scored AS {_orient(pred)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE threshold_scored AS {_orient(con, pred)}")
     false_links = con.sql(
         f"""SELECT a AS unique_id_l, b AS unique_id_r, match_probability, match_weight FROM threshold_scored p
             WHERE match_probability >= {float(threshold)} AND NOT EXISTS (SELECT 1 FROM threshold_pairs k WHERE {_same('p.a', 'p.b')})
@@ -84,6 +90,35 @@ def errors_at(session: JobSession, true_pairs: pa.Table, threshold: float, limit
             ORDER BY match_probability DESC NULLS LAST LIMIT {int(limit)}"""
     ).to_arrow_table().to_pylist()
     return {"false_links": false_links, "missed": missed}
+
+
+def figures_at(rows: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
+    """From Splink's accuracy table (``accuracy_analysis_from_labels_table(...,
+    output_type="table", add_metrics=["f1"]).as_record_list()``): the figures of linking at
+    ``threshold``, a match probability. Rows are per score; pairs scored at or above the
+    threshold are linked, so its figures are those of the lowest score at or above it (above
+    every score nothing is linked)."""
+    if not rows:
+        raise ValueError("no rows: the labels table is empty")
+    eligible = [r for r in rows if r["match_probability"] >= threshold]
+    if eligible:
+        r = min(eligible, key=lambda r: r["match_probability"])
+        tp, fp, fn = int(r["tp"]), int(r["fp"]), int(r["fn"])
+    else:
+        top = max(rows, key=lambda r: r["match_probability"])
+        tp, fp, fn = 0, 0, int(top["p"])
+    precision = tp / (tp + fp) if tp + fp else None
+    recall = tp / (tp + fn) if tp + fn else None
+    f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else None
+    return {"threshold": threshold, "tp": tp, "fp": fp, "fn": fn, "precision": precision, "recall": recall, "f1": f1}
+
+
+def best_f1(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The row of Splink's accuracy table with the highest F1 (the higher score of a tie)."""
+    if not rows:
+        raise ValueError("no rows: the labels table is empty")
+    return max(rows, key=lambda r: (r["f1"] if isinstance(r["f1"], float | int) and math.isfinite(r["f1"]) else -1.0,
+                                    r["match_probability"]))
 
 
 _TABLE = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.\-\"]+)\s*\]\]?\s*(#.*)?$")

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -134,8 +135,10 @@ def _pair_key(a_body: str, a_id: str, b_body: str, b_id: str, symmetric: bool) -
     return f"{a_body}\x1f{a_id}\x1f{b_body}\x1f{b_id}"
 
 
-def evaluate_run(run_dir: Path, truth: Path) -> dict[str, Any]:
-    """Every accuracy figure for one run bundle."""
+def evaluate_run(run_dir: str | os.PathLike[str], truth: str | os.PathLike[str]) -> dict[str, Any]:
+    """Every accuracy figure for one run bundle (its folder) against a synthetic exercise's
+    folder of truth."""
+    run_dir, truth = Path(run_dir), Path(truth)
     _check_truth(truth)
     manifest = load_run_manifest(run_dir)
     config = manifest.get("config")

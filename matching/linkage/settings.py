@@ -157,12 +157,45 @@ def read_model(path: Path) -> dict[str, Any]:
     return dict(data)
 
 
+def trained_for_another_job(job: JobConfig, model: Mapping[str, Any]) -> str | None:
+    """The job a model was trained for, when that is another job than ``job``: training names a
+    model ``m`` and the first seven hex digits of its job config's SHA-256 (``linker_uid``), so
+    a model whose name is that of another job's config (a standard job, or a job file beside
+    ``job``'s) is that job's. None when the model is ``job``'s, or of a config no longer there
+    (an earlier version of ``job``'s, say, which the comparisons check then judges)."""
+    from matching.ingest.submissions import sha256_file
+    from matching.jobs.config import jobs_dir
+
+    uid = model.get("linker_uid")
+    if not isinstance(uid, str) or not uid.startswith("m") or uid == f"m{job.config_hash[:7]}":
+        return None
+    own = job.path.resolve()
+    candidates = {p.resolve() for folder in (jobs_dir(), job.path.parent) if folder.is_dir() for p in folder.glob("*.toml")}
+    for path in sorted(candidates):
+        if path == own or path.stem == job.job:
+            continue  # another version of this job's config: the comparisons check judges it
+        if uid == f"m{sha256_file(path)[:7]}":
+            return path.stem
+    return None
+
+
 def apply_model(job: JobConfig, settings: dict[str, Any], model: Mapping[str, Any], model_path: Path) -> dict[str, Any]:
     """Copy m/u probabilities and the prior from a trained model onto freshly built settings.
 
-    Comparisons are matched by name and levels by position and label; any difference means
-    the model was trained for another version of the config and must be retrained.
+    A model trained for another job (its ``linker_uid``, which training takes from the job's
+    config, names another job's config) is refused, even where the comparisons are the same:
+    its m, u and prior describe other data. Comparisons are matched by name and levels by
+    position and label; any difference means the model was trained for another version of
+    the config and must be retrained.
     """
+    other = trained_for_another_job(job, model)
+    if other is not None:
+        raise UserError(
+            f"{model_path}: this model was trained for the job '{other}', not '{job.job}' "
+            f"(its linker_uid {model['linker_uid']} is that of {other}'s config).\n"
+            f"  Fix: use {job.job}'s own model: train it with 'matching train {job.job}', or use the one "
+            f"shipped in configs/models/{job.job}.json."
+        )
     trained = {c["output_column_name"]: c for c in model["comparisons"]}
     out = dict(settings)
     out["probability_two_random_records_match"] = model.get("probability_two_random_records_match", settings["probability_two_random_records_match"])
