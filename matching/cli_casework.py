@@ -39,11 +39,13 @@ def command_line_actor() -> str:
         user = f"uid {os.getuid()}"
     return f"{user} (command line)"
 
-def casework(ctx: Context) -> None:
-    """Start Django on the workspace's case store (and bring its schema up to date)."""
+def casework(ctx: Context, *, create: bool = True) -> None:
+    """Start Django on the workspace's case store (and bring its schema up to date).
+    ``create=False``: a command that reads the case store, or acts as one of its users, refuses
+    a workspace that does not exist instead of making an empty one to find nothing in."""
     from matching.casework.setup import use_workspace
 
-    use_workspace(ctx.workspace.root)
+    use_workspace(ctx.workspace.root, create=create)
 
 
 def acting(username: str) -> Any:
@@ -176,7 +178,13 @@ def _run_rows(ctx: Context, jobs: tuple[str, ...]) -> tuple[list[dict[str, Any]]
 def runs_command(ctx: Context, jobs: tuple[str, ...], unpublished: bool, as_json: bool) -> None:
     """List the finished runs in the workspace, newest first (of JOB(s) if named): what each
     found, what it set aside, and whether it is published for review."""
-    casework(ctx)
+    if not ctx.workspace.root.is_dir():  # nothing there yet, and nothing made
+        if as_json:
+            _json_out([])
+        else:
+            say(f"No runs in {ctx.workspace.runs} (there is no workspace there yet).\n  Start one: matching run JOB")
+        return
+    casework(ctx, create=False)
 
     from matching.casework.models import Run
 
@@ -297,7 +305,7 @@ def bodies_add(ctx: Context, code: str, name: str | None) -> None:
 @pass_ctx
 def bodies_list(ctx: Context, as_json: bool) -> None:
     """List the bodies."""
-    casework(ctx)
+    casework(ctx, create=False)
 
     from matching.casework.models import Body
 
@@ -354,7 +362,7 @@ def users_add(ctx: Context, username: str, body: str, role: str, superuser: bool
 @pass_ctx
 def users_list(ctx: Context, body: str | None, as_json: bool) -> None:
     """List users and their roles (at one --body)."""
-    casework(ctx)
+    casework(ctx, create=False)
 
     from matching.casework.people import list_users
 
@@ -403,7 +411,7 @@ def audit_group() -> None:
 @pass_ctx
 def audit_verify(ctx: Context, as_json: bool) -> None:
     """Check that no audit event was changed, removed or reordered."""
-    casework(ctx)
+    casework(ctx, create=False)
 
     from matching.casework import audit
 
@@ -427,7 +435,7 @@ def audit_verify(ctx: Context, as_json: bool) -> None:
 @pass_ctx
 def purge_command(ctx: Context, before: Any, yes: bool, dry_run: bool, as_json: bool) -> None:
     """Delete data and matches past their retention: exercises and submissions before a date."""
-    casework(ctx)
+    casework(ctx, create=False)
 
     from matching.casework.retention import purge
 
@@ -464,7 +472,7 @@ def _print_purge(result: Any, as_json: bool) -> None:
 @pass_ctx
 def subject_access_command(ctx: Context, surname: str, dob: Any, forename: str | None, out: str | None, as_user: str) -> None:
     """Find everything held about one person: dataset rows, matches and run bundles."""
-    casework(ctx)
+    casework(ctx, create=False)
 
     from matching.casework.subject_access import subject_access
 

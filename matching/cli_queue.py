@@ -82,7 +82,7 @@ def queue_group() -> None:
 def queue_list(ctx: Context, body: str | None, job: str | None, status: str | None, band: str | None,
                allocated_to: str | None, limit: int, as_json: bool, as_user: str) -> None:
     """List the matches the user may see, highest priority first."""
-    casework(ctx)
+    casework(ctx, create=False)
     user = acting(as_user)
     qs = _filtered(user, body, job, status, band, allocated_to)
     rows = [_summary(m) for m in qs.select_related("owning_body", "allocated_to").order_by("-priority_score", "pk")[:limit]]
@@ -109,7 +109,7 @@ def queue_list(ctx: Context, body: str | None, job: str | None, status: str | No
 @pass_ctx
 def queue_show(ctx: Context, match_id: int, as_json: bool, as_user: str) -> None:
     """Show one match: both records, the explanation and its history (audited as a view)."""
-    casework(ctx)
+    casework(ctx, create=False)
     from matching.casework import audit
 
     user = acting(as_user)
@@ -162,7 +162,7 @@ def queue_allocate(ctx: Context, match_ids: tuple[int, ...], username: str, job:
 
     A match that is closed, or that USERNAME may not be given, is left as it was and named;
     the rest are allocated. Exits 2 if any was left."""
-    casework(ctx)
+    casework(ctx, create=False)
     from matching.casework import lifecycle
     from matching.casework.models import Status
 
@@ -221,7 +221,7 @@ def queue_allocate(ctx: Context, match_ids: tuple[int, ...], username: str, job:
 def queue_close(ctx: Context, match_id: int, outcome: str, linkage: str, case_reference: str,
                 actual: str | None, estimated: str | None, basis: str, note: str, as_user: str) -> None:
     """Record a person's outcome for a match and close it."""
-    casework(ctx)
+    casework(ctx, create=False)
     from matching.casework import lifecycle
 
     user = acting(as_user)
@@ -248,7 +248,7 @@ def queue_close(ctx: Context, match_id: int, outcome: str, linkage: str, case_re
 def export_command(ctx: Context, fmt: str, out: str, body: str | None, job: str | None,
                    status: str | None, band: str | None, as_user: str) -> None:
     """Export the matches the user may export to a protectively marked CSV or XLSX file."""
-    casework(ctx)
+    casework(ctx, create=False)
     from matching.casework.access import allowed, bodies_for
     from matching.casework.export import export_matches
     from matching.casework.people import get_body

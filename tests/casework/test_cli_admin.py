@@ -203,6 +203,15 @@ def test_runs_lists_what_each_run_found_and_whether_it_is_published(run_cli, wor
     assert run_cli("runs", "--unpublished").stdout.startswith("Nothing to publish: every run in ")
 
 
-def test_runs_in_a_new_workspace_says_how_to_start(run_cli):
+def test_runs_in_a_new_workspace_says_how_to_start(run_cli, workspace):
     r = run_cli("runs")
     assert r.exit_code == 0 and r.stdout.startswith("No runs in ") and "Start one: matching run JOB" in r.stdout
+    assert not workspace.exists()  # and makes nothing there
+
+
+@pytest.mark.parametrize("command", [("bodies", "list"), ("users", "list"), ("audit", "verify"),
+                                     ("queue", "list", "--as", "alice"), ("export", "--as", "alice", "--format", "csv", "--out", "x.csv")])
+def test_reading_a_workspace_that_is_not_there_is_refused_and_makes_nothing(run_cli, workspace, command):
+    r = run_cli(*command)
+    assert r.exit_code == 2 and f"There is no workspace at {workspace}" in r.stderr
+    assert not workspace.exists()
