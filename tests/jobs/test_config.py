@@ -225,7 +225,7 @@ def test_an_optional_part_of_the_explanation_is_left_out_when_a_value_in_it_is_m
     ]
     for broken in ("paid[ until {l.claim_end_date:date}", "paid[[ until]]", "paid] until"):
         with pytest.raises(ConfigError, match=r"rule.explanation: a '\[' or '\]' does not pair up"):
-            load_job_file(job_file(text.replace("paid[ until {l.claim_end_date:date}]", broken))).compiled
+            _ = load_job_file(job_file(text.replace("paid[ until {l.claim_end_date:date}]", broken))).compiled
 
 
 def test_priority_duration_ends_when_the_inconsistency_ended(job_file) -> None:
@@ -245,4 +245,4 @@ def test_priority_duration_ends_when_the_inconsistency_ended(job_file) -> None:
     ended, going = rows[0][0], rows[1][0]
     assert ended < going  # 39 days against 200
     with pytest.raises(ConfigError, match="priority.until: says when the inconsistency ended, but nothing says when it began"):
-        load_job_file(job_file(GOOD + '[priority]\nuntil = "l.claim_end_date"\n')).compiled
+        _ = load_job_file(job_file(GOOD + '[priority]\nuntil = "l.claim_end_date"\n')).compiled
