@@ -377,6 +377,19 @@ def test_key_contact_allocates_ticked_matches_in_one_go(page, console, live_serv
     rows = table_rows(page.get_by_role("table"))
     assert sum(row["Allocated to"] == "k_inv2" for row in rows) == 2
 
+    # "Select all" ticks every open match on the page, and follows the rows.
+    select_all = page.get_by_label("Select all matches on this page")
+    select_all.check()
+    boxes = page.get_by_label(re.compile(r"^Select match \d+$"))
+    assert all(box.is_checked() for box in boxes.all()) and boxes.count() == 3
+    boxes.first.uncheck()
+    assert not select_all.is_checked() and select_all.evaluate("box => box.indeterminate")
+    select_all.check()  # from mixed: every box again
+    assert all(box.is_checked() for box in boxes.all())
+    select_all.uncheck()
+    assert not any(box.is_checked() for box in boxes.all())
+    console.assert_clean(page)
+
     # Nothing ticked: the error summary, and its link takes focus to the first box.
     page.get_by_label("Allocate selected matches to").select_option(label="k_inv (k_inv)")
     page.get_by_role("button", name="Allocate selected").click()
