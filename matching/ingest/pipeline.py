@@ -365,13 +365,14 @@ def _write_rejects(path: Path, read: ReadResult, rejects: list[tuple[Any, ...]])
 
 
 def _quality(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, mapping: HeaderMapping) -> dict[str, Any]:
-    """Per field: whether it was supplied, how many values are filled, defects by reason."""
+    """Per field: whether it was supplied, how many values are filled, defects by reason (in the
+    rows kept: a rejected row's values are in the rejects file, not the dataset)."""
     counts = ", ".join(f"count({ident(f.name)})" for f in spec.fields)
     filled = con.execute(f"SELECT {counts} FROM final WHERE _rejection IS NULL").fetchall()[0]
     defects: dict[str, dict[str, int]] = {}
     for field, reason, n in con.execute(
         """
-        SELECT d.field, d.reason, count(*) FROM (SELECT unnest(_defects) AS d FROM final)
+        SELECT d.field, d.reason, count(*) FROM (SELECT unnest(_defects) AS d FROM final WHERE _rejection IS NULL)
         GROUP BY ALL ORDER BY 1, 3 DESC
         """
     ).fetchall():

@@ -2,9 +2,19 @@
 
 Each line, in order (``LINE_STEPS``):
 
-1. ``_restore_spreadsheet_date``: a line that is only a date ('03/12/2024', '2024-12-03
-   00:00:00') was a flat/house number like '3/12' that a spreadsheet turned into a date;
-   it is put back as day/month ('3/12'). Nothing else can have produced such a line.
+1. ``_restore_spreadsheet_date``: a line that is only a date was a flat and house number
+   ('3/12') or a range ('3-12') that a spreadsheet turned into a date, and is put back as
+   day/month, '3/12' (which of '/' and '-' was typed is lost, so every form gives the same
+   answer). Only the forms Excel writes are repaired:
+
+   - '03-Dec' or '3-Dec' (d-mmm, as Excel shows a day and month typed as '3-12' or '3/12');
+   - 'Dec-14' (mmm-yy, as it shows '12-14' or '12/14', whose second number is no month);
+   - '03/12/2024' (dd/mm/yyyy, the same cell formatted as a date);
+   - '2024-12-03', '2024-12-03 00:00:00' (ISO, a date cell read from XLSX or written by a
+     program).
+
+   Nothing else can have produced such a line. A dd/mm/yyyy or ISO date of 'Dec-14' (1
+   December 2014) reads '1/12': the cell no longer says the 14 was not a day.
 2. ``_fold_case_and_accents``: upper case, accents stripped.
 3. ``_tidy_punctuation``: apostrophes removed (ST JOHN'S -> ST JOHNS), '&' -> AND, hyphens
    and slashes kept and closed up ('12 - 14' -> '12-14', '3 / 12' -> '3/12'), commas kept
@@ -61,20 +71,35 @@ _FIRST_LINE_ENDING = r"[^,]* (?:" + "|".join(["ST", *ABBREVIATIONS]) + r")(?:,.*
 _ABBREVIATED_NOT_ST = r"\b(" + "|".join(ABBREVIATIONS) + r")\b|\bST,"
 
 
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+
+
 def _restore_spreadsheet_date(e: str) -> str:
     day_first = r"^(\d{1,2})/(\d{1,2})/\d{4}$"
     iso = r"^\d{4}-(\d{2})-(\d{2})(?: 00:00(?::00)?)?$"
+    months = "|".join(_MONTHS)
+    day_month = rf"^(\d{{1,2}})-({months})$"
+    month_year = rf"^({months})-(\d\d)$"
+
+    def month(name: str) -> str:
+        return f"CAST((strpos({literal(''.join(_MONTHS))}, {name}) + 2) // 3 AS VARCHAR)"
 
     def restore(v: str) -> str:
+        up = f"upper({v})"
         return (
             f"CASE WHEN regexp_full_match({v}, {literal(day_first[1:-1])}) "
             f"THEN ltrim(regexp_replace({v}, {literal(day_first)}, '\\1'), '0') || '/' || ltrim(regexp_replace({v}, {literal(day_first)}, '\\2'), '0') "
             f"WHEN regexp_full_match({v}, {literal(iso[1:-1])}) "
             f"THEN ltrim(regexp_replace({v}, {literal(iso)}, '\\2'), '0') || '/' || ltrim(regexp_replace({v}, {literal(iso)}, '\\1'), '0') "
+            f"WHEN regexp_full_match({up}, {literal(day_month[1:-1])}) "
+            f"THEN ltrim(regexp_extract({up}, {literal(day_month)}, 1), '0') || '/' || {month(f'regexp_extract({up}, {literal(day_month)}, 2)')} "
+            f"WHEN regexp_full_match({up}, {literal(month_year[1:-1])}) "
+            f"THEN {month(f'regexp_extract({up}, {literal(month_year)}, 1)')} || '/' || regexp_extract({up}, {literal(month_year)}, 2) "
             f"ELSE {v} END"
         )
 
-    return bind(e, lambda v: f"CASE WHEN regexp_matches({v}, '^\\d+[/-]\\d+[/-]\\d+') THEN {let(v, restore)} ELSE {v} END")
+    looks_like_a_date = r"^(?:\d+[/-]\d+[/-]\d+|\d{1,2}-[A-Za-z]{3}$|[A-Za-z]{3}-\d\d$)"
+    return bind(e, lambda v: f"CASE WHEN regexp_matches({v}, {literal(looks_like_a_date)}) THEN {let(v, restore)} ELSE {v} END")
 
 
 def _fold_case_and_accents(e: str) -> str:
