@@ -177,7 +177,10 @@ def queue_allocate(ctx: Context, match_ids: tuple[int, ...], username: str, job:
     if match_ids:
         matches = [visible_match(user, pk) for pk in dict.fromkeys(match_ids)]
     else:
-        qs = _filtered(user, body, job, None, band).exclude(status=Status.CLOSED)
+        from matching.casework.access import body_ids_for
+
+        qs = (_filtered(user, body, job, None, band).exclude(status=Status.CLOSED)
+              .filter(owning_body_id__in=body_ids_for(user, "allocate_match")))  # only what they may allocate
         if unallocated:
             qs = qs.filter(allocated_to__isnull=True)
         qs = qs.select_related("owning_body", "allocated_to").order_by("-priority_score", "pk")

@@ -238,6 +238,6 @@ def test_labels_export_refuses_a_workspace_that_does_not_exist(workspace: Path, 
     out = tmp_path / "labels.csv"
     result = run_cli("labels", "export", "--out", str(out))
     assert result.exit_code == 2
-    assert f"There is no workspace at {workspace}, so no case store to read." in result.stderr
+    assert f"There is no workspace at {workspace}, so nothing to read." in result.stderr
     assert "--workspace DIR" in result.stderr and "Traceback" not in result.stderr
     assert not workspace.exists() and not out.exists()

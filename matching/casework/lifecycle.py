@@ -121,10 +121,11 @@ def allocate_many(chosen: list[tuple[Match, int]], to_user: Any, by: Any) -> All
     result = Allocation([], [], [])
     with transaction.atomic():
         for match, version in chosen:
-            if match.allocated_to_id == (to_user.pk if to_user else None):  # what the user wants, whoever changed it since
-                result.unchanged.append(match)
-                continue
             try:
+                _require(by, "allocate_match", match, "allocate")  # before saying it is done already
+                if match.allocated_to_id == (to_user.pk if to_user else None):  # what the user wants, whoever changed it since
+                    result.unchanged.append(match)
+                    continue
                 result.allocated.append(allocate(match, to_user, by, version))
             except Conflict as e:
                 result.left.append((match, f"Match {match.pk} {e.changed} after the page was shown; open it to see why."))

@@ -31,6 +31,7 @@ from django.utils import timezone
 from matching.casework import audit
 from matching.casework.bulk import insert_rows, update_rows
 from matching.casework.models import Body, Exercise, Match, Run, SetAside, Status, Submission
+from matching.casework.shown_money import MoneyFields
 from matching.errors import UserError
 from matching.workspace import Workspace, load_run_manifest, read_run_manifest
 
@@ -211,6 +212,7 @@ def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishRes
         body_codes = {b.pk: b.code for b in bodies.values()} | dict(
             Body.objects.filter(matches__job=job).distinct().values_list("pk", "code"))
 
+        old_money = MoneyFields() if manifest.get("money_shown_as") != "pounds" else None
         now = timezone.now()
         new: list[dict[str, Any]] = []
         open_updates: list[dict[str, Any]] = []
@@ -223,6 +225,9 @@ def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishRes
                 continue
             keys_done.add(key)
             left, right = _json(row["left_record"], {}), _json(row["right_record"], {})
+            if old_money is not None:  # a bundle made before money was shown in pounds
+                old_money.to_pounds(row["left_kind"], left)
+                old_money.to_pounds(row["right_kind"], right)
             fingerprint = records_fingerprint(left, right)
             current = existing.get(key)
             if current is not None and current["owning_body_id"] != bodies[row["owning_body"]].pk:

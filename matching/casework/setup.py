@@ -18,13 +18,18 @@ def use_workspace(workspace: Path, *, migrate: bool = True, create: bool = True)
     import django
     from django.conf import settings
 
-    if not create and not workspace.is_dir():
-        from matching.errors import UserError
+    if not create and not os.environ.get("DATABASE_URL"):  # (PostgreSQL's store is not in the folder)
+        hosted = settings.configured and django.apps.apps.ready  # the test suite's own database
+        missing = (f"There is no workspace at {workspace}" if not workspace.is_dir()
+                   else None if hosted or (workspace / "casework.sqlite3").is_file()
+                   else f"The workspace {workspace} has no case store (casework.sqlite3)")
+        if missing:
+            from matching.errors import UserError
 
-        raise UserError(
-            f"There is no workspace at {workspace}, so no case store to read.\n"
-            "  Fix: name the workspace that holds the case store (--workspace DIR, or MATCHING_WORKSPACE)."
-        )
+            raise UserError(
+                f"{missing}, so nothing to read.\n  Fix: name the workspace whose runs were published "
+                "(--workspace DIR, or MATCHING_WORKSPACE), or publish one first (matching publish --all)."
+            )
     if create:
         workspace.mkdir(parents=True, exist_ok=True)  # the case store's folder, made by a command that writes
     if _ready is not None:

@@ -509,6 +509,7 @@ def _manifest(
         "threshold": threshold,
         "body": body,
         "backend": backend,
+        "money_shown_as": "pounds",  # the records' money fields (bundles before 30 Nov 2026: pence)
         **extra,
         "config": {"path": str(job.path), "sha256": job.config_hash},
         "model": {"path": str(mpath), "sha256": sha256_file(mpath)},

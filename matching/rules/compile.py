@@ -147,8 +147,11 @@ class CompiledJob:
             days = f"greatest(date_diff('day', CAST(({to_sql(self.since, as_at)}) AS DATE), {end}), 0)"
             parts.append((PRIORITY_WEIGHTS["duration"], f"least(coalesce({days}, 0) / 365.0, 1.0)"))
         if self.money is not None:
-            pounds = f"greatest(coalesce(CAST(({to_sql(self.money, as_at)}) AS DOUBLE), 0), 0) / 100.0"
-            parts.append((PRIORITY_WEIGHTS["money"], f"least(log10(1 + {pounds}) / 5.0, 1.0)"))
+            # A blank amount (a claim's weekly amount not given) is unknown, not nothing: it
+            # scores the middle, as a job without money does.
+            pence = f"CAST(({to_sql(self.money, as_at)}) AS DOUBLE)"
+            scored = f"least(log10(1 + greatest({pence}, 0) / 100.0) / 5.0, 1.0)"
+            parts.append((PRIORITY_WEIGHTS["money"], f"CASE WHEN {pence} IS NULL THEN {UNKNOWN_MONEY} ELSE {scored} END"))
         else:
             # A job that cannot say what is at stake scores it at the middle of the scale (as
             # about £316 would), not by leaving it out: left out, such a job reached 100 with

@@ -65,8 +65,9 @@ def inconsistency(n: int, body: str = "kingston", job: str = "hb-to-deceased", *
 
 def make_bundle(workspace: Path, rows: list[dict[str, Any]], *, job: str = "hb-to-deceased",
                 run_id: str | None = None, as_at: str = "2026-10-01",
-                created_at: datetime | None = None) -> str:
-    """Write a run bundle into ``workspace/runs`` and return its run id."""
+                created_at: datetime | None = None, money_shown_as: str | None = "pounds") -> str:
+    """Write a run bundle into ``workspace/runs`` and return its run id (``money_shown_as=None``:
+    as a bundle made before money was shown in pounds)."""
     created = created_at or datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
     runs = workspace / "runs"
     run_id = run_id or f"{created:%Y%m%dT%H%M%S}-{job}-{len(list(runs.glob('*'))) if runs.exists() else 0:08x}"
@@ -93,6 +94,8 @@ def make_bundle(workspace: Path, rows: list[dict[str, Any]], *, job: str = "hb-t
         ],
         "counts": {"inconsistencies": len(rows)},
     }
+    if money_shown_as:
+        manifest["money_shown_as"] = money_shown_as
     (path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return run_id
 

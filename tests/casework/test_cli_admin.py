@@ -215,3 +215,17 @@ def test_reading_a_workspace_that_is_not_there_is_refused_and_makes_nothing(run_
     r = run_cli(*command)
     assert r.exit_code == 2 and f"There is no workspace at {workspace}" in r.stderr
     assert not workspace.exists()
+
+
+def test_a_folder_without_a_case_store_is_not_given_one_by_a_reading_command(tmp_path):
+    """In a real process (not the test suite's database): audit verify in an empty folder
+    says there is no case store, and leaves the folder empty."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    proc = subprocess.run([sys.executable, "-m", "matching", "--workspace", str(tmp_path), "audit", "verify"],
+                          capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 2 and f"The workspace {tmp_path} has no case store (casework.sqlite3)" in proc.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -149,3 +149,19 @@ def test_export_is_refused_to_those_who_may_not(run_cli, casework, tmp_path):
     unknown = run_cli("export", "--as", "k_kc", "--format", "csv", "--out", str(out), "--body", "camden")
     assert unknown.exit_code == 2 and "No body 'camden'" in unknown.stderr
     assert not out.exists() and not AuditEvent.objects.filter(action="export").exists()
+
+
+def test_allocating_is_refused_before_anything_is_called_done(run_cli, casework):
+    """An auditor naming a match already with its investigator is refused, not told it is
+    done; a key contact who also audits another body chooses only matches they may allocate."""
+    from matching.casework.models import Membership, Role
+
+    mine = casework.matches["kingston"][0]  # allocated to k_inv by the fixture
+    r = run_cli("queue", "allocate", str(mine.pk), "k_inv", "--as", "k_aud")
+    assert r.exit_code == 2 and f"You may not allocate match {mine.pk}" in r.stderr and "already" not in r.stdout
+    Membership.objects.create(user=casework.users["k_kc"], body=casework.bodies["richmond"], role=Role.AUDITOR)
+    Match.objects.filter(owning_body__code="richmond").update(priority_score=99.0)  # first in their view
+    top = run_cli("queue", "allocate", "k_inv2", "--unallocated", "--limit", "3", "--as", "k_kc", "--json")
+    assert top.exit_code == 0, top.stderr
+    chosen = top.json()["allocated"]
+    assert len(chosen) == 3 and set(Match.objects.filter(pk__in=chosen).values_list("owning_body__code", flat=True)) == {"kingston"}

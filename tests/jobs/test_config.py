@@ -246,3 +246,21 @@ def test_priority_duration_ends_when_the_inconsistency_ended(job_file) -> None:
     assert ended < going  # 39 days against 200
     with pytest.raises(ConfigError, match="priority.until: says when the inconsistency ended, but nothing says when it began"):
         _ = load_job_file(job_file(GOOD + '[priority]\nuntil = "l.claim_end_date"\n')).compiled
+
+
+def test_a_blank_amount_is_unknown_money_not_nothing(job_file) -> None:
+    """A claim whose weekly amount is blank scores the money part at the middle, as a job
+    without money does, not as nothing at stake (which put it below every job without money)."""
+    import duckdb
+
+    text = GOOD + '[priority]\nmoney_pence = "l.weekly_amount * 52"\nstrong_identifiers = []\n'
+    job = load_job_file(job_file(text))
+    score, _ = job.compiled.priority_sql("2026-10-01")
+    no_money = load_job_file(job_file(GOOD + "[priority]\nstrong_identifiers = []\n")).compiled.priority_sql("2026-10-01")[0]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES (NULL::BIGINT), (0::BIGINT), (10000::BIGINT)) v(w)")
+    blank, nothing, hundred = (r[0] for r in con.execute(
+        f"SELECT {score} FROM (SELECT w AS weekly_amount, rowid AS k FROM t) l "
+        "JOIN (SELECT rowid AS k, 10.0 AS match_weight FROM t) r USING (k) ORDER BY k").fetchall())
+    without = con.execute(f"SELECT {no_money} FROM (SELECT 10.0 AS match_weight) r").fetchone()[0]
+    assert nothing < blank == without < hundred

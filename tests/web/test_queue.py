@@ -162,3 +162,15 @@ def test_only_those_who_allocate_see_the_ticks_or_may_post(casework, as_user):
     Match.objects.filter(pk=k[5].pk).update(status=Status.CLOSED)
     html = as_user("k_kc").get("/").content.decode()
     assert f'id="select-{k[5].pk}"' not in html and f'id="select-{k[4].pk}"' in html
+
+
+def test_one_error_summary_for_bad_filters_and_a_bad_allocation_and_none_for_a_page_with_nothing_open(casework, as_user):
+    client = as_user("k_kc")
+    html = client.post("/?date_from=yesterday", {"allocated_to": ""}).content.decode()
+    assert html.count('class="govuk-error-summary"') == 1 and html.count('role="alert"') == 1
+    assert "Select at least one match to allocate" in html and "First seen from must be a date" in html
+    Match.objects.filter(owning_body__code="kingston").update(status=Status.CLOSED)
+    r = client.post("/", {"allocated_to": ""}, follow=True)
+    page = r.content.decode()
+    assert "Nothing was allocated: no match on this page can be allocated now." in page
+    assert "#select-None" not in page and 'class="govuk-error-summary"' not in page

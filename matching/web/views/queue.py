@@ -107,16 +107,19 @@ def queue(request: HttpRequest) -> HttpResponse:
     if selectable and bulk is None:
         bulk = BulkAllocateForm(auto_id="bulk-%s", people=workers_of(list(may_allocate)))
     ticked = set(bulk.data.getlist("match")) if bulk is not None and bulk.is_bound else set()
-    errors = []
+    bulk_errors = []
     if bulk is not None and bulk.is_bound:
-        first = next((m.pk for m in rows if m.pk in selectable), None)
-        errors = [(f"#select-{first}" if name == "match" else f"#{bulk[name].auto_id}", e)
-                  for name, field_errors in bulk.errors.items() for e in field_errors]
+        if not selectable:  # the page has nothing open to allocate now (all closed since)
+            messages.warning(request, "Nothing was allocated: no match on this page can be allocated now.")
+            return redirect(request.get_full_path())
+        first = next(m.pk for m in rows if m.pk in selectable)
+        bulk_errors = [(f"#select-{first}" if name == "match" else f"#{bulk[name].auto_id}", e)
+                       for name, field_errors in bulk.errors.items() for e in field_errors]
     return render(request, "web/queue.html", {
         "bulk": bulk if selectable else None,
         "selectable": selectable,
         "ticked": ticked,
-        "errors": errors,
+        "bulk_errors": bulk_errors,
         "form": form,
         "filters": f,
         "rows": rows,
