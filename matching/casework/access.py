@@ -3,7 +3,9 @@
 Every view, export and CLI command asks ``allowed`` (or, for lists, ``visible_matches``,
 which is the same rule as a query). Actions are named; targets are a match, a body or
 nothing. A match is visible only when its owning body has made its privacy-notice
-declaration for the match's exercise, and then:
+declaration for the match's exercise, and so has every other body whose record it shows (a
+cross-council match shows another council's employee or tenant, whose data that council has
+not released until it declares), and then:
 
 - a *key contact* sees and works all of the body's matches, allocates them, exports the
   queue and manages the body's users;
@@ -79,19 +81,45 @@ def _released(declared: dict[int, list[int]], **extra: Any) -> Q:
     return q
 
 
+def _undeclared_records(exercises: set[int]) -> Q | None:
+    """Matches (or set-aside rows) of these exercises that show a record of a body that has
+    not declared for the exercise, as a condition to exclude; None when there are none to
+    exclude (the usual case, which then costs the queue's indexes nothing)."""
+    if not exercises:
+        return None
+    codes: set[str] = set()
+    declared: dict[int, set[str]] = {e: set() for e in exercises}
+    for code, exercise_id in Body.objects.values_list("code", "declarations__exercise_id"):  # one query
+        codes.add(code)
+        if exercise_id in declared:
+            declared[exercise_id].add(code)
+    q: Q | None = None
+    for exercise_id, done in declared.items():
+        if missing := sorted(codes - done):
+            part = Q(exercise_id=exercise_id) & (Q(left_body__in=missing) | Q(right_body__in=missing))
+            q = part if q is None else q | part
+    return q
+
+
+def _only_released_records(qs: QuerySet[Any], declared: dict[int, list[int]]) -> QuerySet[Any]:
+    exclude = _undeclared_records({e for exercises in declared.values() for e in exercises})
+    return qs.exclude(exclude) if exclude is not None else qs
+
+
 def visible_matches(user: Any) -> QuerySet[Match]:
     """Every match the user may see: the query form of ``allowed(user, "view_match", m)``."""
     if not _active(user):
         return Match.objects.none()
     if user.is_superuser:
-        return Match.objects.filter(_released(_declared()))
+        declared = _declared()
+        return _only_released_records(Match.objects.filter(_released(declared)), declared)
     roles = _roles(user)
     whole_body = [b for b, r in roles.items() if r in ("key_contact", "auditor")]
     allocated = [b for b, r in roles.items() if r == "investigator"]
     declared = _declared(whole_body + allocated)
     q = _released({b: e for b, e in declared.items() if b in whole_body})
     q |= _released({b: e for b, e in declared.items() if b in allocated}, allocated_to=user)
-    return Match.objects.filter(q)
+    return _only_released_records(Match.objects.filter(q), declared)
 
 
 def visible_set_aside(user: Any) -> QuerySet[SetAside]:
@@ -100,14 +128,18 @@ def visible_set_aside(user: Any) -> QuerySet[SetAside]:
     if not _active(user):
         return SetAside.objects.none()
     if user.is_superuser:
-        return SetAside.objects.filter(_released(_declared()))
-    whole_body = [b for b, r in _roles(user).items() if "view_set_aside" in ROLE_ACTIONS[r]]
-    return SetAside.objects.filter(_released(_declared(whole_body)))
+        declared = _declared()
+    else:
+        declared = _declared([b for b, r in _roles(user).items() if "view_set_aside" in ROLE_ACTIONS[r]])
+    return _only_released_records(SetAside.objects.filter(_released(declared)), declared)
 
 
 def _match_visible(user: Any, match: Match) -> bool:
     if not Declaration.objects.filter(body_id=match.owning_body_id, exercise_id=match.exercise_id).exists():
         return False
+    others = {match.left_body, match.right_body} - {match.owning_body.code}
+    if others and Declaration.objects.filter(exercise_id=match.exercise_id, body__code__in=others).count() < len(others):
+        return False  # another body's record, not yet released by its declaration
     if user.is_superuser:
         return True
     role = _roles(user).get(match.owning_body_id)

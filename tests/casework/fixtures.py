@@ -118,7 +118,8 @@ class Casework:
 @pytest.fixture
 def casework(db: Any, workspace: Path) -> Casework:
     """Two bodies (kingston, richmond), each with a key contact, two investigators and an
-    auditor; a superuser ``admin``; both declared for the exercise; six kingston matches and
+    auditor; a superuser ``admin``; both declared for the exercise, and so is dwp, whose
+    death registrations the matches show; six kingston matches and
     two richmond ones published from a real bundle; kingston's first match allocated to
     ``k_inv`` and richmond's first to ``r_inv``. Every password is ``PASSWORD``."""
     from django.contrib.auth.models import User
@@ -139,6 +140,8 @@ def casework(db: Any, workspace: Path) -> Casework:
         body.save()
         cw.bodies[code] = body
         Declaration.objects.create(body=body, exercise=Exercise.objects.get(), declared_by="test")
+    # DWP supplies the death registrations the matches show: its declaration releases them.
+    Declaration.objects.create(body=Body.objects.get(code="dwp"), exercise=Exercise.objects.get(), declared_by="test")
     roles = {"kc": "key_contact", "inv": "investigator", "inv2": "investigator", "aud": "auditor"}
     for code, prefix in (("kingston", "k"), ("richmond", "r")):
         for suffix, role in roles.items():

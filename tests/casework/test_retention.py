@@ -65,7 +65,8 @@ def two_exercises(run_cli, workspace, tmp_path):
     admin = User.objects.create_superuser("admin", password="x-not-used-x")
     kingston = Body.objects.get(code="kingston")
     for exercise in Exercise.objects.all():
-        Declaration.objects.create(body=kingston, exercise=exercise, declared_by="t")
+        for body in (kingston, Body.objects.get(code="dwp")):
+            Declaration.objects.create(body=body, exercise=exercise, declared_by="t")
     k_inv = User.objects.create_user("k_inv", password="x-not-used-x")
     kingston.memberships.create(user=k_inv, role="key_contact")
     old = Match.objects.get(job="hb-to-deceased", left_record_id="HB000001")
@@ -81,7 +82,7 @@ def test_dry_run_counts_and_deletes_nothing(run_cli, workspace, two_exercises):
     assert r.exit_code == 0, r.stderr
     data = r.json()
     assert data["case_store"] == {"exercises": 1, "matches": 2, "outcomes": 1, "notes": 1, "runs": 1, "set_aside": 1,
-                                  "submissions": 2, "declarations": 1}
+                                  "submissions": 2, "declarations": 2}
     assert data["files"] == {"run_bundles": 2, "dataset_files": 1, "rejects_files": 1, "submission_records": 1}
     assert Match.objects.count() == 3 and Path(two_exercises["old_sub"]["dataset_path"]).exists()
     assert not AuditEvent.objects.filter(action="purge").exists()
@@ -107,7 +108,7 @@ def test_purge_deletes_old_rows_and_files_and_keeps_the_later_exercise(run_cli, 
     assert list(Exercise.objects.values_list("as_at", flat=True)) == [date(2026, 10, 1)]
     assert list(Match.objects.values_list("job", flat=True)) == ["hb-to-deceased-2"]
     assert list(Run.objects.values_list("run_id", flat=True)) == [two_exercises["new_run"]]
-    assert (Outcome.objects.count(), Note.objects.count(), Declaration.objects.count(), SetAside.objects.count()) == (0, 0, 1, 0)
+    assert (Outcome.objects.count(), Note.objects.count(), Declaration.objects.count(), SetAside.objects.count()) == (0, 0, 2, 0)
     assert Submission.objects.filter(exercise__as_at__lt=date(2026, 1, 1)).count() == 0
     # Files: old bundles (published or not) and the old submission's files are gone.
     assert not (ws.runs / two_exercises["old_run"]).exists() and not (ws.runs / two_exercises["stray"]).exists()
