@@ -471,7 +471,9 @@ def _print_purge(result: Any, as_json: bool) -> None:
 @_workspace_option
 @pass_ctx
 def subject_access_command(ctx: Context, surname: str, dob: Any, forename: str | None, out: str | None, as_user: str) -> None:
-    """Find everything held about one person: dataset rows, matches and run bundles."""
+    """Find everything held about one person: dataset rows (as the record's person, a partner,
+    joint liable person, pupil or parent), rejected rows that may be them, matches and run
+    bundles."""
     casework(ctx, create=False)
 
     from matching.casework.subject_access import subject_access
@@ -480,6 +482,8 @@ def subject_access_command(ctx: Context, surname: str, dob: Any, forename: str |
     table = Table("where", "kind", "body", "records", title="Held about this person", title_justify="left")
     for d in report.datasets:
         table.add_row(d["submission_id"], d["kind"], d["body"], f"{len(d['rows']):,}")
+    for d in report.rejected:
+        table.add_row(f"{d['submission_id']} (rejected rows)", d["kind"], d["body"], f"{len(d['rows']):,} that may be the person")
     for m in report.matches:
         table.add_row(f"match {m['match_id']} ({m['job']})", "match", m["owning_body"],
                       f"{len(m['outcomes'])} outcomes, {len(m['notes'])} notes")
@@ -487,8 +491,9 @@ def subject_access_command(ctx: Context, surname: str, dob: Any, forename: str |
         held = ", ".join(f"{len(r[k]):,} {k.replace('_', ' ')}" for k in ("pairs", "inconsistencies", "set_aside") if k in r)
         table.add_row(f"run {r['run_id']}", "run bundle", "", held)
     console.print(table)
+    rejected = sum(len(d["rows"]) for d in report.rejected)
     say(f"{report.dataset_rows:,} dataset rows in {len(report.datasets)} files; {len(report.matches)} matches; "
-        f"{len(report.runs)} run bundles.")
+        f"{len(report.runs)} run bundles." + (f" {rejected:,} rejected rows may be the person: read them." if rejected else ""))
     if out:
         write_atomic(Path(out), json.dumps(report.as_dict(), indent=2, default=str).encode("utf-8"))
         say(f"Full report written to {out}")

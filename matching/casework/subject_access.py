@@ -29,6 +29,7 @@ from matching.casework import access, audit
 from matching.casework.access import visible_matches
 from matching.casework.models import AuditEvent, Declaration, Match, Run
 from matching.errors import UserError
+from matching.ingest.standardise.sql import ident, literal
 from matching.ingest.standardise.value import standardise_value
 from matching.workspace import Workspace, read_run_manifest
 
@@ -39,6 +40,7 @@ class SubjectAccessReport:
     dob: str
     forename: str | None
     datasets: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
     matches: list[dict[str, Any]] = field(default_factory=list)
     runs: list[dict[str, Any]] = field(default_factory=list)
 
@@ -48,9 +50,12 @@ class SubjectAccessReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "protective_marking": settings.PROTECTIVE_MARKING,
+            "about": "Everything the engine holds about one person, for a subject access request: "
+                     "personal data, to be disclosed only to the person (or as the law allows).",
             "searched_for": {"surname": self.surname, "dob": self.dob, "forename": self.forename},
             "generated_at": timezone.now().isoformat(timespec="seconds"),
-            "datasets": self.datasets, "matches": self.matches, "runs": self.runs,
+            "datasets": self.datasets, "rejected_rows": self.rejected, "matches": self.matches, "runs": self.runs,
         }
 
 
@@ -80,33 +85,133 @@ def _key_contact_bodies(user: Any) -> set[str] | None:
     return codes
 
 
+# The other people a row may hold, by column prefix: a claimant's partner, a council tax
+# account's joint liable person, an application's joint applicant, a pupil and their parent,
+# and a pupil's preferred names.
+_OTHER_PEOPLE = ("partner", "joint_liable", "joint_applicant", "pupil", "parent", "preferred")
+
+
+@dataclass(frozen=True)
+class _Person:
+    """Where a row holds one person: their surname column, and their date of birth and
+    forename columns where the row has them."""
+
+    role: str
+    surname: str
+    dob: str | None
+    forename: str | None  # a column of the first forename, or of all forenames (its first word is taken)
+
+
+def _people(names: set[str]) -> list[_Person]:
+    people = []
+    if "surname" in names:
+        forename = "forename" if "forename" in names else "forenames" if "forenames" in names else None
+        dob = "dob" if "dob" in names else None
+        people.append(_Person("the record's person", "surname", dob, forename))
+        if "maiden_surname" in names:
+            people.append(_Person("the record's person (maiden name)", "maiden_surname", dob, forename))
+    for prefix in _OTHER_PEOPLE:
+        if f"{prefix}_surname" not in names:
+            continue
+        forename = next((c for c in (f"{prefix}_forename", f"{prefix}_forenames") if c in names), None)
+        dob = f"{prefix}_dob" if f"{prefix}_dob" in names else None
+        people.append(_Person(prefix.replace("_", " "), f"{prefix}_surname", dob, forename))
+    return people
+
+
 def _dataset_files(ws: Workspace, bodies: set[str] | None) -> list[Path]:
     files = []
     for path in sorted(ws.datasets.glob("*/*/*.parquet")) if ws.datasets.is_dir() else []:
         if bodies is not None and path.parent.name not in bodies:
             continue
-        names = set(pq.read_schema(path).names)
-        if {"surname", "dob"} <= names:
+        if _people(set(pq.read_schema(path).names)):
             files.append(path)
     return files
 
 
 def _search_datasets(files: list[Path], surname: str, dob: date, forename: str | None) -> list[dict[str, Any]]:
+    """Rows holding the person anywhere: as the record's person (or by their maiden name), or
+    as a partner, joint liable person or applicant, pupil or parent. A person whose date of
+    birth the row holds must have the one searched for; where it holds none (most electors,
+    parents on admissions) the forename must be given and agree, and the row says it was
+    found by name alone. A forename agrees as written or as its usual form (Mick, Michael)."""
+    from matching.ingest.standardise.nicknames import canonical_forename
+
+    by_name = " (found by name: the record holds no date of birth)"
     found = []
     con = duckdb.connect()
     for path in files:
-        has_forename = forename is not None and "forename" in pq.read_schema(path).names
-        sql = "SELECT * FROM read_parquet(?) WHERE surname = ? AND CAST(dob AS DATE) = ?"
-        params: list[Any] = [str(path), surname, dob]
-        if has_forename:
-            sql += " AND forename = ?"
-            params.append(forename)
-        rel = con.execute(sql, params)
-        cols = [c[0] for c in rel.description]
-        rows = [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
+        cols = set(pq.read_schema(path).names)
+        whens: list[str] = []
+        params: list[Any] = []
+        for person in _people(cols):
+            agrees, agree_params = None, []
+            if forename and person.forename:
+                options = [f"split_part({ident(person.forename)}, ' ', 1) IN (?, ?)"]
+                agree_params = [forename, canonical_forename(forename)]
+                if person.surname == "surname" and "forename_canonical" in cols:
+                    options.append("forename_canonical = ?")
+                    agree_params.append(canonical_forename(forename))
+                agrees = "(" + " OR ".join(options) + ")"
+            named = f"{ident(person.surname)} = ?"
+            if person.dob:
+                whens.append(f"WHEN {named} AND CAST({ident(person.dob)} AS DATE) = ?" + (f" AND {agrees}" if agrees else "")
+                             + f" THEN {literal(person.role)}")
+                params += [surname, dob, *agree_params]
+            if agrees:
+                missing = f" AND {ident(person.dob)} IS NULL" if person.dob else ""
+                whens.append(f"WHEN {named}{missing} AND {agrees} THEN {literal(person.role + by_name)}")
+                params += [surname, *agree_params]
+        if not whens:
+            continue  # no date of birth here and no forename given: a surname alone would find everyone of it
+        rel = con.execute(
+            f"SELECT * FROM (SELECT *, CASE {' '.join(whens)} END AS found_as FROM read_parquet(?)) WHERE found_as IS NOT NULL",
+            [*params, str(path)],
+        )
+        columns = [c[0] for c in rel.description]
+        rows = [dict(zip(columns, r, strict=True)) for r in rel.fetchall()]
         if rows:
             found.append({"file": str(path), "kind": path.parent.parent.name, "body": path.parent.name,
                           "submission_id": path.stem, "rows": json.loads(json.dumps(rows, default=str))})
+    return found
+
+
+def _search_rejects(ws: Workspace, bodies: set[str] | None, surname: str, dob: date, forename: str | None) -> list[dict[str, Any]]:
+    """Rejected rows (never loaded, kept as submitted in the rejects files) in which two of
+    the terms appear: the surname, the date of birth (in any form ingest reads) or the
+    forename. They may be the person, or not: the officer reads them."""
+    from matching.ingest.standardise.dates import parse_date
+    from matching.ingest.submissions import load_all
+
+    found = []
+    con = duckdb.connect()
+    for sub in load_all(ws):
+        path = Path(sub.rejects_path)
+        if (bodies is not None and sub.body not in bodies) or not path.is_file():
+            continue
+        try:
+            cols = [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_csv(?, all_varchar = true, header = true)", [str(path)]).fetchall()]
+        except duckdb.Error:
+            continue  # an empty or unreadable rejects file holds nothing to find
+        cells = [c for c in cols if c not in ("row", "line", "field", "reason", "value")]
+        if not cells:
+            continue
+        text = [f"upper(trim({ident(c)}))" for c in cells]
+        has_surname = " OR ".join(f"{t} = ?" for t in text)
+        has_dob = " OR ".join(f"{parse_date(ident(c), True)} = ?" for c in cells)
+        terms = [f"({has_surname})::INT", f"coalesce({has_dob}, false)::INT"]
+        params: list[Any] = [surname] * len(text) + [dob] * len(cells)
+        if forename:
+            terms.append("(" + " OR ".join(f"split_part({t}, ' ', 1) = ?" for t in text) + ")::INT")
+            params += [forename] * len(text)
+        rel = con.execute(f"SELECT * FROM read_csv(?, all_varchar = true, header = true) WHERE {' + '.join(terms)} >= 2",
+                          [str(path), *params])
+        names = [c[0] for c in rel.description]
+        rows = [dict(zip(names, r, strict=True)) for r in rel.fetchall()]
+        if rows:
+            found.append({"file": str(path), "kind": sub.kind, "body": sub.body, "submission_id": sub.submission_id,
+                          "note": "rejected rows, never loaded, in which two of the terms appear: they may be the person",
+                          "rows": rows})
     return found
 
 
@@ -189,25 +294,38 @@ def _search_runs(ws: Workspace, datasets: list[dict[str, Any]], bodies: set[str]
     return found
 
 
-def _record_has(record: dict[str, Any], forename: str | None) -> bool:
-    if forename is None:
-        return True
-    names = str(record.get("forenames") or record.get("forename") or "").split()
-    return bool(names) and names[0] == forename
+def _holds(record: dict[str, Any], surname: str, dob: str, forename: str | None) -> bool:
+    """Whether a match's record holds the person, by the rules ``_search_datasets`` uses."""
+    from matching.ingest.standardise.nicknames import canonical_forename
+
+    for person in _people(set(record)):
+        if record.get(person.surname) != surname:
+            continue
+        first = str(record.get(person.forename) or "").split()[:1] if person.forename else []
+        agrees = None if not forename else bool(first) and first[0] in (forename, canonical_forename(forename)) or (
+            person.surname == "surname" and record.get("forename_canonical") == canonical_forename(forename))
+        held_dob = record.get(person.dob) if person.dob else None
+        if held_dob is not None:
+            if held_dob == dob and agrees is not False:
+                return True
+        elif agrees:
+            return True
+    return False
 
 
 def _matches(user: Any, bodies: set[str] | None, surname: str, dob: date, forename: str | None) -> list[Match]:
     # A superuser answers for everything held, declared or not; a key contact sees what access allows.
     qs = Match.objects.all() if bodies is None else visible_matches(user).filter(owning_body__code__in=bodies)
     d = dob.isoformat()
-    qs = qs.filter(Q(left_record__surname=surname, left_record__dob=d) | Q(right_record__surname=surname, right_record__dob=d))
+    keys = ["surname", "maiden_surname", *(f"{prefix}_surname" for prefix in _OTHER_PEOPLE)]
+    named = Q(pk__in=[])
+    for side in ("left", "right"):
+        for key in keys:
+            named |= Q(**{f"{side}_record__{key}": surname})
     out = []
-    for m in qs.select_related("owning_body").prefetch_related("outcomes__recorded_by", "notes__author").order_by("pk"):
-        for side in ("left", "right"):
-            rec = m.record(side)
-            if rec.get("surname") == surname and rec.get("dob") == d and _record_has(rec, forename):
-                out.append(m)
-                break
+    for m in qs.filter(named).select_related("owning_body").prefetch_related("outcomes__recorded_by", "notes__author").order_by("pk"):
+        if any(_holds(m.record(side), surname, d, forename) for side in ("left", "right")):
+            out.append(m)
     return out
 
 
@@ -248,6 +366,7 @@ def subject_access(workspace: Workspace, user: Any, *, surname: str, dob: str,
     s, d, f = standardised_terms(surname, dob, forename)
     report = SubjectAccessReport(surname=s, dob=d.isoformat(), forename=f)
     report.datasets = _search_datasets(_dataset_files(workspace, bodies), s, d, f)
+    report.rejected = _search_rejects(workspace, bodies, s, d, f)
     report.runs = _search_runs(workspace, report.datasets, bodies)
     with transaction.atomic():
         matches = _matches(user, bodies, s, d, f)
@@ -259,12 +378,13 @@ def subject_access(workspace: Workspace, user: Any, *, surname: str, dob: str,
         # data was searched sees the search in its audit trail.
         for m in matches:
             audit.record_view(user, m, detail={"via": "subject_access"})
-        concerned = {str(x["body"]) for x in report.datasets} | {m.owning_body.code for m in matches} | {
+        concerned = {str(x["body"]) for x in report.datasets + report.rejected} | {m.owning_body.code for m in matches} | {
             str(row[c]) for r in report.runs for k in _BUNDLE_FILES if k in r for row in r[k]
             for c in ("owning_body", "left_body", "right_body", "also_linked_right_body") if row.get(c)}
         detail = {
             "terms_hmac": terms_digest(s, d, f), "dataset_files": len(report.datasets),
-            "dataset_rows": report.dataset_rows, "matches": len(report.matches), "runs": len(report.runs),
+            "dataset_rows": report.dataset_rows, "rejected_rows": sum(len(r["rows"]) for r in report.rejected),
+            "matches": len(report.matches), "runs": len(report.runs),
             "scope": "all bodies" if bodies is None else sorted(bodies),
         }
         audit.record_many(user, "subject_access", [(body, detail, "person", "") for body in sorted(concerned | (bodies or set())) or [""]])

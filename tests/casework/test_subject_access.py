@@ -37,6 +37,7 @@ def test_a_superuser_finds_the_person_everywhere(run_cli, held, tmp_path):
     assert "2 dataset rows in 2 files; 7 matches; 0 run bundles." in r.stdout
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["searched_for"] == {"surname": "FRANCIS", "dob": "1956-10-01", "forename": None}
+    assert report["protective_marking"] == "OFFICIAL-SENSITIVE" and list(report)[0] == "protective_marking"
     assert sorted(d["body"] for d in report["datasets"]) == ["kingston", "richmond"]
     assert all(d["rows"][0]["record_id"] == "R1" for d in report["datasets"])
     assert len(report["matches"]) == 7
@@ -137,3 +138,50 @@ def test_run_bundles_naming_the_persons_records_are_reported(run_cli, held, tmp_
     assert [(a["owning_body"], a["right_record_id"]) for a in report("r_kc")[run_id]["set_aside"]] == [
         ("richmond", "R1"), ("richmond", "R3")]
     assert list(report("k_kc")) == [run_id]  # not the unpublished person-link run
+
+
+def test_every_person_a_row_holds_is_found(run_cli, casework, tmp_path):
+    """A partner on a benefit claim, a maiden name on a death registration, and an elector
+    with no date of birth (found by name, and said so) are all the person; a nickname finds
+    the record of the name's usual form."""
+    claims = tmp_path / "hb.csv"
+    claims.write_text(
+        "Claim Ref,Forename,Surname,DOB,Address Line 1,Claim Start Date,Partner Forenames,Partner Surname,Partner DOB\n"
+        "C1,Raj,Patel,1950-01-01,1 High St,2024-01-01,Priya,Patel,1954-12-17\n", encoding="utf-8")
+    deaths = tmp_path / "deaths.csv"
+    deaths.write_text("Record ID,Forename,Surname,Surname at Birth,DOB,Date of Death\n"
+                      "D1,Priya,Shah,Patel,1954-12-17,2026-01-01\n", encoding="utf-8")
+    electors = tmp_path / "er.csv"
+    electors.write_text("Elector Number,Forename,Surname,Address1\nE1,Priya,Patel,1 High St\nE2,Mick,Clarke,2 High St\n",
+                        encoding="utf-8")
+    assert run_cli("ingest", "housing_benefit", str(claims), "--body", "kingston").exit_code == 0
+    assert run_cli("ingest", "deceased_persons", str(deaths), "--body", "kingston").exit_code == 0
+    assert run_cli("ingest", "electoral_register", str(electors), "--body", "kingston").exit_code == 0
+    out = tmp_path / "sar.json"
+    r = run_cli("subject-access", "--surname", "Patel", "--dob", "1954-12-17", "--forename", "Priya", "--as", "k_kc", "--out", str(out))
+    assert r.exit_code == 0, r.stderr
+    found = {d["kind"]: [row["found_as"] for row in d["rows"]] for d in json.loads(out.read_text())["datasets"]}
+    assert found == {
+        "housing_benefit": ["partner"],
+        "deceased_persons": ["the record's person (maiden name)"],
+        "electoral_register": ["the record's person (found by name: the record holds no date of birth)"],
+    }
+    nick = tmp_path / "nick.json"
+    assert run_cli("subject-access", "--surname", "Clarke", "--dob", "1940-11-20", "--forename", "Michael",
+                   "--as", "k_kc", "--out", str(nick)).exit_code == 0
+    (register,) = json.loads(nick.read_text())["datasets"]
+    assert [row["record_id"] for row in register["rows"]] == ["E2"]
+
+
+def test_rejected_rows_that_may_be_the_person_are_listed(run_cli, casework, tmp_path):
+    f = tmp_path / "hb.csv"
+    f.write_text("Claim Ref,Forename,Surname,DOB,Address Line 1,Claim Start Date\n"
+                 "C1,Priya,Okafor,29/12/1991,,2024-01-01\n"      # rejected: no address line 1
+                 "C2,Priya,Jones,29/12/1991,,2024-01-01\n", encoding="utf-8")  # rejected, not her: one term
+    assert run_cli("ingest", "housing_benefit", str(f), "--body", "kingston").exit_code == 0  # rows rejected, file accepted
+    out = tmp_path / "sar.json"
+    r = run_cli("subject-access", "--surname", "Okafor", "--dob", "1991-12-29", "--as", "k_kc", "--out", str(out))
+    assert r.exit_code == 0, r.stderr
+    assert "1 rejected rows may be the person: read them." in r.stdout
+    (rejected,) = json.loads(out.read_text())["rejected_rows"]
+    assert [row["Claim Ref"] for row in rejected["rows"]] == ["C1"] and rejected["body"] == "kingston"
