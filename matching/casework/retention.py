@@ -9,6 +9,10 @@
   bundle whose manifest's ``as_at`` is before the date, and the standardised datasets,
   rejects files and submission records of submissions extracted before the date.
 
+What a later exercise still uses stays: a match a later run saw again moves to that run's
+exercise (with its outcomes and notes), and a submission a later run was made from (in the
+case store, or in the inputs of a bundle that stays) keeps its files and moves likewise.
+
 The audit trail is never purged: its events name records by id and hold no personal data.
 If the process stops between the two parts, running the purge again finishes the files.
 """
@@ -23,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 
 from matching.casework import audit
 from matching.casework.models import (
@@ -93,7 +98,22 @@ def _old_bundles(ws: Workspace, before: date, run_paths: list[str]) -> list[Path
     return list(found)
 
 
-def _old_submission_files(ws: Workspace, before: date, result: PurgeResult) -> None:
+def _inputs_of_kept_bundles(ws: Workspace, purged: list[Path]) -> set[str]:
+    """The submissions every bundle that stays was made from: their files stay too."""
+    gone = {p.resolve() for p in purged}
+    needed: set[str] = set()
+    for path in sorted(ws.runs.iterdir()) if ws.runs.is_dir() else []:
+        if path.resolve() in gone or not (path / "manifest.json").is_file():
+            continue
+        try:
+            inputs = json.loads((path / "manifest.json").read_text(encoding="utf-8")).get("inputs") or []
+        except (OSError, ValueError):
+            continue
+        needed |= {str(i.get("submission_id")) for i in inputs if isinstance(i, dict)}
+    return needed
+
+
+def _old_submission_files(ws: Workspace, before: date, result: PurgeResult, needed: set[str]) -> None:
     if not ws.submissions.is_dir():
         return
     for record in sorted(ws.submissions.glob("*.json")):
@@ -105,6 +125,8 @@ def _old_submission_files(ws: Workspace, before: date, result: PurgeResult) -> N
         if extracted is None or extracted >= before:
             continue
         sid = sub.get("submission_id") or record.stem
+        if sid in needed:
+            continue  # a later exercise's run was made from it
         # Where this workspace keeps the files, not the path recorded when they were written: a
         # workspace copied or moved elsewhere would otherwise keep its own copies past retention.
         known = sub.get("kind") and sub.get("body")
@@ -125,33 +147,47 @@ def purge(workspace: Workspace, before: date, actor: Any, *, dry_run: bool = Fal
     result = PurgeResult(before=before, dry_run=dry_run)
     exercises = Exercise.objects.filter(as_at__lt=before)
     with transaction.atomic():
-        matches = Match.objects.filter(exercise__in=exercises)
         runs = Run.objects.filter(exercise__in=exercises)
+        kept_runs = Run.objects.exclude(exercise__in=exercises)
+        # A match a later exercise's run saw again, and a submission a later run was made
+        # from, belong to that exercise now: they stay, and move to it.
+        kept_matches = Match.objects.filter(exercise__in=exercises, last_run__in=kept_runs)
+        matches = Match.objects.filter(exercise__in=exercises).exclude(pk__in=kept_matches.values("pk"))
+        kept_subs = Submission.objects.filter(exercise__in=exercises, runs__in=kept_runs).distinct()
+        subs = Submission.objects.filter(exercise__in=exercises).exclude(pk__in=kept_subs.values("pk"))
         run_paths = list(runs.values_list("bundle_path", flat=True))
         result.counts = {
             "exercises": exercises.count(),
             "matches": matches.count(),
+            "matches_kept_for_a_later_exercise": kept_matches.count(),
             "outcomes": Outcome.objects.filter(match__in=matches).count(),
             "notes": Note.objects.filter(match__in=matches).count(),
             "runs": runs.count(),
             "set_aside": SetAside.objects.filter(exercise__in=exercises).count(),
-            "submissions": Submission.objects.filter(exercise__in=exercises).count(),
+            "submissions": subs.count(),
             "declarations": Declaration.objects.filter(exercise__in=exercises).count(),
         }
         result.bundles = _old_bundles(workspace, before, run_paths)
-        _old_submission_files(workspace, before, result)
+        needed = _inputs_of_kept_bundles(workspace, result.bundles) | set(
+            Submission.objects.filter(runs__in=kept_runs).values_list("submission_id", flat=True))
+        _old_submission_files(workspace, before, result, needed)
         if dry_run:
             return result
         exercise_dates = sorted(d.isoformat() for d in exercises.values_list("as_at", flat=True))
         # Every body whose matches, records or submissions go sees the purge in its trail.
         concerned = set(matches.values_list("owning_body__code", flat=True)) | {
             b for pair in matches.values_list("left_body", "right_body") for b in pair if b
-        } | set(Submission.objects.filter(exercise__in=exercises).values_list("body__code", flat=True))
+        } | set(subs.values_list("body__code", flat=True))
+        later_run = Run.objects.filter(pk=OuterRef("last_run_id")).values("exercise_id")[:1]
+        kept_matches.update(exercise_id=Subquery(later_run))
+        later_use = Run.objects.filter(submissions=OuterRef("pk")).exclude(exercise__in=exercises).order_by("exercise__as_at")
+        kept_subs_ids = list(kept_subs.values_list("pk", flat=True))
+        Submission.objects.filter(pk__in=kept_subs_ids).update(exercise_id=Subquery(later_use.values("exercise_id")[:1]))
         Outcome.objects.filter(match__in=matches).delete()
         Note.objects.filter(match__in=matches).delete()
         matches.delete()
         runs.delete()  # and what they set aside
-        Submission.objects.filter(exercise__in=exercises).delete()
+        subs.delete()
         Declaration.objects.filter(exercise__in=exercises).delete()
         exercises.delete()
         detail = {"before": before.isoformat(), "exercise_dates": exercise_dates, **result.counts, **result.file_counts()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -81,8 +82,8 @@ def test_dry_run_counts_and_deletes_nothing(run_cli, workspace, two_exercises):
     r = run_cli("purge", "--before", "2026-01-01", "--dry-run", "--json")
     assert r.exit_code == 0, r.stderr
     data = r.json()
-    assert data["case_store"] == {"exercises": 1, "matches": 2, "outcomes": 1, "notes": 1, "runs": 1, "set_aside": 1,
-                                  "submissions": 2, "declarations": 2}
+    assert data["case_store"] == {"exercises": 1, "matches": 2, "matches_kept_for_a_later_exercise": 0, "outcomes": 1,
+                                  "notes": 1, "runs": 1, "set_aside": 1, "submissions": 2, "declarations": 2}
     assert data["files"] == {"run_bundles": 2, "dataset_files": 1, "rejects_files": 1, "submission_records": 1}
     assert Match.objects.count() == 3 and Path(two_exercises["old_sub"]["dataset_path"]).exists()
     assert not AuditEvent.objects.filter(action="purge").exists()
@@ -133,3 +134,23 @@ def test_purge_deletes_old_rows_and_files_and_keeps_the_later_exercise(run_cli, 
 def test_a_bad_date_is_a_message(run_cli, workspace):
     r = run_cli("purge", "--before", "31/12/2025", "--yes")
     assert r.exit_code == 2 and "--before" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_what_a_later_exercise_still_uses_is_kept(run_cli, workspace, two_exercises):
+    """A closed match of the old exercise that a later run saw again, with its outcome, and
+    the old submission a later bundle was made from, stay when the old exercise goes."""
+    later = make_bundle(workspace, [inconsistency(1)], as_at="2026-10-01", created_at=datetime(2026, 11, 2, tzinfo=UTC))
+    manifest = workspace / "runs" / later / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["inputs"][0]["submission_id"] = two_exercises["old_sub"]["submission_id"]
+    manifest.write_text(json.dumps(data))
+    publish(Workspace.at(workspace), later)
+    seen = Match.objects.get(job="hb-to-deceased", left_record_id="HB000001")
+    assert seen.status == "closed" and seen.last_run.run_id == later
+    r = run_cli("purge", "--before", "2026-01-01", "--yes", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["case_store"]["matches_kept_for_a_later_exercise"] == 1
+    seen.refresh_from_db()
+    assert seen.exercise.as_at.isoformat() == "2026-10-01" and seen.outcomes.count() == 1
+    assert not Match.objects.filter(job="hb-to-deceased", left_record_id="HB000002").exists()
+    assert Path(two_exercises["old_sub"]["dataset_path"]).exists()
