@@ -460,6 +460,12 @@ def _print_purge(result: Any, as_json: bool) -> None:
     console.print(table)
     if not result.dry_run:
         say("The deletion is recorded in the audit trail.")
+    if result.not_managed:
+        shown = ", ".join(str(p) for p in result.not_managed[:10]) + (f" and {len(result.not_managed) - 10:,} more" if len(result.not_managed) > 10 else "")
+        n = len(result.not_managed)
+        say(f"Not purged: {n:,} file{'' if n == 1 else 's'} in the workspace that no exercise accounts for ({shown}). "
+            "Notebooks' charts and exports saved there may hold personal data: delete those past retention.",
+            style="yellow", markup=False)
 
 
 @cli.command("subject-access")

@@ -52,6 +52,9 @@ class PurgeResult:
     dataset_files: list[Path] = field(default_factory=list)
     rejects_files: list[Path] = field(default_factory=list)
     submission_records: list[Path] = field(default_factory=list)
+    # Files in the workspace that no exercise accounts for (notebooks' charts, exports saved
+    # there): not purged, since nothing says what they hold, but named so a person can judge.
+    not_managed: list[Path] = field(default_factory=list)
 
     def file_counts(self) -> dict[str, int]:
         return {"run_bundles": len(self.bundles), "dataset_files": len(self.dataset_files),
@@ -59,7 +62,20 @@ class PurgeResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {"before": self.before.isoformat(), "dry_run": self.dry_run,
-                "case_store": self.counts, "files": self.file_counts()}
+                "case_store": self.counts, "files": self.file_counts(),
+                "not_purged_files": [str(p) for p in self.not_managed]}
+
+
+# What the engine keeps in a workspace and accounts for by exercise (or holds no personal data).
+MANAGED = {"datasets", "rejects", "runs", "submissions", "models", "tmp", "casework.sqlite3",
+           "casework.sqlite3-wal", "casework.sqlite3-shm", "secret_key"}
+
+
+def _not_managed(ws: Workspace) -> list[Path]:
+    if not ws.root.is_dir():
+        return []
+    return sorted(p for top in ws.root.iterdir() if top.name not in MANAGED and not top.name.startswith(".")
+                  for p in ([top] if top.is_file() else top.rglob("*")) if p.is_file())
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -171,6 +187,7 @@ def purge(workspace: Workspace, before: date, actor: Any, *, dry_run: bool = Fal
         needed = _inputs_of_kept_bundles(workspace, result.bundles) | set(
             Submission.objects.filter(runs__in=kept_runs).values_list("submission_id", flat=True))
         _old_submission_files(workspace, before, result, needed)
+        result.not_managed = _not_managed(workspace)
         if dry_run:
             return result
         exercise_dates = sorted(d.isoformat() for d in exercises.values_list("as_at", flat=True))

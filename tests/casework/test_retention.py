@@ -154,3 +154,12 @@ def test_what_a_later_exercise_still_uses_is_kept(run_cli, workspace, two_exerci
     assert seen.exercise.as_at.isoformat() == "2026-10-01" and seen.outcomes.count() == 1
     assert not Match.objects.filter(job="hb-to-deceased", left_record_id="HB000002").exists()
     assert Path(two_exercises["old_sub"]["dataset_path"]).exists()
+
+
+def test_files_no_exercise_accounts_for_are_named_not_purged(run_cli, workspace, two_exercises):
+    chart = workspace / "charts" / "hb-to-deceased" / "comparison.html"
+    chart.parent.mkdir(parents=True)
+    chart.write_text("FRANCIS", encoding="utf-8")
+    r = run_cli("purge", "--before", "2026-01-01", "--yes")
+    assert r.exit_code == 0 and "Not purged: 1 file in the workspace that no exercise accounts for" in r.stdout
+    assert str(chart) in r.stdout and chart.exists()
