@@ -62,12 +62,29 @@ class PublishResult:
         return self.__dict__.copy()
 
 
-def match_key(job: str, row: dict[str, Any]) -> str:
+def match_key(job: str, row: dict[str, Any], *, per_owner: bool = False) -> str:
+    """The match's identity: the job and both records' keys (and, for a job whose pairs are an
+    inconsistency for each body, ``owning_body = "each"``, the body it is for)."""
     left = (row["left_kind"], row["left_body"], str(row["left_record_id"]))
     right = (row["right_kind"], row["right_body"], str(row["right_record_id"]))
     if left[0] == right[0] and right < left:
         left, right = right, left  # a dataset linked to itself: the pair has no direction
-    return hashlib.sha256("\x1f".join((job, *left, *right)).encode("utf-8")).hexdigest()
+    parts = (job, *left, *right, *((str(row["owning_body"]),) if per_owner else ()))
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def _adopt_one_owner_matches(job: str, rows: list[dict[str, Any]], existing: dict[str, dict[str, Any]],
+                             body_codes: dict[int, str]) -> None:
+    """A job that now makes an inconsistency for each body: its matches published before, one
+    per pair keyed without the owner, become the owner's own match (re-keyed), so the owner
+    keeps its allocation, outcomes and history and the other body gets a new match."""
+    for row in rows:
+        key, legacy = match_key(job, row, per_owner=True), match_key(job, row)
+        old = existing.get(legacy)
+        if key in existing or old is None or body_codes.get(old["owning_body_id"]) != row["owning_body"]:
+            continue
+        Match.objects.filter(pk=old["id"]).update(key=key)
+        existing[key] = {**existing.pop(legacy), "key": key}
 
 
 def records_fingerprint(left: dict[str, Any], right: dict[str, Any]) -> str:
@@ -219,8 +236,11 @@ def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishRes
         seen: list[dict[str, Any]] = []
         reopened: list[dict[str, Any]] = []
         keys_done: set[str] = set()
+        per_owner = manifest.get("owning_body") == "each"
+        if per_owner:
+            _adopt_one_owner_matches(job, rows, existing, body_codes)
         for row in rows:
-            key = match_key(job, row)
+            key = match_key(job, row, per_owner=per_owner)
             if key in keys_done:
                 continue
             keys_done.add(key)

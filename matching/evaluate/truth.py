@@ -153,12 +153,13 @@ def evaluate_run(run_dir: str | os.PathLike[str], truth: str | os.PathLike[str])
                         f"FROM read_parquet({literal(str(run_dir / name))})")
     truth_incs = _truth_file(truth, "inconsistencies.csv")
     # A run for one body (run --body) is judged by the inconsistencies that body owns.
-    owner = {"left": "left_body", "right": "right_body"}.get(job.owning_body, literal(job.owning_body))
+    owner = {"left": "left_body = ?", "right": "right_body = ?", "each": "? IN (left_body, right_body)"}.get(
+        job.owning_body, f"{literal(job.owning_body)} = ?")
     body = manifest.get("body")
     with _reading(truth_incs, TRUTH_FIX):
         con.execute(
             f"""CREATE TABLE truth_inc AS SELECT DISTINCT pair_key(left_body, CAST(left_record_id AS VARCHAR), right_body, CAST(right_record_id AS VARCHAR)) AS k
-                FROM read_csv({literal(truth_incs)}, all_varchar = true) WHERE job = ? {"AND " + owner + " = ?" if body else ""}""",
+                FROM read_csv({literal(truth_incs)}, all_varchar = true) WHERE job = ? {"AND " + owner if body else ""}""",
             [job.job, body] if body else [job.job],
         )
     _same_exercise(truth, run_dir, manifest)

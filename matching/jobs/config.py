@@ -74,7 +74,7 @@ class JobConfig:
     path: Path
     title: str
     description: str
-    owning_body: str  # "left", "right" or a body slug
+    owning_body: str  # "left", "right", "each" (both bodies of an across-bodies pair) or a body slug
     review: bool  # False: an analysts' link, never published to investigators' queues
     left: DatasetSpec
     right: DatasetSpec
@@ -287,7 +287,10 @@ def parse_job(path: Path, data: Mapping[str, Any]) -> JobConfig:
     owning = data.get("owning_body", "left")
     if not isinstance(owning, str) or not owning:
         raise _fail(path, "owning_body", "missing", 'owning_body = "left" (or "right", or a body name)')
-    if owning not in ("left", "right") and not BODY_PATTERN.match(owning):
+    if owning == "each" and not across:
+        raise _fail(path, "owning_body", '"each" (an inconsistency for each body whose record it shows) needs records of two bodies',
+                    'set datasets.across_bodies = true, or owning_body = "left"')
+    if owning not in ("left", "right", "each") and not BODY_PATTERN.match(owning):
         raise _fail(path, "owning_body", f"{owning!r} is neither left, right nor a body name (lower-case letters, digits and hyphens)",
                     'owning_body = "left" (or "right", or a body name such as "dwp")')
 

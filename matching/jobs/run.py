@@ -123,7 +123,14 @@ def _owner_sql(job: JobConfig) -> str:
         return "l.body"
     if job.owning_body == "right":
         return "r.body"
+    if job.owning_body == "each":  # one inconsistency for each body, joined with EACH_OWNER
+        return "CASE o.side WHEN 'l' THEN l.body ELSE r.body END"
     return literal(job.owning_body)
+
+
+# owning_body = "each": every pair of two bodies' records is an inconsistency for each of
+# them (an employee of two councils, a tenant of two landlords: each investigates its own).
+EACH_OWNER = "CROSS JOIN (VALUES ('l'), ('r')) o(side)"
 
 
 def _latest_extract(inputs: JobInputs) -> dt.date:
@@ -136,8 +143,8 @@ def _check_owner(job: JobConfig, inputs: JobInputs, body: str) -> None:
     """``--body`` names a body that can own this job's inconsistencies: one whose data the
     owning side holds (or the job's named owner), else a message listing those that can."""
     check_body(body)
-    if job.owning_body in ("left", "right"):
-        subs = inputs.left if job.owning_body == "left" else inputs.right
+    if job.owning_body in ("left", "right", "each"):
+        subs = {"left": inputs.left, "right": inputs.right, "each": inputs.left + inputs.right}[job.owning_body]
         owners = sorted({s.body for s in subs})
     else:
         owners = [job.owning_body]
@@ -405,8 +412,9 @@ def write_bundle_tables(
             JOIN contributions c ON {contributions_join}
             {RECORD_JOINS["l"]}
             {RECORD_JOINS["r"]}
+            {EACH_OWNER if job.owning_body == "each" else ""}
             WHERE {rule} {f"AND ({kept} OR NOT EXISTS (SELECT 1 FROM also_linked a WHERE {SETS_ASIDE}))" if set_aside else ""}
-            ORDER BY priority_score DESC, {order}
+            ORDER BY priority_score DESC, {order}, owning_body
         ) TO {literal(str(inconsistencies))} ({BUNDLE_PARQUET})
         """
     )
@@ -510,6 +518,7 @@ def _manifest(
         "body": body,
         "backend": backend,
         "money_shown_as": "pounds",  # the records' money fields (bundles before 30 Nov 2026: pence)
+        "owning_body": job.owning_body,  # "each": an inconsistency per body, keyed by its owner too
         **extra,
         "config": {"path": str(job.path), "sha256": job.config_hash},
         "model": {"path": str(mpath), "sha256": sha256_file(mpath)},

@@ -65,7 +65,8 @@ def inconsistency(n: int, body: str = "kingston", job: str = "hb-to-deceased", *
 
 def make_bundle(workspace: Path, rows: list[dict[str, Any]], *, job: str = "hb-to-deceased",
                 run_id: str | None = None, as_at: str = "2026-10-01",
-                created_at: datetime | None = None, money_shown_as: str | None = "pounds") -> str:
+                created_at: datetime | None = None, money_shown_as: str | None = "pounds",
+                manifest_extra: dict[str, Any] | None = None) -> str:
     """Write a run bundle into ``workspace/runs`` and return its run id (``money_shown_as=None``:
     as a bundle made before money was shown in pounds)."""
     created = created_at or datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -96,6 +97,7 @@ def make_bundle(workspace: Path, rows: list[dict[str, Any]], *, job: str = "hb-t
     }
     if money_shown_as:
         manifest["money_shown_as"] = money_shown_as
+    manifest.update(manifest_extra or {})
     (path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return run_id
 

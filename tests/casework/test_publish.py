@@ -140,3 +140,24 @@ def test_a_run_that_hands_a_match_to_another_body_is_refused(workspace):
     with pytest.raises(UserError, match="belongs to kingston"):
         publish(ws, moved)
     assert Match.objects.get().owning_body.code == "kingston" and Run.objects.count() == 1
+
+
+def test_a_job_that_becomes_each_bodys_keeps_the_owners_match_and_gives_the_other_body_one(workspace, db):
+    """payroll-to-payroll published one match per pair (to the left body) before it made one
+    for each body: the left body's match carries on (allocation, outcome, history), and the
+    right body gets its own."""
+    from matching.casework.models import Match, Status
+
+    ws = Workspace.at(workspace)
+    pair = {"job": "payroll-to-payroll", "left_kind": "payroll", "right_kind": "payroll", "right_body": "richmond"}
+    before = inconsistency(7, **pair)
+    publish(ws, make_bundle(workspace, [before], job="payroll-to-payroll"), actor="test")
+    old = Match.objects.get()
+    Match.objects.filter(pk=old.pk).update(status=Status.CLOSED)
+    both = [inconsistency(7, **pair), inconsistency(7, **{**pair, "owning_body": "richmond"})]
+    publish(ws, make_bundle(workspace, both, job="payroll-to-payroll", manifest_extra={"owning_body": "each"}), actor="test")
+    mine, theirs = Match.objects.get(owning_body__code="kingston"), Match.objects.get(owning_body__code="richmond")
+    assert mine.pk == old.pk and mine.status == Status.CLOSED and mine.seen_since_closed
+    assert theirs.status == Status.NEW and theirs.key != mine.key
+    publish(ws, make_bundle(workspace, both, job="payroll-to-payroll", manifest_extra={"owning_body": "each"}), actor="test")
+    assert Match.objects.count() == 2
