@@ -30,7 +30,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from matching.casework.models import Body, Declaration, Match, Membership, Role, SetAside
+from matching.casework.models import Body, Declaration, Match, Membership, Role, Run, SetAside
 
 # What each role may do within its own body.
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
@@ -81,29 +81,40 @@ def _released(declared: dict[int, list[int]], **extra: Any) -> Q:
     return q
 
 
-def _undeclared_records(exercises: set[int]) -> Q | None:
+def _undeclared_records(exercises: set[int], fields: tuple[str, ...]) -> Q | None:
     """Matches (or set-aside rows) of these exercises that show a record of a body that has
-    not declared for the exercise, as a condition to exclude; None when there are none to
-    exclude (the usual case, which then costs the queue's indexes nothing)."""
+    not declared for the exercise (in any of ``fields``), as a condition to exclude; None when
+    every body whose data the exercise's runs read has declared (the usual case, which then
+    costs the queue's covering indexes nothing)."""
     if not exercises:
         return None
-    codes: set[str] = set()
+    read: dict[int, set[str]] = {e: set() for e in exercises}
     declared: dict[int, set[str]] = {e: set() for e in exercises}
-    for code, exercise_id in Body.objects.values_list("code", "declarations__exercise_id"):  # one query
-        codes.add(code)
-        if exercise_id in declared:
-            declared[exercise_id].add(code)
+    rows = Run.objects.filter(exercise_id__in=exercises).values_list(
+        "exercise_id", "submissions__body__code", "submissions__body__declarations__exercise_id")  # one query
+    for exercise_id, code, declared_for in rows:
+        if code is not None:
+            read[exercise_id].add(code)
+            if declared_for == exercise_id:
+                declared[exercise_id].add(code)
     q: Q | None = None
-    for exercise_id, done in declared.items():
-        if missing := sorted(codes - done):
-            part = Q(exercise_id=exercise_id) & (Q(left_body__in=missing) | Q(right_body__in=missing))
+    for exercise_id in sorted(exercises):
+        if missing := sorted(read[exercise_id] - declared[exercise_id]):
+            shown = Q(pk__in=[])
+            for name in fields:
+                shown |= Q(**{f"{name}__in": missing})
+            part = Q(exercise_id=exercise_id) & shown
             q = part if q is None else q | part
     return q
 
 
-def _only_released_records(qs: QuerySet[Any], declared: dict[int, list[int]]) -> QuerySet[Any]:
-    exclude = _undeclared_records({e for exercises in declared.values() for e in exercises})
+def _only_released_records(qs: QuerySet[Any], declared: dict[int, list[int]], fields: tuple[str, ...]) -> QuerySet[Any]:
+    exclude = _undeclared_records({e for exercises in declared.values() for e in exercises}, fields)
     return qs.exclude(exclude) if exclude is not None else qs
+
+
+MATCH_RECORDS = ("left_body", "right_body")
+SET_ASIDE_RECORDS = ("left_body", "right_body", "also_linked_right_body")
 
 
 def visible_matches(user: Any) -> QuerySet[Match]:
@@ -112,14 +123,14 @@ def visible_matches(user: Any) -> QuerySet[Match]:
         return Match.objects.none()
     if user.is_superuser:
         declared = _declared()
-        return _only_released_records(Match.objects.filter(_released(declared)), declared)
+        return _only_released_records(Match.objects.filter(_released(declared)), declared, MATCH_RECORDS)
     roles = _roles(user)
     whole_body = [b for b, r in roles.items() if r in ("key_contact", "auditor")]
     allocated = [b for b, r in roles.items() if r == "investigator"]
     declared = _declared(whole_body + allocated)
     q = _released({b: e for b, e in declared.items() if b in whole_body})
     q |= _released({b: e for b, e in declared.items() if b in allocated}, allocated_to=user)
-    return _only_released_records(Match.objects.filter(q), declared)
+    return _only_released_records(Match.objects.filter(q), declared, MATCH_RECORDS)
 
 
 def visible_set_aside(user: Any) -> QuerySet[SetAside]:
@@ -131,7 +142,7 @@ def visible_set_aside(user: Any) -> QuerySet[SetAside]:
         declared = _declared()
     else:
         declared = _declared([b for b, r in _roles(user).items() if "view_set_aside" in ROLE_ACTIONS[r]])
-    return _only_released_records(SetAside.objects.filter(_released(declared)), declared)
+    return _only_released_records(SetAside.objects.filter(_released(declared)), declared, SET_ASIDE_RECORDS)
 
 
 def _match_visible(user: Any, match: Match) -> bool:

@@ -241,6 +241,8 @@ def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishRes
             _adopt_one_owner_matches(job, rows, existing, body_codes)
         for row in rows:
             key = match_key(job, row, per_owner=per_owner)
+            if not per_owner and key not in existing and (owned := match_key(job, row, per_owner=True)) in existing:
+                key = owned  # a bundle made before its job gave each body a match: the owner's match
             if key in keys_done:
                 continue
             keys_done.add(key)

@@ -194,7 +194,7 @@ def purge(workspace: Workspace, before: date, actor: Any, *, dry_run: bool = Fal
         # Every body whose matches, records or submissions go sees the purge in its trail.
         concerned = set(matches.values_list("owning_body__code", flat=True)) | {
             b for pair in matches.values_list("left_body", "right_body") for b in pair if b
-        } | set(subs.values_list("body__code", flat=True))
+        } | set(subs.values_list("body__code", flat=True)) | set(kept_matches.values_list("owning_body__code", flat=True))
         later_run = Run.objects.filter(pk=OuterRef("last_run_id")).values("exercise_id")[:1]
         kept_matches.update(exercise_id=Subquery(later_run))
         later_use = Run.objects.filter(submissions=OuterRef("pk")).exclude(exercise__in=exercises).order_by("exercise__as_at")

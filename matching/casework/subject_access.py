@@ -155,7 +155,9 @@ def _search_datasets(files: list[Path], surname: str, dob: date, forename: str |
                 agrees = "(" + " OR ".join(options) + ")"
             named = f"{ident(person.surname)} = ?"
             if person.dob:
-                whens.append(f"WHEN {named} AND CAST({ident(person.dob)} AS DATE) = ?" + (f" AND {agrees}" if agrees else "")
+                # With the date of birth agreeing, a blank forename does not disagree.
+                blank = f"{ident(person.forename)} IS NULL OR " if agrees and person.forename else ""
+                whens.append(f"WHEN {named} AND CAST({ident(person.dob)} AS DATE) = ?" + (f" AND ({blank}{agrees})" if agrees else "")
                              + f" THEN {literal(person.role)}")
                 params += [surname, dob, *agree_params]
             if agrees:
@@ -193,17 +195,20 @@ def _search_rejects(ws: Workspace, bodies: set[str] | None, surname: str, dob: d
             cols = [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_csv(?, all_varchar = true, header = true)", [str(path)]).fetchall()]
         except duckdb.Error:
             continue  # an empty or unreadable rejects file holds nothing to find
-        cells = [c for c in cols if c not in ("row", "line", "field", "reason", "value")]
+        cells = [c for c in cols if c not in ("row", "line", "field", "reason", "value", "raw_line")]
         if not cells:
             continue
         text = [f"upper(trim({ident(c)}))" for c in cells]
-        has_surname = " OR ".join(f"{t} = ?" for t in text)
-        has_dob = " OR ".join(f"{parse_date(ident(c), True)} = ?" for c in cells)
-        terms = [f"({has_surname})::INT", f"coalesce({has_dob}, false)::INT"]
-        params: list[Any] = [surname] * len(text) + [dob] * len(cells)
+        # A line that was not a record (the wrong number of fields) is in raw_line whole.
+        whole = "upper(coalesce(raw_line, ''))" if "raw_line" in cols else "''"
+        has_surname = " OR ".join([*(f"coalesce({t} = ?, false)" for t in text), f"contains({whole}, ?)"])
+        has_dob = " OR ".join(f"coalesce({parse_date(ident(c), True)} = ?, false)" for c in cells)
+        terms = [f"({has_surname})::INT", f"({has_dob})::INT"]
+        params: list[Any] = [surname] * len(text) + [surname] + [dob] * len(cells)
         if forename:
-            terms.append("(" + " OR ".join(f"split_part({t}, ' ', 1) = ?" for t in text) + ")::INT")
-            params += [forename] * len(text)
+            has_forename = " OR ".join([*(f"coalesce(split_part({t}, ' ', 1) = ?, false)" for t in text), f"contains({whole}, ?)"])
+            terms.append(f"({has_forename})::INT")
+            params += [forename] * len(text) + [forename]
         rel = con.execute(f"SELECT * FROM read_csv(?, all_varchar = true, header = true) WHERE {' + '.join(terms)} >= 2",
                           [str(path), *params])
         names = [c[0] for c in rel.description]
@@ -236,6 +241,15 @@ def _released_bundles(bodies: set[str]) -> dict[str, list[str]]:
     return {run_id: sorted(declared[e]) for run_id, e in Run.objects.filter(exercise_id__in=declared).values_list("run_id", "exercise_id")}
 
 
+def _declared_by_run() -> dict[str, list[str]]:
+    """Run id → every body declared for its exercise: a row that shows another body's record
+    is disclosed only once that body has declared too, as ``access`` releases matches."""
+    declared: dict[int, list[str]] = {}
+    for exercise_id, code in Declaration.objects.values_list("exercise_id", "body__code"):
+        declared.setdefault(exercise_id, []).append(code)
+    return {run_id: sorted(declared.get(e, [])) for run_id, e in Run.objects.values_list("run_id", "exercise_id")}
+
+
 def _search_runs(ws: Workspace, datasets: list[dict[str, Any]], bodies: set[str] | None) -> list[dict[str, Any]]:
     """The run bundles that name one of the records found: the pairs linking it, and the
     inconsistencies, queued or set aside, about it (a bundle keeps copies of both records and
@@ -248,6 +262,7 @@ def _search_runs(ws: Workspace, datasets: list[dict[str, Any]], bodies: set[str]
     if not held:
         return []
     released = None if bodies is None else _released_bundles(bodies)
+    everyone = None if bodies is None else _declared_by_run()
     con = duckdb.connect()
     con.execute("CREATE TABLE held (kind VARCHAR, body VARCHAR, submission_id VARCHAR, record_id VARCHAR)")
     con.executemany("INSERT INTO held VALUES (?, ?, ?, ?)", held)
@@ -270,11 +285,16 @@ def _search_runs(ws: Workspace, datasets: list[dict[str, Any]], bodies: set[str]
                 continue
             params: list[Any] = [str(run / name)]
             scope = ""
-            if released is not None:
+            if released is not None and everyone is not None:
                 mine = released[run.name]
                 marks = ", ".join("?" * len(mine))
                 scope = f"AND left_body IN ({marks}) AND right_body IN ({marks})" if key == "pairs" else f"AND owning_body IN ({marks})"
                 params += mine * (2 if key == "pairs" else 1)
+                if key != "pairs":  # and every other body whose record the row shows has declared
+                    shown = ["left_body", "right_body"] + (["also_linked_right_body"] if key == "set_aside" else [])
+                    out = everyone.get(run.name) or [""]
+                    scope += "".join(f" AND {c} IN ({', '.join('?' * len(out))})" for c in shown)
+                    params += out * len(shown)
             try:
                 named = sides + [_ALSO] if key == "set_aside" and _ALSO[2] in pq.read_schema(run / name).names else sides
                 rel = con.execute(f"SELECT {columns} FROM read_parquet(?) p WHERE ({names(named)}) {scope}", params)
@@ -306,7 +326,7 @@ def _holds(record: dict[str, Any], surname: str, dob: str, forename: str | None)
             person.surname == "surname" and record.get("forename_canonical") == canonical_forename(forename))
         held_dob = record.get(person.dob) if person.dob else None
         if held_dob is not None:
-            if held_dob == dob and agrees is not False:
+            if held_dob == dob and (agrees is not False or not first):  # a blank forename does not disagree
                 return True
         elif agrees:
             return True

@@ -161,3 +161,14 @@ def test_a_job_that_becomes_each_bodys_keeps_the_owners_match_and_gives_the_othe
     assert theirs.status == Status.NEW and theirs.key != mine.key
     publish(ws, make_bundle(workspace, both, job="payroll-to-payroll", manifest_extra={"owning_body": "each"}), actor="test")
     assert Match.objects.count() == 2
+
+
+def test_a_bundle_from_before_each_body_got_a_match_updates_the_owners_match(workspace, db):
+    from matching.casework.models import Match
+
+    ws = Workspace.at(workspace)
+    pair = {"job": "payroll-to-payroll", "left_kind": "payroll", "right_kind": "payroll", "right_body": "richmond"}
+    both = [inconsistency(7, **pair), inconsistency(7, **{**pair, "owning_body": "richmond"})]
+    publish(ws, make_bundle(workspace, both, job="payroll-to-payroll", manifest_extra={"owning_body": "each"}), actor="test")
+    publish(ws, make_bundle(workspace, [inconsistency(7, **pair)], job="payroll-to-payroll"), actor="test")
+    assert Match.objects.count() == 2 and Match.objects.get(owning_body__code="kingston").times_seen == 2

@@ -185,3 +185,53 @@ def test_rejected_rows_that_may_be_the_person_are_listed(run_cli, casework, tmp_
     assert "1 rejected rows may be the person: read them." in r.stdout
     (rejected,) = json.loads(out.read_text())["rejected_rows"]
     assert [row["Claim Ref"] for row in rejected["rows"]] == ["C1"] and rejected["body"] == "kingston"
+
+
+def test_a_key_contact_is_not_shown_a_record_of_a_body_that_has_not_declared(run_cli, casework, tmp_path):
+    """A run's inconsistency about the key contact's person that also shows another body's
+    record is left out of subject access until that body declares, as the match is."""
+    f = write_csv(tmp_path / "people.csv", HEADER, [["R1", "Gemma", "Francis", "01/10/1956", "TW9 9RP"]])
+    sub = run_cli("ingest", "person", str(f), "--body", "kingston", "--json").json()["submission_id"]
+    row = inconsistency(1, left={"record_id": "R1"}, right_body="windsor", left_kind="person", left_submission_id=sub)
+    row["left_record_id"] = "R1"
+    run_id = make_bundle(casework.workspace, [row])
+    from matching.casework.publish import publish
+    from matching.workspace import Workspace
+
+    publish(Workspace.at(casework.workspace), run_id, actor="test")
+    out = tmp_path / "sar.json"
+
+    def runs() -> list:
+        assert run_cli("subject-access", "--surname", "Francis", "--dob", "1956-10-01", "--as", "k_kc", "--out", str(out)).exit_code == 0
+        return [r for r in json.loads(out.read_text())["runs"] if r["run_id"] == run_id]
+
+    assert runs() == []
+    from matching.casework.models import Body, Declaration, Exercise
+
+    Declaration.objects.create(body=Body.objects.get(code="windsor"), exercise=Exercise.objects.get(), declared_by="t")
+    (found,) = runs()
+    assert found["inconsistencies"][0]["right_body"] == "windsor"
+
+
+def test_rejected_rows_with_blanks_and_whole_lines_are_searched(run_cli, casework, tmp_path):
+    f = tmp_path / "hb.csv"
+    f.write_text("Claim Ref,Forename,Surname,DOB,Address Line 1,Claim Start Date\n"
+                 "C1,Michael,Smith,01/01/1970,,2024-01-01\n"   # surname and date of birth
+                 "C2,John,,01/01/1970,,2024-01-01\n"           # forename and date of birth
+                 "C3,John,Smith,01/01/1970,1 High St,2024-01-01,extra\n", encoding="utf-8")  # not a record: raw_line
+    assert run_cli("ingest", "housing_benefit", str(f), "--body", "kingston").exit_code == 0
+    out = tmp_path / "sar.json"
+    r = run_cli("subject-access", "--surname", "Smith", "--dob", "1970-01-01", "--forename", "John", "--as", "k_kc", "--out", str(out))
+    assert r.exit_code == 0, r.stderr
+    (rejected,) = json.loads(out.read_text())["rejected_rows"]
+    assert sorted(row.get("Claim Ref") or row["raw_line"][:2] for row in rejected["rows"]) == ["C1", "C2", "C3"]
+
+
+def test_a_blank_forename_does_not_hide_a_record_whose_date_of_birth_agrees(run_cli, casework, tmp_path):
+    f = write_csv(tmp_path / "people.csv", HEADER, [["R1", "", "Smith", "1970-01-01", ""]])
+    assert run_cli("ingest", "person", str(f), "--body", "kingston").exit_code == 0
+    out = tmp_path / "sar.json"
+    assert run_cli("subject-access", "--surname", "Smith", "--dob", "1970-01-01", "--forename", "John",
+                   "--as", "k_kc", "--out", str(out)).exit_code == 0
+    (found,) = json.loads(out.read_text())["datasets"]
+    assert [row["record_id"] for row in found["rows"]] == ["R1"]

@@ -148,3 +148,15 @@ def test_the_other_council_named_sees_the_view_in_its_trail(casework, as_user):
     publish(Workspace.at(casework.workspace), run_id, actor="test")
     as_user("k_aud").get("/set-aside/")
     assert sorted(AuditEvent.objects.filter(action="view_set_aside").values_list("body", flat=True)) == ["kingston", "richmond", "windsor"]
+
+
+def test_a_row_naming_an_undeclared_bodys_record_is_not_shown(casework, as_user):
+    """The link that set an inconsistency aside may be another body's record: until that body
+    declares for the exercise, the row is not shown."""
+    run_id = make_bundle(casework.workspace, [inconsistency(0), inconsistency(1, right_body="windsor")],
+                         job="admissions-to-council-tax")
+    row = {**_set_aside(1, "kingston"), "also_linked_right_body": "windsor"}
+    pq.write_table(pa.Table.from_pylist([row, _set_aside(2, "kingston")]), Path(casework.workspace) / "runs" / run_id / "set_aside.parquet")
+    publish(Workspace.at(casework.workspace), run_id, actor="test")
+    html = as_user("k_kc").get("/set-aside/").content.decode()
+    assert "APP2" in html and "APP1" not in html
