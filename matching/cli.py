@@ -327,14 +327,25 @@ def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str |
         if failures:
             sys.exit(2)
         return
-    table = Table(title="Runs: inconsistencies by priority band", title_justify="left")
-    table.add_column("job", no_wrap=True)
-    for col in ("pairs", "inconsistencies", "high", "medium", "low", "seconds"):
-        table.add_column(col, justify="right")
-    for r in results:
-        c = r.counts
-        table.add_row(r.job, f"{c['pairs']:,}", f"{c['inconsistencies']:,}", *(f"{c['by_band'][b]:,}" for b in ("high", "medium", "low")), f"{r.timings['total']:.1f}")
-    console.print(table)
+    columns = ("pairs", "inconsistencies", "high", "medium", "low", "seconds")
+    widest = max([3, *(len(r.job) for r in results)])
+    if widest + sum(max(len(c), 6) + 3 for c in columns) + 4 > console.width:
+        # Too narrow for the table without cutting its headings short: a line a run.
+        console.print("Runs: inconsistencies by priority band")
+        for r in results:
+            c = r.counts
+            console.print(f"  {r.job}: {c['pairs']:,} pairs, {c['inconsistencies']:,} inconsistencies ("
+                          + ", ".join(f"{c['by_band'][b]:,} {b}" for b in ("high", "medium", "low"))
+                          + f"), {r.timings['total']:.1f} s", soft_wrap=True, markup=False)
+    else:
+        table = Table(title="Runs: inconsistencies by priority band", title_justify="left")
+        table.add_column("job", no_wrap=True, min_width=widest)
+        for col in columns:
+            table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
+        for r in results:
+            c = r.counts
+            table.add_row(r.job, f"{c['pairs']:,}", f"{c['inconsistencies']:,}", *(f"{c['by_band'][b]:,}" for b in ("high", "medium", "low")), f"{r.timings['total']:.1f}")
+        console.print(table)
     console.print(f"Run bundles in {ctx.workspace.runs}: " + ", ".join(r.run_id for r in results), soft_wrap=True)
     if published:
         console.print("Published: " + ", ".join(f"{p.run_id} ({p.new:,} new, {p.updated:,} updated, {p.reopened:,} reopened)" for p in published), soft_wrap=True)

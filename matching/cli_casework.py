@@ -109,14 +109,24 @@ def publish_runs(ctx: Context, run_ids: list[str], as_json: bool) -> None:
 
 
 def _published_table(results: list[Any]) -> None:
-    table = Table(title="Published: inconsistencies by what publishing did", title_justify="left")
-    table.add_column("job", overflow="fold")  # the job's name folds; no count is ever squeezed out
-    for col in ("found", "new", "updated", "seen again", "reopened", "set aside", "seconds"):
-        table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
-    for r in results:
-        table.add_row(r.job, f"{r.inconsistencies:,}", f"{r.new:,}", f"{r.updated:,}",
-                      f"{r.seen_again:,}", f"{r.reopened:,}", f"{r.set_aside:,}", f"{r.seconds:.1f}")
-    console.print(table)
+    columns = ("found", "new", "updated", "seen again", "reopened", "set aside", "seconds")
+    rows = [(r.job, f"{r.inconsistencies:,}", f"{r.new:,}", f"{r.updated:,}", f"{r.seen_again:,}",
+             f"{r.reopened:,}", f"{r.set_aside:,}", f"{r.seconds:.1f}") for r in results]
+    widest = max([3, *(len(r.job) for r in results)])
+    if widest + sum(max(len(c), 6) + 3 for c in columns) + 4 > console.width:
+        # Too narrow for the table without folding job names in pieces: a line a run.
+        say("Published: inconsistencies by what publishing did")
+        for job, *counts in rows:
+            say(f"  {job}: " + ", ".join(f"{n} {c}" for n, c in zip(counts[:-1], columns[:-1], strict=True))
+                + f" ({counts[-1]} s)")
+    else:
+        table = Table(title="Published: inconsistencies by what publishing did", title_justify="left")
+        table.add_column("job", no_wrap=True, min_width=widest)
+        for col in columns:
+            table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
     say("Runs published: " + ", ".join(r.run_id for r in results))
     say("Each inconsistency requires investigation; a match is not evidence of fraud.")
 

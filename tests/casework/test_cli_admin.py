@@ -19,6 +19,9 @@ def test_publish_named_runs_then_all_the_rest(run_cli, workspace):
     r = run_cli("publish", first)
     assert r.exit_code == 0, r.stderr
     assert "hb-to-deceased" in r.stdout and "a match is not evidence of fraud" in r.stdout
+    # At 80 columns (CliRunner's) the counts do not fit beside a long job name: a line a run,
+    # its name whole, rather than a name folded in pieces.
+    assert "  hb-to-deceased: 3 found, 3 new, 0 updated, 0 seen again, 0 reopened, 0 set aside (" in r.stdout
     later = make_bundle(workspace, [inconsistency(n) for n in range(4)], as_at="2026-10-01")
     data = run_cli("publish", "--all", "--json").json()
     assert [(d["run_id"], d["new"], d["updated"]) for d in data] == [(later, 1, 3)]
@@ -168,6 +171,7 @@ def test_run_publish_publishes_each_new_run(run_cli, workspace, monkeypatch):
     assert r.exit_code == 0, r.stderr
     run_id = Run.objects.get().run_id
     assert f"Published: {run_id} (2 new, 0 updated, 0 reopened)" in r.stdout
+    assert "  hb-to-deceased: 2 pairs, 2 inconsistencies (1 high, 0 medium, 1 low), 0.1 s" in r.stdout  # 80 columns
     data = run_cli("run", "hb-to-deceased", "--publish", "--json").json()
     assert data[0]["published"]["updated"] == 2 and Match.objects.count() == 2
     assert run_cli("run", "hb-to-deceased").exit_code == 0 and Run.objects.count() == 2  # without --publish
