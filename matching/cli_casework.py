@@ -393,7 +393,8 @@ def users_list(ctx: Context, body: str | None, as_json: bool) -> None:
 @_workspace_option
 @pass_ctx
 def declare_command(ctx: Context, body: str, exercise: Any, by: str | None) -> None:
-    """Record BODY's privacy-notice declaration: its matches are released for review after it."""
+    """Record BODY's privacy-notice declaration: its matches are released for review after it,
+    and so are other bodies' matches that show its records, once those bodies have declared too."""
     casework(ctx)
 
     import getpass

@@ -174,8 +174,14 @@ def queue_allocate(ctx: Context, match_ids: tuple[int, ...], username: str, job:
         raise UserError("Name the match ids to allocate, or choose them with --job, --band, --body, "
                         "--unallocated and --limit (for example: --job hb-to-payroll --band high --unallocated --limit 20).")
     to_user = None if username == "nobody" else acting(username)
+    unseen: list[str] = []
     if match_ids:
-        matches = [visible_match(user, pk) for pk in dict.fromkeys(match_ids)]
+        from matching.casework.access import visible_matches
+
+        wanted = list(dict.fromkeys(match_ids))
+        found = {m.pk: m for m in visible_matches(user).select_related("owning_body", "allocated_to").filter(pk__in=wanted)}
+        matches = [found[pk] for pk in wanted if pk in found]
+        unseen = [f"No match {pk} visible to {user.username}." for pk in wanted if pk not in found]
     else:
         from matching.casework.access import body_ids_for
 
@@ -186,12 +192,14 @@ def queue_allocate(ctx: Context, match_ids: tuple[int, ...], username: str, job:
         qs = qs.select_related("owning_body", "allocated_to").order_by("-priority_score", "pk")
         matches = list(qs[:limit] if limit else qs)
     done = lifecycle.allocate_many([(m, m.version) for m in matches], to_user, user)
+    left = [reason for _, reason in done.left] + unseen
     if as_json:
         _json_out({"allocated": [m.pk for m in done.allocated], "unchanged": [m.pk for m in done.unchanged],
-                   "not_allocated": [{"id": m.pk, "reason": reason} for m, reason in done.left]})
+                   "not_allocated": [{"id": m.pk, "reason": reason} for m, reason in done.left]
+                   + [{"id": int(r.split()[2]), "reason": r} for r in unseen]})
     else:
         target = f"allocated to {username}" if to_user else "unallocated"
-        if not matches:
+        if not matches and not unseen:
             say("No open match fits those options: nothing was allocated.")
         if len(done.allocated) == 1:
             say(f"Match {done.allocated[0].pk} {target}.")
@@ -200,11 +208,11 @@ def queue_allocate(ctx: Context, match_ids: tuple[int, ...], username: str, job:
             say(f"{len(done.allocated):,} matches {target}: {ids}.")
         if done.unchanged:
             say(f"{len(done.unchanged):,} already {target}: " + ", ".join(str(m.pk) for m in done.unchanged[:20]) + ".")
-    if len(matches) == 1 and done.left:
-        raise UserError(done.left[0][1])
-    if done.left:
-        raise UserError(f"{len(done.left):,} of {len(matches):,} matches were not allocated:\n"
-                        + "\n".join(reason for _, reason in done.left))
+    asked = len(matches) + len(unseen)
+    if asked == 1 and left:
+        raise UserError(left[0])
+    if left:
+        raise UserError(f"{len(left):,} of {asked:,} matches were not allocated:\n" + "\n".join(left))
 
 
 @queue_group.command("close")

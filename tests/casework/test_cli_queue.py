@@ -95,6 +95,10 @@ def test_allocate_several_by_id_or_by_filter_leaving_and_naming_those_it_may_not
     # Another body's matches do not exist for a key contact; ids and filters do not mix.
     other = run_cli("queue", "allocate", str(casework.matches["richmond"][1].pk), "k_inv", "--as", "k_kc")
     assert other.exit_code == 2 and "No match" in other.stderr
+    # Named with one it may allocate: that one is allocated, the other named.
+    mixed = run_cli("queue", "allocate", str(casework.matches["richmond"][1].pk), str(k[4].pk), "k_inv", "--as", "k_kc")
+    assert mixed.exit_code == 2 and f"Match {k[4].pk} allocated to k_inv." in mixed.stdout
+    assert f"1 of 2 matches were not allocated:\nNo match {casework.matches['richmond'][1].pk} visible to k_kc." in mixed.stderr
     both = run_cli("queue", "allocate", str(k[1].pk), "k_inv", "--band", "high", "--as", "k_kc")
     assert both.exit_code == 2 and "not both" in both.stderr
     neither = run_cli("queue", "allocate", "k_inv", "--as", "k_kc")
