@@ -90,7 +90,10 @@ def _latest_outcomes(job: str | None) -> Any:
 
 
 def labelled_pairs(job: str | None = None, *, include_unsure: bool = False) -> list[dict[str, Any]]:
-    """One row per labelled match (its latest outcome), in ``COLUMNS`` order, plus ``owning_body``.
+    """One row per labelled pair (its match's latest outcome), in ``COLUMNS`` order, plus
+    ``owning_body``. A job that gives each body its own match (``owning_body = "each"``) may
+    have the pair labelled twice, once by each body: the later label stands, so the pair counts
+    once in accuracy and training.
 
     "not sure" is left out unless ``include_unsure`` (then scored 0.5: Splink counts a score
     of 0.5 or more as a match, so analysts usually leave it out).
@@ -114,7 +117,12 @@ def labelled_pairs(job: str | None = None, *, include_unsure: bool = False) -> l
             "recorded_at": m.labelled_at,
             "owning_body": m.owning_body.code,
         })
-    return rows
+    latest: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = (row["job"], row["source_dataset_l"], row["unique_id_l"], row["source_dataset_r"], row["unique_id_r"])
+        if key not in latest or (row["recorded_at"], row["match_id"]) > (latest[key]["recorded_at"], latest[key]["match_id"]):
+            latest[key] = row
+    return [r for r in rows if latest[(r["job"], r["source_dataset_l"], r["unique_id_l"], r["source_dataset_r"], r["unique_id_r"])] is r]
 
 
 @dataclass(frozen=True)

@@ -140,3 +140,21 @@ def test_only_a_same_person_label_counts_as_a_true_pair() -> None:
         "clerical_match_score": [1.0, 0.5, 0.0], "job": ["hb-to-deceased"] * 3,
     })
     assert true_pairs_from_labels(labels, "hb-to-deceased").to_pylist() == [{"unique_id_l": "k/1", "unique_id_r": "d/1"}]
+
+
+def test_a_pair_labelled_by_both_bodies_counts_once_with_the_later_label(casework: Casework) -> None:
+    """payroll-to-payroll gives each employer its own match of one pair: if both label it,
+    the pair is one label (the later), not two that would count twice in accuracy."""
+    from matching.casework.publish import publish
+    from matching.workspace import Workspace
+    from tests.casework.fixtures import inconsistency, make_bundle
+
+    pair = {"job": "payroll-to-payroll", "left_kind": "payroll", "right_kind": "payroll", "right_body": "richmond"}
+    rows = [inconsistency(60, **pair), inconsistency(60, **{**pair, "owning_body": "richmond"})]
+    publish(Workspace.at(casework.workspace), make_bundle(casework.workspace, rows, job="payroll-to-payroll",
+                                                          manifest_extra={"owning_body": "each"}), actor="test")
+    mine, theirs = (Match.objects.get(job="payroll-to-payroll", owning_body__code=b) for b in ("kingston", "richmond"))
+    close(casework, mine, "not_same")
+    close(casework, theirs, "same")
+    (label,) = labelled_pairs("payroll-to-payroll")
+    assert (label["linkage_label"], label["owning_body"], label["clerical_match_score"]) == ("same", "richmond", 1.0)
