@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,25 @@ def cli(ctx: click.Context, workspace: str | None) -> None:
     A match is not a finding of fraud: it is an inconsistency requiring investigation.
     """
     ctx.obj = Context(workspace)
+
+
+def print_counts(title: str, columns: tuple[str, ...], rows: Sequence[Sequence[str]],
+                 line: Callable[[Sequence[str]], str]) -> None:
+    """A table of counts, a row a job (its name first), or, where the terminal is too narrow
+    for it without folding job names in pieces or cutting headings short, ``line`` of each row."""
+    widest = max([3, *(len(r[0]) for r in rows)])
+    if widest + sum(max(len(c), 6) + 3 for c in columns) + 4 > console.width:
+        console.print(title)
+        for row in rows:
+            console.print(f"  {line(row)}", soft_wrap=True, markup=False)
+        return
+    table = Table(title=title, title_justify="left")
+    table.add_column("job", no_wrap=True, min_width=widest)
+    for col in columns:
+        table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
 
 
 def _workspace_option(f: Any) -> Any:
@@ -327,25 +347,10 @@ def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str |
         if failures:
             sys.exit(2)
         return
-    columns = ("pairs", "inconsistencies", "high", "medium", "low", "seconds")
-    widest = max([3, *(len(r.job) for r in results)])
-    if widest + sum(max(len(c), 6) + 3 for c in columns) + 4 > console.width:
-        # Too narrow for the table without cutting its headings short: a line a run.
-        console.print("Runs: inconsistencies by priority band")
-        for r in results:
-            c = r.counts
-            console.print(f"  {r.job}: {c['pairs']:,} pairs, {c['inconsistencies']:,} inconsistencies ("
-                          + ", ".join(f"{c['by_band'][b]:,} {b}" for b in ("high", "medium", "low"))
-                          + f"), {r.timings['total']:.1f} s", soft_wrap=True, markup=False)
-    else:
-        table = Table(title="Runs: inconsistencies by priority band", title_justify="left")
-        table.add_column("job", no_wrap=True, min_width=widest)
-        for col in columns:
-            table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
-        for r in results:
-            c = r.counts
-            table.add_row(r.job, f"{c['pairs']:,}", f"{c['inconsistencies']:,}", *(f"{c['by_band'][b]:,}" for b in ("high", "medium", "low")), f"{r.timings['total']:.1f}")
-        console.print(table)
+    rows = [(r.job, f"{r.counts['pairs']:,}", f"{r.counts['inconsistencies']:,}",
+             *(f"{r.counts['by_band'][b]:,}" for b in ("high", "medium", "low")), f"{r.timings['total']:.1f}") for r in results]
+    print_counts("Runs: inconsistencies by priority band", ("pairs", "inconsistencies", "high", "medium", "low", "seconds"),
+                 rows, lambda r: f"{r[0]}: {r[1]} pairs, {r[2]} inconsistencies ({r[3]} high, {r[4]} medium, {r[5]} low), {r[6]} s")
     console.print(f"Run bundles in {ctx.workspace.runs}: " + ", ".join(r.run_id for r in results), soft_wrap=True)
     if published:
         console.print("Published: " + ", ".join(f"{p.run_id} ({p.new:,} new, {p.updated:,} updated, {p.reopened:,} reopened)" for p in published), soft_wrap=True)

@@ -21,7 +21,15 @@ from typing import Any
 import click
 from rich.table import Table
 
-from matching.cli import Context, _workspace_option, cli, console, err_console, pass_ctx
+from matching.cli import (
+    Context,
+    _workspace_option,
+    cli,
+    console,
+    err_console,
+    pass_ctx,
+    print_counts,
+)
 from matching.errors import UserError
 from matching.workspace import read_run_manifest
 
@@ -112,21 +120,8 @@ def _published_table(results: list[Any]) -> None:
     columns = ("found", "new", "updated", "seen again", "reopened", "set aside", "seconds")
     rows = [(r.job, f"{r.inconsistencies:,}", f"{r.new:,}", f"{r.updated:,}", f"{r.seen_again:,}",
              f"{r.reopened:,}", f"{r.set_aside:,}", f"{r.seconds:.1f}") for r in results]
-    widest = max([3, *(len(r.job) for r in results)])
-    if widest + sum(max(len(c), 6) + 3 for c in columns) + 4 > console.width:
-        # Too narrow for the table without folding job names in pieces: a line a run.
-        say("Published: inconsistencies by what publishing did")
-        for job, *counts in rows:
-            say(f"  {job}: " + ", ".join(f"{n} {c}" for n, c in zip(counts[:-1], columns[:-1], strict=True))
-                + f" ({counts[-1]} s)")
-    else:
-        table = Table(title="Published: inconsistencies by what publishing did", title_justify="left")
-        table.add_column("job", no_wrap=True, min_width=widest)
-        for col in columns:
-            table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
-        for row in rows:
-            table.add_row(*row)
-        console.print(table)
+    print_counts("Published: inconsistencies by what publishing did", columns, rows,
+                 lambda r: f"{r[0]}: " + ", ".join(f"{n} {c}" for n, c in zip(r[1:-1], columns[:-1], strict=True)) + f" ({r[-1]} s)")
     say("Runs published: " + ", ".join(r.run_id for r in results))
     say("Each inconsistency requires investigation; a match is not evidence of fraud.")
 
