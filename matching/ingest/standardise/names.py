@@ -128,8 +128,10 @@ def normalise_title(text: str) -> str:
 
 
 def join_surname_prefix(text: str) -> str:
-    """'O BRIEN' -> OBRIEN and 'MC DONALD' -> MCDONALD, as O'BRIEN -> OBRIEN already is."""
+    """'O BRIEN' -> OBRIEN, 'MC DONALD' -> MCDONALD and 'MAC DONALD' -> MACDONALD, as O'BRIEN ->
+    OBRIEN and MacDonald -> MACDONALD already are."""
     return bind(
         text,
-        lambda v: f"CASE WHEN {v} LIKE 'O %' OR {v} LIKE 'MC %' THEN regexp_replace({v}, '^(O|MC) ', '\\1') ELSE {v} END",
+        lambda v: f"CASE WHEN {v} LIKE 'O %' OR {v} LIKE 'MC %' OR {v} LIKE 'MAC %' "
+                  f"THEN regexp_replace({v}, '^(O|MC|MAC) ', '\\1') ELSE {v} END",
     )
