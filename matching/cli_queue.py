@@ -174,14 +174,14 @@ def queue_allocate(ctx: Context, match_ids: tuple[int, ...], username: str, job:
         raise UserError("Name the match ids to allocate, or choose them with --job, --band, --body, "
                         "--unallocated and --limit (for example: --job hb-to-payroll --band high --unallocated --limit 20).")
     to_user = None if username == "nobody" else acting(username)
-    unseen: list[str] = []
+    unseen: list[int] = []  # ids named that the user cannot see
     if match_ids:
         from matching.casework.access import visible_matches
 
         wanted = list(dict.fromkeys(match_ids))
         found = {m.pk: m for m in visible_matches(user).select_related("owning_body", "allocated_to").filter(pk__in=wanted)}
         matches = [found[pk] for pk in wanted if pk in found]
-        unseen = [f"No match {pk} visible to {user.username}." for pk in wanted if pk not in found]
+        unseen = [pk for pk in wanted if pk not in found]
     else:
         from matching.casework.access import body_ids_for
 
@@ -192,11 +192,12 @@ def queue_allocate(ctx: Context, match_ids: tuple[int, ...], username: str, job:
         qs = qs.select_related("owning_body", "allocated_to").order_by("-priority_score", "pk")
         matches = list(qs[:limit] if limit else qs)
     done = lifecycle.allocate_many([(m, m.version) for m in matches], to_user, user)
-    left = [reason for _, reason in done.left] + unseen
+    not_visible = {pk: f"No match {pk} visible to {user.username}." for pk in unseen}
+    left = [reason for _, reason in done.left] + list(not_visible.values())
     if as_json:
         _json_out({"allocated": [m.pk for m in done.allocated], "unchanged": [m.pk for m in done.unchanged],
                    "not_allocated": [{"id": m.pk, "reason": reason} for m, reason in done.left]
-                   + [{"id": int(r.split()[2]), "reason": r} for r in unseen]})
+                   + [{"id": pk, "reason": reason} for pk, reason in not_visible.items()]})
     else:
         target = f"allocated to {username}" if to_user else "unallocated"
         if not matches and not unseen:

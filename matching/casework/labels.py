@@ -122,7 +122,8 @@ def labelled_pairs(job: str | None = None, *, include_unsure: bool = False) -> l
         key = (row["job"], row["source_dataset_l"], row["unique_id_l"], row["source_dataset_r"], row["unique_id_r"])
         if key not in latest or (row["recorded_at"], row["match_id"]) > (latest[key]["recorded_at"], latest[key]["match_id"]):
             latest[key] = row
-    return [r for r in rows if latest[(r["job"], r["source_dataset_l"], r["unique_id_l"], r["source_dataset_r"], r["unique_id_r"])] is r]
+    kept = {id(r) for r in latest.values()}
+    return [r for r in rows if id(r) in kept]
 
 
 @dataclass(frozen=True)

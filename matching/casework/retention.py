@@ -40,7 +40,7 @@ from matching.casework.models import (
     SetAside,
     Submission,
 )
-from matching.workspace import Workspace
+from matching.workspace import Workspace, read_run_manifest
 
 
 @dataclass
@@ -118,14 +118,10 @@ def _inputs_of_kept_bundles(ws: Workspace, purged: list[Path]) -> set[str]:
     """The submissions every bundle that stays was made from: their files stay too."""
     gone = {p.resolve() for p in purged}
     needed: set[str] = set()
-    for path in sorted(ws.runs.iterdir()) if ws.runs.is_dir() else []:
-        if path.resolve() in gone or not (path / "manifest.json").is_file():
-            continue
-        try:
-            inputs = json.loads((path / "manifest.json").read_text(encoding="utf-8")).get("inputs") or []
-        except (OSError, ValueError):
-            continue
-        needed |= {str(i.get("submission_id")) for i in inputs if isinstance(i, dict)}
+    for path in ws.run_folders():
+        manifest = read_run_manifest(path) if path.resolve() not in gone else None
+        if manifest is not None:
+            needed |= {str(i.get("submission_id")) for i in manifest.get("inputs") or [] if isinstance(i, dict)}
     return needed
 
 

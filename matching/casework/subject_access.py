@@ -232,18 +232,10 @@ _BUNDLE_FILES = {
 _ALSO = ("right_kind", "also_linked_right_body", "also_linked_right_submission_id", "also_linked_right_record_id")
 
 
-def _released_bundles(bodies: set[str]) -> dict[str, list[str]]:
-    """Run id → those of ``bodies`` that have declared for its exercise: the published runs
-    whose rows a key contact may answer for, as they may for the matches released to them."""
-    declared: dict[int, list[str]] = {}
-    for exercise_id, code in Declaration.objects.filter(body__code__in=bodies).values_list("exercise_id", "body__code"):
-        declared.setdefault(exercise_id, []).append(code)
-    return {run_id: sorted(declared[e]) for run_id, e in Run.objects.filter(exercise_id__in=declared).values_list("run_id", "exercise_id")}
-
-
 def _declared_by_run() -> dict[str, list[str]]:
-    """Run id → every body declared for its exercise: a row that shows another body's record
-    is disclosed only once that body has declared too, as ``access`` releases matches."""
+    """Run id → every body declared for its exercise. A key contact answers for the runs where
+    one of their bodies is among them, and a row there that shows another body's record only
+    once that body is among them too, as ``access`` releases matches."""
     declared: dict[int, list[str]] = {}
     for exercise_id, code in Declaration.objects.values_list("exercise_id", "body__code"):
         declared.setdefault(exercise_id, []).append(code)
@@ -261,8 +253,10 @@ def _search_runs(ws: Workspace, datasets: list[dict[str, Any]], bodies: set[str]
     held = sorted({(d["kind"], d["body"], d["submission_id"], str(row["record_id"])) for d in datasets for row in d["rows"]})
     if not held:
         return []
-    released = None if bodies is None else _released_bundles(bodies)
     everyone = None if bodies is None else _declared_by_run()
+    # the published runs a key contact answers for: of exercises one of their bodies declared
+    released = None if everyone is None or bodies is None else {
+        run_id: mine for run_id, codes in everyone.items() if (mine := [c for c in codes if c in bodies])}
     con = duckdb.connect()
     con.execute("CREATE TABLE held (kind VARCHAR, body VARCHAR, submission_id VARCHAR, record_id VARCHAR)")
     con.executemany("INSERT INTO held VALUES (?, ?, ?, ?)", held)

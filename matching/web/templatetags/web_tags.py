@@ -8,6 +8,8 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from matching.casework.shown_money import as_pounds
+
 register = template.Library()
 
 # Words of field names as a reader writes them: initialisms in capitals, "dob" in full.
@@ -32,10 +34,7 @@ LABELS = {
 @register.filter
 def pounds(pence: Any) -> str:
     """12345 → "£123.45"; None → "£0.00"."""
-    value = int(pence or 0)
-    sign = "-" if value < 0 else ""
-    whole, part = divmod(abs(value), 100)
-    return f"{sign}£{whole:,}.{part:02d}"
+    return as_pounds(int(pence or 0))
 
 
 @register.filter
