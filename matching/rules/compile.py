@@ -6,6 +6,7 @@ Everything here runs after linkage, over the scored pairs joined to both records
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -23,6 +24,12 @@ if TYPE_CHECKING:
 # How much each kind of evidence counts towards priority (renormalised over those a job has).
 PRIORITY_WEIGHTS = {"match": 40.0, "identifiers": 25.0, "duration": 15.0, "money": 20.0}
 UNKNOWN_MONEY = 0.5  # the money part of a job without money_pence
+# The match part counts in full from a match weight of log2(10,000): odds of 10,000 to 1 that
+# the two records are one person (match probability 0.9999). Beyond that, more agreement does
+# not make an inconsistency more worth investigating: counted up to a weight of 25, a £16
+# duplicate payment whose purchase-order number also agreed outranked a £22,000 one from a
+# body that records none, though both were certain.
+MATCH_WEIGHT_IN_FULL = math.log2(10_000)
 BANDS = ((65.0, "high"), (40.0, "medium"), (0.0, "low"))
 # A placeholder's formats: a date written out, and pence as pounds.
 EXPLANATION_FORMATS = ("date", "money")
@@ -134,7 +141,7 @@ class CompiledJob:
     def priority_sql(self, as_at: str) -> tuple[str, str]:
         """SQL for (priority score 0-100, band) from the evidence of the match only."""
         parts: list[tuple[float, str]] = [
-            (PRIORITY_WEIGHTS["match"], "least(greatest(match_weight, 0) / 25.0, 1.0)")
+            (PRIORITY_WEIGHTS["match"], f"least(greatest(match_weight, 0) / {MATCH_WEIGHT_IN_FULL!r}, 1.0)")
         ]
         if self.identifiers:
             agree = " + ".join(f"CASE WHEN coalesce({to_sql(e)}, false) THEN 1 ELSE 0 END" for e in self.identifiers.values())

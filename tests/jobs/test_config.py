@@ -264,3 +264,21 @@ def test_a_blank_amount_is_unknown_money_not_nothing(job_file) -> None:
         "JOIN (SELECT rowid AS k, 10.0 AS match_weight FROM t) r USING (k) ORDER BY k").fetchall())
     without = con.execute(f"SELECT {no_money} FROM (SELECT 10.0 AS match_weight) r").fetchone()[0]
     assert nothing < blank == without < hundred
+
+
+def test_certain_matches_are_ordered_by_what_is_at_stake_not_by_more_certainty(job_file) -> None:
+    """Once two records are all but certainly one person (odds of 10,000 to 1), more agreement
+    does not outrank money: a £22,000 duplicate matched at weight 15 comes before a £16 one
+    matched at weight 30. A doubtful match (weight 4, p 0.94) still comes after a certain one
+    with the same money at stake."""
+    import duckdb
+
+    text = GOOD + '[priority]\nmoney_pence = "l.weekly_amount"\nstrong_identifiers = []\n'
+    score, _ = load_job_file(job_file(text)).compiled.priority_sql("2026-10-01")
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES (1600::BIGINT, 30.0), (2200000::BIGINT, 15.0), (2200000::BIGINT, 4.0)) v(w, mw)")
+    small_certain, large_certain, large_doubtful = (r[0] for r in con.execute(
+        f"SELECT {score} FROM (SELECT w AS weekly_amount, rowid AS k FROM t) l "
+        "JOIN (SELECT rowid AS k, mw AS match_weight FROM t) r USING (k) ORDER BY k").fetchall())
+    assert large_certain > small_certain
+    assert large_certain > large_doubtful
