@@ -35,6 +35,12 @@ ROWS: list[dict[str, str]] = [
         "postcode": "SW1A", "sort_code": "1234", "teacher": "maybe",
     },
     {"employee_ref": "P3", "forenames": "<b>Bob</b>", "surname": "van der Berg"},
+    # full names keyed into the forename field
+    {"employee_ref": "P4", "forenames": "Mr John Paul Smith", "middle_names": "George", "surname": "Smith"},
+    {"employee_ref": "P5", "forenames": "Jan van der Berg", "surname": "Van der Berg"},
+    {"employee_ref": "P6", "forenames": "Peggy O'Brien", "surname": "O'Brien"},
+    {"employee_ref": "P7", "forenames": "Smith", "surname": "Smith"},
+    {"employee_ref": "P8", "forenames": "John Smithson", "surname": "Smith"},
 ]
 
 
@@ -99,6 +105,17 @@ def test_markup_in_a_name_is_text_not_a_reason_to_reject(payroll: list[dict[str,
     row = payroll[2]
     assert (row["forenames"], row["forename_canonical"], row["surname"], row["_defects"]) == ("BOB", "ROBERT", "VAN DER BERG", [])
     assert row["surname_phonetic"] == "FNTRBRK"
+
+
+def test_a_full_name_in_the_forename_field_does_not_make_the_surname_a_middle_name(payroll: list[dict[str, Any]]) -> None:
+    names = [(r["title"], r["forenames"], r["forename"], r["middle_names"], r["surname"]) for r in payroll[3:]]
+    assert names == [
+        ("MR", "JOHN PAUL", "JOHN", "PAUL GEORGE", "SMITH"),
+        (None, "JAN", "JAN", None, "VAN DER BERG"),
+        (None, "PEGGY", "PEGGY", None, "OBRIEN"),
+        (None, "SMITH", "SMITH", None, "SMITH"),  # a forename that is the surname stays
+        (None, "JOHN SMITHSON", "JOHN", "SMITHSON", "SMITH"),  # a whole word only
+    ]
 
 
 def test_a_full_name_field_is_split_into_parts() -> None:

@@ -151,6 +151,20 @@ def _merge_middle(rest: str, middle: str) -> str:
     )
 
 
+def _without_surname(given: str, surname: str, *, whole: bool = False) -> str:
+    """Given names without a trailing copy of the surname ('JOHN PAUL SMITH' with surname
+    SMITH -> 'JOHN PAUL'). Of the other given names, 'SMITH' alone goes; of the forenames
+    (``whole``), it stays: a forename may be the surname too. This drops a middle name that
+    is the surname as well (PETER JAMES JAMES), which is rarer than a full name keyed into
+    the forename field, and costs less: a missing middle name is no evidence either way, a
+    middle name that is really the surname is evidence against the right match."""
+    alone = f" AND {given} <> {surname}" if whole else ""
+    return (
+        f"CASE WHEN {surname} IS NOT NULL AND suffix(' ' || {given}, ' ' || {surname}){alone} "
+        f"THEN nullif(rtrim(left({given}, length({given}) - length({surname}))), '') ELSE {given} END"
+    )
+
+
 def name_columns(spec: DatasetSpec, column: Callable[[FieldSpec, str], str]) -> list[tuple[str, str]]:
     """The derived name columns as (column, SQL); ``column(field, key)`` is the SQL of one of
     a name field's looked-up columns (``lookup_columns`` and ``keyed_columns``)."""
@@ -165,8 +179,14 @@ def name_columns(spec: DatasetSpec, column: Callable[[FieldSpec, str], str]) -> 
     columns: list[tuple[str, str]] = [("title", _coalesce(titles))] if titles else []
     if given_fields:
         rest = bind(_coalesce(pick(given_fields, "rest")))
+        forenames = pick([fore_f], "value")
+        if fore_f and sur_f:
+            # A full name keyed into the forename field ('JOHN SMITH', surname SMITH) does
+            # not make the surname a middle name.
+            surname = column(sur_f, "value")
+            rest, forenames = bind(_without_surname(rest, surname)), [_without_surname(forenames[0], surname, whole=True)]
         columns += [
-            ("forenames", _coalesce(pick([fore_f], "value") + pick([full_f], "given"))),
+            ("forenames", _coalesce(forenames + pick([full_f], "given"))),
             ("forename", _coalesce(pick(given_fields, "first"))),
             ("middle_names", _merge_middle(rest, column(mid_f, "value")) if mid_f else rest),
         ]
