@@ -29,8 +29,8 @@ from matching.ingest.submissions import check_body, sha256_file
 from matching.jobs.config import JobConfig, load_job
 from matching.linkage.inputs import JobInputs, load_records, select_inputs, stale_ingest_notes
 from matching.linkage.recipe import counted
-from matching.rules.check import referenced_columns, to_sql
-from matching.rules.compile import CompiledJob, pounds_sql
+from matching.rules.check import referenced_columns
+from matching.rules.compile import CompiledJob, check_types, pounds_sql
 from matching.specs import DatasetSpec, configs_dir
 from matching.workspace import Workspace, write_json_atomic
 
@@ -205,6 +205,7 @@ def run_job(
 
     model = read_model(mpath)
     as_at_date = (as_at or _latest_extract(inputs)).isoformat()
+    check_types(job, as_at_date)  # before any pair is scored
     cut = threshold if threshold is not None else job.threshold
     if not 0 < cut < 1:
         raise UserError(f"--threshold {cut}: a match probability must be between 0 and 1.")
@@ -388,7 +389,7 @@ def write_bundle_tables(
     set_aside = _set_aside(con, job, as_at)
     # rule.set_aside_unless: an inconsistency where it holds is never set aside (for council tax,
     # the same email or phone on both records: the parent is liable at both addresses).
-    kept = f"coalesce(({to_sql(compiled.set_aside_unless, as_at)}), false)" if compiled.set_aside_unless is not None else "false"
+    kept = f"coalesce(({compiled.sql('set_aside_unless', as_at)}), false)" if compiled.set_aside_unless is not None else "false"
     rule = f"({compiled.rule_sql(as_at)}) {body_filter}"
     # Which job, owner, records and probability: the first columns of every inconsistency.
     which = f"'{job.job}' AS job, {owner} AS owning_body, " + ", ".join(f"p.{c}" for c in identity_cols) + ", p.match_probability"
@@ -473,7 +474,7 @@ def _set_aside(con: duckdb.DuckDBPyConnection, job: JobConfig, as_at: str) -> bo
         SELECT p.left_body, p.left_record_id, p.right_body AS also_right_body, p.right_submission_id AS also_right_submission_id,
                p.right_record_id AS also_right_record_id,
                p.match_probability AS also_probability
-        FROM linked p {joins} WHERE {to_sql(tree, as_at)}
+        FROM linked p {joins} WHERE {job.compiled.sql('also_linked', as_at)}
         """
     )
     return True

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
@@ -92,12 +92,23 @@ class CompiledJob:
     money: exp.Expression | None
     identifiers: dict[str, exp.Expression]
     columns: Columns
+    _sql: dict[tuple[str, str], str] = field(default_factory=dict, compare=False, repr=False)
+
+    def sql(self, key: str, as_at: str) -> str:
+        """One snippet as DuckDB SQL with ``as_at`` bound: ``rule``, ``values.NAME``, ``since``,
+        ``until``, ``money``, ``also_linked`` or ``set_aside_unless``. Generated once for each
+        date: the check before a run (``check_types``) and the run's rule stage share it."""
+        made = self._sql.get((key, as_at))
+        if made is None:
+            tree = self.values[key[7:]] if key.startswith("values.") else getattr(self, key)
+            made = self._sql[(key, as_at)] = to_sql(tree, as_at)
+        return made
 
     def rule_sql(self, as_at: str) -> str:
-        return to_sql(self.rule, as_at)
+        return self.sql("rule", as_at)
 
     def value_sql(self, name: str, as_at: str) -> str:
-        return to_sql(self.values[name], as_at)
+        return self.sql(f"values.{name}", as_at)
 
     def explanation_sql(self, as_at: str) -> str:  # formats: EXPLANATION_FORMATS
         """One SQL expression building the explanation sentence for each pair: a missing value
@@ -116,7 +127,7 @@ class CompiledJob:
                 into.append("'" + literal.replace("'", "''") + "'")
             if ref is None:
                 continue
-            value = to_sql(self.values[ref], as_at)
+            value = self.value_sql(ref, as_at)
             if fmt == "money":
                 text = pounds_sql(value)
             elif fmt == "date":
@@ -150,13 +161,13 @@ class CompiledJob:
             # how long it lasted: from `since` to `until` (when it ended), or to the as-at date
             end = f"CAST('{as_at}' AS DATE)"
             if self.until is not None:
-                end = f"least(coalesce(CAST(({to_sql(self.until, as_at)}) AS DATE), {end}), {end})"
-            days = f"greatest(date_diff('day', CAST(({to_sql(self.since, as_at)}) AS DATE), {end}), 0)"
+                end = f"least(coalesce(CAST(({self.sql('until', as_at)}) AS DATE), {end}), {end})"
+            days = f"greatest(date_diff('day', CAST(({self.sql('since', as_at)}) AS DATE), {end}), 0)"
             parts.append((PRIORITY_WEIGHTS["duration"], f"least(coalesce({days}, 0) / 365.0, 1.0)"))
         if self.money is not None:
             # A blank amount (a claim's weekly amount not given) is unknown, not nothing: it
             # scores the middle, as a job without money does.
-            pence = f"CAST(({to_sql(self.money, as_at)}) AS DOUBLE)"
+            pence = f"CAST(({self.sql('money', as_at)}) AS DOUBLE)"
             scored = f"least(log10(1 + greatest({pence}, 0) / 100.0) / 5.0, 1.0)"
             parts.append((PRIORITY_WEIGHTS["money"], f"CASE WHEN {pence} IS NULL THEN {UNKNOWN_MONEY} ELSE {scored} END"))
         else:
@@ -321,3 +332,78 @@ def compile_job(job: JobConfig) -> CompiledJob:
         identifiers=identifiers,
         columns=columns,
     )
+
+
+# What each kind of snippet must give, as DuckDB type families ("NULL" is a bare NULL).
+_BOOLEAN: tuple[str, ...] = ("BOOLEAN", '"NULL"')
+_DATE: tuple[str, ...] = ("DATE", "TIMESTAMP", '"NULL"')
+_AMOUNT: tuple[str, ...] = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+           "UBIGINT", "FLOAT", "DOUBLE", "DECIMAL", '"NULL"')
+
+
+def check_types(job: JobConfig, as_at: str) -> None:
+    """Bind every snippet of the job against empty tables of its column types, as the run
+    will, so a rule comparing a date with a name fails before any pair is scored, naming the
+    key, not at the rule stage afterwards (an hour into a large run). Only what the data
+    decides (a text that will not convert) is left to the rule stage. A run calls it with its
+    as-at date, whose SQL its rule stage then reuses."""
+    compiled = job.compiled
+    import duckdb
+
+    from matching.ingest.standardise.sql import ident
+
+    def table(alias: str, types: dict[str, str]) -> str:
+        cols = ", ".join(f"CAST(NULL AS {t}) AS {ident(c)}" for c, t in types.items())
+        return f"(SELECT {cols} WHERE false) {alias}"
+
+    pair = {"match_probability": "DOUBLE", "match_weight": "DOUBLE"}
+    for c in job.comparisons:
+        pair |= {f"mw_{c.name}": "DOUBLE", f"gamma_{c.name}": "INTEGER"}
+    tables = f"{table('p', pair)}, {table('l', dataset_column_types(job.left))}, {table('r', dataset_column_types(job.right))}"
+    snippets: list[tuple[str, str, tuple[str, ...] | None]] = [("rule.where", compiled.rule_sql(as_at), _BOOLEAN)]
+    snippets += [(f"rule.values.{k}", compiled.value_sql(k, as_at), None) for k in job.values]
+    snippets.append(("rule.explanation", compiled.explanation_sql(as_at), None))
+    for key, attr, wanted in (("rule.not_if_also_linked", "also_linked", _BOOLEAN),
+                            ("rule.set_aside_unless", "set_aside_unless", _BOOLEAN),
+                            ("priority.since", "since", _DATE), ("priority.until", "until", _DATE),
+                            ("priority.money_pence", "money", _AMOUNT)):
+        if getattr(compiled, attr) is not None:
+            snippets.append((key, compiled.sql(attr, as_at), wanted))
+    con = _binder().cursor()
+    try:
+        def describe(chosen: list[tuple[str, str, tuple[str, ...] | None]]) -> list[str]:
+            select = ", ".join(f"{snippet[1]} AS x{i}" for i, snippet in enumerate(chosen))
+            return [str(row[1]) for row in con.execute(f"DESCRIBE SELECT {select} FROM {tables}").fetchall()]
+
+        try:
+            types = describe(snippets)  # all at once: binding each alone cost 50 ms a job
+        except duckdb.Error:
+            types = []
+            for snippet in snippets:  # which one
+                try:
+                    types += describe([snippet])
+                except duckdb.Error as exc:
+                    raise ConfigError(
+                        f"{job.path}: {snippet[0]}: {str(exc).splitlines()[0]}\n"
+                        "  Fix: compare and convert columns of the right types (`matching kinds KIND` lists each column's type)."
+                    ) from None
+        for (key, _sql, want), got in zip(snippets, types, strict=True):
+            if want is not None and not got.startswith(want):
+                raise ConfigError(
+                    f"{job.path}: {key}: gives a value of type {got}, where {_WANTED[want]} is needed.\n"
+                    f"  Fix: make {key} {_WANTED[want]}."
+                )
+    finally:
+        con.close()
+
+
+@cache
+def _binder() -> Any:
+    """An empty in-memory database to bind snippets in (connecting costs 20 ms; a cursor of
+    it, for each check, far less)."""
+    import duckdb
+
+    return duckdb.connect()
+
+
+_WANTED = {_BOOLEAN: "a true/false condition", _DATE: "a date", _AMOUNT: "an amount (a number of pence)"}

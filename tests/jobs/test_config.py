@@ -11,6 +11,7 @@ import pytest
 from matching.errors import ConfigError
 from matching.jobs.config import jobs_dir, list_jobs, load_job, load_job_file
 from matching.rules.check import FORBIDDEN_IN_PRIORITY
+from matching.rules.compile import check_types
 
 DOMAIN_JOBS = {
     "hb-to-payroll", "ctr-to-payroll", "hb-to-deceased", "ctr-to-deceased", "pensions-to-deceased",
@@ -57,6 +58,35 @@ def test_standard_job_loads(name: str) -> None:
     job = load_job(name)
     assert job.title and job.description
     assert 0 < job.threshold < 1
+
+
+@pytest.mark.parametrize("name", sorted(DOMAIN_JOBS))
+def test_standard_job_snippets_bind_with_the_types_they_need(name: str) -> None:
+    check_types(load_job(name), "2026-10-01")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("coalesce(l.claim_end_date, as_at) > r.date_of_death", "l.claim_end_date > r.surname"),
+         r"rule.where: .*Cannot compare values of type DATE and( type)? VARCHAR"),
+        (("coalesce(l.claim_end_date, as_at) > r.date_of_death", "date_diff('day', l.claim_end_date, r.date_of_death)"),
+         r"rule.where: gives a value of type BIGINT, where a true/false condition is needed"),
+        (("[rule]", '[priority]\nsince = "r.surname"\n[rule]'),
+         r"priority.since: gives a value of type VARCHAR, where a date is needed"),
+        (("[rule]", '[priority]\nmoney_pence = "l.claim_ref"\n[rule]'),
+         r"priority.money_pence: gives a value of type VARCHAR, where an amount \(a number of pence\) is needed"),
+        (("[rule]", '[rule.values]\ngap = "r.date_of_death - l.surname"\n[rule]'),
+         r"rule.values.gap: "),
+    ],
+)
+def test_a_snippet_of_the_wrong_type_is_refused_before_anything_is_scored(job_file, change, message) -> None:
+    """A rule comparing a date with a name, or a priority date that is text, is named with
+    its key when the run starts, not found at the rule stage after every pair was scored."""
+    job = load_job_file(job_file(GOOD.replace(*change)))
+    with pytest.raises(ConfigError, match=message) as caught:
+        check_types(job, "2026-10-01")
+    assert str(caught.value).startswith(f"{job.path}: ") and "Fix:" in str(caught.value)
 
 
 @pytest.mark.parametrize("name", sorted(DOMAIN_JOBS))

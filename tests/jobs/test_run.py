@@ -395,3 +395,16 @@ def test_evaluate_against_another_exercises_truth_is_refused(trained: tuple[Path
     r = run_cli("--workspace", str(ws), "evaluate", bundle.name, "--truth", str(other))
     assert r.exit_code == 2 and "so its truth is another exercise's" in r.stderr
     assert run_cli("--workspace", str(ws), "evaluate", bundle.name, "--truth", str(exercise)).exit_code == 0
+
+
+def test_a_rule_of_the_wrong_type_is_refused_before_scoring(trained: tuple[Path, Path], tmp_path: Path, run_cli) -> None:
+    """Comparing a date with a name is found when the run starts, naming the key: not after
+    every pair was scored."""
+    ws, job = trained
+    bad = tmp_path / "test-hb-deceased.toml"
+    bad.write_text(job.read_text().replace("l.claim_start_date <= r.date_of_death", "l.claim_start_date <= r.surname"))
+    before = finished_runs(ws)
+    r = run_cli("--workspace", str(ws), "run", str(bad))
+    assert r.exit_code == 2
+    assert f"{bad}: rule.where: " in r.stderr and "Cannot compare values of type DATE" in r.stderr and "Fix:" in r.stderr
+    assert finished_runs(ws) == before and not list((ws / "runs").glob(".partial-*"))
