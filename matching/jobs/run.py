@@ -205,7 +205,6 @@ def run_job(
 
     model = read_model(mpath)
     as_at_date = (as_at or _latest_extract(inputs)).isoformat()
-    check_types(job, as_at_date)  # before any pair is scored
     cut = threshold if threshold is not None else job.threshold
     if not 0 < cut < 1:
         raise UserError(f"--threshold {cut}: a match probability must be between 0 and 1.")
@@ -231,6 +230,7 @@ def run_job(
     try:
         partial.mkdir(parents=True)
         with connect(ws, memory_limit) as con:
+            check_types(job, as_at_date, con)  # before any pair is scored
             t0 = time.perf_counter()
             say(f"{job.job}: loading {len(inputs.left)} + {len(inputs.right)} submissions")
             load_records(con, inputs)

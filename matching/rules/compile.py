@@ -341,12 +341,13 @@ _AMOUNT: tuple[str, ...] = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT
            "UBIGINT", "FLOAT", "DOUBLE", "DECIMAL", '"NULL"')
 
 
-def check_types(job: JobConfig, as_at: str) -> None:
+def check_types(job: JobConfig, as_at: str, con: Any = None) -> None:
     """Bind every snippet of the job against empty tables of its column types, as the run
     will, so a rule comparing a date with a name fails before any pair is scored, naming the
     key, not at the rule stage afterwards (an hour into a large run). Only what the data
     decides (a text that will not convert) is left to the rule stage. A run calls it with its
-    as-at date, whose SQL its rule stage then reuses."""
+    as-at date, whose SQL its rule stage then reuses, and its own DuckDB connection ``con``
+    (without one, a shared empty database's)."""
     compiled = job.compiled
     import duckdb
 
@@ -369,7 +370,7 @@ def check_types(job: JobConfig, as_at: str) -> None:
                             ("priority.money_pence", "money", _AMOUNT)):
         if getattr(compiled, attr) is not None:
             snippets.append((key, compiled.sql(attr, as_at), wanted))
-    con = _binder().cursor()
+    con = (con or _binder()).cursor()
     try:
         def describe(chosen: list[tuple[str, str, tuple[str, ...] | None]]) -> list[str]:
             select = ", ".join(f"{snippet[1]} AS x{i}" for i, snippet in enumerate(chosen))
