@@ -7,13 +7,25 @@
       models/<job>.json
       runs/<run-id>/
       tmp/                       spill space for DuckDB
+
+Work in progress is named after the process doing it (``owner_tag``): a run's
+``runs/.partial-<run-id>/`` (its ``.owner``), DuckDB's spill folder ``tmp/duckdb-<owner>-*``,
+Spark's ``tmp/spark/job-<owner>-*`` and an ingest's ``.<file>~<owner>.tmp`` beside its
+dataset and rejects. A process killed outright (by the out-of-memory killer, or kill -9)
+cannot tidy up, and what it leaves holds records: ``remove_leftovers`` deletes whatever a
+process of this machine that is no longer running left, whenever a command opens DuckDB on
+the workspace, and ``purge`` does too.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
+import socket
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,6 +88,68 @@ class Workspace:
 
     def submission_record_path(self, submission_id: str) -> Path:
         return self.submissions / f"{submission_id}.json"
+
+
+OWNER_FILE = ".owner"  # in a partial run: the owner_tag of the process writing it
+# A partial run with no owner (one begun by an older version) is left for a day.
+UNOWNED_PARTIAL_SECONDS = 24 * 3600
+_SCRATCH = re.compile(r"(?:duckdb|job)-(?P<owner>.+)-[0-9a-f]{8}")
+
+
+def owner_tag() -> str:
+    """This process as it names its work in progress: ``<host>.<pid>``."""
+    return f"{socket.gethostname()}.{os.getpid()}"
+
+
+def _gone(owner: str) -> bool:
+    """Whether the process ``owner`` names has ended. One on another machine sharing the
+    workspace may still be running: never gone. A bare pid (older names) is this machine's."""
+    import psutil
+
+    host, _, pid = owner.rpartition(".")
+    if host and host != socket.gethostname():
+        return False
+    return pid.isdigit() and not psutil.pid_exists(int(pid))
+
+
+def leftovers(ws: Workspace) -> list[Path]:
+    """What processes that ended without tidying up left in the workspace (see above)."""
+    found: list[Path] = []
+    for folder in (ws.tmp, ws.tmp / "spark"):
+        if folder.is_dir():
+            found += [p for p in folder.iterdir() if p.is_dir() and (m := _SCRATCH.fullmatch(p.name)) and _gone(m["owner"])]
+    if ws.runs.is_dir():
+        for p in ws.runs.glob(".partial-*"):
+            try:
+                owner: str | None = (p / OWNER_FILE).read_text(encoding="utf-8").strip()
+            except OSError:
+                owner = None
+            try:
+                age = time.time() - p.stat().st_mtime
+            except OSError:
+                continue
+            if (owner is not None and _gone(owner)) or (owner is None and age > UNOWNED_PARTIAL_SECONDS):
+                found.append(p)
+    for folder in (ws.datasets, ws.rejects):
+        if folder.is_dir():
+            found += [p for p in folder.rglob(".*~*.tmp") if _gone(p.name[:-4].rpartition("~")[2])]
+    return sorted(found)
+
+
+def remove_leftovers(ws: Workspace) -> list[Path]:
+    """Delete ``leftovers``; returns what was deleted."""
+    found = leftovers(ws)
+    for p in found:
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+    return found
+
+
+def temporary_beside(path: Path) -> Path:
+    """Where to write ``path`` before renaming it into place, named after this process."""
+    return path.with_name(f".{path.name}~{owner_tag()}.tmp")
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

@@ -40,7 +40,7 @@ from matching.casework.models import (
     SetAside,
     Submission,
 )
-from matching.workspace import Workspace, read_run_manifest
+from matching.workspace import Workspace, leftovers, read_run_manifest, remove_leftovers
 
 
 @dataclass
@@ -55,10 +55,14 @@ class PurgeResult:
     # Files in the workspace that no exercise accounts for (notebooks' charts, exports saved
     # there): not purged, since nothing says what they hold, but named so a person can judge.
     not_managed: list[Path] = field(default_factory=list)
+    # What processes killed mid-work left (partial runs, spill folders, half-written files),
+    # whatever their date: nothing will finish them, and they hold records.
+    leftovers: list[Path] = field(default_factory=list)
 
     def file_counts(self) -> dict[str, int]:
         return {"run_bundles": len(self.bundles), "dataset_files": len(self.dataset_files),
-                "rejects_files": len(self.rejects_files), "submission_records": len(self.submission_records)}
+                "rejects_files": len(self.rejects_files), "submission_records": len(self.submission_records),
+                "left_by_interrupted_work": len(self.leftovers)}
 
     def as_dict(self) -> dict[str, Any]:
         return {"before": self.before.isoformat(), "dry_run": self.dry_run,
@@ -184,6 +188,7 @@ def purge(workspace: Workspace, before: date, actor: Any, *, dry_run: bool = Fal
             Submission.objects.filter(runs__in=kept_runs).values_list("submission_id", flat=True))
         _old_submission_files(workspace, before, result, needed)
         result.not_managed = _not_managed(workspace)
+        result.leftovers = leftovers(workspace)
         if dry_run:
             return result
         exercise_dates = sorted(d.isoformat() for d in exercises.values_list("as_at", flat=True))
@@ -209,6 +214,7 @@ def purge(workspace: Workspace, before: date, actor: Any, *, dry_run: bool = Fal
         shutil.rmtree(bundle, ignore_errors=True)
     for path in [*result.dataset_files, *result.rejects_files, *result.submission_records]:
         path.unlink(missing_ok=True)
+    remove_leftovers(workspace)
     if connection.vendor == "sqlite" and not connection.in_atomic_block:
         # Deleted rows can linger in the write-ahead log and free pages: fold the log into
         # the database (secure_delete, set for every connection, has zeroed the pages).

@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import os
 import re
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -30,7 +31,7 @@ from matching.ingest.standardise.pipeline import RAW_PREFIX
 from matching.ingest.standardise.sql import ident, literal
 from matching.ingest.submissions import Submission, check_body, find_same_file, save, sha256_file
 from matching.specs import DatasetSpec, load_spec
-from matching.workspace import Workspace
+from matching.workspace import Workspace, owner_tag, remove_leftovers, temporary_beside
 
 _TRIM = " \t\r\n\u00a0"
 
@@ -55,7 +56,8 @@ class IngestResult:
 @contextmanager
 def connect(ws: Workspace, memory_limit: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """An in-memory DuckDB connection that spills into the workspace's tmp folder."""
-    tmp = ws.tmp / f"duckdb-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    remove_leftovers(ws)  # what killed processes left: spill files and records
+    tmp = ws.tmp / f"duckdb-{owner_tag()}-{uuid.uuid4().hex[:8]}"
     # DuckDB makes its own folder but not the parents: a workspace whose tmp/ was cleared
     # to free space would fail at the first spill, an hour into a big run.
     limit = check_memory_limit(memory_limit) if memory_limit else default_memory_limit()
@@ -67,10 +69,15 @@ def connect(ws: Workspace, memory_limit: str | None = None) -> Iterator[duckdb.D
         yield con
     finally:
         con.close()
-        if tmp.exists():
-            for p in tmp.iterdir():
-                p.unlink(missing_ok=True)
-            tmp.rmdir()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def scratch_dir(con: duckdb.DuckDBPyConnection) -> Path:
+    """The connection's own spill folder (``connect``), for files it alone needs: removed
+    with it, or, if the process is killed, by the next command (``remove_leftovers``)."""
+    path = Path(con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 # What DuckDB takes for memory_limit: a number and a unit (8GB, 8G, 500MiB, bare bytes) or a
@@ -195,7 +202,7 @@ def ingest_file(
     ws.tmp.mkdir(parents=True, exist_ok=True)
 
     with connect(ws, memory_limit) as con:
-        read = read_submission(con, file, "raw_in", ws.tmp)
+        read = read_submission(con, file, "raw_in", scratch_dir(con))
         timings["read"] = time.perf_counter() - t0
         if read.rows_read == 0:
             raise UnusableFileError(
@@ -275,8 +282,7 @@ def ingest_file(
         rejects_path = ws.rejects_path(submission_id)
         dataset_path.parent.mkdir(parents=True, exist_ok=True)
         rejects_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp_dataset = dataset_path.with_name(f".{dataset_path.name}.tmp")
-        tmp_rejects = rejects_path.with_name(f".{rejects_path.name}.tmp")
+        tmp_dataset, tmp_rejects = temporary_beside(dataset_path), temporary_beside(rejects_path)
         try:
             select = ", ".join(ident(c) for c in out_cols)
             accepted = "SELECT * FROM final WHERE _rejection IS NULL"

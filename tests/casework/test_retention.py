@@ -84,7 +84,8 @@ def test_dry_run_counts_and_deletes_nothing(run_cli, workspace, two_exercises):
     data = r.json()
     assert data["case_store"] == {"exercises": 1, "matches": 2, "matches_kept_for_a_later_exercise": 0, "outcomes": 1,
                                   "notes": 1, "runs": 1, "set_aside": 1, "submissions": 2, "declarations": 2}
-    assert data["files"] == {"run_bundles": 2, "dataset_files": 1, "rejects_files": 1, "submission_records": 1}
+    assert data["files"] == {"run_bundles": 2, "dataset_files": 1, "rejects_files": 1, "submission_records": 1,
+                             "left_by_interrupted_work": 0}
     assert Match.objects.count() == 3 and Path(two_exercises["old_sub"]["dataset_path"]).exists()
     assert not AuditEvent.objects.filter(action="purge").exists()
 
