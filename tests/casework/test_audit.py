@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.db import connection
 
@@ -60,5 +62,9 @@ def test_events_cannot_be_changed_or_deleted_through_the_app():
 
 
 def test_detail_is_stored_exactly_as_hashed():
-    audit.record("k_kc", "export", object_type="export", detail={"rows": 3, "when": object.__name__})
+    """A detail holding a value JSON has no form for (the date an export covered up to) is
+    stored as the text it was hashed as: the trail still verifies, read back from the database."""
+    when = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
+    event = audit.record("k_kc", "export", object_type="export", detail={"rows": 3, "when": when})
+    assert AuditEvent.objects.get(pk=event.pk).detail == {"rows": 3, "when": "2026-11-01 09:30:00+00:00"}
     assert audit.verify().ok

@@ -104,10 +104,17 @@ def test_users_add_prompts_for_the_password_twice(run_cli, monkeypatch):
 
     monkeypatch.delenv("MATCHING_PASSWORD", raising=False)
     run_cli("bodies", "add", "kingston")
+    # A slip in the second entry is caught and both are asked for again, not saved as typed.
+    slip = "kettle-orbit-lantern-43"
     result = CliRunner().invoke(cli, ["users", "add", "bob", "--body", "kingston", "--role", "investigator"],
-                                input=f"{STRONG}\n{STRONG}\n")
+                                input=f"{STRONG}\n{slip}\n{STRONG}\n{STRONG}\n")
     assert result.exit_code == 0, result.output
-    assert STRONG not in result.output
+    assert result.output.count("Password for bob:") == 2 and result.output.count("Repeat for confirmation:") == 2
+    assert "The two entered values do not match." in result.output
+    assert STRONG not in result.output and slip not in result.output
+    from django.contrib.auth.models import User
+
+    assert User.objects.get(username="bob").check_password(STRONG)
 
 
 def test_users_add_refuses_a_weak_password_and_an_unknown_body(run_cli, monkeypatch):

@@ -64,11 +64,19 @@ def test_a_property_with_more_than_a_household_lists_none(tmp_path: Path) -> Non
 
 
 def test_households_are_within_one_body_s_file(tmp_path: Path) -> None:
-    """The same UPRN in two bodies' registers (a border property listed twice) stays apart."""
-    first = ingest(tmp_path, ROWS[:1], body="kingston")
-    second = ingest(tmp_path, ROWS[1:2], body="richmond")
-    assert first["A1-1"]["household_surnames"] is None
-    assert second["A1-2"]["household_surnames"] is None
+    """The same UPRN in two bodies' registers (a border property listed twice) stays apart:
+    each body's electors there list only the surnames of that body's own electors."""
+    uprn = "100023336956"
+    first = ingest(tmp_path, [
+        ["K1", "Sarah", "Jones", "12 High St", "KT1 1AA", uprn],
+        ["K2", "David", "Smith", "12 High St", "KT1 1AA", uprn],
+    ], body="kingston")
+    second = ingest(tmp_path, [
+        ["R1", "Tom", "Brown", "12 High Street", "KT1 1AA", uprn],
+        ["R2", "Ann", "Green", "12 High Street", "KT1 1AA", uprn],
+    ], body="richmond")
+    assert {k: r["household_surnames"] for k, r in first.items()} == {"K1": ["SMITH"], "K2": ["JONES"]}
+    assert {k: r["household_surnames"] for k, r in second.items()} == {"R1": ["GREEN"], "R2": ["BROWN"]}
 
 
 def test_the_written_columns_are_the_declared_ones(tmp_path: Path) -> None:

@@ -12,7 +12,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching.errors import UserError
 from matching.ingest import ingest_file
 from tests.conftest import CORPUS, written_files
 
@@ -237,10 +236,27 @@ def test_ingest_dir_ingests_a_manifest_and_reports_bad_files_without_stopping(ru
     assert shown.exit_code == 0 and "already ingested" in shown.stdout
 
 
-def test_a_failed_ingest_leaves_no_temporary_files(tmp_path: Path) -> None:
+def test_a_failed_ingest_leaves_no_temporary_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A disk that fills while the dataset and rejects are being written leaves neither half-written
+    file behind: the workspace holds no submission and no hidden .tmp file to clear up by hand."""
+    from matching.ingest import pipeline
+
+    f = write_csv(tmp_path / "payroll.csv", HEADER, ROWS)
     ws = tmp_path / "ws"
-    with pytest.raises(UserError):
-        ingest_file("payroll", CORPUS / "missing_required.csv", body="kingston", workspace=ws)
+    real_write_rejects = pipeline._write_rejects
+    written: list[Path] = []
+
+    def write_then_fill_the_disk(path: Path, *args: object) -> dict[str, int]:
+        real_write_rejects(path, *args)
+        written.extend(p for p in ws.rglob(".*.tmp") if p.is_file())
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(pipeline, "_write_rejects", write_then_fill_the_disk)
+    with pytest.raises(OSError, match="No space left on device"):
+        ingest_file("payroll", f, body="kingston", workspace=ws)
+    # The failure came after both temporary files were written, or this test proves nothing.
+    assert sorted(p.relative_to(ws).parts[0] for p in written) == ["datasets", "rejects"]
+    assert [p for p in ws.rglob("*.tmp") if p.is_file()] == []
     assert written_files(ws) == []
 
 

@@ -93,7 +93,9 @@ def test_the_bundle_has_pairs_inconsistencies_and_a_manifest(trained: tuple[Path
     assert scores == sorted(scores, reverse=True)
     for f in found:
         assert f["owning_body"] == f["left_body"] == "dwp"
-        assert f["priority_band"] in {"high", "medium", "low"}
+        # The documented bands (configs/jobs/README.md): high from 65, medium from 40, else low.
+        score = f["priority_score"]
+        assert f["priority_band"] == ("high" if score >= 65 else "medium" if score >= 40 else "low"), score
         assert f["explanation"].startswith(f"Claim {json.loads(f['left_record'])['claim_ref']} was in payment ")
         assert "fraud" not in f["explanation"].lower()
         left = json.loads(f["left_record"])
@@ -209,12 +211,37 @@ def test_a_run_stopped_with_sigterm_or_ctrl_c_removes_its_partial_bundle(trained
     assert finished_runs(ws) == before
 
 
-def test_body_keeps_only_that_bodys_inconsistencies(trained: tuple[Path, Path]) -> None:
+def test_body_keeps_only_that_bodys_inconsistencies(trained: tuple[Path, Path], exercise: Path, tmp_path: Path) -> None:
+    """A body running a job for itself gets exactly its own inconsistencies: none of another
+    body's, and none of its own left out."""
+    import csv
+    import datetime as dt
+
     ws, job = trained
     everyone = run_job(str(job), workspace=ws).counts["inconsistencies"]
     assert run_job(str(job), workspace=ws, body="dwp").counts["inconsistencies"] == everyone > 0
     with pytest.raises(NotAnOwnerError, match="owned by dwp"):
-        run_job(str(job), workspace=ws, body="kingston")  # its death registrations are on the other side
+        run_job(str(job), workspace=ws, body="kingston")  # it submitted neither side's data
+    # Kingston registers some of the same deaths too, and the body that registered a death owns
+    # its inconsistency: dwp owns some, kingston others.
+    copy = tmp_path / "ws"
+    shutil.copytree(ws, copy, ignore=shutil.ignore_patterns("runs", "tmp"))
+    manifest = tomllib.loads((exercise / "manifest.toml").read_text())
+    (deaths,) = (f for f in manifest["files"] if f["kind"] == "deceased_persons")
+    with open(exercise / deaths["file"], encoding="utf-8", newline="") as fh:
+        header, *rows = list(csv.reader(fh))
+    with open(tmp_path / "kingston_deaths.csv", "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows[::2]])
+    extract = dt.date.fromisoformat(str(manifest["exercise"]["exercise_date"]))
+    ingest_file("deceased_persons", tmp_path / "kingston_deaths.csv", body="kingston", workspace=copy, extract_date=extract)
+    by_registrar = tmp_path / "test-hb-deceased.toml"
+    by_registrar.write_text(job.read_text().replace('owning_body = "left"', 'owning_body = "right"'))
+    found = read(run_job(str(by_registrar), workspace=copy).path / "inconsistencies.parquet")
+    own = {(f["left_record_id"], f["right_record_id"]) for f in found if f["owning_body"] == "kingston"}
+    assert 0 < len(own) < len(found)
+    kept = read(run_job(str(by_registrar), workspace=copy, body="kingston").path / "inconsistencies.parquet")
+    assert all(f["owning_body"] == f["right_body"] == "kingston" for f in kept)
+    assert {(f["left_record_id"], f["right_record_id"]) for f in kept} == own
 
 
 def test_a_copied_workspace_reads_its_own_files(trained: tuple[Path, Path], tmp_path: Path) -> None:
@@ -331,12 +358,73 @@ def test_evaluate_reports_accuracy_blocking_recall_and_a_threshold_table(trained
     inc, link, blocking = report["inconsistencies"], report["linkage"], report["blocking"]
     assert inc["actual"] > 0 and inc["predicted"] > 0
     assert 0.8 <= inc["recall"] <= 1.0 and 0.6 <= inc["precision"] <= 1.0
+    # Precision is the share of those found that are true, recall the share of the true found.
+    assert 0 < inc["true_positives"] <= min(inc["predicted"], inc["actual"])
+    assert inc["precision"] == pytest.approx(inc["true_positives"] / inc["predicted"], abs=1e-4)
+    assert inc["recall"] == pytest.approx(inc["true_positives"] / inc["actual"], abs=1e-4)
     assert inc["f1"] == pytest.approx(2 * inc["precision"] * inc["recall"] / (inc["precision"] + inc["recall"]), abs=1e-3)
     assert link["actual"] >= inc["actual"]
     assert blocking["recall"] >= 0.95 and blocking["true_pairs"] == link["actual"]
     assert set(blocking["by_rule"]) == set(load_job_rules(job))
-    found = [row["inconsistencies_predicted"] for row in report["threshold_table"]]
-    assert found == sorted(found, reverse=True)
+    # Each row counts the inconsistencies the run found at that match probability or above.
+    table = report["threshold_table"]
+    assert [row["threshold"] for row in table] == [report["threshold"], 0.99, 0.999]
+    probabilities = [f["match_probability"] for f in read(bundle / "inconsistencies.parquet")]
+    found = [row["inconsistencies_predicted"] for row in table]
+    assert found == [sum(p >= row["threshold"] for p in probabilities) for row in table]
+    assert found[0] == inc["predicted"]
+
+
+def test_evaluate_counts_precision_recall_and_the_threshold_table_from_the_run_and_the_truth(
+    trained: tuple[Path, Path], exercise: Path, tmp_path: Path,
+) -> None:
+    """The exercise's run finds every true inconsistency and nothing else, at probabilities all
+    above 0.999, so its figures are all 1 and its threshold table all one count. Against a truth
+    that leaves out 4 of those found and holds 2 never found, and with two found less certain,
+    each figure is the one a reviewer would count by hand."""
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from matching.evaluate import evaluate_run
+
+    ws, job = trained
+    copy = tmp_path / "ws"
+    shutil.copytree(ws, copy, ignore=shutil.ignore_patterns("runs", "tmp"))
+    bundle = run_job(str(job), workspace=copy).path
+    path = bundle / "inconsistencies.parquet"
+    found = sorted(read(path), key=lambda f: (f["left_record_id"], f["right_record_id"]))
+    n = len(found)
+    assert n >= 6
+    # found[0] (not true) at 0.97 and found[4] (true) at 0.995; the rest stay above 0.999.
+    doubtful = {(found[0]["left_record_id"], found[0]["right_record_id"]): 0.97,
+                (found[4]["left_record_id"], found[4]["right_record_id"]): 0.995}
+    table = pq.read_table(path)
+    at = table.schema.get_field_index("match_probability")
+    probabilities = [doubtful.get((lid, rid), p) for lid, rid, p in zip(
+        table["left_record_id"].to_pylist(), table["right_record_id"].to_pylist(), table["match_probability"].to_pylist(), strict=True)]
+    pq.write_table(table.set_column(at, table.schema.field(at), pa.array(probabilities, table.schema.field(at).type)), path)
+    truth = tmp_path / "exercise"
+    shutil.copytree(exercise, truth)
+    columns = ["job", "left_kind", "left_body", "left_record_id", "right_kind", "right_body", "right_record_id"]
+    true = [["test-hb-deceased", *(f[c] for c in columns[1:])] for f in found[4:]]
+    never_found = [[*true[0][:-1], f"NOT-FOUND-{i}"] for i in (1, 2)]
+    with open(truth / "truth" / "inconsistencies.csv", "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([columns, *true, *never_found])
+    report = evaluate_run(bundle, truth)
+    assert report["inconsistencies"] == {
+        "true_positives": n - 4, "predicted": n, "actual": n - 2,
+        "precision": round((n - 4) / n, 4), "recall": round((n - 4) / (n - 2), 4),
+        "f1": round(2 * (n - 4) / (2 * n - 2), 4),
+    }
+    rows = [(r["threshold"], r["inconsistencies_predicted"], r["inconsistencies_precision"], r["inconsistencies_recall"])
+            for r in report["threshold_table"]]
+    assert rows == [
+        (report["threshold"], n, round((n - 4) / n, 4), round((n - 4) / (n - 2), 4)),
+        (0.99, n - 1, round((n - 4) / (n - 1), 4), round((n - 4) / (n - 2), 4)),
+        (0.999, n - 2, round((n - 5) / (n - 2), 4), round((n - 5) / (n - 2), 4)),
+    ]
 
 
 def load_job_rules(job: Path) -> list[str]:

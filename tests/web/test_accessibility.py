@@ -48,7 +48,8 @@ def test_the_audit_dates_say_their_format_before_a_mistake(casework, as_user):
 
 def test_a_note_box_is_the_size_it_should_be(casework, as_user):
     html = as_user("k_inv").get(f"/matches/{casework.matches['kingston'][0].pk}/").content.decode()
-    assert all(r in ("2", "3") for r in re.findall(r'<textarea[^>]*rows="([^"]*)"', html))
+    boxes = re.findall(r'<textarea[^>]*id="([^"]*)"[^>]*rows="([^"]*)"', html)
+    assert boxes == [("outcome-note", "3"), ("note-text", "3")]
 
 
 def test_being_signed_out_is_not_announced_as_a_success(casework, as_user, settings):

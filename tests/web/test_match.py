@@ -225,9 +225,22 @@ def test_allocate_start_note_and_reopen_build_the_history(casework, as_user):
 
 
 def test_an_investigator_cannot_allocate_or_reopen(casework, as_user):
+    """Allocating and reopening are the key contact's: an investigator's attempt is refused and
+    changes nothing, even on their own match and with a valid form."""
     match = casework.matches["kingston"][0]
-    r = as_user("k_inv").post(f"/matches/{match.pk}/allocate/", {"version": match.version, "allocated_to": ""})
+    inv = as_user("k_inv")
+    r = inv.post(f"/matches/{match.pk}/allocate/", {"version": match.version, "allocated_to": casework.users["k_inv2"].pk})
     assert r.status_code == 403
+    assert Match.objects.get(pk=match.pk).allocated_to.username == "k_inv"
+    # Their match closed with an outcome they recorded: reopening it is not theirs to do either.
+    assert inv.post(f"/matches/{match.pk}/outcome/", {"version": match.version, "category": "no_issue",
+                                                      "linkage_label": "same"}).status_code == 302
+    closed = Match.objects.get(pk=match.pk)
+    assert closed.status == Status.CLOSED
+    r = inv.post(f"/matches/{match.pk}/reopen/", {"version": closed.version, "reason": "I think I was wrong"})
+    assert r.status_code == 403
+    after = Match.objects.get(pk=match.pk)
+    assert (after.status, after.times_reopened, after.version) == (Status.CLOSED, 0, closed.version)
 
 
 def test_allocating_to_someone_outside_the_body_is_refused(casework, as_user):

@@ -55,9 +55,16 @@ def test_filters_status_band_allocation_and_dates(casework, as_user):
     assert len(match_ids(high)) == 3 and "3 matches" in high
     assert len(match_ids(client.get("/?band=low").content.decode())) == 0
     assert len(match_ids(client.get("/?status=closed").content.decode())) == 0
-    assert len(match_ids(client.get("/?job=hb-to-deceased").content.decode())) == 6
     assert len(match_ids(client.get("/?date_from=2000-01-01").content.decode())) == 6
     assert len(match_ids(client.get("/?date_to=2000-01-01").content.decode())) == 0
+    # Another job's match in the same queue: the job filter keeps it out, and only it in.
+    run_id = make_bundle(casework.workspace, [inconsistency(200, job="admissions-to-council-tax")], job="admissions-to-council-tax")
+    publish(Workspace.at(casework.workspace), run_id, actor="test")
+    other = Match.objects.get(job="admissions-to-council-tax").pk
+    kingston = [m.pk for m in casework.matches["kingston"]]
+    assert sorted(match_ids(client.get("/").content.decode())) == sorted([*kingston, other])
+    assert match_ids(client.get("/?job=hb-to-deceased").content.decode()) == kingston
+    assert match_ids(client.get("/?job=admissions-to-council-tax").content.decode()) == [other]
 
 
 def test_status_counts_ignore_the_status_filter_and_total_follows_it(casework, as_user):
