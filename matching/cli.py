@@ -297,7 +297,7 @@ def train_command(ctx: Context, job: str, ship: bool, memory_limit: str | None, 
 @click.option("--threshold", type=float, default=None, help="Match probability a pair must reach (default: the job's).")
 @click.option("--as-at", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="The date the rules judge against (default: the inputs' latest extract date).")
 @click.option("--memory-limit", default=None, help="DuckDB memory limit, e.g. 8GB (default 75% of RAM; beyond it DuckDB spills to the workspace).")
-@click.option("--max-comparisons", type=int, default=None, help="Refuse, before starting, a job whose blocking makes more comparisons (default 3,000,000,000).")
+@click.option("--max-comparisons", type=click.IntRange(min=1), default=None, help="Refuse, before starting, a job whose blocking makes more comparisons (default 3,000,000,000).")
 @click.option("--chunks", default=None, metavar="LEFT,RIGHT", help="Score in LEFT x RIGHT chunks, each written out before the next (default: chunked automatically when a job's comparisons would not fit one pass).")
 @click.option("--publish", "publish_after", is_flag=True, help="Publish each new run into the case store for review.")
 @click.option("--json", "as_json", is_flag=True, help="Print run ids and counts as JSON.")

@@ -91,25 +91,46 @@ MIN_MEMORY_BYTES = 64 * 10**6
 
 def check_memory_limit(value: str) -> str:
     """``--memory-limit`` as DuckDB takes it ('8GB', '8G', '500MiB', '75%'), or a message saying how."""
-    import psutil
 
     m = _MEMORY.fullmatch(value.strip().upper())
     if not m:
         raise UserError(f"--memory-limit {value}: not an amount of memory.\n  Fix: give a number and a unit, e.g. 8GB or 500MB, or a share of RAM, e.g. 50%.")
     unit = m.group(2) or ""
-    amount = float(m.group(1)) * (psutil.virtual_memory().total / 100 if unit == "%" else _UNIT_BYTES[unit])
+    total = machine_memory()
+    amount = float(m.group(1)) * (total / 100 if unit == "%" else _UNIT_BYTES[unit])
     if amount < MIN_MEMORY_BYTES:
         raise UserError(f"--memory-limit {value}: too little for DuckDB to link anything.\n  Fix: give at least 64MB (the default is 75% of RAM).")
+    if amount > total:
+        # DuckDB would not spill before the system ran out, and the kernel would kill the run.
+        raise UserError(
+            f"--memory-limit {value}: more than this machine has ({total / 2**30:.1f} GiB); DuckDB would not spill "
+            "to disk before memory ran out, and the system would kill the run.\n"
+            f"  Fix: give at most {int(total / 2**20):,}MB, or leave it out (75% of RAM)."
+        )
     if unit == "%":
         return f"{int(amount / 2**20)}MB"
     return f"{m.group(1)}{unit or 'B'}"  # a bare number is bytes
 
 
-def default_memory_limit() -> str:
-    """75% of this machine's memory: DuckDB spills to the workspace beyond it."""
+def machine_memory() -> int:
+    """The memory this process may use, in bytes: the machine's, or a container's limit
+    (cgroup v2 memory.max, v1 memory.limit_in_bytes) where that is less."""
     import psutil
 
-    return f"{int(psutil.virtual_memory().total * 0.75 / 2**20)}MB"
+    total = int(psutil.virtual_memory().total)
+    for limit in (Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory/memory.limit_in_bytes")):
+        try:
+            text = limit.read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and 0 < int(text) < total:
+            return int(text)
+    return total
+
+
+def default_memory_limit() -> str:
+    """75% of this machine's (or container's) memory: DuckDB spills to the workspace beyond it."""
+    return f"{int(machine_memory() * 0.75 / 2**20)}MB"
 
 
 def _submission_id(kind: str, body: str, sha: str, now: dt.datetime) -> str:

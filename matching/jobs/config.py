@@ -99,6 +99,9 @@ class JobConfig:
     # the inconsistency is never set aside
     set_aside_unless: str | None = None
     raw: Mapping[str, Any] = field(compare=False, repr=False, default_factory=dict)
+    # The file whose linkage.blocking_rules these are: the job's own, or the preset it
+    # includes (where changing them changes every job that includes it).
+    blocking_rules_from: Path | None = field(compare=False, repr=False, default=None)
 
     @cached_property
     def compiled(self) -> CompiledJob:
@@ -263,7 +266,7 @@ def _condition(path: Path, rule: Mapping[str, Any], key: str, over: str, example
     return value
 
 
-def parse_job(path: Path, data: Mapping[str, Any]) -> JobConfig:
+def parse_job(path: Path, data: Mapping[str, Any], blocking_rules_from: Path | None = None) -> JobConfig:
     """Validate a parsed job config (structure, kinds, SQL) and return it."""
     _check_keys(path, "", data, TOP_KEYS)
     title = data.get("title")
@@ -388,6 +391,7 @@ def parse_job(path: Path, data: Mapping[str, Any]) -> JobConfig:
         also_linked=also_linked,
         set_aside_unless=unless,
         raw=data,
+        blocking_rules_from=blocking_rules_from,
     )
     _ = job.compiled  # compiling checks every SQL snippet against the columns
     return job
@@ -430,7 +434,10 @@ def load_job_file(path: Path) -> JobConfig:
         if not any(base_path.is_relative_to(r) for r in roots):
             raise _fail(path, "include", f"{include} is outside the jobs folder", "include a preset from configs/jobs/presets/")
         base = _read_toml(base_path)
+        own = "blocking_rules" in (data.get("linkage") or {})
         data = _merge(base, {k: v for k, v in data.items() if k != "include"})
+        if not own and "blocking_rules" in (data.get("linkage") or {}):
+            return parse_job(path, data, blocking_rules_from=base_path)
     return parse_job(path, data)
 
 

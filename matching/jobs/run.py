@@ -192,7 +192,10 @@ def run_job(
         spark_backend.preflight(spark_master)
     ws = workspace if isinstance(workspace, Workspace) else Workspace.at(workspace)
     say = progress or (lambda _msg: None)
-    max_comparisons = max_comparisons or DEFAULT_MAX_COMPARISONS
+    if max_comparisons is None:
+        max_comparisons = DEFAULT_MAX_COMPARISONS
+    elif max_comparisons < 1:
+        raise UserError(f"--max-comparisons {max_comparisons}: a run needs at least one comparison.\n  Fix: give a whole number of 1 or more.")
     if memory_limit:
         check_memory_limit(memory_limit)
     job = load_job(job_name)

@@ -83,11 +83,16 @@ def train_job(
     """Train with the job's recipe and save the model to the workspace (or configs/models).
 
     ``backend="spark"`` trains on Spark (u by random sampling, m by EM, as on DuckDB). The
-    model JSON then holds Spark SQL; ``run`` on either backend takes only its probabilities
-    (``apply_model``), so it serves both.
+    model is saved in DuckDB's dialect, as every model is; ``run`` on either backend takes only
+    its probabilities (``apply_model``), so it serves both.
     """
     if backend not in ("duckdb", "spark"):
         raise UserError(f"--backend {backend}: not a backend.\n  Fix: use duckdb or spark.")
+    if backend == "spark" and memory_limit:
+        raise UserError(
+            "--memory-limit sets DuckDB's memory, and training on Spark does not use DuckDB.\n"
+            "  Fix: leave out --memory-limit; give Spark memory with spark-submit --driver-memory and --executor-memory."
+        )
     if backend == "spark":
         from matching.linkage import spark_backend
 

@@ -139,5 +139,13 @@ def refuse_too_many(job: JobConfig, counts: list[tuple[str, int]], max_compariso
         raise UserError(
             f"Job '{job.job}': its blocking rules would make about {total:,} comparisons, more than this "
             f"run allows ({max_comparisons:,}).\n  Comparisons added by each rule:\n{lines}\n"
-            f"  Fix: tighten the largest rules in {job.path} (linkage.blocking_rules), or raise --max-comparisons."
+            f"  Fix: {_where_to_tighten(job)}, or raise --max-comparisons."
         )
+
+
+def _where_to_tighten(job: JobConfig) -> str:
+    preset = job.blocking_rules_from
+    if preset is None or preset == job.path:
+        return f"tighten the largest rules in {job.path} (linkage.blocking_rules)"
+    return (f"the rules come from {preset}, which other jobs include too: give this job its own "
+            f"linkage.blocking_rules in {job.path}, with the largest rules tightened")

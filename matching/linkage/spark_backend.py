@@ -28,6 +28,7 @@ import re
 import shutil
 import socket
 import sys
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -80,12 +81,23 @@ def check_environment() -> None:
             "  Fix: install the spark extra: pip install '.[spark]'"
         )
     java_home = os.environ.get("JAVA_HOME")
-    java = (Path(java_home) / "bin" / "java") if java_home else None
-    if not ((java and java.exists()) or shutil.which("java")):
+    if java_home and not (Path(java_home) / "bin" / "java").exists():
+        # Spark starts $JAVA_HOME/bin/java when JAVA_HOME is set, whatever PATH holds.
+        raise UserError(
+            f"JAVA_HOME is {java_home}, which holds no bin/java: Spark starts Java from JAVA_HOME before PATH.\n"
+            "  Fix: point JAVA_HOME at a Java 17 installation (e.g. /usr/lib/jvm/java-17-openjdk-amd64), or unset it."
+        )
+    if not (java_home or shutil.which("java")):
         raise UserError(
             "The Spark backend needs Java, and no java is on PATH (nor in $JAVA_HOME).\n"
             "  Fix: install Java 17 (apt-get install openjdk-17-jre-headless)"
         )
+
+
+def java_used() -> str:
+    """The java Spark will start: $JAVA_HOME's, else the one on PATH."""
+    java_home = os.environ.get("JAVA_HOME")
+    return str(Path(java_home) / "bin" / "java") if java_home else (shutil.which("java") or "java")
 
 
 def check_master(master: str) -> None:
@@ -100,22 +112,64 @@ def check_master(master: str) -> None:
             "--spark-master yarn: Spark finds YARN through HADOOP_CONF_DIR or YARN_CONF_DIR, and neither is set.\n"
             "  Fix: export HADOOP_CONF_DIR=/etc/hadoop/conf (the cluster's client configuration), or use spark-submit."
         )
+    # A master that does not answer makes Spark retry for a minute and hang (standalone,
+    # YARN) or print hundreds of lines of Java stack traces (Kubernetes): try it first.
     m = _SPARK_URL.match(master)
     if m:
-        # A standalone master that does not answer makes Spark retry for a minute, then hang.
+        _answers(master, m.group(1), int(m.group(2)), "start the Spark master (sbin/start-master.sh), or check the host and port")
+    elif master.startswith("k8s://"):
+        url = urllib.parse.urlsplit(master[len("k8s://"):] if "://" in master[len("k8s://"):] else "https://" + master[len("k8s://"):])
+        if url.hostname:
+            _answers(master, url.hostname, url.port or 443, "check the Kubernetes API server's address (kubectl cluster-info)")
+    elif master == "yarn":
+        where = _resource_manager()
+        if where:
+            _answers(master, *where, "check that the YARN ResourceManager runs, and HADOOP_CONF_DIR or YARN_CONF_DIR")
+
+
+def _answers(master: str, host: str, port: int, fix: str) -> None:
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError as exc:
+        raise UserError(
+            f"--spark-master {master}: nothing answers at {host}:{port} ({exc.strerror or exc}).\n  Fix: {fix}."
+        ) from None
+
+
+def _resource_manager() -> tuple[str, int] | None:
+    """The YARN ResourceManager's address from the client configuration (yarn-site.xml), as
+    Hadoop reads it: yarn.resourcemanager.address, else its hostname and port 8032."""
+    import xml.etree.ElementTree as ET
+
+    props: dict[str, str] = {}
+    for var in ("YARN_CONF_DIR", "HADOOP_CONF_DIR"):
+        folder = os.environ.get(var)
         try:
-            socket.create_connection((m.group(1), int(m.group(2))), timeout=5).close()
-        except OSError as exc:
-            raise UserError(
-                f"--spark-master {master}: nothing answers at {m.group(1)}:{m.group(2)} ({exc.strerror or exc}).\n"
-                "  Fix: start the Spark master (sbin/start-master.sh), or check the host and port."
-            ) from None
+            root = ET.parse(Path(folder) / "yarn-site.xml").getroot() if folder else None
+        except (OSError, ET.ParseError):
+            root = None
+        if root is not None:
+            props = {p.findtext("name", "").strip(): p.findtext("value", "").strip() for p in root.iter("property")}
+            break
+    address = props.get("yarn.resourcemanager.address", "")
+    host = props.get("yarn.resourcemanager.hostname", "")
+    if "${" in address:  # ${yarn.resourcemanager.hostname}:8032
+        address = address.replace("${yarn.resourcemanager.hostname}", host)
+    if address and ":" in address and "${" not in address:
+        h, _, port = address.rpartition(":")
+        return (h, int(port)) if port.isdigit() else None
+    return (host, 8032) if host else None
 
 
 def preflight(master: str | None) -> None:
     """Everything that can be checked before reading any data: pyspark, Java, the master URL."""
     check_environment()
     if master is not None:
+        if under_spark_submit():
+            raise UserError(
+                f"--spark-master {master}: under spark-submit, the master is spark-submit's own (--master).\n"
+                "  Fix: leave out --spark-master, and give spark-submit --master instead."
+            )
         check_master(master)
 
 
@@ -174,6 +228,8 @@ def session(ws: Workspace, master: str | None = None) -> Any:
             )
         return active
     submitted = under_spark_submit()
+    if submitted and master:
+        preflight(master)  # refuses it: spark-submit's --master decides
     if master is None and not submitted:
         master = DEFAULT_MASTER
     if master is not None:
@@ -220,7 +276,7 @@ def session(ws: Workspace, master: str | None = None) -> Any:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(
             f"Spark did not start on {master or 'the spark-submit master'}: {first}\n"
-            "  Fix: check --spark-master and that Java 17 runs (java -version)."
+            f"  Fix: check --spark-master, and that Java 17 runs ({java_used()} -version)."
         ) from None
     spark.sparkContext.setLogLevel("ERROR")
     _quiet(spark)
@@ -239,7 +295,7 @@ def _quiet(spark: Any) -> None:
 
 
 def stop() -> None:
-    """Stop the active SparkSession, if any (the CLI's at exit; tests' at the end)."""
+    """Stop the active SparkSession, if any (tests' at the end; a CLI process's ends with it)."""
     if importlib.util.find_spec("pyspark") is None:
         return
     from pyspark.sql import SparkSession

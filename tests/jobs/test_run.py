@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tomllib
 from pathlib import Path
@@ -276,14 +277,28 @@ def test_body_must_be_one_that_can_own_the_jobs_inconsistencies(trained: tuple[P
     assert finished_runs(ws) == before
 
 
-def test_a_memory_limit_is_taken_as_duckdb_takes_it() -> None:
+def test_a_memory_limit_is_taken_as_duckdb_takes_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from matching.ingest import pipeline
     from matching.ingest.pipeline import check_memory_limit
 
+    monkeypatch.setattr(pipeline, "machine_memory", lambda: 64 * 2**30)
     assert [check_memory_limit(v) for v in ("8GB", "8g", "2.5GiB", "500000000")] == ["8GB", "8G", "2.5GIB", "500000000B"]
     assert check_memory_limit("50%").endswith("MB")
 
 
-@pytest.mark.parametrize("limit", ["garbage", "0", "1KB", "60MB", "0.1%", "8GB'; SELECT 1; --"])
+def test_a_memory_limit_beyond_the_machine_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond the machine's memory DuckDB never spills, and the kernel kills the run instead."""
+    from matching.ingest import pipeline
+
+    monkeypatch.setattr(pipeline, "machine_memory", lambda: 8 * 2**30)
+    assert pipeline.check_memory_limit("8GiB") == "8GIB" and pipeline.check_memory_limit("100%") == "8192MB"
+    for limit in ("9GB", "101%"):
+        with pytest.raises(UserError, match=rf"(?s)--memory-limit {limit}: more than this machine has \(8.0 GiB\).*Fix: give at most 8,192MB"):
+            pipeline.check_memory_limit(limit)
+    assert pipeline.default_memory_limit() == "6144MB"
+
+
+@pytest.mark.parametrize("limit", ["garbage", "0", "1KB", "60MB", "0.1%", "8GB'; SELECT 1; --", "200%", "1000TB"])
 def test_a_memory_limit_that_is_not_one_is_refused_before_anything_runs(trained: tuple[Path, Path], run_cli, limit: str) -> None:
     ws, job = trained
     before = finished_runs(ws)
@@ -325,8 +340,18 @@ def test_blocking_that_would_make_too_many_comparisons_is_refused_before_scoring
     message = str(info.value)
     assert "its blocking rules would make about" in message and "more than this run allows (10)" in message
     assert "l.ni_number = r.ni_number" in message
-    assert "Fix: tighten the largest rules in" in message
+    # The test job's rules are the person preset's, which every person job includes: the fix
+    # says so, and how to change them for this job alone.
+    assert f"Fix: the rules come from {PRESET}, which other jobs include too" in message
+    assert f"give this job its own linkage.blocking_rules in {job}" in message
     assert finished_runs(ws) == before
+    own = job.with_name("own-rules.toml")
+    own.write_text(job.read_text().replace("[training]", '[linkage]\nblocking_rules = ["l.dob = r.dob"]\n\n[training]'))
+    from matching.jobs.config import load_job_file
+    from matching.linkage.recipe import refuse_too_many
+
+    with pytest.raises(UserError, match=rf"Fix: tighten the largest rules in {re.escape(str(own))} \(linkage.blocking_rules\)"):
+        refuse_too_many(load_job_file(own), [("l.dob = r.dob", 100)], 10)
 
 
 def test_the_manifest_counts_comparisons_by_blocking_rule(trained: tuple[Path, Path]) -> None:
@@ -496,3 +521,13 @@ def test_a_rule_of_the_wrong_type_is_refused_before_scoring(trained: tuple[Path,
     assert r.exit_code == 2
     assert f"{bad}: rule.where: " in r.stderr and "Cannot compare values of type DATE" in r.stderr and "Fix:" in r.stderr
     assert finished_runs(ws) == before and not list((ws / "runs").glob(".partial-*"))
+
+
+@pytest.mark.parametrize("value", ["0", "-5"])
+def test_a_comparison_limit_below_one_is_refused(trained: tuple[Path, Path], run_cli, value: str) -> None:
+    """0 used to mean the default of three billion, and -5 refused every job as too big."""
+    ws, job = trained
+    r = run_cli("--workspace", str(ws), "run", str(job), "--max-comparisons", value)
+    assert r.exit_code == 2 and f"Invalid value for '--max-comparisons': {value} is not in the range x>=1" in r.stderr
+    with pytest.raises(UserError, match=f"--max-comparisons {value}: a run needs at least one comparison"):
+        run_job(str(job), workspace=ws, max_comparisons=int(value))

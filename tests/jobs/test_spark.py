@@ -270,7 +270,50 @@ def test_a_bad_master_url_is_refused_before_spark_starts(master: str) -> None:
 @pytest.mark.parametrize("master", ["local", "local[2]", "local[*]", "local[4,2]", "yarn", "k8s://https://10.0.0.1:6443"])
 def test_good_master_urls_pass(master: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HADOOP_CONF_DIR", "/etc/hadoop/conf")
+    monkeypatch.setattr(spark_backend, "_answers", lambda *a: None)  # no cluster here to answer
     spark_backend.check_master(master)
+
+
+def test_a_kubernetes_or_yarn_master_that_does_not_answer_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Spark would print hundreds of lines of Java stack traces (Kubernetes) or hang (YARN)."""
+    with socket_free_port() as port, pytest.raises(UserError, match=f"nothing answers at 127.0.0.1:{port}.*\n  Fix: check the Kubernetes"):
+        spark_backend.check_master(f"k8s://https://127.0.0.1:{port}")
+    conf = tmp_path / "hadoop-conf"
+    conf.mkdir()
+    monkeypatch.delenv("YARN_CONF_DIR", raising=False)
+    monkeypatch.setenv("HADOOP_CONF_DIR", str(conf))
+    with socket_free_port() as port:
+        (conf / "yarn-site.xml").write_text(
+            "<configuration><property><name>yarn.resourcemanager.hostname</name><value>127.0.0.1</value></property>"
+            f"<property><name>yarn.resourcemanager.address</name><value>${{yarn.resourcemanager.hostname}}:{port}</value></property>"
+            "</configuration>"
+        )
+        with pytest.raises(UserError, match=f"--spark-master yarn: nothing answers at 127.0.0.1:{port}.*\n  Fix: check that the YARN ResourceManager runs"):
+            spark_backend.check_master("yarn")
+
+
+def test_a_java_home_without_java_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Spark starts $JAVA_HOME/bin/java whatever PATH holds: a java on PATH does not help."""
+    if importlib.util.find_spec("pyspark") is None:
+        pytest.skip("pyspark is not installed: the pyspark message comes first")
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-jdk"))
+    with pytest.raises(UserError, match=f"JAVA_HOME is {tmp_path / 'no-jdk'}, which holds no bin/java"):
+        spark_backend.preflight(None)
+
+
+def test_under_spark_submit_the_master_is_spark_submits(monkeypatch: pytest.MonkeyPatch, run_cli: Any) -> None:
+    if importlib.util.find_spec("pyspark") is None:
+        pytest.skip("pyspark is not installed: the pyspark message comes first")
+    monkeypatch.setenv("PYSPARK_GATEWAY_PORT", "12345")  # as spark-submit sets for its driver
+    r = run_cli("run", "hb-to-deceased", "--backend", "spark", "--spark-master", "local[2]")
+    assert r.exit_code == 2
+    assert "under spark-submit, the master is spark-submit's own (--master)" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_training_on_spark_refuses_a_duckdb_memory_limit(run_cli: Any) -> None:
+    r = run_cli("train", "hb-to-deceased", "--backend", "spark", "--memory-limit", "4GB")
+    assert r.exit_code == 2
+    assert "--memory-limit sets DuckDB's memory, and training on Spark does not use DuckDB" in r.stderr
 
 
 def test_yarn_without_its_configuration_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
