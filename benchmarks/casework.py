@@ -20,6 +20,7 @@ CODE = r"""
 import json, os, random, statistics, sys, tempfile, time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from benchmarks.common import peak_rss_mib
 
 tmp = Path(tempfile.mkdtemp(prefix="bench-casework-"))
 os.environ["MATCHING_WORKSPACE"] = str(tmp)
@@ -132,7 +133,7 @@ print(json.dumps({{
     "publish_counts": [r1.new, r2.new, r3.updated],
     "queue_key_contact": queue_kc, "queue_investigator": queue_inv, "match_detail": detail,
     "sqlite_bytes": (tmp / "casework.sqlite3").stat().st_size,
-    "peak_rss_mib": __import__("resource").getrusage(__import__("resource").RUSAGE_SELF).ru_maxrss / 1024,
+    "peak_rss_mib": peak_rss_mib(),
 }}))
 import shutil
 shutil.rmtree(tmp, ignore_errors=True)

@@ -80,7 +80,8 @@ def run() -> dict[str, Any]:
     )
     # Each ingest runs in a fresh process so its peak RSS is its own.
     code = f"""
-import json, resource, shutil, tempfile, time
+import json, shutil, tempfile, time
+from benchmarks.common import peak_rss_mib
 from matching.ingest import ingest_file
 ws = tempfile.mkdtemp(prefix="bench-ingest-")
 t0 = time.perf_counter()
@@ -90,7 +91,7 @@ shutil.rmtree(ws)
 s = r.submission
 print(json.dumps({{"seconds": elapsed, "rows_read": s.rows_read, "rows_loaded": s.rows_loaded,
   "rows_rejected": s.rows_rejected, "timings": s.timings,
-  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+  "peak_rss_mib": peak_rss_mib()}}))
 """
     runs = [run_isolated(code) for _ in range(3)]
     runs.sort(key=lambda r: r["seconds"])

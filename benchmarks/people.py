@@ -9,6 +9,7 @@ and ``R123`` are the same person, so truth needs no extra file.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -33,6 +34,8 @@ def make_person_files(folder: Path, per_side: int, overlap: float = 0.5) -> tupl
     left, right = folder / "left.csv", folder / "right.csv"
     shared = int(per_side * overlap)
     population = 2 * per_side - shared
+    # Written under temporary names and renamed when complete: a run interrupted while writing
+    # (a ten-million file takes minutes) leaves no half file for the next run to take as input.
     if left.exists() and right.exists():
         return left, right, shared
     from benchmarks.common import duckdb_memory_settings
@@ -96,8 +99,10 @@ def make_person_files(folder: Path, per_side: int, overlap: float = 0.5) -> tupl
               FROM people JOIN streets USING (s)
               WHERE p >= {lo} AND p < {hi}
               ORDER BY p
-            ) TO '{path}' (HEADER, DELIMITER ',')
+            ) TO '{path}.partial' (HEADER, DELIMITER ',')
             """
         )
     con.close()
+    for path in (left, right):
+        os.replace(f"{path}.partial", path)
     return left, right, shared

@@ -32,8 +32,12 @@ def plot(readme: bool = False) -> Path | None:
     sizes = [s for s in sizes if "comparisons" in s]
     if not sizes:
         return None
-    import matplotlib
-
+    try:
+        import matplotlib
+    except ImportError:
+        print("plot: matplotlib is not installed, so no plot was drawn (the results are written).\n"
+              "  Fix: pip install '.[bench]', then python -m benchmarks plot")
+        return None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -53,9 +57,10 @@ def plot(readme: bool = False) -> Path | None:
     ax2.set(xscale="log", yscale="log", xlabel="records a side", ylabel="comparisons", title="Comparisons")
     # Scoring time against comparisons: fixed costs dominate small runs, so the guide starts
     # from the largest run and is drawn back to the smaller ones.
-    scoring = [s["run_stage_seconds"].get("predict", s["run_seconds_median"]) for s in sizes]
+    stages = [s["run_stage_seconds"] for s in sizes]
+    scoring = [t.get("scoring") or t.get("predict") or s["run_seconds_median"] for t, s in zip(stages, sizes, strict=True)]
     ax3.plot(comps, run, "o-", label="person-link run")
-    ax3.plot(comps, scoring, "^-", label="scoring stage of the run")
+    ax3.plot(comps, scoring, "^-", label="blocking and scoring within the run")
     ax3.plot(comps, [scoring[-1] * c / comps[-1] for c in comps], ":", color="grey", label="linear in comparisons (from largest run)")
     for x, y in zip(comps, run, strict=True):
         ax3.annotate(f"{y:.0f} s" if y >= 10 else f"{y:.1f} s", (x, y), textcoords="offset points", xytext=(4, -12), fontsize=8)

@@ -24,12 +24,13 @@ SEED = 4242
 def _generate(people: int, out: Path) -> dict[str, Any]:
     shutil.rmtree(out, ignore_errors=True)
     code = f"""
-import json, resource, time
+import json, time
+from benchmarks.common import peak_rss_mib
 from matching.synth.exercise import generate
 t = time.perf_counter()
 s = generate(people={people}, seed={SEED}, out={str(out)!r}, fmt="parquet")
 print(json.dumps({{"seconds": time.perf_counter() - t,
-  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+  "peak_rss_mib": peak_rss_mib()}}))
 """
     return run_isolated(code)
 

@@ -251,7 +251,7 @@ def run_job(
 
                 pairs_table, comparisons, grid = predict(
                     con, job, inputs, mpath, cut, chunks=chunks, max_comparisons=max_comparisons,
-                    spill_dir=partial / ".scored", progress=say,
+                    spill_dir=partial / ".scored", progress=say, timings=timings,
                 )
                 counts["scoring_chunks"] = list(grid)
                 proportion = 1.0

@@ -185,6 +185,7 @@ def predict(
     max_comparisons: int = DEFAULT_MAX_COMPARISONS,
     spill_dir: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> tuple[str, list[tuple[str, int]], tuple[int, int]]:
     """Score every blocked pair with the trained model.
 
@@ -197,6 +198,9 @@ def predict(
     is scored a chunk at a time: each chunk's pairs above the threshold are written to
     Parquet in ``spill_dir`` and its tables dropped before the next, so neither memory nor
     DuckDB's temp directory ever holds more than one chunk's comparisons.
+
+    ``timings["scoring"]`` gets the seconds spent finding and scoring the blocked pairs (the
+    rest of the stage builds the tables, guards memory and writes chunks).
     """
     from splink import DuckDBAPI, Linker
 
@@ -225,11 +229,14 @@ def predict(
         """Score one cell's blocked pairs, found by the engine (``matching.linkage.blocking``)
         and counted exactly by rule: the count made before scoring was an estimate, good
         enough for the guard."""
+        started = time.perf_counter()
         for rule, n in compute_blocked_pairs(con, job, tables, "blocked_pairs", cell).items():
             scored[rule] += n
         pairs = db_api.table_to_splink_dataframe("__splink__blocked_id_pairs", "blocked_pairs")
         df = score_blocked_pairs(linker, pairs, threshold, prune=cell != ((1, 1), (1, 1)))
         con.execute("DROP TABLE blocked_pairs")
+        if timings is not None:
+            timings["scoring"] = timings.get("scoring", 0.0) + time.perf_counter() - started
         return df
 
     def by_rule() -> list[tuple[str, int]]:
