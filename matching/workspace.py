@@ -32,6 +32,11 @@ from typing import Any
 
 from matching.errors import UserError
 
+try:
+    import fcntl
+except ImportError:  # Windows: whether a process has ended rests on its pid alone
+    fcntl = None  # type: ignore[assignment]
+
 DEFAULT_WORKSPACE = "workspace"
 
 
@@ -101,15 +106,54 @@ def owner_tag() -> str:
     return f"{socket.gethostname()}.{os.getpid()}"
 
 
-def _gone(owner: str) -> bool:
-    """Whether the process ``owner`` names has ended. One on another machine sharing the
-    workspace may still be running: never gone. A bare pid (older names) is this machine's."""
+_claimed: dict[tuple[int, Path], int] = {}  # (pid, lock file) -> the open, locked descriptor
+
+
+def _lock_file(ws: Workspace, owner: str) -> Path:
+    return ws.tmp / "owners" / f"{owner}.lock"
+
+
+def claim(ws: Workspace) -> str:
+    """Mark this process as working in ``ws`` until it ends, and return its ``owner_tag``.
+
+    It holds an exclusive lock on ``tmp/owners/<owner>.lock``, which the kernel releases when
+    the process ends however it ends. A pid alone cannot say a process has ended: a container
+    sharing the workspace and the host name has pids of its own."""
+    owner = owner_tag()
+    path = _lock_file(ws, owner)
+    if (os.getpid(), path) not in _claimed:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        _claimed[(os.getpid(), path)] = fd
+    return owner
+
+
+def _gone(ws: Workspace, owner: str) -> bool:
+    """Whether the process ``owner`` names has ended: it ran on this machine (a bare pid, as
+    older versions named work, is this machine's), its pid is not running, and nothing holds
+    its lock (``claim``). One on another machine sharing the workspace is never gone."""
     import psutil
 
     host, _, pid = owner.rpartition(".")
-    if host and host != socket.gethostname():
+    if (host and host != socket.gethostname()) or not pid.isdigit() or psutil.pid_exists(int(pid)):
         return False
-    return pid.isdigit() and not psutil.pid_exists(int(pid))
+    if fcntl is None:
+        return True
+    try:
+        fd = os.open(_lock_file(ws, owner), os.O_RDWR)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False  # held: the process runs, in another pid namespace
+    finally:
+        os.close(fd)
+    return True
 
 
 def leftovers(ws: Workspace) -> list[Path]:
@@ -117,7 +161,7 @@ def leftovers(ws: Workspace) -> list[Path]:
     found: list[Path] = []
     for folder in (ws.tmp, ws.tmp / "spark"):
         if folder.is_dir():
-            found += [p for p in folder.iterdir() if p.is_dir() and (m := _SCRATCH.fullmatch(p.name)) and _gone(m["owner"])]
+            found += [p for p in folder.iterdir() if p.is_dir() and (m := _SCRATCH.fullmatch(p.name)) and _gone(ws, m["owner"])]
     if ws.runs.is_dir():
         for p in ws.runs.glob(".partial-*"):
             try:
@@ -128,11 +172,14 @@ def leftovers(ws: Workspace) -> list[Path]:
                 age = time.time() - p.stat().st_mtime
             except OSError:
                 continue
-            if (owner is not None and _gone(owner)) or (owner is None and age > UNOWNED_PARTIAL_SECONDS):
+            if (owner is not None and _gone(ws, owner)) or (owner is None and age > UNOWNED_PARTIAL_SECONDS):
                 found.append(p)
     for folder in (ws.datasets, ws.rejects):
         if folder.is_dir():
-            found += [p for p in folder.rglob(".*~*.tmp") if _gone(p.name[:-4].rpartition("~")[2])]
+            found += [p for p in folder.rglob(".*~*.tmp") if _gone(ws, p.name[:-4].rpartition("~")[2])]
+    owners = ws.tmp / "owners"
+    if owners.is_dir():
+        found += [p for p in owners.glob("*.lock") if _gone(ws, p.name[: -len(".lock")])]
     return sorted(found)
 
 

@@ -81,3 +81,18 @@ def test_purge_removes_what_a_killed_process_left_and_counts_it(tmp_path: Path) 
     purge(ws, date(2000, 1, 1), "test")
     assert {name for name, path in work.items() if path.exists()} == set(KEPT)
     assert leftovers(ws) == []
+
+
+def test_work_whose_owner_still_holds_its_lock_is_kept(tmp_path: Path) -> None:
+    """A pid says nothing across containers that share a workspace and a host name: a
+    process whose pid this machine does not know, but which holds its lock, is running."""
+    import fcntl
+
+    ws = Workspace(tmp_path / "ws")
+    owner = f"{socket.gethostname()}.{_ended_process()}"
+    spill = _file(ws.tmp / f"duckdb-{owner}-0123abcd" / "duckdb_temp_block-1.block").parent
+    lock = _file(ws.tmp / "owners" / f"{owner}.lock", b"")
+    with open(lock, "rb+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert leftovers(ws) == []
+    assert leftovers(ws) == sorted([lock, spill])  # released: the process has ended

@@ -31,7 +31,7 @@ from matching.ingest.standardise.pipeline import RAW_PREFIX
 from matching.ingest.standardise.sql import ident, literal
 from matching.ingest.submissions import Submission, check_body, find_same_file, save, sha256_file
 from matching.specs import DatasetSpec, load_spec
-from matching.workspace import Workspace, owner_tag, remove_leftovers, temporary_beside
+from matching.workspace import Workspace, claim, remove_leftovers, temporary_beside
 
 _TRIM = " \t\r\n\u00a0"
 
@@ -57,7 +57,7 @@ class IngestResult:
 def connect(ws: Workspace, memory_limit: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """An in-memory DuckDB connection that spills into the workspace's tmp folder."""
     remove_leftovers(ws)  # what killed processes left: spill files and records
-    tmp = ws.tmp / f"duckdb-{owner_tag()}-{uuid.uuid4().hex[:8]}"
+    tmp = ws.tmp / f"duckdb-{claim(ws)}-{uuid.uuid4().hex[:8]}"
     # DuckDB makes its own folder but not the parents: a workspace whose tmp/ was cleared
     # to free space would fail at the first spill, an hour into a big run.
     limit = check_memory_limit(memory_limit) if memory_limit else default_memory_limit()

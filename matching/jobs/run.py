@@ -32,7 +32,7 @@ from matching.linkage.recipe import counted
 from matching.rules.check import referenced_columns
 from matching.rules.compile import CompiledJob, check_types, pounds_sql
 from matching.specs import DatasetSpec, configs_dir
-from matching.workspace import OWNER_FILE, Workspace, owner_tag, write_json_atomic
+from matching.workspace import OWNER_FILE, Workspace, claim, write_json_atomic
 
 Progress = Callable[[str], None]
 BACKENDS = ("duckdb", "spark")
@@ -232,7 +232,7 @@ def run_job(
     final = ws.runs / run_id
     try:
         partial.mkdir(parents=True)
-        (partial / OWNER_FILE).write_text(owner_tag(), encoding="utf-8")  # whose it is, if it is left
+        (partial / OWNER_FILE).write_text(claim(ws), encoding="utf-8")  # whose it is, if it is left
         with connect(ws, memory_limit) as con:
             check_types(job, as_at_date, con)  # before any pair is scored
             t0 = time.perf_counter()

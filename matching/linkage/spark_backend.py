@@ -53,7 +53,7 @@ from matching.linkage.settings import (
     prediction_settings,
     settings_dict,
 )
-from matching.workspace import Workspace, owner_tag
+from matching.workspace import Workspace, claim
 
 DEFAULT_MASTER = "local[2]"
 DRIVER_MEMORY = os.environ.get("MATCHING_SPARK_DRIVER_MEMORY", "4g")
@@ -315,7 +315,7 @@ class Scratch:
 @contextmanager
 def job_scratch(ws: Workspace, spark: Any) -> Iterator[Scratch]:
     """Checkpoints (Splink breaks lineage by writing Parquet) and outputs for one job."""
-    path = ws.tmp / "spark" / f"job-{owner_tag()}-{uuid.uuid4().hex[:8]}"
+    path = ws.tmp / "spark" / f"job-{claim(ws)}-{uuid.uuid4().hex[:8]}"
     path.mkdir(parents=True, exist_ok=True)
     spark.sparkContext.setCheckpointDir((path / "checkpoints").as_uri())
     views_before = set(_temp_views(spark))
