@@ -11,20 +11,24 @@
 Work in progress is named after the process doing it (``owner_tag``): a run's
 ``runs/.partial-<run-id>/`` (its ``.owner``), DuckDB's spill folder ``tmp/duckdb-<owner>-*``,
 Spark's ``tmp/spark/job-<owner>-*`` and an ingest's ``.<file>~<owner>.tmp`` beside its
-dataset and rejects. A process killed outright (by the out-of-memory killer, or kill -9)
-cannot tidy up, and what it leaves holds records: ``remove_leftovers`` deletes whatever a
-process of this machine that is no longer running left, whenever a command opens DuckDB on
-the workspace, and ``purge`` does too.
+dataset and rejects, and the process holds a lock while it works (``claim``). A process
+killed outright (by the out-of-memory killer, or kill -9) cannot tidy up, and what it leaves
+holds records: ``remove_leftovers`` deletes what a process of this machine that has ended
+left, whenever a command opens DuckDB on the workspace, and ``purge`` does too.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import os
 import re
+import secrets
 import shutil
 import socket
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,17 +100,23 @@ class Workspace:
 
 
 OWNER_FILE = ".owner"  # in a partial run: the owner_tag of the process writing it
-# A partial run with no owner (one begun by an older version) is left for a day.
-UNOWNED_PARTIAL_SECONDS = 24 * 3600
+# Work named by an older version (a bare pid), or whose owner could not take its lock (a
+# read-only tmp/, storage without locks), is judged by its age: left alone for a day.
+UNOWNED_SECONDS = 24 * 3600
 _SCRATCH = re.compile(r"(?:duckdb|job)-(?P<owner>.+)-[0-9a-f]{8}")
+_OWNER = re.compile(r"(?P<host>.+)\.(?P<pid>\d+)\.(?P<token>[0-9a-f]{8})")
+_token: dict[int, str] = {}
+_claim_lock = threading.Lock()
+_claimed: dict[tuple[int, Path], int | None] = {}  # (pid, lock file) -> the locked descriptor
 
 
 def owner_tag() -> str:
-    """This process as it names its work in progress: ``<host>.<pid>``."""
-    return f"{socket.gethostname()}.{os.getpid()}"
-
-
-_claimed: dict[tuple[int, Path], int] = {}  # (pid, lock file) -> the open, locked descriptor
+    """This process as it names its work in progress: ``<host>.<pid>.<token>``, the token
+    random, so two containers sharing the workspace, the host name and a pid differ."""
+    pid = os.getpid()
+    if pid not in _token:
+        _token[pid] = secrets.token_hex(4)
+    return f"{socket.gethostname()}.{pid}.{_token[pid]}"
 
 
 def _lock_file(ws: Workspace, owner: str) -> Path:
@@ -117,80 +127,128 @@ def claim(ws: Workspace) -> str:
     """Mark this process as working in ``ws`` until it ends, and return its ``owner_tag``.
 
     It holds an exclusive lock on ``tmp/owners/<owner>.lock``, which the kernel releases when
-    the process ends however it ends. A pid alone cannot say a process has ended: a container
-    sharing the workspace and the host name has pids of its own."""
+    the process ends however it ends; a normal exit also removes the file. Where it cannot
+    (a read-only workspace, storage without locks) work goes on, and what it leaves is judged
+    by its age (``UNOWNED_SECONDS``)."""
     owner = owner_tag()
     path = _lock_file(ws, owner)
-    if (os.getpid(), path) not in _claimed:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        _claimed[(os.getpid(), path)] = fd
+    key = (os.getpid(), path)
+    with _claim_lock:  # two threads of one process: one lock between them
+        if key not in _claimed:
+            fd: int | None = None
+            if fcntl is not None:
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    if fd is not None:
+                        os.close(fd)
+                        with contextlib.suppress(OSError):
+                            path.unlink()
+                    fd = None
+            _claimed[key] = fd
+            if fd is not None:
+                atexit.register(_release, os.getpid(), path, fd)
     return owner
 
 
-def _gone(ws: Workspace, owner: str) -> bool:
-    """Whether the process ``owner`` names has ended: it ran on this machine (a bare pid, as
-    older versions named work, is this machine's), its pid is not running, and nothing holds
-    its lock (``claim``). One on another machine sharing the workspace is never gone."""
-    import psutil
+def _release(pid: int, path: Path, fd: int) -> None:
+    """At a normal exit: nothing is left, so neither is the lock file (not a forked child's)."""
+    if os.getpid() == pid:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        with contextlib.suppress(OSError):
+            os.close(fd)
 
-    host, _, pid = owner.rpartition(".")
-    if (host and host != socket.gethostname()) or not pid.isdigit() or psutil.pid_exists(int(pid)):
-        return False
+
+def _lock_state(ws: Workspace, owner: str) -> str:
+    """"held" (the owner runs), "free" (it has ended) or "unknown" (no lock file, or no locks)."""
     if fcntl is None:
-        return True
+        return "unknown"
     try:
         fd = os.open(_lock_file(ws, owner), os.O_RDWR)
-    except FileNotFoundError:
-        return True
     except OSError:
-        return False
+        return "unknown"
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return "held"
     except OSError:
-        return False  # held: the process runs, in another pid namespace
+        return "unknown"
     finally:
         os.close(fd)
-    return True
+    return "free"
+
+
+def _idle(path: Path) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime > UNOWNED_SECONDS
+    except OSError:
+        return False
+
+
+def _gone(ws: Workspace, owner: str, path: Path) -> bool:
+    """Whether the process ``owner`` names has ended, so that what it left at ``path`` can go.
+
+    Another machine's is never gone. Otherwise its lock says (``claim``); where there is none
+    to ask, its pid must have ended here and ``path`` have been idle for a day. Work an older
+    version named (a bare pid, or host and pid) may be another machine's: a day idle too."""
+    import psutil
+
+    m = _OWNER.fullmatch(owner)
+    if m is None:
+        return _idle(path)
+    if m["host"] != socket.gethostname():
+        return False
+    state = _lock_state(ws, owner)
+    if state != "unknown":
+        return state == "free"
+    return not psutil.pid_exists(int(m["pid"])) and _idle(path)
 
 
 def leftovers(ws: Workspace) -> list[Path]:
-    """What processes that ended without tidying up left in the workspace (see above)."""
+    """What processes that ended without tidying up left in the workspace (see above): the
+    records they held. Their lock files are ``stale_locks``."""
     found: list[Path] = []
     for folder in (ws.tmp, ws.tmp / "spark"):
         if folder.is_dir():
-            found += [p for p in folder.iterdir() if p.is_dir() and (m := _SCRATCH.fullmatch(p.name)) and _gone(ws, m["owner"])]
+            found += [p for p in folder.iterdir() if p.is_dir() and (m := _SCRATCH.fullmatch(p.name)) and _gone(ws, m["owner"], p)]
     if ws.runs.is_dir():
         for p in ws.runs.glob(".partial-*"):
             try:
-                owner: str | None = (p / OWNER_FILE).read_text(encoding="utf-8").strip()
+                owner = (p / OWNER_FILE).read_text(encoding="utf-8").strip()
             except OSError:
-                owner = None
-            try:
-                age = time.time() - p.stat().st_mtime
-            except OSError:
-                continue
-            if (owner is not None and _gone(ws, owner)) or (owner is None and age > UNOWNED_PARTIAL_SECONDS):
+                owner = ""  # begun by an older version, or killed before it named itself
+            if _gone(ws, owner, p):
                 found.append(p)
     for folder in (ws.datasets, ws.rejects):
         if folder.is_dir():
-            found += [p for p in folder.rglob(".*~*.tmp") if _gone(ws, p.name[:-4].rpartition("~")[2])]
-    owners = ws.tmp / "owners"
-    if owners.is_dir():
-        found += [p for p in owners.glob("*.lock") if _gone(ws, p.name[: -len(".lock")])]
+            found += [p for p in folder.rglob(".*~*.tmp") if _gone(ws, p.name[:-4].rpartition("~")[2], p)]
     return sorted(found)
 
 
+def stale_locks(ws: Workspace) -> list[Path]:
+    """The lock files of processes that have ended (``claim``)."""
+    owners = ws.tmp / "owners"
+    if not owners.is_dir():
+        return []
+    return sorted(p for p in owners.glob("*.lock") if _lock_state(ws, p.name[: -len(".lock")]) == "free")
+
+
 def remove_leftovers(ws: Workspace) -> list[Path]:
-    """Delete ``leftovers``; returns what was deleted."""
+    """Delete ``leftovers``, then ``stale_locks``; returns the leftovers deleted. In a
+    read-only workspace nothing can be, and the command goes on."""
     found = leftovers(ws)
     for p in found:
         if p.is_dir():
             shutil.rmtree(p, ignore_errors=True)
         else:
-            p.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                p.unlink()
+    for p in stale_locks(ws):
+        with contextlib.suppress(OSError):
+            p.unlink()
     return found
 
 

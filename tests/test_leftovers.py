@@ -1,23 +1,30 @@
 """What a process killed mid-work leaves in a workspace (the out-of-memory killer gives no
 chance to tidy up) holds records: the next command that opens DuckDB on the workspace
-removes it, and `purge` removes it and says so. Work still running, here or on another
-machine sharing the workspace, is left alone."""
+removes it, and `purge` removes it and says so. Work still running, here, in another
+container sharing the workspace or on another machine, is left alone, as is work whose
+owner cannot be asked until it has been idle for a day."""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from matching import workspace as workspace_module
 from matching.casework.retention import purge
 from matching.ingest.pipeline import connect
-from matching.workspace import Workspace, leftovers, owner_tag
+from matching.workspace import Workspace, claim, leftovers, owner_tag, stale_locks
+
+TWO_DAYS_AGO = time.time() - 2 * 24 * 3600
 
 
 def _ended_process() -> int:
@@ -33,34 +40,44 @@ def _file(path: Path, content: bytes = b"HB00012,SMITH,JOHN") -> Path:
     return path
 
 
+def _idle_for_two_days(path: Path) -> Path:
+    os.utime(path, (TWO_DAYS_AGO, TWO_DAYS_AGO))
+    return path
+
+
 def _killed_work(ws: Workspace) -> dict[str, Path]:
-    """What a killed run, ingest and Spark job leave behind, and work that is not finished."""
+    """What a killed run, ingest and Spark job leave behind (removed), and work that is
+    running or whose owner cannot be asked (kept: the names in KEPT)."""
     host, dead = socket.gethostname(), _ended_process()
+    killed = f"{host}.{dead}.0badc0de"
+    _file(ws.tmp / "owners" / f"{killed}.lock", b"")  # its lock file, which nothing holds now
     partial = ws.runs / ".partial-20261130T000000-hb-to-deceased-0badc0de"
-    _file(partial / ".owner", f"{host}.{dead}".encode())
+    _file(partial / ".owner", killed.encode())
     _file(partial / ".scored" / "chunk-0001.parquet")
-    old_unowned = ws.runs / ".partial-20251130T000000-hb-to-deceased-00000001"  # from an older version
-    _file(old_unowned / "pairs.parquet")
-    two_days_ago = time.time() - 2 * 24 * 3600
-    os.utime(old_unowned, (two_days_ago, two_days_ago))
+    claim(ws)
     live = ws.runs / ".partial-20261130T000001-hb-to-deceased-0badc0de"
     _file(live / ".owner", owner_tag().encode())
+    unlocked = f"{host}.{dead}.feedbeef"  # could not take a lock (a read-only tmp/, no locks)
     return {
         "killed run": partial,
-        "older version's run": old_unowned,
-        "spill folder": _file(ws.tmp / f"duckdb-{host}.{dead}-0123abcd" / "duckdb_temp_block-1.block").parent,
-        "older version's spill folder": _file(ws.tmp / f"duckdb-{dead}-89abcdef" / "duckdb_temp_block-2.block").parent,
-        "Spark job": _file(ws.tmp / "spark" / f"job-{host}.{dead}-0123abcd" / "checkpoints" / "part-0").parent.parent,
-        "half-written dataset": _file(ws.datasets / "payroll" / "kingston" / f".20261130T000000-payroll-kingston-0badc0de.parquet~{host}.{dead}.tmp"),
-        "half-written rejects": _file(ws.rejects / f".20261130T000000-payroll-kingston-0badc0de.csv~{host}.{dead}.tmp"),
-        # not finished: kept
+        "spill folder": _file(ws.tmp / f"duckdb-{killed}-0123abcd" / "duckdb_temp_block-1.block").parent,
+        "Spark job": _file(ws.tmp / "spark" / f"job-{killed}-0123abcd" / "checkpoints" / "part-0").parent.parent,
+        "half-written dataset": _file(ws.datasets / "payroll" / "kingston" / f".20261130T000000-payroll-kingston-0badc0de.parquet~{killed}.tmp"),
+        "half-written rejects": _file(ws.rejects / f".20261130T000000-payroll-kingston-0badc0de.csv~{killed}.tmp"),
+        "an older version's run, idle for a day": _idle_for_two_days(_file(ws.runs / ".partial-20251130T000000-hb-to-deceased-00000001" / "pairs.parquet").parent),
+        "an older version's spill folder, idle for a day": _idle_for_two_days(_file(ws.tmp / f"duckdb-{dead}-89abcdef" / "duckdb_temp_block-2.block").parent),
+        "unlocked work, idle for a day": _idle_for_two_days(_file(ws.tmp / f"duckdb-{unlocked}-0123abcd" / "b.block").parent),
+        # kept
         "running": live,
-        "another machine's": _file(ws.tmp / f"duckdb-other-host.example.{dead}-0123abcd" / "duckdb_temp_block-3.block").parent,
-        "a run begun an hour ago by an older version": _file(ws.runs / ".partial-20261130T000002-hb-to-deceased-00000002" / "pairs.parquet").parent,
+        "another machine's": _file(ws.tmp / f"duckdb-other-host.example.{dead}.0badc0de-0123abcd" / "duckdb_temp_block-3.block").parent,
+        "an older version's run, begun an hour ago": _file(ws.runs / ".partial-20261130T000002-hb-to-deceased-00000002" / "pairs.parquet").parent,
+        "an older version's spill folder, in use": _file(ws.tmp / f"duckdb-{dead}-fedcba98" / "duckdb_temp_block-4.block").parent,
+        "unlocked work, in use": _file(ws.tmp / f"duckdb-{unlocked}-89abcdef" / "b.block").parent,
     }
 
 
-KEPT = ("running", "another machine's", "a run begun an hour ago by an older version")
+KEPT = {"running", "another machine's", "an older version's run, begun an hour ago", "an older version's spill folder, in use",
+        "unlocked work, in use"}
 
 
 def test_the_next_command_removes_what_a_killed_process_left(tmp_path: Path) -> None:
@@ -68,7 +85,8 @@ def test_the_next_command_removes_what_a_killed_process_left(tmp_path: Path) -> 
     work = _killed_work(ws)
     with connect(ws):
         pass
-    assert {name for name, path in work.items() if path.exists()} == set(KEPT)
+    assert {name for name, path in work.items() if path.exists()} == KEPT
+    assert stale_locks(ws) == [] and (ws.tmp / "owners" / f"{owner_tag()}.lock").exists()
 
 
 @pytest.mark.django_db
@@ -77,22 +95,59 @@ def test_purge_removes_what_a_killed_process_left_and_counts_it(tmp_path: Path) 
     work = _killed_work(ws)
     plan = purge(ws, date(2000, 1, 1), "test", dry_run=True)
     assert sorted(plan.leftovers) == sorted(path for name, path in work.items() if name not in KEPT)
-    assert plan.file_counts()["left_by_interrupted_work"] == 7 and all(p.exists() for p in work.values())
+    assert plan.file_counts()["left_by_interrupted_work"] == len(work) - len(KEPT) and all(p.exists() for p in work.values())
     purge(ws, date(2000, 1, 1), "test")
-    assert {name for name, path in work.items() if path.exists()} == set(KEPT)
-    assert leftovers(ws) == []
+    assert {name for name, path in work.items() if path.exists()} == KEPT
+    assert leftovers(ws) == [] and stale_locks(ws) == []
 
 
 def test_work_whose_owner_still_holds_its_lock_is_kept(tmp_path: Path) -> None:
     """A pid says nothing across containers that share a workspace and a host name: a
     process whose pid this machine does not know, but which holds its lock, is running."""
-    import fcntl
-
     ws = Workspace(tmp_path / "ws")
-    owner = f"{socket.gethostname()}.{_ended_process()}"
+    owner = f"{socket.gethostname()}.{_ended_process()}.0badc0de"
     spill = _file(ws.tmp / f"duckdb-{owner}-0123abcd" / "duckdb_temp_block-1.block").parent
     lock = _file(ws.tmp / "owners" / f"{owner}.lock", b"")
     with open(lock, "rb+") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
-        assert leftovers(ws) == []
-    assert leftovers(ws) == sorted([lock, spill])  # released: the process has ended
+        assert leftovers(ws) == [] and stale_locks(ws) == []
+    assert leftovers(ws) == [spill] and stale_locks(ws) == [lock]  # released: the process has ended
+
+
+def test_a_process_that_ends_normally_leaves_no_lock_file(tmp_path: Path) -> None:
+    """Else purge would count every finished command as interrupted work."""
+    ws = tmp_path / "ws"
+    subprocess.run([sys.executable, "-c", f"from matching.ingest.pipeline import connect\nfrom matching.workspace import Workspace\n"
+                    f"with connect(Workspace.at({str(ws)!r})) as con: con.execute('SELECT 42')"], check=True)
+    assert list((ws / "tmp" / "owners").iterdir()) == [] and leftovers(Workspace(ws)) == []
+
+
+def test_a_workspace_without_locks_still_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Storage without locks (NFS without lockd, some shares), or a read-only tmp/: the
+    command goes on, and leaves no lock file to mislead the next."""
+    def no_locks(*_: object) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    monkeypatch.setattr(workspace_module, "_claimed", {})
+    ws = Workspace(tmp_path / "ws")
+    with connect(ws) as con:
+        assert con.execute("SELECT 42").fetchall() == [(42,)]
+    assert not list((ws.tmp / "owners").glob("*.lock"))
+
+
+def test_two_threads_claiming_at_once_do_not_wait_on_each_other(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workspace_module, "_claimed", {})
+    ws = Workspace(tmp_path / "ws")
+    start, owners = threading.Barrier(2), []
+
+    def go() -> None:
+        start.wait()
+        owners.append(claim(ws))
+
+    threads = [threading.Thread(target=go, daemon=True) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert owners == [owner_tag()] * 2

@@ -105,7 +105,7 @@ def check_memory_limit(value: str) -> str:
         raise UserError(
             f"--memory-limit {value}: more than this machine has ({total / 2**30:.1f} GiB); DuckDB would not spill "
             "to disk before memory ran out, and the system would kill the run.\n"
-            f"  Fix: give at most {int(total / 2**20):,}MB, or leave it out (75% of RAM)."
+            f"  Fix: give at most {int(total / 2**20)}MB, or leave it out (75% of RAM)."
         )
     if unit == "%":
         return f"{int(amount / 2**20)}MB"

@@ -81,7 +81,7 @@ def check_environment() -> None:
             "  Fix: install the spark extra: pip install '.[spark]'"
         )
     java_home = os.environ.get("JAVA_HOME")
-    if java_home and not (Path(java_home) / "bin" / "java").exists():
+    if java_home and not any((Path(java_home) / "bin" / name).exists() for name in ("java", "java.exe")):
         # Spark starts $JAVA_HOME/bin/java when JAVA_HOME is set, whatever PATH holds.
         raise UserError(
             f"JAVA_HOME is {java_home}, which holds no bin/java: Spark starts Java from JAVA_HOME before PATH.\n"
@@ -118,9 +118,18 @@ def check_master(master: str) -> None:
     if m:
         _answers(master, m.group(1), int(m.group(2)), "start the Spark master (sbin/start-master.sh), or check the host and port")
     elif master.startswith("k8s://"):
-        url = urllib.parse.urlsplit(master[len("k8s://"):] if "://" in master[len("k8s://"):] else "https://" + master[len("k8s://"):])
-        if url.hostname:
-            _answers(master, url.hostname, url.port or 443, "check the Kubernetes API server's address (kubectl cluster-info)")
+        api = master[len("k8s://"):]
+        url = urllib.parse.urlsplit(api if "://" in api else "https://" + api)
+        try:
+            port = url.port or (80 if url.scheme == "http" else 443)
+        except ValueError:
+            port = None
+        if not url.hostname or port is None:
+            raise UserError(
+                f"--spark-master {master!r} is not a Spark master URL: the Kubernetes API server's address is not HOST:PORT.\n"
+                "  Fix: use k8s://https://HOST:PORT (kubectl cluster-info shows it)."
+            )
+        _answers(master, url.hostname, port, "check the Kubernetes API server's address (kubectl cluster-info)")
     elif master == "yarn":
         where = _resource_manager()
         if where:

@@ -65,6 +65,13 @@ def test_standard_job_snippets_bind_with_the_types_they_need(name: str) -> None:
     check_types(load_job(name), "2026-10-01")
 
 
+def test_a_date_written_as_text_is_a_date(job_file) -> None:
+    """A literal date in quotes converts whatever the records hold: it is not refused."""
+    check_types(load_job_file(job_file(GOOD.replace("[rule]", '[priority]\nsince = "\'2024-04-01\'"\n[rule]'))), "2026-10-01")
+    with pytest.raises(ConfigError, match="priority.since: gives a value of type VARCHAR, where a date is needed"):
+        check_types(load_job_file(job_file(GOOD.replace("[rule]", '[priority]\nsince = "\'soon\'"\n[rule]'))), "2026-10-01")
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

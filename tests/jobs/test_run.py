@@ -293,7 +293,7 @@ def test_a_memory_limit_beyond_the_machine_is_refused(monkeypatch: pytest.Monkey
     monkeypatch.setattr(pipeline, "machine_memory", lambda: 8 * 2**30)
     assert pipeline.check_memory_limit("8GiB") == "8GIB" and pipeline.check_memory_limit("100%") == "8192MB"
     for limit in ("9GB", "101%"):
-        with pytest.raises(UserError, match=rf"(?s)--memory-limit {limit}: more than this machine has \(8.0 GiB\).*Fix: give at most 8,192MB"):
+        with pytest.raises(UserError, match=rf"(?s)--memory-limit {limit}: more than this machine has \(8.0 GiB\).*Fix: give at most 8192MB"):
             pipeline.check_memory_limit(limit)
     assert pipeline.default_memory_limit() == "6144MB"
 

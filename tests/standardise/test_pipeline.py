@@ -41,6 +41,9 @@ ROWS: list[dict[str, str]] = [
     {"employee_ref": "P6", "forenames": "Peggy O'Brien", "surname": "O'Brien"},
     {"employee_ref": "P7", "forenames": "Smith", "surname": "Smith"},
     {"employee_ref": "P8", "forenames": "John Smithson", "surname": "Smith"},
+    {"employee_ref": "P9", "forenames": "John Smith Jones", "surname": "Smith-Jones"},
+    {"employee_ref": "P10", "forenames": "Mary Ann Mac Donald", "surname": "MacDonald"},
+    {"employee_ref": "P11", "forenames": "Sean O Brien", "surname": "O'Brien"},
 ]
 
 
@@ -115,6 +118,10 @@ def test_a_full_name_in_the_forename_field_does_not_make_the_surname_a_middle_na
         (None, "PEGGY", "PEGGY", None, "OBRIEN"),
         (None, "SMITH", "SMITH", None, "SMITH"),  # a forename that is the surname stays
         (None, "JOHN SMITHSON", "JOHN", "SMITHSON", "SMITH"),  # a whole word only
+        # however the surname field writes it
+        (None, "JOHN", "JOHN", None, "SMITH-JONES"),
+        (None, "MARY ANN", "MARY", "ANN", "MACDONALD"),
+        (None, "SEAN", "SEAN", None, "OBRIEN"),
     ]
 
 

@@ -153,15 +153,29 @@ def _merge_middle(rest: str, middle: str) -> str:
 
 def _without_surname(given: str, surname: str, *, whole: bool = False) -> str:
     """Given names without a trailing copy of the surname ('JOHN PAUL SMITH' with surname
-    SMITH -> 'JOHN PAUL'). Of the other given names, 'SMITH' alone goes; of the forenames
-    (``whole``), it stays: a forename may be the surname too. This drops a middle name that
-    is the surname as well (PETER JAMES JAMES), which is rarer than a full name keyed into
-    the forename field, and costs less: a missing middle name is no evidence either way, a
-    middle name that is really the surname is evidence against the right match."""
-    alone = f" AND {given} <> {surname}" if whole else ""
+    SMITH -> 'JOHN PAUL'), written in up to three words however the surname field writes it
+    ('JOHN SMITH JONES' with SMITH-JONES, 'JOHN O BRIEN' with OBRIEN, 'JOHN MAC DONALD' with
+    MACDONALD). Of the other given names, 'SMITH' alone goes; of the forenames (``whole``),
+    it stays: a forename may be the surname too. This drops a middle name that is the surname
+    as well (PETER JAMES JAMES), which is rarer than a full name keyed into the forename
+    field, and costs less: a missing middle name is no evidence either way, a middle name that
+    is really the surname is evidence against the right match."""
+    key = f"regexp_replace({surname}, '[^A-Z]', '', 'g')"
+
+    def strip(words: str) -> str:
+        n = f"len({words})"
+        cases = " ".join(
+            f"WHEN {n} {'>' if whole else '>='} {k} AND array_to_string({words}[{n} - {k - 1}:], '') = {key} "
+            f"THEN nullif(array_to_string({words}[:{n} - {k}], ' '), '')"
+            for k in (1, 2, 3)
+        )
+        return f"CASE {cases} ELSE {given} END"
+
+    # Only a name ending in the surname's last letter can end in the surname: the rest skip
+    # the splitting (a lambda, costly in DuckDB).
     return (
-        f"CASE WHEN {surname} IS NOT NULL AND suffix(' ' || {given}, ' ' || {surname}){alone} "
-        f"THEN nullif(rtrim(left({given}, length({given}) - length({surname}))), '') ELSE {given} END"
+        f"CASE WHEN {surname} IS NULL OR {given} IS NULL OR right({given}, 1) <> right({surname}, 1) THEN {given} "
+        f"ELSE {let(f'string_split({given}, {chr(39)} {chr(39)})', strip)} END"
     )
 
 
