@@ -10,7 +10,8 @@
 
 Work in progress is named after the process doing it (``owner_tag``): a run's
 ``runs/.partial-<run-id>/`` (its ``.owner``), DuckDB's spill folder ``tmp/duckdb-<owner>-*``,
-Spark's ``tmp/spark/job-<owner>-*`` and an ingest's ``.<file>~<owner>.tmp`` beside its
+Spark's ``tmp/spark/job-<owner>-*`` and ``tmp/spark/local-<owner>-*`` (shuffle, spill and
+the JVM's temporary files), and an ingest's ``.<file>~<owner>.tmp`` beside its
 dataset and rejects, and the process holds a lock while it works (``claim``). A process
 killed outright (by the out-of-memory killer, or kill -9) cannot tidy up, and what it leaves
 holds records: ``remove_leftovers`` deletes what a process of this machine that has ended
@@ -103,7 +104,7 @@ OWNER_FILE = ".owner"  # in a partial run: the owner_tag of the process writing 
 # Work named by an older version (a bare pid), or whose owner could not take its lock (a
 # read-only tmp/, storage without locks), is judged by its age: left alone for a day.
 UNOWNED_SECONDS = 24 * 3600
-_SCRATCH = re.compile(r"(?:duckdb|job)-(?P<owner>.+)-[0-9a-f]{8}")
+_SCRATCH = re.compile(r"(?:duckdb|job|local)-(?P<owner>.+)-[0-9a-f]{8}")
 _OWNER = re.compile(r"(?P<host>.+)\.(?P<pid>\d+)\.(?P<token>[0-9a-f]{8})")
 _token: dict[int, str] = {}
 _claim_lock = threading.Lock()

@@ -62,6 +62,7 @@ def _killed_work(ws: Workspace) -> dict[str, Path]:
         "killed run": partial,
         "spill folder": _file(ws.tmp / f"duckdb-{killed}-0123abcd" / "duckdb_temp_block-1.block").parent,
         "Spark job": _file(ws.tmp / "spark" / f"job-{killed}-0123abcd" / "checkpoints" / "part-0").parent.parent,
+        "Spark's shuffle files": _file(ws.tmp / "spark" / f"local-{killed}-0123abcd" / "blockmgr-1" / "shuffle_0_0_0.data").parent.parent,
         "half-written dataset": _file(ws.datasets / "payroll" / "kingston" / f".20261130T000000-payroll-kingston-0badc0de.parquet~{killed}.tmp"),
         "half-written rejects": _file(ws.rejects / f".20261130T000000-payroll-kingston-0badc0de.csv~{killed}.tmp"),
         "an older version's run, idle for a day": _idle_for_two_days(_file(ws.runs / ".partial-20251130T000000-hb-to-deceased-00000001" / "pairs.parquet").parent),

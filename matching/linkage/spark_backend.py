@@ -22,6 +22,7 @@ checked before anything starts, with the fix in the message.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import re
@@ -245,6 +246,11 @@ def session(ws: Workspace, master: str | None = None) -> Any:
         check_master(master)
     scratch = ws.tmp / "spark"
     scratch.mkdir(parents=True, exist_ok=True)
+    # This process's own: Spark's shuffle and spill files and the JVM's temporary files, named
+    # after it so that what a killed driver leaves is found (workspace.remove_leftovers).
+    own = scratch / f"local-{claim(ws)}-{uuid.uuid4().hex[:8]}"
+    own.mkdir()
+    atexit.register(shutil.rmtree, own, True)
     builder = SparkSession.builder.appName("matching")
     conf: dict[str, str] = {
         # The comparison stage's generated code (every level of every comparison in one
@@ -262,7 +268,7 @@ def session(ws: Workspace, master: str | None = None) -> Any:
         log4j.write_text(_LOG4J, encoding="utf-8")
         conf |= {"spark.jars": jar_path(), "spark.driver.memory": DRIVER_MEMORY}
         if not re.search(r"\s", str(scratch)):  # Java options are split on spaces
-            conf["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile={log4j.as_uri()} -Djava.io.tmpdir={scratch}"
+            conf["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile={log4j.as_uri()} -Djava.io.tmpdir={own}"
         if local:
             # Two cores: a few partitions, not Spark's 200 (each one a task that costs ~10 ms).
             cores = master[len("local[") : -1].split(",")[0] if master and "[" in master else "1"
@@ -271,7 +277,7 @@ def session(ws: Workspace, master: str | None = None) -> Any:
             # Spark's shuffle and spill space in the workspace (the variable, not spark.local.dir,
             # which Spark warns a cluster manager overrides), and no warning that the host name
             # resolves to a loopback address.
-            os.environ.setdefault("SPARK_LOCAL_DIRS", str(scratch / "local"))
+            os.environ.setdefault("SPARK_LOCAL_DIRS", str(own))
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
             # Any Python worker Spark starts runs this interpreter (the venv), not the system's.
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
