@@ -172,6 +172,8 @@ def _print_ingest(result: Any, file: str) -> None:
             console.print(f"  {field}: {reason}: {n:,}")
     if s.ignored_columns:
         console.print(f"Columns not in the {s.kind} specification, ignored: {', '.join(s.ignored_columns)}")
+    for warning in s.warnings:
+        console.print(f"Warning: {warning}", style="yellow", markup=False)
     console.print(f"Submission {s.submission_id}\n  dataset {s.dataset_path}\n  rejects {s.rejects_path}")
 
 
@@ -243,6 +245,10 @@ def ingest_dir_command(ctx: Context, folder: str, force: bool, as_json: bool) ->
         table.add_section()
         table.add_row("total", "", f"{len(results)} files", *(f"{t:,}" for t in totals), style="bold")
         console.print(table)
+        for _, r in results:
+            if not isinstance(r, UserError):
+                for warning in r.submission.warnings:
+                    console.print(f"Warning: {warning}", style="yellow", markup=False)
         for entry, r in failures:
             err_console.print(Text.assemble((str(entry.file), "red"), f": {r}"), soft_wrap=True)
     if failures:

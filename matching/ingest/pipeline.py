@@ -50,6 +50,7 @@ class IngestResult:
             "rejects_by_reason": s.rejects_by_reason,
             "dataset_path": s.dataset_path,
             "rejects_path": s.rejects_path,
+            "warnings": s.warnings,
         }
 
 
@@ -359,6 +360,7 @@ def ingest_file(
                 rejects_path=str(rejects_path),
                 header_mapping={f: read.headers[i] for f, i in header_map.columns.items()},
                 ignored_columns=list(header_map.ignored),
+                warnings=_warnings(file, spec, read, header_map),
                 quality=quality,
                 replaces=previous.submission_id if previous else None,
                 timings={k: round(v, 3) for k, v in timings.items()},
@@ -389,6 +391,21 @@ def _write_rejects(path: Path, read: ReadResult, rejects: list[tuple[Any, ...]])
             label = "malformed line: " + ("wrong number of fields" if "fields where" in m.reason else m.reason)
             by_reason[label] = by_reason.get(label, 0) + 1
     return dict(sorted(by_reason.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _warnings(file: Path, spec: DatasetSpec, read: Any, mapping: HeaderMapping) -> list[str]:
+    """A money field in a column of floating-point whole numbers: read as pence, as a whole
+    number is, though whole pounds written by pandas look the same."""
+    out = []
+    for f in spec.fields:
+        i = mapping.columns.get(f.name)
+        if f.type == "money_pence" and i is not None and i in read.whole_floats:
+            out.append(
+                f"{file.name}: column '{read.headers[i]}' ({f.name}) holds whole numbers stored as floating point, "
+                "read as pence (1500.0 is £15.00). If they are pounds, send them with pence (1500.00 as a decimal "
+                "column or as text) or as whole pence, and ingest the file again with --force."
+            )
+    return out
 
 
 def _quality(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, mapping: HeaderMapping) -> dict[str, Any]:

@@ -53,6 +53,10 @@ class ReadResult:
     delimiter: str | None = None
     malformed: list[MalformedLine] = field(default_factory=list)
     records: int = 0  # parsed records (rows in `table`)
+    # Columns (by index) of floating-point numbers that are all whole: written as whole
+    # numbers, so a money field among them reads as pence (pandas makes an integer column
+    # with a gap a float one; whole pounds written as floats look the same).
+    whole_floats: tuple[int, ...] = ()
 
     @property
     def rows_read(self) -> int:
@@ -461,7 +465,8 @@ def read_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Read
         "FROM read_parquet(?)",
         [str(path)],
     )
-    return ReadResult(table=table, headers=headers, columns=columns, format="parquet", records=count_rows(con, table))
+    whole = tuple(i for i, (h, t) in enumerate(zip(headers, types, strict=True)) if t in ("DOUBLE", "FLOAT", "REAL") and h not in fractional)
+    return ReadResult(table=table, headers=headers, columns=columns, format="parquet", records=count_rows(con, table), whole_floats=whole)
 
 
 def _parquet_text(col: str, type_: str, fractional: bool, zone: str) -> str:

@@ -63,6 +63,9 @@ class Submission:
     timings: dict[str, float] = field(default_factory=dict)
     # The date the data was true on (the body's extract date); rules judge "now" by it.
     extract_date: str | None = None
+    # What the file may mean otherwise than it was read (ingest prints them): nothing lost,
+    # but worth a look before the data is matched.
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

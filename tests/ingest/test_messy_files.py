@@ -324,3 +324,25 @@ def test_parquet_decimals_keep_their_scale(tmp_path: Path) -> None:
     sub = ingest_file("payroll", tmp_path / "d.parquet", body="kingston", workspace=tmp_path / "ws").submission
     [row] = loaded(sub)
     assert (row["gross_pay_to_date"], row["dob"]) == (150000, dt.date(1980, 2, 1))
+
+
+def test_parquet_money_of_whole_floats_reads_as_pence_and_says_so(tmp_path: Path, run_cli) -> None:
+    """A float column of whole numbers is what pandas writes for whole pence with a gap, and
+    for whole pounds: it reads as pence, as whole numbers do, and ingest says so, naming the
+    column, so whole pounds do not pass unnoticed as a hundredth of themselves."""
+    table = pa.table({
+        "Employee No": ["E1", "E2"], "Forename": ["Ann", "Bob"], "Surname": ["Lee", "Lee"],
+        "Gross Pay": pa.array([25000.0, None]), "Hours": pa.array([37.0, 20.0]),
+    })
+    pq.write_table(table, tmp_path / "whole.parquet")
+    r = run_cli("ingest", "payroll", str(tmp_path / "whole.parquet"), "--body", "kingston")
+    assert r.exit_code == 0, r.stderr
+    assert "Warning: whole.parquet: column 'Gross Pay' (gross_pay_to_date) holds whole numbers stored as floating point, read as pence" in " ".join(r.stdout.split())
+    assert "'Hours'" not in r.stdout  # not money
+    with_pence = pa.table({
+        "Employee No": ["E1", "E2"], "Forename": ["Ann", "Bob"], "Surname": ["Lee", "Lee"],
+        "Gross Pay": pa.array([25000.0, 1234.56]),
+    })
+    pq.write_table(with_pence, tmp_path / "pence.parquet")
+    sub = ingest_file("payroll", tmp_path / "pence.parquet", body="kingston", workspace=tmp_path / "ws").submission
+    assert sub.warnings == [] and [row["gross_pay_to_date"] for row in loaded(sub)] == [2500000, 123456]
