@@ -8,7 +8,9 @@ Every outcome says whether the two records are the same person ("same", "not_sam
 named exactly as the engine names records when it links them (``matching.linkage.inputs``):
 ``unique_id`` is ``<body>/<record id>`` and ``source_dataset`` is the name the input table
 is registered under, so the labels join to a job's Splink tables. Columns for the analyst
-follow (job, match id, the label, the outcome category, the match probability at review).
+follow (job, match id, the label, the outcome category, and the match probability of the
+latest run that found the pair: after a model is retrained, the pair's score under the model
+now in use, which is what a threshold is chosen against).
 
 ``simulate_review`` records outcomes from a synthetic exercise's truth, so the whole loop
 (run, review, export, measure, retrain) can be shown and tested on made-up people. It
