@@ -164,7 +164,12 @@ def _release(pid: int, path: Path, fd: int) -> None:
 
 
 def _lock_state(ws: Workspace, owner: str) -> str:
-    """"held" (the owner runs), "free" (it has ended) or "unknown" (no lock file, or no locks)."""
+    """"held" (the owner runs), "free" (it has ended) or "unknown" (no lock file, or no locks).
+
+    Never asked of this process's own lock: where flock is emulated with POSIX locks (NFS),
+    the process would be granted its own lock again, and closing the probe would drop it."""
+    if owner == owner_tag():
+        return "held"
     if fcntl is None:
         return "unknown"
     try:
