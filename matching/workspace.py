@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import json
 import os
 import re
@@ -31,6 +32,7 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,20 +106,34 @@ OWNER_FILE = ".owner"  # in a partial run: the owner_tag of the process writing 
 # Work named by an older version (a bare pid), or whose owner could not take its lock (a
 # read-only tmp/, storage without locks), is judged by its age: left alone for a day.
 UNOWNED_SECONDS = 24 * 3600
+# Work of another machine (or of this one before it restarted) is asked nothing: its locks and
+# pids mean nothing here. It is left until nothing in it has changed for a week.
+OTHER_MACHINE_SECONDS = 7 * 24 * 3600
 _SCRATCH = re.compile(r"(?:duckdb|job|local)-(?P<owner>.+)-[0-9a-f]{8}")
-_OWNER = re.compile(r"(?P<host>.+)\.(?P<pid>\d+)\.(?P<token>[0-9a-f]{8})")
+_OWNER = re.compile(r"(?P<machine>.+)\.(?P<pid>\d+)\.(?P<token>[0-9a-f]{8})")
 _token: dict[int, str] = {}
-_claim_lock = threading.Lock()
+_claim_lock = threading.RLock()
 _claimed: dict[tuple[int, Path], int | None] = {}  # (pid, lock file) -> the locked descriptor
 
 
+@functools.cache
+def machine_id() -> str:
+    """What pids and locks are shared within: the running kernel (its boot id, the same in
+    every container on it, and new after a restart), else the host name."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip().replace("-", "")
+    except OSError:
+        return socket.gethostname()
+
+
 def owner_tag() -> str:
-    """This process as it names its work in progress: ``<host>.<pid>.<token>``, the token
-    random, so two containers sharing the workspace, the host name and a pid differ."""
+    """This process as it names its work in progress: ``<machine>.<pid>.<token>``, the token
+    random, so that no two processes ever share a name (nor a lock file), whatever their pids."""
     pid = os.getpid()
-    if pid not in _token:
-        _token[pid] = secrets.token_hex(4)
-    return f"{socket.gethostname()}.{pid}.{_token[pid]}"
+    with _claim_lock:  # one token a process, whichever thread asks first
+        if pid not in _token:
+            _token[pid] = secrets.token_hex(4)
+        return f"{machine_id()}.{pid}.{_token[pid]}"
 
 
 def _lock_file(ws: Workspace, owner: str) -> Path:
@@ -128,25 +144,28 @@ def claim(ws: Workspace) -> str:
     """Mark this process as working in ``ws`` until it ends, and return its ``owner_tag``.
 
     It holds an exclusive lock on ``tmp/owners/<owner>.lock``, which the kernel releases when
-    the process ends however it ends; a normal exit also removes the file. Where it cannot
-    (a read-only workspace, storage without locks) work goes on, and what it leaves is judged
-    by its age (``UNOWNED_SECONDS``)."""
-    owner = owner_tag()
-    path = _lock_file(ws, owner)
-    key = (os.getpid(), path)
+    the process ends however it ends; a normal exit also removes the file. The file is made
+    and locked under a temporary name, then renamed, so a sweep never finds it unlocked.
+    Where it cannot be (a read-only workspace, storage without locks) work goes on, and what
+    it leaves is judged by its age (``UNOWNED_SECONDS``)."""
     with _claim_lock:  # two threads of one process: one lock between them
+        owner = owner_tag()
+        path = _lock_file(ws, owner)
+        key = (os.getpid(), path)
         if key not in _claimed:
             fd: int | None = None
             if fcntl is not None:
+                making = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
                 try:
                     path.parent.mkdir(parents=True, exist_ok=True)
-                    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fd = os.open(making, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new file: nobody else has it
+                    os.replace(making, path)
                 except OSError:
                     if fd is not None:
                         os.close(fd)
-                        with contextlib.suppress(OSError):
-                            path.unlink()
+                    with contextlib.suppress(OSError):
+                        making.unlink()
                     fd = None
             _claimed[key] = fd
             if fd is not None:
@@ -163,54 +182,90 @@ def _release(pid: int, path: Path, fd: int) -> None:
             os.close(fd)
 
 
-def _lock_state(ws: Workspace, owner: str) -> str:
-    """"held" (the owner runs), "free" (it has ended) or "unknown" (no lock file, or no locks).
+def remove_at_exit(path: Path) -> None:
+    """Delete ``path`` when this process ends normally: this process, not a child forked from
+    it, which would run the same exit handlers while its parent still works there."""
+    pid = os.getpid()
+
+    def remove() -> None:
+        if os.getpid() == pid:
+            shutil.rmtree(path, ignore_errors=True)
+
+    atexit.register(remove)
+
+
+@contextlib.contextmanager
+def _probe(ws: Workspace, owner: str) -> Iterator[str]:
+    """The state of ``owner``'s lock while this holds the answer: "held" (the owner runs),
+    "free" (it has ended; its lock is held here until the block ends, so its file can be
+    deleted safely) or "unknown" (no lock file, or no locks).
 
     Never asked of this process's own lock: where flock is emulated with POSIX locks (NFS),
     the process would be granted its own lock again, and closing the probe would drop it."""
     if owner == owner_tag():
-        return "held"
+        yield "held"
+        return
     if fcntl is None:
-        return "unknown"
+        yield "unknown"
+        return
     try:
-        fd = os.open(_lock_file(ws, owner), os.O_RDWR)
+        fd = os.open(_lock_file(ws, owner), os.O_RDONLY)
     except OSError:
-        return "unknown"
+        yield "unknown"
+        return
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return "held"
-    except OSError:
-        return "unknown"
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            state = "held"
+        except OSError:
+            state = "unknown"
+        else:
+            state = "free"
+        yield state
     finally:
         os.close(fd)
-    return "free"
 
 
-def _idle(path: Path) -> bool:
+def _lock_state(ws: Workspace, owner: str) -> str:
+    with _probe(ws, owner) as state:
+        return state
+
+
+def _idle(path: Path, seconds: float) -> bool:
+    """Whether nothing in ``path`` (a file, or a folder and everything in it) has changed for
+    ``seconds``."""
+    now = time.time()
     try:
-        return time.time() - path.stat().st_mtime > UNOWNED_SECONDS
+        if now - path.stat().st_mtime <= seconds:
+            return False
+        if path.is_dir():
+            for p in path.rglob("*"):
+                if now - p.lstat().st_mtime <= seconds:
+                    return False
     except OSError:
         return False
+    return True
 
 
 def _gone(ws: Workspace, owner: str, path: Path) -> bool:
     """Whether the process ``owner`` names has ended, so that what it left at ``path`` can go.
 
-    Another machine's is never gone. Otherwise its lock says (``claim``); where there is none
-    to ask, its pid must have ended here and ``path`` have been idle for a day. Work an older
-    version named (a bare pid, or host and pid) may be another machine's: a day idle too."""
+    On this machine its lock says (``claim``); where there is none to ask, its pid must have
+    ended and ``path`` have been idle for a day. Work an older version named (a bare pid, or
+    host and pid) is asked nothing and waits a day idle; another machine's (or this one's
+    before it restarted) waits a week idle."""
     import psutil
 
     m = _OWNER.fullmatch(owner)
     if m is None:
-        return _idle(path)
-    if m["host"] != socket.gethostname():
-        return False
+        return _idle(path, UNOWNED_SECONDS)
+    if m["machine"] != machine_id():
+        return _idle(path, OTHER_MACHINE_SECONDS)
     state = _lock_state(ws, owner)
     if state != "unknown":
         return state == "free"
-    return not psutil.pid_exists(int(m["pid"])) and _idle(path)
+    return not psutil.pid_exists(int(m["pid"])) and _idle(path, UNOWNED_SECONDS)
 
 
 def leftovers(ws: Workspace) -> list[Path]:
@@ -242,6 +297,18 @@ def stale_locks(ws: Workspace) -> list[Path]:
     return sorted(p for p in owners.glob("*.lock") if _lock_state(ws, p.name[: -len(".lock")]) == "free")
 
 
+def _remove_stale_locks(ws: Workspace) -> None:
+    """Delete the lock files of processes that have ended, each while holding it."""
+    owners = ws.tmp / "owners"
+    if not owners.is_dir():
+        return
+    for p in owners.glob("*.lock"):
+        with _probe(ws, p.name[: -len(".lock")]) as state:
+            if state == "free":
+                with contextlib.suppress(OSError):
+                    p.unlink()
+
+
 def remove_leftovers(ws: Workspace) -> list[Path]:
     """Delete ``leftovers``, then ``stale_locks``; returns the leftovers deleted. In a
     read-only workspace nothing can be, and the command goes on."""
@@ -252,9 +319,7 @@ def remove_leftovers(ws: Workspace) -> list[Path]:
         else:
             with contextlib.suppress(OSError):
                 p.unlink()
-    for p in stale_locks(ws):
-        with contextlib.suppress(OSError):
-            p.unlink()
+    _remove_stale_locks(ws)
     return found
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -22,7 +21,7 @@ import pytest
 from matching import workspace as workspace_module
 from matching.casework.retention import purge
 from matching.ingest.pipeline import connect
-from matching.workspace import Workspace, claim, leftovers, owner_tag, stale_locks
+from matching.workspace import Workspace, claim, leftovers, machine_id, owner_tag, stale_locks
 
 TWO_DAYS_AGO = time.time() - 2 * 24 * 3600
 
@@ -40,15 +39,24 @@ def _file(path: Path, content: bytes = b"HB00012,SMITH,JOHN") -> Path:
     return path
 
 
+def _idle_for(days: int, path: Path) -> Path:
+    """``path``, and the folder it is in, last changed ``days`` ago."""
+    then = time.time() - days * 24 * 3600
+    for p in (path, path.parent):
+        os.utime(p, (then, then))
+    return path
+
+
 def _idle_for_two_days(path: Path) -> Path:
-    os.utime(path, (TWO_DAYS_AGO, TWO_DAYS_AGO))
+    for p in [path, *path.rglob("*")]:
+        os.utime(p, (TWO_DAYS_AGO, TWO_DAYS_AGO))
     return path
 
 
 def _killed_work(ws: Workspace) -> dict[str, Path]:
     """What a killed run, ingest and Spark job leave behind (removed), and work that is
     running or whose owner cannot be asked (kept: the names in KEPT)."""
-    host, dead = socket.gethostname(), _ended_process()
+    host, dead = machine_id(), _ended_process()
     killed = f"{host}.{dead}.0badc0de"
     _file(ws.tmp / "owners" / f"{killed}.lock", b"")  # its lock file, which nothing holds now
     partial = ws.runs / ".partial-20261130T000000-hb-to-deceased-0badc0de"
@@ -68,17 +76,27 @@ def _killed_work(ws: Workspace) -> dict[str, Path]:
         "an older version's run, idle for a day": _idle_for_two_days(_file(ws.runs / ".partial-20251130T000000-hb-to-deceased-00000001" / "pairs.parquet").parent),
         "an older version's spill folder, idle for a day": _idle_for_two_days(_file(ws.tmp / f"duckdb-{dead}-89abcdef" / "duckdb_temp_block-2.block").parent),
         "unlocked work, idle for a day": _idle_for_two_days(_file(ws.tmp / f"duckdb-{unlocked}-0123abcd" / "b.block").parent),
+        "another machine's, idle for a week": _idle_for(8, _file(ws.tmp / f"duckdb-other-host.example.{dead}.0badc0de-89abcdef" / "b.block")).parent,
         # kept
         "running": live,
-        "another machine's": _file(ws.tmp / f"duckdb-other-host.example.{dead}.0badc0de-0123abcd" / "duckdb_temp_block-3.block").parent,
+        "another machine's": _idle_for(2, _file(ws.tmp / f"duckdb-other-host.example.{dead}.0badc0de-0123abcd" / "duckdb_temp_block-3.block")).parent,
         "an older version's run, begun an hour ago": _file(ws.runs / ".partial-20261130T000002-hb-to-deceased-00000002" / "pairs.parquet").parent,
         "an older version's spill folder, in use": _file(ws.tmp / f"duckdb-{dead}-fedcba98" / "duckdb_temp_block-4.block").parent,
+        "an older version's spill folder, idle but for one new file": _freshened(_idle_for_two_days(_file(ws.tmp / f"duckdb-{dead}-76543210" / "old.block").parent)),
         "unlocked work, in use": _file(ws.tmp / f"duckdb-{unlocked}-89abcdef" / "b.block").parent,
     }
 
 
 KEPT = {"running", "another machine's", "an older version's run, begun an hour ago", "an older version's spill folder, in use",
-        "unlocked work, in use"}
+        "an older version's spill folder, idle but for one new file", "unlocked work, in use"}
+
+
+def _freshened(folder: Path) -> Path:
+    """A folder idle for days but for one file written just now, deep inside it."""
+    _file(folder / "deeper" / "new.block")
+    os.utime(folder / "deeper", (TWO_DAYS_AGO, TWO_DAYS_AGO))
+    os.utime(folder, (TWO_DAYS_AGO, TWO_DAYS_AGO))
+    return folder
 
 
 def test_the_next_command_removes_what_a_killed_process_left(tmp_path: Path) -> None:
@@ -106,7 +124,7 @@ def test_work_whose_owner_still_holds_its_lock_is_kept(tmp_path: Path) -> None:
     """A pid says nothing across containers that share a workspace and a host name: a
     process whose pid this machine does not know, but which holds its lock, is running."""
     ws = Workspace(tmp_path / "ws")
-    owner = f"{socket.gethostname()}.{_ended_process()}.0badc0de"
+    owner = f"{machine_id()}.{_ended_process()}.0badc0de"
     spill = _file(ws.tmp / f"duckdb-{owner}-0123abcd" / "duckdb_temp_block-1.block").parent
     lock = _file(ws.tmp / "owners" / f"{owner}.lock", b"")
     with open(lock, "rb+") as held:
@@ -152,3 +170,23 @@ def test_two_threads_claiming_at_once_do_not_wait_on_each_other(tmp_path: Path, 
     for t in threads:
         t.join(timeout=30)
     assert owners == [owner_tag()] * 2
+
+
+def test_a_forked_child_leaving_does_not_delete_its_parents_folder(tmp_path: Path) -> None:
+    """A web server's or notebook's child process runs the exit handlers it inherited; the
+    folder its parent still works in must outlive it."""
+    folder = tmp_path / "local-x"
+    script = f"""
+import os, sys
+from pathlib import Path
+from matching.workspace import remove_at_exit
+folder = Path({str(folder)!r}); folder.mkdir()
+remove_at_exit(folder)
+pid = os.fork()
+if pid == 0:
+    sys.exit(0)  # the child: its exit handlers run, the parent's folder stays
+os.waitpid(pid, 0)
+print("kept" if folder.exists() else "deleted")
+"""
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == "kept" and not folder.exists()  # and gone when the parent ends

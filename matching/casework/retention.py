@@ -105,7 +105,7 @@ def _old_bundles(ws: Workspace, before: date, run_paths: list[str]) -> list[Path
         if path.is_dir() and _inside(path, ws.runs):
             found[path] = None
     if ws.runs.is_dir():
-        for path in sorted(ws.runs.iterdir()):
+        for path in ws.run_folders():  # not a .partial- run: one finishing has a manifest already
             manifest = path / "manifest.json"
             if not manifest.is_file():
                 continue

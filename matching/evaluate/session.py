@@ -201,15 +201,16 @@ def scratch_workspace(workspace: str | os.PathLike[str] | Workspace) -> Workspac
     ``workspace``'s runs use. The datasets are linked, not copied (a copy where the file
     system cannot link), and read only. The folder is removed when the Python process (the
     notebook's kernel) ends."""
-    import atexit
     import shutil
     import tempfile
+
+    from matching.workspace import remove_at_exit
 
     source = workspace if isinstance(workspace, Workspace) else Workspace.at(workspace)
     if not source.root.is_dir():
         raise UserError(f"{source.root}: there is no workspace there.\n  Fix: name a workspace folder that 'matching ingest' has written.")
     scratch = Workspace(Path(tempfile.mkdtemp(prefix="matching-scratch-")).resolve())
-    atexit.register(shutil.rmtree, scratch.root, ignore_errors=True)
+    remove_at_exit(scratch.root)
     if source.datasets.is_dir():
         for data in sorted(source.datasets.rglob("*.parquet")):
             target = scratch.datasets / data.relative_to(source.datasets)

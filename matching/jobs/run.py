@@ -225,13 +225,17 @@ def run_job(
     run_id = _run_id(job.job, fingerprint, now)
     ws.runs.mkdir(parents=True, exist_ok=True)
     n = 2
-    while (ws.runs / run_id).exists() or (ws.runs / f".partial-{run_id}").exists():
-        run_id = f"{_run_id(job.job, fingerprint, now)}-{n}"  # the same inputs again within a second
+    while True:
+        partial, final = ws.runs / f".partial-{run_id}", ws.runs / run_id
+        if not final.exists():
+            try:
+                partial.mkdir()  # this run's alone: a second run of the same inputs in the same second
+                break            # (another user, a retry) takes the next name, and never this folder
+            except FileExistsError:
+                pass
+        run_id = f"{_run_id(job.job, fingerprint, now)}-{n}"
         n += 1
-    partial = ws.runs / f".partial-{run_id}"
-    final = ws.runs / run_id
     try:
-        partial.mkdir(parents=True)
         (partial / OWNER_FILE).write_text(claim(ws), encoding="utf-8")  # whose it is, if it is left
         with connect(ws, memory_limit) as con:
             check_types(job, as_at_date, con)  # before any pair is scored

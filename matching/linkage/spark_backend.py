@@ -22,7 +22,6 @@ checked before anything starts, with the fix in the message.
 
 from __future__ import annotations
 
-import atexit
 import importlib.util
 import os
 import re
@@ -54,7 +53,7 @@ from matching.linkage.settings import (
     prediction_settings,
     settings_dict,
 )
-from matching.workspace import Workspace, claim
+from matching.workspace import Workspace, claim, remove_at_exit
 
 DEFAULT_MASTER = "local[2]"
 DRIVER_MEMORY = os.environ.get("MATCHING_SPARK_DRIVER_MEMORY", "4g")
@@ -250,7 +249,7 @@ def session(ws: Workspace, master: str | None = None) -> Any:
     # after it so that what a killed driver leaves is found (workspace.remove_leftovers).
     own = scratch / f"local-{claim(ws)}-{uuid.uuid4().hex[:8]}"
     own.mkdir()
-    atexit.register(shutil.rmtree, own, True)
+    remove_at_exit(own)
     builder = SparkSession.builder.appName("matching")
     conf: dict[str, str] = {
         # The comparison stage's generated code (every level of every comparison in one
@@ -277,7 +276,9 @@ def session(ws: Workspace, master: str | None = None) -> Any:
             # Spark's shuffle and spill space in the workspace (the variable, not spark.local.dir,
             # which Spark warns a cluster manager overrides), and no warning that the host name
             # resolves to a loopback address.
-            os.environ.setdefault("SPARK_LOCAL_DIRS", str(own))
+            # (a value inherited from a parent process's session is that process's folder)
+            if "SPARK_LOCAL_DIRS" not in os.environ or Path(os.environ["SPARK_LOCAL_DIRS"]).name.startswith("local-"):
+                os.environ["SPARK_LOCAL_DIRS"] = str(own)
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
             # Any Python worker Spark starts runs this interpreter (the venv), not the system's.
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)

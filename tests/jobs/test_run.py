@@ -530,3 +530,21 @@ def test_a_comparison_limit_below_one_is_refused(trained: tuple[Path, Path], run
     assert r.exit_code == 2 and f"Invalid value for '--max-comparisons': {value} is not in the range x>=1" in r.stderr
     with pytest.raises(UserError, match=f"--max-comparisons {value}: a run needs at least one comparison"):
         run_job(str(job), workspace=ws, max_comparisons=int(value))
+
+
+def test_a_run_starting_in_the_same_second_leaves_the_other_runs_work_alone(trained: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two runs of the same inputs in the same second (two users, a retry) would take one
+    name: the second takes the next, and never deletes the first's folder."""
+    from matching.jobs import run as run_module
+
+    ws, job = trained
+    monkeypatch.setattr(run_module, "_run_id", lambda *a: "20261130T090000-test-hb-deceased-0badc0de")
+    other = ws / "runs" / ".partial-20261130T090000-test-hb-deceased-0badc0de"
+    (other / ".scored").mkdir(parents=True)
+    (other / ".scored" / "chunk-0001.parquet").write_bytes(b"the other run's pairs")
+    try:
+        result = run_job(str(job), workspace=ws)
+        assert result.run_id == "20261130T090000-test-hb-deceased-0badc0de-2"
+        assert (other / ".scored" / "chunk-0001.parquet").read_bytes() == b"the other run's pairs"
+    finally:
+        shutil.rmtree(other, ignore_errors=True)
