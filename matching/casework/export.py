@@ -18,7 +18,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from matching.casework import audit
-from matching.casework.models import Match, Outcome
+from matching.casework.models import Match, Outcome, Status
 from matching.cells import neutralise
 
 FORMATS = ("csv", "xlsx")
@@ -62,6 +62,8 @@ def _record_keys(matches: QuerySet[Match]) -> tuple[list[str], list[str]]:
 def _rows(matches: QuerySet[Match], left_keys: list[str], right_keys: list[str]) -> Iterator[list[Any]]:
     for m in _with_outcome(matches).iterator(chunk_size=CHUNK):
         lrec, rrec = m.left_record or {}, m.right_record or {}
+        if m.status != Status.CLOSED:  # reopened: its last outcome no longer stands
+            m.outcome_category = m.outcome_actual = m.outcome_estimated = None
         yield [
             m.pk, m.job, m.owning_body.code, m.status, m.priority_band, round(m.priority_score, 2),
             m.explanation, m.allocated_to.username if m.allocated_to else "",

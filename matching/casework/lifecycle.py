@@ -193,6 +193,12 @@ def validate_outcome(data: OutcomeInput) -> dict[str, str]:
         value = getattr(data, field)
         if value is not None and not (0 <= value <= MAX_PENCE):
             errors[field] = "Amount must be £0 or more and less than £100,000,000,000"
+    if data.category == Category.NO_ISSUE:
+        # "No issue" finds no overpayment and saves nothing: an amount with it would be
+        # counted as money found.
+        for field, what in (("actual_pence", "an actual amount"), ("estimated_pence", "an estimated amount")):
+            if getattr(data, field) and field not in errors:
+                errors[field] = f"An outcome of no issue has no amount: remove {what}, or choose error or fraud"
     data.estimate_basis = (data.estimate_basis or "").strip()
     if data.estimated_pence and not data.estimate_basis:
         errors["estimate_basis"] = "Enter the basis of the estimate (for example, 52 weeks of pension)"

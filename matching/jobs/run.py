@@ -96,7 +96,7 @@ def _level_labels(model: dict[str, Any]) -> dict[str, dict[int, str]]:
     for comp in model["comparisons"]:
         levels = comp["comparison_levels"]
         non_null = [lv for lv in levels if not lv.get("is_null_level")]
-        mapping = {-1: "missing on one side"}
+        mapping = {-1: "not held on one record or both"}  # Splink's null level: either side
         for i, lv in enumerate(non_null):
             mapping[len(non_null) - 1 - i] = lv.get("label_for_charts", "")
         labels[comp["output_column_name"]] = mapping

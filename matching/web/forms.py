@@ -105,10 +105,11 @@ class OutcomeForm(VersionForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if self.errors:
-            return data
+        # Every error at once: a fraud outcome without its case reference is named beside an
+        # amount that is not one, not on the next submission.
         for field, message in validate_outcome(self.outcome_input()).items():
-            self.add_lifecycle_error(field, message)
+            if self.FIELD_OF.get(field, field) not in self.errors:
+                self.add_lifecycle_error(field, message)
         return data
 
     def add_lifecycle_error(self, field: str, message: str) -> None:

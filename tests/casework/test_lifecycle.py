@@ -44,6 +44,9 @@ def test_fraud_needs_a_case_reference(casework):
     (OutcomeInput("no_issue", "perhaps"), "linkage_label"),
     (OutcomeInput("error", "same", actual_pence=-1), "actual_pence"),
     (OutcomeInput("error", "same", estimated_pence=100), "estimate_basis"),
+    # no issue finds no money: an amount with it would be counted as money found
+    (OutcomeInput("no_issue", "not_same", actual_pence=50000), "actual_pence"),
+    (OutcomeInput("no_issue", "same", estimated_pence=100, estimate_basis="a year"), "estimated_pence"),
 ])
 def test_an_incomplete_outcome_names_the_field(casework, data, field):
     match = casework.matches["kingston"][0]

@@ -139,6 +139,22 @@ def test_amounts_must_be_pounds(casework, as_user):
     assert Outcome.objects.count() == 0
 
 
+def test_every_problem_with_an_outcome_is_named_at_once(casework, as_user):
+    """A fraud outcome without its case reference and with an amount that is not one: both
+    are named on the first submission, not one after the other."""
+    match = casework.matches["kingston"][0]
+    response = as_user("k_inv").post(f"/matches/{match.pk}/outcome/", {
+        "version": match.version, "category": "fraud", "linkage_label": "same", "actual_amount": "lots"})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Actual amount must be an amount in pounds" in html and "Enter the case reference" in html
+    response = as_user("k_inv").post(f"/matches/{match.pk}/outcome/", {
+        "version": match.version, "category": "no_issue", "linkage_label": "not_same", "actual_amount": "500"})
+    assert response.status_code == 400
+    assert "An outcome of no issue has no amount: remove an actual amount, or choose error or fraud" in response.content.decode()
+    assert Outcome.objects.count() == 0
+
+
 def test_missing_choices_are_named(casework, as_user):
     match = casework.matches["kingston"][0]
     response = as_user("k_inv").post(f"/matches/{match.pk}/outcome/", {"version": match.version})
@@ -222,6 +238,11 @@ def test_allocate_start_note_and_reopen_build_the_history(casework, as_user):
     assert positions == sorted(positions)  # newest first
     assert "New evidence from DWP" in history and "Checked the tenancy file" in history
     assert Match.objects.get(pk=m.pk).times_reopened == 1
+    # Reopened, its outcome no longer stands: named as the one before, and not exported as its own.
+    assert "Outcome before it was reopened</dt>" in html and ">Outcome</dt>" not in html
+    export = b"".join(kc.get("/export/?format=csv").streaming_content).decode()
+    row = next(line for line in export.splitlines() if line.startswith(f"{m.pk},"))
+    assert ",no_issue," not in row and ",in_progress," in row
 
 
 def test_an_investigator_cannot_allocate_or_reopen(casework, as_user):

@@ -221,3 +221,20 @@ def test_closed_then_reopened_by_a_run_shows_in_history_without_fraud_wording(ca
     html = as_user("k_kc").get(f"/matches/{match.pk}/").content.decode().lower()
     # the only mentions: the notice, the outcome category radio (not offered when closed) and none else
     assert html.count("fraud") == 1 and "not evidence of fraud" in html
+
+
+def test_record_values_read_as_the_rest_of_the_app_writes_them() -> None:
+    """Dates in the records are ISO text and flags true/false: the two-record table shows
+    "26 May 2004" and Yes/No, as every other date in the app is written."""
+    from matching.web.templatetags.web_tags import record_value
+
+    assert record_value("2004-05-26") == "26 May 2004"
+    assert (record_value("true"), record_value(False)) == ("Yes", "No")
+    assert record_value("HB0001") == "HB0001" and record_value("2004-13-45") == "2004-13-45"
+    assert "Not held" in record_value(None)
+
+
+def test_no_download_links_when_no_match_fits_the_filters(casework, as_user):
+    client = as_user("k_kc")
+    assert "Download these matches" in client.get("/").content.decode()
+    assert "Download these matches" not in client.get("/?status=closed").content.decode()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any
 
 from django import template
@@ -46,12 +48,22 @@ def humanise(name: Any) -> str:
     return phrase[:1].upper() + phrase[1:]
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 @register.filter
 def record_value(value: Any) -> str:
     """A record's value as the reviewer sees it: masked matching-only values marked as such."""
     if value is None or value == "":
         return mark_safe('<span class="govuk-hint govuk-!-margin-0">Not held</span>')
     text = str(value)
+    if isinstance(value, bool) or text in ("true", "false"):
+        return "Yes" if text in ("True", "true") else "No"
+    if _ISO_DATE.fullmatch(text):  # the records hold dates as ISO text: shown as the app shows dates
+        try:
+            return dt.date.fromisoformat(text).strftime("%-d %B %Y")
+        except ValueError:
+            pass
     if "•" in text:
         return format_html(
             '<span class="app-masked">{}</span><span class="govuk-visually-hidden"> masked: used for matching only</span>',

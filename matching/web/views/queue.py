@@ -27,7 +27,7 @@ def queue_form(request: HttpRequest) -> QueueFilterForm:
     jobs = dict(Run.objects.order_by("job", "-created_at").values_list("job", "title"))
     body_choices = [(b.code, b.name) for b in bodies] if bodies.count() > 1 else []
     return QueueFilterForm(
-        request.GET, jobs=sorted(jobs.items()), people=workers_of(overseen.values("pk")), bodies=body_choices,
+        request.GET, jobs=sorted(jobs.items(), key=lambda jt: (jt[1].casefold(), jt[0])), people=workers_of(overseen.values("pk")), bodies=body_choices,
         oversees=overseen.exists(),
     )
 
