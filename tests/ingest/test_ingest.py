@@ -43,8 +43,9 @@ def test_json_output_has_the_documented_keys(run_cli, tmp_path: Path) -> None:
     data = r.json()
     assert set(data) == {
         "submission_id", "rows_read", "rows_loaded", "rows_rejected",
-        "rejects_by_reason", "dataset_path", "rejects_path",
+        "rejects_by_reason", "dataset_path", "rejects_path", "warnings",
     }
+    assert data["warnings"] == []
     assert (data["rows_read"], data["rows_loaded"], data["rows_rejected"]) == (2, 2, 0)
     assert "/datasets/payroll/kingston/" in data["dataset_path"]
     assert data["dataset_path"].endswith(f"{data['submission_id']}.parquet")
