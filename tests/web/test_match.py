@@ -285,3 +285,18 @@ def test_a_property_jobs_outcome_asks_about_the_property(casework, as_user):
     assert "Do the two records describe the same property?" in html and "Not the same property" in html
     missing = as_user("k_inv").post(f"/matches/{match.pk}/outcome/", {"version": match.version, "category": "no_issue"})
     assert "Select whether the two records describe the same property" in missing.content.decode()
+
+
+def test_a_note_typed_while_the_match_was_reallocated_is_given_back(casework, as_user):
+    """The key contact reallocates a match while its investigator types a note: the note is
+    not saved, and the page says why and gives the text back to copy, not a bare 'not found'."""
+    match = casework.matches["kingston"][1]
+    kc, inv2 = as_user("k_kc"), as_user("k_inv2")
+    assert kc.post(f"/matches/{match.pk}/allocate/", {"version": match.version, "allocated_to": casework.users["k_inv2"].pk}).status_code == 302
+    m = Match.objects.get(pk=match.pk)
+    assert kc.post(f"/matches/{m.pk}/allocate/", {"version": m.version, "allocated_to": casework.users["k_inv"].pk}).status_code == 302
+    response = inv2.post(f"/matches/{m.pk}/note/", {"version": m.version, "text": "Rang the landlord <b>twice</b>"})
+    html = response.content.decode()
+    assert response.status_code in (403, 404)
+    assert "What you entered was not saved" in html and "Rang the landlord &lt;b&gt;twice&lt;/b&gt;" in html
+    assert not Match.objects.get(pk=m.pk).notes.exists()

@@ -10,7 +10,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -98,7 +99,15 @@ def _act(request: HttpRequest, pk: int, *, action: str, name: str, form: Any,
     """Validate ``form`` (or the form a callable makes for the match), check the version the
     user saw, ``perform`` the lifecycle operation, and redirect (PRG); on any problem re-render
     the match with the user's input kept."""
-    match = match_for(request, pk, action)
+    try:
+        match = match_for(request, pk, action)
+    except (Http404, PermissionDenied) as exc:
+        # Reallocated (or closed) while the user was typing: say so, and give back what they
+        # typed rather than a bare error page that loses it (the same page whether or not the
+        # match exists, so it tells another body's user nothing).
+        if not _typed(request):
+            raise
+        return _not_saved(request, pk, forbidden=isinstance(exc, PermissionDenied))
     if callable(form):
         form = form(match)
     try:
@@ -127,6 +136,20 @@ def _act(request: HttpRequest, pk: int, *, action: str, name: str, form: Any,
         return _render(request, fresh, bound={name: form}, errors=[("#main-content", str(exc))], status=409)
     messages.success(request, done)
     return redirect("web:match", pk=match.pk)
+
+
+# What a user may have typed into a form on the match page, as the page labels it.
+TYPED = {"text": "Note", "note": "Note", "reason": "Reason", "case_reference": "Case reference",
+         "actual_amount": "Actual amount", "estimated_amount": "Estimated amount", "estimate_basis": "Basis of the estimate"}
+
+
+def _typed(request: HttpRequest) -> list[tuple[str, str]]:
+    return [(label, request.POST[key].strip()) for key, label in TYPED.items() if request.POST.get(key, "").strip()]
+
+
+def _not_saved(request: HttpRequest, pk: int, *, forbidden: bool) -> HttpResponse:
+    return render(request, "web/not_saved.html", {"pk": pk, "forbidden": forbidden, "kept": _typed(request)},
+                  status=403 if forbidden else 404)
 
 
 @login_required
