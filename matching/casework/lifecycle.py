@@ -161,6 +161,9 @@ def add_note(match: Match, by: Any, text: str, expected_version: int) -> Note:
         if match.status == Status.NEW:
             changes["status"] = Status.IN_PROGRESS
         fresh = _change(match, expected_version, **changes)
+        if changes:  # the history and the trail say the note started the work, as start() does
+            audit.record(by, "status", fresh, body=match.owning_body.code,
+                         detail={"from": Status.NEW, "to": Status.IN_PROGRESS, "by": "note"})
         note = Note.objects.create(match=fresh, author=by, text=text)
         audit.record(by, "note", fresh, body=match.owning_body.code, detail={"note_id": note.pk})
     return note

@@ -129,3 +129,18 @@ def test_a_key_contact_reopens_a_closed_match_with_a_reason(casework):
         lifecycle.reopen(match, casework.users["k_kc"], "  ", match.version)
     fresh = lifecycle.reopen(match, casework.users["k_kc"], "Tenancy file shows a later payment", match.version)
     assert fresh.status == Status.IN_PROGRESS and fresh.times_reopened == 1
+
+
+def test_a_first_note_on_a_new_match_starts_the_work_in_the_history_too(casework):
+    """A note on a new match puts it in progress: the trail records that change as starting
+    work does, so the history does not show a status nobody set."""
+    from matching.casework.models import AuditEvent
+
+    match = casework.matches["kingston"][0]
+    lifecycle.add_note(match, casework.users["k_inv"], "Called the claimant", match.version)
+    fresh = Match.objects.get(pk=match.pk)
+    assert fresh.status == Status.IN_PROGRESS
+    events = list(AuditEvent.objects.filter(action__in=("status", "note")).order_by("pk").values_list("action", "detail"))
+    assert [a for a, _ in events] == ["status", "note"] and events[0][1]["to"] == Status.IN_PROGRESS
+    lifecycle.add_note(fresh, casework.users["k_inv"], "And again", fresh.version)  # already in progress
+    assert AuditEvent.objects.filter(action="status").count() == 1

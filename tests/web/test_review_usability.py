@@ -146,7 +146,7 @@ def test_views_either_side_of_a_change_are_not_merged(casework, as_user):
     html = inv.get(f"/matches/{match.pk}/").content.decode()
     history = html[html.index('id="history"'):]
     whats = re.findall(r"<strong>([^<]*)</strong> by k_inv", history)
-    assert whats[:3] == ["Viewed 2 times", "Note added", "Viewed"]
+    assert whats[:4] == ["Viewed 2 times", "Note added", "Status changed from New to In progress", "Viewed"]
 
 
 # 4–6. The match's forms ---------------------------------------------------------------------
