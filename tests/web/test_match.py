@@ -300,3 +300,20 @@ def test_a_note_typed_while_the_match_was_reallocated_is_given_back(casework, as
     assert response.status_code in (403, 404)
     assert "What you entered was not saved" in html and "Rang the landlord &lt;b&gt;twice&lt;/b&gt;" in html
     assert not Match.objects.get(pk=m.pk).notes.exists()
+
+
+def test_a_closed_match_links_to_the_next_open_one(casework, as_user):
+    """Closing a match leaves the investigator on it: it links to their next open match,
+    highest priority first, so closed work need not be stepped over in the queue."""
+    kc, inv = as_user("k_kc"), as_user("k_inv")
+    first, second = casework.matches["kingston"][0], casework.matches["kingston"][1]
+    for m in (first, second):
+        m.refresh_from_db()
+        assert kc.post(f"/matches/{m.pk}/allocate/", {"version": m.version, "allocated_to": casework.users["k_inv"].pk}).status_code == 302
+    first.refresh_from_db()
+    assert 'id="next-open"' not in page(inv, first)  # open: no link
+    assert inv.post(f"/matches/{first.pk}/outcome/", {"version": first.version, "category": "no_issue",
+                                                       "linkage_label": "not_same"}).status_code == 302
+    html = page(inv, first)
+    following = Match.objects.filter(allocated_to=casework.users["k_inv"], status__in=("new", "in_progress")).order_by("-priority_score", "-pk").first()
+    assert following is not None and f'href="/matches/{following.pk}/">Go to your next open match (Match {following.pk})' in html

@@ -82,11 +82,26 @@ def _render(request: HttpRequest, match: Match, *, bound: dict[str, Any] | None 
         "chart": chart(match.contributions),
         "history": history(match),
         "outcome": match.current_outcome,
+        "next_open": _next_open(request, match),
         "forms": _forms(request, match, bound or {}),
         "form_version": match.version if version is None else version,
         "errors": errors or [],
         "nav": "queue",
     }, status=status)
+
+
+def _next_open(request: HttpRequest, match: Match) -> int | None:
+    """Once a match is closed: the user's next open match allocated to them, highest priority
+    first (the queue keeps closed matches in it, sorted by priority as well)."""
+    if match.status != Status.CLOSED:
+        return None
+    return (
+        access.visible_matches(request.user)
+        .filter(allocated_to=request.user, status__in=(Status.NEW, Status.IN_PROGRESS))
+        .order_by("-priority_score", "-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 @login_required
