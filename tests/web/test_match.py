@@ -317,3 +317,14 @@ def test_a_closed_match_links_to_the_next_open_one(casework, as_user):
     html = page(inv, first)
     following = Match.objects.filter(allocated_to=casework.users["k_inv"], status__in=("new", "in_progress")).order_by("-priority_score", "-pk").first()
     assert following is not None and f'href="/matches/{following.pk}/">Go to your next open match (Match {following.pk})' in html
+
+
+def test_back_to_the_queue_keeps_its_filters(casework, as_user):
+    """A key contact who filtered the queue returns to the same filters, sort and page."""
+    kc = as_user("k_kc")
+    match = casework.matches["kingston"][0]
+    assert kc.get("/?job=hb-to-deceased&status=new&sort=oldest").status_code == 200
+    html = page(kc, match)
+    assert '<a href="/?job=hb-to-deceased&amp;status=new&amp;sort=oldest" class="govuk-back-link">Back to your queue</a>' in html
+    kc.get("/")
+    assert '<a href="/" class="govuk-back-link">' in page(kc, match)

@@ -22,6 +22,7 @@ from matching.web.forms import AllocateForm, NoteForm, OutcomeForm, ReopenForm, 
 from matching.web.templatetags.web_tags import humanise
 from matching.web.views.common import error_list, match_for, workers_of
 from matching.web.views.match_display import chart, history, record_rows
+from matching.web.views.queue import QUEUE_QUERY
 
 FORM_IDS = {"outcome": "outcome-%s", "allocate": "allocate-%s", "start": "start-%s", "note": "note-%s",
             "reopen": "reopen-%s"}
@@ -83,6 +84,7 @@ def _render(request: HttpRequest, match: Match, *, bound: dict[str, Any] | None 
         "history": history(match),
         "outcome": match.current_outcome,
         "next_open": _next_open(request, match),
+        "queue_query": request.session.get(QUEUE_QUERY, ""),
         "forms": _forms(request, match, bound or {}),
         "form_version": match.version if version is None else version,
         "errors": errors or [],

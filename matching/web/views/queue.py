@@ -37,6 +37,7 @@ def filtered_queue(request: HttpRequest, f: QueueFilters) -> Any:
     return filter_matches(access.visible_matches(request.user), f, request.user)
 
 
+QUEUE_QUERY = "queue_query"  # the session key of the queue's last filters
 MOST_REASONS = 10  # reasons listed in the banner; the rest are counted
 
 
@@ -73,6 +74,9 @@ def allocate_selected(request: HttpRequest, bulk: BulkAllocateForm) -> None:
 def queue(request: HttpRequest) -> HttpResponse:
     require(request, "view_queue")
     form = queue_form(request)
+    # The match page's "Back to your queue" returns to these filters, sort and page.
+    if request.method == "GET" and request.session.get(QUEUE_QUERY) != request.GET.urlencode():
+        request.session[QUEUE_QUERY] = request.GET.urlencode()
     may_allocate = access.body_ids_for(request.user, "allocate_match")
     bulk = None
     if request.method == "POST":  # "allocate selected", posted to the page's own address with its filters
