@@ -166,7 +166,7 @@ def test_investigator_works_a_match_from_queue_to_dashboard(page, console, live_
     expect(banner).to_contain_text("Outcome recorded and match closed")
     console.assert_clean(page)
     expect(summary_value(page, "Status")).to_have_text("Closed")
-    expect(summary_value(page, "Latest outcome")).to_have_text("Error; same person; actual £1,234.56")
+    expect(summary_value(page, "Outcome")).to_have_text("Error; same person; actual £1,234.56")
     expect(page.get_by_role("button", name="Record outcome and close")).to_have_count(0)
     expect(page.get_by_text("Claim stopped; overpayment raised with the DWP.")).to_be_visible()
     shot(page, "4-match-closed")
