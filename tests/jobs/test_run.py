@@ -94,9 +94,9 @@ def test_the_bundle_has_pairs_inconsistencies_and_a_manifest(trained: tuple[Path
     assert scores == sorted(scores, reverse=True)
     for f in found:
         assert f["owning_body"] == f["left_body"] == "dwp"
-        # The documented bands (configs/jobs/README.md): high from 65, medium from 40, else low.
+        # The documented bands (configs/jobs/README.md): high from 80, medium from 65, else low.
         score = f["priority_score"]
-        assert f["priority_band"] == ("high" if score >= 65 else "medium" if score >= 40 else "low"), score
+        assert f["priority_band"] == ("high" if score >= 80 else "medium" if score >= 65 else "low"), score
         assert f["explanation"].startswith(f"Claim {json.loads(f['left_record'])['claim_ref']} was in payment ")
         assert "fraud" not in f["explanation"].lower()
         left = json.loads(f["left_record"])
