@@ -42,6 +42,25 @@ def chain_hash(prev_hash: str, content: bytes) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + content).hexdigest()
 
 
+# What each action is, as the audit page and its filter name it.
+ACTION_LABELS = {
+    "view": "Viewed a match", "view_record": "Viewed a record of this body's (in another body's match)",
+    "view_queue": "Viewed a queue page", "view_set_aside": "Viewed the set-aside matches",
+    "allocate": "Allocated", "status": "Changed the status", "note": "Added a note", "outcome": "Recorded an outcome",
+    "reopen": "Reopened", "export": "Exported matches", "labels_export": "Exported labels for analysts",
+    "publish": "Published a run", "purge": "Purged past retention", "declaration": "Recorded a declaration",
+    "subject_access": "Searched for a subject access request", "body_created": "Added a body",
+    "body_renamed": "Renamed a body", "user_created": "Created a user", "user_added": "Added a user to a body",
+    "membership_added": "Added a membership", "membership_changed": "Changed a membership",
+    "membership_removed": "Removed a membership", "role_changed": "Changed a role",
+    "superuser_granted": "Made a superuser",
+}
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action.replace("_", " ").capitalize())
+
+
 def record(actor: Any, action: str, obj: Any = None, *, body: str = "",
            detail: dict[str, Any] | None = None, object_type: str = "", object_id: str = "") -> AuditEvent:
     """Append one event. Runs in the caller's transaction (or its own), so an action and its

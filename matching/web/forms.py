@@ -11,6 +11,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import User
 
+from matching.casework.audit import action_label
 from matching.casework.lifecycle import OutcomeInput, validate_outcome
 from matching.casework.models import Band, Category, LinkageLabel, Role, Status
 from matching.casework.queries import SORTS, QueueFilters
@@ -249,7 +250,7 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: Any, actions: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", "Any action"), *[(a, a.replace("_", " ")) for a in actions]]
+        self.fields["action"].choices = [("", "Any action"), *sorted(((a, action_label(a)) for a in actions), key=lambda c: c[1])]
 
 
 class BodyForm(forms.Form):

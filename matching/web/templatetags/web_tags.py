@@ -10,6 +10,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from matching.casework.audit import action_label
 from matching.casework.shown_money import as_pounds
 
 register = template.Library()
@@ -46,6 +47,12 @@ def humanise(name: Any) -> str:
     words = [LABELS.get(w, w) for w in text.split("_") if w]
     phrase = " ".join(words)
     return phrase[:1].upper() + phrase[1:]
+
+
+@register.filter(name="action_label")
+def action_label_filter(action: str) -> str:
+    """An audit event's action as the audit page names it."""
+    return action_label(action)
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
