@@ -26,8 +26,8 @@ CHUNK = 2000
 FIXED_COLUMNS = [
     "match id", "job", "owning body", "status", "priority band", "priority score", "explanation",
     "allocated to", "first seen", "left kind", "left body", "left record id", "right kind",
-    "right body", "right record id", "why they matched", "outcome category", "outcome actual (£)",
-    "outcome estimated (£)",
+    "right body", "right record id", "why they matched", "outcome category", "outcome case reference",
+    "outcome actual (£)", "outcome estimated (£)", "outcome estimate basis", "outcome recorded",
 ]
 NUMERIC = {"priority score", "outcome actual (£)", "outcome estimated (£)"}
 
@@ -46,6 +46,9 @@ def _with_outcome(matches: QuerySet[Match]) -> QuerySet[Match]:
         outcome_category=Subquery(latest.values("category")[:1]),
         outcome_actual=Subquery(latest.values("actual_pence")[:1]),
         outcome_estimated=Subquery(latest.values("estimated_pence")[:1]),
+        outcome_reference=Subquery(latest.values("case_reference")[:1]),
+        outcome_basis=Subquery(latest.values("estimate_basis")[:1]),
+        outcome_recorded=Subquery(latest.values("recorded_at")[:1]),
     ).order_by("-priority_score", "pk")
 
 
@@ -64,13 +67,15 @@ def _rows(matches: QuerySet[Match], left_keys: list[str], right_keys: list[str])
         lrec, rrec = m.left_record or {}, m.right_record or {}
         if m.status != Status.CLOSED:  # reopened: its last outcome no longer stands
             m.outcome_category = m.outcome_actual = m.outcome_estimated = None
+            m.outcome_reference = m.outcome_basis = m.outcome_recorded = None
+        recorded = timezone.localtime(m.outcome_recorded).strftime("%Y-%m-%d %H:%M") if m.outcome_recorded else ""
         yield [
             m.pk, m.job, m.owning_body.code, m.status, m.priority_band, round(m.priority_score, 2),
             m.explanation, m.allocated_to.username if m.allocated_to else "",
             timezone.localtime(m.created_at).strftime("%Y-%m-%d %H:%M"),
             m.left_kind, m.left_body, m.left_record_id, m.right_kind, m.right_body, m.right_record_id,
-            m.why_matched(), m.outcome_category or "",
-            pounds(m.outcome_actual), pounds(m.outcome_estimated),
+            m.why_matched(), m.outcome_category or "", m.outcome_reference or "",
+            pounds(m.outcome_actual), pounds(m.outcome_estimated), m.outcome_basis or "", recorded,
             *(lrec.get(k) for k in left_keys), *(rrec.get(k) for k in right_keys),
         ]
 

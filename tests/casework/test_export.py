@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import openpyxl
 import pytest
@@ -91,3 +92,22 @@ def test_an_export_is_audited_with_its_format_rows_and_filters(hostile):
     assert AuditEvent.objects.filter(action="export").exclude(body="kingston").count() == 1  # DWP's death registrations
     assert (event.actor, event.object_type, event.body) == ("admin", "export", "kingston")
     assert event.detail == {"format": "csv", "rows": 2, "filters": {"body": "kingston"}}
+
+
+def test_a_closed_matchs_outcome_is_exported_whole(hostile):
+    """What outcome reporting needs: the category, the case reference, the amounts, the basis
+    of the estimate and when the outcome was recorded."""
+    from matching.casework.models import Outcome, Status
+
+    match = Match.objects.get(left_record_id="HB000001")
+    Outcome.objects.create(match=match, category="fraud", linkage_label="same", case_reference="CF/2026/0142",
+                           actual_pence=1234560, estimated_pence=400000, estimate_basis="52 weeks of housing benefit",
+                           recorded_by=hostile)
+    Match.objects.filter(pk=match.pk).update(status=Status.CLOSED)
+    rows = list(csv.reader(io.StringIO(export(hostile, "csv").decode("utf-8-sig"))))
+    header = rows[3]
+    record = dict(zip(header, next(r for r in rows[4:] if r[header.index("left record id")] == "HB000001"), strict=True))
+    assert (record["outcome category"], record["outcome case reference"], record["outcome actual (£)"],
+            record["outcome estimated (£)"], record["outcome estimate basis"]) == (
+        "fraud", "CF/2026/0142", "12345.60", "4000.00", "52 weeks of housing benefit")
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", record["outcome recorded"])
