@@ -38,6 +38,7 @@ class QueueFilters:
     date_from: date | None = None
     date_to: date | None = None
     sort: str = "priority"
+    search: str = ""  # a match number, a record's reference, or words in either record (a name)
 
     def as_dict(self) -> dict[str, Any]:
         """The filters actually applied, as plain strings (for the audit trail and exports)."""
@@ -69,7 +70,24 @@ def filter_matches(matches: QuerySet[Match], f: QueueFilters, user: Any, *, with
         matches = matches.filter(created_at__gte=_start_of(f.date_from))
     if f.date_to:
         matches = matches.filter(created_at__lt=_start_of(f.date_to + timedelta(days=1)))
+    if f.search:
+        matches = matches.filter(_search(f.search))
     return matches
+
+
+def _search(text: str) -> Q:
+    """A match number, a record's reference (exactly, as a caller quotes it), or every word
+    somewhere in one of the two records (a name: 'gemma francis'; a postcode)."""
+    text = " ".join(text.split())
+    found = Q(left_record_id__iexact=text) | Q(right_record_id__iexact=text)
+    if text.isdigit():  # a number is a match's or a record's, not a fragment of every record
+        return found | Q(pk=int(text))
+    for side in ("left_record", "right_record"):
+        words = Q()
+        for word in text.split(" "):
+            words &= Q(**{f"{side}__icontains": word})
+        found |= words
+    return found
 
 
 def sort_matches(matches: QuerySet[Match], sort: str) -> QuerySet[Match]:

@@ -198,6 +198,9 @@ class QueueFilterForm(forms.Form):
     sort = forms.ChoiceField(label="Sort by", required=False, choices=[
         ("priority", "Priority, highest first"), ("newest", "Newest first"), ("oldest", "Oldest first"),
     ])
+    search = forms.CharField(label="Search", required=False, max_length=100, strip=True,
+                             help_text="A match number, a record's reference (a claim, account or employee number) or a name",
+                             error_messages={"max_length": "Search must be 100 characters or fewer"})
 
     def __init__(self, *args: Any, jobs: list[tuple[str, str]], people: list[tuple[int, str]],
                  bodies: list[tuple[str, str]], oversees: bool = True, **kwargs: Any) -> None:
@@ -223,7 +226,7 @@ class QueueFilterForm(forms.Form):
             job=data.get("job", ""), status=data.get("status", ""), band=data.get("band", ""),
             allocated=data.get("allocated", ""), body=data.get("body", ""),
             date_from=data.get("date_from"), date_to=data.get("date_to"),
-            sort=sort if sort in SORTS else "priority",
+            sort=sort if sort in SORTS else "priority", search=data.get("search", ""),
         )
 
 

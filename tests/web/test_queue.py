@@ -183,3 +183,18 @@ def test_one_error_summary_for_bad_filters_and_a_bad_allocation_and_none_for_a_p
     page = r.content.decode()
     assert "Nothing was allocated: no match on this page can be allocated now." in page
     assert "#select-None" not in page and 'class="govuk-error-summary"' not in page
+
+
+def test_search_finds_a_match_by_number_reference_or_name_within_what_the_user_sees(casework, as_user):
+    """A caller quotes a claim number, or gives a name: the key contact finds the match from
+    the queue, and only it. Another body's key contact searching the same finds nothing of it."""
+    match = casework.matches["kingston"][0]
+    record = match.left_record
+    name = " ".join(str(record[k]) for k in ("forenames", "surname") if record.get(k)).lower()
+    assert name, "the fixture's record has a name to search for"
+    kc, other = as_user("k_kc"), as_user("r_kc")
+    for term in (str(match.pk), match.left_record_id.lower(), name):
+        html = kc.get("/", {"search": term}).content.decode()
+        found = set(re.findall(r'href="/matches/(\d+)/"', html))
+        assert str(match.pk) in found and len(found) < len(casework.matches["kingston"]), (term, found)
+        assert f'href="/matches/{match.pk}/"' not in other.get("/", {"search": term}).content.decode()
