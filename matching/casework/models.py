@@ -245,6 +245,9 @@ class Match(models.Model):
             ),
             models.Index(fields=["allocated_to", "status", "-priority_score"], name="queue_by_user"),
             models.Index(fields=["job", "owning_body"], name="match_job_body"),
+            # The queue's search by a record's reference, as a caller quotes it.
+            models.Index(fields=["left_record_id"], name="match_left_record_id"),
+            models.Index(fields=["right_record_id"], name="match_right_record_id"),
         ]
 
     def __str__(self) -> str:

@@ -71,23 +71,31 @@ def filter_matches(matches: QuerySet[Match], f: QueueFilters, user: Any, *, with
     if f.date_to:
         matches = matches.filter(created_at__lt=_start_of(f.date_to + timedelta(days=1)))
     if f.search:
-        matches = matches.filter(_search(f.search))
+        matches = _search(matches, f.search)
     return matches
 
 
-def _search(text: str) -> Q:
-    """A match number, a record's reference (exactly, as a caller quotes it), or every word
-    somewhere in one of the two records (a name: 'gemma francis'; a postcode)."""
+def _search(matches: QuerySet[Match], text: str) -> QuerySet[Match]:
+    """A match number, a record's reference (as a caller quotes it: as given, or in capitals),
+    or every word somewhere in one of the two records (a name: 'gemma francis'; a postcode).
+    A reference is looked up by index first; only when no record has it are the records'
+    texts read."""
     text = " ".join(text.split())
-    found = Q(left_record_id__iexact=text) | Q(right_record_id__iexact=text)
+    forms = sorted({text, text.upper()})
+    by_reference = Q(left_record_id__in=forms) | Q(right_record_id__in=forms)
     if text.isdigit():  # a number is a match's or a record's, not a fragment of every record
-        return found | Q(pk=int(text))
+        return matches.filter(by_reference | Q(pk=int(text)))
+    if " " not in text and any(c.isdigit() for c in text):
+        found = matches.filter(by_reference)
+        if found.exists():
+            return found
+    words = Q()
     for side in ("left_record", "right_record"):
-        words = Q()
+        every = Q()
         for word in text.split(" "):
-            words &= Q(**{f"{side}__icontains": word})
-        found |= words
-    return found
+            every &= Q(**{f"{side}__icontains": word})
+        words |= every
+    return matches.filter(by_reference | words)
 
 
 def sort_matches(matches: QuerySet[Match], sort: str) -> QuerySet[Match]:
