@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from matching.casework import access, audit, lifecycle
 from matching.casework.models import Body, Match, Status
+from matching.casework.queries import OPEN
 from matching.errors import UserError
 from matching.web.forms import AllocateForm, NoteForm, OutcomeForm, ReopenForm, VersionForm
 from matching.web.templatetags.web_tags import humanise
@@ -99,7 +100,7 @@ def _next_open(request: HttpRequest, match: Match) -> int | None:
         return None
     return (
         access.visible_matches(request.user)
-        .filter(allocated_to=request.user, status__in=(Status.NEW, Status.IN_PROGRESS))
+        .filter(allocated_to=request.user, status__in=OPEN)
         .order_by("-priority_score", "-pk")
         .values_list("pk", flat=True)
         .first()
