@@ -152,6 +152,11 @@ def _spark_master_needs_spark(backend: str, spark_master: str | None) -> None:
         raise UserError("--spark-master applies only with --backend spark.\n  Fix: add --backend spark, or leave out --spark-master.")
 
 
+def _print_warnings(submission: Any) -> None:
+    for warning in submission.warnings:
+        console.print(f"Warning: {warning}", style="yellow", markup=False)
+
+
 def _print_ingest(result: Any, file: str) -> None:
     s = result.submission
     table = Table(title=f"{file} → {s.kind} / {s.body}", title_justify="left")
@@ -172,8 +177,7 @@ def _print_ingest(result: Any, file: str) -> None:
             console.print(f"  {field}: {reason}: {n:,}")
     if s.ignored_columns:
         console.print(f"Columns not in the {s.kind} specification, ignored: {', '.join(s.ignored_columns)}")
-    for warning in s.warnings:
-        console.print(f"Warning: {warning}", style="yellow", markup=False)
+    _print_warnings(s)
     console.print(f"Submission {s.submission_id}\n  dataset {s.dataset_path}\n  rejects {s.rejects_path}")
 
 
@@ -247,8 +251,7 @@ def ingest_dir_command(ctx: Context, folder: str, force: bool, as_json: bool) ->
         console.print(table)
         for _, r in results:
             if not isinstance(r, UserError):
-                for warning in r.submission.warnings:
-                    console.print(f"Warning: {warning}", style="yellow", markup=False)
+                _print_warnings(r.submission)
         for entry, r in failures:
             err_console.print(Text.assemble((str(entry.file), "red"), f": {r}"), soft_wrap=True)
     if failures:

@@ -289,37 +289,35 @@ def leftovers(ws: Workspace) -> list[Path]:
     return sorted(found)
 
 
-def stale_locks(ws: Workspace) -> list[Path]:
-    """The lock files of processes that have ended (``claim``)."""
+def stale_locks(ws: Workspace, *, remove: bool = False) -> list[Path]:
+    """The lock files of processes that have ended (``claim``); with ``remove``, each is
+    deleted while this holds it."""
     owners = ws.tmp / "owners"
     if not owners.is_dir():
         return []
-    return sorted(p for p in owners.glob("*.lock") if _lock_state(ws, p.name[: -len(".lock")]) == "free")
-
-
-def _remove_stale_locks(ws: Workspace) -> None:
-    """Delete the lock files of processes that have ended, each while holding it."""
-    owners = ws.tmp / "owners"
-    if not owners.is_dir():
-        return
-    for p in owners.glob("*.lock"):
+    found = []
+    for p in sorted(owners.glob("*.lock")):
         with _probe(ws, p.name[: -len(".lock")]) as state:
             if state == "free":
-                with contextlib.suppress(OSError):
-                    p.unlink()
+                found.append(p)
+                if remove:
+                    with contextlib.suppress(OSError):
+                        p.unlink()
+    return found
 
 
-def remove_leftovers(ws: Workspace) -> list[Path]:
-    """Delete ``leftovers``, then ``stale_locks``; returns the leftovers deleted. In a
-    read-only workspace nothing can be, and the command goes on."""
-    found = leftovers(ws)
+def remove_leftovers(ws: Workspace, found: list[Path] | None = None) -> list[Path]:
+    """Delete ``leftovers`` (or ``found``, a list of them made just before), then
+    ``stale_locks``; returns the leftovers deleted. In a read-only workspace nothing can be,
+    and the command goes on."""
+    found = leftovers(ws) if found is None else found
     for p in found:
         if p.is_dir():
             shutil.rmtree(p, ignore_errors=True)
         else:
             with contextlib.suppress(OSError):
                 p.unlink()
-    _remove_stale_locks(ws)
+    stale_locks(ws, remove=True)
     return found
 
 

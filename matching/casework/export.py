@@ -41,7 +41,8 @@ def pounds(pence: int | None) -> str:
 
 
 def _with_outcome(matches: QuerySet[Match]) -> QuerySet[Match]:
-    latest = Outcome.objects.filter(match=OuterRef("pk")).order_by("-recorded_at", "-pk")
+    # A match's outcome stands while it is closed: a reopened match's last one is not its own.
+    latest = Outcome.objects.filter(match=OuterRef("pk"), match__status=Status.CLOSED).order_by("-recorded_at", "-pk")
     return matches.select_related("owning_body", "allocated_to").annotate(
         outcome_category=Subquery(latest.values("category")[:1]),
         outcome_actual=Subquery(latest.values("actual_pence")[:1]),
@@ -65,9 +66,6 @@ def _record_keys(matches: QuerySet[Match]) -> tuple[list[str], list[str]]:
 def _rows(matches: QuerySet[Match], left_keys: list[str], right_keys: list[str]) -> Iterator[list[Any]]:
     for m in _with_outcome(matches).iterator(chunk_size=CHUNK):
         lrec, rrec = m.left_record or {}, m.right_record or {}
-        if m.status != Status.CLOSED:  # reopened: its last outcome no longer stands
-            m.outcome_category = m.outcome_actual = m.outcome_estimated = None
-            m.outcome_reference = m.outcome_basis = m.outcome_recorded = None
         recorded = timezone.localtime(m.outcome_recorded).strftime("%Y-%m-%d %H:%M") if m.outcome_recorded else ""
         yield [
             m.pk, m.job, m.owning_body.code, m.status, m.priority_band, round(m.priority_score, 2),

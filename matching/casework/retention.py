@@ -214,7 +214,7 @@ def purge(workspace: Workspace, before: date, actor: Any, *, dry_run: bool = Fal
         shutil.rmtree(bundle, ignore_errors=True)
     for path in [*result.dataset_files, *result.rejects_files, *result.submission_records]:
         path.unlink(missing_ok=True)
-    remove_leftovers(workspace)
+    remove_leftovers(workspace, result.leftovers)
     if connection.vendor == "sqlite" and not connection.in_atomic_block:
         # Deleted rows can linger in the write-ahead log and free pages: fold the log into
         # the database (secure_delete, set for every connection, has zeroed the pages).
