@@ -13,7 +13,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from matching.cli import (
     print_counts,
 )
 from matching.errors import UserError
-from matching.workspace import read_run_manifest
+from matching.workspace import read_run_manifest, replaced_atomically
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -512,15 +511,8 @@ def subject_access_command(ctx: Context, surname: str, dob: Any, forename: str |
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replaced_atomically(path) as tmp:
+        tmp.write_bytes(data)
 
 
 from matching import cli_labels, cli_queue  # noqa: E402,F401  (register labels, queue and export)

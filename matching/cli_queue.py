@@ -7,8 +7,6 @@ not see does not exist for them here either.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,7 @@ from rich.table import Table
 from matching.cli import Context, _workspace_option, cli, console, pass_ctx
 from matching.cli_casework import _json_out, acting, casework, parse_pence, say
 from matching.errors import UserError
+from matching.workspace import replaced_atomically
 
 AS_OPTION = click.option("--as", "as_user", required=True, help="The username of the person acting.")
 
@@ -273,14 +272,7 @@ def export_command(ctx: Context, fmt: str, out: str, body: str | None, job: str 
     qs = _filtered(user, body, job, status, band).filter(owning_body__in=bodies_for(user, "export"))
     label = (target.name or target.code) if target else "every body " + user.username + " may export"
     path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            rows = export_matches(user, qs, fmt, fh, body_label=label,
-                                  filters={"body": body, "job": job, "status": status, "band": band})
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replaced_atomically(path) as tmp, tmp.open("wb") as fh:
+        rows = export_matches(user, qs, fmt, fh, body_label=label,
+                              filters={"body": body, "job": job, "status": status, "band": band})
     say(f"Exported {rows:,} inconsistencies requiring investigation to {path} (protectively marked).")

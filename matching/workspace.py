@@ -326,18 +326,65 @@ def temporary_beside(path: Path) -> Path:
     return path.with_name(f".{path.name}~{owner_tag()}.tmp")
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to a temporary file beside `path`, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Ctrl-C or a TERM that arrives inside the block is acted on as the block ends, not in it.
+
+    Work in progress is made and remembered inside such a block (``partial = ...mkdir()``),
+    so that a stop arriving between the two, which would leave it where nothing tidies it,
+    instead arrives where it is known and removed. Only signals handled in Python are held
+    (``matching``'s own TERM handler, and Ctrl-C's KeyboardInterrupt), and only on the main
+    thread, the one Python runs them on."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+
+    def hold(signum: int, _frame: object) -> None:
+        held.append(signum)
+
+    handlers = {s: h for s in (signal.SIGINT, signal.SIGTERM) if callable(h := signal.getsignal(s))}
+    for s in handlers:
+        signal.signal(s, hold)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, sort_keys=False, default=str)
-            fh.write("\n")
+        yield
+    finally:
+        for s, h in handlers.items():
+            signal.signal(s, h)
+        if held:
+            first = signal.Signals(held[0])
+            handlers[first](first, None)
+
+
+@contextlib.contextmanager
+def replaced_atomically(path: Path) -> Iterator[Path]:
+    """A new temporary file beside ``path`` to write; renamed onto ``path`` as the block ends,
+    and removed if it does not end normally (an error, Ctrl-C or a TERM included), so that
+    ``path`` is never half-written and nothing is left beside it. A file it replaces keeps its
+    permissions; a new one may be read by its owner alone, as what is written may hold records."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp: Path | None = None
+    try:
+        with signals_held():
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f"~{owner_tag()}.tmp", dir=path.parent)
+            os.close(fd)
+            tmp = Path(name)
+        if path.exists():
+            shutil.copymode(path, tmp)
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
         raise
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON to a temporary file beside `path`, then rename it into place."""
+    with replaced_atomically(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8")
 
 
 def read_run_manifest(folder: Path) -> dict[str, Any] | None:

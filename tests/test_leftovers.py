@@ -13,8 +13,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -178,7 +180,9 @@ def test_a_forked_child_leaving_does_not_delete_its_parents_folder(tmp_path: Pat
     folder = tmp_path / "local-x"
     script = f"""
 import os, sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from matching.workspace import remove_at_exit
 folder = Path({str(folder)!r}); folder.mkdir()
 remove_at_exit(folder)
@@ -190,3 +194,70 @@ print("kept" if folder.exists() else "deleted")
 """
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert r.stdout.strip() == "kept" and not folder.exists()  # and gone when the parent ends
+
+
+@pytest.fixture
+def term_unwinds() -> Iterator[None]:
+    """TERM handled as `matching` handles it (raises SystemExit), as in the CLI."""
+    import signal
+
+    from matching.cli import _stop_on_sigterm
+
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    yield
+    signal.signal(signal.SIGTERM, previous)
+
+
+def test_a_stop_inside_a_held_block_is_acted_on_as_it_ends(term_unwinds: None) -> None:
+    import signal
+
+    from matching.workspace import signals_held
+
+    reached = []
+    with pytest.raises(SystemExit) as stopped:
+        with signals_held():
+            signal.raise_signal(signal.SIGTERM)
+            reached.append("the rest of the block")
+    assert reached == ["the rest of the block"]
+    assert stopped.value.code == 128 + signal.SIGTERM
+    with pytest.raises(KeyboardInterrupt):  # and Ctrl-C after it is handled as before
+        signal.raise_signal(signal.SIGINT)
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGINT"])
+def test_a_stop_as_a_file_is_begun_leaves_nothing_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, term_unwinds: None, stop: str,
+) -> None:
+    """The moment between making the temporary file and knowing its name: a stop there used to
+    leave it (holding records, where nothing tidies it); the old file is kept whole."""
+    import signal
+    import tempfile
+
+    from matching.workspace import write_json_atomic
+
+    target = tmp_path / "out" / "manifest.json"
+    write_json_atomic(target, {"run": 1})
+    real = tempfile.mkstemp
+
+    def stopped_just_after(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        made = real(*args, **kwargs)
+        signal.raise_signal(getattr(signal, stop))
+        return made
+
+    monkeypatch.setattr(tempfile, "mkstemp", stopped_just_after)
+    with pytest.raises((SystemExit, KeyboardInterrupt)):
+        write_json_atomic(target, {"run": 2})
+    assert [p.name for p in target.parent.iterdir()] == ["manifest.json"]
+    assert target.read_text(encoding="utf-8") == '{\n  "run": 1\n}\n'
+
+
+def test_a_replaced_file_keeps_its_permissions_and_a_new_one_is_private(tmp_path: Path) -> None:
+    from matching.workspace import write_json_atomic
+
+    shared = tmp_path / "job.json"
+    shared.write_text("{}", encoding="utf-8")
+    shared.chmod(0o644)
+    write_json_atomic(shared, {"threshold": 0.9})
+    new = tmp_path / "manifest.json"
+    write_json_atomic(new, {"records": 3})
+    assert (shared.stat().st_mode & 0o777, new.stat().st_mode & 0o777) == (0o644, 0o600)

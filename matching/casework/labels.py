@@ -25,7 +25,6 @@ import csv
 import difflib
 import os
 import shutil
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
@@ -38,6 +37,7 @@ from django.db.models import OuterRef, Subquery
 from matching.casework import audit
 from matching.casework.models import Match, Outcome
 from matching.errors import UserError
+from matching.workspace import replaced_atomically
 
 FORMATS = ("csv", "parquet")
 SCORES = {"same": 1.0, "not_same": 0.0, "not_sure": 0.5}  # LinkageLabel values
@@ -162,13 +162,11 @@ def _check_job(job: str | None) -> None:
 
 
 def _write(path: Path, fmt: str, rows: list[dict[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
+    with replaced_atomically(path) as tmp:
         if fmt == "csv":
             # Ids are written exactly as submitted (no spreadsheet quoting): the file is for
             # Splink and DuckDB, and an altered id would no longer join to its record.
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            with open(tmp, "w", encoding="utf-8", newline="") as fh:
                 writer = csv.DictWriter(fh, fieldnames=COLUMNS, extrasaction="ignore")
                 writer.writeheader()
                 for row in rows:
@@ -177,7 +175,6 @@ def _write(path: Path, fmt: str, rows: list[dict[str, Any]]) -> None:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            os.close(fd)
             schema = pa.schema([
                 *((c, pa.string()) for c in SPLINK_COLUMNS[:4]), ("clerical_match_score", pa.float64()),
                 ("job", pa.string()), ("match_id", pa.int64()), ("linkage_label", pa.string()),
@@ -185,11 +182,7 @@ def _write(path: Path, fmt: str, rows: list[dict[str, Any]]) -> None:
                 ("recorded_at", pa.timestamp("us", tz="UTC")),
             ])
             table = pa.Table.from_pylist([{c: r[c] for c in COLUMNS} for r in rows], schema=schema)
-            pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+            pq.write_table(table, str(tmp))
 
 
 def export_labels(out: str | os.PathLike[str], *, job: str | None = None, fmt: str | None = None,

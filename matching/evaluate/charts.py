@@ -45,10 +45,10 @@ def offline_html(html: str) -> str:
 
 
 def _write(path: Path, html: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, path)
+    from matching.workspace import replaced_atomically
+
+    with replaced_atomically(path) as tmp:
+        tmp.write_text(html, encoding="utf-8")
     return path
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import difflib
 import math
-import os
 import re
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -15,6 +13,7 @@ import pyarrow as pa
 from matching.evaluate.labels import source_dataset
 from matching.evaluate.session import JobSession
 from matching.jobs.config import load_job, load_job_file
+from matching.workspace import replaced_atomically
 
 
 def _known_pairs(session: JobSession, pairs: pa.Table) -> None:
@@ -157,12 +156,8 @@ def set_threshold(job: str, threshold: float, *, write: bool = False) -> str:
     diff = "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
                                         str(path), str(path)))
     if write and new != old:
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(new, encoding="utf-8")
-        try:
+        with replaced_atomically(path) as tmp:
+            tmp.write_text(new, encoding="utf-8")
             if load_job_file(tmp).threshold != float(value):
                 raise ValueError(f"{path}: the threshold could not be set in place; edit it by hand")
-            os.replace(tmp, path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
     return diff

@@ -32,7 +32,7 @@ from matching.linkage.recipe import counted
 from matching.rules.check import referenced_columns
 from matching.rules.compile import CompiledJob, check_types, pounds_sql
 from matching.specs import DatasetSpec, configs_dir
-from matching.workspace import OWNER_FILE, Workspace, claim, write_json_atomic
+from matching.workspace import OWNER_FILE, Workspace, claim, signals_held, write_json_atomic
 
 Progress = Callable[[str], None]
 BACKENDS = ("duckdb", "spark")
@@ -225,17 +225,20 @@ def run_job(
     run_id = _run_id(job.job, fingerprint, now)
     ws.runs.mkdir(parents=True, exist_ok=True)
     n = 2
-    while True:
-        partial, final = ws.runs / f".partial-{run_id}", ws.runs / run_id
-        if not final.exists():
-            try:
-                partial.mkdir()  # this run's alone: a second run of the same inputs in the same second
-                break            # (another user, a retry) takes the next name, and never this folder
-            except FileExistsError:
-                pass
-        run_id = f"{_run_id(job.job, fingerprint, now)}-{n}"
-        n += 1
+    made: Path | None = None  # this run's folder, once made: removed if the run does not finish
     try:
+        while made is None:
+            partial, final = ws.runs / f".partial-{run_id}", ws.runs / run_id
+            if not final.exists():
+                with signals_held():  # a stop between making it and knowing it would leave it
+                    try:
+                        partial.mkdir()  # this run's alone: a second run of the same inputs in the same
+                        made = partial   # second (another user, a retry) takes the next name, never this
+                    except FileExistsError:
+                        pass
+            if made is None:
+                run_id = f"{_run_id(job.job, fingerprint, now)}-{n}"
+                n += 1
         (partial / OWNER_FILE).write_text(claim(ws), encoding="utf-8")  # whose it is, if it is left
         with connect(ws, memory_limit) as con:
             check_types(job, as_at_date, con)  # before any pair is scored
@@ -286,7 +289,8 @@ def run_job(
         (partial / OWNER_FILE).unlink()
         os.replace(partial, final)
     except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
         raise
     return RunResult(run_id=run_id, job=job.job, path=final, counts=counts, timings=timings, notes=notes)
 

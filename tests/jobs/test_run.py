@@ -7,6 +7,7 @@ import re
 import shutil
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -208,6 +209,37 @@ def test_a_run_stopped_with_sigterm_or_ctrl_c_removes_its_partial_bundle(trained
     assert "Traceback" not in stderr
     if sig == signal.SIGINT:
         assert "Interrupted: nothing half-written was left behind." in stderr
+    assert not list((ws / "runs").glob(".partial-*"))
+    assert finished_runs(ws) == before
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGINT"])
+def test_a_stop_as_the_run_folder_is_made_leaves_nothing(
+    trained: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, stop: str,
+) -> None:
+    """A stop arriving just after the partial folder is made, before the run knows it made it:
+    seen on a loaded machine, it left the folder behind."""
+    import pathlib
+    import signal
+
+    from matching.cli import _stop_on_sigterm
+
+    ws, job = trained
+    before = finished_runs(ws)
+    real = pathlib.Path.mkdir
+
+    def stopped_just_after(self: Path, *args: Any, **kwargs: Any) -> None:
+        real(self, *args, **kwargs)
+        if self.name.startswith(".partial-"):
+            signal.raise_signal(getattr(signal, stop))
+
+    monkeypatch.setattr(pathlib.Path, "mkdir", stopped_just_after)
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        with pytest.raises((SystemExit, KeyboardInterrupt)):
+            run_job(str(job), workspace=ws)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     assert not list((ws / "runs").glob(".partial-*"))
     assert finished_runs(ws) == before
 
