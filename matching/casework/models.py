@@ -180,6 +180,11 @@ class SetAside(models.Model):
         return f"Set aside {self.pk} ({self.job})"
 
 
+def record_text(record: dict[str, Any] | None) -> str:
+    """A record's shown values as the queue searches them: in capitals, one space apart."""
+    return " ".join(str(v).upper() for v in (record or {}).values() if v is not None and str(v).strip())
+
+
 class Match(models.Model):
     """One inconsistency requiring investigation: a linked pair that a job's rule flagged.
 
@@ -202,6 +207,10 @@ class Match(models.Model):
     right_submission_id = models.CharField(max_length=200)
     right_record_id = models.CharField(max_length=200)
     right_record = models.JSONField()
+    # What the queue's search reads: each record's shown values (not its field names), in
+    # capitals, so that searching for a name reads a short text, not each record's JSON.
+    left_text = models.TextField(default="", editable=False)
+    right_text = models.TextField(default="", editable=False)
     records_fingerprint = models.CharField(max_length=64)
     explanation = models.TextField()
     contributions = models.JSONField(default=list)

@@ -30,13 +30,22 @@ from django.utils import timezone
 
 from matching.casework import audit
 from matching.casework.bulk import insert_rows, update_rows
-from matching.casework.models import Body, Exercise, Match, Run, SetAside, Status, Submission
+from matching.casework.models import (
+    Body,
+    Exercise,
+    Match,
+    Run,
+    SetAside,
+    Status,
+    Submission,
+    record_text,
+)
 from matching.casework.shown_money import MoneyFields
 from matching.errors import UserError
 from matching.workspace import Workspace, load_run_manifest, read_run_manifest
 
 OPEN_FIELDS = [
-    "left_submission_id", "right_submission_id", "left_record", "right_record",
+    "left_submission_id", "right_submission_id", "left_record", "right_record", "left_text", "right_text",
     "records_fingerprint", "explanation", "contributions", "match_probability", "match_weight",
     "priority_score", "priority_band", "last_run_id", "last_seen_at", "times_seen", "version",
     "updated_at", "job_title", "exercise_id",
@@ -262,6 +271,7 @@ def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishRes
             fields = {
                 "left_submission_id": row["left_submission_id"], "right_submission_id": row["right_submission_id"],
                 "left_record": left, "right_record": right, "records_fingerprint": fingerprint,
+                "left_text": record_text(left), "right_text": record_text(right),
                 "explanation": row["explanation"], "contributions": _json(row.get("contributions"), []),
                 "match_probability": float(row["match_probability"]), "match_weight": float(row["match_weight"]),
                 "priority_score": float(row["priority_score"]), "priority_band": row["priority_band"],

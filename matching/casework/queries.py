@@ -28,7 +28,8 @@ OPEN = (Status.NEW, Status.IN_PROGRESS)
 
 @dataclass(frozen=True)
 class QueueFilters:
-    """What a reviewer asked the queue for. ``allocated`` is "me", "unallocated", a user id or ""."""
+    """What a reviewer asked the queue for. ``allocated`` is "me", "unallocated", a user id or "";
+    ``status`` a status, "open" (new or in progress), or "" or "all" for any."""
 
     job: str = ""
     status: str = ""
@@ -54,8 +55,8 @@ def filter_matches(matches: QuerySet[Match], f: QueueFilters, user: Any, *, with
     """Apply the queue filters (not the sort)."""
     if f.job:
         matches = matches.filter(job=f.job)
-    if f.status and with_status:
-        matches = matches.filter(status=f.status)
+    if with_status:
+        matches = with_status_of(matches, f.status)
     if f.band:
         matches = matches.filter(priority_band=f.band)
     if f.allocated == "me":
@@ -77,7 +78,8 @@ def filter_matches(matches: QuerySet[Match], f: QueueFilters, user: Any, *, with
 
 def _search(matches: QuerySet[Match], text: str) -> QuerySet[Match]:
     """A match number, a record's reference (as a caller quotes it: as given, or in capitals),
-    or every word somewhere in one of the two records (a name: 'gemma francis'; a postcode).
+    or every word somewhere in the values of one of the two records (a name: 'gemma francis';
+    a postcode), whatever its case.
     A reference is looked up by index first; only when no record has it are the records'
     texts read."""
     text = " ".join(text.split())
@@ -90,16 +92,30 @@ def _search(matches: QuerySet[Match], text: str) -> QuerySet[Match]:
         if found.exists():
             return found
     words = Q()
-    for side in ("left_record", "right_record"):
+    for side in ("left_text", "right_text"):
         every = Q()
-        for word in text.split(" "):
-            every &= Q(**{f"{side}__icontains": word})
+        for word in text.upper().split(" "):
+            every &= Q(**{f"{side}__contains": word})
         words |= every
     return matches.filter(by_reference | words)
 
 
 def sort_matches(matches: QuerySet[Match], sort: str) -> QuerySet[Match]:
     return matches.order_by(*SORTS.get(sort, SORTS["priority"]))
+
+
+def with_status_of(matches: QuerySet[Match], status: str) -> QuerySet[Match]:
+    """The matches of a status, or of either open one ("open"); "" or "all" for any."""
+    if status == "open":
+        return matches.filter(status__in=OPEN)
+    return matches.filter(status=status) if status and status != "all" else matches
+
+
+def counted(counts: dict[str, int], status: str) -> int:
+    """How many matches ``with_status_of`` keeps, from ``status_counts``."""
+    if status == "open":
+        return sum(n for s, n in counts.items() if s in OPEN)
+    return counts.get(status, 0) if status and status != "all" else sum(counts.values())
 
 
 def status_counts(matches: QuerySet[Match]) -> dict[str, int]:

@@ -185,7 +185,9 @@ class QueueFilterForm(forms.Form):
     """The queue's GET filters; an invalid value is reported and ignored, never an error page."""
 
     job = forms.ChoiceField(label="Match job", required=False)
-    status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status"), *Status.choices])
+    # Open work first: without a status the queue shows new and in-progress matches.
+    status = forms.ChoiceField(label="Status", required=False,
+                               choices=[("open", "Open (new or in progress)"), *Status.choices, ("all", "Any status")])
     band = forms.ChoiceField(label="Priority", required=False, choices=[("", "Any priority"), *Band.choices])
     allocated = forms.ChoiceField(label="Allocated to", required=False)
     body = forms.ChoiceField(label="Body", required=False)
@@ -223,7 +225,7 @@ class QueueFilterForm(forms.Form):
         data = {k: v for k, v in getattr(self, "cleaned_data", {}).items() if k not in self.errors}
         sort = data.get("sort") or "priority"
         return QueueFilters(
-            job=data.get("job", ""), status=data.get("status", ""), band=data.get("band", ""),
+            job=data.get("job", ""), status=data.get("status") or "open", band=data.get("band", ""),
             allocated=data.get("allocated", ""), body=data.get("body", ""),
             date_from=data.get("date_from"), date_to=data.get("date_to"),
             sort=sort if sort in SORTS else "priority", search=data.get("search", ""),

@@ -198,3 +198,42 @@ def test_search_finds_a_match_by_number_reference_or_name_within_what_the_user_s
         found = set(re.findall(r'href="/matches/(\d+)/"', html))
         assert str(match.pk) in found and len(found) < len(casework.matches["kingston"]), (term, found)
         assert f'href="/matches/{match.pk}/"' not in other.get("/", {"search": term}).content.decode()
+
+
+def test_search_reads_what_the_records_show_not_their_field_names(casework, as_user):
+    """Every record has a surname field: searching the word finds no match for it. A name
+    found on one record and a word found only on the other is not one person's name."""
+    kc = as_user("k_kc")
+    queue = set(re.findall(r'href="/matches/(\d+)/"', kc.get("/").content.decode()))
+    assert queue
+
+    def found(term: str) -> set[str]:
+        return set(re.findall(r'href="/matches/(\d+)/"', kc.get("/", {"search": term}).content.decode()))
+
+    assert found("surname") == found("forenames") == set()
+    match = casework.matches["kingston"][0]
+    left, right = match.left_text.split(), match.right_text.split()
+    left_only = next(w for w in left if w not in match.right_text and w.isalpha())
+    right_only = next(w for w in right if w not in match.left_text and w.isalpha())
+    assert str(match.pk) in found(left_only.lower()) and str(match.pk) in found(right_only.lower())
+    assert str(match.pk) not in found(f"{left_only} {right_only}")
+
+
+def test_the_queue_opens_on_open_work_and_closed_matches_are_one_click_away(casework, as_user):
+    """An investigator's queue is the work still to do: a closed match (however high its
+    priority) is left out until Closed or All is chosen, and the counts say how many each holds."""
+    kc = as_user("k_kc")
+    mine = casework.matches["kingston"]
+    closed = mine[0]
+    Match.objects.filter(pk=closed.pk).update(status=Status.CLOSED, priority_score=100)
+
+    def listed(query: str) -> set[str]:
+        return set(re.findall(r'href="/matches/(\d+)/"', kc.get("/" + query).content.decode()))
+
+    others = {str(m.pk) for m in mine[1:]}
+    assert listed("") == listed("?status=open") == others
+    assert listed("?status=closed") == {str(closed.pk)}
+    assert listed("?status=all") == others | {str(closed.pk)}
+    counts = kc.get("/").content.decode().split("app-status-counts")[1].split("</ul>")[0]
+    assert f'data-status="open">{len(others)}<' in counts and f'data-status="all">{len(mine)}<' in counts
+    assert 'data-status="closed">1<' in counts

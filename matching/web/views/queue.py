@@ -14,7 +14,14 @@ from django.views.decorators.http import require_http_methods
 
 from matching.casework import access, audit, lifecycle
 from matching.casework.models import Run, Status
-from matching.casework.queries import QueueFilters, filter_matches, sort_matches, status_counts
+from matching.casework.queries import (
+    QueueFilters,
+    counted,
+    filter_matches,
+    sort_matches,
+    status_counts,
+    with_status_of,
+)
 from matching.web.forms import BulkAllocateForm, QueueFilterForm
 from matching.web.views.common import PAGE_SIZE, page_window, require, workers_of
 
@@ -89,13 +96,13 @@ def queue(request: HttpRequest) -> HttpResponse:
     f = form.filters()
     unstatused = filter_matches(access.visible_matches(request.user), f, request.user, with_status=False)
     counts = status_counts(unstatused)
-    total = counts.get(f.status, 0) if f.status else sum(counts.values())
+    total = counted(counts, f.status)
     pages = max(1, -(-total // PAGE_SIZE))
     try:
         number = min(max(1, int(request.GET.get("page", "1"))), pages)
     except ValueError:
         number = 1
-    matches = unstatused.filter(status=f.status) if f.status else unstatused
+    matches = with_status_of(unstatused, f.status)
     rows = list(
         sort_matches(matches, f.sort)
         .select_related("owning_body", "allocated_to")
@@ -128,7 +135,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         "filters": f,
         "rows": rows,
         "total": total,
-        "counts": [(value, label, counts[value]) for value, label in Status.choices],
+        "counts": [("open", "Open", counted(counts, "open")), *((value, label, counts[value]) for value, label in Status.choices),
+                   ("all", "All", counted(counts, "all"))],
         "page": {"number": number, "pages": pages, "window": page_window(number, pages),
                  "first": (number - 1) * PAGE_SIZE + 1 if total else 0,
                  "last": min(number * PAGE_SIZE, total)},
