@@ -180,9 +180,15 @@ class SetAside(models.Model):
         return f"Set aside {self.pk} ({self.job})"
 
 
+SEARCHED_BYTES = 1000  # of each record's text: names and references come first; an index holds it
+
+
 def record_text(record: dict[str, Any] | None) -> str:
-    """A record's shown values as the queue searches them: in capitals, one space apart."""
-    return " ".join(str(v).upper() for v in (record or {}).values() if v is not None and str(v).strip())
+    """A record's shown values as the queue searches them: in capitals, one space apart (the
+    first ``SEARCHED_BYTES`` of them, so that the search's index stays within what an index
+    entry may hold on PostgreSQL)."""
+    text = " ".join(str(v).upper() for v in (record or {}).values() if v is not None and str(v).strip())
+    return text.encode("utf-8")[:SEARCHED_BYTES].decode("utf-8", "ignore")
 
 
 class Match(models.Model):
@@ -257,6 +263,9 @@ class Match(models.Model):
             # The queue's search by a record's reference, as a caller quotes it.
             models.Index(fields=["left_record_id"], name="match_left_record_id"),
             models.Index(fields=["right_record_id"], name="match_right_record_id"),
+            # ... and by a name: counting what a search finds reads this, not every record.
+            models.Index(fields=["owning_body", "exercise", "status", "left_record_id", "right_record_id",
+                                 "left_text", "right_text"], name="match_search"),
         ]
 
     def __str__(self) -> str:
