@@ -37,8 +37,9 @@ MATCH_WEIGHT_IN_FULL = math.log2(10_000)
 # from 65, nine in ten inconsistencies of the synthetic exercise were high, and the band told
 # an investigator nothing.
 BANDS = ((80.0, "high"), (65.0, "medium"), (0.0, "low"))
-# A placeholder's formats: a date written out, and pence as pounds.
-EXPLANATION_FORMATS = ("date", "money")
+# A placeholder's formats: a date written out, pence as pounds, a count of days ("1 day",
+# "1,234 days") and a number with thousands separators.
+EXPLANATION_FORMATS = ("date", "money", "days", "number")
 _PLACEHOLDER = re.compile(r"\{([^{}:]+)(?::([^{}]*))?\}")
 _OPTIONAL = re.compile(r"\[([^\[\]]*)\]")  # "[ from {r.date_started:date}]": left out when a value inside is missing
 
@@ -138,6 +139,10 @@ class CompiledJob:
                 text = pounds_sql(value)
             elif fmt == "date":
                 text = date_sql(value)
+            elif fmt == "days":
+                text = f"(CASE WHEN CAST(({value}) AS BIGINT) IN (1, -1) THEN CAST(CAST(({value}) AS BIGINT) AS VARCHAR) || ' day' ELSE format('{{:,}}', CAST(({value}) AS BIGINT)) || ' days' END)"
+            elif fmt == "number":
+                text = f"format('{{:,}}', ({value}))"
             else:
                 text = f"CAST(({value}) AS VARCHAR)"
             if segment is None:
@@ -275,7 +280,8 @@ def compile_job(job: JobConfig) -> CompiledJob:
             if fmt is not None and fmt not in EXPLANATION_FORMATS:
                 raise ConfigError(
                     f"{name}: rule.explanation {{{m.group(0)[1:-1]}}}: ':{fmt}' is not a format.\n"
-                    f"  Fix: write {{{ref}:date}} for a date, {{{ref}:money}} for pence as pounds, or {{{ref}}} as it is."
+                    f"  Fix: write {{{ref}:date}} for a date, {{{ref}:money}} for pence as pounds, {{{ref}:days}} for a "
+                    f"number of days, {{{ref}:number}} for a number with thousands separators, or {{{ref}}} as it is."
                 )
             literal = text[pos : m.start()]
             _no_stray_brace(name, literal)

@@ -265,6 +265,23 @@ def test_an_optional_part_of_the_explanation_is_left_out_when_a_value_in_it_is_m
             _ = load_job_file(job_file(text.replace("paid[ until {l.claim_end_date:date}]", broken))).compiled
 
 
+def test_days_and_numbers_read_as_a_reviewer_writes_them(job_file) -> None:
+    """"1 day", not "1 days"; "1,234 days", not "1234 days"."""
+    import datetime as dt
+
+    text = GOOD.replace(
+        'explanation = "Claim {l.claim_ref} after death on {r.date_of_death:date}."',
+        'explanation = "Claim {l.claim_ref} was paid {gap:days} after the death ({gap:number} of them)."',
+    ) + "[rule.values]\ngap = \"date_diff('day', r.date_of_death, l.claim_end_date)\"\n"
+    job = load_job_file(job_file(text))
+    death = dt.date(2020, 1, 1)
+    assert _explain(job, [("C1", dt.date(2020, 1, 2), death), ("C2", dt.date(2023, 5, 19), death), ("C3", None, death)]) == [
+        "Claim C1 was paid 1 day after the death (1 of them).",
+        "Claim C2 was paid 1,234 days after the death (1,234 of them).",
+        "Claim C3 was paid not recorded after the death (not recorded of them).",
+    ]
+
+
 def test_priority_duration_ends_when_the_inconsistency_ended(job_file) -> None:
     """A claim that ended 39 days after the death scores less for duration than one still
     in payment 200 days after, however long ago the first death was."""
