@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
+from datetime import date, datetime, time
 from typing import IO, Any
 
 from django.conf import settings
@@ -134,6 +136,23 @@ def _write_csv(out: IO[bytes], lines: list[str], header: list[str], rows: Iterat
     return count
 
 
+SHOWN_MONEY = re.compile(r"(-?)£(\d{1,3}(?:,\d{3})*)\.(\d{2})")  # as a record shows it (shown_money)
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _record_cell(value: str) -> float | date | None:
+    """A record's value as the number or date it shows ("£1,234.56", "2026-06-22"), or None
+    for text."""
+    if m := SHOWN_MONEY.fullmatch(value):
+        return float(f"{m[1]}{m[2].replace(',', '')}.{m[3]}")
+    if ISO_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
 def _write_xlsx(out: IO[bytes], lines: list[str], header: list[str], rows: Iterator[list[Any]]) -> int:
     import xlsxwriter
 
@@ -152,6 +171,7 @@ def _write_xlsx(out: IO[bytes], lines: list[str], header: list[str], rows: Itera
     for c, name in enumerate(header):
         sheet.write_string(start, c, neutralise(name), bold)
     numeric = [c for c, name in enumerate(header) if name in NUMERIC]
+    money, day = book.add_format({"num_format": "£#,##0.00"}), book.add_format({"num_format": "yyyy-mm-dd"})
     count = 0
     for count, row in enumerate(rows, start=1):
         r = start + count
@@ -160,6 +180,12 @@ def _write_xlsx(out: IO[bytes], lines: list[str], header: list[str], rows: Itera
                 sheet.write_number(r, c, float(value))
             elif c == 0:
                 sheet.write_number(r, c, value)
+            elif c >= len(FIXED_COLUMNS) and isinstance(value, str) and (cell := _record_cell(value)) is not None:
+                # A record's money and dates as numbers and dates, to sum, sort and filter.
+                if isinstance(cell, date):
+                    sheet.write_datetime(r, c, datetime.combine(cell, time.min), day)
+                else:
+                    sheet.write_number(r, c, cell, money)
             else:
                 sheet.write_string(r, c, neutralise(value))
     book.close()

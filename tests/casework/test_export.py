@@ -86,6 +86,24 @@ def test_xlsx_has_no_formula_and_is_marked(hostile):
     assert isinstance(sheet.cell(5, header.index("priority score") + 1).value, int | float)
 
 
+def test_xlsx_gives_a_records_money_and_dates_as_numbers_and_dates(db, workspace):
+    """To sum the amounts at stake and sort by date in the spreadsheet; a reference that only
+    looks like a number stays text."""
+    import datetime as dt
+
+    from django.contrib.auth.models import User
+
+    row = inconsistency(3, left={"weekly_amount": "£1,265.18", "claim_ref": "000123"}, right={"notes": "£5 or so"})
+    publish(Workspace.at(workspace), make_bundle(workspace, [row]), actor="test")
+    sheet = openpyxl.load_workbook(io.BytesIO(export(User.objects.create_superuser("a", password="x-not-used-x"), "xlsx"))).active
+    header = [c.value for c in sheet[4]]
+    cell = {name: sheet.cell(5, i + 1) for i, name in enumerate(header)}
+    assert cell["left_weekly_amount"].value == 1265.18 and cell["left_weekly_amount"].number_format == "£#,##0.00"
+    assert cell["left_payment_end_date"].value == dt.datetime(2026, 6, 22)
+    assert cell["right_date_of_death"].value == dt.datetime(2026, 1, 23)
+    assert (cell["left_claim_ref"].value, cell["right_notes"].value) == ("000123", "£5 or so")
+
+
 def test_an_export_is_audited_with_its_format_rows_and_filters(hostile):
     export(hostile, "csv", body="kingston", status=None)
     event = AuditEvent.objects.get(action="export", body="kingston")
