@@ -61,6 +61,90 @@ def action_label(action: str) -> str:
     return ACTION_LABELS.get(action, action.replace("_", " ").capitalize())
 
 
+def _plural(n: Any, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else (many or one + 's')}" if isinstance(n, int) else f"{n} {many or one + 's'}"
+
+
+def _listed(items: Any) -> str:
+    return ", ".join(str(i) for i in items) if isinstance(items, list) else str(items)
+
+
+def _change(d: dict[str, Any], labels: dict[str, str] | None = None) -> str:
+    """"from A to B" as a reviewer reads it (statuses and roles by their labels)."""
+    labels = labels or {}
+    before, after = str(d.get("from") or ""), str(d.get("to") or "")
+    return f"from {labels.get(before, before) or 'none'} to {labels.get(after, after) or 'none'}"
+
+
+def summary(action: str, detail: dict[str, Any] | None) -> str:
+    """What an event's detail says, in a line for the audit page: "to bob (was alice)",
+    "CSV, 120 rows; filters: body=kingston". Never a subject access search's terms (the trail
+    holds only their keyed hash)."""
+    from matching.casework.models import Category, LinkageLabel, Status
+    from matching.casework.shown_money import as_pounds
+
+    d = detail or {}
+    statuses = dict(Status.choices)
+    if action in ("view", "view_match"):
+        return {"cli": "from the command line", "subject_access": "in a subject access search"}.get(str(d.get("via")), "")
+    if action == "view_record":
+        return f"in match {d.get('match')}: {_listed(d.get('records', []))}"
+    if action in ("view_queue", "view_set_aside"):
+        shown = _plural(len(d.get("matches") or []), "match", "matches")
+        return f"{shown} shown" + (f", page {d['page']}" if d.get("page") else "")
+    if action == "allocate":
+        to = f"to {d['to']}" if d.get("to") else "unallocated"
+        return to + (f" (was {d['from']})" if d.get("from") else "")
+    if action == "status":
+        return _change(d, statuses) + (" (on adding a note)" if d.get("by") == "note" else "")
+    if action == "note":
+        return f"note {d['note_id']}" if d.get("note_id") else ""
+    if action == "outcome":
+        parts = [dict(Category.choices).get(d.get("category", ""), str(d.get("category"))),
+                 dict(LinkageLabel.choices).get(d.get("linkage_label", ""), str(d.get("linkage_label"))).lower()]
+        parts += [f"{kind} {as_pounds(int(d[key]))}" for kind, key in (("actual", "actual_pence"), ("estimated", "estimated_pence"))
+                  if isinstance(d.get(key), int)]
+        return "; ".join(parts)
+    if action == "reopen":
+        why = d.get("reason") or (f"note {d['note_id']}" if d.get("note_id") else "")
+        return why + (f" (run {d['run_id']})" if d.get("run_id") else "")
+    if action == "export":
+        filters = ", ".join(f"{k}={v}" for k, v in sorted((d.get("filters") or {}).items())) or "none"
+        return f"{str(d.get('format', '')).upper()}, {_plural(d.get('rows', 0), 'row')}; filters: {filters}"
+    if action == "labels_export":
+        labels = ", ".join(f"{k} {v:,}" for k, v in (d.get("by_label") or {}).items())
+        return (f"{str(d.get('format', '')).upper()}, {_plural(d.get('rows', 0), 'row')} "
+                f"({d.get('rows_of_body', 0):,} of this body's)" + (f"; job {d['job']}" if d.get("job") else "; every job")
+                + (f"; {labels}" if labels else ""))
+    if action == "publish":
+        counts = ", ".join(f"{d[k]:,} {word}" for k, word in (
+            ("new", "new"), ("updated", "updated"), ("seen_again", "seen again"), ("reopened", "reopened"),
+            ("set_aside", "set aside")) if d.get(k))
+        return f"{d.get('job', '')}: {_plural(d.get('inconsistencies', 0), 'inconsistency', 'inconsistencies')}" + (f" ({counts})" if counts else "")
+    if action == "subject_access":
+        scope = d.get("scope")
+        return (f"{_plural(d.get('matches', 0), 'match', 'matches')}, {_plural(d.get('dataset_rows', 0), 'dataset row')}, "
+                f"{_plural(d.get('rejected_rows', 0), 'rejected row')}, {_plural(d.get('runs', 0), 'run')} found; "
+                f"searched {scope if isinstance(scope, str) else _listed(scope)} (the terms are not kept)")
+    if action == "declaration":
+        return f"exercise as at {d.get('exercise')}" + (f", declared by {d['declared_by']}" if d.get("declared_by") else "")
+    if action == "body_created":
+        return f"on publishing run {d['by_publish']}" if d.get("by_publish") else str(d.get("name", ""))
+    if action in ("body_renamed", "role_changed"):
+        return _change(d)
+    if action == "membership_changed":
+        return f"{d.get('username')}: {_change(d)}"
+    if action in ("membership_added", "membership_removed", "user_added"):
+        return " as ".join(str(d[k]) for k in ("username", "role") if d.get(k))
+    if action == "user_created":
+        return str(d.get("username", "")) + (" (superuser)" if d.get("is_superuser") else "")
+    if action == "purge":
+        counts = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in d.items() if isinstance(v, int) and not isinstance(v, bool) and v)
+        return f"before {d.get('before')}" + (f": {counts}" if counts else ": nothing held")
+    # An action this does not know: its detail as it is, briefly.
+    return "; ".join(f"{k.replace('_', ' ')}: {len(v) if isinstance(v, list | dict) else v}" for k, v in d.items())
+
+
 def record(actor: Any, action: str, obj: Any = None, *, body: str = "",
            detail: dict[str, Any] | None = None, object_type: str = "", object_id: str = "") -> AuditEvent:
     """Append one event. Runs in the caller's transaction (or its own), so an action and its

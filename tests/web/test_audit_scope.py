@@ -86,3 +86,32 @@ def test_publish_and_purge_are_in_each_concerned_bodys_trail(casework, as_user):
     purge(Workspace.at(casework.workspace), date(2030, 1, 1), actor="ops")
     assert set(AuditEvent.objects.filter(action="purge").values_list("body", flat=True)) == {"dwp", "kingston", "richmond"}
     assert actions_shown("k_aud") == actions_shown("r_aud") == {"Published a run", "Purged past retention"}
+
+
+def test_the_audit_page_says_what_each_event_did(casework, as_user):
+    """An auditor reads who was given a match, what status and outcome it got, what left in an
+    export and what a publish loaded, without opening each event; a subject access search
+    shows its counts and never its terms."""
+    import io
+
+    from matching.casework.export import export_matches
+    from matching.casework.lifecycle import OutcomeInput, add_note, record_outcome
+    from matching.casework.subject_access import subject_access
+
+    m = casework.matches["kingston"][0]  # allocated to k_inv by k_kc
+    inv = casework.users["k_inv"]
+    add_note(m, inv, "Called the claimant's landlord.", m.version)
+    m.refresh_from_db()
+    record_outcome(m, inv, OutcomeInput(category="error", linkage_label="same", actual_pence=123456), m.version)
+    export_matches(casework.users["k_kc"], Match.objects.filter(owning_body__code="kingston"), "csv", io.BytesIO(),
+                   filters={"body": "kingston", "status": "open"}, body_label="Kingston")
+    subject_access(Workspace.at(casework.workspace), casework.users["k_kc"], surname="FRANCIS", dob="1956-10-01")
+    html = as_user("k_aud").get("/audit/").content.decode()
+    cells = [re.sub(r"\s+", " ", c).strip() for c in re.findall(r'<td class="govuk-table__cell">(.*?)</td>', html, re.S)]
+    assert "to k_inv" in cells
+    assert "from New to In progress (on adding a note)" in cells
+    assert "Error; same person; actual £1,234.56" in cells
+    assert "CSV, 6 rows; filters: body=kingston, status=open" in cells
+    assert "hb-to-deceased: 8 inconsistencies (8 new)" in cells
+    searched = next(c for c in cells if c.endswith("(the terms are not kept)"))
+    assert "FRANCIS" not in searched and "1956" not in searched and "searched kingston" in searched

@@ -10,7 +10,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from matching.casework.audit import action_label
+from matching.casework.audit import action_label, summary
 from matching.casework.shown_money import as_pounds
 
 register = template.Library()
@@ -50,6 +50,12 @@ def humanise(name: Any) -> str:
 
 
 register.filter("action_label", action_label)  # an audit event's action as the audit page names it
+
+
+@register.filter
+def audit_summary(event: Any) -> str:
+    """An audit event's detail in a line (``audit.summary``)."""
+    return summary(event.action, event.detail)
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
