@@ -334,28 +334,35 @@ def signals_held() -> Iterator[None]:
     so that a stop arriving between the two, which would leave it where nothing tidies it,
     instead arrives where it is known and removed. Only signals handled in Python are held
     (``matching``'s own TERM handler, and Ctrl-C's KeyboardInterrupt), and only on the main
-    thread, the one Python runs them on."""
+    thread, the one Python runs them on. A TERM held with a Ctrl-C is the one acted on."""
     import signal
 
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     held: list[int] = []
+    ended = False
+    previous: dict[signal.Signals, Any] = {}
 
-    def hold(signum: int, _frame: object) -> None:
-        held.append(signum)
+    def hold(signum: int, frame: Any) -> None:
+        if ended:  # arrived while the handlers were being put back: acted on at once
+            previous[signal.Signals(signum)](signum, frame)
+        else:
+            held.append(signum)
 
-    handlers = {s: h for s in (signal.SIGINT, signal.SIGTERM) if callable(h := signal.getsignal(s))}
-    for s in handlers:
-        signal.signal(s, hold)
     try:
+        for s in (signal.SIGINT, signal.SIGTERM):
+            if callable(handler := signal.getsignal(s)):
+                previous[s] = handler  # before it is replaced: put back whatever happens next
+                signal.signal(s, hold)
         yield
     finally:
-        for s, h in handlers.items():
-            signal.signal(s, h)
+        ended = True  # from here a stop is acted on, even by a ``hold`` not yet replaced
+        for s, handler in previous.items():
+            signal.signal(s, handler)
         if held:
-            first = signal.Signals(held[0])
-            handlers[first](first, None)
+            first = signal.SIGTERM if signal.SIGTERM in held else signal.Signals(held[0])
+            previous[first](first, None)
 
 
 @contextlib.contextmanager

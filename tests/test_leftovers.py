@@ -224,6 +224,23 @@ def test_a_stop_inside_a_held_block_is_acted_on_as_it_ends(term_unwinds: None) -
         signal.raise_signal(signal.SIGINT)
 
 
+def test_a_term_held_with_a_ctrl_c_is_the_one_acted_on(term_unwinds: None) -> None:
+    """A scheduler's TERM after a user's Ctrl-C: the process ends as terminated (143), and
+    both handlers are back afterwards."""
+    import signal
+
+    from matching.cli import _stop_on_sigterm
+    from matching.workspace import signals_held
+
+    with pytest.raises(SystemExit) as stopped:
+        with signals_held():
+            signal.raise_signal(signal.SIGINT)
+            signal.raise_signal(signal.SIGTERM)
+    assert stopped.value.code == 128 + signal.SIGTERM
+    assert signal.getsignal(signal.SIGTERM) is _stop_on_sigterm
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 @pytest.mark.parametrize("stop", ["SIGTERM", "SIGINT"])
 def test_a_stop_as_a_file_is_begun_leaves_nothing_beside_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, term_unwinds: None, stop: str,

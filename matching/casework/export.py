@@ -140,16 +140,23 @@ SHOWN_MONEY = re.compile(r"(-?)£(\d{1,3}(?:,\d{3})*)\.(\d{2})")  # as a record 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
+FIRST_SPREADSHEET_DATE = date(1900, 3, 1)  # Excel's dates before it are wrong (its 1900 leap year) or negative
+EXACT_DIGITS = 15  # a spreadsheet's number keeps 15 significant digits: pence beyond them would be lost
+
+
 def _record_cell(value: str) -> float | date | None:
     """A record's value as the number or date it shows ("£1,234.56", "2026-06-22"), or None
-    for text."""
+    for text (as is an amount too long to keep to the penny, or a date a spreadsheet cannot
+    show, such as a placeholder 0001-01-01)."""
     if m := SHOWN_MONEY.fullmatch(value):
-        return float(f"{m[1]}{m[2].replace(',', '')}.{m[3]}")
+        digits = m[2].replace(",", "") + m[3]
+        return float(f"{m[1]}{digits[:-2]}.{digits[-2:]}") if len(digits.lstrip("0")) <= EXACT_DIGITS else None
     if ISO_DATE.fullmatch(value):
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             return None
+        return day if day >= FIRST_SPREADSHEET_DATE else None
     return None
 
 

@@ -180,14 +180,22 @@ class SetAside(models.Model):
         return f"Set aside {self.pk} ({self.job})"
 
 
-SEARCHED_BYTES = 1000  # of each record's text: names and references come first; an index holds it
+# Of each record's text: its references and names come first. An index holds both records'
+# texts with both record ids (up to 200 characters each): 2 x 500 bytes keeps an entry within
+# PostgreSQL's 2,704, whatever the ids are written in.
+SEARCHED_BYTES = 500
+
+
+SEARCHED_VALUE = 100  # characters: longer is free text (a note), not what a caller quotes
 
 
 def record_text(record: dict[str, Any] | None) -> str:
-    """A record's shown values as the queue searches them: in capitals, one space apart (the
-    first ``SEARCHED_BYTES`` of them, so that the search's index stays within what an index
-    entry may hold on PostgreSQL)."""
-    text = " ".join(str(v).upper() for v in (record or {}).values() if v is not None and str(v).strip())
+    """A record's shown values as the queue searches them: in capitals, one space apart, each
+    of up to ``SEARCHED_VALUE`` characters (a name, a reference, an address line), and the first
+    ``SEARCHED_BYTES`` of them, so that the search's index stays within what an index entry may
+    hold on PostgreSQL."""
+    values = (str(v).strip() for v in (record or {}).values() if v is not None)
+    text = " ".join(v.upper() for v in values if v and len(v) <= SEARCHED_VALUE)
     return text.encode("utf-8")[:SEARCHED_BYTES].decode("utf-8", "ignore")
 
 

@@ -349,8 +349,11 @@ def compile_job(job: JobConfig) -> CompiledJob:
 # What each kind of snippet must give, as DuckDB type families ("NULL" is a bare NULL).
 _BOOLEAN: tuple[str, ...] = ("BOOLEAN", '"NULL"')
 _DATE: tuple[str, ...] = ("DATE", "TIMESTAMP", '"NULL"')
-_AMOUNT: tuple[str, ...] = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-           "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", '"NULL"')
+_WHOLE: tuple[str, ...] = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+          "UBIGINT", "UHUGEINT", '"NULL"')
+_AMOUNT: tuple[str, ...] = (*_WHOLE, "FLOAT", "DOUBLE", "DECIMAL")
+# What each explanation format needs of its value.
+_FORMAT_WANTS = {"date": _DATE, "money": _AMOUNT, "days": _WHOLE, "number": _AMOUNT}
 
 
 def check_types(job: JobConfig, as_at: str, con: Any = None) -> None:
@@ -376,6 +379,9 @@ def check_types(job: JobConfig, as_at: str, con: Any = None) -> None:
     snippets: list[tuple[str, str, tuple[str, ...] | None]] = [("rule.where", compiled.rule_sql(as_at), _BOOLEAN)]
     snippets += [(f"rule.values.{k}", compiled.value_sql(k, as_at), None) for k in job.values]
     snippets.append(("rule.explanation", compiled.explanation_sql(as_at), None))
+    formatted = {(ref, fmt) for _, ref, fmt, _ in compiled.explanation_parts if ref is not None and fmt is not None}
+    snippets += [(f"rule.explanation {{{ref}:{fmt}}}", compiled.value_sql(ref, as_at), _FORMAT_WANTS[fmt])
+                 for ref, fmt in sorted(formatted)]
     for key, attr, wanted in (("rule.not_if_also_linked", "also_linked", _BOOLEAN),
                             ("rule.set_aside_unless", "set_aside_unless", _BOOLEAN),
                             ("priority.since", "since", _DATE), ("priority.until", "until", _DATE),
@@ -406,7 +412,8 @@ def check_types(job: JobConfig, as_at: str, con: Any = None) -> None:
             if want is not None and not got.startswith(want):
                 raise ConfigError(
                     f"{job.path}: {key}: gives a value of type {got}, where {_WANTED[want]} is needed.\n"
-                    f"  Fix: make {key} {_WANTED[want]}."
+                    f"  Fix: make {key.split(' ', 1)[-1] if key.startswith('rule.explanation ') else key} {_WANTED[want]}"
+                    + (", or leave out its format." if key.startswith("rule.explanation ") else ".")
                 )
     finally:
         con.close()
@@ -432,4 +439,5 @@ def _binder() -> Any:
     return duckdb.connect()
 
 
-_WANTED = {_BOOLEAN: "a true/false condition", _DATE: "a date", _AMOUNT: "an amount (a number of pence)"}
+_WANTED = {_BOOLEAN: "a true/false condition", _DATE: "a date", _AMOUNT: "a number (of pence, for an amount)",
+           _WHOLE: "a whole number (of days)"}

@@ -93,7 +93,9 @@ def test_xlsx_gives_a_records_money_and_dates_as_numbers_and_dates(db, workspace
 
     from django.contrib.auth.models import User
 
-    row = inconsistency(3, left={"weekly_amount": "£1,265.18", "claim_ref": "000123"}, right={"notes": "£5 or so"})
+    row = inconsistency(3, left={"weekly_amount": "£1,265.18", "claim_ref": "000123", "dob": "1899-12-31",
+                                 "overpaid": "£12,345,678,901,234.56", "refund": "-£0.05"},
+                        right={"notes": "£5 or so", "dob": "0001-01-01"})
     publish(Workspace.at(workspace), make_bundle(workspace, [row]), actor="test")
     sheet = openpyxl.load_workbook(io.BytesIO(export(User.objects.create_superuser("a", password="x-not-used-x"), "xlsx"))).active
     header = [c.value for c in sheet[4]]
@@ -102,6 +104,10 @@ def test_xlsx_gives_a_records_money_and_dates_as_numbers_and_dates(db, workspace
     assert cell["left_payment_end_date"].value == dt.datetime(2026, 6, 22)
     assert cell["right_date_of_death"].value == dt.datetime(2026, 1, 23)
     assert (cell["left_claim_ref"].value, cell["right_notes"].value) == ("000123", "£5 or so")
+    assert cell["left_refund"].value == -0.05
+    # What a spreadsheet cannot hold exactly stays as the record shows it.
+    assert (cell["left_dob"].value, cell["right_dob"].value) == ("1899-12-31", "0001-01-01")
+    assert cell["left_overpaid"].value == "£12,345,678,901,234.56"
 
 
 def test_an_export_is_audited_with_its_format_rows_and_filters(hostile):

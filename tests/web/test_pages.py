@@ -181,6 +181,32 @@ def test_export_streams_the_filtered_queue(casework, as_user):
     assert (event.actor, event.body, event.detail["rows"]) == ("k_kc", "kingston", 3)
 
 
+def test_the_download_is_the_queue_shown_closed_matches_and_their_outcomes_when_chosen(casework, as_user):
+    """The queue's download link carries its filters: from the queue as it opens (open work),
+    the open matches; from Closed or All, the closed ones with their outcomes."""
+    import re as regex
+
+    from matching.casework.lifecycle import OutcomeInput, record_outcome
+    from matching.casework.models import Match
+
+    m = casework.matches["kingston"][0]
+    record_outcome(m, casework.users["k_inv"], OutcomeInput(category="error", linkage_label="same", actual_pence=9900), m.version)
+    kc = as_user("k_kc")
+
+    def downloaded(queue_query: str) -> dict[str, list[str]]:
+        page = kc.get("/" + queue_query).content.decode()
+        link = regex.search(r'href="(/export/[^"]*format=csv[^"]*)"', page).group(1).replace("&amp;", "&")
+        rows = list(csv.reader(io.StringIO(b"".join(kc.get(link).streaming_content).decode("utf-8-sig"))))
+        header = rows[3]
+        return {r[0]: dict(zip(header, r, strict=True)) for r in rows[4:] if r}
+
+    shown = downloaded("")
+    assert str(m.pk) not in shown and len(shown) == Match.objects.filter(owning_body__code="kingston").count() - 1
+    closed = downloaded("?status=closed")
+    assert set(closed) == {str(m.pk)} and closed[str(m.pk)]["outcome actual (£)"] == "99.00"
+    assert set(downloaded("?status=all")) == set(shown) | {str(m.pk)}
+
+
 def test_export_xlsx_and_bad_format(casework, as_user):
     client = as_user("k_aud")
     response = client.get("/export/?format=xlsx")
