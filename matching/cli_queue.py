@@ -49,12 +49,15 @@ def _filtered(user: Any, body: str | None, job: str | None, status: str | None, 
     return qs
 
 
-def _summary(m: Any) -> dict[str, Any]:
+def _summary(m: Any, names: dict[str, str]) -> dict[str, Any]:
+    from matching.casework.explained import explained
+
     return {
         "id": m.pk, "job": m.job, "body": m.owning_body.code, "status": m.status,
         "band": m.priority_band, "priority_score": round(m.priority_score, 2),
         "allocated_to": m.allocated_to.username if m.allocated_to else None,
-        "explanation": m.explanation, "times_seen": m.times_seen, "version": m.version,
+        "explanation": explained(m.explanation, (m.owning_body.code, m.left_body, m.right_body), names),
+        "times_seen": m.times_seen, "version": m.version,
     }
 
 
@@ -84,7 +87,10 @@ def queue_list(ctx: Context, body: str | None, job: str | None, status: str | No
     casework(ctx, create=False)
     user = acting(as_user)
     qs = _filtered(user, body, job, status, band, allocated_to)
-    rows = [_summary(m) for m in qs.select_related("owning_body", "allocated_to").order_by("-priority_score", "pk")[:limit]]
+    from matching.casework.explained import body_names
+
+    names = body_names()
+    rows = [_summary(m, names) for m in qs.select_related("owning_body", "allocated_to").order_by("-priority_score", "pk")[:limit]]
     if as_json:
         _json_out(rows)
         return
@@ -118,7 +124,9 @@ def queue_show(ctx: Context, match_id: int, as_json: bool, as_user: str) -> None
                  "estimated_pence": o.estimated_pence, "linkage_label": o.linkage_label,
                  "recorded_by": o.recorded_by.username, "recorded_at": o.recorded_at.isoformat()}
                 for o in m.outcomes.select_related("recorded_by")]
-    data = {**_summary(m), "left": {"kind": m.left_kind, "body": m.left_body, "record_id": m.left_record_id, "record": m.left_record},
+    from matching.casework.explained import body_names
+
+    data = {**_summary(m, body_names()), "left": {"kind": m.left_kind, "body": m.left_body, "record_id": m.left_record_id, "record": m.left_record},
             "right": {"kind": m.right_kind, "body": m.right_body, "record_id": m.right_record_id, "record": m.right_record},
             "contributions": m.contributions, "outcomes": outcomes,
             "notes": [{"author": n.author.username, "text": n.text} for n in m.notes.select_related("author")]}
@@ -128,7 +136,7 @@ def queue_show(ctx: Context, match_id: int, as_json: bool, as_user: str) -> None
     say(f"Match {m.pk}: {m.job_title} — an inconsistency requiring investigation", style="bold")
     say(f"{m.get_status_display()}, {m.priority_band} priority ({m.priority_score:.1f} of 100), owned by "
         f"{m.owning_body.code}, allocated to {data['allocated_to'] or 'nobody'}")
-    say(m.explanation, markup=False)
+    say(data["explanation"], markup=False)
     if why := m.why_matched():
         say(f"Why they matched (each comparison's match weight, strongest first): {why}.", markup=False)
     fields = list(dict.fromkeys([*m.left_record, *m.right_record]))

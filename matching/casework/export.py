@@ -20,6 +20,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from matching.casework import audit
+from matching.casework.explained import body_names, explained
 from matching.casework.models import Match, Outcome, Status
 from matching.cells import neutralise
 
@@ -66,12 +67,14 @@ def _record_keys(matches: QuerySet[Match]) -> tuple[list[str], list[str]]:
 
 
 def _rows(matches: QuerySet[Match], left_keys: list[str], right_keys: list[str]) -> Iterator[list[Any]]:
+    names = body_names()
     for m in _with_outcome(matches).iterator(chunk_size=CHUNK):
         lrec, rrec = m.left_record or {}, m.right_record or {}
         recorded = timezone.localtime(m.outcome_recorded).strftime("%Y-%m-%d %H:%M") if m.outcome_recorded else ""
         yield [
             m.pk, m.job, m.owning_body.code, m.status, m.priority_band, round(m.priority_score, 2),
-            m.explanation, m.allocated_to.username if m.allocated_to else "",
+            explained(m.explanation, (m.owning_body.code, m.left_body, m.right_body), names),
+            m.allocated_to.username if m.allocated_to else "",
             timezone.localtime(m.created_at).strftime("%Y-%m-%d %H:%M"),
             m.left_kind, m.left_body, m.left_record_id, m.right_kind, m.right_body, m.right_record_id,
             m.why_matched(), m.outcome_category or "", m.outcome_reference or "",

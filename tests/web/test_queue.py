@@ -95,9 +95,9 @@ def test_pagination_fifty_a_page(casework, as_user, django_assert_max_num_querie
     run_id = make_bundle(casework.workspace, [inconsistency(1000 + n) for n in range(120)])
     publish(Workspace.at(casework.workspace), run_id, actor="test")
     client = as_user("k_kc")
-    # 16 (one to see that every body whose records are shown has declared), and the page
-    # shown audited in two bodies' trails
-    with django_assert_max_num_queries(22):
+    # 16 (one to see that every body whose records are shown has declared), one for the
+    # bodies' names the explanations give, and the page shown audited in two bodies' trails
+    with django_assert_max_num_queries(23):
         first = client.get("/").content.decode()
     assert len(match_ids(first)) == 50
     assert "126 matches" in first and "Showing 1 to 50 of 126" in first

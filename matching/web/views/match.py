@@ -16,7 +16,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from matching.casework import access, audit, lifecycle
-from matching.casework.models import Body, Match, Status
+from matching.casework.explained import body_names, explained
+from matching.casework.models import Match, Status
 from matching.casework.queries import OPEN
 from matching.errors import UserError
 from matching.web.forms import AllocateForm, NoteForm, OutcomeForm, ReopenForm, VersionForm
@@ -75,9 +76,10 @@ def _render(request: HttpRequest, match: Match, *, bound: dict[str, Any] | None 
     submission was based on when it is re-shown for a correction (so a change made meanwhile
     is still caught), else the current one."""
     audit.record_view(request.user, match)
-    names = dict(Body.objects.filter(code__in={match.left_body, match.right_body}).values_list("code", "name"))
+    names = body_names()
     return render(request, "web/match.html", {
         "match": match,
+        "explanation": explained(match.explanation, (match.owning_body.code, match.left_body, match.right_body), names),
         "left_heading": f"{humanise(match.left_kind)} — {names.get(match.left_body) or match.left_body}",
         "right_heading": f"{humanise(match.right_kind)} — {names.get(match.right_body) or match.right_body}",
         "rows": record_rows(match.left_record, match.right_record),

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from matching.casework import access, audit, lifecycle
+from matching.casework.explained import body_names, explained
 from matching.casework.models import Run, Status
 from matching.casework.queries import (
     QueueFilters,
@@ -113,8 +114,10 @@ def queue(request: HttpRequest) -> HttpResponse:
     audit.record_listing(request.user, "view_queue", rows, detail={"page": number})
     bodies = list(access.bodies_for(request.user, "view_queue").order_by("name")[:2])
     selectable = {m.pk for m in rows if m.owning_body_id in may_allocate and m.status != Status.CLOSED}
+    names = body_names()
     for m in rows:
         m.seen = f"{m.pk}:{m.version}"  # what a ticked row posts
+        m.shown_explanation = explained(m.explanation, (m.owning_body.code, m.left_body, m.right_body), names)
     if selectable and bulk is None:
         bulk = BulkAllocateForm(auto_id="bulk-%s", people=workers_of(list(may_allocate)))
     ticked = set(bulk.data.getlist("match")) if bulk is not None and bulk.is_bound else set()
