@@ -61,6 +61,19 @@ def action_label(action: str) -> str:
     return ACTION_LABELS.get(action, action.replace("_", " ").capitalize())
 
 
+def keyed_digest(*parts: str) -> str:
+    """HMAC-SHA-256 of ``parts`` under the deployment's secret key, for terms that name a
+    person (a subject access search's, an export's search): the trail can show the same
+    terms were used twice, but a list of names cannot be hashed to find out whose they were
+    (a plain hash could be reversed that way)."""
+    import hmac
+
+    from django.conf import settings
+
+    message = "\x1f".join(parts).encode("utf-8")
+    return hmac.new(settings.SECRET_KEY.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
 def _plural(n: Any, one: str, many: str | None = None) -> str:
     return f"{n:,} {one if n == 1 else (many or one + 's')}" if isinstance(n, int) else f"{n} {many or one + 's'}"
 
@@ -80,18 +93,20 @@ def summary(action: str, detail: dict[str, Any] | None) -> str:
     """What an event's detail says, in a line for the audit page: "to bob (was alice)",
     "CSV, 120 rows; filters: body=kingston". Never a subject access search's terms (the trail
     holds only their keyed hash)."""
-    from matching.casework.models import Category, LinkageLabel, Status
+    from matching.casework.models import Category, LinkageLabel, Role, Status
     from matching.casework.shown_money import as_pounds
 
     d = detail or {}
-    statuses = dict(Status.choices)
+    statuses, roles = dict(Status.choices), {k: v.lower() for k, v in Role.choices}
     if action in ("view", "view_match"):
         return {"cli": "from the command line", "subject_access": "in a subject access search"}.get(str(d.get("via")), "")
     if action == "view_record":
         return f"in match {d.get('match')}: {_listed(d.get('records', []))}"
-    if action in ("view_queue", "view_set_aside"):
+    if action == "view_queue":
         shown = _plural(len(d.get("matches") or []), "match", "matches")
         return f"{shown} shown" + (f", page {d['page']}" if d.get("page") else "")
+    if action == "view_set_aside":
+        return f"{_plural(len(d.get('rows') or d.get('ids') or []), 'row')} shown"
     if action == "allocate":
         to = f"to {d['to']}" if d.get("to") else "unallocated"
         return to + (f" (was {d['from']})" if d.get("from") else "")
@@ -106,10 +121,12 @@ def summary(action: str, detail: dict[str, Any] | None) -> str:
                   if isinstance(d.get(key), int)]
         return "; ".join(parts)
     if action == "reopen":
-        why = d.get("reason") or (f"note {d['note_id']}" if d.get("note_id") else "")
-        return why + (f" (run {d['run_id']})" if d.get("run_id") else "")
+        if d.get("run_id"):  # publish's own words; a person's reason is a note, purged with the match
+            return f"{d.get('reason', 'a record changed')} (run {d['run_id']})"
+        return f"reason in note {d['note_id']}" if d.get("note_id") else ""
     if action == "export":
-        filters = ", ".join(f"{k}={v}" for k, v in sorted((d.get("filters") or {}).items())) or "none"
+        filters = ", ".join("search given" if k in ("search", "search_hmac") else f"{k}={v}"
+                            for k, v in sorted((d.get("filters") or {}).items())) or "none"
         return f"{str(d.get('format', '')).upper()}, {_plural(d.get('rows', 0), 'row')}; filters: {filters}"
     if action == "labels_export":
         labels = ", ".join(f"{k} {v:,}" for k, v in (d.get("by_label") or {}).items())
@@ -123,19 +140,25 @@ def summary(action: str, detail: dict[str, Any] | None) -> str:
         return f"{d.get('job', '')}: {_plural(d.get('inconsistencies', 0), 'inconsistency', 'inconsistencies')}" + (f" ({counts})" if counts else "")
     if action == "subject_access":
         scope = d.get("scope")
-        return (f"{_plural(d.get('matches', 0), 'match', 'matches')}, {_plural(d.get('dataset_rows', 0), 'dataset row')}, "
-                f"{_plural(d.get('rejected_rows', 0), 'rejected row')}, {_plural(d.get('runs', 0), 'run')} found; "
-                f"searched {scope if isinstance(scope, str) else _listed(scope)} (the terms are not kept)")
+        found = ", ".join(_plural(d[k], one, many) for k, one, many in (
+            ("matches", "match", "matches"), ("dataset_rows", "dataset row", None), ("rejected_rows", "rejected row", None),
+            ("runs", "run", None)) if k in d)  # what an older version did not count is not said to be none
+        return (f"{found or 'nothing counted'} found; searched {scope if isinstance(scope, str) else _listed(scope or 'its bodies')}"
+                " (the terms are not kept)")
     if action == "declaration":
         return f"exercise as at {d.get('exercise')}" + (f", declared by {d['declared_by']}" if d.get("declared_by") else "")
     if action == "body_created":
         return f"on publishing run {d['by_publish']}" if d.get("by_publish") else str(d.get("name", ""))
-    if action in ("body_renamed", "role_changed"):
+    if action == "body_renamed":
         return _change(d)
+    if action == "role_changed":
+        return _change(d, roles)
     if action == "membership_changed":
-        return f"{d.get('username')}: {_change(d)}"
+        return f"{d.get('username')}: {_change(d, roles)}"
     if action in ("membership_added", "membership_removed", "user_added"):
-        return " as ".join(str(d[k]) for k in ("username", "role") if d.get(k))
+        role = roles.get(str(d.get("role")), d.get("role"))
+        return (f"{d['username']} " if d.get("username") else "") + (f"as {role}" if role else "") + (
+            " (superuser)" if d.get("superuser") or d.get("is_superuser") else "")
     if action == "user_created":
         return str(d.get("username", "")) + (" (superuser)" if d.get("is_superuser") else "")
     if action == "purge":

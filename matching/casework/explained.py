@@ -4,8 +4,13 @@ A run knows bodies by code only ("Employee 0042 of kingston ..."); their names a
 store's (set by a superuser, and changed at any time), so the explanation is written with the
 code and each body it names is shown by its current name wherever a person reads it: the
 queue, the match page, the set-aside page, the CLI and exports. Only the bodies of the match's
-own records and its owner are looked for, as whole lower-case codes (record values are
-standardised to capitals), and a body whose name is still its code is left as it is.
+own records and its owner are looked for, each as a word of its own, exactly as its code is
+written (lower case), between spaces, brackets or the ends of the text, or before a comma,
+semicolon, colon or full stop that ends a clause: not inside "kingston.ac.uk", a
+"kingston-college" or a "KINGSTON" (names and addresses are in capitals). A code of digits
+alone is never looked for (it would be taken for a number of hours or days), and a body whose
+name is still its code is left as it is. A record's free text may still hold a code as a word
+of its own ("kingston adult education"); it then reads with the body's name.
 """
 
 from __future__ import annotations
@@ -23,8 +28,8 @@ def body_names() -> dict[str, str]:
 
 def explained(text: str, codes: Iterable[str], names: dict[str, str]) -> str:
     """``text`` with each of ``codes`` that has a name written as that name."""
-    named = sorted({c for c in codes if c in names}, key=len, reverse=True)
+    named = sorted({c for c in codes if c in names and not c.isdigit()}, key=len, reverse=True)
     if not named or not text:
         return text
-    pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(c) for c in named) + r")(?![\w-])")
+    pattern = re.compile(r"(?:^|(?<=[\s(]))(" + "|".join(re.escape(c) for c in named) + r")(?=$|[\s)]|[.,;:](?:\s|$))")
     return pattern.sub(lambda m: names[m.group(1)], text)

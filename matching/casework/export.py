@@ -117,8 +117,11 @@ def export_matches(actor: Any, matches: QuerySet[Match], fmt: str, out: IO[bytes
             for body in {b for b in bodies if b}:
                 per_body[body] = per_body.get(body, 0) + 1
         per_body = per_body or {str(filters.get("body", "")): 0}
+        # A search is a name: the trail keeps its keyed hash (as for subject access), never its words.
+        audited = {k: v for k, v in filters.items() if k != "search"} | (
+            {"search_hmac": audit.keyed_digest(str(filters["search"]))} if "search" in filters else {})
         audit.record_many(actor, "export", [
-            (body, {"format": fmt, "rows": n, "filters": filters}, "export", "") for body, n in sorted(per_body.items())
+            (body, {"format": fmt, "rows": n, "filters": audited}, "export", "") for body, n in sorted(per_body.items())
         ])
     return count
 

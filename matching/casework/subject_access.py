@@ -10,8 +10,6 @@ with a SHA-256 of the terms, never the terms themselves.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from dataclasses import dataclass, field
 from datetime import date
@@ -364,8 +362,7 @@ def terms_digest(surname: str, dob: date, forename: str | None) -> str:
     """HMAC-SHA-256 of the standardised terms under the deployment's secret key: the audit
     trail can show that the same person was searched for twice, but a list of surnames and
     birth dates cannot be hashed to find out who (a plain hash could be reversed that way)."""
-    message = "\x1f".join([surname, dob.isoformat(), forename or ""]).encode("utf-8")
-    return hmac.new(settings.SECRET_KEY.encode("utf-8"), message, hashlib.sha256).hexdigest()
+    return audit.keyed_digest(surname, dob.isoformat(), forename or "")
 
 
 def subject_access(workspace: Workspace, user: Any, *, surname: str, dob: str,

@@ -95,7 +95,7 @@ def test_the_audit_page_says_what_each_event_did(casework, as_user):
     import io
 
     from matching.casework.export import export_matches
-    from matching.casework.lifecycle import OutcomeInput, add_note, record_outcome
+    from matching.casework.lifecycle import OutcomeInput, add_note, record_outcome, reopen
     from matching.casework.subject_access import subject_access
 
     m = casework.matches["kingston"][0]  # allocated to k_inv by k_kc
@@ -105,6 +105,12 @@ def test_the_audit_page_says_what_each_event_did(casework, as_user):
     record_outcome(m, inv, OutcomeInput(category="error", linkage_label="same", actual_pence=123456), m.version)
     export_matches(casework.users["k_kc"], Match.objects.filter(owning_body__code="kingston"), "csv", io.BytesIO(),
                    filters={"body": "kingston", "status": "open"}, body_label="Kingston")
+    export_matches(casework.users["k_kc"], Match.objects.filter(pk=m.pk), "csv", io.BytesIO(),
+                   filters={"body": "kingston", "search": "gemma francis"}, body_label="Kingston")
+    m.refresh_from_db()
+    reopen(m, casework.users["k_kc"], "Mrs Gemma FRANCIS phoned: wrong person", m.version)
+    # A reopen recorded by an older version kept the person's reason in the event itself.
+    AuditEvent.objects.filter(action="reopen").update(detail={"reason": "Mrs Gemma FRANCIS phoned", "from": "closed", "to": "new"})
     subject_access(Workspace.at(casework.workspace), casework.users["k_kc"], surname="FRANCIS", dob="1956-10-01")
     html = as_user("k_aud").get("/audit/").content.decode()
     cells = [re.sub(r"\s+", " ", c).strip() for c in re.findall(r'<td class="govuk-table__cell">(.*?)</td>', html, re.S)]
@@ -112,6 +118,9 @@ def test_the_audit_page_says_what_each_event_did(casework, as_user):
     assert "from New to In progress (on adding a note)" in cells
     assert "Error; same person; actual £1,234.56" in cells
     assert "CSV, 6 rows; filters: body=kingston, status=open" in cells
+    assert "CSV, 1 row; filters: body=kingston, search given" in cells  # a search is a name: never shown
+    assert "gemma" not in html.lower() and "phoned" not in html  # nor a reopen's reason, which names people
+    assert "gemma" not in str(AuditEvent.objects.filter(action="export").values_list("detail", flat=True)).lower()
     assert "hb-to-deceased: 8 inconsistencies (8 new)" in cells
     searched = next(c for c in cells if c.endswith("(the terms are not kept)"))
     assert "FRANCIS" not in searched and "1956" not in searched and "searched kingston" in searched
