@@ -193,18 +193,23 @@ def test_a_run_stopped_with_sigterm_or_ctrl_c_removes_its_partial_bundle(trained
 
     sig = getattr(signal, stop)
     ws, job = trained
-    before = finished_runs(ws)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "matching", "--workspace", str(ws), "run", str(job)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    deadline = time.monotonic() + 120
-    while not list((ws / "runs").glob(".partial-*")):
-        assert proc.poll() is None, "the run finished before it could be stopped"
-        assert time.monotonic() < deadline
-        time.sleep(0.002)
-    proc.send_signal(sig)
-    _, stderr = proc.communicate(timeout=120)
+    for _ in range(3):
+        before = finished_runs(ws)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "matching", "--workspace", str(ws), "run", str(job)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+        deadline = time.monotonic() + 120
+        while not list((ws / "runs").glob(".partial-*")):
+            assert proc.poll() is None, "the run finished before it could be stopped"
+            assert time.monotonic() < deadline
+            time.sleep(0.002)
+        proc.send_signal(sig)
+        _, stderr = proc.communicate(timeout=120)
+        if finished_runs(ws) == before:
+            break
+        # On a loaded machine this test can be held up between seeing the run's folder and
+        # stopping it, long enough for the run to finish: that is not the case it is about.
     assert proc.returncode == 128 + sig
     assert "Traceback" not in stderr
     if sig == signal.SIGINT:
