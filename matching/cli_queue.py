@@ -34,6 +34,7 @@ def visible_match(user: Any, match_id: int) -> Any:
 def _filtered(user: Any, body: str | None, job: str | None, status: str | None, band: str | None,
               allocated_to: str | None = None) -> Any:
     from matching.casework.access import visible_matches
+    from matching.casework.queries import with_status_of
 
     qs = visible_matches(user)
     if body:
@@ -41,7 +42,7 @@ def _filtered(user: Any, body: str | None, job: str | None, status: str | None, 
     if job:
         qs = qs.filter(job=job)
     if status:
-        qs = qs.filter(status=status)
+        qs = with_status_of(qs, status)
     if band:
         qs = qs.filter(priority_band=band)
     if allocated_to:
@@ -61,7 +62,7 @@ def _summary(m: Any, names: dict[str, str]) -> dict[str, Any]:
     }
 
 
-STATUS = click.Choice(["new", "in_progress", "closed"])
+STATUS = click.Choice(["open", "new", "in_progress", "closed", "all"])
 BAND = click.Choice(["high", "medium", "low"])
 
 
@@ -73,7 +74,8 @@ def queue_group() -> None:
 @queue_group.command("list")
 @click.option("--body", default=None)
 @click.option("--job", default=None)
-@click.option("--status", type=STATUS, default=None)
+@click.option("--status", type=STATUS, default="open", show_default=True,
+              help="open: new or in progress (the work still to do); all: any status.")
 @click.option("--band", type=BAND, default=None)
 @click.option("--allocated-to", default=None, help="Only matches allocated to this username.")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True, help="At most this many matches (1 to 10,000).")
@@ -259,7 +261,7 @@ def queue_close(ctx: Context, match_id: int, outcome: str, linkage: str, case_re
 @click.option("--out", required=True, type=click.Path(dir_okay=False))
 @click.option("--body", default=None)
 @click.option("--job", default=None)
-@click.option("--status", type=STATUS, default=None)
+@click.option("--status", type=STATUS, default=None, help="open: new or in progress; all (as without it): any status.")
 @click.option("--band", type=BAND, default=None)
 @AS_OPTION
 @_workspace_option

@@ -42,6 +42,20 @@ def test_queue_list_shows_what_the_user_may_see(run_cli, casework):
     assert text.exit_code == 0 and "1 shown of 1" in text.stdout and "not evidence of fraud" in text.stdout
 
 
+def test_queue_list_shows_the_work_still_to_do_unless_asked_for_more(run_cli, casework):
+    """As the web queue: open matches (new and in progress) by default; closed or all on request."""
+    closed = casework.matches["kingston"][0]
+    Match.objects.filter(pk=closed.pk).update(status=Status.CLOSED)
+
+    def listed(*status: str) -> set[int]:
+        return {m["id"] for m in run_cli("queue", "list", "--as", "k_kc", *status, "--json").json()}
+
+    everything = {m.pk for m in casework.matches["kingston"]}
+    assert listed() == listed("--status", "open") == everything - {closed.pk}
+    assert listed("--status", "closed") == {closed.pk}
+    assert listed("--status", "all") == everything
+
+
 def test_unknown_acting_user_is_a_message(run_cli, casework):
     r = run_cli("queue", "list", "--as", "nobody")
     assert r.exit_code == 2 and "No active user 'nobody'" in r.stderr and "Traceback" not in r.stderr
