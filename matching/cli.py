@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,7 +17,18 @@ from rich.text import Text
 from matching.errors import DuplicateSubmissionError, NotAnOwnerError, UserError
 from matching.workspace import Workspace
 
+
+def _width(stream: Any) -> int | None:
+    """A terminal's own width; piped or redirected (a log, `| less`), $COLUMNS or 160, not
+    rich's 80, which cut job names and headings short in a file."""
+    if stream.isatty():
+        return None
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else 160
+
+
 # Markup off: file names, headers and values come from submitted data and must print as-is.
+# (Their width is set as the command starts, in ``main``.)
 console = Console(markup=False, highlight=False)
 err_console = Console(stderr=True, markup=False, highlight=False)
 
@@ -356,14 +368,24 @@ def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str |
         if failures:
             sys.exit(2)
         return
-    rows = [(r.job, f"{r.counts['pairs']:,}", f"{r.counts['inconsistencies']:,}",
-             *(f"{r.counts['by_band'][b]:,}" for b in ("high", "medium", "low")), f"{r.timings['total']:.1f}") for r in results]
-    print_counts("Runs: inconsistencies by priority band", ("pairs", "inconsistencies", "high", "medium", "low", "seconds"),
-                 rows, lambda r: f"{r[0]}: {r[1]} pairs, {r[2]} inconsistencies ({r[3]} high, {r[4]} medium, {r[5]} low), {r[6]} s")
+    reviewed = [r for r in results if r.review]
+    if reviewed:
+        rows = [(r.job, f"{r.counts['pairs']:,}", f"{r.counts['inconsistencies']:,}",
+                 *(f"{r.counts['by_band'][b]:,}" for b in ("high", "medium", "low")), f"{r.timings['total']:.1f}") for r in reviewed]
+        print_counts("Runs: inconsistencies by priority band", ("pairs", "inconsistencies", "high", "medium", "low", "seconds"),
+                     rows, lambda r: f"{r[0]}: {r[1]} pairs, {r[2]} {'inconsistency' if r[2] == '1' else 'inconsistencies'} "
+                                     f"({r[3]} high, {r[4]} medium, {r[5]} low), {r[6]} s")
+    for r in results:  # an analysts' link (review = false) keeps linked pairs, not inconsistencies
+        if not r.review:
+            console.print(f"{r.job}: {r.counts['pairs']:,} linked pairs for analysis (not inconsistencies; never queued "
+                          f"for review), {r.timings['total']:.1f} s", soft_wrap=True)
     console.print(f"Run bundles in {ctx.workspace.runs}: " + ", ".join(r.run_id for r in results), soft_wrap=True)
     if published:
         console.print("Published: " + ", ".join(f"{p.run_id} ({p.new:,} new, {p.updated:,} updated, {p.reopened:,} reopened)" for p in published), soft_wrap=True)
-    console.print("Each inconsistency requires investigation; a match is not evidence of fraud.")
+    if reviewed:
+        console.print("Each inconsistency requires investigation; a match is not evidence of fraud.")
+        if not published:
+            console.print("Next: matching publish --all puts the runs' inconsistencies in the review queues.")
     for note in dict.fromkeys(n for r in results for n in r.notes):
         err_console.print(note, style="yellow", soft_wrap=True)
     if skipped:
@@ -522,6 +544,9 @@ def main() -> None:
     import signal
 
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    for stream, out in ((sys.stdout, console), (sys.stderr, err_console)):
+        if (width := _width(stream)) is not None:
+            out.width = width
     cli.main(prog_name="matching")
 
 

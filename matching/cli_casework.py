@@ -30,6 +30,7 @@ from matching.cli import (
     print_counts,
 )
 from matching.errors import UserError
+from matching.wording import plural
 from matching.workspace import read_run_manifest, replaced_atomically
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -188,12 +189,15 @@ def runs_command(ctx: Context, jobs: tuple[str, ...], unpublished: bool, as_json
         else:
             say(f"No runs in {ctx.workspace.runs} (there is no workspace there yet).\n  Start one: matching run JOB")
         return
-    casework(ctx, create=False)
-
-    from matching.casework.models import Run
-
     rows, damaged = _run_rows(ctx, jobs)
-    published = set(Run.objects.filter(run_id__in=[r["run_id"] for r in rows]).values_list("run_id", flat=True))
+    try:
+        casework(ctx, create=False)
+    except UserError:  # the workspace has no case store yet: nothing has been published
+        published: set[str] = set()
+    else:
+        from matching.casework.models import Run
+
+        published = set(Run.objects.filter(run_id__in=[r["run_id"] for r in rows]).values_list("run_id", flat=True))
     for r in rows:
         r["published"] = r["run_id"] in published
     if unpublished:
@@ -206,8 +210,11 @@ def runs_command(ctx: Context, jobs: tuple[str, ...], unpublished: bool, as_json
         for r in rows:
             status = "published" if r["published"] else "not published" if r["review"] else "for analysis (not for review)"
             bands = r["by_band"]
-            found = [f"{r['inconsistencies']:,} inconsistencies" if r["inconsistencies"] is not None else "inconsistencies not counted"]
-            if bands:
+            found = [plural(r["inconsistencies"], "inconsistency", "inconsistencies") if r["inconsistencies"] is not None
+                     else "inconsistencies not counted"]
+            if not r["review"]:
+                found = []  # an analysts' link keeps linked pairs (below), not inconsistencies
+            elif bands:
                 found[0] += " (" + ", ".join(f"{bands.get(b, 0):,} {b}" for b in ("high", "medium", "low")) + ")"
             if r["set_aside"] is not None:
                 found.append(f"{r['set_aside']:,} set aside")
@@ -497,7 +504,7 @@ def subject_access_command(ctx: Context, surname: str, dob: Any, forename: str |
         table.add_row(f"{d['submission_id']} (rejected rows)", d["kind"], d["body"], f"{len(d['rows']):,} that may be the person")
     for m in report.matches:
         table.add_row(f"match {m['match_id']} ({m['job']})", "match", m["owning_body"],
-                      f"{len(m['outcomes'])} outcomes, {len(m['notes'])} notes")
+                      f"{plural(len(m['outcomes']), 'outcome')}, {plural(len(m['notes']), 'note')}")
     for r in report.runs:
         held = ", ".join(f"{len(r[k]):,} {k.replace('_', ' ')}" for k in ("pairs", "inconsistencies", "set_aside") if k in r)
         table.add_row(f"run {r['run_id']}", "run bundle", "", held)

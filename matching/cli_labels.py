@@ -8,6 +8,7 @@ import click
 
 from matching.cli import Context, _workspace_option, cli, pass_ctx
 from matching.cli_casework import _json_out, command_line_actor, say
+from matching.wording import plural
 
 
 @cli.group("labels")
@@ -39,4 +40,4 @@ def labels_export(ctx: Context, job: str | None, out: str, fmt: str | None, incl
         _json_out(result.as_dict())
         return
     counts = ", ".join(f"{n:,} {label}" for label, n in result.by_label.items()) or "none"
-    say(f"Wrote {result.rows:,} labelled pairs ({counts}) to {result.path} as {result.format}.")
+    say(f"Wrote {plural(result.rows, 'labelled pair')} ({counts}) to {result.path} as {result.format}.")

@@ -16,6 +16,7 @@ from rich.table import Table
 from matching.cli import Context, _workspace_option, cli, console, pass_ctx
 from matching.cli_casework import _json_out, acting, casework, parse_pence, say
 from matching.errors import UserError
+from matching.wording import plural
 from matching.workspace import replaced_atomically
 
 AS_OPTION = click.option("--as", "as_user", required=True, help="The username of the person acting.")
@@ -89,6 +90,7 @@ def queue_list(ctx: Context, body: str | None, job: str | None, status: str | No
     casework(ctx, create=False)
     user = acting(as_user)
     qs = _filtered(user, body, job, status, band, allocated_to)
+    from matching.casework.access import visible_matches, withheld
     from matching.casework.explained import body_names
 
     names = body_names()
@@ -106,6 +108,9 @@ def queue_list(ctx: Context, body: str | None, job: str | None, status: str | No
         table.add_row(str(r["id"]), r["job"], r["body"], r["status"], r["band"], r["allocated_to"] or "", r["explanation"])
     console.print(table)
     say(f"{len(rows)} shown of {qs.count():,}. A match is not evidence of fraud.")
+    if not rows and not visible_matches(user).exists() and (held := withheld(user)):
+        say(f"{held:,} match{'es wait' if held != 1 else ' waits'} for a declaration: a body's matches are released once it, "
+            "and each body whose records they show, has recorded its declaration for the exercise (matching declare BODY).")
 
 
 @queue_group.command("show")
@@ -118,6 +123,8 @@ def queue_show(ctx: Context, match_id: int, as_json: bool, as_user: str) -> None
     """Show one match: both records, the explanation and its history (audited as a view)."""
     casework(ctx, create=False)
     from matching.casework import audit
+    from matching.casework.models import Category, LinkageLabel
+    from matching.casework.shown_money import as_pounds
 
     user = acting(as_user)
     m = visible_match(user, match_id)
@@ -147,7 +154,12 @@ def queue_show(ctx: Context, match_id: int, as_json: bool, as_user: str) -> None
         table.add_row(f, str(m.left_record.get(f) or ""), str(m.right_record.get(f) or ""))
     console.print(table)
     for o in outcomes:
-        say(f"Outcome: {o['category']} ({o['linkage_label']}) by {o['recorded_by']} at {o['recorded_at']}")
+        amounts = "".join(f"; {kind} {as_pounds(o[key])}" for kind, key in (("actual", "actual_pence"), ("estimated", "estimated_pence"))
+                          if o[key] is not None)
+        reference = f", case {o['case_reference']}" if o["case_reference"] else ""
+        say(f"Outcome: {dict(Category.choices).get(o['category'], o['category'])}{reference} "
+            f"({dict(LinkageLabel.choices).get(o['linkage_label'], o['linkage_label']).lower()}{amounts}) "
+            f"by {o['recorded_by']} at {o['recorded_at']}", markup=False)
 
 
 @queue_group.command("allocate")
@@ -252,7 +264,13 @@ def queue_close(ctx: Context, match_id: int, outcome: str, linkage: str, case_re
         actual_pence=parse_pence(actual, "--actual"), estimated_pence=parse_pence(estimated, "--estimated"),
         estimate_basis=basis, note=note,
     )
-    lifecycle.record_outcome(m, user, data, m.version)
+    try:
+        lifecycle.record_outcome(m, user, data, m.version)
+    except lifecycle.InvalidOutcome as exc:  # every problem at once, by the options that carry them
+        options = {"category": "--outcome", "linkage_label": "--linkage", "case_reference": "--case-reference",
+                   "actual_pence": "--actual", "estimated_pence": "--estimated", "estimate_basis": "--basis", "note": "--note"}
+        raise UserError(f"Match {m.pk} was not closed:\n" + "\n".join(
+            f"  {options.get(field, field)}: {message}." for field, message in exc.errors.items())) from None
     say(f"Match {m.pk} closed: {outcome}.")
 
 
@@ -285,4 +303,4 @@ def export_command(ctx: Context, fmt: str, out: str, body: str | None, job: str 
     with replaced_atomically(path) as tmp, tmp.open("wb") as fh:
         rows = export_matches(user, qs, fmt, fh, body_label=label,
                               filters={"body": body, "job": job, "status": status, "band": band})
-    say(f"Exported {rows:,} inconsistencies requiring investigation to {path} (protectively marked).")
+    say(f"Exported {plural(rows, 'inconsistency', 'inconsistencies')} requiring investigation to {path} (protectively marked).")

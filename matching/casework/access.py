@@ -133,6 +133,21 @@ def visible_matches(user: Any) -> QuerySet[Match]:
     return _only_released_records(Match.objects.filter(q), declared, MATCH_RECORDS)
 
 
+def withheld(user: Any) -> int:
+    """How many matches the user would see but for a declaration not yet recorded (of the
+    owning body, or of a body whose record a match shows): what an empty queue should explain."""
+    if not _active(user):
+        return 0
+    if user.is_superuser:
+        theirs = Match.objects.all()
+    else:
+        roles = _roles(user)
+        whole_body = [b for b, r in roles.items() if r in ("key_contact", "auditor")]
+        allocated = [b for b, r in roles.items() if r == "investigator"]
+        theirs = Match.objects.filter(Q(owning_body_id__in=whole_body) | Q(owning_body_id__in=allocated, allocated_to=user))
+    return max(0, theirs.count() - visible_matches(user).count())
+
+
 def visible_set_aside(user: Any) -> QuerySet[SetAside]:
     """What jobs set aside that the user may see: their whole bodies' (key contact, auditor)
     of the exercises those bodies have declared; a superuser's, every declared body's."""

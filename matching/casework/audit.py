@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from matching.casework.models import AuditEvent, AuditHead
+from matching.wording import plural
 
 GENESIS = "0" * 64
 
@@ -74,10 +75,6 @@ def keyed_digest(*parts: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
 
-def _plural(n: Any, one: str, many: str | None = None) -> str:
-    return f"{n:,} {one if n == 1 else (many or one + 's')}" if isinstance(n, int) else f"{n} {many or one + 's'}"
-
-
 def _listed(items: Any) -> str:
     return ", ".join(str(i) for i in items) if isinstance(items, list) else str(items)
 
@@ -103,10 +100,10 @@ def summary(action: str, detail: dict[str, Any] | None) -> str:
     if action == "view_record":
         return f"in match {d.get('match')}: {_listed(d.get('records', []))}"
     if action == "view_queue":
-        shown = _plural(len(d.get("matches") or []), "match", "matches")
+        shown = plural(len(d.get("matches") or []), "match", "matches")
         return f"{shown} shown" + (f", page {d['page']}" if d.get("page") else "")
     if action == "view_set_aside":
-        return f"{_plural(len(d.get('rows') or d.get('ids') or []), 'row')} shown"
+        return f"{plural(len(d.get('rows') or d.get('ids') or []), 'row')} shown"
     if action == "allocate":
         to = f"to {d['to']}" if d.get("to") else "unallocated"
         return to + (f" (was {d['from']})" if d.get("from") else "")
@@ -127,20 +124,20 @@ def summary(action: str, detail: dict[str, Any] | None) -> str:
     if action == "export":
         filters = ", ".join("search given" if k in ("search", "search_hmac") else f"{k}={v}"
                             for k, v in sorted((d.get("filters") or {}).items())) or "none"
-        return f"{str(d.get('format', '')).upper()}, {_plural(d.get('rows', 0), 'row')}; filters: {filters}"
+        return f"{str(d.get('format', '')).upper()}, {plural(d.get('rows', 0), 'row')}; filters: {filters}"
     if action == "labels_export":
         labels = ", ".join(f"{k} {v:,}" for k, v in (d.get("by_label") or {}).items())
-        return (f"{str(d.get('format', '')).upper()}, {_plural(d.get('rows', 0), 'row')} "
+        return (f"{str(d.get('format', '')).upper()}, {plural(d.get('rows', 0), 'row')} "
                 f"({d.get('rows_of_body', 0):,} of this body's)" + (f"; job {d['job']}" if d.get("job") else "; every job")
                 + (f"; {labels}" if labels else ""))
     if action == "publish":
         counts = ", ".join(f"{d[k]:,} {word}" for k, word in (
             ("new", "new"), ("updated", "updated"), ("seen_again", "seen again"), ("reopened", "reopened"),
             ("set_aside", "set aside")) if d.get(k))
-        return f"{d.get('job', '')}: {_plural(d.get('inconsistencies', 0), 'inconsistency', 'inconsistencies')}" + (f" ({counts})" if counts else "")
+        return f"{d.get('job', '')}: {plural(d.get('inconsistencies', 0), 'inconsistency', 'inconsistencies')}" + (f" ({counts})" if counts else "")
     if action == "subject_access":
         scope = d.get("scope")
-        found = ", ".join(_plural(d[k], one, many) for k, one, many in (
+        found = ", ".join(plural(d[k], one, many) for k, one, many in (
             ("matches", "match", "matches"), ("dataset_rows", "dataset row", None), ("rejected_rows", "rejected row", None),
             ("runs", "run", None)) if k in d)  # what an older version did not count is not said to be none
         return (f"{found or 'nothing counted'} found; searched {scope if isinstance(scope, str) else _listed(scope or 'its bodies')}"

@@ -46,7 +46,8 @@ def get_user(username: str) -> Any:
 
 
 def add_body(code: str, name: str | None, actor: Any) -> tuple[Body, str]:
-    """Create the body, or rename it if it exists. Returns it and "created", "renamed" or "unchanged"."""
+    """Create the body, or rename it if it exists. Returns it and "created", "named" (a body
+    publish made under its code alone), "renamed" or "unchanged"."""
     check_body(code)
     with transaction.atomic():
         body = Body.objects.filter(code=code).first()
@@ -58,7 +59,7 @@ def add_body(code: str, name: str | None, actor: Any) -> tuple[Body, str]:
             old, body.name = body.name, name
             body.save(update_fields=["name"])
             audit.record(actor, "body_renamed", body, body=code, detail={"from": old, "to": name})
-            return body, "renamed"
+            return body, "named" if old == code else "renamed"
     return body, "unchanged"
 
 

@@ -48,9 +48,11 @@ class RunResult:
     counts: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what the officer should know (stale ingests)
+    review: bool = True  # False: an analysts' link (person-link), whose pairs are not inconsistencies
 
     def to_json(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "job": self.job, "path": str(self.path), "counts": self.counts, "notes": self.notes}
+        return {"run_id": self.run_id, "job": self.job, "path": str(self.path), "counts": self.counts, "notes": self.notes,
+                "review": self.review}
 
 
 def model_path(ws: Workspace, job: str) -> Path:
@@ -133,10 +135,30 @@ def _owner_sql(job: JobConfig) -> str:
 EACH_OWNER = "CROSS JOIN (VALUES ('l'), ('r')) o(side)"
 
 
+def _extract_date(sub: Any) -> dt.date:
+    return dt.date.fromisoformat(sub.extract_date or sub.received_at[:10])
+
+
 def _latest_extract(inputs: JobInputs) -> dt.date:
     """The newest extract date of the inputs: 'now' as far as the data knows."""
-    dates = [dt.date.fromisoformat(s.extract_date or s.received_at[:10]) for s in inputs.submissions]
-    return max(dates)
+    return max(_extract_date(s) for s in inputs.submissions)
+
+
+APART_DAYS = 31  # inputs extracted further apart than this are of different exercises, likely by mistake
+
+
+def extract_date_notes(inputs: JobInputs, as_at: dt.date) -> list[str]:
+    """A note when the inputs were extracted far apart (a file ingested without its
+    exercise's --extract-date takes today's): the run judges them all as at the latest, and its
+    matches join the case store's exercise of that date, apart from the others'."""
+    dates = sorted((_extract_date(s), s.kind, s.body) for s in inputs.submissions)
+    apart = (dates[-1][0] - dates[0][0]).days
+    if apart <= APART_DAYS:
+        return []
+    listed = "; ".join(f"{kind} from {body} on {d:%-d %B %Y}" for d, kind, body in dates)
+    return [f"The inputs were extracted on dates {apart} days apart ({listed}). "
+            f"The run judges them as at {as_at:%-d %B %Y}, and publishing puts its matches in that exercise. Fix: ingest "
+            "each file with its exercise's date (matching ingest ... --extract-date YYYY-MM-DD --force), or give run --as-at."]
 
 
 def _check_owner(job: JobConfig, inputs: JobInputs, body: str) -> None:
@@ -245,7 +267,7 @@ def run_job(
             t0 = time.perf_counter()
             say(f"{job.job}: loading {len(inputs.left)} + {len(inputs.right)} submissions")
             load_records(con, inputs)
-            notes = stale_ingest_notes(con, job, inputs)
+            notes = stale_ingest_notes(con, job, inputs) + extract_date_notes(inputs, dt.date.fromisoformat(as_at_date))
             counts: dict[str, Any] = {
                 "left_records": count_rows(con, "left_records"),
                 "right_records": count_rows(con, "right_records"),
@@ -292,7 +314,7 @@ def run_job(
         if made is not None:
             shutil.rmtree(made, ignore_errors=True)
         raise
-    return RunResult(run_id=run_id, job=job.job, path=final, counts=counts, timings=timings, notes=notes)
+    return RunResult(run_id=run_id, job=job.job, path=final, counts=counts, timings=timings, notes=notes, review=job.review)
 
 
 def _predict_on_spark(

@@ -72,9 +72,13 @@ def test_publish_errors_are_messages(run_cli, workspace):
 def test_bodies_add_rename_and_list(run_cli):
     assert run_cli("bodies", "add", "kingston").exit_code == 0
     r = run_cli("bodies", "add", "kingston", "--name", "Royal Borough of Kingston upon Thames")
-    assert "renamed" in r.stdout
+    assert "Body kingston (Royal Borough of Kingston upon Thames): named." in r.stdout  # it had only its code
+    again = run_cli("bodies", "add", "kingston", "--name", "Royal Borough of Kingston upon Thames")
+    assert "): unchanged." in again.stdout
+    assert "): renamed." in run_cli("bodies", "add", "kingston", "--name", "Kingston Council").stdout
+    run_cli("bodies", "add", "kingston", "--name", "Royal Borough of Kingston upon Thames")
     assert run_cli("bodies", "list", "--json").json()[0]["name"] == "Royal Borough of Kingston upon Thames"
-    assert [e.action for e in AuditEvent.objects.all()] == ["body_created", "body_renamed"]
+    assert [e.action for e in AuditEvent.objects.all()] == ["body_created", "body_renamed", "body_renamed", "body_renamed"]
     bad = run_cli("bodies", "add", "Kingston Council")
     assert bad.exit_code == 2 and "not a valid body name" in bad.stderr
 
@@ -182,6 +186,27 @@ def test_run_publish_publishes_each_new_run(run_cli, workspace, monkeypatch):
     data = run_cli("run", "hb-to-deceased", "--publish", "--json").json()
     assert data[0]["published"]["updated"] == 2 and Match.objects.count() == 2
     assert run_cli("run", "hb-to-deceased").exit_code == 0 and Run.objects.count() == 2  # without --publish
+
+
+def test_an_analysts_link_is_reported_as_linked_pairs_not_inconsistencies(run_cli, workspace, monkeypatch):
+    """person-link (review = false) keeps linked pairs for analysts: the run's report never
+    calls them inconsistencies, nor says they require investigation."""
+    from matching.jobs import run as run_module
+
+    def fake_run_job(name, *, workspace, **_kwargs):
+        run_id = make_bundle(workspace.root, [inconsistency(1)], job=name)
+        counts = {"pairs": 83, "inconsistencies": 83, "by_band": {"high": 6, "medium": 48, "low": 29}}
+        return run_module.RunResult(run_id=run_id, job=name, path=workspace.runs / run_id, counts=counts,
+                                    timings={"total": 0.2}, review=name != "person-link")
+
+    monkeypatch.setattr(run_module, "run_job", fake_run_job)
+    alone = run_cli("run", "person-link")  # as in a terminal of 80 columns
+    assert alone.exit_code == 0, alone.stderr
+    assert "person-link: 83 linked pairs for analysis (not inconsistencies; never queued for review), 0.2 s" in alone.stdout
+    assert "inconsistencies by priority band" not in alone.stdout and "requires investigation" not in alone.stdout
+    both = run_cli("run", "person-link", "hb-to-deceased")
+    assert "  hb-to-deceased: 83 pairs, 83 inconsistencies (6 high, 48 medium, 29 low), 0.2 s" in both.stdout
+    assert "Each inconsistency requires investigation" in both.stdout and "Next: matching publish --all" in both.stdout
 
 
 def test_runs_lists_what_each_run_found_and_whether_it_is_published(run_cli, workspace):

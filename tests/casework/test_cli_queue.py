@@ -122,7 +122,12 @@ def test_allocate_several_by_id_or_by_filter_leaving_and_naming_those_it_may_not
 def test_close_records_an_outcome_with_money_in_pence(run_cli, casework):
     m = casework.matches["kingston"][0]
     no_ref = run_cli("queue", "close", str(m.pk), "--as", "k_inv", "--outcome", "fraud", "--linkage", "same")
-    assert no_ref.exit_code == 2 and "case_reference: Enter the case reference" in no_ref.stderr
+    assert no_ref.exit_code == 2 and "--case-reference: Enter the case reference" in no_ref.stderr
+    both = run_cli("queue", "close", str(m.pk), "--as", "k_inv", "--outcome", "no_issue", "--linkage", "same",
+                   "--actual", "£5", "--estimated", "£7")
+    assert both.exit_code == 2 and f"Match {m.pk} was not closed:" in both.stderr
+    assert "--actual: An outcome of no issue has no amount" in both.stderr and "--estimated: An outcome of no issue" in both.stderr
+    assert "actual_pence" not in both.stderr
     bad = run_cli("queue", "close", str(m.pk), "--as", "k_inv", "--outcome", "error", "--linkage", "same", "--actual", "lots")
     assert bad.exit_code == 2 and "--actual 'lots' is not an amount of money" in bad.stderr
     r = run_cli("queue", "close", str(m.pk), "--as", "k_inv", "--outcome", "fraud", "--linkage", "same",
@@ -132,6 +137,8 @@ def test_close_records_an_outcome_with_money_in_pence(run_cli, casework):
     outcome = Outcome.objects.get(match=m)
     assert (outcome.actual_pence, outcome.estimated_pence, outcome.case_reference) == (123456, 520000, "K/2026/17")
     assert Match.objects.get(pk=m.pk).status == Status.CLOSED
+    shown = " ".join(run_cli("queue", "show", str(m.pk), "--as", "k_inv").stdout.split())
+    assert "Outcome: Fraud, case K/2026/17 (same person; actual £1,234.56; estimated £5,200.00) by k_inv at" in shown
     again = run_cli("queue", "close", str(m.pk), "--as", "k_inv", "--outcome", "no_issue", "--linkage", "same")
     assert again.exit_code == 2 and "already closed" in again.stderr
     other = casework.matches["kingston"][1]

@@ -342,3 +342,21 @@ def test_certain_matches_are_ordered_by_what_is_at_stake_not_by_more_certainty(j
         "JOIN (SELECT rowid AS k, mw AS match_weight FROM t) r USING (k) ORDER BY k").fetchall())
     assert large_certain > small_certain
     assert large_certain > large_doubtful
+
+
+def test_a_listing_piped_to_a_file_is_not_cut_to_80_columns(tmp_path: Path) -> None:
+    """`matching jobs > jobs.txt` (or a cron job's log) keeps every job's name whole, where a
+    terminal of 80 columns would fold it; $COLUMNS, when set, still rules."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    listing = subprocess.run([sys.executable, "-m", "matching", "jobs"], capture_output=True, text=True, env=env,
+                             cwd=tmp_path, check=True).stdout
+    for name in ("admissions-to-electoral-register", "concessionary-travel-to-deceased"):
+        assert f" {name} " in listing
+    assert "…" not in listing
+    narrow = subprocess.run([sys.executable, "-m", "matching", "jobs"], capture_output=True, text=True,
+                            env=env | {"COLUMNS": "60"}, cwd=tmp_path, check=True).stdout
+    assert max(len(line) for line in narrow.splitlines()) <= 60

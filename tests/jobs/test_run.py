@@ -585,3 +585,39 @@ def test_a_run_starting_in_the_same_second_leaves_the_other_runs_work_alone(trai
         assert (other / ".scored" / "chunk-0001.parquet").read_bytes() == b"the other run's pairs"
     finally:
         shutil.rmtree(other, ignore_errors=True)
+
+
+def test_runs_before_anything_is_published_lists_them_as_unpublished(trained: tuple[Path, Path]) -> None:
+    """`matching runs --unpublished` is most useful before the first publish, when there is
+    no case store yet: it lists the runs instead of asking for one."""
+    import os
+    import subprocess
+    import sys
+
+    ws, job = trained
+    made = run_job(str(job), workspace=ws).run_id
+    assert not (ws / "casework.sqlite3").exists()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MATCHING_WORKSPACE")}
+    listed = subprocess.run([sys.executable, "-m", "matching", "--workspace", str(ws), "runs", "--unpublished", "--json"],
+                            capture_output=True, text=True, env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert made in [r["run_id"] for r in json.loads(listed.stdout)]
+    assert not (ws / "casework.sqlite3").exists()  # listing made no case store
+
+
+def test_inputs_extracted_far_apart_are_named_in_the_runs_notes(trained: tuple[Path, Path], exercise: Path, tmp_path: Path) -> None:
+    """A file ingested without its exercise's --extract-date takes today's: the run says so,
+    with each input's date and the fix, instead of quietly judging all as at the latest."""
+    import datetime as dt
+
+    ws, job = trained
+    copy = tmp_path / "ws"
+    shutil.copytree(ws, copy)
+    manifest = tomllib.loads((exercise / "manifest.toml").read_text())
+    deaths = next(f for f in manifest["files"] if f["kind"] == "deceased_persons")
+    ingest_file("deceased_persons", exercise / deaths["file"], body=deaths["body"], workspace=copy,
+                extract_date=dt.date(2026, 11, 30), force=True)
+    notes = run_job(str(job), workspace=copy).notes
+    (note,) = [n for n in notes if n.startswith("The inputs were extracted on dates")]
+    assert "deceased_persons from dwp on 30 November 2026" in note and "--extract-date" in note
+    assert not [n for n in run_job(str(job), workspace=ws).notes if "extracted on dates" in n]  # one exercise: no note

@@ -237,3 +237,19 @@ def test_the_queue_opens_on_open_work_and_closed_matches_are_one_click_away(case
     counts = kc.get("/").content.decode().split("app-status-counts")[1].split("</ul>")[0]
     assert f'data-status="open">{len(others)}<' in counts and f'data-status="all">{len(mine)}<' in counts
     assert 'data-status="closed">1<' in counts
+
+
+def test_an_empty_queue_says_when_declarations_hold_its_matches_back(casework, as_user, run_cli):
+    """Before a body declares, its key contact's queue is empty: the page and `queue list` say
+    how many matches wait and what releases them, not just that nothing fits."""
+    from matching.casework.models import Declaration
+
+    Declaration.objects.filter(body__code="kingston").delete()
+    page = as_user("k_kc").get("/").content.decode()
+    waiting = len(casework.matches["kingston"])
+    assert f"{waiting} matches wait for a declaration" in page and "No matches fit these filters" not in page
+    listed = run_cli("queue", "list", "--as", "k_kc")
+    assert f"{waiting} matches wait for a declaration" in " ".join(listed.stdout.split())
+    # Richmond's key contact sees their own: nothing is said of kingston's.
+    assert "wait for a declaration" not in as_user("r_kc").get("/").content.decode()
+    assert "wait for a declaration" not in as_user("r_kc").get("/", {"job": "no-such-job"}).content.decode()

@@ -25,6 +25,7 @@ from matching.casework.queries import (
 )
 from matching.web.forms import BulkAllocateForm, QueueFilterForm
 from matching.web.views.common import PAGE_SIZE, page_window, require, workers_of
+from matching.wording import plural
 
 
 def queue_form(request: HttpRequest) -> QueueFilterForm:
@@ -49,10 +50,6 @@ QUEUE_QUERY = "queue_query"  # the session key of the queue's last filters
 MOST_REASONS = 10  # reasons listed in the banner; the rest are counted
 
 
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n:,} {one if n == 1 else many}"
-
-
 def allocate_selected(request: HttpRequest, bulk: BulkAllocateForm) -> None:
     """Allocate the ticked matches (each by lifecycle.allocate's rules) and say what happened."""
     chosen = bulk.chosen()
@@ -65,15 +62,15 @@ def allocate_selected(request: HttpRequest, bulk: BulkAllocateForm) -> None:
     done = lifecycle.allocate_many([(found[pk], v) for pk, v in chosen if pk in found], to_user, request.user)
     name = f"{to_user.get_full_name() or to_user.username} ({to_user.username})" if to_user else None
     if done.allocated:
-        what = _plural(len(done.allocated), "match", "matches")
+        what = plural(len(done.allocated), "match", "matches")
         messages.success(request, f"{what} allocated to {name}." if name else f"{what} unallocated.")
     if done.unchanged:
-        messages.info(request, f"{_plural(len(done.unchanged), 'match was', 'matches were')} already "
+        messages.info(request, f"{plural(len(done.unchanged), 'match was', 'matches were')} already "
                                f"{'allocated to ' + name if name else 'unallocated'}.")
     reasons = [reason for _, reason in done.left] + [f"No match {pk} is visible to you." for pk, _ in chosen if pk not in found]
     if reasons:
         more = f" And {len(reasons) - MOST_REASONS:,} more." if len(reasons) > MOST_REASONS else ""
-        messages.warning(request, f"{_plural(len(reasons), 'match was', 'matches were')} not allocated: "
+        messages.warning(request, f"{plural(len(reasons), 'match was', 'matches were')} not allocated: "
                                   + " ".join(reasons[:MOST_REASONS]) + more)
 
 
@@ -129,7 +126,10 @@ def queue(request: HttpRequest) -> HttpResponse:
         first = next(m.pk for m in rows if m.pk in selectable)
         bulk_errors = [(f"#select-{first}" if name == "match" else f"#{bulk[name].auto_id}", e)
                        for name, field_errors in bulk.errors.items() for e in field_errors]
+    # An empty queue says why when declarations are what hold its matches back.
+    withheld = access.withheld(request.user) if not total and not access.visible_matches(request.user).exists() else 0
     return render(request, "web/queue.html", {
+        "withheld": withheld,
         "bulk": bulk if selectable else None,
         "selectable": selectable,
         "ticked": ticked,
