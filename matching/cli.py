@@ -476,9 +476,10 @@ def evaluate_command(ctx: Context, run_id: str | None, latest: bool, truth: str,
 
 @cli.command("jobs")
 @click.option("--names", is_flag=True, help="Print only the job names, one a line (for scripts).")
+@click.option("--json", "as_json", is_flag=True, help="Print the jobs as JSON.")
 @_workspace_option
 @pass_ctx
-def jobs_command(ctx: Context, names: bool) -> None:
+def jobs_command(ctx: Context, names: bool, as_json: bool) -> None:
     """List the match jobs: what each compares, its threshold and its model."""
     from matching.jobs.config import list_jobs, load_job
     from matching.specs import configs_dir
@@ -486,34 +487,53 @@ def jobs_command(ctx: Context, names: bool) -> None:
     if names:
         click.echo("\n".join(list_jobs()))
         return
-    table = Table("job", "title", "compares", "threshold", "model", title="Match jobs", title_justify="left")
+    rows: list[dict[str, Any]] = []
     for name in list_jobs():
         job = load_job(name)
-        compares = f"{job.left.kind} ↔ {job.right.kind}" + (" (across bodies)" if job.across_bodies else " (within a body)" if job.within_body else "")
         if (ctx.workspace.models / f"{name}.json").exists():
             model = "trained in workspace"
         elif (configs_dir() / "models" / f"{name}.json").exists():
             model = "shipped"
         else:
             model = "none: matching train " + name
-        table.add_row(name, job.title, compares, f"{job.threshold:g}", model)
+        rows.append({"job": name, "title": job.title, "left": job.left.kind, "right": job.right.kind,
+                     "across_bodies": job.across_bodies, "within_body": job.within_body, "review": job.review,
+                     "threshold": job.threshold, "model": model})
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table("job", "title", "compares", "threshold", "model", title="Match jobs", title_justify="left")
+    for r in rows:
+        compares = f"{r['left']} ↔ {r['right']}" + (" (across bodies)" if r["across_bodies"] else " (within a body)" if r["within_body"] else "")
+        table.add_row(r["job"], r["title"], compares, f"{r['threshold']:g}", r["model"])
     console.print(table)
 
 
 @cli.command()
 @click.argument("kind", required=False)
-def kinds(kind: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the kinds, or KIND's fields, as JSON.")
+def kinds(kind: str | None, as_json: bool) -> None:
     """List the dataset kinds, or show the specification of KIND."""
     from matching.specs import list_kinds, load_spec
 
     if kind is None:
+        specs = [load_spec(k) for k in list_kinds()]
+        if as_json:
+            click.echo(json.dumps([{"kind": s.kind, "title": s.title, "record_key": s.record_key, "held_by": s.held_by}
+                                   for s in specs], indent=2))
+            return
         table = Table("kind", "title", "record key", "held by")
-        for k in list_kinds():
-            spec = load_spec(k)
-            table.add_row(k, spec.title, spec.record_key, spec.held_by)
+        for s in specs:
+            table.add_row(s.kind, s.title, s.record_key, s.held_by)
         console.print(table)
         return
     spec = load_spec(kind)
+    if as_json:
+        click.echo(json.dumps({"kind": spec.kind, "title": spec.title, "record_key": spec.record_key, "held_by": spec.held_by,
+                               "fields": [{"name": f.name, "type": f.type, "required": f.required or f.name == spec.record_key,
+                                           "matching_only": f.matching_only, "aliases": list(f.aliases)} for f in spec.fields]},
+                              indent=2))
+        return
     table = Table("field", "type", "required", "matching only", "accepted headers", title=spec.title)
     for f in spec.fields:
         required = "yes" if f.required or f.name == spec.record_key else ""

@@ -401,3 +401,22 @@ def test_household_needs_a_surname_and_an_address(tmp_path):
     path, msg = broken(tmp_path, 'record_key = "widget_ref"', 'record_key = "widget_ref"\nhousehold = true')
     assert str(path) in msg and "household: needs a surname field, address lines and a postcode field" in msg
 
+
+
+def test_kinds_and_jobs_list_as_json_for_scripts(run_cli) -> None:
+    """A script reads the kinds, one kind's fields and the jobs without parsing a table."""
+    import json as json_module
+
+    from matching.jobs.config import list_jobs
+    from matching.specs import list_kinds, load_spec
+
+    kinds = json_module.loads(run_cli("kinds", "--json").stdout)
+    assert [k["kind"] for k in kinds] == list_kinds()
+    payroll = json_module.loads(run_cli("kinds", "payroll", "--json").stdout)
+    assert payroll["record_key"] == load_spec("payroll").record_key
+    key = next(f for f in payroll["fields"] if f["name"] == payroll["record_key"])
+    assert key["required"] is True
+    jobs = json_module.loads(run_cli("jobs", "--json").stdout)
+    assert [j["job"] for j in jobs] == list_jobs()
+    person = next(j for j in jobs if j["job"] == "person-link")
+    assert person["review"] is False and person["model"] == "shipped" and 0 < person["threshold"] < 1
