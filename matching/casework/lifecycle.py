@@ -85,7 +85,8 @@ def _change(match: Match, expected_version: int, **changes: Any) -> Match:
 
 
 def allocate(match: Match, to_user: Any, by: Any, expected_version: int) -> Match:
-    """Give the match to an investigator (or key contact) of its owning body; None unallocates."""
+    """Give the match to an investigator (or key contact) of its owning body; None unallocates.
+    The match as it is, unchanged and unrecorded, when it is already so allocated."""
     _require(by, "allocate_match", match, "allocate")
     _current(match, expected_version)
     if to_user is not None and role_in(to_user, match.owning_body) not in (Role.INVESTIGATOR, Role.KEY_CONTACT):
@@ -95,6 +96,8 @@ def allocate(match: Match, to_user: Any, by: Any, expected_version: int) -> Matc
         )
     if match.status == Status.CLOSED:
         raise NotAllowed(f"Match {match.pk} is closed; reopen it before allocating it.")
+    if match.allocated_to_id == (to_user.pk if to_user is not None else None):
+        return match  # already so: nothing changes, so nothing is recorded
     with transaction.atomic():
         previous = match.allocated_to.username if match.allocated_to else None
         fresh = _change(match, expected_version, allocated_to=to_user)

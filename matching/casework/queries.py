@@ -7,6 +7,7 @@ decides who may see what.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -83,6 +84,8 @@ def _search(matches: QuerySet[Match], text: str) -> QuerySet[Match]:
     A reference is looked up by index first; only when no record has it are the records'
     texts read."""
     text = " ".join(text.split())
+    if numbered := re.fullmatch(r"(?i)match\s*(?:no\.?|number)?\s*#?\s*(\d+)", text):
+        text = numbered.group(1)  # "Match 165", as the queue labels it
     forms = sorted({text, text.upper()})
     by_reference = Q(left_record_id__in=forms) | Q(right_record_id__in=forms)
     if text.isdigit():  # a number is a match's or a record's, not a fragment of every record

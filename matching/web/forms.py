@@ -187,7 +187,7 @@ class QueueFilterForm(forms.Form):
     job = forms.ChoiceField(label="Match job", required=False)
     # Open work first: without a status the queue shows new and in-progress matches.
     status = forms.ChoiceField(label="Status", required=False,
-                               choices=[("open", "Open (new or in progress)"), *Status.choices, ("all", "Any status")])
+                               choices=[("open", "Open"), *Status.choices, ("all", "All")])
     band = forms.ChoiceField(label="Priority", required=False, choices=[("", "Any priority"), *Band.choices])
     allocated = forms.ChoiceField(label="Allocated to", required=False)
     body = forms.ChoiceField(label="Body", required=False)
@@ -225,7 +225,9 @@ class QueueFilterForm(forms.Form):
         data = {k: v for k, v in getattr(self, "cleaned_data", {}).items() if k not in self.errors}
         sort = data.get("sort") or "priority"
         return QueueFilters(
-            job=data.get("job", ""), status=data.get("status") or "open", band=data.get("band", ""),
+            # A search looks in every status unless one is chosen: a caller's claim may be closed.
+            job=data.get("job", ""), status=data.get("status") or ("all" if data.get("search") else "open"),
+            band=data.get("band", ""),
             allocated=data.get("allocated", ""), body=data.get("body", ""),
             date_from=data.get("date_from"), date_to=data.get("date_to"),
             sort=sort if sort in SORTS else "priority", search=data.get("search", ""),

@@ -212,6 +212,19 @@ def test_a_stale_form_with_a_mistake_is_still_a_conflict_when_corrected(casework
     assert f'name="version" value="{fresh.version}"' in invalid.content.decode()
 
 
+def test_saving_an_allocation_unchanged_says_so_and_records_nothing(casework, as_user):
+    from matching.casework.models import AuditEvent
+
+    match = casework.matches["kingston"][0]  # allocated to k_inv
+    events = AuditEvent.objects.filter(action="allocate").count()
+    r = as_user("k_kc").post(f"/matches/{match.pk}/allocate/", {"version": match.version,
+                                                                 "allocated_to": casework.users["k_inv"].pk}, follow=True)
+    assert "No change: the match was already allocated to k_inv." in r.content.decode()
+    assert "Allocation saved" not in r.content.decode()
+    assert AuditEvent.objects.filter(action="allocate").count() == events
+    assert Match.objects.get(pk=match.pk).version == match.version
+
+
 def test_allocate_start_note_and_reopen_build_the_history(casework, as_user):
     match = casework.matches["kingston"][1]
     kc = as_user("k_kc")

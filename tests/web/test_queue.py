@@ -34,7 +34,23 @@ def test_investigator_sees_only_what_is_allocated_to_them(casework, as_user):
     assert match_ids(as_user("k_inv").get("/").content.decode()) == [casework.matches["kingston"][0].pk]
     html = as_user("k_inv2").get("/").content.decode()
     assert match_ids(html) == []
-    assert "No matches fit these filters" in html
+    assert "No open matches are allocated to you." in html and "fit these filters" not in html
+    assert "No matches fit these filters." in as_user("k_inv2").get("/", {"band": "high"}).content.decode()
+
+
+def test_an_empty_queue_says_what_is_empty(casework, as_user):
+    """A key contact whose body's matches are all closed is told there is no open work (the
+    Closed link counts them), not that filters they never set match nothing; a search for a
+    closed match's number finds it all the same, as "Match 12" does."""
+    from matching.casework.models import Match, Status
+
+    Match.objects.filter(owning_body__code="kingston").update(status=Status.CLOSED)
+    html = as_user("k_kc").get("/").content.decode()
+    assert "You have no open matches." in html and f'data-status="closed">{len(casework.matches["kingston"])}<' in html
+    closed = casework.matches["kingston"][2]
+    for term in (str(closed.pk), f"Match {closed.pk}", f"match no. {closed.pk}"):
+        assert match_ids(as_user("k_kc").get("/", {"search": term}).content.decode()) == [closed.pk], term
+    assert match_ids(as_user("k_kc").get("/", {"search": str(closed.pk), "status": "open"}).content.decode()) == []
 
 
 def test_superuser_sees_every_body_and_may_filter_by_body(casework, as_user):

@@ -141,7 +141,7 @@ def _act(request: HttpRequest, pk: int, *, action: str, name: str, form: Any,
             raise lifecycle.Conflict(match)
         if not form.is_valid():
             return _render(request, match, bound={name: form}, errors=error_list(form), status=400, version=seen)
-        perform(match, form)
+        result = perform(match, form)
     except lifecycle.Conflict as exc:
         return _render(request, exc.match, bound={name: form}, errors=[("#main-content", str(exc))], status=409)
     except lifecycle.InvalidOutcome as exc:
@@ -154,7 +154,11 @@ def _act(request: HttpRequest, pk: int, *, action: str, name: str, form: Any,
     except lifecycle.NotAllowed as exc:
         fresh = Match.objects.select_related("owning_body", "allocated_to").get(pk=match.pk)
         return _render(request, fresh, bound={name: form}, errors=[("#main-content", str(exc))], status=409)
-    messages.success(request, done)
+    if result is match and name == "allocate":  # lifecycle.allocate changed nothing
+        who = match.allocated_to.username if match.allocated_to else None
+        messages.info(request, f"No change: the match was already allocated to {who}." if who else "No change: the match was already unallocated.")
+    else:
+        messages.success(request, done)
     return redirect("web:match", pk=match.pk)
 
 

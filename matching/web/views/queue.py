@@ -126,10 +126,16 @@ def queue(request: HttpRequest) -> HttpResponse:
         first = next(m.pk for m in rows if m.pk in selectable)
         bulk_errors = [(f"#select-{first}" if name == "match" else f"#{bulk[name].auto_id}", e)
                        for name, field_errors in bulk.errors.items() for e in field_errors]
-    # An empty queue says why when declarations are what hold its matches back.
+    # An empty queue says why: declarations that hold its matches back, the filters chosen,
+    # or simply no work.
     withheld = access.withheld(request.user) if not total and not access.visible_matches(request.user).exists() else 0
+    narrowed = any(v for k, v in f.as_dict().items() if k not in ("status", "sort")) or f.status not in ("open", "all")
+    what = "open matches" if f.status == "open" else "matches"
+    empty = ("No matches fit these filters." if narrowed
+             else f"You have no {what}." if "allocated" in form.fields else f"No {what} are allocated to you.")
     return render(request, "web/queue.html", {
         "withheld": withheld,
+        "empty": empty,
         "bulk": bulk if selectable else None,
         "selectable": selectable,
         "ticked": ticked,
