@@ -141,8 +141,9 @@ class CompiledJob:
                 text = date_sql(value)
             elif fmt == "days":
                 text = f"(CASE WHEN CAST(({value}) AS BIGINT) IN (1, -1) THEN CAST(CAST(({value}) AS BIGINT) AS VARCHAR) || ' day' ELSE format('{{:,}}', CAST(({value}) AS BIGINT)) || ' days' END)"
-            elif fmt == "number":
-                text = f"format('{{:,}}', ({value}))"
+            elif fmt == "number":  # a whole number without ".0" (37 hours, not 37.0)
+                text = (f"(CASE WHEN ({value}) = round(({value})) AND abs(({value})) < 1e18 "
+                        f"THEN format('{{:,}}', CAST(round(({value})) AS BIGINT)) ELSE format('{{:,}}', ({value})) END)")
             else:
                 text = f"CAST(({value}) AS VARCHAR)"
             if segment is None:
@@ -378,10 +379,12 @@ def check_types(job: JobConfig, as_at: str, con: Any = None) -> None:
     tables = f"{table('p', pair)}, {table('l', dataset_column_types(job.left))}, {table('r', dataset_column_types(job.right))}"
     snippets: list[tuple[str, str, tuple[str, ...] | None]] = [("rule.where", compiled.rule_sql(as_at), _BOOLEAN)]
     snippets += [(f"rule.values.{k}", compiled.value_sql(k, as_at), None) for k in job.values]
-    snippets.append(("rule.explanation", compiled.explanation_sql(as_at), None))
+    # Each formatted value before the sentence: a date given :number is named as such, not
+    # as the sentence's failure to bind.
     formatted = {(ref, fmt) for _, ref, fmt, _ in compiled.explanation_parts if ref is not None and fmt is not None}
     snippets += [(f"rule.explanation {{{ref}:{fmt}}}", compiled.value_sql(ref, as_at), _FORMAT_WANTS[fmt])
                  for ref, fmt in sorted(formatted)]
+    snippets.append(("rule.explanation", compiled.explanation_sql(as_at), None))
     for key, attr, wanted in (("rule.not_if_also_linked", "also_linked", _BOOLEAN),
                             ("rule.set_aside_unless", "set_aside_unless", _BOOLEAN),
                             ("priority.since", "since", _DATE), ("priority.until", "until", _DATE),
@@ -394,27 +397,35 @@ def check_types(job: JobConfig, as_at: str, con: Any = None) -> None:
             select = ", ".join(f"{snippet[1]} AS x{i}" for i, snippet in enumerate(chosen))
             return [str(row[1]) for row in con.execute(f"DESCRIBE SELECT {select} FROM {tables}").fetchall()]
 
-        try:
-            types = describe(snippets)  # all at once: binding each alone cost 50 ms a job
-        except duckdb.Error:
-            types = []
-            for snippet in snippets:  # which one
-                try:
-                    types += describe([snippet])
-                except duckdb.Error as exc:
-                    raise ConfigError(
-                        f"{job.path}: {snippet[0]}: {str(exc).splitlines()[0]}\n"
-                        "  Fix: compare and convert columns of the right types (`matching kinds KIND` lists each column's type)."
-                    ) from None
-        for (key, sql, want), got in zip(snippets, types, strict=True):
+        def check(snippet: tuple[str, str, tuple[str, ...] | None], got: str) -> None:
+            key, sql, want = snippet
             if want is _DATE and got == "VARCHAR" and _a_date_literal(con, sql):
-                continue  # since = "'2024-04-01'": text that is a date whatever the records say
+                return  # since = "'2024-04-01'": text that is a date whatever the records say
             if want is not None and not got.startswith(want):
                 raise ConfigError(
                     f"{job.path}: {key}: gives a value of type {got}, where {_WANTED[want]} is needed.\n"
                     f"  Fix: make {key.split(' ', 1)[-1] if key.startswith('rule.explanation ') else key} {_WANTED[want]}"
                     + (", or leave out its format." if key.startswith("rule.explanation ") else ".")
                 )
+
+        try:
+            types = describe(snippets)  # all at once: binding each alone cost 50 ms a job
+        except duckdb.Error as together:
+            for snippet in snippets:  # which one, in order: a wrong type is named before what it breaks
+                try:
+                    (got,) = describe([snippet])
+                except duckdb.Error as exc:
+                    raise ConfigError(
+                        f"{job.path}: {snippet[0]}: {str(exc).splitlines()[0]}\n"
+                        "  Fix: compare and convert columns of the right types (`matching kinds KIND` lists each column's type)."
+                    ) from None
+                check(snippet, got)
+            raise ConfigError(  # every snippet binds alone, but not together
+                f"{job.path}: the rule, its values, explanation and priority: {str(together).splitlines()[0]}\n"
+                "  Fix: compare and convert columns of the right types (`matching kinds KIND` lists each column's type)."
+            ) from None
+        for snippet, got in zip(snippets, types, strict=True):
+            check(snippet, got)
     finally:
         con.close()
 

@@ -219,6 +219,13 @@ class QueueFilterForm(forms.Form):
             del self.fields["allocated"]
         self.fields["body"].choices = [("", "Any body"), *bodies]
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "First seen to must be the same as or after first seen from")
+        return data
+
     def filters(self) -> QueueFilters:
         """The valid filters (an invalid field is left out)."""
         self.is_valid()

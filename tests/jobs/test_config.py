@@ -286,6 +286,13 @@ def test_days_and_numbers_read_as_a_reviewer_writes_them(job_file) -> None:
         "Claim C2 was paid 1,234 days after the death (1,234 of them).",
         "Claim C3 was paid not recorded after the death (not recorded of them).",
     ]
+    import duckdb
+
+    number = load_job_file(job_file(text.replace("{gap:number} of them", "{l.weekly_amount:number} a week"))).compiled
+    sql = number.explanation_sql("2026-10-01").replace("l.weekly_amount", "w").replace("r.date_of_death", "DATE '2020-01-01'")
+    sql = sql.replace("l.claim_end_date", "DATE '2020-01-02'").replace("l.claim_ref", "'C4'")
+    shown = [duckdb.sql(f"SELECT {sql} FROM (SELECT {w} AS w)").fetchall()[0][0] for w in ("37.0::DOUBLE", "37.5::DOUBLE")]
+    assert shown == ["Claim C4 was paid 1 day after the death (37 a week).", "Claim C4 was paid 1 day after the death (37.5 a week)."]
 
 
 def test_priority_duration_ends_when_the_inconsistency_ended(job_file) -> None:

@@ -269,3 +269,9 @@ def test_an_empty_queue_says_when_declarations_hold_its_matches_back(casework, a
     # Richmond's key contact sees their own: nothing is said of kingston's.
     assert "wait for a declaration" not in as_user("r_kc").get("/").content.decode()
     assert "wait for a declaration" not in as_user("r_kc").get("/", {"job": "no-such-job"}).content.decode()
+
+
+def test_dates_the_wrong_way_round_are_an_error_not_an_empty_queue(casework, as_user):
+    html = as_user("k_kc").get("/", {"date_from": "2026-11-30", "date_to": "2026-10-01"}).content.decode()
+    assert "First seen to must be the same as or after first seen from" in html
+    assert 'class="govuk-error-summary"' in html
