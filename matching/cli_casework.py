@@ -366,6 +366,30 @@ def users_add(ctx: Context, username: str, body: str, role: str, superuser: bool
     say(f"{verb} {added.username}: {added.role} at {added.body}.")
 
 
+@users_group.command("set-password")
+@click.argument("username")
+@click.option("--password-is-theirs", is_flag=True,
+              help="The user typed the password themselves: do not make them change it at their next sign-in.")
+@_workspace_option
+@pass_ctx
+def users_set_password(ctx: Context, username: str, password_is_theirs: bool) -> None:
+    """Give USERNAME a new password (from $MATCHING_PASSWORD or a prompt), to be changed at
+    their next sign-in; a lockout for failed sign-ins ends. Audited, never the password."""
+    casework(ctx, create=False)
+    from django.contrib.auth import get_user_model
+
+    from matching.casework.people import set_password
+
+    if not get_user_model().objects.filter(username=username).exists():  # before asking for a password
+        raise UserError(f"No user '{username}'.\n  Fix: matching users list shows who there is; matching users add adds one.")
+    password = os.environ.get("MATCHING_PASSWORD") or click.prompt(
+        f"New password for {username}", hide_input=True, confirmation_prompt=True)
+    cleared = set_password(username, password, actor=command_line_actor(), must_change_password=not password_is_theirs)
+    then = "" if password_is_theirs else " They must choose their own at their next sign-in."
+    unlocked = f" {plural(cleared, 'failed sign-in')} cleared." if cleared else ""
+    say(f"Password set for {username}.{then}{unlocked}")
+
+
 @users_group.command("list")
 @click.option("--body", default=None)
 @click.option("--json", "as_json", is_flag=True)

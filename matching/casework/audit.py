@@ -54,7 +54,7 @@ ACTION_LABELS = {
     "body_renamed": "Renamed a body", "user_created": "Created a user", "user_added": "Added a user to a body",
     "membership_added": "Added a membership", "membership_changed": "Changed a membership",
     "membership_removed": "Removed a membership", "role_changed": "Changed a role",
-    "superuser_granted": "Made a superuser",
+    "superuser_granted": "Made a superuser", "password_set": "Set a user's password",
 }
 
 
@@ -156,6 +156,8 @@ def summary(action: str, detail: dict[str, Any] | None) -> str:
         role = roles.get(str(d.get("role")), d.get("role"))
         return (f"{d['username']} " if d.get("username") else "") + (f"as {role}" if role else "") + (
             " (superuser)" if d.get("superuser") or d.get("is_superuser") else "")
+    if action == "password_set":
+        return f"for {d.get('username')}" + (", to be changed at their next sign-in" if d.get("must_change") else "")
     if action == "user_created":
         return str(d.get("username", "")) + (" (superuser)" if d.get("is_superuser") else "")
     if action == "purge":

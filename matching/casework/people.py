@@ -112,6 +112,33 @@ def add_user(username: str, body_code: str, role: str, password: str | None, act
     return UserAdded(username, body.code, role, created)
 
 
+def set_password(username: str, password: str, actor: Any, *, must_change_password: bool = True) -> int:
+    """Give an existing user a new password (one who forgot theirs, or was locked out), which
+    they must change at their next sign-in unless ``must_change_password`` is False; their
+    failed sign-ins are forgotten, so a lockout ends. Audited without the password. Returns the
+    failed sign-ins cleared."""
+    from axes.utils import reset
+
+    User = get_user_model()
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise UserError(f"No user '{username}'.\n  Fix: matching users list shows who there is; matching users add adds one.")
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise UserError("Password not accepted: " + " ".join(exc.messages)) from exc
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        PasswordChangeRequired.objects.filter(user=user).delete()
+        if must_change_password:
+            PasswordChangeRequired.objects.create(user=user, set_by=audit.actor_name(actor))
+        bodies = list(Membership.objects.filter(user=user).values_list("body__code", flat=True)) or [""]
+        audit.record_many(actor, "password_set", [(b, {"username": username, "must_change": must_change_password},
+                                                   "user", str(user.pk)) for b in sorted(bodies)])
+    return int(reset(username=username) or 0)
+
+
 def list_users(body_code: str | None = None) -> list[dict[str, Any]]:
     """Every membership (or one body's), as username, body, role, superuser, active."""
     qs = Membership.objects.select_related("user", "body")

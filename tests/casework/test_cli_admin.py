@@ -69,6 +69,37 @@ def test_publish_errors_are_messages(run_cli, workspace):
     assert run_cli("publish").exit_code == 2
 
 
+def test_an_administrator_sets_a_forgotten_password_and_ends_a_lockout(run_cli, monkeypatch):
+    """`users add` keeps an existing user's password; `users set-password` gives a new one,
+    to be changed at the next sign-in, forgets the failed sign-ins that locked them out, and
+    is audited without the password."""
+    from axes.models import AccessAttempt
+    from django.contrib.auth.models import User
+
+    from matching.casework.models import PasswordChangeRequired
+
+    monkeypatch.setenv("MATCHING_PASSWORD", STRONG)
+    run_cli("bodies", "add", "kingston")
+    run_cli("users", "add", "alice", "--body", "kingston", "--role", "investigator", "--password-is-theirs")
+    AccessAttempt.objects.create(username="alice", ip_address="10.0.0.1", user_agent="x", http_accept="x",
+                                 path_info="/sign-in/", get_data="", post_data="", failures_since_start=5)
+    monkeypatch.setenv("MATCHING_PASSWORD", "harbour-violet-sextant-77")
+    r = run_cli("users", "set-password", "alice")
+    assert r.exit_code == 0, r.stderr
+    assert "Password set for alice. They must choose their own at their next sign-in. 1 failed sign-in cleared." in r.stdout
+    alice = User.objects.get(username="alice")
+    assert alice.check_password("harbour-violet-sextant-77") and PasswordChangeRequired.objects.filter(user=alice).exists()
+    assert not AccessAttempt.objects.filter(username="alice").exists()
+    event = AuditEvent.objects.get(action="password_set")
+    assert event.body == "kingston" and "harbour" not in json.dumps(event.detail)
+    missing = run_cli("users", "set-password", "bob")
+    assert missing.exit_code == 2 and "No user 'bob'" in missing.stderr
+    monkeypatch.setenv("MATCHING_PASSWORD", "password")
+    weak = run_cli("users", "set-password", "alice")
+    assert weak.exit_code == 2 and "Password not accepted" in weak.stderr
+    assert User.objects.get(username="alice").check_password("harbour-violet-sextant-77")
+
+
 def test_bodies_add_rename_and_list(run_cli):
     assert run_cli("bodies", "add", "kingston").exit_code == 0
     r = run_cli("bodies", "add", "kingston", "--name", "Royal Borough of Kingston upon Thames")
