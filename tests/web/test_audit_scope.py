@@ -115,6 +115,7 @@ def test_the_audit_page_says_what_each_event_did(casework, as_user):
     html = as_user("k_aud").get("/audit/").content.decode()
     cells = [re.sub(r"\s+", " ", c).strip() for c in re.findall(r'<td class="govuk-table__cell">(.*?)</td>', html, re.S)]
     assert "to k_inv" in cells
+    assert "Royal Borough of Kingston upon Thames" in cells and "kingston" not in cells  # bodies by name
     assert "from New to In progress (on adding a note)" in cells
     assert "Error; same person; actual £1,234.56" in cells
     assert "CSV, 6 rows; filters: body=kingston, status=open" in cells

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -14,7 +15,8 @@ from django.views.decorators.http import require_POST
 
 from matching.casework import access
 from matching.casework import audit as trail
-from matching.casework.models import AuditEvent
+from matching.casework.explained import body_names
+from matching.casework.models import AuditEvent, Body
 from matching.web.forms import AuditFilterForm
 from matching.web.views.common import PAGE_SIZE, error_list, page_window, require
 
@@ -45,6 +47,17 @@ def _page(request: HttpRequest, verification: trail.Verification | None = None, 
             events = events.filter(at__lt=timezone.make_aware(end))
     paginator = Paginator(events.order_by("-seq"), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
+    # The page names people and bodies as people read them: a user by username, a body by
+    # name (an event keeps ids and codes, which outlive a rename).
+    def ids(kind: str) -> set[int]:
+        return {int(e.object_id) for e in page if e.object_type == kind and e.object_id.isdigit()}
+
+    shown = {("user", str(pk)): f"user {name}" for pk, name in get_user_model().objects.filter(pk__in=ids("user")).values_list("pk", "username")}
+    shown |= {("body", str(pk)): f"body {code}" for pk, code in Body.objects.filter(pk__in=ids("body")).values_list("pk", "code")}
+    names = body_names()
+    for e in page:
+        e.shown_object = shown.get((e.object_type, e.object_id), f"{e.object_type} {e.object_id}".strip())
+        e.shown_body = names.get(e.body, e.body)
     return render(request, "web/audit.html", {
         "form": form,
         "errors": error_list(form) if form.is_bound and form.errors else [],

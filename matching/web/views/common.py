@@ -48,7 +48,8 @@ def workers_of(body_ids: Any) -> list[tuple[int, str]]:
     )
     seen: dict[int, str] = {}
     for m in rows:
-        seen.setdefault(m.user_id, f"{m.user.get_full_name() or m.user.username} ({m.user.username})")
+        name = m.user.get_full_name()
+        seen.setdefault(m.user_id, f"{name} ({m.user.username})" if name else m.user.username)
     return list(seen.items())
 
 
