@@ -24,7 +24,7 @@ def _width(stream: Any) -> int | None:
     if stream.isatty():
         return None
     columns = os.environ.get("COLUMNS", "")
-    return int(columns) if columns.isdigit() and int(columns) > 0 else 160
+    return int(columns) if columns.isascii() and columns.isdecimal() and int(columns) > 0 else 160
 
 
 # Markup off: file names, headers and values come from submitted data and must print as-is.

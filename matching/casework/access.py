@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from matching.casework.models import Body, Declaration, Match, Membership, Role, Run, SetAside
 
@@ -134,8 +134,10 @@ def visible_matches(user: Any) -> QuerySet[Match]:
 
 
 def withheld(user: Any) -> int:
-    """How many matches the user would see but for a declaration not yet recorded (of the
-    owning body, or of a body whose record a match shows): what an empty queue should explain."""
+    """How many matches the user would see but for their own body's declaration, not yet
+    recorded for the exercise: what an empty queue should explain. Matches held back by
+    another body's missing declaration are not counted: how many of a body's people appear in
+    data another body has not released is not told."""
     if not _active(user):
         return 0
     if user.is_superuser:
@@ -145,7 +147,8 @@ def withheld(user: Any) -> int:
         whole_body = [b for b, r in roles.items() if r in ("key_contact", "auditor")]
         allocated = [b for b, r in roles.items() if r == "investigator"]
         theirs = Match.objects.filter(Q(owning_body_id__in=whole_body) | Q(owning_body_id__in=allocated, allocated_to=user))
-    return max(0, theirs.count() - visible_matches(user).count())
+    declared = Declaration.objects.filter(body_id=OuterRef("owning_body_id"), exercise_id=OuterRef("exercise_id"))
+    return theirs.exclude(Exists(declared)).count()
 
 
 def visible_set_aside(user: Any) -> QuerySet[SetAside]:

@@ -96,8 +96,10 @@ def allocate(match: Match, to_user: Any, by: Any, expected_version: int) -> Matc
         )
     if match.status == Status.CLOSED:
         raise NotAllowed(f"Match {match.pk} is closed; reopen it before allocating it.")
-    if match.allocated_to_id == (to_user.pk if to_user is not None else None):
-        return match  # already so: nothing changes, so nothing is recorded
+    wanted = to_user.pk if to_user is not None else None
+    if match.allocated_to_id == wanted and Match.objects.filter(pk=match.pk, version=expected_version,
+                                                                allocated_to_id=wanted).exists():
+        return match  # already so, as stored now: nothing changes, so nothing is recorded
     with transaction.atomic():
         previous = match.allocated_to.username if match.allocated_to else None
         fresh = _change(match, expected_version, allocated_to=to_user)

@@ -115,8 +115,8 @@ def add_user(username: str, body_code: str, role: str, password: str | None, act
 def set_password(username: str, password: str, actor: Any, *, must_change_password: bool = True) -> int:
     """Give an existing user a new password (one who forgot theirs, or was locked out), which
     they must change at their next sign-in unless ``must_change_password`` is False; their
-    failed sign-ins are forgotten, so a lockout ends. Audited without the password. Returns the
-    failed sign-ins cleared."""
+    failed sign-ins are forgotten, so a lockout ends. Audited without the password. Returns how
+    many failed sign-ins were forgotten."""
     from axes.utils import reset
 
     User = get_user_model()
@@ -136,7 +136,12 @@ def set_password(username: str, password: str, actor: Any, *, must_change_passwo
         bodies = list(Membership.objects.filter(user=user).values_list("body__code", flat=True)) or [""]
         audit.record_many(actor, "password_set", [(b, {"username": username, "must_change": must_change_password},
                                                    "user", str(user.pk)) for b in sorted(bodies)])
-    return int(reset(username=username) or 0)
+    from axes.models import AccessAttempt
+    from django.db.models import Sum
+
+    failures = AccessAttempt.objects.filter(username=username).aggregate(n=Sum("failures_since_start"))["n"] or 0
+    reset(username=username)
+    return int(failures)
 
 
 def list_users(body_code: str | None = None) -> list[dict[str, Any]]:

@@ -88,7 +88,7 @@ def _search(matches: QuerySet[Match], text: str) -> QuerySet[Match]:
         text = numbered.group(1)  # "Match 165", as the queue labels it
     forms = sorted({text, text.upper()})
     by_reference = Q(left_record_id__in=forms) | Q(right_record_id__in=forms)
-    if text.isdigit():  # a number is a match's or a record's, not a fragment of every record
+    if text.isascii() and text.isdecimal():  # a number is a match's or a record's, not a fragment of every record
         return matches.filter(by_reference | Q(pk=int(text)))
     if " " not in text and any(c.isdigit() for c in text):
         found = matches.filter(by_reference)

@@ -232,9 +232,7 @@ class QueueFilterForm(forms.Form):
         data = {k: v for k, v in getattr(self, "cleaned_data", {}).items() if k not in self.errors}
         sort = data.get("sort") or "priority"
         return QueueFilters(
-            # A search looks in every status unless one is chosen: a caller's claim may be closed.
-            job=data.get("job", ""), status=data.get("status") or ("all" if data.get("search") else "open"),
-            band=data.get("band", ""),
+            job=data.get("job", ""), status=data.get("status") or "open", band=data.get("band", ""),
             allocated=data.get("allocated", ""), body=data.get("body", ""),
             date_from=data.get("date_from"), date_to=data.get("date_to"),
             sort=sort if sort in SORTS else "priority", search=data.get("search", ""),

@@ -86,7 +86,7 @@ def test_an_administrator_sets_a_forgotten_password_and_ends_a_lockout(run_cli, 
     monkeypatch.setenv("MATCHING_PASSWORD", "harbour-violet-sextant-77")
     r = run_cli("users", "set-password", "alice")
     assert r.exit_code == 0, r.stderr
-    assert "Password set for alice. They must choose their own at their next sign-in. 1 failed sign-in cleared." in r.stdout
+    assert "Password set for alice. They must choose their own at their next sign-in. 5 failed sign-ins cleared." in r.stdout
     alice = User.objects.get(username="alice")
     assert alice.check_password("harbour-violet-sextant-77") and PasswordChangeRequired.objects.filter(user=alice).exists()
     assert not AccessAttempt.objects.filter(username="alice").exists()

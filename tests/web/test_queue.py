@@ -41,7 +41,8 @@ def test_investigator_sees_only_what_is_allocated_to_them(casework, as_user):
 def test_an_empty_queue_says_what_is_empty(casework, as_user):
     """A key contact whose body's matches are all closed is told there is no open work (the
     Closed link counts them), not that filters they never set match nothing; a search for a
-    closed match's number finds it all the same, as "Match 12" does."""
+    closed match's number from the open queue says it has another status and links to it, as
+    "Match 12" does."""
     from matching.casework.models import Match, Status
 
     Match.objects.filter(owning_body__code="kingston").update(status=Status.CLOSED)
@@ -49,8 +50,12 @@ def test_an_empty_queue_says_what_is_empty(casework, as_user):
     assert "You have no open matches." in html and f'data-status="closed">{len(casework.matches["kingston"])}<' in html
     closed = casework.matches["kingston"][2]
     for term in (str(closed.pk), f"Match {closed.pk}", f"match no. {closed.pk}"):
-        assert match_ids(as_user("k_kc").get("/", {"search": term}).content.decode()) == [closed.pk], term
-    assert match_ids(as_user("k_kc").get("/", {"search": str(closed.pk), "status": "open"}).content.decode()) == []
+        # As the filter form sends it: the status shown (Open) with the search.
+        page = as_user("k_kc").get("/", {"search": term, "status": "open"}).content.decode()
+        assert match_ids(page) == [] and "1 match with another status does:" in page, term
+        link = re.search(r'with another status does: <a class="govuk-link" href="([^"]+)">show it</a>', page).group(1)
+        assert match_ids(as_user("k_kc").get(link.replace("&amp;", "&")).content.decode()) == [closed.pk], term
+    assert as_user("k_kc").get("/", {"search": "²"}).status_code == 200  # a digit that is not 0-9
 
 
 def test_superuser_sees_every_body_and_may_filter_by_body(casework, as_user):
@@ -268,6 +273,11 @@ def test_an_empty_queue_says_when_declarations_hold_its_matches_back(casework, a
     assert f"{waiting} matches wait for a declaration" in " ".join(listed.stdout.split())
     # Richmond's key contact sees their own: nothing is said of kingston's.
     assert "wait for a declaration" not in as_user("r_kc").get("/").content.decode()
+    # Held back by another body's missing declaration (DWP's death registrations), not their
+    # own: how many of their people are in data DWP has not released is not told.
+    Declaration.objects.filter(body__code="dwp").delete()
+    page = as_user("r_kc").get("/").content.decode()
+    assert match_ids(page) == [] and "wait for a declaration" not in page
     assert "wait for a declaration" not in as_user("r_kc").get("/", {"job": "no-such-job"}).content.decode()
 
 

@@ -133,9 +133,12 @@ def queue(request: HttpRequest) -> HttpResponse:
     what = "open matches" if f.status == "open" else "matches"
     empty = ("No matches fit these filters." if narrowed
              else f"You have no {what}." if "allocated" in form.fields else f"No {what} are allocated to you.")
+    # Found, but with another status (a caller's closed claim, searched from the open queue).
+    elsewhere = counted(counts, "all") - total if not total and f.status != "all" else 0
     return render(request, "web/queue.html", {
         "withheld": withheld,
         "empty": empty,
+        "elsewhere": elsewhere,
         "bulk": bulk if selectable else None,
         "selectable": selectable,
         "ticked": ticked,
