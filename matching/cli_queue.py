@@ -52,13 +52,13 @@ def _filtered(user: Any, body: str | None, job: str | None, status: str | None, 
 
 
 def _summary(m: Any, names: dict[str, str]) -> dict[str, Any]:
-    from matching.casework.explained import explained
+    from matching.casework.explained import explanation_of
 
     return {
         "id": m.pk, "job": m.job, "body": m.owning_body.code, "status": m.status,
         "band": m.priority_band, "priority_score": round(m.priority_score, 2),
         "allocated_to": m.allocated_to.username if m.allocated_to else None,
-        "explanation": explained(m.explanation, (m.owning_body.code, m.left_body, m.right_body), names),
+        "explanation": explanation_of(m, names),
         "times_seen": m.times_seen, "version": m.version,
     }
 

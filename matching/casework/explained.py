@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from matching.casework.models import Body
 
@@ -33,3 +34,10 @@ def explained(text: str, codes: Iterable[str], names: dict[str, str]) -> str:
         return text
     pattern = re.compile(r"(?:^|(?<=[\s(]))(" + "|".join(re.escape(c) for c in named) + r")(?=$|[\s)]|[.,;:](?:\s|$))")
     return pattern.sub(lambda m: names[m.group(1)], text)
+
+
+def explanation_of(item: Any, names: dict[str, str]) -> str:
+    """A match's (or a set-aside row's) explanation with the bodies of its records and its
+    owner by name."""
+    codes = (item.owning_body.code, item.left_body, item.right_body, getattr(item, "also_linked_right_body", ""))
+    return explained(item.explanation, codes, names)

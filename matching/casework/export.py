@@ -20,7 +20,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from matching.casework import audit
-from matching.casework.explained import body_names, explained
+from matching.casework.explained import body_names, explanation_of
 from matching.casework.models import Match, Outcome, Status
 from matching.cells import neutralise
 
@@ -73,7 +73,7 @@ def _rows(matches: QuerySet[Match], left_keys: list[str], right_keys: list[str])
         recorded = timezone.localtime(m.outcome_recorded).strftime("%Y-%m-%d %H:%M") if m.outcome_recorded else ""
         yield [
             m.pk, m.job, m.owning_body.code, m.status, m.priority_band, round(m.priority_score, 2),
-            explained(m.explanation, (m.owning_body.code, m.left_body, m.right_body), names),
+            explanation_of(m, names),
             m.allocated_to.username if m.allocated_to else "",
             timezone.localtime(m.created_at).strftime("%Y-%m-%d %H:%M"),
             m.left_kind, m.left_body, m.left_record_id, m.right_kind, m.right_body, m.right_record_id,

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from matching.casework import access, audit, lifecycle
-from matching.casework.explained import body_names, explained
+from matching.casework.explained import body_names, explanation_of
 from matching.casework.models import Match, Status
 from matching.casework.queries import OPEN
 from matching.errors import UserError
@@ -79,7 +79,7 @@ def _render(request: HttpRequest, match: Match, *, bound: dict[str, Any] | None 
     names = body_names()
     return render(request, "web/match.html", {
         "match": match,
-        "explanation": explained(match.explanation, (match.owning_body.code, match.left_body, match.right_body), names),
+        "explanation": explanation_of(match, names),
         "left_heading": f"{humanise(match.left_kind)} — {names.get(match.left_body) or match.left_body}",
         "right_heading": f"{humanise(match.right_kind)} — {names.get(match.right_body) or match.right_body}",
         "rows": record_rows(match.left_record, match.right_record),

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from matching.casework import access, audit, lifecycle
-from matching.casework.explained import body_names, explained
+from matching.casework.explained import body_names, explanation_of
 from matching.casework.models import Run, Status
 from matching.casework.queries import (
     QueueFilters,
@@ -114,7 +114,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     names = body_names()
     for m in rows:
         m.seen = f"{m.pk}:{m.version}"  # what a ticked row posts
-        m.shown_explanation = explained(m.explanation, (m.owning_body.code, m.left_body, m.right_body), names)
+        m.shown_explanation = explanation_of(m, names)
     if selectable and bulk is None:
         bulk = BulkAllocateForm(auto_id="bulk-%s", people=workers_of(list(may_allocate)))
     ticked = set(bulk.data.getlist("match")) if bulk is not None and bulk.is_bound else set()

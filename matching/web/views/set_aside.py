@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from matching.casework import access, audit
-from matching.casework.explained import body_names, explained
+from matching.casework.explained import body_names, explanation_of
 from matching.web.views.common import PAGE_SIZE, page_window, require
 
 
@@ -32,8 +32,7 @@ def set_aside_list(request: HttpRequest) -> HttpResponse:
     shown: dict[str, list[dict[str, str]]] = {}
     names = body_names()
     for row in page:
-        row.shown_explanation = explained(row.explanation, (row.owning_body.code, row.left_body, row.right_body,
-                                                            row.also_linked_right_body), names)
+        row.shown_explanation = explanation_of(row, names)
         named = {
             "run_id": row.run.run_id,
             "left": f"{row.left_kind}/{row.left_body}/{row.left_record_id}",
