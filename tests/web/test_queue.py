@@ -144,7 +144,7 @@ def test_key_contact_allocates_the_matches_ticked_on_the_page(casework, as_user)
     assert r.status_code == 302 and r["Location"] == "/?band=high"  # back to the same filtered page
     assert set(Match.objects.filter(allocated_to_id=inv2).values_list("pk", flat=True)) == {k[1].pk, k[2].pk}
     page = client.get(r["Location"]).content.decode()
-    assert "2 matches allocated to k_inv2 (k_inv2)." in page
+    assert "2 matches allocated to k_inv2." in page
     events = AuditEvent.objects.filter(action="allocate", actor="k_kc", object_id__in=[str(k[1].pk), str(k[2].pk)])
     assert [e.detail["to"] for e in events] == ["k_inv2", "k_inv2"]
 
@@ -158,7 +158,7 @@ def test_a_match_changed_since_the_page_was_shown_is_left_and_named(casework, as
                                      f"{casework.matches['richmond'][1].pk}:1"],
                           "allocated_to": str(casework.users["k_inv2"].pk)}, follow=True)
     page = r.content.decode()
-    assert "1 match allocated to k_inv2 (k_inv2)." in page
+    assert "1 match allocated to k_inv2." in page
     assert "2 matches were not allocated:" in page
     assert f"Match {stale.pk} was changed by k_kc at" in page and "after the page was shown" in page
     assert f"No match {casework.matches['richmond'][1].pk} is visible to you." in page

@@ -48,9 +48,14 @@ def workers_of(body_ids: Any) -> list[tuple[int, str]]:
     )
     seen: dict[int, str] = {}
     for m in rows:
-        name = m.user.get_full_name()
-        seen.setdefault(m.user_id, f"{name} ({m.user.username})" if name else m.user.username)
+        seen.setdefault(m.user_id, person_label(m.user))
     return list(seen.items())
+
+
+def person_label(user: Any) -> str:
+    """A person as lists name them: "Jo Bloggs (jbloggs)", or the username alone."""
+    name = user.get_full_name()
+    return f"{name} ({user.username})" if name else user.username
 
 
 def page_window(number: int, pages: int) -> list[int | None]:

@@ -24,7 +24,7 @@ from matching.casework.queries import (
     with_status_of,
 )
 from matching.web.forms import BulkAllocateForm, QueueFilterForm
-from matching.web.views.common import PAGE_SIZE, page_window, require, workers_of
+from matching.web.views.common import PAGE_SIZE, page_window, person_label, require, workers_of
 from matching.wording import plural
 
 
@@ -60,7 +60,7 @@ def allocate_selected(request: HttpRequest, bulk: BulkAllocateForm) -> None:
     person = bulk.person()
     to_user = User.objects.get(pk=person) if person is not None else None
     done = lifecycle.allocate_many([(found[pk], v) for pk, v in chosen if pk in found], to_user, request.user)
-    name = f"{to_user.get_full_name() or to_user.username} ({to_user.username})" if to_user else None
+    name = person_label(to_user) if to_user else None
     if done.allocated:
         what = plural(len(done.allocated), "match", "matches")
         messages.success(request, f"{what} allocated to {name}." if name else f"{what} unallocated.")
