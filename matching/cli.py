@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from matching.errors import DuplicateSubmissionError, NotAnOwnerError, UserError
+from matching.wording import plural
 from matching.workspace import Workspace
 
 
@@ -372,9 +373,9 @@ def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str |
     if reviewed:
         rows = [(r.job, f"{r.counts['pairs']:,}", f"{r.counts['inconsistencies']:,}",
                  *(f"{r.counts['by_band'][b]:,}" for b in ("high", "medium", "low")), f"{r.timings['total']:.1f}") for r in reviewed]
+        found = {r.job: plural(r.counts["inconsistencies"], "inconsistency", "inconsistencies") for r in reviewed}
         print_counts("Runs: inconsistencies by priority band", ("pairs", "inconsistencies", "high", "medium", "low", "seconds"),
-                     rows, lambda r: f"{r[0]}: {r[1]} pairs, {r[2]} {'inconsistency' if r[2] == '1' else 'inconsistencies'} "
-                                     f"({r[3]} high, {r[4]} medium, {r[5]} low), {r[6]} s")
+                     rows, lambda r: f"{r[0]}: {r[1]} pairs, {found[r[0]]} ({r[3]} high, {r[4]} medium, {r[5]} low), {r[6]} s")
     for r in results:  # an analysts' link (review = false) keeps linked pairs, not inconsistencies
         if not r.review:
             console.print(f"{r.job}: {r.counts['pairs']:,} linked pairs for analysis (not inconsistencies; never queued "

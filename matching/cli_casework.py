@@ -31,7 +31,7 @@ from matching.cli import (
 )
 from matching.errors import UserError
 from matching.wording import plural
-from matching.workspace import read_run_manifest, replaced_atomically
+from matching.workspace import read_run_manifest, write_json_atomic
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -376,12 +376,9 @@ def users_set_password(ctx: Context, username: str, password_is_theirs: bool) ->
     """Give USERNAME a new password (from $MATCHING_PASSWORD or a prompt), to be changed at
     their next sign-in; a lockout for failed sign-ins ends. Audited, never the password."""
     casework(ctx, create=False)
-    from django.contrib.auth import get_user_model
+    from matching.casework.people import existing_user, set_password
 
-    from matching.casework.people import set_password
-
-    if not get_user_model().objects.filter(username=username).exists():  # before asking for a password
-        raise UserError(f"No user '{username}'.\n  Fix: matching users list shows who there is; matching users add adds one.")
+    existing_user(username)  # before asking for a password
     password = os.environ.get("MATCHING_PASSWORD") or click.prompt(
         f"New password for {username}", hide_input=True, confirmation_prompt=True)
     cleared = set_password(username, password, actor=command_line_actor(), must_change_password=not password_is_theirs)
@@ -537,13 +534,8 @@ def subject_access_command(ctx: Context, surname: str, dob: Any, forename: str |
     say(f"{report.dataset_rows:,} dataset rows in {len(report.datasets)} files; {len(report.matches)} matches; "
         f"{len(report.runs)} run bundles." + (f" {rejected:,} rejected rows may be the person: read them." if rejected else ""))
     if out:
-        write_atomic(Path(out), json.dumps(report.as_dict(), indent=2, default=str).encode("utf-8"))
+        write_json_atomic(Path(out), report.as_dict())
         say(f"Full report written to {out}")
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    with replaced_atomically(path) as tmp:
-        tmp.write_bytes(data)
 
 
 from matching import cli_labels, cli_queue  # noqa: E402,F401  (register labels, queue and export)

@@ -90,7 +90,7 @@ def queue_list(ctx: Context, body: str | None, job: str | None, status: str | No
     casework(ctx, create=False)
     user = acting(as_user)
     qs = _filtered(user, body, job, status, band, allocated_to)
-    from matching.casework.access import visible_matches, withheld
+    from matching.casework.access import withheld
     from matching.casework.explained import body_names
 
     names = body_names()
@@ -108,8 +108,8 @@ def queue_list(ctx: Context, body: str | None, job: str | None, status: str | No
         table.add_row(str(r["id"]), r["job"], r["body"], r["status"], r["band"], r["allocated_to"] or "", r["explanation"])
     console.print(table)
     say(f"{len(rows)} shown of {qs.count():,}. A match is not evidence of fraud.")
-    if not rows and not visible_matches(user).exists() and (held := withheld(user)):
-        say(f"{held:,} match{'es wait' if held != 1 else ' waits'} for a declaration: a body's matches are released once it, "
+    if not rows and (held := withheld(user)):
+        say(f"{plural(held, 'match waits', 'matches wait')} for a declaration: a body's matches are released once it, "
             "and each body whose records they show, has recorded its declaration for the exercise (matching declare BODY).")
 
 

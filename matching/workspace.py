@@ -169,29 +169,33 @@ def claim(ws: Workspace) -> str:
                     fd = None
             _claimed[key] = fd
             if fd is not None:
-                atexit.register(_release, os.getpid(), path, fd)
+                _at_exit_here(_release, path, fd)
     return owner
 
 
-def _release(pid: int, path: Path, fd: int) -> None:
-    """At a normal exit: nothing is left, so neither is the lock file (not a forked child's)."""
-    if os.getpid() == pid:
-        with contextlib.suppress(OSError):
-            path.unlink()
-        with contextlib.suppress(OSError):
-            os.close(fd)
+def _at_exit_here(handler: Any, *args: Any) -> None:
+    """Run ``handler(*args)`` when this process ends normally: this process, not a child
+    forked from it, which runs the same exit handlers while its parent still works on."""
+    pid = os.getpid()
+
+    def run() -> None:
+        if os.getpid() == pid:
+            handler(*args)
+
+    atexit.register(run)
+
+
+def _release(path: Path, fd: int) -> None:
+    """At a normal exit: nothing is left, so neither is the lock file."""
+    with contextlib.suppress(OSError):
+        path.unlink()
+    with contextlib.suppress(OSError):
+        os.close(fd)
 
 
 def remove_at_exit(path: Path) -> None:
-    """Delete ``path`` when this process ends normally: this process, not a child forked from
-    it, which would run the same exit handlers while its parent still works there."""
-    pid = os.getpid()
-
-    def remove() -> None:
-        if os.getpid() == pid:
-            shutil.rmtree(path, ignore_errors=True)
-
-    atexit.register(remove)
+    """Delete ``path`` when this process ends normally (not when a forked child does)."""
+    _at_exit_here(functools.partial(shutil.rmtree, ignore_errors=True), path)
 
 
 @contextlib.contextmanager

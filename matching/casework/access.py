@@ -124,28 +124,33 @@ def visible_matches(user: Any) -> QuerySet[Match]:
     if user.is_superuser:
         declared = _declared()
         return _only_released_records(Match.objects.filter(_released(declared)), declared, MATCH_RECORDS)
-    roles = _roles(user)
-    whole_body = [b for b, r in roles.items() if r in ("key_contact", "auditor")]
-    allocated = [b for b, r in roles.items() if r == "investigator"]
+    whole_body, allocated = _scope(user)
     declared = _declared(whole_body + allocated)
     q = _released({b: e for b, e in declared.items() if b in whole_body})
     q |= _released({b: e for b, e in declared.items() if b in allocated}, allocated_to=user)
     return _only_released_records(Match.objects.filter(q), declared, MATCH_RECORDS)
 
 
+def _scope(user: Any) -> tuple[list[int], list[int]]:
+    """The bodies whose every match the user sees (key contact, auditor), and those whose
+    matches allocated to them they see (investigator)."""
+    roles = _roles(user)
+    return ([b for b, r in roles.items() if r in ("key_contact", "auditor")],
+            [b for b, r in roles.items() if r == "investigator"])
+
+
 def withheld(user: Any) -> int:
-    """How many matches the user would see but for their own body's declaration, not yet
-    recorded for the exercise: what an empty queue should explain. Matches held back by
-    another body's missing declaration are not counted: how many of a body's people appear in
-    data another body has not released is not told."""
-    if not _active(user):
+    """When the user sees no match at all, how many they would see but for their own body's
+    declaration, not yet recorded for the exercise: what an empty queue should explain (0
+    when they see any). Matches held back by another body's missing declaration are not
+    counted: how many of a body's people appear in data another body has not released is not
+    told."""
+    if not _active(user) or visible_matches(user).exists():
         return 0
     if user.is_superuser:
         theirs = Match.objects.all()
     else:
-        roles = _roles(user)
-        whole_body = [b for b, r in roles.items() if r in ("key_contact", "auditor")]
-        allocated = [b for b, r in roles.items() if r == "investigator"]
+        whole_body, allocated = _scope(user)
         theirs = Match.objects.filter(Q(owning_body_id__in=whole_body) | Q(owning_body_id__in=allocated, allocated_to=user))
     declared = Declaration.objects.filter(body_id=OuterRef("owning_body_id"), exercise_id=OuterRef("exercise_id"))
     return theirs.exclude(Exists(declared)).count()

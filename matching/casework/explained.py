@@ -15,6 +15,7 @@ of its own ("kingston adult education"); it then reads with the body's name.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -29,11 +30,17 @@ def body_names() -> dict[str, str]:
 
 def explained(text: str, codes: Iterable[str], names: dict[str, str]) -> str:
     """``text`` with each of ``codes`` that has a name written as that name."""
-    named = sorted({c for c in codes if c in names and not c.isdigit()}, key=len, reverse=True)
+    named = frozenset(c for c in codes if c in names and not c.isdigit())
     if not named or not text:
         return text
-    pattern = re.compile(r"(?:^|(?<=[\s(]))(" + "|".join(re.escape(c) for c in named) + r")(?=$|[\s)]|[.,;:](?:\s|$))")
-    return pattern.sub(lambda m: names[m.group(1)], text)
+    return _pattern(named).sub(lambda m: names[m.group(1)], text)
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(codes: frozenset[str]) -> re.Pattern[str]:
+    """The codes as words of their own (longest first), compiled once for every row that names them."""
+    alternatives = "|".join(re.escape(c) for c in sorted(codes, key=len, reverse=True))
+    return re.compile(r"(?:^|(?<=[\s(]))(" + alternatives + r")(?=$|[\s)]|[.,;:](?:\s|$))")
 
 
 def explanation_of(item: Any, names: dict[str, str]) -> str:

@@ -45,6 +45,14 @@ def get_user(username: str) -> Any:
     return user
 
 
+def existing_user(username: str) -> Any:
+    """The user with this username, active or not, or a UserError naming the fix."""
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise UserError(f"No user '{username}'.\n  Fix: matching users list shows who there is; matching users add adds one.")
+    return user
+
+
 def add_body(code: str, name: str | None, actor: Any) -> tuple[Body, str]:
     """Create the body, or rename it if it exists. Returns it and "created", "named" (a body
     publish made under its code alone), "renamed" or "unchanged"."""
@@ -117,12 +125,11 @@ def set_password(username: str, password: str, actor: Any, *, must_change_passwo
     they must change at their next sign-in unless ``must_change_password`` is False; their
     failed sign-ins are forgotten, so a lockout ends. Audited without the password. Returns how
     many failed sign-ins were forgotten."""
+    from axes.models import AccessAttempt
     from axes.utils import reset
+    from django.db.models import Sum
 
-    User = get_user_model()
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        raise UserError(f"No user '{username}'.\n  Fix: matching users list shows who there is; matching users add adds one.")
+    user = existing_user(username)
     try:
         validate_password(password, user)
     except ValidationError as exc:
@@ -136,9 +143,6 @@ def set_password(username: str, password: str, actor: Any, *, must_change_passwo
         bodies = list(Membership.objects.filter(user=user).values_list("body__code", flat=True)) or [""]
         audit.record_many(actor, "password_set", [(b, {"username": username, "must_change": must_change_password},
                                                    "user", str(user.pk)) for b in sorted(bodies)])
-    from axes.models import AccessAttempt
-    from django.db.models import Sum
-
     failures = AccessAttempt.objects.filter(username=username).aggregate(n=Sum("failures_since_start"))["n"] or 0
     reset(username=username)
     return int(failures)

@@ -115,7 +115,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _act(request: HttpRequest, pk: int, *, action: str, name: str, form: Any,
-         perform: Callable[[Match, Any], Any], done: str) -> HttpResponse:
+         perform: Callable[[Match, Any], Any], done: str | Callable[[Any], tuple[int, str]]) -> HttpResponse:
     """Validate ``form`` (or the form a callable makes for the match), check the version the
     user saw, ``perform`` the lifecycle operation, and redirect (PRG); on any problem re-render
     the match with the user's input kept."""
@@ -154,9 +154,9 @@ def _act(request: HttpRequest, pk: int, *, action: str, name: str, form: Any,
     except lifecycle.NotAllowed as exc:
         fresh = Match.objects.select_related("owning_body", "allocated_to").get(pk=match.pk)
         return _render(request, fresh, bound={name: form}, errors=[("#main-content", str(exc))], status=409)
-    if result is match and name == "allocate":  # lifecycle.allocate changed nothing
-        who = match.allocated_to.username if match.allocated_to else None
-        messages.info(request, f"No change: the match was already allocated to {who}." if who else "No change: the match was already unallocated.")
+    if callable(done):
+        level, text = done(result)
+        messages.add_message(request, level, text)
     else:
         messages.success(request, done)
     return redirect("web:match", pk=match.pk)
@@ -215,8 +215,14 @@ def allocate(request: HttpRequest, pk: int) -> HttpResponse:
         to_user = User.objects.get(pk=user_id) if user_id else None
         return lifecycle.allocate(m, to_user, request.user, f.cleaned_data["version"])
 
-    return _act(request, pk, action="allocate_match", name="allocate", form=form, done="Allocation saved",
-                perform=perform)
+    def done(result: Match) -> tuple[int, str]:
+        if result.version != match.version:  # every change bumps it; an allocation already so is not one
+            return messages.SUCCESS, "Allocation saved"
+        who = result.allocated_to.username if result.allocated_to else None
+        return messages.INFO, (f"No change: the match was already allocated to {who}." if who
+                               else "No change: the match was already unallocated.")
+
+    return _act(request, pk, action="allocate_match", name="allocate", form=form, done=done, perform=perform)
 
 
 @login_required

@@ -128,7 +128,7 @@ def queue(request: HttpRequest) -> HttpResponse:
                        for name, field_errors in bulk.errors.items() for e in field_errors]
     # An empty queue says why: declarations that hold its matches back, the filters chosen,
     # or simply no work.
-    withheld = access.withheld(request.user) if not total and not access.visible_matches(request.user).exists() else 0
+    withheld = access.withheld(request.user) if not total else 0
     narrowed = any(v for k, v in f.as_dict().items() if k not in ("status", "sort")) or f.status not in ("open", "all")
     what = "open matches" if f.status == "open" else "matches"
     empty = ("No matches fit these filters." if narrowed
