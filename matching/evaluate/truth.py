@@ -20,9 +20,10 @@ from typing import Any
 import duckdb
 
 from matching.errors import UserError
-from matching.ingest.standardise.sql import literal, string_list
+from matching.ingest.standardise.sql import literal
 from matching.ingest.submissions import sha256_file
 from matching.jobs.config import JobConfig, load_job
+from matching.linkage.inputs import records_sql
 from matching.rules.check import Columns, check_expression, to_sql
 from matching.workspace import Workspace, load_run_manifest, read_run_manifest
 
@@ -245,13 +246,21 @@ def _blocking_recall(con: duckdb.DuckDBPyConnection, job: JobConfig, run_dir: Pa
     paths = {side: [i for i in manifest["inputs"] if i["side"] == side] for side in ("left", "right")}
     # The inputs are in the run's own workspace, wherever it has been copied or moved to.
     ws = Workspace(run_dir.parent.parent)
-    for side, inputs in paths.items():
-        files = [ws.dataset_path(i["kind"], i["body"], i["submission_id"]) for i in inputs]
+    looked_up = [i for i in manifest["inputs"] if i["side"] == "lookup"]
+
+    def files_of(inputs: list[dict[str, Any]]) -> list[str]:
+        files = [str(ws.dataset_path(i["kind"], i["body"], i["submission_id"])) for i in inputs]
         missing = [f for f in files if not Path(f).exists()]
         if missing:
             raise UserError(f"The run's input {missing[0]} is no longer in the workspace (purged?): blocking recall needs it.")
-        with _reading(files[0] if len(files) == 1 else ws.datasets, "ingest the run's inputs again, then run the job again."):
-            con.execute(f"CREATE TABLE {side}_recs AS SELECT * FROM read_parquet({string_list(str(f) for f in files)}, union_by_name = true)")
+        return files
+
+    for side, inputs in paths.items():
+        files = files_of(inputs)
+        lookups = [(lookup, files_of([i for i in looked_up if i["prefix"] == lookup.prefix]))
+                   for lookup in job.lookups if lookup.applies_to(side)]
+        with _reading(files[0] if len(files) == 1 and not lookups else ws.datasets, "ingest the run's inputs again, then run the job again."):
+            con.execute(f"CREATE TABLE {side}_recs AS {records_sql(files, lookups)}")
     rules = blocking_sql(con, job, "left_recs", "right_recs")
     any_rule = " OR ".join(f"coalesce(({r}), false)" for r in rules) or "false"
     per_rule = ", ".join(f"count(*) FILTER (WHERE coalesce(({r}), false))" for r in rules)

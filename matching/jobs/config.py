@@ -9,6 +9,7 @@ Every message names the file, the key and the fix. See ``configs/jobs/README.md`
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -29,7 +30,8 @@ DERIVED_NAME_COLUMNS = ("forename", "forename_canonical", "forename_phonetic", "
 SCORE_COLUMNS = ("match_probability", "match_weight")
 
 TOP_KEYS = {"include", "title", "description", "owning_body", "review", "datasets", "linkage", "training", "rule", "priority"}
-DATASET_KEYS = {"left", "right", "across_bodies", "within_body"}
+DATASET_KEYS = {"left", "right", "across_bodies", "within_body", "lookups"}
+LOOKUP_KEYS = {"side", "kind", "on", "columns", "prefix", "latest_by"}
 LINKAGE_KEYS = {"threshold", "blocking_rules", "comparisons", "subject"}
 COMPARISON_KEYS = {"name", "comparison", "column", "args", "term_frequency_adjustments", "levels"}
 SUBJECTS = ("person", "property", "transaction")
@@ -55,6 +57,36 @@ class ComparisonConfig:
     args: Mapping[str, Any]
     term_frequency_adjustments: bool
     levels: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class LookupConfig:
+    """Columns a side's records take from the latest submissions of a third kind, joined on a
+    shared key (an admission's child, by UPN, on the school census: where the child lives).
+    Each record gets the lookup's ``columns`` named ``prefix + column``; NULL where no record
+    of that kind has its key, or when the kind has not been ingested. Of several records with
+    one key, the one latest by ``latest_by`` (then by body and record id) is taken."""
+
+    side: str  # "left" or "right"; "both" when a job links one kind (its records are both sides)
+    spec: DatasetSpec
+    on: str
+    columns: tuple[str, ...]
+    prefix: str
+    latest_by: str | None
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    def column_types(self) -> dict[str, str]:
+        """The columns it adds (``prefix + column``) and their DuckDB types."""
+        from matching.rules.compile import dataset_column_types
+
+        types = dataset_column_types(self.spec)
+        return {self.prefix + c: types[c] for c in self.columns}
+
+    def applies_to(self, side: str) -> bool:
+        return self.side in (side, "both")
 
 
 @dataclass(frozen=True)
@@ -98,6 +130,8 @@ class JobConfig:
     # rule.set_aside_unless: a SQL condition over the inconsistency's own pair; where it holds,
     # the inconsistency is never set aside
     set_aside_unless: str | None = None
+    # datasets.lookups: columns either side takes from a third kind's records
+    lookups: tuple[LookupConfig, ...] = ()
     raw: Mapping[str, Any] = field(compare=False, repr=False, default_factory=dict)
     # The file whose linkage.blocking_rules these are: the job's own, or the preset it
     # includes (where changing them changes every job that includes it).
@@ -128,6 +162,17 @@ class JobConfig:
     @property
     def kinds(self) -> tuple[str, str]:
         return (self.left.kind, self.right.kind)
+
+    def column_types(self, side: str) -> dict[str, str]:
+        """Column -> DuckDB type of one side's records as the job reads them: the kind's
+        standardised columns and those its lookups add."""
+        from matching.rules.compile import dataset_column_types
+
+        types = dict(dataset_column_types(self.left if side == "left" else self.right))
+        for lookup in self.lookups:
+            if lookup.applies_to(side):
+                types |= lookup.column_types()
+        return types
 
 
 def _fail(path: Path, key: str, problem: str, fix: str) -> ConfigError:
@@ -199,6 +244,67 @@ def _kind(path: Path, key: str, value: Any) -> DatasetSpec:
         hint = f"did you mean '{close[0]}'?" if close else f"known kinds: {', '.join(kinds)}"
         raise _fail(path, key, f"unknown dataset kind '{value}'", hint)
     return load_spec(value)
+
+
+_PREFIX = re.compile(r"^[a-z][a-z0-9_]*_$")
+
+
+def _lookups(path: Path, raw: Any, left: DatasetSpec, right: DatasetSpec) -> tuple[LookupConfig, ...]:
+    """``[[datasets.lookups]]``: each names a third kind, the key it shares with a side, and the
+    columns that side takes from it."""
+    from matching.rules.compile import dataset_column_types
+
+    if raw is None:
+        return ()
+    example = 'side = "left", kind = "pupils", on = "upn", columns = ["uprn", "postcode"], prefix = "census_"'
+    if not isinstance(raw, list) or not raw or not all(isinstance(r, Mapping) for r in raw):
+        raise _fail(path, "datasets.lookups", "must be a list of tables", f"[[datasets.lookups]] with {example}")
+    one_kind = left.kind == right.kind
+    lookups: list[LookupConfig] = []
+    taken = {"left": set(dataset_column_types(left)), "right": set(dataset_column_types(right))}
+    for i, item in enumerate(raw):
+        where = f"datasets.lookups[{i}]."
+        _check_keys(path, where, item, LOOKUP_KEYS)
+        side = item.get("side", "both" if one_kind else None)
+        sides = ("both",) if one_kind else ("left", "right")
+        if side not in sides:
+            fix = ('side = "both" (the job links one kind, whose records are both sides)' if one_kind
+                   else f'side = "left" ({left.kind}) or side = "right" ({right.kind})')
+            raise _fail(path, f"{where}side", f"{side!r} is not {' or '.join(sides)}", fix)
+        spec = _kind(path, f"{where}kind", item.get("kind"))
+        own = left if side in ("left", "both") else right
+        theirs = dataset_column_types(spec)
+        on = item.get("on")
+        if not isinstance(on, str) or on not in dataset_column_types(own) or on not in theirs:
+            both = sorted(set(dataset_column_types(own)) & set(theirs) - {"record_id", "_row", "submission_id", "body", "kind"})
+            raise _fail(path, f"{where}on", f"{on!r} is not a column of both {own.kind} and {spec.kind}",
+                        f"name a column they share: {', '.join(both) or '(they share none)'}")
+        columns = item.get("columns")
+        if not isinstance(columns, list) or not columns or not all(isinstance(c, str) for c in columns):
+            raise _fail(path, f"{where}columns", "must be a non-empty list of column names", 'columns = ["uprn", "postcode"]')
+        for c in columns:
+            if c not in theirs:
+                close = difflib.get_close_matches(c, theirs, n=1)
+                raise _fail(path, f"{where}columns", f"{spec.kind} has no column '{c}'",
+                            f"did you mean '{close[0]}'?" if close else f"its columns: {', '.join(theirs)}")
+        prefix = item.get("prefix")
+        if not isinstance(prefix, str) or not _PREFIX.match(prefix):
+            raise _fail(path, f"{where}prefix", f"{prefix!r} is not a prefix of lower-case letters, digits and _ ending in _",
+                        'prefix = "census_" (the columns it adds are then census_uprn, ...)')
+        latest = item.get("latest_by")
+        if latest is not None and (not isinstance(latest, str) or theirs.get(latest) != "DATE"):
+            dates = [c for c, t in theirs.items() if t == "DATE"]
+            raise _fail(path, f"{where}latest_by", f"{latest!r} is not a date column of {spec.kind}",
+                        f"name one of {', '.join(dates)}, or leave it out" if dates else "leave it out")
+        lookup = LookupConfig(side=side, spec=spec, on=on, columns=tuple(dict.fromkeys(columns)), prefix=prefix, latest_by=latest)
+        for s in ("left", "right"):
+            if lookup.applies_to(s):
+                clash = sorted(taken[s] & set(lookup.column_types()))
+                if clash:
+                    raise _fail(path, f"{where}prefix", f"{clash[0]} is already a column of the {s} records", "choose another prefix")
+                taken[s] |= set(lookup.column_types())
+        lookups.append(lookup)
+    return tuple(lookups)
 
 
 def _comparison(path: Path, i: int, raw: Any) -> ComparisonConfig:
@@ -287,6 +393,7 @@ def parse_job(path: Path, data: Mapping[str, Any], blocking_rules_from: Path | N
         # Else every record would link to itself, and each pair be kept twice, once each way round.
         raise _fail(path, "datasets", f"left and right are both {left.kind}: say which of its records to compare",
                     "across_bodies = true (one body's records with another's) or within_body = true (a body's records with each other)")
+    lookups = _lookups(path, datasets.get("lookups"), left, right)
     owning = data.get("owning_body", "left")
     if not isinstance(owning, str) or not owning:
         raise _fail(path, "owning_body", "missing", 'owning_body = "left" (or "right", or a body name)')
@@ -390,6 +497,7 @@ def parse_job(path: Path, data: Mapping[str, Any], blocking_rules_from: Path | N
         strong_identifiers=strong,
         also_linked=also_linked,
         set_aside_unless=unless,
+        lookups=lookups,
         raw=data,
         blocking_rules_from=blocking_rules_from,
     )

@@ -27,7 +27,13 @@ from matching.ingest.readers import count_rows
 from matching.ingest.standardise.sql import ident, literal
 from matching.ingest.submissions import check_body, sha256_file
 from matching.jobs.config import JobConfig, load_job
-from matching.linkage.inputs import JobInputs, load_records, select_inputs, stale_ingest_notes
+from matching.linkage.inputs import (
+    JobInputs,
+    load_records,
+    lookup_notes,
+    select_inputs,
+    stale_ingest_notes,
+)
 from matching.linkage.recipe import counted
 from matching.rules.check import referenced_columns
 from matching.rules.compile import CompiledJob, check_types, pounds_sql
@@ -267,7 +273,8 @@ def run_job(
             t0 = time.perf_counter()
             say(f"{job.job}: loading {len(inputs.left)} + {len(inputs.right)} submissions")
             load_records(con, inputs)
-            notes = stale_ingest_notes(con, job, inputs) + extract_date_notes(inputs, dt.date.fromisoformat(as_at_date))
+            notes = (stale_ingest_notes(con, job, inputs) + lookup_notes(job, inputs)
+                     + extract_date_notes(inputs, dt.date.fromisoformat(as_at_date)))
             counts: dict[str, Any] = {
                 "left_records": count_rows(con, "left_records"),
                 "right_records": count_rows(con, "right_records"),
@@ -571,6 +578,14 @@ def _manifest(
                 "dataset_path": s.dataset_path,
             }
             for side, subs in (("left", inputs.left), ("right", inputs.right))
+            for s in subs
+        ] + [
+            # A lookup's records: read for the columns it adds to a side's (side "lookup", so
+            # that readers of the sides' records pass them by).
+            {"side": "lookup", "for_side": lookup.side, "prefix": lookup.prefix, "submission_id": s.submission_id,
+             "kind": s.kind, "body": s.body, "file_name": s.file_name, "sha256": s.sha256,
+             "rows_loaded": s.rows_loaded, "dataset_path": s.dataset_path}
+            for lookup, subs in inputs.lookups
             for s in subs
         ],
         "counts": counts,

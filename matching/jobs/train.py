@@ -13,7 +13,7 @@ from matching.errors import UserError
 from matching.ingest.pipeline import connect
 from matching.jobs.config import load_job
 from matching.linkage.duckdb_backend import EMSession, train
-from matching.linkage.inputs import load_records, select_inputs, stale_ingest_notes
+from matching.linkage.inputs import load_records, lookup_notes, select_inputs, stale_ingest_notes
 from matching.specs import configs_dir
 from matching.workspace import Workspace, write_json_atomic
 
@@ -110,6 +110,7 @@ def train_job(
             stale = stale_ingest_notes(con, job, inputs)
             result = train(con, job, inputs, verbose=verbose)
             result.notes[:0] = stale
+    result.notes[:0] = lookup_notes(job, inputs)
     path = (configs_dir() / "models" if ship else ws.models) / f"{job.job}.json"
     write_json_atomic(path, reproducible(result.model, job.config_hash))
     return TrainReport(

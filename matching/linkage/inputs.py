@@ -11,26 +11,32 @@ from functools import cache
 import duckdb
 
 from matching.errors import UserError
-from matching.ingest.standardise.sql import literal
+from matching.ingest.standardise.sql import ident, literal
 from matching.ingest.submissions import Submission, latest
-from matching.jobs.config import JobConfig
+from matching.jobs.config import JobConfig, LookupConfig
 from matching.linkage.settings import columns_used, linkage_columns
 from matching.workspace import Workspace
 
 
 @dataclass(frozen=True)
 class JobInputs:
-    """Submissions on each side of a job, loaded as ``left_records`` and ``right_records``."""
+    """Submissions on each side of a job, loaded as ``left_records`` and ``right_records``, and
+    those of each of its lookups (in the job's order; none when the kind is not ingested)."""
 
     left: tuple[Submission, ...]
     right: tuple[Submission, ...]
+    lookups: tuple[tuple[LookupConfig, tuple[Submission, ...]], ...] = ()
 
     @property
     def submissions(self) -> tuple[Submission, ...]:
         seen: dict[str, Submission] = {}
-        for s in self.left + self.right:
+        for s in self.left + self.right + tuple(s for _, subs in self.lookups for s in subs):
             seen[s.submission_id] = s
         return tuple(seen.values())
+
+    def side_lookups(self, side: str) -> list[tuple[LookupConfig, list[str]]]:
+        """The lookups of one side, each with its submissions' Parquet files."""
+        return [(lookup, [s.dataset_path for s in subs]) for lookup, subs in self.lookups if lookup.applies_to(side)]
 
 
 def select_inputs(ws: Workspace, job: JobConfig) -> JobInputs:
@@ -49,7 +55,50 @@ def select_inputs(ws: Workspace, job: JobConfig) -> JobInputs:
             f"Job '{job.job}' compares {job.left.kind} across bodies, but only "
             f"{', '.join(s.body for s in left)} has submitted it.\n  Fix: ingest another body's {job.left.kind}."
         )
-    return JobInputs(tuple(left), tuple(right))
+    lookups = tuple((lookup, tuple(latest(ws, lookup.kind))) for lookup in job.lookups)
+    return JobInputs(tuple(left), tuple(right), lookups)
+
+
+def lookup_notes(job: JobConfig, inputs: JobInputs) -> list[str]:
+    """A note for each lookup whose kind has not been ingested: its columns are then missing
+    for every record, so the job runs with less evidence."""
+    return [
+        f"'{job.job}' looks each {_side_kind(job, lookup.side)} record's {lookup.on} up in {lookup.kind}, which has not "
+        f"been ingested: {', '.join(lookup.column_types())} are missing for every record, so the job links with less "
+        f"evidence. Fix: matching ingest {lookup.kind} FILE --body BODY, then run the job again."
+        for lookup, subs in inputs.lookups if not subs
+    ]
+
+
+def _side_kind(job: JobConfig, side: str) -> str:
+    return job.right.kind if side == "right" else job.left.kind
+
+
+def records_sql(paths: list[str], lookups: list[tuple[LookupConfig, list[str]]], *, row_numbers: bool = False) -> str:
+    """SELECT of one side's records from its Parquet ``paths``, with the columns each lookup
+    adds, taken from the lookup's own files (NULL when it has none). ``row_numbers`` keeps
+    each record's file and row in it (``filename``, ``file_row_number``)."""
+    options = ", file_row_number = true, filename = true" if row_numbers else ""
+    source = f"read_parquet({_list(paths)}, union_by_name = true{options})"
+    if not lookups:
+        return f"SELECT * FROM {source}"
+    cols: list[str] = []
+    joins: list[str] = []
+    for i, (lookup, files) in enumerate(lookups):
+        alias = f"_lookup_{i}"
+        if not files:
+            cols += [f"CAST(NULL AS {t}) AS {ident(c)}" for c, t in lookup.column_types().items()]
+            continue
+        order = f"{ident(lookup.latest_by)} DESC NULLS LAST, " if lookup.latest_by else ""
+        taken = ", ".join(ident(c) for c in lookup.columns)
+        joins.append(
+            f"LEFT JOIN (SELECT {ident(lookup.on)} AS _key, {taken} FROM read_parquet({_list(files)}, union_by_name = true) "
+            f"WHERE {ident(lookup.on)} IS NOT NULL "
+            f"QUALIFY row_number() OVER (PARTITION BY {ident(lookup.on)} ORDER BY {order}body, record_id) = 1) {alias} "
+            f"ON _records.{ident(lookup.on)} = {alias}._key"
+        )
+        cols += [f"{alias}.{ident(c)} AS {ident(lookup.prefix + c)}" for c in lookup.columns]
+    return f"SELECT _records.*, {', '.join(cols)} FROM {source} _records {' '.join(joins)}"
 
 
 def stale_ingest_notes(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: JobInputs) -> list[str]:
@@ -88,7 +137,11 @@ def standard_column_types() -> dict[str, str]:
 
 
 def _paths(subs: tuple[Submission, ...]) -> str:
-    return "[" + ", ".join(literal(s.dataset_path) for s in subs) + "]"
+    return _list([s.dataset_path for s in subs])
+
+
+def _list(paths: list[str]) -> str:
+    return "[" + ", ".join(literal(p) for p in paths) + "]"
 
 
 def load_records(con: duckdb.DuckDBPyConnection, inputs: JobInputs) -> None:
@@ -98,13 +151,8 @@ def load_records(con: duckdb.DuckDBPyConnection, inputs: JobInputs) -> None:
     full records of the few linked pairs straight from Parquet.
     """
     for side, subs in (("left", inputs.left), ("right", inputs.right)):
-        con.execute(
-            f"""
-            CREATE OR REPLACE VIEW {side}_records AS
-            SELECT body || '/' || record_id AS unique_id, *
-            FROM read_parquet({_paths(subs)}, union_by_name = true)
-            """
-        )
+        records = records_sql([s.dataset_path for s in subs], inputs.side_lookups(side))
+        con.execute(f"CREATE OR REPLACE VIEW {side}_records AS SELECT body || '/' || record_id AS unique_id, * FROM ({records})")
 
 
 # Scoring packs a pair's two ids into one 64-bit integer (matching.linkage.blocking).
@@ -150,10 +198,8 @@ def linkage_tables(
         if side not in file_offsets:
             file_offsets[side] = _file_offsets(con, job, side, subs, count)
         cols[0] = f"(file_row_number + {file_offsets[side]}) * {count} + {position} AS unique_id"
-        return (
-            f"SELECT {', '.join(cols)} FROM read_parquet({_paths(subs)}, union_by_name = true, "
-            "file_row_number = true, filename = true)"
-        )
+        records = records_sql([s.dataset_path for s in subs], inputs.side_lookups(side), row_numbers=True)
+        return f"SELECT {', '.join(cols)} FROM ({records})"
 
     if job.within_body:
         made = [("link_all", "all", select("left", 0))]

@@ -352,12 +352,29 @@ def _temp_views(spark: Any) -> list[str]:
 # ----------------------------------------------------------------------------- inputs
 
 
-def _read(spark: Any, subs: tuple[Any, ...]) -> Any:
-    """The submissions of one side, with unique_id = body/record id (as on DuckDB)."""
+def _parquet(spark: Any, files: list[str]) -> Any:
     # file:// URIs: on a cluster whose default filesystem is HDFS, a bare path would be read there.
-    paths = [Path(s.dataset_path).resolve().as_uri() for s in subs]
-    df = spark.read.option("mergeSchema", "true").parquet(*paths)
-    return df.selectExpr("concat(body, '/', record_id) AS unique_id", "*")
+    return spark.read.option("mergeSchema", "true").parquet(*[Path(f).resolve().as_uri() for f in files])
+
+
+def _read(spark: Any, subs: tuple[Any, ...], lookups: list[tuple[Any, list[str]]]) -> Any:
+    """The submissions of one side, with unique_id = body/record id, and the columns its
+    lookups add (as :func:`matching.linkage.inputs.records_sql` on DuckDB)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    df = _parquet(spark, [s.dataset_path for s in subs]).selectExpr("concat(body, '/', record_id) AS unique_id", "*")
+    for i, (lookup, files) in enumerate(lookups):
+        if not files:
+            df = df.selectExpr("*", *[f"CAST(NULL AS {spark_type(t)}) AS `{c}`" for c, t in lookup.column_types().items()])
+            continue
+        key = f"_lookup_{i}_key"
+        order = ([F.col(lookup.latest_by).desc_nulls_last()] if lookup.latest_by else []) + [F.col("body"), F.col("record_id")]
+        found = (_parquet(spark, files).where(F.col(lookup.on).isNotNull())
+                 .withColumn("_n", F.row_number().over(Window.partitionBy(lookup.on).orderBy(*order))).where("_n = 1")
+                 .selectExpr(f"`{lookup.on}` AS {key}", *[f"`{c}` AS `{lookup.prefix}{c}`" for c in lookup.columns]))
+        df = df.join(found, df[lookup.on] == found[key], "left").drop(key)
+    return df
 
 
 def spark_type(duckdb_type: str) -> str:
@@ -374,8 +391,8 @@ def linkage_tables(spark: Any, job: JobConfig, inputs: JobInputs, prefix: str) -
     that one side lacks is NULL there, typed as on the other side (or as ingest types it).
     """
     needed = linkage_columns(job)
-    frames = {"left": _read(spark, inputs.left)}
-    frames["right"] = frames["left"] if inputs.right == inputs.left else _read(spark, inputs.right)
+    frames = {"left": _read(spark, inputs.left, inputs.side_lookups("left"))}
+    frames["right"] = frames["left"] if inputs.right == inputs.left else _read(spark, inputs.right, inputs.side_lookups("right"))
     types = {side: {f.name: f.dataType.simpleString() for f in df.schema.fields} for side, df in frames.items()}
     known = check_columns(job, needed, types)
 

@@ -67,11 +67,6 @@ def dataset_column_types(spec: DatasetSpec) -> dict[str, str]:
     return types
 
 
-def dataset_columns(spec: DatasetSpec) -> tuple[str, ...]:
-    """The columns of a standardised dataset of this kind (as ingest writes them)."""
-    return tuple(dataset_column_types(spec))
-
-
 def pounds_sql(pence: str) -> str:
     """Pence as a reviewer reads money: 123456 -> '£1,234.56', -5 -> '-£0.05' (NULL stays NULL)."""
     value = f"CAST(({pence}) AS BIGINT)"
@@ -260,8 +255,8 @@ def _segments(name: str, explanation: str) -> list[tuple[str, bool]]:
 def compile_job(job: JobConfig) -> CompiledJob:
     """Check every SQL snippet of a job against the columns it may use."""
     columns = Columns(
-        left=frozenset(dataset_columns(job.left)),
-        right=frozenset(dataset_columns(job.right)),
+        left=frozenset(job.column_types("left")),
+        right=frozenset(job.column_types("right")),
         pair=_pair_columns(job),
     )
     name = str(job.path)
@@ -376,7 +371,7 @@ def check_types(job: JobConfig, as_at: str, con: Any = None) -> None:
     pair = {"match_probability": "DOUBLE", "match_weight": "DOUBLE"}
     for c in job.comparisons:
         pair |= {f"mw_{c.name}": "DOUBLE", f"gamma_{c.name}": "INTEGER"}
-    tables = f"{table('p', pair)}, {table('l', dataset_column_types(job.left))}, {table('r', dataset_column_types(job.right))}"
+    tables = f"{table('p', pair)}, {table('l', job.column_types('left'))}, {table('r', job.column_types('right'))}"
     snippets: list[tuple[str, str, tuple[str, ...] | None]] = [("rule.where", compiled.rule_sql(as_at), _BOOLEAN)]
     snippets += [(f"rule.values.{k}", compiled.value_sql(k, as_at), None) for k in job.values]
     # Each formatted value before the sentence: a date given :number is named as such, not

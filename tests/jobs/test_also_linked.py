@@ -53,11 +53,19 @@ ELECTORS = (
     ],
 )
 
+# The school census the jobs look the children up in: none of these children is at school yet.
+PUPILS = (
+    ["upn", "forenames", "surname", "dob", "address_line_1", "postcode"],
+    [["A123456789012", "Tom", "Archer", "2015-02-03", "4 Epsilon Road", "KT4 5EF"]],
+)
+
 
 def _workspace(tmp_path: Path, files: tuple[tuple[str, tuple], ...] | None = None) -> Path:
-    """A workspace holding the hand-made files (by default the applications and the register)."""
+    """A workspace holding the hand-made files (by default the applications, the register and
+    the school census)."""
     ws = tmp_path / "ws"
-    for kind, (header, rows) in files or (("school_admissions", ADMISSIONS), ("electoral_register", ELECTORS)):
+    default = (("school_admissions", ADMISSIONS), ("electoral_register", ELECTORS), ("pupils", PUPILS))
+    for kind, (header, rows) in files or default:
         ingest_file(kind, write_csv(tmp_path / f"{kind}.csv", header, rows), body="kingston", workspace=ws)
     return ws
 
@@ -99,8 +107,8 @@ def test_a_link_at_the_address_given_that_is_weaker_sets_nothing_aside(tmp_path:
 def test_without_it_the_other_address_is_flagged(tmp_path: Path) -> None:
     ws = _workspace(tmp_path)
     text = (jobs_dir() / f"{JOB}.toml").read_text()
-    without, n = re.subn(r"\nnot_if_also_linked = .*\n", "\n", text)
-    assert n == 1
+    without, n = re.subn(r"\n(not_if_also_linked|set_aside_unless) = .*\n", "\n", text)
+    assert n == 2
     job = tmp_path / "jobs" / f"{JOB}.toml"  # the same name, so the shipped model serves
     job.parent.mkdir()
     job.write_text(without)

@@ -48,7 +48,8 @@ MAX_DIFFERING_SHARE = 0.02
 # spd-to-electoral-register: its "same premises" level rewrites the address with a regular
 # expression group, which Java writes differently (on Spark every house number once became "1").
 JOBS = ("hb-to-deceased", "payroll-to-payroll", "admissions-to-electoral-register", "spd-to-electoral-register")
-KINDS = {"housing_benefit", "deceased_persons", "payroll", "school_admissions", "electoral_register", "council_tax"}
+# pupils: the school census, in which the admissions jobs look each child up (datasets.lookups).
+KINDS = {"housing_benefit", "deceased_persons", "payroll", "school_admissions", "electoral_register", "council_tax", "pupils"}
 
 
 def _missing() -> str | None:
@@ -189,6 +190,10 @@ def test_spark_finds_the_same_inconsistencies_as_duckdb(job_name: str, spark_res
     files = sorted(p.name for p in spk.iterdir())
     assert files == sorted(p.name for p in duck.iterdir())
     assert {"inconsistencies.parquet", "manifest.json", "pairs.parquet"} <= set(files)
+    if load_job(job_name).lookups:  # the lookup's records were read on Spark, and decide pairs there
+        assert any(i["side"] == "lookup" for i in manifests["spark"]["inputs"])
+        assert any(r["gamma_census_home"] == 1 for r in read(spk / "pairs.parquet"))
+        assert manifests["spark"]["notes"] == manifests["duckdb"]["notes"] == []
     if load_job(job_name).also_linked:
         assert "set_aside.parquet" in files
         assert {key(r) for r in read(duck / "set_aside.parquet")} == {key(r) for r in read(spk / "set_aside.parquet")}

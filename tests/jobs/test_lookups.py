@@ -1,0 +1,141 @@
+"""datasets.lookups: a side's records take columns from a third kind's records, joined on a
+shared key. The admissions jobs look each child up on the school census (pupils, by UPN): the
+account at the child's home there is the parent's, though the application gives another
+address and shares nothing with the account but a name."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from matching.errors import ConfigError
+from matching.evaluate import evaluate_run
+from matching.ingest import ingest_file
+from matching.jobs.config import jobs_dir, load_job, load_job_file
+from matching.jobs.run import run_job
+from tests.ingest.test_ingest import write_csv
+from tests.jobs.test_also_linked import _found, _rows
+
+JOB = "admissions-to-council-tax"
+UPN = "L123456789012"
+# 200 neighbours' accounts, so that a name is as rare here as among a council's accounts.
+NEIGHBOURS = list(enumerate((f, s) for f in ("Alan", "Beth", "Carl", "Dina", "Evan", "Faye", "Gus", "Hana", "Ivor", "Jill")
+                            for s in ("Archer", "Baxter", "Cooper", "Dawson", "Ellis", "Foster", "Grant", "Hughes", "Irwin",
+                                      "Jarvis", "Keane", "Lyons", "Mercer", "Nolan", "Osborne", "Pryce", "Quinn", "Reeve",
+                                      "Slater", "Tanner")))
+
+APPLICATIONS = (
+    ["application_ref", "forenames", "surname", "relationship", "address_line_1", "postcode", "pupil_forename",
+     "pupil_surname", "pupil_dob", "upn", "school", "application_date", "admission_date"],
+    # Applies from a friend's address near the school; her daughter's school has her at home.
+    [["APP4", "Priya", "Lomax", "Mother", "3 Theta Road", "KT8 9LB", "Ella", "Lomax", "2015-04-02", UPN,
+      "Beta Secondary", "2026-01-10", "2026-09-01"]],
+)
+ACCOUNTS = (
+    ["account_ref", "forenames", "surname", "address_line_1", "postcode", "liable_from_date"],
+    [
+        ["CT6", "Priya", "Lomax", "6 Iota Road", "KT7 8JH", "2018-04-01"],  # her home
+        ["CT7", "Priya", "Lomax", "11 Kappa Road", "KT9 1NP", "2016-01-01"],  # a namesake's
+        *([f"CT9{i:02d}", forename, surname, f"{i} Epsilon Road", "KT4 5EF", "2015-01-01"] for i, (forename, surname) in NEIGHBOURS),
+    ],
+)
+PUPILS = ["upn", "forenames", "surname", "dob", "address_line_1", "postcode", "entry_date"]
+# Kingston's census has Ella at home now; Richmond's still holds her from her first school,
+# at the family's old address: the newer entry is the one looked up.
+CENSUS = {
+    "kingston": [[UPN, "Ella", "Lomax", "2015-04-02", "6 Iota Road", "KT7 8JH", "2022-09-01"]],
+    "richmond": [[UPN, "Ella", "Lomax", "2015-04-02", "12 Lambda Road", "KT2 3QR", "2019-09-01"]],
+}
+
+
+def _workspace(tmp_path: Path, census: bool = True) -> Path:
+    ws = tmp_path / "ws"
+    for kind, (header, rows) in (("school_admissions", APPLICATIONS), ("council_tax", ACCOUNTS)):
+        ingest_file(kind, write_csv(tmp_path / f"{kind}.csv", header, rows), body="kingston", workspace=ws)
+    if census:
+        for body, rows in CENSUS.items():
+            ingest_file("pupils", write_csv(tmp_path / f"pupils-{body}.csv", PUPILS, rows), body=body, workspace=ws)
+    return ws
+
+
+def test_the_account_at_the_childs_home_on_the_census_is_found(tmp_path: Path) -> None:
+    run = run_job(JOB, workspace=_workspace(tmp_path))
+    assert _found(run.path, "inconsistencies.parquet") == {("APP4", "CT6")}
+    links = {r["right_record_id"]: r for r in _rows(run.path / "pairs.parquet")}
+    assert links["CT6"]["gamma_census_home"] == 1 and links["CT6"]["match_probability"] >= load_job(JOB).threshold
+    assert "CT7" not in links or links["CT7"]["match_probability"] < 0.5  # the census puts the child elsewhere
+    (row,) = _rows(run.path / "inconsistencies.parquet")
+    assert row["explanation"].endswith("The child's school census record gives a home address of 6 IOTA ROAD, KT7 8JH.")
+    assert run.notes == []
+    manifest = json.loads((run.path / "manifest.json").read_text())
+    looked_up = [i for i in manifest["inputs"] if i["side"] == "lookup"]
+    assert sorted((i["kind"], i["body"], i["prefix"]) for i in looked_up) == [("pupils", "kingston", "census_"), ("pupils", "richmond", "census_")]
+    assert {i["side"] for i in manifest["inputs"]} == {"left", "right", "lookup"}
+
+
+def test_without_the_census_a_name_alone_finds_neither_and_the_run_says_why(tmp_path: Path) -> None:
+    run = run_job(JOB, workspace=_workspace(tmp_path, census=False))
+    assert _found(run.path, "inconsistencies.parquet") == set()
+    (note,) = run.notes
+    assert note.startswith("'admissions-to-council-tax' looks each school_admissions record's upn up in pupils, which has not been ingested")
+    assert "Fix: matching ingest pupils FILE --body BODY" in note
+    assert json.loads((run.path / "manifest.json").read_text())["notes"] == [note]
+
+
+def test_evaluate_reads_the_lookup_for_blocking_recall(tmp_path: Path) -> None:
+    """The run's lookup files are read again, so a blocking rule on a looked-up column counts."""
+    ws = _workspace(tmp_path)
+    run = run_job(JOB, workspace=ws)
+    truth = tmp_path / "truth"
+    truth.mkdir()
+    write_csv(truth / "inconsistencies.csv", ["job", "left_kind", "left_body", "left_record_id", "right_kind", "right_body", "right_record_id"],
+              [[JOB, "school_admissions", "kingston", "APP4", "council_tax", "kingston", "CT6"]])
+    write_csv(truth / "entities.csv", ["kind", "body", "record_id", "person_id", "property_id"],
+              [["school_admissions", "kingston", "APP4", "P4", ""], ["council_tax", "kingston", "CT6", "P4", ""]])
+    result = evaluate_run(run.path, tmp_path)
+    assert result["inconsistencies"]["recall"] == 1.0
+    by_rule = result["blocking"]["by_rule"]
+    assert by_rule["l.census_postcode = r.postcode AND l.census_address_number = r.address_number"] == 1
+    assert result["blocking"]["recall"] == 1.0
+
+
+LOOKUP = re.compile(r"\[\[datasets\.lookups\]\]\n(?:[a-z_]+ = .*\n)+")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('kind = "pupils"', 'kind = "pupil"'), "datasets.lookups[0].kind: unknown dataset kind 'pupil'\n  Fix: did you mean 'pupils'?"),
+        (('on = "upn"', 'on = "uln"'), "datasets.lookups[0].on: 'uln' is not a column of both school_admissions and pupils\n  Fix: name a column they share: "),
+        (('"address_single"]', '"address_singel"]'), "datasets.lookups[0].columns: pupils has no column 'address_singel'\n  Fix: did you mean 'address_single'?"),
+        (('prefix = "census_"', 'prefix = "census"'), "datasets.lookups[0].prefix: 'census' is not a prefix"),
+        (('columns = ["uprn", "postcode", "address_number", "address_single"]', 'columns = ["forename"]'), ""),
+        (('side = "left"', 'side = "middle"'), "datasets.lookups[0].side: 'middle' is not left or right\n  Fix: side = \"left\" (school_admissions) or side = \"right\" (council_tax)"),
+        (('latest_by = "entry_date"', 'latest_by = "school"'), "datasets.lookups[0].latest_by: 'school' is not a date column of pupils\n  Fix: name one of dob, entry_date, leaving_date"),
+        (('latest_by = "entry_date"', 'latest_by = "entry_date"\nkeys = "upn"'), "datasets.lookups[0].keys: unknown setting"),
+    ],
+)
+def test_a_broken_lookup_names_the_file_the_key_and_the_fix(tmp_path: Path, change: tuple[str, str], message: str) -> None:
+    text = (jobs_dir() / f"{JOB}.toml").read_text()
+    lookup = LOOKUP.search(text)
+    assert lookup and change[0] in lookup.group(0)
+    broken = text.replace(lookup.group(0), lookup.group(0).replace(*change))
+    if not message:  # a looked-up column named as one the side already has
+        broken = broken.replace('prefix = "census_"', 'prefix = "pupil_"')
+        message = "datasets.lookups[0].prefix: pupil_forename is already a column of the left records\n  Fix: choose another prefix"
+    path = tmp_path / "my-job.toml"
+    path.write_text(broken)
+    with pytest.raises(ConfigError) as err:
+        load_job_file(path)
+    assert str(err.value).startswith(f"{path}: ") and message in str(err.value)
+
+
+def test_a_rule_may_read_looked_up_columns_but_not_unknown_ones(tmp_path: Path) -> None:
+    text = (jobs_dir() / f"{JOB}.toml").read_text()
+    path = tmp_path / "my-job.toml"
+    path.write_text(text.replace("{l.census_postcode}", "{l.census_postcode} {l.census_school}"))
+    with pytest.raises(ConfigError, match="census_school"):
+        load_job_file(path)
