@@ -6,7 +6,10 @@ address and shares nothing with the account but a name."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -139,3 +142,14 @@ def test_a_rule_may_read_looked_up_columns_but_not_unknown_ones(tmp_path: Path) 
     path.write_text(text.replace("{l.census_postcode}", "{l.census_postcode} {l.census_school}"))
     with pytest.raises(ConfigError, match="census_school"):
         load_job_file(path)
+
+
+def test_jobs_lists_what_a_job_looks_up(run_cli) -> None:
+    """An officer sees which further kind a job reads, so as to ingest it too."""
+    jobs = {j["job"]: j for j in json.loads(run_cli("jobs", "--json").stdout)}
+    assert jobs[JOB]["lookups"] == [{"side": "left", "kind": "pupils", "on": "upn"}]
+    assert jobs["hb-to-deceased"]["lookups"] == []
+    listed = subprocess.run([sys.executable, "-m", "matching", "jobs"], capture_output=True, text=True, check=True,
+                            env=os.environ | {"COLUMNS": "250"}).stdout  # wide enough for no cell to wrap
+    row = next(line for line in listed.splitlines() if f" {JOB} " in line)
+    assert "school_admissions ↔ council_tax, looking up pupils by upn" in row
