@@ -257,10 +257,10 @@ def _blocking_recall(con: duckdb.DuckDBPyConnection, job: JobConfig, run_dir: Pa
 
     for side, inputs in paths.items():
         files = files_of(inputs)
-        lookups = [(lookup, files_of([i for i in looked_up if i["prefix"] == lookup.prefix]))
+        lookups = [(lookup, files_of([i for i in looked_up if i["prefix"] == lookup.prefix and i["kind"] == lookup.kind]))
                    for lookup in job.lookups if lookup.applies_to(side)]
         with _reading(files[0] if len(files) == 1 and not lookups else ws.datasets, "ingest the run's inputs again, then run the job again."):
-            con.execute(f"CREATE TABLE {side}_recs AS {records_sql(files, lookups)}")
+            con.execute(f"CREATE TABLE {side}_recs AS {records_sql(con, files, lookups)}")
     rules = blocking_sql(con, job, "left_recs", "right_recs")
     any_rule = " OR ".join(f"coalesce(({r}), false)" for r in rules) or "false"
     per_rule = ", ".join(f"count(*) FILTER (WHERE coalesce(({r}), false))" for r in rules)

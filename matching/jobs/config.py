@@ -61,14 +61,16 @@ class ComparisonConfig:
 
 @dataclass(frozen=True)
 class LookupConfig:
-    """Columns a side's records take from the latest submissions of a third kind, joined on a
-    shared key (an admission's child, by UPN, on the school census: where the child lives).
-    Each record gets the lookup's ``columns`` named ``prefix + column``; NULL where no record
-    of that kind has its key, or when the kind has not been ingested. Of several records with
-    one key, the one latest by ``latest_by`` (then by body and record id) is taken."""
+    """Columns a side's records take from the latest submission of a third kind by their own
+    body, joined on a key of that kind (an admission's child, by UPN, on the school census:
+    where the child lives). Each record gets the lookup's ``columns`` named ``prefix +
+    column``; NULL where its body's records of that kind have no such key, or when its body has
+    not submitted the kind. Of several records with one key, the one latest by ``latest_by``
+    (then by record id) is taken. Only the record's own body's: another body's data would be
+    shown without that body's declaration or audit trail."""
 
     side: str  # "left" or "right"; "both" when a job links one kind (its records are both sides)
-    spec: DatasetSpec
+    spec: DatasetSpec = field(repr=False)
     on: str
     columns: tuple[str, ...]
     prefix: str
@@ -257,8 +259,10 @@ def _lookups(path: Path, raw: Any, left: DatasetSpec, right: DatasetSpec) -> tup
     if raw is None:
         return ()
     example = 'side = "left", kind = "pupils", on = "upn", columns = ["uprn", "postcode"], prefix = "census_"'
-    if not isinstance(raw, list) or not raw or not all(isinstance(r, Mapping) for r in raw):
+    if not isinstance(raw, list) or not all(isinstance(r, Mapping) for r in raw):
         raise _fail(path, "datasets.lookups", "must be a list of tables", f"[[datasets.lookups]] with {example}")
+    if not raw:
+        raise _fail(path, "datasets.lookups", "is empty", f"remove it, or add [[datasets.lookups]] with {example}")
     one_kind = left.kind == right.kind
     lookups: list[LookupConfig] = []
     taken = {"left": set(dataset_column_types(left)), "right": set(dataset_column_types(right))}
@@ -270,15 +274,20 @@ def _lookups(path: Path, raw: Any, left: DatasetSpec, right: DatasetSpec) -> tup
         if side not in sides:
             fix = ('side = "both" (the job links one kind, whose records are both sides)' if one_kind
                    else f'side = "left" ({left.kind}) or side = "right" ({right.kind})')
-            raise _fail(path, f"{where}side", f"{side!r} is not {' or '.join(sides)}", fix)
+            raise _fail(path, f"{where}side", "missing" if side is None else f"{side!r} is not {' or '.join(sides)}", fix)
         spec = _kind(path, f"{where}kind", item.get("kind"))
         own = left if side in ("left", "both") else right
         theirs = dataset_column_types(spec)
         on = item.get("on")
-        if not isinstance(on, str) or on not in dataset_column_types(own) or on not in theirs:
-            both = sorted(set(dataset_column_types(own)) & set(theirs) - {"record_id", "_row", "submission_id", "body", "kind"})
-            raise _fail(path, f"{where}on", f"{on!r} is not a column of both {own.kind} and {spec.kind}",
-                        f"name a column they share: {', '.join(both) or '(they share none)'}")
+        # A key that names one record of the kind (its record key, an NI number or a UPRN):
+        # a shared attribute (a postcode, a body) would hand a record some other's values.
+        keys = [f.name for f in spec.fields if f.name == spec.record_key or f.type in ("ni_number", "uprn")]
+        if not isinstance(on, str) or on not in keys or on not in dataset_column_types(own):
+            usable = [k for k in keys if k in dataset_column_types(own)]
+            raise _fail(path, f"{where}on", "missing" if on is None else
+                        f"{on!r} is not a key of {spec.kind} (its record key, an NI number or a UPRN) that {own.kind} also has",
+                        f"on = \"{usable[0]}\"" if usable else f"{own.kind} has none of {spec.kind}'s keys ({', '.join(keys)}): "
+                        "look up another kind")
         columns = item.get("columns")
         if not isinstance(columns, list) or not columns or not all(isinstance(c, str) for c in columns):
             raise _fail(path, f"{where}columns", "must be a non-empty list of column names", 'columns = ["uprn", "postcode"]')
@@ -296,6 +305,8 @@ def _lookups(path: Path, raw: Any, left: DatasetSpec, right: DatasetSpec) -> tup
             dates = [c for c, t in theirs.items() if t == "DATE"]
             raise _fail(path, f"{where}latest_by", f"{latest!r} is not a date column of {spec.kind}",
                         f"name one of {', '.join(dates)}, or leave it out" if dates else "leave it out")
+        if prefix in (lk.prefix for lk in lookups):
+            raise _fail(path, f"{where}prefix", f"another lookup already uses {prefix!r}", "give each lookup its own prefix")
         lookup = LookupConfig(side=side, spec=spec, on=on, columns=tuple(dict.fromkeys(columns)), prefix=prefix, latest_by=latest)
         for s in ("left", "right"):
             if lookup.applies_to(s):

@@ -146,8 +146,9 @@ def _extract_date(sub: Any) -> dt.date:
 
 
 def _latest_extract(inputs: JobInputs) -> dt.date:
-    """The newest extract date of the inputs: 'now' as far as the data knows."""
-    return max(_extract_date(s) for s in inputs.submissions)
+    """The newest extract date of the two sides' inputs: 'now' as far as the data knows (a
+    looked-up kind extracted later does not move it)."""
+    return max(_extract_date(s) for s in inputs.left + inputs.right)
 
 
 APART_DAYS = 31  # inputs extracted further apart than this are of different exercises, likely by mistake

@@ -15,6 +15,7 @@ from matching.ingest.standardise.sql import ident, literal
 from matching.ingest.submissions import Submission, latest
 from matching.jobs.config import JobConfig, LookupConfig
 from matching.linkage.settings import columns_used, linkage_columns
+from matching.specs import DatasetSpec
 from matching.workspace import Workspace
 
 
@@ -60,63 +61,92 @@ def select_inputs(ws: Workspace, job: JobConfig) -> JobInputs:
 
 
 def lookup_notes(job: JobConfig, inputs: JobInputs) -> list[str]:
-    """A note for each lookup whose kind has not been ingested: its columns are then missing
-    for every record, so the job runs with less evidence."""
-    return [
-        f"'{job.job}' looks each {_side_kind(job, lookup.side)} record's {lookup.on} up in {lookup.kind}, which has not "
-        f"been ingested: {', '.join(lookup.column_types())} are missing for every record, so the job links with less "
-        f"evidence. Fix: matching ingest {lookup.kind} FILE --body BODY, then run the job again."
-        for lookup, subs in inputs.lookups if not subs
-    ]
+    """A note for each lookup that a body on its side has not submitted the kind for: those
+    records' looked-up columns are missing, so the job links them with less evidence."""
+    notes = []
+    for lookup, subs in inputs.lookups:
+        sides = [s for side, side_subs in (("left", inputs.left), ("right", inputs.right)) if lookup.applies_to(side) for s in side_subs]
+        missing = sorted({s.body for s in sides} - {s.body for s in subs})
+        if missing:
+            kinds = " and ".join(dict.fromkeys(s.kind for s in sides))
+            one = len(missing) == 1
+            notes.append(
+                f"'{job.job}' looks each {kinds} record up in its own body's {lookup.kind} (by {lookup.on}), which "
+                f"{', '.join(missing)} {'has' if one else 'have'} not submitted: for {'its' if one else 'their'} "
+                f"records {', '.join(lookup.column_types())} are missing, so the job links them with less evidence. "
+                f"Fix: matching ingest {lookup.kind} FILE --body {missing[0]}, then run the job again."
+            )
+    return notes
 
 
-def _side_kind(job: JobConfig, side: str) -> str:
-    return job.right.kind if side == "right" else job.left.kind
+def file_columns(con: duckdb.DuckDBPyConnection, paths: list[str]) -> set[str]:
+    """The columns Parquet files have between them (read from their metadata)."""
+    return {name for name, *_ in con.execute(f"DESCRIBE SELECT * FROM read_parquet({_list(paths)}, union_by_name = true)").fetchall()}
 
 
-def records_sql(paths: list[str], lookups: list[tuple[LookupConfig, list[str]]], *, row_numbers: bool = False) -> str:
+def records_sql(
+    con: duckdb.DuckDBPyConnection,
+    paths: list[str],
+    lookups: list[tuple[LookupConfig, list[str]]],
+    *,
+    row_numbers: bool = False,
+) -> str:
     """SELECT of one side's records from its Parquet ``paths``, with the columns each lookup
-    adds, taken from the lookup's own files (NULL when it has none). ``row_numbers`` keeps
-    each record's file and row in it (``filename``, ``file_row_number``)."""
+    adds, taken from the record's own body's records of the looked-up kind: another body's
+    data would be shown, in an explanation, without that body's declaration or audit trail.
+    A column is NULL where no such record has the key, and for every record when the lookup
+    has no files or a file lacks it (ingested by an earlier version: ``stale_ingest_notes``
+    says so). ``row_numbers`` keeps each record's file and row in it (``filename``,
+    ``file_row_number``)."""
     options = ", file_row_number = true, filename = true" if row_numbers else ""
     source = f"read_parquet({_list(paths)}, union_by_name = true{options})"
     if not lookups:
         return f"SELECT * FROM {source}"
+    own = file_columns(con, paths)
     cols: list[str] = []
     joins: list[str] = []
     for i, (lookup, files) in enumerate(lookups):
         alias = f"_lookup_{i}"
-        if not files:
+        theirs = file_columns(con, files) if files and lookup.on in own else set()
+        if lookup.on not in theirs:
             cols += [f"CAST(NULL AS {t}) AS {ident(c)}" for c, t in lookup.column_types().items()]
             continue
-        order = f"{ident(lookup.latest_by)} DESC NULLS LAST, " if lookup.latest_by else ""
-        taken = ", ".join(ident(c) for c in lookup.columns)
+        latest = f"_src.{ident(lookup.latest_by)} DESC NULLS LAST, " if lookup.latest_by in theirs else ""
+        taken = ", ".join(f"_src.{ident(c)}" if c in theirs else f"CAST(NULL AS {t}) AS {ident(c)}"
+                          for c, t in zip(lookup.columns, lookup.column_types().values(), strict=True))
         joins.append(
-            f"LEFT JOIN (SELECT {ident(lookup.on)} AS _key, {taken} FROM read_parquet({_list(files)}, union_by_name = true) "
-            f"WHERE {ident(lookup.on)} IS NOT NULL "
-            f"QUALIFY row_number() OVER (PARTITION BY {ident(lookup.on)} ORDER BY {order}body, record_id) = 1) {alias} "
-            f"ON _records.{ident(lookup.on)} = {alias}._key"
+            f"LEFT JOIN (SELECT _src.{ident(lookup.on)} AS _key, _src.body AS _body, {taken} "
+            f"FROM read_parquet({_list(files)}, union_by_name = true) _src WHERE _src.{ident(lookup.on)} IS NOT NULL "
+            f"QUALIFY row_number() OVER (PARTITION BY _src.{ident(lookup.on)}, _src.body "
+            f"ORDER BY {latest}_src.record_id) = 1) {alias} "
+            f"ON _records.{ident(lookup.on)} = {alias}._key AND _records.body = {alias}._body"
         )
         cols += [f"{alias}.{ident(c)} AS {ident(lookup.prefix + c)}" for c in lookup.columns]
     return f"SELECT _records.*, {', '.join(cols)} FROM {source} _records {' '.join(joins)}"
 
 
 def stale_ingest_notes(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: JobInputs) -> list[str]:
-    """A note for each submission that lacks a column the job compares and ingest now writes
-    for its kind (``household_surnames``, say): it was ingested by an earlier version. Its
-    comparisons then count as missing, so the job still runs, with less evidence."""
+    """A note for each submission that lacks a column the job compares or looks up, and that
+    ingest now writes for its kind (``household_surnames``, say): it was ingested by an earlier
+    version. Its comparisons then count as missing, so the job still runs, with less evidence."""
     from matching.rules.compile import dataset_column_types
 
     used = columns_used(job)
+    checks: list[tuple[DatasetSpec, tuple[Submission, ...], set[str], str]] = [
+        (spec, subs, used | {lk.on for lk in job.lookups if lk.applies_to(side)}, "compares")
+        for side, spec, subs in (("left", job.left, inputs.left), ("right", job.right, inputs.right))
+    ]
+    checks += [(lk.spec, subs, {lk.on, *lk.columns} | ({lk.latest_by} if lk.latest_by else set()), "looks up")
+               for lk, subs in inputs.lookups]
     notes = []
-    for spec, subs in ((job.left, inputs.left), (job.right, inputs.right)):
+    for spec, subs, wanted, verb in checks:
         declared = dataset_column_types(spec)
         for sub in subs:
-            have = {name for name, *_ in con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal(sub.dataset_path)})").fetchall()}
-            stale = sorted(c for c in used if c in declared and c not in have)
+            have = file_columns(con, [sub.dataset_path])
+            stale = sorted(c for c in wanted if c in declared and c not in have)
             note = (
                 f"{spec.kind} from {sub.body} ({sub.submission_id}) was ingested without {', '.join(stale)}, which "
-                f"'{job.job}' compares: those comparisons count as missing. Fix: ingest the file again "
+                f"'{job.job}' {verb}: those comparisons count as missing. Fix: ingest the file again "
                 f"(matching ingest {spec.kind} FILE --body {sub.body} --force)."
             )
             if stale and note not in notes:
@@ -151,7 +181,7 @@ def load_records(con: duckdb.DuckDBPyConnection, inputs: JobInputs) -> None:
     full records of the few linked pairs straight from Parquet.
     """
     for side, subs in (("left", inputs.left), ("right", inputs.right)):
-        records = records_sql([s.dataset_path for s in subs], inputs.side_lookups(side))
+        records = records_sql(con, [s.dataset_path for s in subs], inputs.side_lookups(side))
         con.execute(f"CREATE OR REPLACE VIEW {side}_records AS SELECT body || '/' || record_id AS unique_id, * FROM ({records})")
 
 
@@ -198,7 +228,7 @@ def linkage_tables(
         if side not in file_offsets:
             file_offsets[side] = _file_offsets(con, job, side, subs, count)
         cols[0] = f"(file_row_number + {file_offsets[side]}) * {count} + {position} AS unique_id"
-        records = records_sql([s.dataset_path for s in subs], inputs.side_lookups(side), row_numbers=True)
+        records = records_sql(con, [s.dataset_path for s in subs], inputs.side_lookups(side), row_numbers=True)
         return f"SELECT {', '.join(cols)} FROM ({records})"
 
     if job.within_body:

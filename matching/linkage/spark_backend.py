@@ -359,21 +359,25 @@ def _parquet(spark: Any, files: list[str]) -> Any:
 
 def _read(spark: Any, subs: tuple[Any, ...], lookups: list[tuple[Any, list[str]]]) -> Any:
     """The submissions of one side, with unique_id = body/record id, and the columns its
-    lookups add (as :func:`matching.linkage.inputs.records_sql` on DuckDB)."""
+    lookups add from each record's own body's records (as
+    :func:`matching.linkage.inputs.records_sql` on DuckDB)."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     df = _parquet(spark, [s.dataset_path for s in subs]).selectExpr("concat(body, '/', record_id) AS unique_id", "*")
     for i, (lookup, files) in enumerate(lookups):
-        if not files:
+        found = _parquet(spark, files) if files and lookup.on in df.columns else None
+        if found is None or lookup.on not in found.columns:
             df = df.selectExpr("*", *[f"CAST(NULL AS {spark_type(t)}) AS `{c}`" for c, t in lookup.column_types().items()])
             continue
-        key = f"_lookup_{i}_key"
-        order = ([F.col(lookup.latest_by).desc_nulls_last()] if lookup.latest_by else []) + [F.col("body"), F.col("record_id")]
-        found = (_parquet(spark, files).where(F.col(lookup.on).isNotNull())
-                 .withColumn("_n", F.row_number().over(Window.partitionBy(lookup.on).orderBy(*order))).where("_n = 1")
-                 .selectExpr(f"`{lookup.on}` AS {key}", *[f"`{c}` AS `{lookup.prefix}{c}`" for c in lookup.columns]))
-        df = df.join(found, df[lookup.on] == found[key], "left").drop(key)
+        key, body = f"_lookup_{i}_key", f"_lookup_{i}_body"
+        latest = [F.col(lookup.latest_by).desc_nulls_last()] if lookup.latest_by in found.columns else []
+        window = Window.partitionBy(lookup.on, "body").orderBy(*latest, F.col("record_id"))
+        taken = [f"`{c}` AS `{lookup.prefix}{c}`" if c in found.columns else f"CAST(NULL AS {spark_type(t)}) AS `{lookup.prefix}{c}`"
+                 for c, t in zip(lookup.columns, lookup.column_types().values(), strict=True)]
+        found = (found.where(F.col(lookup.on).isNotNull()).withColumn("_n", F.row_number().over(window)).where("_n = 1")
+                 .selectExpr(f"`{lookup.on}` AS {key}", f"body AS {body}", *taken))
+        df = df.join(found, (df[lookup.on] == found[key]) & (df["body"] == found[body]), "left").drop(key, body)
     return df
 
 

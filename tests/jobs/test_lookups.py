@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from matching.errors import ConfigError
@@ -46,21 +47,21 @@ ACCOUNTS = (
     ],
 )
 PUPILS = ["upn", "forenames", "surname", "dob", "address_line_1", "postcode", "entry_date"]
-# Kingston's census has Ella at home now; Richmond's still holds her from her first school,
-# at the family's old address: the newer entry is the one looked up.
+# Kingston's census has Ella at home; Richmond's still holds her from her first school, at the
+# family's old address. A Kingston application reads Kingston's census only.
 CENSUS = {
     "kingston": [[UPN, "Ella", "Lomax", "2015-04-02", "6 Iota Road", "KT7 8JH", "2022-09-01"]],
     "richmond": [[UPN, "Ella", "Lomax", "2015-04-02", "12 Lambda Road", "KT2 3QR", "2019-09-01"]],
 }
 
 
-def _workspace(tmp_path: Path, census: bool = True) -> Path:
+def _workspace(tmp_path: Path, census: tuple[str, ...] = ("kingston", "richmond")) -> Path:
+    """The application and the accounts (Kingston's), and the census of the bodies named."""
     ws = tmp_path / "ws"
     for kind, (header, rows) in (("school_admissions", APPLICATIONS), ("council_tax", ACCOUNTS)):
         ingest_file(kind, write_csv(tmp_path / f"{kind}.csv", header, rows), body="kingston", workspace=ws)
-    if census:
-        for body, rows in CENSUS.items():
-            ingest_file("pupils", write_csv(tmp_path / f"pupils-{body}.csv", PUPILS, rows), body=body, workspace=ws)
+    for body in census:
+        ingest_file("pupils", write_csv(tmp_path / f"pupils-{body}.csv", PUPILS, CENSUS[body]), body=body, workspace=ws)
     return ws
 
 
@@ -79,13 +80,36 @@ def test_the_account_at_the_childs_home_on_the_census_is_found(tmp_path: Path) -
     assert {i["side"] for i in manifest["inputs"]} == {"left", "right", "lookup"}
 
 
-def test_without_the_census_a_name_alone_finds_neither_and_the_run_says_why(tmp_path: Path) -> None:
-    run = run_job(JOB, workspace=_workspace(tmp_path, census=False))
+@pytest.mark.parametrize("census", [(), ("richmond",)])
+def test_without_its_own_councils_census_a_name_alone_finds_neither_and_the_run_says_why(tmp_path: Path, census: tuple[str, ...]) -> None:
+    """No census, or only another council's: Richmond's census is never read for Kingston's
+    application (it would be shown without Richmond's declaration or audit trail)."""
+    run = run_job(JOB, workspace=_workspace(tmp_path, census=census))
     assert _found(run.path, "inconsistencies.parquet") == set()
+    assert all(r["gamma_census_home"] == -1 for r in _rows(run.path / "pairs.parquet"))
     (note,) = run.notes
-    assert note.startswith("'admissions-to-council-tax' looks each school_admissions record's upn up in pupils, which has not been ingested")
-    assert "Fix: matching ingest pupils FILE --body BODY" in note
+    assert note.startswith("'admissions-to-council-tax' looks each school_admissions record up in its own body's pupils (by upn), "
+                           "which kingston has not submitted: for its records census_uprn, census_postcode")
+    assert "Fix: matching ingest pupils FILE --body kingston, then run the job again." in note
     assert json.loads((run.path / "manifest.json").read_text())["notes"] == [note]
+
+
+def test_a_census_ingested_without_a_column_is_named_and_never_filled_from_the_application(tmp_path: Path) -> None:
+    """A census file written by an earlier version, without address_single: the explanation
+    leaves the census address out (it must never take the application's own, of the same
+    name), and the run says which file to ingest again."""
+    ws = _workspace(tmp_path, census=("kingston",))
+    (census,) = ws.glob("datasets/pupils/kingston/*.parquet")
+    old = tmp_path / "old.parquet"
+    duckdb.connect().execute(f"COPY (SELECT * EXCLUDE (address_single) FROM read_parquet('{census}')) TO '{old}' (FORMAT parquet)")
+    old.replace(census)
+    run = run_job(JOB, workspace=ws)
+    assert _found(run.path, "inconsistencies.parquet") == {("APP4", "CT6")}  # the UPRN, postcode and number still speak
+    (row,) = _rows(run.path / "inconsistencies.parquet")
+    assert "census" not in row["explanation"] and "THETA" in row["explanation"]
+    (note,) = run.notes
+    assert note.startswith("pupils from kingston (") and "was ingested without address_single, which 'admissions-to-council-tax' looks up" in note
+    assert "Fix: ingest the file again (matching ingest pupils FILE --body kingston --force)." in note
 
 
 def test_evaluate_reads_the_lookup_for_blocking_recall(tmp_path: Path) -> None:
@@ -112,10 +136,15 @@ LOOKUP = re.compile(r"\[\[datasets\.lookups\]\]\n(?:[a-z_]+ = .*\n)+")
     ("change", "message"),
     [
         (('kind = "pupils"', 'kind = "pupil"'), "datasets.lookups[0].kind: unknown dataset kind 'pupil'\n  Fix: did you mean 'pupils'?"),
-        (('on = "upn"', 'on = "uln"'), "datasets.lookups[0].on: 'uln' is not a column of both school_admissions and pupils\n  Fix: name a column they share: "),
+        (('on = "upn"', 'on = "uln"'), "datasets.lookups[0].on: 'uln' is not a key of pupils (its record key, an NI number or a UPRN) "
+                                       "that school_admissions also has\n  Fix: on = \"upn\""),
+        (('on = "upn"', 'on = "postcode"'), "datasets.lookups[0].on: 'postcode' is not a key of pupils"),
+        (('on = "upn"', 'on = "body"'), "datasets.lookups[0].on: 'body' is not a key of pupils"),
+        (('on = "upn"\n', ''), "datasets.lookups[0].on: missing\n  Fix: on = \"upn\""),
+        (('side = "left"\n', ''), "datasets.lookups[0].side: missing\n  Fix: side = \"left\" (school_admissions) or side = \"right\" (council_tax)"),
         (('"address_single"]', '"address_singel"]'), "datasets.lookups[0].columns: pupils has no column 'address_singel'\n  Fix: did you mean 'address_single'?"),
         (('prefix = "census_"', 'prefix = "census"'), "datasets.lookups[0].prefix: 'census' is not a prefix"),
-        (('columns = ["uprn", "postcode", "address_number", "address_single"]', 'columns = ["forename"]'), ""),
+        (('columns = ["uprn", "postcode", "address_number", "address_flat", "address_single"]', 'columns = ["forename"]'), ""),
         (('side = "left"', 'side = "middle"'), "datasets.lookups[0].side: 'middle' is not left or right\n  Fix: side = \"left\" (school_admissions) or side = \"right\" (council_tax)"),
         (('latest_by = "entry_date"', 'latest_by = "school"'), "datasets.lookups[0].latest_by: 'school' is not a date column of pupils\n  Fix: name one of dob, entry_date, leaving_date"),
         (('latest_by = "entry_date"', 'latest_by = "entry_date"\nkeys = "upn"'), "datasets.lookups[0].keys: unknown setting"),
@@ -153,3 +182,16 @@ def test_jobs_lists_what_a_job_looks_up(run_cli) -> None:
                             env=os.environ | {"COLUMNS": "250"}).stdout  # wide enough for no cell to wrap
     row = next(line for line in listed.splitlines() if f" {JOB} " in line)
     assert "school_admissions ↔ council_tax, looking up pupils by upn" in row
+
+
+def test_two_lookups_may_not_share_a_prefix(tmp_path: Path) -> None:
+    text = (jobs_dir() / f"{JOB}.toml").read_text()
+    lookup = LOOKUP.search(text)
+    assert lookup
+    path = tmp_path / "my-job.toml"
+    path.write_text(text.replace(lookup.group(0), lookup.group(0) + "\n" + lookup.group(0).replace('"address_single"', '"school"')))
+    with pytest.raises(ConfigError, match=r"datasets\.lookups\[1\]\.prefix: another lookup already uses 'census_'"):
+        load_job_file(path)
+    path.write_text(text.replace(lookup.group(0), "lookups = []\n"))
+    with pytest.raises(ConfigError, match=r"datasets\.lookups: is empty"):
+        load_job_file(path)
