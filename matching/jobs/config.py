@@ -31,7 +31,7 @@ SCORE_COLUMNS = ("match_probability", "match_weight")
 
 TOP_KEYS = {"include", "title", "description", "owning_body", "review", "datasets", "linkage", "training", "rule", "priority"}
 DATASET_KEYS = {"left", "right", "across_bodies", "within_body", "lookups"}
-LOOKUP_KEYS = {"side", "kind", "on", "columns", "prefix", "latest_by"}
+LOOKUP_KEYS = {"side", "kind", "on", "columns", "prefix", "latest_by", "list"}
 LINKAGE_KEYS = {"threshold", "blocking_rules", "comparisons", "subject"}
 COMPARISON_KEYS = {"name", "comparison", "column", "args", "term_frequency_adjustments", "levels"}
 SUBJECTS = ("person", "property", "transaction")
@@ -75,6 +75,9 @@ class LookupConfig:
     columns: tuple[str, ...]
     prefix: str
     latest_by: str | None
+    # Each column the list of the distinct values the body's records with the key hold (the
+    # emails of everyone registered at a UPRN), sorted; NULL when none holds one.
+    list: bool = False
 
     @property
     def kind(self) -> str:
@@ -85,7 +88,7 @@ class LookupConfig:
         from matching.rules.compile import dataset_column_types
 
         types = dataset_column_types(self.spec)
-        return {self.prefix + c: types[c] for c in self.columns}
+        return {self.prefix + c: types[c] + ("[]" if self.list else "") for c in self.columns}
 
     def applies_to(self, side: str) -> bool:
         return self.side in (side, "both")
@@ -305,9 +308,13 @@ def _lookups(path: Path, raw: Any, left: DatasetSpec, right: DatasetSpec) -> tup
             dates = [c for c, t in theirs.items() if t == "DATE"]
             raise _fail(path, f"{where}latest_by", f"{latest!r} is not a date column of {spec.kind}",
                         f"name one of {', '.join(dates)}, or leave it out" if dates else "leave it out")
+        as_list = _flag(path, f"{where}list", item.get("list"))
+        if as_list and latest is not None:
+            raise _fail(path, f"{where}latest_by", "takes one record of several, but list = true takes them all", "remove one of them")
         if prefix in (lk.prefix for lk in lookups):
             raise _fail(path, f"{where}prefix", f"another lookup already uses {prefix!r}", "give each lookup its own prefix")
-        lookup = LookupConfig(side=side, spec=spec, on=on, columns=tuple(dict.fromkeys(columns)), prefix=prefix, latest_by=latest)
+        lookup = LookupConfig(side=side, spec=spec, on=on, columns=tuple(dict.fromkeys(columns)), prefix=prefix, latest_by=latest,
+                              list=as_list)
         for s in ("left", "right"):
             if lookup.applies_to(s):
                 clash = sorted(taken[s] & set(lookup.column_types()))

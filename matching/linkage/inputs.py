@@ -111,14 +111,20 @@ def records_sql(
         if lookup.on not in theirs:
             cols += [f"CAST(NULL AS {t}) AS {ident(c)}" for c, t in lookup.column_types().items()]
             continue
-        latest = f"_src.{ident(lookup.latest_by)} DESC NULLS LAST, " if lookup.latest_by in theirs else ""
-        taken = ", ".join(f"_src.{ident(c)}" if c in theirs else f"CAST(NULL AS {t}) AS {ident(c)}"
-                          for c, t in zip(lookup.columns, lookup.column_types().values(), strict=True))
+        key = f"_src.{ident(lookup.on)}"
+        if lookup.list:  # every record's distinct values, sorted (so a run is reproducible)
+            taken = ", ".join(f"list_sort(list(DISTINCT _src.{ident(c)}) FILTER (WHERE _src.{ident(c)} IS NOT NULL)) AS {ident(c)}"
+                              if c in theirs else f"CAST(NULL AS {t}) AS {ident(c)}"
+                              for c, t in zip(lookup.columns, lookup.column_types().values(), strict=True))
+            one = f"GROUP BY {key}, _src.body"
+        else:  # one record's values: the latest by latest_by, then by record id
+            latest = f"_src.{ident(lookup.latest_by)} DESC NULLS LAST, " if lookup.latest_by in theirs else ""
+            taken = ", ".join(f"_src.{ident(c)}" if c in theirs else f"CAST(NULL AS {t}) AS {ident(c)}"
+                              for c, t in zip(lookup.columns, lookup.column_types().values(), strict=True))
+            one = f"QUALIFY row_number() OVER (PARTITION BY {key}, _src.body ORDER BY {latest}_src.record_id) = 1"
         joins.append(
-            f"LEFT JOIN (SELECT _src.{ident(lookup.on)} AS _key, _src.body AS _body, {taken} "
-            f"FROM read_parquet({_list(files)}, union_by_name = true) _src WHERE _src.{ident(lookup.on)} IS NOT NULL "
-            f"QUALIFY row_number() OVER (PARTITION BY _src.{ident(lookup.on)}, _src.body "
-            f"ORDER BY {latest}_src.record_id) = 1) {alias} "
+            f"LEFT JOIN (SELECT {key} AS _key, _src.body AS _body, {taken} "
+            f"FROM read_parquet({_list(files)}, union_by_name = true) _src WHERE {key} IS NOT NULL {one}) {alias} "
             f"ON _records.{ident(lookup.on)} = {alias}._key AND _records.body = {alias}._body"
         )
         cols += [f"{alias}.{ident(c)} AS {ident(lookup.prefix + c)}" for c in lookup.columns]

@@ -371,12 +371,20 @@ def _read(spark: Any, subs: tuple[Any, ...], lookups: list[tuple[Any, list[str]]
             df = df.selectExpr("*", *[f"CAST(NULL AS {spark_type(t)}) AS `{c}`" for c, t in lookup.column_types().items()])
             continue
         key, body = f"_lookup_{i}_key", f"_lookup_{i}_body"
-        latest = [F.col(lookup.latest_by).desc_nulls_last()] if lookup.latest_by in found.columns else []
-        window = Window.partitionBy(lookup.on, "body").orderBy(*latest, F.col("record_id"))
-        taken = [f"`{c}` AS `{lookup.prefix}{c}`" if c in found.columns else f"CAST(NULL AS {spark_type(t)}) AS `{lookup.prefix}{c}`"
-                 for c, t in zip(lookup.columns, lookup.column_types().values(), strict=True)]
-        found = (found.where(F.col(lookup.on).isNotNull()).withColumn("_n", F.row_number().over(window)).where("_n = 1")
-                 .selectExpr(f"`{lookup.on}` AS {key}", f"body AS {body}", *taken))
+        found = found.where(F.col(lookup.on).isNotNull())
+        missing = [f"CAST(NULL AS {spark_type(t)}) AS `{lookup.prefix}{c}`"
+                   for c, t in zip(lookup.columns, lookup.column_types().values(), strict=True) if c not in found.columns]
+        present = [c for c in lookup.columns if c in found.columns]
+        if lookup.list:  # every record's distinct values, sorted; NULL when none holds one
+            lists = [F.array_sort(F.collect_set(c)).alias(c) for c in present]
+            found = found.groupBy(lookup.on, "body").agg(*lists) if lists else found.select(lookup.on, "body").distinct()
+            taken = [f"CASE WHEN size(`{c}`) > 0 THEN `{c}` END AS `{lookup.prefix}{c}`" for c in present]
+        else:
+            latest = [F.col(lookup.latest_by).desc_nulls_last()] if lookup.latest_by in found.columns else []
+            window = Window.partitionBy(lookup.on, "body").orderBy(*latest, F.col("record_id"))
+            found = found.withColumn("_n", F.row_number().over(window)).where("_n = 1")
+            taken = [f"`{c}` AS `{lookup.prefix}{c}`" for c in present]
+        found = found.selectExpr(f"`{lookup.on}` AS {key}", f"body AS {body}", *taken, *missing)
         df = df.join(found, (df[lookup.on] == found[key]) & (df["body"] == found[body]), "left").drop(key, body)
     return df
 

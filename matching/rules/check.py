@@ -40,6 +40,7 @@ _ALLOWED_FUNCTIONS: tuple[type[exp.Expression], ...] = (
     exp.Levenshtein, exp.JarowinklerSimilarity, exp.StartsWith, exp.DateTrunc,
     exp.Date, exp.ToChar, exp.TimeToStr, exp.StrToDate, exp.Sqrt, exp.Pow, exp.Sign, exp.DateFromParts,
     exp.Contains, exp.EndsWith, exp.RegexpLike,
+    exp.ArrayContains,  # list_contains(r.electors_email, l.email): a looked-up list (datasets.lookups list = true)
 )
 _ALLOWED_ANONYMOUS = {
     "damerau_levenshtein", "jaro_similarity", "jaro_winkler_similarity", "ends_with",

@@ -25,25 +25,46 @@ from tests.jobs.test_also_linked import _found, _rows
 
 JOB = "admissions-to-council-tax"
 UPN = "L123456789012"
-# 200 neighbours' accounts, so that a name is as rare here as among a council's accounts.
-NEIGHBOURS = list(enumerate((f, s) for f in ("Alan", "Beth", "Carl", "Dina", "Evan", "Faye", "Gus", "Hana", "Ivor", "Jill")
+# 1,000 neighbours' accounts, so that a name is as rare here as among a council's accounts.
+NEIGHBOURS = list(enumerate((f, s) for f in ("Alan", "Beth", "Carl", "Dina", "Evan", "Faye", "Gus", "Hana", "Ivor", "Jill", "Karl",
+                                              "Lena", "Milo", "Nina", "Otto", "Pia", "Rhys", "Sian", "Theo", "Una", "Vic",
+                                              "Wyn", "Yara", "Zak", "Abel")
                             for s in ("Archer", "Baxter", "Cooper", "Dawson", "Ellis", "Foster", "Grant", "Hughes", "Irwin",
                                       "Jarvis", "Keane", "Lyons", "Mercer", "Nolan", "Osborne", "Pryce", "Quinn", "Reeve",
-                                      "Slater", "Tanner")))
+                                      "Slater", "Tanner", "Upton", "Vance", "Walsh", "Yates", "Abbott", "Bishop", "Carver",
+                                      "Doyle", "Elton", "Fisher", "Gough", "Hardy", "Ingram", "Joyce", "Kemp", "Lister",
+                                      "Moss", "Nash", "Owen", "Parry")))
 
 APPLICATIONS = (
-    ["application_ref", "forenames", "surname", "relationship", "address_line_1", "postcode", "pupil_forename",
+    ["application_ref", "forenames", "surname", "relationship", "address_line_1", "postcode", "phone", "pupil_forename",
      "pupil_surname", "pupil_dob", "upn", "school", "application_date", "admission_date"],
-    # Applies from a friend's address near the school; her daughter's school has her at home.
-    [["APP4", "Priya", "Lomax", "Mother", "3 Theta Road", "KT8 9LB", "Ella", "Lomax", "2015-04-02", UPN,
-      "Beta Secondary", "2026-01-10", "2026-09-01"]],
-)
-ACCOUNTS = (
-    ["account_ref", "forenames", "surname", "address_line_1", "postcode", "liable_from_date"],
     [
-        ["CT6", "Priya", "Lomax", "6 Iota Road", "KT7 8JH", "2018-04-01"],  # her home
-        ["CT7", "Priya", "Lomax", "11 Kappa Road", "KT9 1NP", "2016-01-01"],  # a namesake's
-        *([f"CT9{i:02d}", forename, surname, f"{i} Epsilon Road", "KT4 5EF", "2015-01-01"] for i, (forename, surname) in NEIGHBOURS),
+        # Applies from a friend's address near the school; her daughter's school has her at home.
+        ["APP4", "Priya", "Lomax", "Mother", "3 Theta Road", "KT8 9LB", "", "Ella", "Lomax", "2015-04-02", UPN,
+         "Beta Secondary", "2026-01-10", "2026-09-01"],
+        # A reception place (no census record); her home account holds no phone, but her entry on
+        # the register there holds the one she gives.
+        ["APP5", "Rosa", "Marsh", "Mother", "2 Mu Road", "KT1 2LB", "07700900123", "Noah", "Marsh", "2022-05-06", "",
+         "Alpha Primary", "2026-01-11", "2026-09-01"],
+    ],
+)
+HOME, NAMESAKES = "100000000014", "100000000009"
+ACCOUNTS = (
+    ["account_ref", "forenames", "surname", "address_line_1", "postcode", "uprn", "liable_from_date"],
+    [
+        ["CT6", "Priya", "Lomax", "6 Iota Road", "KT7 8JH", "", "2018-04-01"],  # her home
+        ["CT7", "Priya", "Lomax", "11 Kappa Road", "KT9 1NP", "", "2016-01-01"],  # a namesake's
+        ["CT8", "Rosa", "Marsh", "14 Nu Road", "KT6 4NB", HOME, "2019-06-01"],  # her home
+        ["CT10", "Rosa", "Marsh", "9 Xi Road", "KT5 8RB", NAMESAKES, "2017-02-01"],  # a namesake's
+        *([f"CT9{i:03d}", forename, surname, f"{i} Epsilon Road", "KT4 5EF", "", "2015-01-01"] for i, (forename, surname) in NEIGHBOURS),
+    ],
+)
+ELECTORS = (
+    ["elector_number", "forenames", "surname", "address_line_1", "postcode", "uprn", "phone"],
+    [
+        ["KN1-1/0", "Rosa", "Marsh", "14 Nu Road", "KT6 4NB", HOME, "07700900123"],
+        ["KN1-2/0", "Tom", "Marsh", "14 Nu Road", "KT6 4NB", HOME, "07700900456"],
+        ["KX1-1/0", "Rosa", "Marsh", "9 Xi Road", "KT5 8RB", NAMESAKES, "07700900999"],
     ],
 )
 PUPILS = ["upn", "forenames", "surname", "dob", "address_line_1", "postcode", "entry_date"]
@@ -55,10 +76,11 @@ CENSUS = {
 }
 
 
-def _workspace(tmp_path: Path, census: tuple[str, ...] = ("kingston", "richmond")) -> Path:
-    """The application and the accounts (Kingston's), and the census of the bodies named."""
+def _workspace(tmp_path: Path, census: tuple[str, ...] = ("kingston", "richmond"), register: bool = True) -> Path:
+    """The applications, the accounts and the register (Kingston's), and the census of the bodies named."""
     ws = tmp_path / "ws"
-    for kind, (header, rows) in (("school_admissions", APPLICATIONS), ("council_tax", ACCOUNTS)):
+    files = (("school_admissions", APPLICATIONS), ("council_tax", ACCOUNTS)) + ((("electoral_register", ELECTORS),) if register else ())
+    for kind, (header, rows) in files:
         ingest_file(kind, write_csv(tmp_path / f"{kind}.csv", header, rows), body="kingston", workspace=ws)
     for body in census:
         ingest_file("pupils", write_csv(tmp_path / f"pupils-{body}.csv", PUPILS, CENSUS[body]), body=body, workspace=ws)
@@ -67,16 +89,17 @@ def _workspace(tmp_path: Path, census: tuple[str, ...] = ("kingston", "richmond"
 
 def test_the_account_at_the_childs_home_on_the_census_is_found(tmp_path: Path) -> None:
     run = run_job(JOB, workspace=_workspace(tmp_path))
-    assert _found(run.path, "inconsistencies.parquet") == {("APP4", "CT6")}
-    links = {r["right_record_id"]: r for r in _rows(run.path / "pairs.parquet")}
+    assert _found(run.path, "inconsistencies.parquet") == {("APP4", "CT6"), ("APP5", "CT8")}
+    links = {r["right_record_id"]: r for r in _rows(run.path / "pairs.parquet") if r["left_record_id"] == "APP4"}
     assert links["CT6"]["gamma_census_home"] == 1 and links["CT6"]["match_probability"] >= load_job(JOB).threshold
     assert "CT7" not in links or links["CT7"]["match_probability"] < 0.5  # the census puts the child elsewhere
-    (row,) = _rows(run.path / "inconsistencies.parquet")
+    row = next(r for r in _rows(run.path / "inconsistencies.parquet") if r["left_record_id"] == "APP4")
     assert row["explanation"].endswith("The child's school census record gives a home address of 6 IOTA ROAD, KT7 8JH.")
     assert run.notes == []
     manifest = json.loads((run.path / "manifest.json").read_text())
     looked_up = [i for i in manifest["inputs"] if i["side"] == "lookup"]
-    assert sorted((i["kind"], i["body"], i["prefix"]) for i in looked_up) == [("pupils", "kingston", "census_"), ("pupils", "richmond", "census_")]
+    assert sorted((i["kind"], i["body"], i["prefix"]) for i in looked_up) == [
+        ("electoral_register", "kingston", "electors_"), ("pupils", "kingston", "census_"), ("pupils", "richmond", "census_")]
     assert {i["side"] for i in manifest["inputs"]} == {"left", "right", "lookup"}
 
 
@@ -85,7 +108,7 @@ def test_without_its_own_councils_census_a_name_alone_finds_neither_and_the_run_
     """No census, or only another council's: Richmond's census is never read for Kingston's
     application (it would be shown without Richmond's declaration or audit trail)."""
     run = run_job(JOB, workspace=_workspace(tmp_path, census=census))
-    assert _found(run.path, "inconsistencies.parquet") == set()
+    assert {left for left, _ in _found(run.path, "inconsistencies.parquet")} == {"APP5"}  # APP4 is not found
     assert all(r["gamma_census_home"] == -1 for r in _rows(run.path / "pairs.parquet"))
     (note,) = run.notes
     assert note.startswith("'admissions-to-council-tax' looks each school_admissions record up in its own body's pupils (by upn), "
@@ -104,12 +127,45 @@ def test_a_census_ingested_without_a_column_is_named_and_never_filled_from_the_a
     duckdb.connect().execute(f"COPY (SELECT * EXCLUDE (address_single) FROM read_parquet('{census}')) TO '{old}' (FORMAT parquet)")
     old.replace(census)
     run = run_job(JOB, workspace=ws)
-    assert _found(run.path, "inconsistencies.parquet") == {("APP4", "CT6")}  # the UPRN, postcode and number still speak
-    (row,) = _rows(run.path / "inconsistencies.parquet")
+    assert ("APP4", "CT6") in _found(run.path, "inconsistencies.parquet")  # the postcode and house number still speak
+    row = next(r for r in _rows(run.path / "inconsistencies.parquet") if r["left_record_id"] == "APP4")
     assert "census" not in row["explanation"] and "THETA" in row["explanation"]
     (note,) = run.notes
     assert note.startswith("pupils from kingston (") and "was ingested without address_single, which 'admissions-to-council-tax' looks up" in note
     assert "Fix: ingest the file again (matching ingest pupils FILE --body kingston --force)." in note
+
+
+@pytest.mark.parametrize("register", [True, False])
+def test_an_elector_at_the_accounts_property_with_the_applications_phone_finds_the_home(tmp_path: Path, register: bool) -> None:
+    """A list lookup (list = true): every phone and email of those registered to vote at the
+    account's UPRN. Rosa Marsh's phone is on her register entry at home, not on her account,
+    and her namesake's household has another: with the register the home is found; without
+    it, a name alone finds neither, and the run says which file to ingest."""
+    run = run_job(JOB, workspace=_workspace(tmp_path, register=register))
+    found = {right for left, right in _found(run.path, "inconsistencies.parquet") if left == "APP5"}
+    links = {r["right_record_id"]: r for r in _rows(run.path / "pairs.parquet") if r["left_record_id"] == "APP5"}
+    if register:
+        assert found == {"CT8"} and links["CT8"]["gamma_home_contact"] == 1
+        assert "CT10" not in links or links["CT10"]["match_probability"] < 0.5  # its electors hold another phone
+        assert run.notes == []
+    else:
+        assert found == set()
+        (note,) = run.notes
+        assert note.startswith("'admissions-to-council-tax' looks each council_tax record up in its own body's electoral_register "
+                               "(by uprn), which kingston has not submitted: for its records electors_email, electors_phone are missing")
+
+
+def test_a_list_lookup_holds_each_distinct_value_once_in_order(tmp_path: Path) -> None:
+    """The same inputs give the same lists: sorted, each value once, NULL where no one holds one."""
+    from matching.linkage.inputs import load_records, select_inputs
+    from matching.workspace import Workspace
+
+    ws = _workspace(tmp_path)
+    job = load_job(JOB)
+    con = duckdb.connect()
+    load_records(con, select_inputs(Workspace.at(ws), job))
+    lists = dict(con.execute("SELECT record_id, electors_phone FROM right_records WHERE record_id IN ('CT8', 'CT10', 'CT6')").fetchall())
+    assert lists == {"CT8": ["07700900123", "07700900456"], "CT10": ["07700900999"], "CT6": None}
 
 
 def test_evaluate_reads_the_lookup_for_blocking_recall(tmp_path: Path) -> None:
@@ -148,6 +204,9 @@ LOOKUP = re.compile(r"\[\[datasets\.lookups\]\]\n(?:[a-z_]+ = .*\n)+")
         (('side = "left"', 'side = "middle"'), "datasets.lookups[0].side: 'middle' is not left or right\n  Fix: side = \"left\" (school_admissions) or side = \"right\" (council_tax)"),
         (('latest_by = "entry_date"', 'latest_by = "school"'), "datasets.lookups[0].latest_by: 'school' is not a date column of pupils\n  Fix: name one of dob, entry_date, leaving_date"),
         (('latest_by = "entry_date"', 'latest_by = "entry_date"\nkeys = "upn"'), "datasets.lookups[0].keys: unknown setting"),
+        (('latest_by = "entry_date"', 'latest_by = "entry_date"\nlist = true'),
+         "datasets.lookups[0].latest_by: takes one record of several, but list = true takes them all\n  Fix: remove one of them"),
+        (('latest_by = "entry_date"', 'list = "yes"'), "datasets.lookups[0].list: 'yes' is not true or false"),
     ],
 )
 def test_a_broken_lookup_names_the_file_the_key_and_the_fix(tmp_path: Path, change: tuple[str, str], message: str) -> None:
@@ -176,12 +235,13 @@ def test_a_rule_may_read_looked_up_columns_but_not_unknown_ones(tmp_path: Path) 
 def test_jobs_lists_what_a_job_looks_up(run_cli) -> None:
     """An officer sees which further kind a job reads, so as to ingest it too."""
     jobs = {j["job"]: j for j in json.loads(run_cli("jobs", "--json").stdout)}
-    assert jobs[JOB]["lookups"] == [{"side": "left", "kind": "pupils", "on": "upn"}]
+    assert jobs[JOB]["lookups"] == [{"side": "left", "kind": "pupils", "on": "upn"},
+                                    {"side": "right", "kind": "electoral_register", "on": "uprn"}]
     assert jobs["hb-to-deceased"]["lookups"] == []
     listed = subprocess.run([sys.executable, "-m", "matching", "jobs"], capture_output=True, text=True, check=True,
                             env=os.environ | {"COLUMNS": "250"}).stdout  # wide enough for no cell to wrap
     row = next(line for line in listed.splitlines() if f" {JOB} " in line)
-    assert "school_admissions ↔ council_tax, looking up pupils by upn" in row
+    assert "school_admissions ↔ council_tax, looking up pupils by upn, looking up electoral_register by uprn" in row
 
 
 def test_two_lookups_may_not_share_a_prefix(tmp_path: Path) -> None:
@@ -192,6 +252,6 @@ def test_two_lookups_may_not_share_a_prefix(tmp_path: Path) -> None:
     path.write_text(text.replace(lookup.group(0), lookup.group(0) + "\n" + lookup.group(0).replace('"address_single"', '"school"')))
     with pytest.raises(ConfigError, match=r"datasets\.lookups\[1\]\.prefix: another lookup already uses 'census_'"):
         load_job_file(path)
-    path.write_text(text.replace(lookup.group(0), "lookups = []\n"))
+    path.write_text(LOOKUP.sub("", text).replace('right = "council_tax"\n', 'right = "council_tax"\nlookups = []\n'))
     with pytest.raises(ConfigError, match=r"datasets\.lookups: is empty"):
         load_job_file(path)

@@ -47,7 +47,10 @@ MAX_DIFFERING_SHARE = 0.02
 # sets inconsistencies aside (not_if_also_linked).
 # spd-to-electoral-register: its "same premises" level rewrites the address with a regular
 # expression group, which Java writes differently (on Spark every house number once became "1").
-JOBS = ("hb-to-deceased", "payroll-to-payroll", "admissions-to-electoral-register", "spd-to-electoral-register")
+# admissions-to-council-tax looks up both a single record (the child's census entry) and a
+# list (every phone and email registered at the account's UPRN).
+JOBS = ("hb-to-deceased", "payroll-to-payroll", "admissions-to-electoral-register", "spd-to-electoral-register",
+        "admissions-to-council-tax")
 # pupils: the school census, in which the admissions jobs look each child up (datasets.lookups).
 KINDS = {"housing_benefit", "deceased_persons", "payroll", "school_admissions", "electoral_register", "council_tax", "pupils"}
 
@@ -193,6 +196,8 @@ def test_spark_finds_the_same_inconsistencies_as_duckdb(job_name: str, spark_res
     if load_job(job_name).lookups:  # the lookup's records were read on Spark, and decide pairs there
         assert any(i["side"] == "lookup" for i in manifests["spark"]["inputs"])
         assert any(r["gamma_census_home"] == 1 for r in read(spk / "pairs.parquet"))
+        if job_name == "admissions-to-council-tax":
+            assert any(r["gamma_home_contact"] == 1 for r in read(spk / "pairs.parquet"))
         assert manifests["spark"]["notes"] == manifests["duckdb"]["notes"] == []
     if load_job(job_name).also_linked:
         assert "set_aside.parquet" in files
