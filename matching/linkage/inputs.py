@@ -11,6 +11,7 @@ from functools import cache
 import duckdb
 
 from matching.errors import UserError
+from matching.ingest.standardise.household import MAX_HOUSEHOLD
 from matching.ingest.standardise.sql import ident, literal
 from matching.ingest.submissions import Submission, latest
 from matching.jobs.config import JobConfig, LookupConfig
@@ -70,11 +71,12 @@ def lookup_notes(job: JobConfig, inputs: JobInputs) -> list[str]:
         if missing:
             kinds = " and ".join(dict.fromkeys(s.kind for s in sides))
             one = len(missing) == 1
+            fix = f"--body {missing[0]}" if one else f"--body BODY for each of {', '.join(missing)}"
             notes.append(
                 f"'{job.job}' looks each {kinds} record up in its own body's {lookup.kind} (by {lookup.on}), which "
                 f"{', '.join(missing)} {'has' if one else 'have'} not submitted: for {'its' if one else 'their'} "
                 f"records {', '.join(lookup.column_types())} are missing, so the job links them with less evidence. "
-                f"Fix: matching ingest {lookup.kind} FILE --body {missing[0]}, then run the job again."
+                f"Fix: matching ingest {lookup.kind} FILE {fix}, then run the job again."
             )
     return notes
 
@@ -82,6 +84,11 @@ def lookup_notes(job: JobConfig, inputs: JobInputs) -> list[str]:
 def file_columns(con: duckdb.DuckDBPyConnection, paths: list[str]) -> set[str]:
     """The columns Parquet files have between them (read from their metadata)."""
     return {name for name, *_ in con.execute(f"DESCRIBE SELECT * FROM read_parquet({_list(paths)}, union_by_name = true)").fetchall()}
+
+
+# A list lookup's key held by more records than this (a care home, a hall of residence, a
+# placeholder UPRN) gives NULL, not everyone's values: as a household's surnames at ingest.
+MAX_LIST = MAX_HOUSEHOLD
 
 
 def records_sql(
@@ -113,7 +120,8 @@ def records_sql(
             continue
         key = f"_src.{ident(lookup.on)}"
         if lookup.list:  # every record's distinct values, sorted (so a run is reproducible)
-            taken = ", ".join(f"list_sort(list(DISTINCT _src.{ident(c)}) FILTER (WHERE _src.{ident(c)} IS NOT NULL)) AS {ident(c)}"
+            taken = ", ".join(f"CASE WHEN count(*) <= {MAX_LIST} THEN list_sort(list(DISTINCT _src.{ident(c)}) "
+                              f"FILTER (WHERE _src.{ident(c)} IS NOT NULL)) END AS {ident(c)}"
                               if c in theirs else f"CAST(NULL AS {t}) AS {ident(c)}"
                               for c, t in zip(lookup.columns, lookup.column_types().values(), strict=True))
             one = f"GROUP BY {key}, _src.body"

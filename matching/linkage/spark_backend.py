@@ -43,7 +43,7 @@ from matching.linkage.duckdb_backend import (
     TrainResult,
     splink_log,
 )
-from matching.linkage.inputs import JobInputs, check_columns, side_projection
+from matching.linkage.inputs import MAX_LIST, JobInputs, check_columns, side_projection
 from matching.linkage.recipe import count_by_rule, refuse_too_many, run_recipe, untrained_levels
 from matching.linkage.settings import (
     CARRIED_COLUMNS,
@@ -375,10 +375,10 @@ def _read(spark: Any, subs: tuple[Any, ...], lookups: list[tuple[Any, list[str]]
         missing = [f"CAST(NULL AS {spark_type(t)}) AS `{lookup.prefix}{c}`"
                    for c, t in zip(lookup.columns, lookup.column_types().values(), strict=True) if c not in found.columns]
         present = [c for c in lookup.columns if c in found.columns]
-        if lookup.list:  # every record's distinct values, sorted; NULL when none holds one
+        if lookup.list:  # every record's distinct values, sorted; NULL when none holds one, or too many records do
             lists = [F.array_sort(F.collect_set(c)).alias(c) for c in present]
-            found = found.groupBy(lookup.on, "body").agg(*lists) if lists else found.select(lookup.on, "body").distinct()
-            taken = [f"CASE WHEN size(`{c}`) > 0 THEN `{c}` END AS `{lookup.prefix}{c}`" for c in present]
+            found = found.groupBy(lookup.on, "body").agg(F.count(F.lit(1)).alias("_records"), *lists)
+            taken = [f"CASE WHEN size(`{c}`) > 0 AND _records <= {MAX_LIST} THEN `{c}` END AS `{lookup.prefix}{c}`" for c in present]
         else:
             latest = [F.col(lookup.latest_by).desc_nulls_last()] if lookup.latest_by in found.columns else []
             window = Window.partitionBy(lookup.on, "body").orderBy(*latest, F.col("record_id"))

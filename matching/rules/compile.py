@@ -328,6 +328,10 @@ def compile_job(job: JobConfig) -> CompiledJob:
         if job.set_aside_unless
         else None
     )
+    _refuse_lists(job, name, [("rule.where", rule), ("rule.not_if_also_linked", also_linked), ("rule.set_aside_unless", unless),
+                              ("priority.since", since), ("priority.until", until), ("priority.money_pence", money)]
+                  + [(f"rule.values.{k}", values[k]) for k in job.values]
+                  + [(f"rule.explanation {{{ref}}}", values[ref]) for _, ref, _, _ in parts if ref is not None])
     return CompiledJob(
         rule=rule,
         also_linked=also_linked,
@@ -350,6 +354,35 @@ _WHOLE: tuple[str, ...] = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"
 _AMOUNT: tuple[str, ...] = (*_WHOLE, "FLOAT", "DOUBLE", "DECIMAL")
 # What each explanation format needs of its value.
 _FORMAT_WANTS = {"date": _DATE, "money": _AMOUNT, "days": _WHOLE, "number": _AMOUNT}
+
+
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Like, exp.ILike, exp.NullSafeEQ, exp.NullSafeNEQ)
+
+
+def _refuse_lists(job: JobConfig, name: str, trees: list[tuple[str, exp.Expression | None]]) -> None:
+    """A looked-up list (``list = true``: every value of the records with a key, the emails of
+    everyone registered at a property) may be searched, never compared as a value, nor shown:
+    an explanation would print other people's details."""
+    lists = {(alias, c) for alias, side in (("l", "left"), ("r", "right"))
+             for c, t in job.column_types(side).items() if t.endswith("[]")}
+    if not lists:
+        return
+    for key, tree in trees:
+        if tree is None:
+            continue
+        if key.startswith("rule.explanation") and isinstance(tree, exp.Column) and (tree.table, tree.name) in lists:
+            raise ConfigError(
+                f"{name}: {key}: {tree.sql()} is a list of other people's details (everyone a lookup found), "
+                "which an explanation may not show.\n"
+                f"  Fix: say what it holds in a value, e.g. CASE WHEN list_contains({tree.sql()}, ...) THEN '...' END."
+            )
+        for node in tree.find_all(*_COMPARISONS):
+            for side in (node.this, node.expression):
+                if isinstance(side, exp.Column) and (side.table, side.name) in lists:
+                    raise ConfigError(
+                        f"{name}: {key}: compares {side.sql()}, a list (every value a lookup found), as if it were one value.\n"
+                        f"  Fix: list_contains({side.sql()}, value) is true when the list holds the value."
+                    )
 
 
 def check_types(job: JobConfig, as_at: str, con: Any = None) -> None:

@@ -76,10 +76,14 @@ CENSUS = {
 }
 
 
-def _workspace(tmp_path: Path, census: tuple[str, ...] = ("kingston", "richmond"), register: bool = True) -> Path:
-    """The applications, the accounts and the register (Kingston's), and the census of the bodies named."""
+def _workspace(tmp_path: Path, census: tuple[str, ...] = ("kingston", "richmond"), register: bool = True,
+               electors: list[list[str]] | None = None) -> Path:
+    """The applications, the accounts and the register (Kingston's: ``electors`` more), and the
+    census of the bodies named."""
     ws = tmp_path / "ws"
-    files = (("school_admissions", APPLICATIONS), ("council_tax", ACCOUNTS)) + ((("electoral_register", ELECTORS),) if register else ())
+    files = (("school_admissions", APPLICATIONS), ("council_tax", ACCOUNTS))
+    if register:
+        files += (("electoral_register", (ELECTORS[0], ELECTORS[1] + (electors or []))),)
     for kind, (header, rows) in files:
         ingest_file(kind, write_csv(tmp_path / f"{kind}.csv", header, rows), body="kingston", workspace=ws)
     for body in census:
@@ -255,3 +259,40 @@ def test_two_lookups_may_not_share_a_prefix(tmp_path: Path) -> None:
     path.write_text(LOOKUP.sub("", text).replace('right = "council_tax"\n', 'right = "council_tax"\nlookups = []\n'))
     with pytest.raises(ConfigError, match=r"datasets\.lookups: is empty"):
         load_job_file(path)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        # A list compared as one value: refused on load, not at the rule stage after scoring.
+        (("elector_holds_contact OR", "r.electors_email = l.email OR"),
+         "rule.set_aside_unless: compares r.electors_email, a list (every value a lookup found), as if it were one value.\n"
+         "  Fix: list_contains(r.electors_email, value) is true when the list holds the value."),
+        # Everyone's emails at a property, printed in an explanation: other people's details.
+        (("[ {elector_note}]", "[ {r.electors_email}]"),
+         "rule.explanation {r.electors_email}: r.electors_email is a list of other people's details"),
+    ],
+)
+def test_a_looked_up_list_is_searched_never_compared_or_shown(tmp_path: Path, change: tuple[str, str], message: str) -> None:
+    text = (jobs_dir() / f"{JOB}.toml").read_text()
+    assert change[0] in text
+    path = tmp_path / "my-job.toml"
+    path.write_text(text.replace(change[0], change[1], 1))
+    with pytest.raises(ConfigError) as err:
+        load_job_file(path)
+    assert message in str(err.value)
+
+
+def test_a_property_with_too_many_electors_gives_no_list(tmp_path: Path) -> None:
+    """A care home or a hall of residence: more than MAX_LIST electors at one UPRN give NULL,
+    not everyone's contact details."""
+    from matching.linkage.inputs import MAX_LIST, load_records, select_inputs
+    from matching.workspace import Workspace
+
+    crowd = [[f"KH1-{i}/0", "Resident", f"Number{chr(65 + i % 26)}{chr(65 + i // 26)}", "14 Nu Road", "KT6 4NB", HOME, f"0770090{i:04d}"]
+             for i in range(MAX_LIST)]
+    ws = _workspace(tmp_path, electors=crowd)  # the home now has MAX_LIST + 2 electors
+    con = duckdb.connect()
+    load_records(con, select_inputs(Workspace.at(ws), load_job(JOB)))
+    lists = dict(con.execute("SELECT record_id, electors_phone FROM right_records WHERE record_id IN ('CT8', 'CT10')").fetchall())
+    assert lists == {"CT8": None, "CT10": ["07700900999"]}
