@@ -25,7 +25,7 @@ from matching.errors import NotAnOwnerError, UserError
 from matching.ingest.pipeline import check_memory_limit, connect
 from matching.ingest.readers import count_rows
 from matching.ingest.standardise.sql import ident, literal
-from matching.ingest.submissions import check_body, sha256_file
+from matching.ingest.submissions import Submission, check_body, sha256_file
 from matching.jobs.config import JobConfig, load_job
 from matching.linkage.inputs import (
     JobInputs,
@@ -523,6 +523,12 @@ def _set_aside(con: duckdb.DuckDBPyConnection, job: JobConfig, as_at: str) -> bo
     return True
 
 
+def _input(s: Submission) -> dict[str, Any]:
+    """A submission as the manifest lists a run's inputs."""
+    return {"submission_id": s.submission_id, "kind": s.kind, "body": s.body, "file_name": s.file_name,
+            "sha256": s.sha256, "rows_loaded": s.rows_loaded, "dataset_path": s.dataset_path}
+
+
 def _manifest(
     job: JobConfig,
     mpath: Path,
@@ -567,28 +573,11 @@ def _manifest(
         "config": {"path": str(job.path), "sha256": job.config_hash},
         "model": {"path": str(mpath), "sha256": sha256_file(mpath)},
         "seed": job.training.seed,
-        "inputs": [
-            {
-                "side": side,
-                "submission_id": s.submission_id,
-                "kind": s.kind,
-                "body": s.body,
-                "file_name": s.file_name,
-                "sha256": s.sha256,
-                "rows_loaded": s.rows_loaded,
-                "dataset_path": s.dataset_path,
-            }
-            for side, subs in (("left", inputs.left), ("right", inputs.right))
-            for s in subs
-        ] + [
-            # A lookup's records: read for the columns it adds to a side's (side "lookup", so
-            # that readers of the sides' records pass them by).
-            {"side": "lookup", "for_side": lookup.side, "prefix": lookup.prefix, "submission_id": s.submission_id,
-             "kind": s.kind, "body": s.body, "file_name": s.file_name, "sha256": s.sha256,
-             "rows_loaded": s.rows_loaded, "dataset_path": s.dataset_path}
-            for lookup, subs in inputs.lookups
-            for s in subs
-        ],
+        "inputs": [{"side": side, **_input(s)} for side, subs in (("left", inputs.left), ("right", inputs.right)) for s in subs]
+        # A lookup's records: read for the columns it adds to a side's (side "lookup", so that
+        # readers of the sides' records pass them by).
+        + [{"side": "lookup", "for_side": lookup.side, "prefix": lookup.prefix, **_input(s)}
+           for lookup, subs in inputs.lookups for s in subs],
         "counts": counts,
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "versions": versions,

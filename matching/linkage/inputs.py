@@ -120,16 +120,16 @@ def records_sql(
             continue
         key = f"_src.{ident(lookup.on)}"
         if lookup.list:  # every record's distinct values, sorted (so a run is reproducible)
-            taken = ", ".join(f"CASE WHEN count(*) <= {MAX_LIST} THEN list_sort(list(DISTINCT _src.{ident(c)}) "
-                              f"FILTER (WHERE _src.{ident(c)} IS NOT NULL)) END AS {ident(c)}"
-                              if c in theirs else f"CAST(NULL AS {t}) AS {ident(c)}"
-                              for c, t in zip(lookup.columns, lookup.column_types().values(), strict=True))
+            value = "CASE WHEN count(*) <= {max} THEN list_sort(list(DISTINCT {c}) FILTER (WHERE {c} IS NOT NULL)) END"
             one = f"GROUP BY {key}, _src.body"
         else:  # one record's values: the latest by latest_by, then by record id
+            value = "{c}"
             latest = f"_src.{ident(lookup.latest_by)} DESC NULLS LAST, " if lookup.latest_by in theirs else ""
-            taken = ", ".join(f"_src.{ident(c)}" if c in theirs else f"CAST(NULL AS {t}) AS {ident(c)}"
-                              for c, t in zip(lookup.columns, lookup.column_types().values(), strict=True))
             one = f"QUALIFY row_number() OVER (PARTITION BY {key}, _src.body ORDER BY {latest}_src.record_id) = 1"
+        taken = ", ".join(
+            (value.format(c=f"_src.{ident(c)}", max=MAX_LIST) if c in theirs else f"CAST(NULL AS {t})") + f" AS {ident(c)}"
+            for c, t in zip(lookup.columns, lookup.column_types().values(), strict=True)
+        )
         joins.append(
             f"LEFT JOIN (SELECT {key} AS _key, _src.body AS _body, {taken} "
             f"FROM read_parquet({_list(files)}, union_by_name = true) _src WHERE {key} IS NOT NULL {one}) {alias} "
