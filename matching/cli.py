@@ -489,6 +489,7 @@ def jobs_command(ctx: Context, names: bool, as_json: bool) -> None:
         click.echo("\n".join(list_jobs()))
         return
     rows: list[dict[str, Any]] = []
+    looks_up: dict[str, str] = {}
     for name in list_jobs():
         job = load_job(name)
         if (ctx.workspace.models / f"{name}.json").exists():
@@ -500,14 +501,15 @@ def jobs_command(ctx: Context, names: bool, as_json: bool) -> None:
         rows.append({"job": name, "title": job.title, "left": job.left.kind, "right": job.right.kind,
                      "across_bodies": job.across_bodies, "within_body": job.within_body, "review": job.review,
                      "threshold": job.threshold, "model": model,
-                     "lookups": [{"side": lk.side, "kind": lk.kind, "on": lk.on} for lk in job.lookups]})
+                     "lookups": [{"side": lk.side, "kind": lk.kind, "on": lk.on_json()} for lk in job.lookups]})
+        looks_up[name] = "".join(f", looking up {lk.kind} by {lk.on}" for lk in job.lookups)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     table = Table("job", "title", "compares", "threshold", "model", title="Match jobs", title_justify="left")
     for r in rows:
         compares = f"{r['left']} ↔ {r['right']}" + (" (across bodies)" if r["across_bodies"] else " (within a body)" if r["within_body"] else "")
-        compares += "".join(f", looking up {lk['kind']} by {lk['on']}" for lk in r["lookups"])
+        compares += looks_up[r["job"]]
         table.add_row(r["job"], r["title"], compares, f"{r['threshold']:g}", r["model"])
     console.print(table)
 

@@ -71,7 +71,10 @@ class LookupConfig:
 
     side: str  # "left" or "right"; "both" when a job links one kind (its records are both sides)
     spec: DatasetSpec = field(repr=False)
-    on: str
+    # The keys, tried in order: a record takes the record the first one finds. Each key is
+    # its (own column, their column) pairs: one pair for a shared key (upn, upn), several for
+    # a person's name and date of birth (pupil_dob, dob), ... under the side's own names.
+    keys: tuple[tuple[tuple[str, str], ...], ...]
     columns: tuple[str, ...]
     prefix: str
     latest_by: str | None
@@ -82,6 +85,30 @@ class LookupConfig:
     @property
     def kind(self) -> str:
         return self.spec.kind
+
+    @property
+    def on(self) -> str:
+        """The keys in words: "upn", or "upn, else pupil_dob, pupil_forename and pupil_surname"."""
+        def words(key: tuple[tuple[str, str], ...]) -> str:
+            names = [own for own, _ in key]
+            return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        return ", else ".join(words(k) for k in self.keys)
+
+    def on_json(self) -> Any:
+        """The keys as the config gives them: a column name, a table of columns, or a list."""
+        keys = [k[0][0] if len(k) == 1 and k[0][0] == k[0][1] else dict(k) for k in self.keys]
+        return keys[0] if len(keys) == 1 else keys
+
+    def is_person_key(self, key: tuple[tuple[str, str], ...]) -> bool:
+        """A key of a person's name and date of birth (not one shared column): it finds a
+        record only when one record key of the looked-up kind holds it."""
+        return len(key) > 1 or key[0][0] != key[0][1]
+
+    def own_key_columns(self) -> set[str]:
+        return {own for key in self.keys for own, _ in key}
+
+    def their_key_columns(self) -> set[str]:
+        return {theirs for key in self.keys for _, theirs in key}
 
     def column_types(self) -> dict[str, str]:
         """The columns it adds (``prefix + column``) and their DuckDB types."""
@@ -281,16 +308,7 @@ def _lookups(path: Path, raw: Any, left: DatasetSpec, right: DatasetSpec) -> tup
         spec = _kind(path, f"{where}kind", item.get("kind"))
         own = left if side in ("left", "both") else right
         theirs = dataset_column_types(spec)
-        on = item.get("on")
-        # A key that names one record of the kind (its record key, an NI number or a UPRN):
-        # a shared attribute (a postcode, a body) would hand a record some other's values.
-        keys = [f.name for f in spec.fields if f.name == spec.record_key or f.type in ("ni_number", "uprn")]
-        if not isinstance(on, str) or on not in keys or on not in dataset_column_types(own):
-            usable = [k for k in keys if k in dataset_column_types(own)]
-            raise _fail(path, f"{where}on", "missing" if on is None else
-                        f"{on!r} is not a key of {spec.kind} (its record key, an NI number or a UPRN) that {own.kind} also has",
-                        f"on = \"{usable[0]}\"" if usable else f"{own.kind} has none of {spec.kind}'s keys ({', '.join(keys)}): "
-                        "look up another kind")
+        keys = _lookup_keys(path, f"{where}on", item.get("on"), own, spec)
         columns = item.get("columns")
         if not isinstance(columns, list) or not columns or not all(isinstance(c, str) for c in columns):
             raise _fail(path, f"{where}columns", "must be a non-empty list of column names", 'columns = ["uprn", "postcode"]')
@@ -311,9 +329,12 @@ def _lookups(path: Path, raw: Any, left: DatasetSpec, right: DatasetSpec) -> tup
         as_list = _flag(path, f"{where}list", item.get("list"))
         if as_list and latest is not None:
             raise _fail(path, f"{where}latest_by", "takes one record of several, but list = true takes them all", "remove one of them")
+        if as_list and any(len(k) > 1 for k in keys):
+            raise _fail(path, f"{where}list", "takes every record with a key, but a person's name and date of birth "
+                        "takes one person's record", "look up a list by a shared key (a UPRN), or remove list = true")
         if prefix in (lk.prefix for lk in lookups):
             raise _fail(path, f"{where}prefix", f"another lookup already uses {prefix!r}", "give each lookup its own prefix")
-        lookup = LookupConfig(side=side, spec=spec, on=on, columns=tuple(dict.fromkeys(columns)), prefix=prefix, latest_by=latest,
+        lookup = LookupConfig(side=side, spec=spec, keys=keys, columns=tuple(dict.fromkeys(columns)), prefix=prefix, latest_by=latest,
                               list=as_list)
         for s in ("left", "right"):
             if lookup.applies_to(s):
@@ -323,6 +344,63 @@ def _lookups(path: Path, raw: Any, left: DatasetSpec, right: DatasetSpec) -> tup
                 taken[s] |= set(lookup.column_types())
         lookups.append(lookup)
     return tuple(lookups)
+
+
+# A key of a person's name and date of birth names these of the looked-up kind (a forename
+# column too). It finds a record only when one record key holds it (records_sql): two pupils
+# of one name and date of birth in a council give neither. That the side's columns are one
+# person's (the child's name with the child's date of birth) is the config's to say.
+_PERSON_KEY = {"dob", "surname"}
+
+
+def _lookup_keys(path: Path, where: str, raw: Any, own: DatasetSpec, spec: DatasetSpec) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """A lookup's ``on``: a key, or a list of keys tried in order. A key is a column both kinds
+    have that names one record of the looked-up kind (its record key, an NI number or a UPRN),
+    or a table of the side's columns to the looked-up kind's naming a person (their date of
+    birth, surname and forename): a shared attribute (a postcode, a body) would hand a record
+    some other's values."""
+    from matching.rules.compile import dataset_column_types
+
+    mine, theirs = dataset_column_types(own), dataset_column_types(spec)
+    shared = [f.name for f in spec.fields if f.name == spec.record_key or f.type in ("ni_number", "uprn")]
+    usable = [k for k in shared if k in mine]
+    fix = (f"on = \"{usable[0]}\"" if usable else f"{own.kind} has none of {spec.kind}'s keys ({', '.join(shared)}): "
+           "look up another kind, or by a person's name and date of birth (on = { %s })"
+           % ", ".join(f'{c} = "{c}"' for c in ("forename", "surname", "dob")))
+    if raw is None:
+        raise _fail(path, where, "missing", fix)
+    items = raw if isinstance(raw, list) else [raw]
+    if not items:
+        raise _fail(path, where, "is an empty list", fix)
+    keys: list[tuple[tuple[str, str], ...]] = []
+    for item in items:
+        if isinstance(item, str):
+            if item not in shared or item not in mine:
+                raise _fail(path, where, f"{item!r} is not a key of {spec.kind} (its record key, an NI number or a UPRN) "
+                            f"that {own.kind} also has", fix)
+            key: tuple[tuple[str, str], ...] = ((item, item),)
+        elif isinstance(item, Mapping) and item and all(isinstance(v, str) for v in item.values()):
+            for mine_col, their_col in item.items():
+                if mine_col not in mine:
+                    raise _fail(path, where, f"{own.kind} has no column '{mine_col}'", f"its columns: {', '.join(mine)}")
+                if their_col not in theirs:
+                    raise _fail(path, where, f"{spec.kind} has no column '{their_col}'", f"its columns: {', '.join(theirs)}")
+                if mine[mine_col] != theirs[their_col]:
+                    raise _fail(path, where, f"{own.kind}'s {mine_col} ({mine[mine_col]}) and {spec.kind}'s {their_col} "
+                                f"({theirs[their_col]}) are not of one type", "pair columns that hold the same thing")
+            named = set(item.values())
+            if not (_PERSON_KEY <= named and named & {"forename", "forenames"}):
+                raise _fail(path, where, f"{dict(item)} does not name a person: a table key gives {spec.kind}'s date of birth, "
+                            "surname and forename (a shared attribute such as a postcode would hand a record another's values)",
+                            f'on = {{ <{own.kind} forename column> = "forename", <surname column> = "surname", '
+                            '<date of birth column> = "dob" }')
+            key = tuple(sorted(item.items()))
+        else:
+            raise _fail(path, where, f"{item!r} is not a column name or a table of columns", fix)
+        if key in keys:
+            raise _fail(path, where, f"gives {item!r} twice", "give each key once")
+        keys.append(key)
+    return tuple(keys)
 
 
 def _comparison(path: Path, i: int, raw: Any) -> ComparisonConfig:

@@ -62,22 +62,28 @@ def select_inputs(ws: Workspace, job: JobConfig) -> JobInputs:
 
 
 def lookup_notes(job: JobConfig, inputs: JobInputs) -> list[str]:
-    """A note for each lookup that a body on its side has not submitted the kind for: those
-    records' looked-up columns are missing, so the job links them with less evidence."""
-    notes = []
+    """A note for each kind looked up that a body on a side has not submitted: those records'
+    looked-up columns are missing, so the job links them with less evidence. Lookups of one
+    kind that miss the same bodies share a note, as they share its fix."""
+    groups: dict[tuple[str, tuple[str, ...]], list[tuple[LookupConfig, list[Submission]]]] = {}
     for lookup, subs in inputs.lookups:
         sides = [s for side, side_subs in (("left", inputs.left), ("right", inputs.right)) if lookup.applies_to(side) for s in side_subs]
-        missing = sorted({s.body for s in sides} - {s.body for s in subs})
+        missing = tuple(sorted({s.body for s in sides} - {s.body for s in subs}))
         if missing:
-            kinds = " and ".join(dict.fromkeys(s.kind for s in sides))
-            one = len(missing) == 1
-            fix = f"--body {missing[0]}" if one else f"--body BODY for each of {', '.join(missing)}"
-            notes.append(
-                f"'{job.job}' looks each {kinds} record up in its own body's {lookup.kind} (by {lookup.on}), which "
-                f"{', '.join(missing)} {'has' if one else 'have'} not submitted: for {'its' if one else 'their'} "
-                f"records {', '.join(lookup.column_types())} are missing, so the job links them with less evidence. "
-                f"Fix: matching ingest {lookup.kind} FILE {fix}, then run the job again."
-            )
+            groups.setdefault((lookup.kind, missing), []).append((lookup, sides))
+    notes = []
+    for (kind, missing), found in groups.items():
+        one = len(missing) == 1
+        fix = f"--body {missing[0]}" if one else f"--body BODY for each of {', '.join(missing)}"
+        each = [f"each {' and '.join(dict.fromkeys(s.kind for s in sides))} record" for _, sides in found]
+        by = [f"(by {lookup.on})" for lookup, _ in found]
+        looks = f"{each[0]} up in its own body's {kind} {by[0]}" + "".join(f", and {e} {b}" for e, b in zip(each[1:], by[1:], strict=True))
+        columns = [c for lookup, _ in found for c in lookup.column_types()]
+        notes.append(
+            f"'{job.job}' looks {looks}, which {', '.join(missing)} {'has' if one else 'have'} not submitted: "
+            f"for {'its' if one else 'their'} records {', '.join(columns)} are missing, so the job links them with less "
+            f"evidence. Fix: matching ingest {kind} FILE {fix}, then run the job again."
+        )
     return notes
 
 
@@ -113,29 +119,50 @@ def records_sql(
     cols: list[str] = []
     joins: list[str] = []
     for i, (lookup, files) in enumerate(lookups):
-        alias = f"_lookup_{i}"
-        theirs = file_columns(con, files) if files and lookup.on in own else set()
-        if lookup.on not in theirs:
+        theirs = file_columns(con, files) if files else set()
+        # The keys both the side's files and the looked-up kind's hold, in the config's order.
+        keys = [key for key in lookup.keys if all(o in own and t in theirs for o, t in key)]
+        if not keys:
             cols += [f"CAST(NULL AS {t}) AS {ident(c)}" for c, t in lookup.column_types().items()]
             continue
-        key = f"_src.{ident(lookup.on)}"
-        if lookup.list:  # every record's distinct values, sorted (so a run is reproducible)
-            value = "CASE WHEN count(*) <= {max} THEN list_sort(list(DISTINCT {c}) FILTER (WHERE {c} IS NOT NULL)) END"
-            one = f"GROUP BY {key}, _src.body"
-        else:  # one record's values: the latest by latest_by, then by record id
-            value = "{c}"
-            latest = f"_src.{ident(lookup.latest_by)} DESC NULLS LAST, " if lookup.latest_by in theirs else ""
-            one = f"QUALIFY row_number() OVER (PARTITION BY {key}, _src.body ORDER BY {latest}_src.record_id) = 1"
-        taken = ", ".join(
-            (value.format(c=f"_src.{ident(c)}", max=MAX_LIST) if c in theirs else f"CAST(NULL AS {t})") + f" AS {ident(c)}"
-            for c, t in zip(lookup.columns, lookup.column_types().values(), strict=True)
-        )
-        joins.append(
-            f"LEFT JOIN (SELECT {key} AS _key, _src.body AS _body, {taken} "
-            f"FROM read_parquet({_list(files)}, union_by_name = true) _src WHERE {key} IS NOT NULL {one}) {alias} "
-            f"ON _records.{ident(lookup.on)} = {alias}._key AND _records.body = {alias}._body"
-        )
-        cols += [f"{alias}.{ident(c)} AS {ident(lookup.prefix + c)}" for c in lookup.columns]
+        aliases = []
+        for j, key in enumerate(keys):
+            alias = f"_lookup_{i}_{j}"
+            aliases.append(alias)
+            key_cols = ", ".join(f"_src.{ident(t)} AS _key_{n}" for n, (_, t) in enumerate(key))
+            by = ", ".join(f"_src.{ident(t)}" for _, t in key)
+            if lookup.list:  # every record's distinct values, sorted (so a run is reproducible)
+                value = "CASE WHEN count(*) <= {max} THEN list_sort(list(DISTINCT {c}) FILTER (WHERE {c} IS NOT NULL)) END"
+                one = f"GROUP BY {by}, _src.body"
+            else:  # one record's values: the latest by latest_by, then by record id
+                value = "{c}"
+                latest = f"_src.{ident(lookup.latest_by)} DESC NULLS LAST, " if lookup.latest_by in theirs else ""
+                window = f"PARTITION BY {by}, _src.body"
+                one = f"QUALIFY row_number() OVER ({window} ORDER BY {latest}_src.record_id) = 1"
+                if lookup.is_person_key(key):  # two people of one name and date of birth: neither is taken
+                    rk = f"_src.{ident(lookup.spec.record_key)}"
+                    one += f" AND min({rk}) OVER ({window}) = max({rk}) OVER ({window})"
+            taken = ", ".join(
+                (value.format(c=f"_src.{ident(c)}", max=MAX_LIST) if c in theirs else f"CAST(NULL AS {t})") + f" AS {ident(c)}"
+                for c, t in zip(lookup.columns, lookup.column_types().values(), strict=True)
+            )
+            present = " AND ".join(f"_src.{ident(t)} IS NOT NULL" for _, t in key)
+            on = " AND ".join(f"_records.{ident(o)} = {alias}._key_{n}" for n, (o, _) in enumerate(key))
+            joins.append(
+                f"LEFT JOIN (SELECT {key_cols}, _src.body AS _body, {taken} "
+                f"FROM read_parquet({_list(files)}, union_by_name = true) _src WHERE {present} {one}) {alias} "
+                f"ON {on} AND _records.body = {alias}._body"
+            )
+        # The record the first key that finds one finds; a later key speaks only for a record
+        # that gives none of the earlier keys (an application without a UPN, not one whose UPN
+        # this census lacks: a child at another council's school is not another pupil of the
+        # same name).
+        blank = [" OR ".join(f"_records.{ident(o)} IS NULL" for o, _ in key) for key in keys]
+        when = [" AND ".join([f"{a}._body IS NOT NULL", *(f"({b})" for b in blank[:j])]) for j, a in enumerate(aliases)]
+        for c in lookup.columns:
+            found = [f"WHEN {w} THEN {a}.{ident(c)}" for w, a in zip(when, aliases, strict=True)]
+            value = f"{aliases[0]}.{ident(c)}" if len(aliases) == 1 else f"CASE {' '.join(found)} END"
+            cols.append(f"{value} AS {ident(lookup.prefix + c)}")
     return f"SELECT _records.*, {', '.join(cols)} FROM {source} _records {' '.join(joins)}"
 
 
@@ -147,10 +174,10 @@ def stale_ingest_notes(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: J
 
     used = columns_used(job)
     checks: list[tuple[DatasetSpec, tuple[Submission, ...], set[str], str]] = [
-        (spec, subs, used | {lk.on for lk in job.lookups if lk.applies_to(side)}, "compares")
+        (spec, subs, used | {c for lk in job.lookups if lk.applies_to(side) for c in lk.own_key_columns()}, "compares")
         for side, spec, subs in (("left", job.left, inputs.left), ("right", job.right, inputs.right))
     ]
-    checks += [(lk.spec, subs, {lk.on, *lk.columns} | ({lk.latest_by} if lk.latest_by else set()), "looks up")
+    checks += [(lk.spec, subs, {*lk.their_key_columns(), *lk.columns} | ({lk.latest_by} if lk.latest_by else set()), "looks up")
                for lk, subs in inputs.lookups]
     notes = []
     for spec, subs, wanted, verb in checks:

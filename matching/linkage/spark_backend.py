@@ -366,26 +366,51 @@ def _read(spark: Any, subs: tuple[Any, ...], lookups: list[tuple[Any, list[str]]
 
     df = _parquet(spark, [s.dataset_path for s in subs]).selectExpr("concat(body, '/', record_id) AS unique_id", "*")
     for i, (lookup, files) in enumerate(lookups):
-        found = _parquet(spark, files) if files and lookup.on in df.columns else None
-        if found is None or lookup.on not in found.columns:
+        source = _parquet(spark, files) if files else None
+        keys = [key for key in lookup.keys
+                if source is not None and all(o in df.columns and t in source.columns for o, t in key)]
+        if source is None or not keys:
             df = df.selectExpr("*", *[f"CAST(NULL AS {spark_type(t)}) AS `{c}`" for c, t in lookup.column_types().items()])
             continue
-        key, body = f"_lookup_{i}_key", f"_lookup_{i}_body"
-        found = found.where(F.col(lookup.on).isNotNull())
-        missing = [f"CAST(NULL AS {spark_type(t)}) AS `{lookup.prefix}{c}`"
-                   for c, t in zip(lookup.columns, lookup.column_types().values(), strict=True) if c not in found.columns]
-        present = [c for c in lookup.columns if c in found.columns]
-        if lookup.list:  # every record's distinct values, sorted; NULL when none holds one, or too many records do
-            lists = [F.array_sort(F.collect_set(c)).alias(c) for c in present]
-            found = found.groupBy(lookup.on, "body").agg(F.count(F.lit(1)).alias("_records"), *lists)
-            taken = [f"CASE WHEN size(`{c}`) > 0 AND _records <= {MAX_LIST} THEN `{c}` END AS `{lookup.prefix}{c}`" for c in present]
-        else:
-            latest = [F.col(lookup.latest_by).desc_nulls_last()] if lookup.latest_by in found.columns else []
-            window = Window.partitionBy(lookup.on, "body").orderBy(*latest, F.col("record_id"))
-            found = found.withColumn("_n", F.row_number().over(window)).where("_n = 1")
-            taken = [f"`{c}` AS `{lookup.prefix}{c}`" for c in present]
-        found = found.selectExpr(f"`{lookup.on}` AS {key}", f"body AS {body}", *taken, *missing)
-        df = df.join(found, (df[lookup.on] == found[key]) & (df["body"] == found[body]), "left").drop(key, body)
+        types = dict(zip(lookup.columns, lookup.column_types().values(), strict=True))
+        present = [c for c in lookup.columns if c in source.columns]
+        found_as = []
+        for j, key in enumerate(keys):
+            tag = f"_lookup_{i}_{j}"
+            theirs = [t for _, t in key]
+            found = source.where(" AND ".join(f"`{t}` IS NOT NULL" for t in theirs))
+            if lookup.list:  # every record's distinct values, sorted; NULL when none holds one, or too many records do
+                lists = [F.array_sort(F.collect_set(c)).alias(c) for c in present]
+                found = found.groupBy(*theirs, "body").agg(F.count(F.lit(1)).alias("_records"), *lists)
+                taken = [f"CASE WHEN size(`{c}`) > 0 AND _records <= {MAX_LIST} THEN `{c}` END AS `{tag}_{c}`" for c in present]
+            else:
+                latest = [F.col(lookup.latest_by).desc_nulls_last()] if lookup.latest_by in found.columns else []
+                window = Window.partitionBy(*theirs, "body").orderBy(*latest, F.col("record_id"))
+                found = found.withColumn("_n", F.row_number().over(window))
+                if lookup.is_person_key(key):  # two people of one name and date of birth: neither is taken
+                    group, rk = Window.partitionBy(*theirs, "body"), F.col(lookup.spec.record_key)
+                    found = found.withColumn("_one", F.min(rk).over(group) == F.max(rk).over(group)).where("_one")
+                found = found.where("_n = 1")
+                taken = [f"`{c}` AS `{tag}_{c}`" for c in present]
+            found = found.selectExpr(*[f"`{t}` AS {tag}_key_{n}" for n, t in enumerate(theirs)], f"body AS {tag}_body", *taken)
+            on = df["body"] == found[f"{tag}_body"]
+            for n, (o, _) in enumerate(key):
+                on = on & (df[o] == found[f"{tag}_key_{n}"])
+            df = df.join(found, on, "left").drop(*[f"{tag}_key_{n}" for n in range(len(key))])
+            found_as.append(tag)
+        # The record the first key that finds one finds; a later key only for a record that
+        # gives none of the earlier keys (as records_sql on DuckDB).
+        blank = [" OR ".join(f"`{o}` IS NULL" for o, _ in key) for key in keys]
+        when = [" AND ".join([f"{tag}_body IS NOT NULL", *(f"({b})" for b in blank[:j])]) for j, tag in enumerate(found_as)]
+        values = []
+        for c in lookup.columns:
+            if c not in present:
+                values.append(f"CAST(NULL AS {spark_type(types[c])}) AS `{lookup.prefix}{c}`")
+                continue
+            cases = " ".join(f"WHEN {w} THEN `{tag}_{c}`" for w, tag in zip(when, found_as, strict=True))
+            values.append(f"CASE {cases} END AS `{lookup.prefix}{c}`")
+        df = df.selectExpr("*", *values).drop(*[f"{tag}_body" for tag in found_as],
+                                             *[f"{tag}_{c}" for tag in found_as for c in present])
     return df
 
 

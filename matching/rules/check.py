@@ -39,7 +39,7 @@ _ALLOWED_FUNCTIONS: tuple[type[exp.Expression], ...] = (
     exp.Year, exp.Month, exp.Day, exp.Extract, exp.StrPosition, exp.Left, exp.Right,
     exp.Levenshtein, exp.JarowinklerSimilarity, exp.StartsWith, exp.DateTrunc,
     exp.Date, exp.ToChar, exp.TimeToStr, exp.StrToDate, exp.Sqrt, exp.Pow, exp.Sign, exp.DateFromParts,
-    exp.Contains, exp.EndsWith, exp.RegexpLike,
+    exp.Contains, exp.EndsWith, exp.RegexpLike, exp.SplitPart,
     exp.ArrayContains,  # list_contains(r.electors_email, l.email): a looked-up list (datasets.lookups list = true)
 )
 _ALLOWED_ANONYMOUS = {

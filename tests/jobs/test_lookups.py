@@ -46,9 +46,17 @@ APPLICATIONS = (
         # the register there holds the one she gives.
         ["APP5", "Rosa", "Marsh", "Mother", "2 Mu Road", "KT1 2LB", "07700900123", "Noah", "Marsh", "2022-05-06", "",
          "Alpha Primary", "2026-01-11", "2026-09-01"],
+        # A reception place (no UPN given): her son is in a school's nursery, on the census at home.
+        ["APP6", "Gwen", "Harrow", "Mother", "4 Pi Road", "KT2 5LB", "", "Owen", "Harrow", "2021-10-03", "",
+         "Alpha Primary", "2026-01-12", "2026-09-01"],
+        # No UPN either, and the census spells her daughter's name another way: a pupil at home
+        # was born on the child's date of birth.
+        ["APP7", "Jade", "Quill", "Mother", "5 Rho Road", "KT3 6LB", "", "Harpreet", "Quill", "2021-03-24", "",
+         "Alpha Primary", "2026-01-13", "2026-09-01"],
     ],
 )
 HOME, NAMESAKES = "100000000014", "100000000009"
+QUILLS, PARTNER, NAMESAKE_QUILL = "100000000021", "100000000022", "100000000023"
 ACCOUNTS = (
     ["account_ref", "forenames", "surname", "address_line_1", "postcode", "uprn", "liable_from_date"],
     [
@@ -56,6 +64,11 @@ ACCOUNTS = (
         ["CT7", "Priya", "Lomax", "11 Kappa Road", "KT9 1NP", "", "2016-01-01"],  # a namesake's
         ["CT8", "Rosa", "Marsh", "14 Nu Road", "KT6 4NB", HOME, "2019-06-01"],  # her home
         ["CT10", "Rosa", "Marsh", "9 Xi Road", "KT5 8RB", NAMESAKES, "2017-02-01"],  # a namesake's
+        ["CT11", "Gwen", "Harrow", "7 Sigma Road", "KT4 2QQ", "", "2020-03-01"],  # her home
+        ["CT12", "Gwen", "Harrow", "8 Tau Road", "KT9 3QQ", "", "2014-05-01"],  # a namesake's
+        ["CT13", "Jade", "Quill", "3 Upsilon Road", "KT5 1QQ", QUILLS, "2019-08-01"],  # her home
+        ["CT14", "Jade", "Quill", "2 Phi Road", "KT6 1QQ", NAMESAKE_QUILL, "2012-08-01"],  # a namesake's
+        ["CT15", "Joel", "Quill", "6 Chi Road", "KT7 1QQ", PARTNER, "2021-01-01"],  # her daughters' father's
         *([f"CT9{i:03d}", forename, surname, f"{i} Epsilon Road", "KT4 5EF", "", "2015-01-01"] for i, (forename, surname) in NEIGHBOURS),
     ],
 )
@@ -70,18 +83,40 @@ ELECTORS = (
 PUPILS = ["upn", "forenames", "surname", "dob", "address_line_1", "postcode", "entry_date"]
 # Kingston's census has Ella at home; Richmond's still holds her from her first school, at the
 # family's old address. A Kingston application reads Kingston's census only.
+PUPILS = [*PUPILS, "uprn"]
 CENSUS = {
-    "kingston": [[UPN, "Ella", "Lomax", "2015-04-02", "6 Iota Road", "KT7 8JH", "2022-09-01"]],
-    "richmond": [[UPN, "Ella", "Lomax", "2015-04-02", "12 Lambda Road", "KT2 3QR", "2019-09-01"]],
+    "kingston": [
+        [UPN, "Ella", "Lomax", "2015-04-02", "6 Iota Road", "KT7 8JH", "2022-09-01", ""],
+        # Another pupil of Ella's name and date of birth: APP4's UPN finds Ella, never her.
+        ["M123456789012", "Ella", "Lomax", "2015-04-02", "12 Omega Road", "KT2 9ZZ", "2025-09-01", ""],
+        ["N123456789012", "Owen", "Harrow", "2021-10-03", "7 Sigma Road", "KT4 2QQ", "2025-09-01", ""],
+        ["P123456789012", "Haepreet", "Quill", "2021-03-24", "3 Upsilon Road", "KT5 1QQ", "2025-09-01", QUILLS],
+        # Her twin sister lives with their father: he is not the parent who applied.
+        ["Q123456789012", "Amrit", "Quill", "2021-03-24", "6 Chi Road", "KT7 1QQ", "2025-09-01", PARTNER],
+        # The namesake's son, born another day.
+        ["S123456789012", "Rory", "Quill", "2016-01-09", "2 Phi Road", "KT6 1QQ", "2025-09-01", NAMESAKE_QUILL],
+    ],
+    "richmond": [[UPN, "Ella", "Lomax", "2015-04-02", "12 Lambda Road", "KT2 3QR", "2019-09-01", ""]],
 }
 
 
+# Two more applications without a census home: Ella's name and date of birth are two pupils'
+# (neither is taken), and Owen's is given with a UPN this census lacks (he is at another
+# council's school: the name is not looked up).
+UNFOUND = [
+    ["APP8", "Priya", "Lomax", "Mother", "3 Theta Road", "KT8 9LB", "", "Ella", "Lomax", "2015-04-02", "",
+     "Beta Secondary", "2026-01-10", "2026-09-01"],
+    ["APP9", "Gwen", "Harrow", "Mother", "4 Pi Road", "KT2 5LB", "", "Owen", "Harrow", "2021-10-03", "R999999999999",
+     "Alpha Primary", "2026-01-12", "2026-09-01"],
+]
+
+
 def _workspace(tmp_path: Path, census: tuple[str, ...] = ("kingston", "richmond"), register: bool = True,
-               electors: list[list[str]] | None = None) -> Path:
-    """The applications, the accounts and the register (Kingston's: ``electors`` more), and the
-    census of the bodies named."""
+               electors: list[list[str]] | None = None, applications: list[list[str]] | None = None) -> Path:
+    """The applications (``applications`` more), the accounts and the register (Kingston's:
+    ``electors`` more), and the census of the bodies named."""
     ws = tmp_path / "ws"
-    files = (("school_admissions", APPLICATIONS), ("council_tax", ACCOUNTS))
+    files = (("school_admissions", (APPLICATIONS[0], APPLICATIONS[1] + (applications or []))), ("council_tax", ACCOUNTS))
     if register:
         files += (("electoral_register", (ELECTORS[0], ELECTORS[1] + (electors or []))),)
     for kind, (header, rows) in files:
@@ -93,7 +128,7 @@ def _workspace(tmp_path: Path, census: tuple[str, ...] = ("kingston", "richmond"
 
 def test_the_account_at_the_childs_home_on_the_census_is_found(tmp_path: Path) -> None:
     run = run_job(JOB, workspace=_workspace(tmp_path))
-    assert _found(run.path, "inconsistencies.parquet") == {("APP4", "CT6"), ("APP5", "CT8")}
+    assert _found(run.path, "inconsistencies.parquet") == {("APP4", "CT6"), ("APP5", "CT8"), ("APP6", "CT11"), ("APP7", "CT13")}
     links = {r["right_record_id"]: r for r in _rows(run.path / "pairs.parquet") if r["left_record_id"] == "APP4"}
     assert links["CT6"]["gamma_census_home"] == 1 and links["CT6"]["match_probability"] >= load_job(JOB).threshold
     assert "CT7" not in links or links["CT7"]["match_probability"] < 0.5  # the census puts the child elsewhere
@@ -103,8 +138,50 @@ def test_the_account_at_the_childs_home_on_the_census_is_found(tmp_path: Path) -
     manifest = json.loads((run.path / "manifest.json").read_text())
     looked_up = [i for i in manifest["inputs"] if i["side"] == "lookup"]
     assert sorted((i["kind"], i["body"], i["prefix"]) for i in looked_up) == [
-        ("electoral_register", "kingston", "electors_"), ("pupils", "kingston", "census_"), ("pupils", "richmond", "census_")]
+        ("electoral_register", "kingston", "electors_"), ("pupils", "kingston", "census_"), ("pupils", "kingston", "pupils_"),
+        ("pupils", "richmond", "census_"), ("pupils", "richmond", "pupils_")]
     assert {i["side"] for i in manifest["inputs"]} == {"left", "right", "lookup"}
+
+
+def test_an_application_without_a_upn_finds_its_child_on_the_census_by_name_and_date_of_birth(tmp_path: Path) -> None:
+    """A reception place gives no UPN: the census lookup's second key (the child's forename,
+    surname and date of birth) finds Owen at home. A UPN, when given, finds the child it names,
+    never another pupil of the same name and date of birth (a later entry at another address);
+    a name and date of birth two pupils share finds neither; and a UPN the census lacks is not
+    replaced by a name."""
+    from matching.linkage.inputs import load_records, select_inputs
+    from matching.workspace import Workspace
+
+    ws = _workspace(tmp_path, census=("kingston",), applications=UNFOUND)
+    con = duckdb.connect()
+    load_records(con, select_inputs(Workspace.at(ws), load_job(JOB)))
+    homes = dict(con.execute("SELECT record_id, census_address_single FROM left_records").fetchall())
+    assert homes == {"APP4": "6 IOTA ROAD", "APP5": None, "APP6": "7 SIGMA ROAD", "APP7": None, "APP8": None, "APP9": None}
+    (tmp_path / "without").mkdir()
+    run = run_job(JOB, workspace=_workspace(tmp_path / "without", census=("kingston",)))
+    links = {r["right_record_id"]: r for r in _rows(run.path / "pairs.parquet") if r["left_record_id"] == "APP6"}
+    assert links["CT11"]["gamma_census_home"] == 1
+    assert "CT12" not in links or links["CT12"]["match_probability"] < 0.5  # the census puts the child elsewhere
+    row = next(r for r in _rows(run.path / "inconsistencies.parquet") if r["left_record_id"] == "APP6")
+    assert row["right_record_id"] == "CT11"
+    assert row["explanation"].endswith("The child's school census record gives a home address of 7 SIGMA ROAD, KT4 2QQ.")
+
+
+def test_a_pupil_at_the_property_born_on_the_childs_date_of_birth_finds_the_home(tmp_path: Path) -> None:
+    """The census spells Jade Quill's daughter another way, so the lookup by name finds no
+    record; but a pupil at her home (by UPRN) was born on the child's date of birth. Her
+    namesake's home lists no such pupil. Her twin lives with their father, alone liable at his
+    home: he is not the parent who applied (another first name), so it says nothing there."""
+    run = run_job(JOB, workspace=_workspace(tmp_path), threshold=1e-9)  # every pair scored, to see each level
+    links = {r["right_record_id"]: r for r in _rows(run.path / "pairs.parquet") if r["left_record_id"] == "APP7"}
+    assert links["CT13"]["gamma_census_child"] == 1 and links["CT13"]["gamma_census_home"] == -1
+    assert links["CT13"]["match_probability"] >= load_job(JOB).threshold
+    assert links["CT14"]["gamma_census_child"] == 0 and links["CT14"]["match_probability"] < 0.5
+    assert links["CT15"]["gamma_census_child"] == -1 and links["CT15"]["match_probability"] < 0.5
+    rows = [r for r in _rows(run.path / "inconsistencies.parquet") if r["left_record_id"] == "APP7"]
+    row = next(r for r in rows if r["right_record_id"] == "CT13")
+    assert row["explanation"].endswith("The school census lists a pupil at that property born on the child's date of birth.")
+    assert all("The school census lists" not in r["explanation"] for r in rows if r["right_record_id"] != "CT13")
 
 
 @pytest.mark.parametrize("census", [(), ("richmond",)])
@@ -112,11 +189,13 @@ def test_without_its_own_councils_census_a_name_alone_finds_neither_and_the_run_
     """No census, or only another council's: Richmond's census is never read for Kingston's
     application (it would be shown without Richmond's declaration or audit trail)."""
     run = run_job(JOB, workspace=_workspace(tmp_path, census=census))
-    assert {left for left, _ in _found(run.path, "inconsistencies.parquet")} == {"APP5"}  # APP4 is not found
-    assert all(r["gamma_census_home"] == -1 for r in _rows(run.path / "pairs.parquet"))
-    (note,) = run.notes
-    assert note.startswith("'admissions-to-council-tax' looks each school_admissions record up in its own body's pupils (by upn), "
+    assert {left for left, _ in _found(run.path, "inconsistencies.parquet")} == {"APP5"}  # APP4, APP6 and APP7 are not found
+    assert all(r["gamma_census_home"] == -1 and r["gamma_census_child"] == -1 for r in _rows(run.path / "pairs.parquet"))
+    (note,) = run.notes  # one note for both lookups of the census: one fix
+    assert note.startswith("'admissions-to-council-tax' looks each school_admissions record up in its own body's pupils "
+                           "(by upn, else pupil_dob, pupil_forename and pupil_surname), and each council_tax record (by uprn), "
                            "which kingston has not submitted: for its records census_uprn, census_postcode")
+    assert "census_address_single, pupils_dob are missing" in note
     assert "Fix: matching ingest pupils FILE --body kingston, then run the job again." in note
     assert json.loads((run.path / "manifest.json").read_text())["notes"] == [note]
 
@@ -190,17 +269,31 @@ def test_evaluate_reads_the_lookup_for_blocking_recall(tmp_path: Path) -> None:
 
 
 LOOKUP = re.compile(r"\[\[datasets\.lookups\]\]\n(?:[a-z_]+ = .*\n)+")
+ON = 'on = ["upn", { pupil_forename = "forename", pupil_surname = "surname", pupil_dob = "dob" }]'
 
 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
         (('kind = "pupils"', 'kind = "pupil"'), "datasets.lookups[0].kind: unknown dataset kind 'pupil'\n  Fix: did you mean 'pupils'?"),
-        (('on = "upn"', 'on = "uln"'), "datasets.lookups[0].on: 'uln' is not a key of pupils (its record key, an NI number or a UPRN) "
-                                       "that school_admissions also has\n  Fix: on = \"upn\""),
-        (('on = "upn"', 'on = "postcode"'), "datasets.lookups[0].on: 'postcode' is not a key of pupils"),
-        (('on = "upn"', 'on = "body"'), "datasets.lookups[0].on: 'body' is not a key of pupils"),
-        (('on = "upn"\n', ''), "datasets.lookups[0].on: missing\n  Fix: on = \"upn\""),
+        ((ON, 'on = "uln"'), "datasets.lookups[0].on: 'uln' is not a key of pupils (its record key, an NI number or a UPRN) "
+                             "that school_admissions also has\n  Fix: on = \"upn\""),
+        ((ON, 'on = "postcode"'), "datasets.lookups[0].on: 'postcode' is not a key of pupils"),
+        ((ON, 'on = "body"'), "datasets.lookups[0].on: 'body' is not a key of pupils"),
+        ((ON + "\n", ''), "datasets.lookups[0].on: missing\n  Fix: on = \"upn\""),
+        ((ON, "on = []"), "datasets.lookups[0].on: is an empty list"),
+        ((ON, "on = 7"), "datasets.lookups[0].on: 7 is not a column name or a table of columns"),
+        # A table key names a person (date of birth, surname, forename), never a shared attribute.
+        ((ON, 'on = { postcode = "postcode", address_number = "address_number" }'),
+         "datasets.lookups[0].on: {'postcode': 'postcode', 'address_number': 'address_number'} does not name a person"),
+        ((ON, 'on = { pupil_forename = "forename", pupil_surname = "surname" }'), "does not name a person"),
+        ((ON, 'on = { pupil_forname = "forename", pupil_surname = "surname", pupil_dob = "dob" }'),
+         "datasets.lookups[0].on: school_admissions has no column 'pupil_forname'"),
+        ((ON, 'on = { pupil_forename = "forename", pupil_surname = "surname", pupil_dob = "dob", school = "entry_date" }'),
+         "datasets.lookups[0].on: school_admissions's school (VARCHAR) and pupils's entry_date (DATE) are not of one type"),
+        ((ON, 'on = ["upn", "upn"]'), "datasets.lookups[0].on: gives 'upn' twice"),
+        (('latest_by = "entry_date"', 'list = true'),
+         "datasets.lookups[0].list: takes every record with a key, but a person's name and date of birth takes one person's record"),
         (('side = "left"\n', ''), "datasets.lookups[0].side: missing\n  Fix: side = \"left\" (school_admissions) or side = \"right\" (council_tax)"),
         (('"address_single"]', '"address_singel"]'), "datasets.lookups[0].columns: pupils has no column 'address_singel'\n  Fix: did you mean 'address_single'?"),
         (('prefix = "census_"', 'prefix = "census"'), "datasets.lookups[0].prefix: 'census' is not a prefix"),
@@ -239,13 +332,16 @@ def test_a_rule_may_read_looked_up_columns_but_not_unknown_ones(tmp_path: Path) 
 def test_jobs_lists_what_a_job_looks_up(run_cli) -> None:
     """An officer sees which further kind a job reads, so as to ingest it too."""
     jobs = {j["job"]: j for j in json.loads(run_cli("jobs", "--json").stdout)}
-    assert jobs[JOB]["lookups"] == [{"side": "left", "kind": "pupils", "on": "upn"},
-                                    {"side": "right", "kind": "electoral_register", "on": "uprn"}]
+    assert jobs[JOB]["lookups"] == [
+        {"side": "left", "kind": "pupils", "on": ["upn", {"pupil_dob": "dob", "pupil_forename": "forename", "pupil_surname": "surname"}]},
+        {"side": "right", "kind": "electoral_register", "on": "uprn"},
+        {"side": "right", "kind": "pupils", "on": "uprn"}]
     assert jobs["hb-to-deceased"]["lookups"] == []
     listed = subprocess.run([sys.executable, "-m", "matching", "jobs"], capture_output=True, text=True, check=True,
-                            env=os.environ | {"COLUMNS": "250"}).stdout  # wide enough for no cell to wrap
+                            env=os.environ | {"COLUMNS": "400"}).stdout  # wide enough for no cell to wrap
     row = next(line for line in listed.splitlines() if f" {JOB} " in line)
-    assert "school_admissions ↔ council_tax, looking up pupils by upn, looking up electoral_register by uprn" in row
+    assert ("school_admissions ↔ council_tax, looking up pupils by upn, else pupil_dob, pupil_forename and pupil_surname, "
+            "looking up electoral_register by uprn, looking up pupils by uprn") in row
 
 
 def test_two_lookups_may_not_share_a_prefix(tmp_path: Path) -> None:

@@ -47,8 +47,9 @@ MAX_DIFFERING_SHARE = 0.02
 # sets inconsistencies aside (not_if_also_linked).
 # spd-to-electoral-register: its "same premises" level rewrites the address with a regular
 # expression group, which Java writes differently (on Spark every house number once became "1").
-# admissions-to-council-tax looks up both a single record (the child's census entry) and a
-# list (every phone and email registered at the account's UPRN).
+# admissions-to-council-tax looks up both a single record (the child's census entry, by UPN or
+# else by name and date of birth) and lists (every phone and email registered at the account's
+# UPRN, and the dates of birth of the pupils there).
 JOBS = ("hb-to-deceased", "payroll-to-payroll", "admissions-to-electoral-register", "spd-to-electoral-register",
         "admissions-to-council-tax")
 # pupils: the school census, in which the admissions jobs look each child up (datasets.lookups).
@@ -86,6 +87,34 @@ where = "coalesce(l.claim_end_date, as_at) > r.date_of_death AND l.claim_start_d
 explanation = "Claim {{l.claim_ref}} was in payment after a matched death on {{r.date_of_death:date}}."
 """
 PRESET = Path(__file__).resolve().parents[2] / "configs" / "jobs" / "presets" / "person.toml"
+
+
+def _lookups_on_both(root: Path) -> dict[str, Any]:
+    """tests/jobs/test_lookups.py's records (a UPN that wins over a later pupil of the same name,
+    a name and date of birth two pupils share, a UPN the census lacks, lists of phones and of
+    pupils' dates of birth), each side's looked-up columns read on DuckDB and on Spark."""
+    from matching.linkage.inputs import load_records, select_inputs
+    from tests.jobs.test_lookups import JOB, UNFOUND, _workspace
+
+    root.mkdir()
+    ws = Workspace.at(_workspace(root, census=("kingston",), applications=UNFOUND))
+    job = load_job(JOB)
+    inputs = select_inputs(ws, job)
+    con = duckdb.connect()
+    load_records(con, inputs)
+    spark = spark_backend.session(ws)
+    def plain(v: Any) -> Any:  # as JSON keeps it (the results are shared between test workers)
+        return [plain(x) for x in v] if isinstance(v, list) else v.isoformat() if isinstance(v, dt.date) else v
+
+    out: dict[str, Any] = {}
+    for side, subs in (("left", inputs.left), ("right", inputs.right)):
+        cols = [lk.prefix + c for lk in job.lookups if lk.applies_to(side) for c in lk.columns]
+        rel = con.execute(f"SELECT record_id, {', '.join(cols)} FROM {side}_records")
+        duck = {r[0]: {c: plain(v) for c, v in zip(cols, r[1:], strict=True)} for r in rel.fetchall()}
+        frame = spark_backend._read(spark, subs, inputs.side_lookups(side)).select("record_id", *cols)
+        spk = {r[0]: {c: plain(v) for c, v in zip(cols, r[1:], strict=True)} for r in frame.collect()}
+        out[side] = {"duckdb": duck, "spark": spk}
+    return out
 
 
 def _spark_work(root: Path) -> dict[str, Any]:
@@ -132,6 +161,10 @@ def _spark_work(root: Path) -> dict[str, Any]:
             }
         except Exception:
             results["train"] = {"error": traceback.format_exc()}
+        try:
+            results["lookups"] = _lookups_on_both(root / "lookups")
+        except Exception:
+            results["lookups"] = {"error": traceback.format_exc()}
     finally:
         spark_backend.stop()
     return results
@@ -196,8 +229,9 @@ def test_spark_finds_the_same_inconsistencies_as_duckdb(job_name: str, spark_res
     if load_job(job_name).lookups:  # the lookup's records were read on Spark, and decide pairs there
         assert any(i["side"] == "lookup" for i in manifests["spark"]["inputs"])
         assert any(r["gamma_census_home"] == 1 for r in read(spk / "pairs.parquet"))
-        if job_name == "admissions-to-council-tax":
+        if job_name == "admissions-to-council-tax":  # a list of phones, and a list of pupils' dates of birth
             assert any(r["gamma_home_contact"] == 1 for r in read(spk / "pairs.parquet"))
+            assert any(r["gamma_census_child"] == 1 for r in read(spk / "pairs.parquet"))
         assert manifests["spark"]["notes"] == manifests["duckdb"]["notes"] == []
     if load_job(job_name).also_linked:
         assert "set_aside.parquet" in files
@@ -227,6 +261,20 @@ def test_spark_finds_the_same_inconsistencies_as_duckdb(job_name: str, spark_res
 
 
 @pytest.mark.spark
+@needs_spark
+def test_spark_looks_up_the_same_records_as_duckdb(spark_results: dict[str, Any]) -> None:
+    """Each key in order, a person's name and date of birth two pupils share, and lists: the
+    same looked-up values on both backends, record by record."""
+    result = spark_results["lookups"]
+    assert "error" not in result, result.get("error")
+    for side in ("left", "right"):
+        assert result[side]["spark"] == result[side]["duckdb"], side
+    homes = {r: v["census_address_single"] for r, v in result["left"]["spark"].items()}
+    assert homes == {"APP4": "6 IOTA ROAD", "APP5": None, "APP6": "7 SIGMA ROAD", "APP7": None, "APP8": None, "APP9": None}
+    assert result["right"]["spark"]["CT13"]["pupils_dob"] == ["2021-03-24"]
+    assert result["right"]["spark"]["CT8"]["electors_phone"] == ["07700900123", "07700900456"]
+
+
 @needs_spark
 def test_a_model_trained_on_spark_runs_on_both_backends(spark_results: dict[str, Any]) -> None:
     result = spark_results["train"]

@@ -17,12 +17,13 @@ from matching.synth.exercise import generate
 
 # An admission form has no date of birth and, by definition, another address: a parent who
 # shares no email or phone with the account, its electors or the elector, and whose child is
-# not on the school census, can be told from a namesake only by a rare name or the household
+# on the school census neither by UPN, nor by name and date of birth, nor as a pupil born that
+# day at the property, can be told from a namesake only by a rare name or the household
 # (README, Accuracy).
-# On this exercise the jobs find 34 of 40 (0.85) and 55 of 58 (0.948), every one a true
-# inconsistency; the floors allow one miss more.
+# On this exercise the jobs find 37 of 40 (0.925, precision 0.974) and 55 of 58 (0.948,
+# precision 1.0); the floors allow one miss more.
 # Every other job finds all its planted inconsistencies here, at precision 0.99 or more.
-RECALL_FLOOR = {"admissions-to-council-tax": 0.82, "admissions-to-electoral-register": 0.93}
+RECALL_FLOOR = {"admissions-to-council-tax": 0.9, "admissions-to-electoral-register": 0.93}
 # Blocking recall is held to the goal, 0.995, for every job. admissions-to-council-tax blocks
 # 805 of 806 true pairs here (0.9988; 0.998 on the README's exercise) since it blocks joint
 # liable parents applying under their own surname by the child's surname (README, Accuracy).
