@@ -89,7 +89,8 @@ CENSUS = {
         [UPN, "Ella", "Lomax", "2015-04-02", "6 Iota Road", "KT7 8JH", "2022-09-01", ""],
         # Another pupil of Ella's name and date of birth: APP4's UPN finds Ella, never her.
         ["M123456789012", "Ella", "Lomax", "2015-04-02", "12 Omega Road", "KT2 9ZZ", "2025-09-01", ""],
-        ["N123456789012", "Owen", "Harrow", "2021-10-03", "7 Sigma Road", "KT4 2QQ", "2025-09-01", ""],
+        # Owen's school mistyped the postcode: the same house on the same street, a character out.
+        ["N123456789012", "Owen", "Harrow", "2021-10-03", "7 Sigma Road", "KT4 2QP", "2025-09-01", ""],
         ["P123456789012", "Haepreet", "Quill", "2021-03-24", "3 Upsilon Road", "KT5 1QQ", "2025-09-01", QUILLS],
         # Her twin sister lives with their father: he is not the parent who applied.
         ["Q123456789012", "Amrit", "Quill", "2021-03-24", "6 Chi Road", "KT7 1QQ", "2025-09-01", PARTNER],
@@ -164,7 +165,7 @@ def test_an_application_without_a_upn_finds_its_child_on_the_census_by_name_and_
     assert "CT12" not in links or links["CT12"]["match_probability"] < 0.5  # the census puts the child elsewhere
     row = next(r for r in _rows(run.path / "inconsistencies.parquet") if r["left_record_id"] == "APP6")
     assert row["right_record_id"] == "CT11"
-    assert row["explanation"].endswith("The child's school census record gives a home address of 7 SIGMA ROAD, KT4 2QQ.")
+    assert row["explanation"].endswith("The child's school census record gives a home address of 7 SIGMA ROAD, KT4 2QP.")
 
 
 def test_a_pupil_at_the_property_born_on_the_childs_date_of_birth_finds_the_home(tmp_path: Path) -> None:
@@ -297,7 +298,7 @@ ON = 'on = ["upn", { pupil_forename = "forename", pupil_surname = "surname", pup
         (('side = "left"\n', ''), "datasets.lookups[0].side: missing\n  Fix: side = \"left\" (school_admissions) or side = \"right\" (council_tax)"),
         (('"address_single"]', '"address_singel"]'), "datasets.lookups[0].columns: pupils has no column 'address_singel'\n  Fix: did you mean 'address_single'?"),
         (('prefix = "census_"', 'prefix = "census"'), "datasets.lookups[0].prefix: 'census' is not a prefix"),
-        (('columns = ["uprn", "postcode", "address_number", "address_flat", "address_single"]', 'columns = ["forename"]'), ""),
+        (('columns = ["uprn", "postcode", "address_number", "address_flat", "address_street", "address_single"]', 'columns = ["forename"]'), ""),
         (('side = "left"', 'side = "middle"'), "datasets.lookups[0].side: 'middle' is not left or right\n  Fix: side = \"left\" (school_admissions) or side = \"right\" (council_tax)"),
         (('latest_by = "entry_date"', 'latest_by = "school"'), "datasets.lookups[0].latest_by: 'school' is not a date column of pupils\n  Fix: name one of dob, entry_date, leaving_date"),
         (('latest_by = "entry_date"', 'latest_by = "entry_date"\nkeys = "upn"'), "datasets.lookups[0].keys: unknown setting"),
