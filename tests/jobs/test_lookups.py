@@ -112,18 +112,25 @@ UNFOUND = [
 ]
 
 
+JOINT = ["joint_liable_forenames", "joint_liable_surname"]
+
+
 def _workspace(tmp_path: Path, census: tuple[str, ...] = ("kingston", "richmond"), register: bool = True,
-               electors: list[list[str]] | None = None, applications: list[list[str]] | None = None) -> Path:
-    """The applications (``applications`` more), the accounts and the register (Kingston's:
-    ``electors`` more), and the census of the bodies named."""
+               electors: list[list[str]] | None = None, applications: list[list[str]] | None = None,
+               accounts: list[list[str]] | None = None, pupils: list[list[str]] | None = None) -> Path:
+    """The applications (``applications`` more), the accounts (``accounts`` more, with a joint
+    liable person's names last) and the register (Kingston's: ``electors`` more), and the
+    census of the bodies named (Kingston's: ``pupils`` more)."""
     ws = tmp_path / "ws"
-    files = (("school_admissions", (APPLICATIONS[0], APPLICATIONS[1] + (applications or []))), ("council_tax", ACCOUNTS))
+    files = (("school_admissions", (APPLICATIONS[0], APPLICATIONS[1] + (applications or []))),
+             ("council_tax", (ACCOUNTS[0] + JOINT, [[*r, "", ""] for r in ACCOUNTS[1]] + (accounts or []))))
     if register:
         files += (("electoral_register", (ELECTORS[0], ELECTORS[1] + (electors or []))),)
     for kind, (header, rows) in files:
         ingest_file(kind, write_csv(tmp_path / f"{kind}.csv", header, rows), body="kingston", workspace=ws)
     for body in census:
-        ingest_file("pupils", write_csv(tmp_path / f"pupils-{body}.csv", PUPILS, CENSUS[body]), body=body, workspace=ws)
+        rows = CENSUS[body] + (pupils or [] if body == "kingston" else [])
+        ingest_file("pupils", write_csv(tmp_path / f"pupils-{body}.csv", PUPILS, rows), body=body, workspace=ws)
     return ws
 
 
@@ -183,6 +190,23 @@ def test_a_pupil_at_the_property_born_on_the_childs_date_of_birth_finds_the_home
     row = next(r for r in rows if r["right_record_id"] == "CT13")
     assert row["explanation"].endswith("The school census lists a pupil at that property born on the child's date of birth.")
     assert all("The school census lists" not in r["explanation"] for r in rows if r["right_record_id"] != "CT13")
+
+
+def test_a_joint_liable_parent_with_the_name_boxes_swapped_is_found(tmp_path: Path) -> None:
+    """Ada Warholme is the joint liable person on Vincent Mellow's account, at her son's home on
+    the census; her application gives "Warholme" as her forename and "Ada" as her surname."""
+    app = ["APP10", "Warholme", "Ada", "Mother", "12 Omicron Road", "KT2 7LB", "", "Leon", "Mellow", "2014-09-05",
+           "H123456789012", "Beta Secondary", "2026-01-15", "2026-09-01"]
+    account = ["CT16", "Vincent", "Mellow", "6 Psi Road", "KT8 2QQ", "", "2017-03-01", "Ada", "Warholme"]
+    pupil = ["H123456789012", "Leon", "Mellow", "2014-09-05", "6 Psi Road", "KT8 2QQ", "2021-09-01", ""]
+    run = run_job(JOB, workspace=_workspace(tmp_path, census=("kingston",), applications=[app], accounts=[account], pupils=[pupil]))
+    (link,) = [r for r in _rows(run.path / "pairs.parquet") if r["left_record_id"] == "APP10"]
+    labels = {c.name: c.levels for c in load_job(JOB).comparisons}
+    assert link["right_record_id"] == "CT16"
+    for name in ("forename", "surname"):  # the swapped level (levels count down from the first non-null one)
+        level = [lv["label"] for lv in labels[name] if not lv.get("null")]
+        assert level[len(level) - 1 - link[f"gamma_{name}"]] == "forename and surname swapped"
+    assert ("APP10", "CT16") in _found(run.path, "inconsistencies.parquet")
 
 
 @pytest.mark.parametrize("census", [(), ("richmond",)])
