@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -98,11 +98,6 @@ class LookupConfig:
         """The keys as the config gives them: a column name, a table of columns, or a list."""
         keys = [k[0][0] if len(k) == 1 and k[0][0] == k[0][1] else dict(k) for k in self.keys]
         return keys[0] if len(keys) == 1 else keys
-
-    def is_person_key(self, key: tuple[tuple[str, str], ...]) -> bool:
-        """A key of a person's name and date of birth (not one shared column): it finds a
-        record only when one record key of the looked-up kind holds it."""
-        return len(key) > 1 or key[0][0] != key[0][1]
 
     def own_key_columns(self) -> set[str]:
         return {own for key in self.keys for own, _ in key}
@@ -329,7 +324,7 @@ def _lookups(path: Path, raw: Any, left: DatasetSpec, right: DatasetSpec) -> tup
         as_list = _flag(path, f"{where}list", item.get("list"))
         if as_list and latest is not None:
             raise _fail(path, f"{where}latest_by", "takes one record of several, but list = true takes them all", "remove one of them")
-        if as_list and any(len(k) > 1 for k in keys):
+        if as_list and any(is_person_key(k) for k in keys):
             raise _fail(path, f"{where}list", "takes every record with a key, but a person's name and date of birth "
                         "takes one person's record", "look up a list by a shared key (a UPRN), or remove list = true")
         if prefix in (lk.prefix for lk in lookups):
@@ -344,6 +339,22 @@ def _lookups(path: Path, raw: Any, left: DatasetSpec, right: DatasetSpec) -> tup
                 taken[s] |= set(lookup.column_types())
         lookups.append(lookup)
     return tuple(lookups)
+
+
+def is_person_key(key: tuple[tuple[str, str], ...]) -> bool:
+    """A lookup key of a person's name and date of birth (not one shared column): it finds a
+    record only when one record key of the looked-up kind holds it."""
+    return len(key) > 1 or key[0][0] != key[0][1]
+
+
+def first_key_found(keys: list[tuple[tuple[str, str], ...]], found: list[str], own: Callable[[str], str]) -> list[str]:
+    """For each of a lookup's keys, the SQL condition under which a record takes the record it
+    found (``found``: that it found one): no earlier key found one, and the record gives none of
+    the earlier keys (an application without a UPN, not one whose UPN the census lacks: a child
+    at another council's school is not another pupil of the same name). ``own`` quotes a
+    column of the record, in the backend's dialect."""
+    blank = [" OR ".join(f"{own(o)} IS NULL" for o, _ in key) for key in keys]
+    return [" AND ".join([f, *(f"({b})" for b in blank[:j])]) for j, f in enumerate(found)]
 
 
 # A key of a person's name and date of birth names these of the looked-up kind (a forename

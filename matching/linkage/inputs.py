@@ -14,7 +14,7 @@ from matching.errors import UserError
 from matching.ingest.standardise.household import MAX_HOUSEHOLD
 from matching.ingest.standardise.sql import ident, literal
 from matching.ingest.submissions import Submission, latest
-from matching.jobs.config import JobConfig, LookupConfig
+from matching.jobs.config import JobConfig, LookupConfig, first_key_found, is_person_key
 from matching.linkage.settings import columns_used, linkage_columns
 from matching.specs import DatasetSpec
 from matching.workspace import Workspace
@@ -139,7 +139,7 @@ def records_sql(
                 latest = f"_src.{ident(lookup.latest_by)} DESC NULLS LAST, " if lookup.latest_by in theirs else ""
                 window = f"PARTITION BY {by}, _src.body"
                 one = f"QUALIFY row_number() OVER ({window} ORDER BY {latest}_src.record_id) = 1"
-                if lookup.is_person_key(key):  # two people of one name and date of birth: neither is taken
+                if is_person_key(key):  # two people of one name and date of birth: neither is taken
                     rk = f"_src.{ident(lookup.spec.record_key)}"
                     one += f" AND min({rk}) OVER ({window}) = max({rk}) OVER ({window})"
             taken = ", ".join(
@@ -153,12 +153,7 @@ def records_sql(
                 f"FROM read_parquet({_list(files)}, union_by_name = true) _src WHERE {present} {one}) {alias} "
                 f"ON {on} AND _records.body = {alias}._body"
             )
-        # The record the first key that finds one finds; a later key speaks only for a record
-        # that gives none of the earlier keys (an application without a UPN, not one whose UPN
-        # this census lacks: a child at another council's school is not another pupil of the
-        # same name).
-        blank = [" OR ".join(f"_records.{ident(o)} IS NULL" for o, _ in key) for key in keys]
-        when = [" AND ".join([f"{a}._body IS NOT NULL", *(f"({b})" for b in blank[:j])]) for j, a in enumerate(aliases)]
+        when = first_key_found(keys, [f"{a}._body IS NOT NULL" for a in aliases], lambda c: f"_records.{ident(c)}")
         for c in lookup.columns:
             found = [f"WHEN {w} THEN {a}.{ident(c)}" for w, a in zip(when, aliases, strict=True)]
             value = f"{aliases[0]}.{ident(c)}" if len(aliases) == 1 else f"CASE {' '.join(found)} END"

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from matching.errors import UserError
-from matching.jobs.config import JobConfig
+from matching.jobs.config import JobConfig, first_key_found, is_person_key
 from matching.linkage.duckdb_backend import (
     EMSession,
     TrainResult,
@@ -387,7 +387,7 @@ def _read(spark: Any, subs: tuple[Any, ...], lookups: list[tuple[Any, list[str]]
                 latest = [F.col(lookup.latest_by).desc_nulls_last()] if lookup.latest_by in found.columns else []
                 window = Window.partitionBy(*theirs, "body").orderBy(*latest, F.col("record_id"))
                 found = found.withColumn("_n", F.row_number().over(window))
-                if lookup.is_person_key(key):  # two people of one name and date of birth: neither is taken
+                if is_person_key(key):  # two people of one name and date of birth: neither is taken
                     group, rk = Window.partitionBy(*theirs, "body"), F.col(lookup.spec.record_key)
                     found = found.withColumn("_one", F.min(rk).over(group) == F.max(rk).over(group)).where("_one")
                 found = found.where("_n = 1")
@@ -398,10 +398,7 @@ def _read(spark: Any, subs: tuple[Any, ...], lookups: list[tuple[Any, list[str]]
                 on = on & (df[o] == found[f"{tag}_key_{n}"])
             df = df.join(found, on, "left").drop(*[f"{tag}_key_{n}" for n in range(len(key))])
             found_as.append(tag)
-        # The record the first key that finds one finds; a later key only for a record that
-        # gives none of the earlier keys (as records_sql on DuckDB).
-        blank = [" OR ".join(f"`{o}` IS NULL" for o, _ in key) for key in keys]
-        when = [" AND ".join([f"{tag}_body IS NOT NULL", *(f"({b})" for b in blank[:j])]) for j, tag in enumerate(found_as)]
+        when = first_key_found(keys, [f"{tag}_body IS NOT NULL" for tag in found_as], lambda c: f"`{c}`")
         values = []
         for c in lookup.columns:
             if c not in present:
