@@ -116,10 +116,13 @@ def records_sql(
     if not lookups:
         return f"SELECT * FROM {source}"
     own = file_columns(con, paths)
+    read: dict[tuple[str, ...], set[str]] = {}  # two lookups of one kind (the census) read its files once
     cols: list[str] = []
     joins: list[str] = []
     for i, (lookup, files) in enumerate(lookups):
-        theirs = file_columns(con, files) if files else set()
+        if files and tuple(files) not in read:
+            read[tuple(files)] = file_columns(con, files)
+        theirs = read[tuple(files)] if files else set()
         # The keys both the side's files and the looked-up kind's hold, in the config's order.
         keys = [key for key in lookup.keys if all(o in own and t in theirs for o, t in key)]
         if not keys:
