@@ -40,11 +40,13 @@ _ALLOWED_FUNCTIONS: tuple[type[exp.Expression], ...] = (
     exp.Levenshtein, exp.JarowinklerSimilarity, exp.StartsWith, exp.DateTrunc,
     exp.Date, exp.ToChar, exp.TimeToStr, exp.StrToDate, exp.Sqrt, exp.Pow, exp.Sign, exp.DateFromParts,
     exp.Contains, exp.EndsWith, exp.RegexpLike, exp.SplitPart,
-    exp.ArrayContains,  # list_contains(r.electors_email, l.email): a looked-up list (datasets.lookups list = true)
+    # A looked-up list (datasets.lookups list = true): list_contains(r.electors_email, l.email),
+    # array_length(l.electors_surname) (sqlglot reads array_length as ArraySize).
+    exp.ArrayContains, exp.ArraySize,
 )
 _ALLOWED_ANONYMOUS = {
     "damerau_levenshtein", "jaro_similarity", "jaro_winkler_similarity", "ends_with",
-    "contains", "date_part", "datediff", "make_date", "strftime", "array_length",
+    "contains", "date_part", "datediff", "make_date", "strftime",
 }
 FORBIDDEN_IN_PRIORITY = ("age", "sex", "gender", "ethnic", "nationality", "disab", "language", "religio")
 
