@@ -2,7 +2,8 @@
 and the date of birth. A namesake does too, so the link alone is not enough; what tells them
 apart is who lives at each home. A tenant who holds a second tenancy lives in one of the two
 homes, and the other is lived in by people the landlord does not know of: the council's
-electoral register lists them there, and neither it nor council tax names the tenant."""
+electoral register lists them there, the landlord's records there name only the tenant, and
+neither the register nor council tax names the tenant."""
 
 from __future__ import annotations
 
@@ -45,12 +46,13 @@ STRANGERS = [["RA1-1/0", "Sam", "Dean", "4 Albert Gardens", "TW1 3UL", LET],
 STRANGERS_ACCOUNT = [["RCT1", "Sam", "Dean", "4 Albert Gardens", "TW1 3UL", LET, "2024-10-01"]]
 
 
-def _workspace(tmp_path: Path, richmond_register: list[list[str]] | None, richmond_accounts: list[list[str]]) -> Path:
-    """Both landlords' tenants, and each council's register and council tax (Richmond's register
-    not submitted when ``richmond_register`` is None)."""
+def _workspace(tmp_path: Path, richmond_register: list[list[str]] | None, richmond_accounts: list[list[str]],
+               household: list[list[str]] | None = None) -> Path:
+    """Both landlords' tenants (Richmond's with ``household`` more), and each council's register
+    and council tax (Richmond's register not submitted when ``richmond_register`` is None)."""
     ws = tmp_path / "ws"
     files = [("housing_tenants", "kingston", TENANTS, [MICHAEL["kingston"], *OTHERS["kingston"]]),
-             ("housing_tenants", "richmond", TENANTS, [MICHAEL["richmond"], *OTHERS["richmond"]]),
+             ("housing_tenants", "richmond", TENANTS, [MICHAEL["richmond"], *(household or []), *OTHERS["richmond"]]),
              ("electoral_register", "kingston", ELECTORS, KINGSTON_REGISTER),
              ("council_tax", "kingston", ACCOUNTS, KINGSTON_ACCOUNTS),
              ("council_tax", "richmond", ACCOUNTS, richmond_accounts)]
@@ -69,35 +71,60 @@ def test_a_tenancy_lived_in_by_others_makes_a_link_of_name_and_date_of_birth_an_
         ("kingston", "TP0012619", "RHP-P019251"), ("richmond", "TP0012619", "RHP-P019251")}
     explanation = rows[0]["explanation"]
     assert "Shared besides the name" not in explanation  # nothing is, but the date of birth
-    assert explanation.endswith("both tenancies are current (since 5 April 2026). The electoral register lists others at "
-                                "4 ALBERT GARDENS (tenancy RHP0100962), and neither it nor council tax there names the tenant.")
+    assert explanation.endswith("both tenancies are current (since 5 April 2026). At 4 ALBERT GARDENS (tenancy RHP0100962) "
+                                "the electoral register lists people the landlord's records do not name, and neither the "
+                                "register nor council tax there names the tenant.")
     # Nobody else's name is shown: the strangers are evidence, not subjects.
     assert "DEAN" not in explanation.upper() and "TAMSWORTH" not in explanation.upper()
     assert run.notes == []
 
 
 @pytest.mark.parametrize(
-    ("register", "accounts", "why"),
+    ("register", "accounts", "household", "why"),
     [
         # His partner is registered and liable there, under his surname: it is his home, with his
         # family.
         ([["RA1-1/0", "Jane", "Ashbrook", "4 Albert Gardens", "TW1 3UL", LET]],
-         [["RCT1", "Jane", "Ashbrook", "4 Albert Gardens", "TW1 3UL", LET, "2024-10-01"]], "family"),
+         [["RCT1", "Jane", "Ashbrook", "4 Albert Gardens", "TW1 3UL", LET, "2024-10-01"]], None, "family"),
         # Nobody is registered there (only elsewhere): an empty home, or one whose occupiers have
         # not registered, says nothing either way.
-        ([["RA9-1/0", "Pat", "Hollis", "9 Kappa Road", "TW3 1AA", "100000000001"]], STRANGERS_ACCOUNT, "nobody registered"),
+        ([["RA9-1/0", "Pat", "Hollis", "9 Kappa Road", "TW3 1AA", "100000000001"]], STRANGERS_ACCOUNT, None, "nobody registered"),
         # He pays the council tax there himself.
-        (STRANGERS, [["RCT1", "Michael", "Ashbrook", "4 Albert Gardens", "TW1 3UL", LET, "2024-10-01"]], "liable"),
+        (STRANGERS, [["RCT1", "Michael", "Ashbrook", "4 Albert Gardens", "TW1 3UL", LET, "2024-10-01"]], None, "liable"),
+        # The landlord knows of the others: Sam Dean is on the tenancy as a member of his
+        # household, though the tenant is not registered there.
+        (STRANGERS, STRANGERS_ACCOUNT,
+         [["RHP-P019252", "RHP0100962", "N", "Mr", "Sam", "Dean", "1990-02-03", "4 Albert Gardens", "TW1 3UL", LET,
+           "2024-09-22"]], "known household"),
         # Richmond has not submitted its register: the run goes ahead and says which file to ingest.
-        (None, STRANGERS_ACCOUNT, "no register"),
+        (None, STRANGERS_ACCOUNT, None, "no register"),
     ],
 )
 def test_otherwise_a_link_of_name_and_date_of_birth_alone_is_not_an_inconsistency(
-    tmp_path: Path, register: list[list[str]] | None, accounts: list[list[str]], why: str,
+    tmp_path: Path, register: list[list[str]] | None, accounts: list[list[str]], household: list[list[str]] | None, why: str,
 ) -> None:
     """A namesake's records look the same: the link is kept, but it is not queued."""
-    run = run_job(JOB, workspace=_workspace(tmp_path, register, accounts))
+    run = run_job(JOB, workspace=_workspace(tmp_path, register, accounts, household))
     assert _found(run.path, "pairs.parquet") == {("TP0012619", "RHP-P019251")}
     assert _found(run.path, "inconsistencies.parquet") == set(), why
     if register is None:
         assert any("electoral_register" in note and "richmond" in note for note in run.notes), run.notes
+
+
+def test_a_tenant_without_a_date_of_birth_is_found_by_the_contact_details_both_landlords_hold(tmp_path: Path) -> None:
+    """Richmond holds no date of birth for Philippa Thornscroft and Kingston no NI number; their
+    addresses differ. She gave both the same email address and phone: blocking compares them."""
+    kingston = ["TP0012933", "RA0103185", "Y", "", "Philippa", "Thornscroft", "1954-08-10", "42 Yew Road", "KT5 6HH", "",
+                "2024-10-17"]
+    richmond = ["RHP-P020933", "RHP0103185", "Y", "", "Philippa", "Thornscroft", "", "39 Weir Avenue", "TW11 4LH", "",
+                "2015-08-10"]
+    header = [*TENANTS, "email", "phone"]
+    contact = ["philippathornscroft78@outlook.com", "02080576281"]
+    ws = tmp_path / "ws"
+    for body, row in (("kingston", kingston), ("richmond", richmond)):
+        rows = [[*row, *contact], [*MICHAEL[body], "", ""], *([*other, "", ""] for other in OTHERS[body])]
+        ingest_file("housing_tenants", write_csv(tmp_path / f"tenants-{body}.csv", header, rows), body=body, workspace=ws)
+    run = run_job(JOB, workspace=ws)
+    rows = [r for r in _rows(run.path / "inconsistencies.parquet") if r["left_record_id"] == "TP0012933"]
+    assert {r["right_record_id"] for r in rows} == {"RHP-P020933"}
+    assert "Shared besides the name: email address, phone number." in rows[0]["explanation"]
