@@ -49,6 +49,10 @@ _ALLOWED_ANONYMOUS = {
     "contains", "date_part", "datediff", "make_date", "strftime",
 }
 FORBIDDEN_IN_PRIORITY = ("age", "sex", "gender", "ethnic", "nationality", "disab", "language", "religio")
+# Columns refused in priority by their whole name: a title (Mr, Mrs, Miss) says a person's sex
+# and marital status, and may tell two people apart in a rule, never weigh an inconsistency
+# (a job title, or a title deed, is another matter).
+FORBIDDEN_COLUMNS_IN_PRIORITY = ("title",)
 
 
 @dataclass(frozen=True)
@@ -166,7 +170,7 @@ def refuse_personal_characteristics(tree: exp.Expression, where: str, also: tupl
     ``also``: further words refused here (a date of birth may date when an inconsistency began,
     the day someone turned 18, but may not weigh the money at stake)."""
     for node in tree.find_all(exp.Column):
-        if any(word in node.name.lower() for word in FORBIDDEN_IN_PRIORITY + also):
+        if node.name.lower() in FORBIDDEN_COLUMNS_IN_PRIORITY or any(word in node.name.lower() for word in FORBIDDEN_IN_PRIORITY + also):
             raise ConfigError(
                 f"{where}: '{node.sql()}' is a personal characteristic; priority may rest only on the "
                 "evidence of the match (identifier agreement, duration, money at stake).\n"

@@ -361,8 +361,9 @@ _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Like, exp
 
 def _refuse_lists(job: JobConfig, name: str, trees: list[tuple[str, exp.Expression | None]]) -> None:
     """A looked-up list (``list = true``: every value of the records with a key, the emails of
-    everyone registered at a property) may be searched, never compared as a value, nor shown:
-    an explanation would print other people's details."""
+    everyone registered at a property) may be searched (``list_contains``) or counted
+    (``array_length``), nothing else: compared as one value it means nothing, and shown, or
+    turned into text, an explanation would print other people's details."""
     lists = {(alias, c) for alias, side in (("l", "left"), ("r", "right"))
              for c, t in job.column_types(side).items() if t.endswith("[]")}
     if not lists:
@@ -370,19 +371,29 @@ def _refuse_lists(job: JobConfig, name: str, trees: list[tuple[str, exp.Expressi
     for key, tree in trees:
         if tree is None:
             continue
-        if key.startswith("rule.explanation") and isinstance(tree, exp.Column) and (tree.table, tree.name) in lists:
+        for node in tree.find_all(exp.Column):
+            if (node.table, node.name) not in lists:
+                continue
+            parent = node.parent
+            if isinstance(parent, exp.ArrayContains | exp.ArraySize) and parent.this is node:
+                continue
+            if isinstance(parent, _COMPARISONS):
+                raise ConfigError(
+                    f"{name}: {key}: compares {node.sql()}, a list (every value a lookup found), as if it were one value.\n"
+                    f"  Fix: list_contains({node.sql()}, value) is true when the list holds the value."
+                )
+            if key.startswith("rule.explanation") and node is tree:
+                raise ConfigError(
+                    f"{name}: {key}: {node.sql()} is a list of other people's details (everyone a lookup found), "
+                    "which an explanation may not show.\n"
+                    f"  Fix: say what it holds in a value, e.g. CASE WHEN list_contains({node.sql()}, ...) THEN '...' END."
+                )
             raise ConfigError(
-                f"{name}: {key}: {tree.sql()} is a list of other people's details (everyone a lookup found), "
-                "which an explanation may not show.\n"
-                f"  Fix: say what it holds in a value, e.g. CASE WHEN list_contains({tree.sql()}, ...) THEN '...' END."
+                f"{name}: {key}: {node.sql()} is a list of other people's details (every value a lookup found): it may "
+                "only be searched or counted, so that no rule or explanation can turn it into text.\n"
+                f"  Fix: list_contains({node.sql()}, value) is true when the list holds the value; "
+                f"array_length({node.sql()}) counts its values."
             )
-        for node in tree.find_all(*_COMPARISONS):
-            for side in (node.this, node.expression):
-                if isinstance(side, exp.Column) and (side.table, side.name) in lists:
-                    raise ConfigError(
-                        f"{name}: {key}: compares {side.sql()}, a list (every value a lookup found), as if it were one value.\n"
-                        f"  Fix: list_contains({side.sql()}, value) is true when the list holds the value."
-                    )
 
 
 def check_types(job: JobConfig, as_at: str, con: Any = None) -> None:

@@ -124,6 +124,16 @@ def test_a_named_value_cannot_carry_age_into_the_priority(job_file) -> None:
         load_job_file(path)
 
 
+def test_a_title_may_tell_two_people_apart_in_a_rule_but_never_weigh_priority(job_file) -> None:
+    """spd-to-electoral-register reads titles (Mr against Miss) to tell the account holder from
+    another adult; a title says a person's sex, so priority may not read it, even by a value."""
+    values = """[rule.values]\ntitles_conflict = "coalesce((l.title = 'MR') <> (l.title = 'MRS'), false)"\n"""
+    path = job_file(GOOD + values + '[priority]\nsince = "r.date_of_death"\nmoney_pence = "l.weekly_amount * CASE WHEN titles_conflict THEN 2 ELSE 1 END"\n')
+    with pytest.raises(ConfigError, match=r"priority.money_pence: 'l.title' is a personal characteristic"):
+        load_job_file(path)
+    assert load_job_file(job_file(GOOD + values)).values["titles_conflict"]
+
+
 def test_a_date_of_birth_may_date_when_an_inconsistency_began(job_file) -> None:
     """spd-to-post16: a single person discount became an inconsistency the day the other
     person turned 18."""

@@ -392,6 +392,10 @@ def test_two_lookups_may_not_share_a_prefix(tmp_path: Path) -> None:
         # Everyone's emails at a property, printed in an explanation: other people's details.
         (("[ {elector_note}]", "[ {r.electors_email}]"),
          "rule.explanation {r.electors_email}: r.electors_email is a list of other people's details"),
+        # Turned into text inside a value: the same details, printed another way.
+        (('elector_note = "CASE', 'elector_note = "CAST(r.electors_email AS VARCHAR) || CASE'),
+         "rule.values.elector_note: r.electors_email is a list of other people's details (every value a lookup found): "
+         "it may only be searched or counted"),
     ],
 )
 def test_a_looked_up_list_is_searched_never_compared_or_shown(tmp_path: Path, change: tuple[str, str], message: str) -> None:

@@ -80,3 +80,24 @@ def test_a_learner_who_shares_the_account_holders_first_name_but_turned_18_durin
     run = run_job("spd-to-post16", workspace=_workspace(tmp_path, account, "post16_learners", LEARNERS, [learner]))
     assert ("500010537", "L0010470") in _found(run.path, "pairs.parquet")
     assert (("500010537", "L0010470") in _found(run.path, "inconsistencies.parquet")) is flagged
+
+
+@pytest.mark.parametrize(
+    ("forename", "flagged"),
+    [
+        # Colette Evans took on the home, alone, on her 18th birthday: she is the account holder.
+        ("Colette", False),
+        # Her twin sister, who turned 18 the same day, is another adult there.
+        ("Mabel", True),
+    ],
+)
+def test_a_learner_who_took_on_the_home_on_their_18th_birthday_is_the_account_holder_by_name(
+    tmp_path: Path, forename: str, flagged: bool,
+) -> None:
+    account = ["CT00018752", "MISS", "Colette", "Evans", "", "Flat 2 Mill House", "SL6 7QQ", HOME, "A", "2026-07-13", "SPD",
+               "2026-07-13"]
+    learner = ["00018524", forename, "Evans", "2008-07-13", "QQ654321C", "Flat 2 Mill House", "SL6 7QQ", HOME,
+               "Windsor College", "FT", "2024-09-01"]
+    run = run_job("spd-to-post16", workspace=_workspace(tmp_path, account, "post16_learners", LEARNERS, [learner]))
+    assert ("CT00018752", "00018524") in _found(run.path, "pairs.parquet")
+    assert (("CT00018752", "00018524") in _found(run.path, "inconsistencies.parquet")) is flagged

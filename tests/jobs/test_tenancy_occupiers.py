@@ -2,8 +2,8 @@
 and the date of birth. A namesake does too, so the link alone is not enough; what tells them
 apart is who lives at each home. A tenant who holds a second tenancy lives in one of the two
 homes, and the other is lived in by people the landlord does not know of: the council's
-electoral register lists them there, the landlord's records there name only the tenant, and
-neither the register nor council tax names the tenant."""
+electoral register and council tax name them there, the landlord's records there name only
+the tenant, and neither the register nor council tax names the tenant."""
 
 from __future__ import annotations
 
@@ -46,18 +46,21 @@ STRANGERS = [["RA1-1/0", "Sam", "Dean", "4 Albert Gardens", "TW1 3UL", LET],
 STRANGERS_ACCOUNT = [["RCT1", "Sam", "Dean", "4 Albert Gardens", "TW1 3UL", LET, "2024-10-01"]]
 
 
-def _workspace(tmp_path: Path, richmond_register: list[list[str]] | None, richmond_accounts: list[list[str]],
-               household: list[list[str]] | None = None) -> Path:
+def _workspace(tmp_path: Path, richmond_register: list[list[str]] | None, richmond_accounts: list[list[str]] | None,
+               household: list[list[str]] | None = None, kingston: tuple[list[list[str]], list[list[str]]] | None = None) -> Path:
     """Both landlords' tenants (Richmond's with ``household`` more), and each council's register
-    and council tax (Richmond's register not submitted when ``richmond_register`` is None)."""
+    and council tax (Richmond's not submitted when None; Kingston's ``kingston``, else Michael's
+    own registration and account at his home)."""
     ws = tmp_path / "ws"
+    kingston_register, kingston_accounts = kingston or (KINGSTON_REGISTER, KINGSTON_ACCOUNTS)
     files = [("housing_tenants", "kingston", TENANTS, [MICHAEL["kingston"], *OTHERS["kingston"]]),
              ("housing_tenants", "richmond", TENANTS, [MICHAEL["richmond"], *(household or []), *OTHERS["richmond"]]),
-             ("electoral_register", "kingston", ELECTORS, KINGSTON_REGISTER),
-             ("council_tax", "kingston", ACCOUNTS, KINGSTON_ACCOUNTS),
-             ("council_tax", "richmond", ACCOUNTS, richmond_accounts)]
+             ("electoral_register", "kingston", ELECTORS, kingston_register),
+             ("council_tax", "kingston", ACCOUNTS, kingston_accounts)]
     if richmond_register is not None:
         files.append(("electoral_register", "richmond", ELECTORS, richmond_register))
+    if richmond_accounts is not None:
+        files.append(("council_tax", "richmond", ACCOUNTS, richmond_accounts))
     for kind, body, header, rows in files:
         ingest_file(kind, write_csv(tmp_path / f"{kind}-{body}.csv", header, rows), body=body, workspace=ws)
     return ws
@@ -72,11 +75,22 @@ def test_a_tenancy_lived_in_by_others_makes_a_link_of_name_and_date_of_birth_an_
     explanation = rows[0]["explanation"]
     assert "Shared besides the name" not in explanation  # nothing is, but the date of birth
     assert explanation.endswith("both tenancies are current (since 5 April 2026). At 4 ALBERT GARDENS (tenancy RHP0100962) "
-                                "the electoral register lists people the landlord's records do not name, and neither the "
-                                "register nor council tax there names the tenant.")
+                                "the electoral register and council tax name people the landlord's records do not, and "
+                                "neither names the tenant.")
     # Nobody else's name is shown: the strangers are evidence, not subjects.
     assert "DEAN" not in explanation.upper() and "TAMSWORTH" not in explanation.upper()
     assert run.notes == []
+
+
+def test_when_others_live_at_both_homes_one_sentence_names_both(tmp_path: Path) -> None:
+    """Strangers at both tenancies: the tenant lives at neither, and both are let."""
+    kingston = ([["KN1-1/0", "Rhys", "Okafor", "30 Derby Street", "KT3 4PJ", HOME]],
+                [["CT1", "Rhys", "Okafor", "30 Derby Street", "KT3 4PJ", HOME, "2026-04-05"]])
+    run = run_job(JOB, workspace=_workspace(tmp_path, STRANGERS, STRANGERS_ACCOUNT, kingston=kingston))
+    (explanation,) = {r["explanation"] for r in _rows(run.path / "inconsistencies.parquet")}
+    assert explanation.endswith("At 30 DERBY STREET (tenancy RA0103633) and at 4 ALBERT GARDENS (tenancy RHP0100962) the "
+                                "electoral register and council tax name people the landlord's records do not, and neither "
+                                "names the tenant.")
 
 
 @pytest.mark.parametrize(
@@ -96,19 +110,23 @@ def test_a_tenancy_lived_in_by_others_makes_a_link_of_name_and_date_of_birth_an_
         (STRANGERS, STRANGERS_ACCOUNT,
          [["RHP-P019252", "RHP0100962", "N", "Mr", "Sam", "Dean", "1990-02-03", "4 Albert Gardens", "TW1 3UL", LET,
            "2024-09-22"]], "known household"),
-        # Richmond has not submitted its register: the run goes ahead and says which file to ingest.
+        # Richmond has not submitted its register, or its council tax: the run goes ahead and says
+        # which file to ingest, and what was not read is not taken to name nobody.
         (None, STRANGERS_ACCOUNT, None, "no register"),
+        (STRANGERS, None, None, "no council tax"),
     ],
 )
 def test_otherwise_a_link_of_name_and_date_of_birth_alone_is_not_an_inconsistency(
-    tmp_path: Path, register: list[list[str]] | None, accounts: list[list[str]], household: list[list[str]] | None, why: str,
+    tmp_path: Path, register: list[list[str]] | None, accounts: list[list[str]] | None, household: list[list[str]] | None,
+    why: str,
 ) -> None:
     """A namesake's records look the same: the link is kept, but it is not queued."""
     run = run_job(JOB, workspace=_workspace(tmp_path, register, accounts, household))
     assert _found(run.path, "pairs.parquet") == {("TP0012619", "RHP-P019251")}
     assert _found(run.path, "inconsistencies.parquet") == set(), why
-    if register is None:
-        assert any("electoral_register" in note and "richmond" in note for note in run.notes), run.notes
+    missing = "electoral_register" if register is None else "council_tax" if accounts is None else None
+    if missing:
+        assert any(missing in note and "richmond" in note for note in run.notes), run.notes
 
 
 def test_a_tenant_without_a_date_of_birth_is_found_by_the_contact_details_both_landlords_hold(tmp_path: Path) -> None:
