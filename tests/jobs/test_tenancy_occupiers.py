@@ -103,6 +103,9 @@ def test_when_others_live_at_both_homes_one_sentence_names_both(tmp_path: Path) 
         # Nobody is registered there (only elsewhere): an empty home, or one whose occupiers have
         # not registered, says nothing either way.
         ([["RA9-1/0", "Pat", "Hollis", "9 Kappa Road", "TW3 1AA", "100000000001"]], STRANGERS_ACCOUNT, None, "nobody registered"),
+        # The register there spells his name another way: he is registered at the let himself.
+        ([["RA1-1/0", "Michael", "Ashbrooke", "4 Albert Gardens", "TW1 3UL", LET], *STRANGERS[1:]], STRANGERS_ACCOUNT, None,
+         "registered, spelt another way"),
         # He pays the council tax there himself.
         (STRANGERS, [["RCT1", "Michael", "Ashbrook", "4 Albert Gardens", "TW1 3UL", LET, "2024-10-01"]], None, "liable"),
         # The landlord knows of the others: Sam Dean is on the tenancy as a member of his
