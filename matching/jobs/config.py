@@ -32,7 +32,7 @@ SCORE_COLUMNS = ("match_probability", "match_weight")
 TOP_KEYS = {"include", "title", "description", "owning_body", "review", "datasets", "linkage", "training", "rule", "priority"}
 DATASET_KEYS = {"left", "right", "across_bodies", "within_body", "lookups"}
 LOOKUP_KEYS = {"side", "kind", "on", "columns", "prefix", "latest_by", "list"}
-LINKAGE_KEYS = {"threshold", "blocking_rules", "comparisons", "subject"}
+LINKAGE_KEYS = {"threshold", "blocking_rules", "more_blocking_rules", "comparisons", "subject"}
 COMPARISON_KEYS = {"name", "comparison", "column", "args", "term_frequency_adjustments", "levels"}
 SUBJECTS = ("person", "property", "transaction")
 LEVEL_KEYS = {"sql", "label", "null", "else", "tf_column", "tf_weight", "m", "u", "fix_m", "fix_u"}
@@ -523,7 +523,12 @@ def parse_job(path: Path, data: Mapping[str, Any], blocking_rules_from: Path | N
     subject = linkage.get("subject", "person")
     if subject not in SUBJECTS:
         raise _fail(path, "linkage.subject", f"{subject!r} is not one of {', '.join(SUBJECTS)}", 'subject = "person" (what a true link joins: one person)')
-    blocking = _str_list(path, "linkage.blocking_rules", linkage.get("blocking_rules"))
+    # more_blocking_rules: rules a job adds to those it includes from a preset, without copying them.
+    blocking = _str_list(path, "linkage.blocking_rules", linkage.get("blocking_rules")) + _str_list(
+        path, "linkage.more_blocking_rules", linkage.get("more_blocking_rules"), required=False)
+    if len(set(blocking)) < len(blocking):
+        twice = next(rule for rule in blocking if blocking.count(rule) > 1)
+        raise _fail(path, "linkage.more_blocking_rules", f"{twice!r} is a blocking rule already", "remove it from more_blocking_rules")
     raw_comparisons = linkage.get("comparisons")
     if not isinstance(raw_comparisons, list) or not raw_comparisons:
         raise _fail(path, "linkage.comparisons", "no comparisons", "add [[linkage.comparisons]] tables")

@@ -377,3 +377,17 @@ def test_a_listing_piped_to_a_file_is_not_cut_to_80_columns(tmp_path: Path) -> N
     narrow = subprocess.run([sys.executable, "-m", "matching", "jobs"], capture_output=True, text=True,
                             env=env | {"COLUMNS": "60"}, cwd=tmp_path, check=True).stdout
     assert max(len(line) for line in narrow.splitlines()) <= 60
+
+
+def test_a_job_may_add_blocking_rules_to_its_presets(job_file) -> None:
+    """tenants-to-tenants adds contact details to presets/person.toml's rules without copying
+    them, so a change to the preset reaches it too."""
+    preset = load_job_file(job_file(GOOD))
+    added = load_job_file(job_file(GOOD + '[linkage]\nmore_blocking_rules = ["l.email = r.email"]\n'))
+    assert added.blocking_rules == (*preset.blocking_rules, "l.email = r.email")
+    assert added.blocking_rules_from == preset.blocking_rules_from  # still the preset's, to tighten there
+    again = GOOD + f'[linkage]\nmore_blocking_rules = ["{preset.blocking_rules[0]}"]\n'
+    with pytest.raises(ConfigError, match=r"linkage.more_blocking_rules: .* is a blocking rule already"):
+        load_job_file(job_file(again))
+    with pytest.raises(ConfigError, match=r"linkage.more_blocking_rules: must be a non-empty list of SQL strings"):
+        load_job_file(job_file(GOOD + '[linkage]\nmore_blocking_rules = "l.email = r.email"\n'))
