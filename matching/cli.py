@@ -488,10 +488,10 @@ def jobs_command(ctx: Context, names: bool, as_json: bool) -> None:
     if names:
         click.echo("\n".join(list_jobs()))
         return
+    jobs = [load_job(name) for name in list_jobs()]
     rows: list[dict[str, Any]] = []
-    looks_up: dict[str, str] = {}
-    for name in list_jobs():
-        job = load_job(name)
+    for job in jobs:
+        name = job.job
         if (ctx.workspace.models / f"{name}.json").exists():
             model = "trained in workspace"
         elif (configs_dir() / "models" / f"{name}.json").exists():
@@ -502,14 +502,13 @@ def jobs_command(ctx: Context, names: bool, as_json: bool) -> None:
                      "across_bodies": job.across_bodies, "within_body": job.within_body, "review": job.review,
                      "threshold": job.threshold, "model": model,
                      "lookups": [{"side": lk.side, "kind": lk.kind, "on": lk.on_json()} for lk in job.lookups]})
-        looks_up[name] = "".join(f", looking up {lk.kind} by {lk.on}" for lk in job.lookups)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     table = Table("job", "title", "compares", "threshold", "model", title="Match jobs", title_justify="left")
-    for r in rows:
+    for r, job in zip(rows, jobs, strict=True):
         compares = f"{r['left']} ↔ {r['right']}" + (" (across bodies)" if r["across_bodies"] else " (within a body)" if r["within_body"] else "")
-        compares += looks_up[r["job"]]
+        compares += "".join(f", looking up {lk.kind} by {lk.on}" for lk in job.lookups)
         table.add_row(r["job"], r["title"], compares, f"{r['threshold']:g}", r["model"])
     console.print(table)
 
