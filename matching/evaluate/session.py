@@ -115,10 +115,14 @@ class JobSession:
         ``matching train`` names it."""
         from matching.jobs.train import reproducible
         from matching.linkage.duckdb_backend import splink_log
+        from matching.linkage.hoist import level_sql, restore
+        from matching.linkage.settings import settings_dict
 
         target = Path(path) if path else self.workspace.models / f"{self.job.job}.json"
         with splink_log():
             model = self.linker.misc.save_model_to_json(None)
+        # A linker from ``train`` reads per-record columns (``hoist``): save the conditions as written.
+        model = restore(model, level_sql(settings_dict(self.job, "duckdb")))
         self.model = reproducible(model, self.job.config_hash)
         write_json_atomic(target, self.model)
         return target

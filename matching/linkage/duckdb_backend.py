@@ -18,11 +18,12 @@ from matching.errors import UserError
 from matching.ingest.standardise.sql import literal
 from matching.jobs.config import JobConfig
 from matching.linkage.blocking import compute_blocked_pairs, estimate_comparisons, most_pairs
+from matching.linkage.hoist import hoist, level_sql, restore
 from matching.linkage.inputs import linkage_tables
 from matching.linkage.recipe import refuse_too_many, run_recipe, untrained_levels
 from matching.linkage.settings import (
-    build_settings,
     prediction_settings,
+    settings_dict,
 )
 
 
@@ -69,21 +70,25 @@ def splink_log(verbose: bool = False) -> Iterator[_SplinkLog]:
         logger.propagate = old_propagate
 
 
-def _linker(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any, settings: Any) -> Any:
-    from splink import Linker
-
-    return Linker(_register(con, job, inputs), settings)
-
-
 def train(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any, verbose: bool = False) -> TrainResult:
-    """The job's training recipe: prior, u by random sampling, m by EM on each blocking rule."""
+    """The job's training recipe: prior, u by random sampling, m by EM on each blocking rule.
+
+    It trains on the comparisons' per-record parts worked out once per record (``hoist``):
+    u's ten million random pairs would otherwise run each regular expression on both records
+    of every pair, in every level that names it. The model saved reads the records' own
+    columns, as the job config writes them.
+    """
+    settings = settings_dict(job, "duckdb")
+    written = level_sql(settings)
+    per_record = hoist(settings)
     with splink_log(verbose) as log:
         model, sessions, notes = run_recipe(
-            job, "duckdb", log, build_settings(job, "duckdb"),
-            make_linker=lambda settings: _linker(con, job, inputs, settings),
+            job, "duckdb", log, settings,
+            make_linker=lambda s: _linker(con, job, inputs, s, per_record),
             largest_input=lambda linker: _largest(con, linkage_names(linker)),
             session_failures=(ValueError, duckdb.Error),
         )
+    model = restore(model, written)
     return TrainResult(
         model=model, prior=float(model["probability_two_random_records_match"]),
         em_sessions=[EMSession(*s) for s in sessions], untrained=untrained_levels(model), notes=notes,
@@ -102,11 +107,12 @@ def _largest(con: duckdb.DuckDBPyConnection, tables: list[str]) -> int:
 DEFAULT_MAX_COMPARISONS = 3_000_000_000
 
 
-def _register(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any) -> list[Any]:
-    from splink import DuckDBAPI
+def _linker(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any, settings: Any, per_record: dict[str, str]) -> Any:
+    from splink import DuckDBAPI, Linker
 
     db_api = DuckDBAPI(connection=con)
-    return [db_api.register(name, dataset_display_name=display) for name, display in linkage_tables(con, job, inputs)]
+    tables = linkage_tables(con, job, inputs, per_record=per_record)
+    return Linker([db_api.register(name, dataset_display_name=display) for name, display in tables], settings)
 
 
 def score_blocked_pairs(linker: Any, pairs: Any, threshold: float, prune: bool) -> Any:
@@ -208,8 +214,10 @@ def predict(
     # The rule stage reads whole records itself: scored pairs need each record's identity and
     # each comparison's level and weight, not the values compared (a third of the width).
     settings["retain_matching_columns"] = False
+    # Each record's parts of the comparisons (its house numbers, say) are worked out once.
+    per_record = hoist(settings)
     db_api = DuckDBAPI(connection=con)
-    tables = linkage_tables(con, job, inputs, row_ids=True)
+    tables = linkage_tables(con, job, inputs, row_ids=True, per_record=per_record)
     sdfs = [db_api.register(name, dataset_display_name=display) for name, display in tables]
     # Only a count near the limit, or one needing more than one chunk, needs the pairs estimated;
     # none does when every pair of records would be fewer (the estimate took 40 ms of
