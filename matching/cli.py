@@ -355,6 +355,13 @@ def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str |
                 if len(names) == 1:
                     raise
                 failures.append((name, exc))  # one job's problem does not stop the others
+            except Exception as exc:
+                if len(names) == 1:
+                    raise
+                # Nor does a fault: the other jobs run, and this one is named with its error.
+                failures.append((name, UserError(
+                    f"failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}\n"
+                    f"  Fix: run it alone (matching run {name}) for the details; its bundle was not written.")))
     if all_jobs and body and not results and not failures:
         raise UserError(
             f"--body {body}: owns the inconsistencies of no job (none of its data is on a job's owning side).\n"

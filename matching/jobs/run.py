@@ -29,10 +29,12 @@ from matching.ingest.submissions import Submission, check_body, sha256_file
 from matching.jobs.config import JobConfig, load_job
 from matching.linkage.inputs import (
     JobInputs,
+    damaged_inputs_named,
     load_records,
     lookup_notes,
     select_inputs,
     stale_ingest_notes,
+    unreadable,
 )
 from matching.linkage.recipe import counted
 from matching.rules.check import referenced_columns
@@ -151,6 +153,22 @@ def _latest_extract(inputs: JobInputs) -> dt.date:
     return max(_extract_date(s) for s in inputs.left + inputs.right)
 
 
+def _check_as_at(as_at: dt.date, inputs: JobInputs) -> None:
+    """``--as-at`` is a day the data speaks for: not before the first of the inputs was
+    extracted (days after a death would count backwards), nor after today."""
+    first = min(inputs.left + inputs.right, key=_extract_date)
+    since = _extract_date(first)
+    fix = (f"  Fix: leave out --as-at (the run then judges as at the newest extract date, {_latest_extract(inputs):%-d %B %Y}), "
+           f"or give a date from {since:%-d %B %Y} to today.")
+    if as_at < since:
+        raise UserError(
+            f"--as-at {as_at.isoformat()}: is before any of the job's data was extracted (the first, {first.kind} from "
+            f"{first.body}, on {since:%-d %B %Y}); the rules would judge the data as at a day it says nothing about.\n{fix}"
+        )
+    if as_at > dt.date.today():
+        raise UserError(f"--as-at {as_at.isoformat()}: is in the future; the data speaks for no later day than today.\n{fix}")
+
+
 APART_DAYS = 31  # inputs extracted further apart than this are of different exercises, likely by mistake
 
 
@@ -236,6 +254,8 @@ def run_job(
     from matching.linkage.settings import read_model
 
     model = read_model(mpath)
+    if as_at is not None:
+        _check_as_at(as_at, inputs)
     as_at_date = (as_at or _latest_extract(inputs)).isoformat()
     cut = threshold if threshold is not None else job.threshold
     if not 0 < cut < 1:
@@ -269,7 +289,7 @@ def run_job(
                 run_id = f"{_run_id(job.job, fingerprint, now)}-{n}"
                 n += 1
         (partial / OWNER_FILE).write_text(claim(ws), encoding="utf-8")  # whose it is, if it is left
-        with connect(ws, memory_limit) as con:
+        with damaged_inputs_named(job, inputs), connect(ws, memory_limit) as con:
             check_types(job, as_at_date, con)  # before any pair is scored
             t0 = time.perf_counter()
             say(f"{job.job}: loading {len(inputs.left)} + {len(inputs.right)} submissions")
@@ -305,7 +325,10 @@ def run_job(
                 counts |= write_bundle_tables(con, job, compiled, model, pairs_table, partial, as_at_date, body, inputs)
             except (duckdb.ConversionException, duckdb.InvalidInputException, duckdb.BinderException, duckdb.OutOfRangeException) as exc:
                 # The config's SQL was checked on load (names, functions, shape), but a value
-                # of the wrong type (a surname read as a date) shows only on the data.
+                # of the wrong type (a surname read as a date) shows only on the data; unless
+                # a workspace file is damaged, which damaged_inputs_named then names.
+                if unreadable(inputs):
+                    raise
                 raise UserError(
                     f"{job.path}: the job's rule could not be applied to the data: {str(exc).splitlines()[0]}\n"
                     "  Fix: check rule.where, rule.values, rule.explanation and priority (since, money_pence) "

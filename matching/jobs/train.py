@@ -13,7 +13,13 @@ from matching.errors import UserError
 from matching.ingest.pipeline import connect
 from matching.jobs.config import load_job
 from matching.linkage.duckdb_backend import EMSession, train
-from matching.linkage.inputs import load_records, lookup_notes, select_inputs, stale_ingest_notes
+from matching.linkage.inputs import (
+    damaged_inputs_named,
+    load_records,
+    lookup_notes,
+    select_inputs,
+    stale_ingest_notes,
+)
 from matching.specs import configs_dir
 from matching.workspace import Workspace, write_json_atomic
 
@@ -101,15 +107,16 @@ def train_job(
     job = load_job(job_name)
     inputs = select_inputs(ws, job)
     t0 = time.perf_counter()
-    if backend == "spark":
-        spark = spark_backend.session(ws, spark_master)
-        result = spark_backend.train(spark, ws, job, inputs, verbose=verbose)
-    else:
-        with connect(ws, memory_limit) as con:
-            load_records(con, inputs)
-            stale = stale_ingest_notes(con, job, inputs)
-            result = train(con, job, inputs, verbose=verbose)
-            result.notes[:0] = stale
+    with damaged_inputs_named(job, inputs):
+        if backend == "spark":
+            spark = spark_backend.session(ws, spark_master)
+            result = spark_backend.train(spark, ws, job, inputs, verbose=verbose)
+        else:
+            with connect(ws, memory_limit) as con:
+                load_records(con, inputs)
+                stale = stale_ingest_notes(con, job, inputs)
+                result = train(con, job, inputs, verbose=verbose)
+                result.notes[:0] = stale
     result.notes[:0] = lookup_notes(job, inputs)
     path = (configs_dir() / "models" if ship else ws.models) / f"{job.job}.json"
     write_json_atomic(path, reproducible(result.model, job.config_hash))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
@@ -224,12 +225,55 @@ def load_records(con: duckdb.DuckDBPyConnection, inputs: JobInputs) -> None:
         con.execute(f"CREATE OR REPLACE VIEW {side}_records AS SELECT body || '/' || record_id AS unique_id, * FROM ({records})")
 
 
+def unreadable(inputs: JobInputs) -> list[tuple[Submission, str]]:
+    """The inputs' workspace files that cannot be read whole (missing, cut short, damaged on
+    disk), each with DuckDB's reason: read only when a job has failed, to say which."""
+    found = []
+    for sub in inputs.submissions:
+        try:
+            with duckdb.connect() as con:
+                con.execute(
+                    f"SELECT count(*), max(length(CAST(COLUMNS(*) AS VARCHAR))) FROM read_parquet({literal(sub.dataset_path)})"
+                ).fetchall()
+        except duckdb.Error as exc:
+            found.append((sub, str(exc).splitlines()[0]))
+    return found
+
+
+@contextmanager
+def damaged_inputs_named(job: JobConfig, inputs: JobInputs) -> Iterator[None]:
+    """Turn a failure caused by a damaged workspace file into a message naming the file and
+    how to replace it (ingesting the body's file again); any other failure passes through."""
+    try:
+        yield
+    except UserError:
+        raise  # the input's own problem, already said
+    except Exception:
+        damaged = unreadable(inputs)
+        if not damaged:
+            raise
+        lines = [f"  {s.kind} from {s.body} (submission {s.submission_id}, ingested from {s.file_name}): {why}"
+                 for s, why in damaged]
+        first = damaged[0][0]
+        raise UserError(
+            f"Job '{job.job}': {'a file' if len(damaged) == 1 else 'files'} in the workspace cannot be read "
+            "(missing, cut short or damaged on disk since it was ingested); nothing was written.\n"
+            + "\n".join(lines)
+            + f"\n  Fix: ingest the body's file again, e.g. matching ingest {first.kind} {first.file_name} --body {first.body} --force."
+        ) from None
+
+
 # Scoring packs a pair's two ids into one 64-bit integer (matching.linkage.blocking).
 MAX_ROW_ID = 2**31
 
 
 def linkage_tables(
-    con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: JobInputs, *, row_ids: bool = False
+    con: duckdb.DuckDBPyConnection,
+    job: JobConfig,
+    inputs: JobInputs,
+    *,
+    row_ids: bool = False,
+    per_record: Mapping[str, str] | None = None,
 ) -> list[tuple[str, str]]:
     """Project both sides onto the same linkage columns: (table name, display name) pairs.
 
@@ -245,6 +289,9 @@ def linkage_tables(
     table's position, so a record's table is its id modulo their number. Within a body they
     follow ``body/record id`` instead, so each pair keeps the orientation (lower id on the
     left) that Splink gives a dedupe.
+
+    ``per_record`` adds columns (name: SQL over the linkage columns) worked out once per
+    record for the comparisons (``matching.linkage.hoist``).
     """
     needed = linkage_columns(job)
     types: dict[str, dict[str, str]] = {}
@@ -277,6 +324,9 @@ def linkage_tables(
                 for i, s in enumerate(inputs.left)]
     else:
         made = [(f"link_{side}", side, select(side, i)) for i, side in enumerate(("left", "right"))]
+    if per_record:
+        extra = ", ".join(f"{sql} AS {ident(name)}" for name, sql in per_record.items())
+        made = [(name, display, f"SELECT *, {extra} FROM ({query})") for name, display, query in made]
     create_tables(con, [(name, query) for name, _, query in made])
     return [(name, display) for name, display, _ in made]
 

@@ -150,10 +150,10 @@ def read_model(path: Path) -> dict[str, Any]:
     try:
         with path.open(encoding="utf-8") as fh:
             data = json.load(fh)
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UserError(f"{path}: not a readable model: {exc}\n  Fix: train the job again with 'matching train'.") from None
+    except (OSError, ValueError) as exc:  # unreadable, not JSON, not UTF-8
+        raise UserError(f"{path}: not a readable model: {exc}\n  Fix: train the job again with 'matching train {path.stem}'.") from None
     if not isinstance(data, Mapping) or "comparisons" not in data:
-        raise UserError(f"{path}: not a Splink model (no comparisons).\n  Fix: train the job again with 'matching train'.")
+        raise UserError(f"{path}: not a Splink model (no comparisons).\n  Fix: train the job again with 'matching train {path.stem}'.")
     return dict(data)
 
 
@@ -196,9 +196,13 @@ def apply_model(job: JobConfig, settings: dict[str, Any], model: Mapping[str, An
             f"  Fix: use {job.job}'s own model: train it with 'matching train {job.job}', or use the one "
             f"shipped in configs/models/{job.job}.json."
         )
+    retrain = f"  Fix: retrain with 'matching train {job.job}', or use the model shipped in configs/models/{job.job}.json."
     trained = {c["output_column_name"]: c for c in model["comparisons"]}
     out = dict(settings)
-    out["probability_two_random_records_match"] = model.get("probability_two_random_records_match", settings["probability_two_random_records_match"])
+    prior = model.get("probability_two_random_records_match", settings["probability_two_random_records_match"])
+    if not _probability(prior) or prior == 1:
+        raise UserError(f"{model_path}: probability_two_random_records_match is {prior!r}, not a probability between 0 and 1.\n{retrain}")
+    out["probability_two_random_records_match"] = prior
     comparisons = []
     for comp in settings["comparisons"]:
         name = comp["output_column_name"]
@@ -219,8 +223,14 @@ def apply_model(job: JobConfig, settings: dict[str, Any], model: Mapping[str, An
             )
         for lv, t in zip(non_null, t_levels, strict=True):
             for key in ("m_probability", "u_probability"):
-                # A probability the config pins stays as the config says; the rest are learnt.
+                # A probability the config pins stays as the config says; the rest are learnt
+                # (or, where training never reached a level, left to Splink: None).
                 if key in t and not lv.get(f"fix_{key}"):
+                    if t[key] is not None and not _probability(t[key]):
+                        raise UserError(
+                            f"{model_path}: comparison '{name}', level '{t.get('label_for_charts')}': {key} is {t[key]!r}, "
+                            f"not a probability (above 0, at most 1).\n{retrain}"
+                        )
                     lv[key] = t[key]
             for key in ("tf_adjustment_column", "tf_adjustment_weight"):
                 if key in t and key in lv:
@@ -234,6 +244,10 @@ def apply_model(job: JobConfig, settings: dict[str, Any], model: Mapping[str, An
         )
     out["comparisons"] = comparisons
     return out
+
+
+def _probability(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 1
 
 
 # Each record's identity, carried through scoring so the bundle's pairs need no join back

@@ -296,6 +296,50 @@ def test_a_copied_workspace_reads_its_own_files(trained: tuple[Path, Path], tmp_
     assert run_job(str(job), workspace=copy).counts["inconsistencies"] == 0
 
 
+@pytest.mark.parametrize("damage", ["cut short", "damaged inside", "deleted"])
+def test_a_damaged_workspace_file_is_named_with_how_to_replace_it(trained: tuple[Path, Path], tmp_path: Path, damage: str) -> None:
+    """A dataset file cut short, damaged or deleted since it was ingested stops run and train
+    with the submission named and the fix, never a traceback, and leaves no run behind."""
+    ws, job = trained
+    copy = tmp_path / "ws"
+    shutil.copytree(ws, copy, ignore=shutil.ignore_patterns("runs", "tmp"))
+    (parquet,) = (copy / "datasets" / "deceased_persons").rglob("*.parquet")
+    data = bytearray(parquet.read_bytes())
+    if damage == "cut short":
+        parquet.write_bytes(data[:3000])
+    elif damage == "damaged inside":
+        data[len(data) // 3: len(data) // 3 + 400] = b"U" * 400
+        parquet.write_bytes(data)
+    else:
+        parquet.unlink()
+    for command in (run_job, train_job):
+        with pytest.raises(UserError) as caught:
+            command(str(job), workspace=copy)
+        message = caught.value.message
+        assert "a file in the workspace cannot be read" in message
+        assert "deceased_persons from " in message and "(submission " in message
+        assert "\n  Fix: ingest the body's file again, e.g. matching ingest deceased_persons " in message
+    assert not list((copy / "runs").glob("*"))
+
+
+def test_a_fault_in_one_job_does_not_stop_the_others(trained: tuple[Path, Path], run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws, job = trained
+    real = run_module.run_job
+
+    def faulty(name: str, **kwargs: Any) -> Any:
+        if name == "first":
+            raise RuntimeError("something unforeseen")
+        return real(str(job), **kwargs)
+
+    monkeypatch.setattr(run_module, "run_job", faulty)
+    r = run_cli("--workspace", str(ws), "run", "first", "second")
+    assert r.exit_code == 2
+    assert "first: failed: RuntimeError: something unforeseen" in r.stderr
+    assert "Fix: run it alone (matching run first) for the details" in r.stderr
+    assert "Run bundles in" in r.stdout  # the second job ran
+    assert "Traceback" not in r.stderr
+
+
 def test_body_must_be_one_that_can_own_the_jobs_inconsistencies(trained: tuple[Path, Path], run_cli) -> None:
     """--body is checked, never pasted into the rule: a quote once widened the filter to
     every body (and past the rule), and an unknown body ran an empty job."""
@@ -359,6 +403,54 @@ def test_a_model_that_does_not_fit_the_config_is_refused(trained: tuple[Path, Pa
     changed.write_text(job.read_text().replace('u_max_pairs = 2e5', 'u_max_pairs = 2e5\n[[linkage.comparisons]]\ncomparison = "ExactMatch"\ncolumn = "uprn"'))
     with pytest.raises(UserError, match=r"the model has no comparison 'uprn'.*\n  Fix: retrain with 'matching train test-hb-deceased'"):
         run_job(str(changed), workspace=ws)
+
+
+@pytest.mark.parametrize(
+    ("damage", "said"),
+    [
+        ("not UTF-8", "not a readable model"),
+        ("prior 5", "probability_two_random_records_match is 5, not a probability between 0 and 1"),
+        ("m as text", "m_probability is 'abc', not a probability (above 0, at most 1)"),
+        ("u below zero", "u_probability is -3, not a probability (above 0, at most 1)"),
+    ],
+)
+def test_a_damaged_model_is_refused_with_the_fix(trained: tuple[Path, Path], tmp_path: Path, damage: str, said: str) -> None:
+    """A model edited by hand or damaged on disk is named, with the fix, before anything runs."""
+    ws, job = trained
+    copy = tmp_path / "ws"
+    shutil.copytree(ws, copy, ignore=shutil.ignore_patterns("runs", "tmp"))
+    (path,) = (copy / "models").glob("*.json")
+    model = json.loads(path.read_text())
+    level = next(lv for c in model["comparisons"] for lv in c["comparison_levels"] if not lv.get("is_null_level") and not lv.get("fix_m_probability"))
+    if damage == "not UTF-8":
+        path.write_bytes(b"\xff\xfe{}")
+    else:
+        if damage == "prior 5":
+            model["probability_two_random_records_match"] = 5
+        elif damage == "m as text":
+            level["m_probability"] = "abc"
+        else:
+            level["u_probability"] = -3
+        path.write_text(json.dumps(model))
+    with pytest.raises(UserError) as caught:
+        run_job(str(job), workspace=copy)
+    assert str(path) in caught.value.message and said in caught.value.message
+    assert "\n  Fix: " in caught.value.message and "matching train test-hb-deceased" in caught.value.message
+
+
+@pytest.mark.parametrize(("as_at", "said"), [("1900-01-01", "is before any of the job's data was extracted (the first, "),
+                                               ("2999-01-01", "is in the future")])
+def test_an_as_at_date_the_data_cannot_speak_for_is_refused(trained: tuple[Path, Path], as_at: str, said: str) -> None:
+    """A mistyped --as-at once judged claims as in payment -46,043 days after a death."""
+    import datetime as dt
+
+    ws, job = trained
+    before = sorted(p.name for p in (ws / "runs").glob("*"))
+    with pytest.raises(UserError) as caught:
+        run_job(str(job), workspace=ws, as_at=dt.date.fromisoformat(as_at))
+    assert caught.value.message.startswith(f"--as-at {as_at}: {said}")
+    assert "\n  Fix: leave out --as-at (the run then judges as at the newest extract date, " in caught.value.message
+    assert sorted(p.name for p in (ws / "runs").glob("*")) == before
 
 
 def test_a_rule_naming_an_unknown_column_lists_the_columns(trained: tuple[Path, Path], tmp_path: Path) -> None:
