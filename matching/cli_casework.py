@@ -134,6 +134,14 @@ def _published_table(results: list[Any]) -> None:
 @pass_ctx
 def publish_command(ctx: Context, run_ids: tuple[str, ...], all_runs: bool, as_json: bool) -> None:
     """Publish RUN-ID(s), or --all unpublished runs, into the case store for review."""
+    if not ctx.workspace.root.is_dir():  # a mistyped --workspace: make no case store there
+        raise UserError(
+            f"{ctx.workspace.root}: there is no workspace there, so no runs to publish.\n"
+            "  Fix: give the workspace the runs were made in (--workspace, or $MATCHING_WORKSPACE)."
+        )
+    if all_runs and not ctx.workspace.run_folders():
+        say(f"Nothing to publish: there are no runs in {ctx.workspace.runs} yet.\n  Start one: matching run JOB")
+        return
     casework(ctx)
 
     from matching.casework.publish import unpublished

@@ -186,6 +186,20 @@ def extract_date_notes(inputs: JobInputs, as_at: dt.date) -> list[str]:
             "each file with its exercise's date (matching ingest ... --extract-date YYYY-MM-DD --force), or give run --as-at."]
 
 
+def _check_named_owner(ws: Workspace, job: JobConfig) -> None:
+    """A job owned by a named body: one the workspace has data from, so its matches go to a
+    body that takes part (a misspelt name would make a body nobody reviews for)."""
+    from matching.ingest.submissions import load_all
+
+    bodies = sorted({s.body for s in load_all(ws)})
+    if job.owning_body not in bodies:
+        raise UserError(
+            f"{job.path}: owning_body {job.owning_body!r} is no body whose data is in this workspace "
+            f"(bodies: {', '.join(bodies) or 'none yet'}).\n"
+            '  Fix: name a body as its files were ingested (--body), or owning_body = "left" or "right".'
+        )
+
+
 def _check_owner(job: JobConfig, inputs: JobInputs, body: str) -> None:
     """``--body`` names a body that can own this job's inconsistencies: one whose data the
     owning side holds (or the job's named owner), else a message listing those that can."""
@@ -248,6 +262,8 @@ def run_job(
     job = load_job(job_name)
     compiled = job.compiled
     inputs = select_inputs(ws, job)
+    if job.owning_body not in ("left", "right", "each"):
+        _check_named_owner(ws, job)
     if body is not None:
         _check_owner(job, inputs, body)
     mpath = model_path(ws, job.job)

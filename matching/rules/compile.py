@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+import sqlglot
 from sqlglot import exp
 
 from matching.errors import ConfigError
@@ -430,6 +431,7 @@ def check_types(job: JobConfig, as_at: str, con: Any = None) -> None:
                             ("priority.money_pence", "money", _AMOUNT)):
         if getattr(compiled, attr) is not None:
             snippets.append((key, compiled.sql(attr, as_at), wanted))
+    _refuse_text_compared_with_dates_or_numbers(job, snippets)
     con = (con or _binder()).cursor()
     try:
         def describe(chosen: list[tuple[str, str, tuple[str, ...] | None]]) -> list[str]:
@@ -467,6 +469,33 @@ def check_types(job: JobConfig, as_at: str, con: Any = None) -> None:
             check(snippet, got)
     finally:
         con.close()
+
+
+def _refuse_text_compared_with_dates_or_numbers(job: JobConfig, snippets: list[tuple[str, str, Any]]) -> None:
+    """Refuse a snippet comparing a text column with a date or number column (``l.surname =
+    r.dob``): DuckDB binds it, converting the text for every pair at the rule stage, and stops
+    at the first that is not a date, after all the scoring. A text literal ('2024-04-01') or an
+    explicit conversion is the writer's choice and passes."""
+    types = {"l": job.column_types("left"), "r": job.column_types("right")}
+
+    def kind(node: exp.Expression) -> tuple[str, str] | None:
+        if isinstance(node, exp.Column) and node.table in types and node.name in types[node.table]:
+            t = types[node.table][node.name].upper()
+            group = ("text" if t.startswith("VARCHAR") else "a date" if t.startswith(("DATE", "TIMESTAMP"))
+                     else "a number" if t.startswith(_AMOUNT) else None)
+            return (f"{node.table}.{node.name}", group) if group else None
+        return None
+
+    for key, sql, _ in snippets:
+        for node in sqlglot.parse_one(sql, read="duckdb").find_all(*_COMPARISONS):
+            a, b = kind(node.this), kind(node.expression)
+            if a and b and a[1] != b[1] and "text" in (a[1], b[1]):
+                raise ConfigError(
+                    f"{job.path}: {key}: compares {a[0]} ({a[1]}) with {b[0]} ({b[1]}); DuckDB would convert the text "
+                    "for every pair and stop at the first value that is not one.\n"
+                    "  Fix: compare columns of the same type (`matching kinds KIND` lists each column's type), or "
+                    "convert on purpose (try_strptime, TRY_CAST)."
+                )
 
 
 def _a_date_literal(con: Any, sql: str) -> bool:

@@ -64,6 +64,7 @@ def test_administrative_commands_are_attributed_to_the_account_that_ran_them(run
 
 
 def test_publish_errors_are_messages(run_cli, workspace):
+    workspace.mkdir()
     r = run_cli("publish", "no-such-run")
     assert r.exit_code == 2 and "No run bundle 'no-such-run'" in r.stderr and "Traceback" not in r.stderr
     assert run_cli("publish").exit_code == 2

@@ -453,6 +453,21 @@ def test_an_as_at_date_the_data_cannot_speak_for_is_refused(trained: tuple[Path,
     assert sorted(p.name for p in (ws / "runs").glob("*")) == before
 
 
+def test_a_named_owner_must_be_a_body_taking_part(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    """A misspelt body as owner once published its matches to a new body nobody reviews for."""
+    ws, job = trained
+    owned = tmp_path / "test-hb-deceased.toml"
+    owned.write_text(job.read_text().replace('owning_body = "left"', 'owning_body = "middle"'))
+    with pytest.raises(UserError) as caught:
+        run_job(str(owned), workspace=ws)
+    assert "owning_body 'middle' is no body whose data is in this workspace (bodies: " in caught.value.message
+    assert '\n  Fix: name a body as its files were ingested (--body), or owning_body = "left" or "right".' in caught.value.message
+    dwp = tmp_path / "dwp" / "test-hb-deceased.toml"
+    dwp.parent.mkdir()
+    dwp.write_text(job.read_text().replace('owning_body = "left"', 'owning_body = "dwp"'))
+    assert {f["owning_body"] for f in read(run_job(str(dwp), workspace=ws).path / "inconsistencies.parquet")} == {"dwp"}
+
+
 def test_a_rule_naming_an_unknown_column_lists_the_columns(trained: tuple[Path, Path], tmp_path: Path) -> None:
     ws, job = trained
     bad = tmp_path / "test-hb-deceased.toml"
