@@ -207,6 +207,29 @@ def allowed(user: Any, action: str, target: Match | Body | None = None) -> bool:
     return any(action in ROLE_ACTIONS[r] for r in _roles(user).values())
 
 
+# The roles whose holders work matches: a match of their body may be allocated to them.
+WORKING_ROLES = tuple(role for role, actions in ROLE_ACTIONS.items() if "work_match" in actions)
+
+
+def may_be_allocated(user: Any, body: Body) -> bool:
+    """May a match of ``body`` be allocated to ``user``: exactly when they could then work it
+    (``allowed(user, "work_match", match)`` for such a match). A superuser works no match, as
+    ``allowed`` answers for them by ``SUPERUSER_ACTIONS``, whatever their role in the body."""
+    if not _active(user):
+        return False
+    if user.is_superuser:
+        return "work_match" in SUPERUSER_ACTIONS
+    role = _roles(user).get(body.pk)
+    return role is not None and "work_match" in ROLE_ACTIONS[role]
+
+
+def allocatable(body_ids: Any) -> QuerySet[Membership]:
+    """The memberships of the bodies whose holders their matches may be allocated to: the query
+    form of ``may_be_allocated``."""
+    members = Membership.objects.filter(body_id__in=body_ids, role__in=WORKING_ROLES, user__is_active=True)
+    return members if "work_match" in SUPERUSER_ACTIONS else members.exclude(user__is_superuser=True)
+
+
 def bodies_for(user: Any, action: str) -> QuerySet[Body]:
     """The bodies in which ``user`` may do ``action``."""
     if not _active(user):

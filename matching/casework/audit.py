@@ -105,12 +105,17 @@ def summary(action: str, detail: dict[str, Any] | None) -> str:
     if action == "view_set_aside":
         return f"{plural(len(d.get('rows') or d.get('ids') or []), 'row')} shown"
     if action == "allocate":
+        from matching.casework.lifecycle import RETURNED_BECAUSE
+
         to = f"to {d['to']}" if d.get("to") else "unallocated"
-        return to + (f" (was {d['from']})" if d.get("from") else "")
+        because = RETURNED_BECAUSE.get(str(d.get("because")))
+        return to + (f" (was {d['from']}, who {because})" if d.get("from") and because
+                     else f" (was {d['from']})" if d.get("from") else "")
     if action == "status":
         return _change(d, statuses) + (" (on adding a note)" if d.get("by") == "note" else "")
     if action == "note":
-        return f"note {d['note_id']}" if d.get("note_id") else ""
+        return (f"note {d['note_id']}" if d.get("note_id") else "") + (
+            " (added after the match was closed)" if d.get("after_closed") else "")
     if action == "outcome":
         parts = [dict(Category.choices).get(d.get("category", ""), str(d.get("category"))),
                  dict(LinkageLabel.choices).get(d.get("linkage_label", ""), str(d.get("linkage_label"))).lower()]

@@ -15,17 +15,18 @@ from django.db.models import F
 from django.utils import timezone
 
 from matching.casework import audit
-from matching.casework.access import allowed, role_in
+from matching.casework.access import allowed, forget, may_be_allocated, role_in
 from matching.casework.models import (
     AuditEvent,
+    Body,
     Category,
     LinkageLabel,
     Match,
     Note,
     Outcome,
-    Role,
     Status,
 )
+from matching.casework.queries import OPEN
 from matching.errors import UserError
 
 MAX_PENCE = 10**13  # £100bn: anything larger is a typing error
@@ -84,28 +85,74 @@ def _change(match: Match, expected_version: int, **changes: Any) -> Match:
     return fresh
 
 
+def _refuse_allocation_to(to_user: Any, match: Match) -> None:
+    """NotAllowed unless ``to_user`` could work the match once it is theirs (``access``'s rule)."""
+    if may_be_allocated(to_user, match.owning_body):
+        return
+    code = match.owning_body.code
+    if to_user.is_superuser and role_in(to_user, match.owning_body) is not None:
+        raise NotAllowed(
+            f"{to_user.username} is a superuser: a superuser administers and oversees, and cannot record notes or "
+            f"outcomes, so cannot be allocated a match. Allocate it to an investigator or key contact of {code}."
+        )
+    raise NotAllowed(
+        f"{to_user.username} is not an investigator or key contact of {code}; "
+        "add them to the body first (matching users add)."
+    )
+
+
 def allocate(match: Match, to_user: Any, by: Any, expected_version: int) -> Match:
-    """Give the match to an investigator (or key contact) of its owning body; None unallocates.
-    The match as it is, unchanged and unrecorded, when it is already so allocated."""
+    """Give the match to someone who can work it (an investigator or key contact of its owning
+    body, not a superuser: ``access.may_be_allocated``); None unallocates. The match as it is,
+    unchanged and unrecorded, when it is already so allocated."""
     _require(by, "allocate_match", match, "allocate")
     _current(match, expected_version)
-    if to_user is not None and role_in(to_user, match.owning_body) not in (Role.INVESTIGATOR, Role.KEY_CONTACT):
-        raise NotAllowed(
-            f"{to_user.username} is not an investigator or key contact of {match.owning_body.code}; "
-            "add them to the body first (matching users add)."
-        )
     if match.status == Status.CLOSED:
         raise NotAllowed(f"Match {match.pk} is closed; reopen it before allocating it.")
     wanted = to_user.pk if to_user is not None else None
     if match.allocated_to_id == wanted and Match.objects.filter(pk=match.pk, version=expected_version,
                                                                 allocated_to_id=wanted).exists():
         return match  # already so, as stored now: nothing changes, so nothing is recorded
+    if to_user is not None:
+        _refuse_allocation_to(to_user, match)
     with transaction.atomic():
         previous = match.allocated_to.username if match.allocated_to else None
         fresh = _change(match, expected_version, allocated_to=to_user)
         audit.record(by, "allocate", fresh, body=match.owning_body.code,
                      detail={"from": previous, "to": to_user.username if to_user else None})
     return fresh
+
+
+# Why ``return_to_queue`` unallocated a match (the membership change it followed), as the
+# history and the audit trail say it of the person who had it.
+RETURNED_BECAUSE = {
+    "membership_removed": "was removed from the body",
+    "membership_changed": "is no longer an investigator or key contact of the body",
+    "role_changed": "is no longer an investigator or key contact of the body",
+    "superuser_granted": "became a superuser, who does not work matches",
+}
+
+
+def return_to_queue(person: Any, body: Body, by: Any, because: str) -> int:
+    """Unallocate the open matches of ``body`` allocated to ``person`` once they can no longer
+    work them (removed from the body, no longer an investigator or key contact, made a
+    superuser), each audited as an allocation is, with ``because`` (a ``RETURNED_BECAUSE``
+    key, the membership change's own audit action); nothing while they still may. Called by
+    whatever changed the membership, in its transaction, after its right to (managing the
+    body's users) was checked. Returns how many matches went back to the queue."""
+    forget(person)  # the membership has just changed
+    if may_be_allocated(person, body):
+        return 0
+    returned = 0
+    with transaction.atomic():
+        for match in Match.objects.filter(owning_body=body, allocated_to=person, status__in=OPEN).order_by("pk"):
+            # Whatever else changed since, the match is no longer theirs: only that is changed.
+            if Match.objects.filter(pk=match.pk, allocated_to=person, status__in=OPEN).update(
+                    allocated_to=None, version=F("version") + 1, updated_at=timezone.now()):
+                audit.record(by, "allocate", match, body=body.code,
+                             detail={"from": person.username, "to": None, "because": because})
+                returned += 1
+    return returned
 
 
 @dataclass
@@ -153,7 +200,9 @@ def start(match: Match, by: Any, expected_version: int) -> Match:
 
 
 def add_note(match: Match, by: Any, text: str, expected_version: int) -> Note:
-    """Add a note; a new match becomes in progress."""
+    """Add a note; a new match becomes in progress. A closed match stays closed: what happens
+    after an outcome (money recovered, a case heard) is noted without reopening it, and the
+    history and the trail say the note was added after the match was closed."""
     _require(by, "work_match", match, "add a note to")
     _current(match, expected_version)
     text = (text or "").strip()
@@ -170,7 +219,10 @@ def add_note(match: Match, by: Any, text: str, expected_version: int) -> Note:
             audit.record(by, "status", fresh, body=match.owning_body.code,
                          detail={"from": Status.NEW, "to": Status.IN_PROGRESS, "by": "note"})
         note = Note.objects.create(match=fresh, author=by, text=text)
-        audit.record(by, "note", fresh, body=match.owning_body.code, detail={"note_id": note.pk})
+        detail: dict[str, Any] = {"note_id": note.pk}
+        if match.status == Status.CLOSED:
+            detail["after_closed"] = True
+        audit.record(by, "note", fresh, body=match.owning_body.code, detail=detail)
     return note
 
 

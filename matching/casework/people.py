@@ -15,7 +15,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from matching.casework import audit
+from matching.casework import audit, lifecycle
 from matching.casework.models import (
     Body,
     Declaration,
@@ -77,6 +77,7 @@ class UserAdded:
     body: str
     role: str
     created: bool
+    returned: int = 0  # their open matches returned to the queue: they can no longer work them
 
 
 def add_user(username: str, body_code: str, role: str, password: str | None, actor: Any, *,
@@ -90,6 +91,7 @@ def add_user(username: str, body_code: str, role: str, password: str | None, act
         raise UserError(f"Role '{role}' is not a role: use one of {', '.join(Role.values)}.")
     body = get_body(body_code)
     User = get_user_model()
+    returned = 0
     with transaction.atomic():
         user = User.objects.filter(username=username).first()
         created = user is None
@@ -109,15 +111,18 @@ def add_user(username: str, body_code: str, role: str, password: str | None, act
             user.save(update_fields=["is_superuser", "is_staff"])
             if not created:
                 audit.record(actor, "superuser_granted", user, body=body.code)
+                for member_of in Body.objects.filter(memberships__user=user).order_by("code"):
+                    returned += lifecycle.return_to_queue(user, member_of, actor, "superuser_granted")
         membership, new_membership = Membership.objects.get_or_create(user=user, body=body, defaults={"role": role})
         if not new_membership and membership.role != role:
             old, membership.role = membership.role, role
             membership.save(update_fields=["role"])
             audit.record(actor, "role_changed", user, body=body.code, detail={"from": old, "to": role})
+            returned += lifecycle.return_to_queue(user, body, actor, "role_changed")
         elif created or new_membership:
             audit.record(actor, "user_added" if created else "membership_added", user, body=body.code,
                          detail={"role": role, "superuser": user.is_superuser})
-    return UserAdded(username, body.code, role, created)
+    return UserAdded(username, body.code, role, created, returned)
 
 
 def set_password(username: str, password: str, actor: Any, *, must_change_password: bool = True) -> int:
@@ -140,12 +145,18 @@ def set_password(username: str, password: str, actor: Any, *, must_change_passwo
         PasswordChangeRequired.objects.filter(user=user).delete()
         if must_change_password:
             PasswordChangeRequired.objects.create(user=user, set_by=audit.actor_name(actor))
-        bodies = list(Membership.objects.filter(user=user).values_list("body__code", flat=True)) or [""]
-        audit.record_many(actor, "password_set", [(b, {"username": username, "must_change": must_change_password},
-                                                   "user", str(user.pk)) for b in sorted(bodies)])
+        record_password_set(user, actor, must_change=must_change_password)
     failures = AccessAttempt.objects.filter(username=username).aggregate(n=Sum("failures_since_start"))["n"] or 0
     reset(username=username)
     return int(failures)
+
+
+def record_password_set(user: Any, actor: Any, *, must_change: bool) -> None:
+    """Audit a new password for ``user`` (never the password): one event in the trail of each
+    body they belong to, whoever set it (an administrator, or the user changing their own)."""
+    bodies = list(Membership.objects.filter(user=user).values_list("body__code", flat=True)) or [""]
+    audit.record_many(actor, "password_set", [(b, {"username": user.username, "must_change": must_change},
+                                               "user", str(user.pk)) for b in sorted(bodies)])
 
 
 def list_users(body_code: str | None = None) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
-"""Template context shared by every page: the protective marking and the navigation the
-user may use (each link shown only when ``access.allowed`` says so)."""
+"""Template context shared by every page: the protective marking, the navigation the user
+may use (each link shown only when ``access.allowed`` says so), and where the session
+timeout returns to."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from matching.casework import access
+from matching.web.middleware import return_address
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -30,4 +32,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     links.append(("password", "web:password_change", "Change password"))
     context["nav_links"] = links
     context["session_idle_seconds"] = settings.SESSION_IDLE_SECONDS
+    # Where "Stay signed in" and signing in again after the time limit return to: this page,
+    # or the page its form is on when it answers a form (its own address is POST only).
+    context["return_to"] = return_address(request)
     return context

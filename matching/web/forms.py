@@ -131,6 +131,14 @@ class NoteForm(VersionForm):
     text = forms.CharField(label="Add a note", widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000,
                            error_messages={"required": "Enter a note"})
 
+    def __init__(self, *args: Any, closed: bool = False, **kwargs: Any) -> None:
+        """``closed``: the match is closed, and a note added now is said to be added after."""
+        super().__init__(*args, **kwargs)
+        if closed:
+            self.fields["text"].help_text = (
+                "The match is closed. A note added now (for example, money recovered after the outcome) "
+                "does not reopen it, and its history shows it was added after the match was closed.")
+
 
 class ReopenForm(VersionForm):
     reason = forms.CharField(label="Why are you reopening this match?", widget=forms.Textarea(attrs={"rows": 2}),
@@ -138,7 +146,10 @@ class ReopenForm(VersionForm):
 
 
 class AllocateForm(VersionForm):
-    allocated_to = forms.TypedChoiceField(label="Allocate to", coerce=int, empty_value=None, required=False)
+    allocated_to = forms.TypedChoiceField(label="Allocate to", coerce=int, empty_value=None, required=False, error_messages={
+        "invalid_choice": "Choose someone from the list: a match is allocated only to an investigator or key contact "
+                          "of its body who can work it",
+    })
 
     def __init__(self, *args: Any, people: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -13,7 +12,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 
 from matching.casework.models import PasswordChangeRequired
 
@@ -34,15 +33,40 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
-def _back_to(request: HttpRequest) -> str:
-    """Where to return after signing in again: the page itself, or for a form sent after the
-    limit (adding a note), the page it was sent from; the form's own address answers only
-    POST, so returning there would show a blank 405."""
-    if request.method == "GET":
-        return request.get_full_path()
-    referer = urlsplit(request.headers.get("Referer", ""))
-    same_site = referer.netloc == request.get_host() and referer.path.startswith("/")
-    return (referer.path + (f"?{referer.query}" if referer.query else "")) if same_site else "/"
+# The addresses that answer only POST (a form's), each with the page its form is on (and the
+# arguments of the address that page keeps): what to go back to instead of the address.
+FORM_PAGES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "web:match_outcome": ("web:match", ("pk",)),
+    "web:match_allocate": ("web:match", ("pk",)),
+    "web:match_start": ("web:match", ("pk",)),
+    "web:match_note": ("web:match", ("pk",)),
+    "web:match_reopen": ("web:match", ("pk",)),
+    "web:audit_verify": ("web:audit", ()),
+    "web:body_add": ("web:bodies", ()),
+    "web:member_add": ("web:body", ("code",)),
+    "web:member_role": ("web:body", ("code",)),
+    "web:member_remove": ("web:body", ("code",)),
+    "web:declare": ("web:body", ("code",)),
+    "web:keep_alive": ("web:queue", ()),
+    "web:logout": ("web:queue", ()),
+}
+
+
+def return_address(request: HttpRequest) -> str:
+    """Where to return to this page later (after signing in again, or "Stay signed in"): the
+    page itself, or, for a page drawn in answer to a form (a note sent after the time limit, an
+    outcome with a mistake in it), the page the form belongs to: the form's own address
+    answers only POST, so returning there would show a blank 405."""
+    try:
+        found = resolve(request.path_info)
+    except Resolver404:
+        found = None
+    if found is not None and found.view_name in FORM_PAGES:
+        name, kept = FORM_PAGES[found.view_name]
+        return reverse(name, kwargs={k: found.kwargs[k] for k in kept})
+    if request.method in ("GET", "HEAD") or found is not None:
+        return request.get_full_path()  # any other address of the app's answers GET as well
+    return "/"
 
 
 class SessionTimeoutMiddleware:
@@ -64,7 +88,7 @@ class SessionTimeoutMiddleware:
                 minutes = settings.SESSION_IDLE_SECONDS // 60
                 messages.info(request, f"You were signed out after {minutes} minutes without activity." if idle
                               else f"You were signed out {settings.SESSION_ABSOLUTE_SECONDS // 3600} hours after signing in.")
-                return redirect_to_login(_back_to(request))
+                return redirect_to_login(return_address(request))
             if now - int(session.get("last_seen", 0)) >= 30:  # not a session write on every request
                 session["last_seen"] = now
         return self.get_response(request)

@@ -355,6 +355,49 @@ def test_the_timeout_warning_lets_the_user_stay_signed_in_without_losing_what_th
     shot(page, "10-timeout-warning-answered")
 
 
+def test_the_timeout_after_a_form_with_a_mistake_returns_to_the_match_not_to_the_forms_address(page, console, live_server, casework):
+    """An outcome with a mistake is drawn at the form's own address, which answers only POST:
+    when the idle limit passes there, signing in again returns to the match page (here the
+    session is still alive, so the sign-in page sends the user straight on), never a blank 405."""
+    from matching.casework.models import Match
+
+    sign_in(page, console, live_server.url, "k_inv")
+    match = Match.objects.filter(allocated_to__username="k_inv").first()
+    assert match is not None
+    page.goto(f"{live_server.url}/matches/{match.pk}/")
+    page.get_by_label("Fraud", exact=True).check()
+    page.get_by_label("Same person", exact=True).check()
+    page.get_by_role("button", name="Record outcome and close").click()
+    expect(page).to_have_title(re.compile(r"^Error: Match"))
+    assert page.url == f"{live_server.url}/matches/{match.pk}/outcome/"
+    console.assert_clean(page, status=400)
+    page.evaluate("""async () => {
+        document.getElementById('app-timeout').dataset.idleSeconds = '4'
+        await import('/static/app/timeout.js?short')
+    }""")
+    page.wait_for_url(f"{live_server.url}/matches/{match.pk}/", timeout=15000)
+    expect(page.get_by_role("heading", name=f"Match {match.pk}: inconsistency requiring investigation")).to_be_visible()
+    console.assert_clean(page)
+
+
+def test_a_key_contact_downloads_the_queue_with_its_button(page, console, live_server, casework):
+    """The download is the queue's form, sent by POST with its filters: the file arrives and
+    the page stays where it was."""
+    sign_in(page, console, live_server.url, "k_kc")
+    page.get_by_label("Priority", exact=True).select_option(label="High")
+    page.get_by_role("button", name="Apply filters").click()
+    console.assert_clean(page)
+    queue = page.url
+    with page.expect_download() as downloading:
+        page.get_by_role("button", name="Download CSV").click()
+    download = downloading.value
+    assert download.suggested_filename.startswith("matches-kingston-") and download.suggested_filename.endswith(".csv")
+    lines = Path(download.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "OFFICIAL-SENSITIVE" and len([line for line in lines[4:] if line]) == 3  # the three high ones
+    assert page.url == queue
+    console.assert_clean(page)
+
+
 def test_key_contact_allocates_ticked_matches_in_one_go(page, console, live_server, casework):
     """The tick boxes sit in the table, outside the allocate form (their form attribute joins
     them to it): only a browser shows that what is ticked is what is posted."""

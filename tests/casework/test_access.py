@@ -90,3 +90,19 @@ def test_another_bodys_record_is_shown_only_once_that_body_has_declared(casework
     for who in ("k_kc", "k_aud", "admin"):
         user = casework.users[who]
         assert visible_matches(user).filter(pk=m.pk).exists() and allowed(user, "view_match", m)
+
+
+def test_a_match_may_be_allocated_to_exactly_those_who_could_then_work_it(casework):
+    """Allocation and working a match are decided by one rule: a superuser works no match,
+    even one who is also a key contact of the body, so is neither offered nor accepted."""
+    from matching.casework.access import allocatable, may_be_allocated
+    from matching.casework.models import Membership
+
+    kingston = casework.bodies["kingston"]
+    Membership.objects.create(user=casework.users["admin"], body=kingston, role="key_contact")
+    offered = set(allocatable([kingston.pk]).values_list("user__username", flat=True))
+    assert offered == {"k_kc", "k_inv", "k_inv2"}
+    match = casework.matches["kingston"][1]
+    for name, user in casework.users.items():
+        match.allocated_to = user  # as if allocated to them: could they work it?
+        assert may_be_allocated(user, kingston) == allowed(user, "work_match", match) == (name in offered), name

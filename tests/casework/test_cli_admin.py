@@ -133,6 +133,20 @@ def test_users_add_with_a_password_from_the_environment(run_cli, monkeypatch):
     assert {"user_added", "membership_added"} <= set(AuditEvent.objects.values_list("action", flat=True))
 
 
+def test_a_user_made_an_auditor_or_a_superuser_on_the_command_line_has_their_open_matches_returned(run_cli, casework):
+    """As in the web app: someone who can no longer work matches keeps none open; each match
+    goes back to the queue, audited as the command line's doing."""
+    held = casework.matches["kingston"][0]  # k_inv's
+    assert run_cli("users", "add", "k_inv", "--body", "kingston", "--role", "auditor").exit_code == 0
+    assert Match.objects.get(pk=held.pk).allocated_to is None
+    event = AuditEvent.objects.filter(action="allocate", object_id=str(held.pk)).latest("seq")
+    assert event.actor.endswith("(command line)") and event.detail["because"] == "role_changed"
+    theirs = casework.matches["richmond"][0]  # r_inv's
+    assert run_cli("users", "add", "r_inv", "--body", "richmond", "--role", "investigator", "--superuser").exit_code == 0
+    assert Match.objects.get(pk=theirs.pk).allocated_to is None
+    assert AuditEvent.objects.filter(action="allocate", object_id=str(theirs.pk)).latest("seq").detail["because"] == "superuser_granted"
+
+
 def test_users_add_prompts_for_the_password_twice(run_cli, monkeypatch):
     from click.testing import CliRunner
 

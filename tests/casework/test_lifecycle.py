@@ -144,3 +144,50 @@ def test_a_first_note_on_a_new_match_starts_the_work_in_the_history_too(casework
     assert [a for a, _ in events] == ["status", "note"] and events[0][1]["to"] == Status.IN_PROGRESS
     lifecycle.add_note(fresh, casework.users["k_inv"], "And again", fresh.version)  # already in progress
     assert AuditEvent.objects.filter(action="status").count() == 1
+
+
+def test_a_superuser_key_contact_is_not_allocated_a_match_they_could_not_work(casework):
+    from matching.casework.models import Membership
+
+    admin = casework.users["admin"]
+    Membership.objects.create(user=admin, body=casework.bodies["kingston"], role="key_contact")
+    match = casework.matches["kingston"][1]
+    with pytest.raises(NotAllowed, match="admin is a superuser: a superuser administers and oversees, and cannot record"):
+        lifecycle.allocate(match, admin, casework.users["k_kc"], match.version)
+    done = lifecycle.allocate_many([(match, match.version)], admin, casework.users["k_kc"])
+    assert not done.allocated and "admin is a superuser" in done.left[0][1]
+    assert Match.objects.get(pk=match.pk).allocated_to is None
+    assert not AuditEvent.objects.filter(action="allocate", object_id=str(match.pk)).exists()
+
+
+def test_a_note_on_a_closed_match_leaves_it_closed_and_is_audited_as_added_after(casework):
+    match = casework.matches["kingston"][0]
+    inv = casework.users["k_inv"]
+    lifecycle.record_outcome(match, inv, OutcomeInput("error", "same", actual_pence=5000), match.version)
+    closed = Match.objects.get(pk=match.pk)
+    note = lifecycle.add_note(closed, inv, "£50 recovered by invoice", closed.version)
+    after = Match.objects.get(pk=match.pk)
+    assert after.status == Status.CLOSED and after.version == closed.version + 1
+    event = AuditEvent.objects.get(action="note", object_id=str(match.pk))
+    assert event.actor == "k_inv" and event.detail == {"note_id": note.pk, "after_closed": True}
+
+
+def test_a_member_who_can_no_longer_work_matches_has_their_open_ones_returned(casework):
+    """Each returned match is unallocated and audited; a closed match keeps who worked it, and
+    someone who still works matches (made a key contact) keeps theirs."""
+    from matching.casework.models import Membership
+
+    kingston, kc = casework.bodies["kingston"], casework.users["k_kc"]
+    held = casework.matches["kingston"][0]  # k_inv's
+    done = Match.objects.get(pk=casework.matches["kingston"][2].pk)
+    done = lifecycle.allocate(done, casework.users["k_inv"], kc, done.version)
+    lifecycle.record_outcome(done, casework.users["k_inv"], OutcomeInput("no_issue", "same"), done.version)
+    Membership.objects.filter(user__username="k_inv", body=kingston).update(role="key_contact")
+    assert lifecycle.return_to_queue(casework.users["k_inv"], kingston, kc, "membership_changed") == 0
+    Membership.objects.filter(user__username="k_inv", body=kingston).delete()
+    assert lifecycle.return_to_queue(casework.users["k_inv"], kingston, kc, "membership_removed") == 1
+    assert Match.objects.get(pk=held.pk).allocated_to is None
+    assert Match.objects.get(pk=held.pk).version == held.version + 1
+    assert Match.objects.get(pk=done.pk).allocated_to.username == "k_inv"
+    event = AuditEvent.objects.filter(action="allocate", object_id=str(held.pk)).latest("seq")
+    assert (event.actor, event.detail) == ("k_kc", {"from": "k_inv", "to": None, "because": "membership_removed"})

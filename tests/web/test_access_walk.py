@@ -105,6 +105,18 @@ def test_post_only_urls_refuse_get(name, casework):
     assert client.get(url_for(name, casework)).status_code == 405
 
 
+@pytest.mark.parametrize("name", sorted(n for n, r in EXPECTED.items() if r["method"] == "POST"))
+def test_a_form_answered_after_the_time_limit_returns_to_a_page_that_answers_get(name, casework):
+    """Signing in again (or staying signed in) from a page drawn for a form goes back to the
+    page the form is on: a POST-only address added without saying which page that is fails."""
+    from django.test import RequestFactory
+
+    from matching.web.middleware import return_address
+
+    back = return_address(RequestFactory().post(url_for(name, casework)))
+    assert casework.login(Client(), "admin").get(back).status_code == 200, back
+
+
 def test_another_bodys_key_contact_cannot_tell_a_match_exists(casework):
     match = casework.matches["kingston"][0]
     client = casework.login(Client(), "r_kc")

@@ -43,7 +43,7 @@ def test_the_queue_match_page_cli_and_export_name_the_bodies(cross_council, case
     assert re.search(r'id="explanation">([^<]*)<', page).group(1) == WANT
     shown = run_cli("queue", "show", str(cross_council.pk), "--as", "k_kc")
     assert " ".join(shown.stdout.split()).count(" ".join(WANT.split())) == 1
-    rows = list(csv.reader(io.StringIO(b"".join(kc.get("/export/?format=csv").streaming_content).decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(b"".join(kc.post("/export/", {"format": "csv"}).streaming_content).decode("utf-8-sig"))))
     header = rows[3]
     assert {dict(zip(header, r, strict=True))["explanation"] for r in rows[4:] if r and r[0] == str(cross_council.pk)} == {WANT}
     # The stored explanation keeps the codes: a body renamed later reads by its new name.

@@ -253,7 +253,7 @@ def test_allocate_start_note_and_reopen_build_the_history(casework, as_user):
     assert Match.objects.get(pk=m.pk).times_reopened == 1
     # Reopened, its outcome no longer stands: named as the one before, and not exported as its own.
     assert "Outcome before it was reopened</dt>" in html and ">Outcome</dt>" not in html
-    export = b"".join(kc.get("/export/?format=csv").streaming_content).decode()
+    export = b"".join(kc.post("/export/", {"format": "csv"}).streaming_content).decode()
     row = next(line for line in export.splitlines() if line.startswith(f"{m.pk},"))
     assert ",no_issue," not in row and ",in_progress," in row
 
@@ -282,7 +282,7 @@ def test_allocating_to_someone_outside_the_body_is_refused(casework, as_user):
     r = as_user("k_kc").post(f"/matches/{match.pk}/allocate/", {"version": match.version,
                                                                  "allocated_to": casework.users["r_inv"].pk})
     assert r.status_code == 400
-    assert "Select a valid choice" in r.content.decode()
+    assert "Choose someone from the list: a match is allocated only to an investigator or key contact of its body" in r.content.decode()
 
 
 def test_a_property_jobs_outcome_asks_about_the_property(casework, as_user):
@@ -341,3 +341,67 @@ def test_back_to_the_queue_keeps_its_filters(casework, as_user):
     assert '<a href="/?job=hb-to-deceased&amp;status=new&amp;sort=oldest" class="govuk-back-link">Back to your queue</a>' in html
     kc.get("/")
     assert '<a href="/" class="govuk-back-link">' in page(kc, match)
+
+
+def allocation_options(html: str) -> list[str]:
+    """The labels of the match page's "Allocate to" list, the selected one starred."""
+    select = re.search(r'<select[^>]*name="allocated_to".*?</select>', html, re.S).group(0)
+    return [("*" if selected else "") + label
+            for selected, label in re.findall(r'<option value="[^"]*"( selected)?>([^<]*)</option>', select)]
+
+
+def test_a_superuser_who_is_also_a_key_contact_is_not_offered_for_allocation(casework, as_user):
+    """A superuser cannot work a match, so is neither offered nor accepted as its allocatee,
+    whatever their role in the body (the demo's administrator is both)."""
+    from matching.casework.models import Membership
+
+    admin = casework.users["admin"]
+    Membership.objects.create(user=admin, body=casework.bodies["kingston"], role="key_contact")
+    match = casework.matches["kingston"][1]
+    kc = as_user("k_kc")
+    assert allocation_options(page(kc, match)) == ["*Nobody (unallocated)", "k_inv", "k_inv2", "k_kc"]
+    queue = kc.get("/").content.decode()
+    bulk = re.search(r'<select[^>]*name="allocated_to".*?</select>', queue, re.S).group(0)
+    assert ">k_inv2<" in bulk and ">admin<" not in bulk
+    refused = kc.post(f"/matches/{match.pk}/allocate/", {"version": match.version, "allocated_to": admin.pk})
+    assert refused.status_code == 400
+    assert "Choose someone from the list: a match is allocated only to an investigator or key contact" in refused.content.decode()
+    assert Match.objects.get(pk=match.pk).allocated_to is None
+
+
+def test_the_allocation_list_shows_a_holder_who_is_no_longer_a_member(casework, as_user):
+    """A match still allocated to someone who has left the body (allocated before removals
+    returned matches to the queue) is shown as theirs, and saving the form unchanged keeps it
+    so rather than quietly unallocating it."""
+    from matching.casework.models import Membership
+
+    match = casework.matches["kingston"][0]  # k_inv's
+    Membership.objects.filter(user__username="k_inv", body__code="kingston").delete()
+    kc = as_user("k_kc")
+    options = allocation_options(page(kc, match))
+    assert options == ["Nobody (unallocated)", "k_inv2", "k_kc", "*k_inv (no longer a member)"]
+    r = kc.post(f"/matches/{match.pk}/allocate/", {"version": match.version, "allocated_to": casework.users["k_inv"].pk},
+                follow=True)
+    assert "No change: the match was already allocated to k_inv." in r.content.decode()
+    assert Match.objects.get(pk=match.pk).allocated_to.username == "k_inv"
+
+
+def test_a_note_added_after_the_match_was_closed_is_labelled_so(casework, as_user):
+    """Recovery is often recorded after the outcome: a note on a closed match is kept without
+    reopening it, and the history and the audit trail say it came after the close."""
+    match = casework.matches["kingston"][0]
+    inv = as_user("k_inv")
+    assert inv.post(f"/matches/{match.pk}/outcome/", {"version": match.version, "category": "error",
+                                                      "linkage_label": "same", "actual_amount": "120.00"}).status_code == 302
+    closed = Match.objects.get(pk=match.pk)
+    html = page(inv, closed)
+    assert "The match is closed. A note added now (for example, money recovered after the outcome) does not reopen it" in html
+    r = inv.post(f"/matches/{match.pk}/note/", {"version": closed.version, "text": "£120 recovered by invoice"}, follow=True)
+    assert "Note added" in r.content.decode()
+    assert Match.objects.get(pk=match.pk).status == Status.CLOSED
+    history = page(inv, closed)[page(inv, closed).index('id="history"'):]
+    assert "<strong>Note added after the match was closed</strong> by k_inv" in history
+    assert history.index("Note added after the match was closed") < history.index("Outcome recorded: Error")
+    assert "£120 recovered by invoice" in history
+    trail = as_user("k_aud").get("/audit/?action=note").content.decode()
+    assert "(added after the match was closed)" in trail

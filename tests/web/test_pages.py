@@ -120,6 +120,41 @@ def test_key_contact_changes_and_removes_members_but_not_themself(casework, as_u
     assert "membership_changed" in actions and "membership_removed" in actions
 
 
+def test_removing_a_member_returns_their_open_matches_to_the_queue(casework, as_user):
+    """Removed, they can no longer work their matches: the open ones are unallocated (each
+    audited and in its history), the key contact is told how many, and a closed one still
+    says who worked it."""
+    kc = as_user("k_kc")
+    held = casework.matches["kingston"][0]  # k_inv's, open
+    closed = casework.matches["kingston"][2]
+    closed = lifecycle.allocate(closed, casework.users["k_inv"], casework.users["k_kc"], closed.version)
+    lifecycle.record_outcome(closed, casework.users["k_inv"], lifecycle.OutcomeInput("no_issue", "same"), closed.version)
+    membership = Membership.objects.get(user__username="k_inv", body__code="kingston")
+    r = kc.post(f"/bodies/kingston/members/{membership.pk}/remove/", follow=True)
+    assert ("k_inv removed from Royal Borough of Kingston upon Thames. 1 open match allocated to them was returned "
+            "to the queue, unallocated") in r.content.decode()
+    assert Match.objects.get(pk=held.pk).allocated_to is None
+    assert Match.objects.get(pk=closed.pk).allocated_to.username == "k_inv"
+    event = AuditEvent.objects.filter(action="allocate", object_id=str(held.pk)).latest("seq")
+    assert (event.actor, event.body, event.detail["from"], event.detail["to"]) == ("k_kc", "kingston", "k_inv", None)
+    history = kc.get(f"/matches/{held.pk}/").content.decode()
+    assert "<strong>Unallocated: k_inv was removed from the body</strong> by k_kc" in history
+    assert "unallocated (was k_inv, who was removed from the body)" in as_user("k_aud").get("/audit/?action=allocate").content.decode()
+
+
+def test_a_member_made_an_auditor_has_their_open_matches_returned_and_a_key_contact_keeps_them(casework, as_user):
+    kc = as_user("k_kc")
+    held = casework.matches["kingston"][0]  # k_inv's
+    membership = Membership.objects.get(user__username="k_inv", body__code="kingston")
+    promoted = kc.post(f"/bodies/kingston/members/{membership.pk}/role/", {"role": "key_contact"}, follow=True)
+    assert "k_inv is now key contact</p>" in promoted.content.decode()
+    assert Match.objects.get(pk=held.pk).allocated_to.username == "k_inv"
+    r = kc.post(f"/bodies/kingston/members/{membership.pk}/role/", {"role": "auditor"}, follow=True)
+    assert "k_inv is now auditor. 1 open match allocated to them was returned to the queue, unallocated" in r.content.decode()
+    assert Match.objects.get(pk=held.pk).allocated_to is None
+    assert "Unallocated: k_inv is no longer an investigator or key contact of the body" in kc.get(f"/matches/{held.pk}/").content.decode()
+
+
 def test_key_contact_cannot_see_other_bodies(casework, as_user):
     client = as_user("k_kc")
     html = client.get("/bodies/").content.decode()
@@ -168,7 +203,7 @@ def test_a_key_contact_cannot_bring_in_another_bodys_user_or_a_superuser(casewor
 
 
 def test_export_streams_the_filtered_queue(casework, as_user):
-    response = as_user("k_kc").get("/export/?format=csv&band=high")
+    response = as_user("k_kc").post("/export/", {"format": "csv", "band": "high"})
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith('attachment; filename="matches-kingston-')
     text = b"".join(response.streaming_content).decode("utf-8-sig")
@@ -182,7 +217,7 @@ def test_export_streams_the_filtered_queue(casework, as_user):
 
 
 def test_the_download_is_the_queue_shown_closed_matches_and_their_outcomes_when_chosen(casework, as_user):
-    """The queue's download link carries its filters: from the queue as it opens (open work),
+    """The queue's download form carries its filters: from the queue as it opens (open work),
     the open matches; from Closed or All, the closed ones with their outcomes."""
     import re as regex
 
@@ -195,8 +230,10 @@ def test_the_download_is_the_queue_shown_closed_matches_and_their_outcomes_when_
 
     def downloaded(queue_query: str) -> dict[str, list[str]]:
         page = kc.get("/" + queue_query).content.decode()
-        link = regex.search(r'href="(/export/[^"]*format=csv[^"]*)"', page).group(1).replace("&amp;", "&")
-        rows = list(csv.reader(io.StringIO(b"".join(kc.get(link).streaming_content).decode("utf-8-sig"))))
+        form = regex.search(r'<form method="post" action="(/export/)" id="export".*?</form>', page, regex.S)
+        fields = dict(regex.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0)))
+        sent = kc.post(form.group(1), {**fields, "format": "csv"})
+        rows = list(csv.reader(io.StringIO(b"".join(sent.streaming_content).decode("utf-8-sig"))))
         header = rows[3]
         return {r[0]: dict(zip(header, r, strict=True)) for r in rows[4:] if r}
 
@@ -209,14 +246,14 @@ def test_the_download_is_the_queue_shown_closed_matches_and_their_outcomes_when_
 
 def test_export_xlsx_and_bad_format(casework, as_user):
     client = as_user("k_aud")
-    response = client.get("/export/?format=xlsx")
+    response = client.post("/export/", {"format": "xlsx"})
     assert response.status_code == 200 and response["Content-Disposition"].endswith('.xlsx"')
     assert b"".join(response.streaming_content)[:2] == b"PK"
-    assert client.get("/export/?format=pdf").status_code == 400
+    assert client.post("/export/", {"format": "pdf"}).status_code == 400
 
 
 def test_superuser_export_of_another_body_is_only_that_body(casework, as_user):
-    response = as_user("admin").get("/export/?body=richmond")
+    response = as_user("admin").post("/export/", {"format": "csv", "body": "richmond"})
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     assert "richmond" in response["Content-Disposition"]
     assert "kingston" not in "".join(text.splitlines()[3:])
@@ -231,6 +268,18 @@ def test_password_change(casework):
                                     "new_password2": NEW_PASSWORD}, follow=True)
     assert "Your password has been changed" in ok.content.decode()
     assert Client().post("/sign-in/", {"username": "k_inv", "password": NEW_PASSWORD}).status_code == 302
+
+
+def test_changing_your_own_password_is_audited_as_an_administrators_setting_it_is(casework, as_user):
+    client = Client()
+    client.post("/sign-in/", {"username": "k_inv", "password": PASSWORD})
+    assert client.post("/password/", {"old_password": PASSWORD, "new_password1": NEW_PASSWORD,
+                                      "new_password2": NEW_PASSWORD}).status_code == 302
+    event = AuditEvent.objects.get(action="password_set")
+    assert (event.actor, event.body, event.object_id) == ("k_inv", "kingston", str(casework.users["k_inv"].pk))
+    assert event.detail == {"username": "k_inv", "must_change": False}
+    trail = as_user("k_aud").get("/audit/?action=password_set").content.decode()
+    assert "Set a user&#x27;s password" in trail and "for k_inv" in trail
 
 
 def test_error_pages_are_in_the_services_style(casework, as_user):

@@ -285,3 +285,17 @@ def test_dates_the_wrong_way_round_are_an_error_not_an_empty_queue(casework, as_
     html = as_user("k_kc").get("/", {"date_from": "2026-11-30", "date_to": "2026-10-01"}).content.decode()
     assert "First seen to must be the same as or after first seen from" in html
     assert 'class="govuk-error-summary"' in html
+
+
+def test_a_search_is_not_kept_in_the_session(casework, as_user):
+    """A search names a person: the session keeps the queue's other filters for "Back to your
+    queue", never the words searched for (the audit trail keeps only a keyed hash of them)."""
+    from django.contrib.sessions.models import Session
+
+    kc = as_user("k_kc")
+    assert kc.get("/?search=Francis&status=all&sort=oldest").status_code == 200
+    stored = Session.objects.get(session_key=kc.session.session_key).get_decoded()
+    assert "francis" not in str(stored).lower()
+    match = casework.matches["kingston"][0]
+    html = kc.get(f"/matches/{match.pk}/").content.decode()
+    assert '<a href="/?status=all&amp;sort=oldest" class="govuk-back-link">Back to your queue</a>' in html

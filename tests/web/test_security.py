@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -151,6 +152,24 @@ def test_a_session_ends_after_idleness_and_after_the_working_day(casework, as_us
     assert busy.get("/").status_code == 302
 
 
+def test_stay_signed_in_from_a_page_drawn_for_a_form_returns_to_the_forms_page(casework, as_user):
+    """An outcome with a mistake, or an audit check, is drawn at the form's own address, which
+    answers only POST: "Stay signed in" and the timeout's sign-in return to the page the form
+    is on, never to a blank 405."""
+    inv = as_user("k_inv")
+    match = casework.matches["kingston"][0]
+    mistake = inv.post(f"/matches/{match.pk}/outcome/", {"version": match.version, "category": "fraud", "linkage_label": "same"})
+    html = mistake.content.decode()
+    assert mistake.status_code == 400
+    assert f'name="next" value="/matches/{match.pk}/"' in html and f'data-return-to="/matches/{match.pk}/"' in html
+    back = inv.post("/session/keep-alive/", {"next": f"/matches/{match.pk}/"})
+    assert back["Location"] == f"/matches/{match.pk}/" and inv.get(back["Location"]).status_code == 200
+    checked = as_user("k_aud").post("/audit/verify/").content.decode()
+    assert 'name="next" value="/audit/"' in checked and 'data-return-to="/audit/"' in checked
+    # A page drawn for a GET returns to itself, query and all.
+    assert 'name="next" value="/?status=all&amp;sort=oldest"' in inv.get("/?status=all&sort=oldest").content.decode()
+
+
 def test_pages_deny_the_browsers_devices(casework, as_user):
     for client, url in ((Client(), "/sign-in/"), (as_user("k_kc"), "/")):
         assert "camera=()" in client.get(url)["Permissions-Policy"]
@@ -161,13 +180,24 @@ def test_signing_in_again_to_the_sign_in_page_goes_to_the_queue(casework, as_use
     assert response.status_code == 302 and response["Location"] == "/"
 
 
-def test_an_export_is_not_made_from_another_sites_link(casework, as_user):
+def test_an_export_is_a_form_sent_from_this_app_never_a_link(casework):
+    """A link to the export (another site's, which the session cookie follows, or an old
+    bookmark) shows the download page, makes no file and records nothing; the file comes only
+    from the page's form, sent with its CSRF token."""
     from matching.casework.models import AuditEvent
 
-    client = as_user("k_kc")
-    assert client.get("/export/?format=csv", HTTP_SEC_FETCH_SITE="cross-site").status_code == 403
+    client = casework.login(Client(enforce_csrf_checks=True), "k_kc")
+    link = client.get("/export/?format=csv&band=high", HTTP_SEC_FETCH_SITE="cross-site")
+    html = link.content.decode()
+    assert link.status_code == 200 and link["Content-Type"].startswith("text/html")
+    assert "Content-Disposition" not in link and "Download CSV" in html
+    assert '<input type="hidden" name="band" value="high">' in html and 'name="format" value="csv"' not in html.split('id="export"')[0]
+    assert client.post("/export/", {"format": "csv"}).status_code == 403  # no token: another site's form
     assert not AuditEvent.objects.filter(action="export").exists()
-    assert client.get("/export/?format=csv", HTTP_SEC_FETCH_SITE="same-origin").status_code == 200
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html.split('id="export"')[1]).group(1)
+    sent = client.post("/export/", {"csrfmiddlewaretoken": token, "band": "high", "format": "csv"})
+    assert sent.status_code == 200 and sent["Content-Disposition"].startswith("attachment;")
+    assert AuditEvent.objects.get(action="export", body="kingston").detail["filters"]["band"] == "high"
 
 
 def test_a_wrong_password_is_explained(casework):

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
+from django.db import transaction
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
@@ -20,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from matching.casework.models import PasswordChangeRequired
+from matching.casework.people import record_password_set
 from matching.web.forms import SignInForm
 from matching.web.middleware import PASSWORD_OK
 
@@ -79,10 +81,13 @@ class ChangePassword(auth_views.PasswordChangeView):
     form_class = NewPasswordForm
 
     def form_valid(self, form: Any) -> Any:
-        PasswordChangeRequired.objects.filter(user=self.request.user).delete()
+        with transaction.atomic():  # the password and its audit event together, as the CLI's
+            response = super().form_valid(form)
+            PasswordChangeRequired.objects.filter(user=self.request.user).delete()
+            record_password_set(self.request.user, self.request.user, must_change=False)
         self.request.session[PASSWORD_OK] = True
         messages.success(self.request, "Your password has been changed")
-        return super().form_valid(form)
+        return response
 
 
 @login_required

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from matching.casework import access, audit
+from matching.casework import access, audit, lifecycle
 from matching.casework.models import (
     Body,
     Declaration,
@@ -24,6 +24,7 @@ from matching.casework.models import (
 )
 from matching.web.forms import TAKEN, AddMemberForm, BodyForm, DeclarationForm, RoleForm
 from matching.web.views.common import error_list, require
+from matching.wording import plural
 
 
 def _managed_body(request: HttpRequest, code: str) -> Body:
@@ -158,8 +159,18 @@ def change_role(request: HttpRequest, code: str, membership_id: int) -> HttpResp
         membership.save(update_fields=["role"])
         audit.record(request.user, "membership_changed", membership, body=body.code,
                      detail={"username": membership.user.username, "from": previous, "to": membership.role})
-    messages.success(request, f"{membership.user.username} is now {membership.get_role_display().lower()}")
+        returned = lifecycle.return_to_queue(membership.user, body, request.user, "membership_changed")
+    messages.success(request, f"{membership.user.username} is now {membership.get_role_display().lower()}"
+                              + _returned(returned))
     return redirect("web:body", code=body.code)
+
+
+def _returned(count: int) -> str:
+    """What a membership change did to the person's open matches, for its confirmation."""
+    if not count:
+        return ""
+    return (f". {plural(count, 'open match', 'open matches')} allocated to them "
+            f"{'was' if count == 1 else 'were'} returned to the queue, unallocated")
 
 
 @login_required
@@ -171,7 +182,8 @@ def remove_member(request: HttpRequest, code: str, membership_id: int) -> HttpRe
         audit.record(request.user, "membership_removed", membership, body=body.code,
                      detail={"username": membership.user.username, "role": membership.role})
         membership.delete()
-    messages.success(request, f"{membership.user.username} removed from {body.name}")
+        returned = lifecycle.return_to_queue(membership.user, body, request.user, "membership_removed")
+    messages.success(request, f"{membership.user.username} removed from {body.name}" + _returned(returned))
     return redirect("web:body", code=body.code)
 
 

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
 from matching.casework import access
-from matching.casework.models import Body, Match, Membership, Role
+from matching.casework.models import Body, Match
 
 PAGE_SIZE = 50
 
@@ -40,12 +40,9 @@ def require(request: HttpRequest, action: str, target: Match | Body | None = Non
 
 
 def workers_of(body_ids: Any) -> list[tuple[int, str]]:
-    """(user id, label) for the investigators and key contacts of the bodies: who may be allocated."""
-    rows = (
-        Membership.objects.filter(body_id__in=body_ids, role__in=(Role.INVESTIGATOR, Role.KEY_CONTACT),
-                                  user__is_active=True)
-        .select_related("user", "body").order_by("user__username")
-    )
+    """(user id, label) for the people the bodies' matches may be allocated to: those who could
+    then work them (``access.allocatable``)."""
+    rows = access.allocatable(body_ids).select_related("user").order_by("user__username")
     seen: dict[int, str] = {}
     for m in rows:
         seen.setdefault(m.user_id, person_label(m.user))

@@ -22,7 +22,7 @@ from matching.casework.queries import OPEN
 from matching.errors import UserError
 from matching.web.forms import AllocateForm, NoteForm, OutcomeForm, ReopenForm, VersionForm
 from matching.web.templatetags.web_tags import humanise
-from matching.web.views.common import error_list, match_for, workers_of
+from matching.web.views.common import error_list, match_for, person_label, workers_of
 from matching.web.views.match_display import chart, history, record_rows
 from matching.web.views.queue import QUEUE_QUERY
 
@@ -55,11 +55,11 @@ def _forms(request: HttpRequest, match: Match, bound: dict[str, Any]) -> dict[st
     if works and match.status == Status.NEW:
         forms["start"] = VersionForm(initial=initial, auto_id=FORM_IDS["start"])
     if works:
-        forms["note"] = NoteForm(initial=initial, auto_id=FORM_IDS["note"])
+        forms["note"] = NoteForm(initial=initial, auto_id=FORM_IDS["note"], closed=is_closed)
     if allocates and not is_closed:
         forms["allocate"] = AllocateForm(
             initial={**initial, "allocated_to": match.allocated_to_id}, auto_id=FORM_IDS["allocate"],
-            people=workers_of([match.owning_body_id]),
+            people=allocation_choices(match),
         )
     if allocates and is_closed:
         forms["reopen"] = ReopenForm(initial=initial, auto_id=FORM_IDS["reopen"])
@@ -67,6 +67,19 @@ def _forms(request: HttpRequest, match: Match, bound: dict[str, Any]) -> dict[st
     # nothing they typed is lost.
     forms.update(bound)
     return forms
+
+
+def allocation_choices(match: Match) -> list[tuple[int, str]]:
+    """Who the match may be allocated to, and whoever holds it now though they may no longer
+    work it (removed from the body, say), named as such: the list shows the allocation as it
+    is, so saving it unchanged does not quietly unallocate the match."""
+    people = workers_of([match.owning_body_id])
+    holder = match.allocated_to
+    if holder is not None and holder.pk not in dict(people):
+        why = ("no longer a member" if access.role_in(holder, match.owning_body) is None
+               else "can no longer work matches")
+        people.append((holder.pk, f"{person_label(holder)} ({why})"))
+    return people
 
 
 def _render(request: HttpRequest, match: Match, *, bound: dict[str, Any] | None = None,
@@ -198,7 +211,9 @@ def start(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def add_note(request: HttpRequest, pk: int) -> HttpResponse:
-    form = NoteForm(request.POST, auto_id=FORM_IDS["note"])
+    def form(match: Match) -> NoteForm:
+        return NoteForm(request.POST, auto_id=FORM_IDS["note"], closed=match.status == Status.CLOSED)
+
     return _act(request, pk, action="work_match", name="note", form=form, done="Note added",
                 perform=lambda m, f: lifecycle.add_note(m, request.user, f.cleaned_data["text"],
                                                         f.cleaned_data["version"]))
@@ -208,7 +223,7 @@ def add_note(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def allocate(request: HttpRequest, pk: int) -> HttpResponse:
     match = match_for(request, pk, "allocate_match")
-    form = AllocateForm(request.POST, auto_id=FORM_IDS["allocate"], people=workers_of([match.owning_body_id]))
+    form = AllocateForm(request.POST, auto_id=FORM_IDS["allocate"], people=allocation_choices(match))
 
     def perform(m: Match, f: Any) -> Any:
         user_id = f.cleaned_data["allocated_to"]

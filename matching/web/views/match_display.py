@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from matching.casework.lifecycle import RETURNED_BECAUSE
 from matching.casework.models import AuditEvent, Category, LinkageLabel, Match, Status
 from matching.web.templatetags.web_tags import humanise, pounds
 
@@ -78,12 +79,14 @@ def _describe(event: AuditEvent, notes: dict[int, Any], outcomes: dict[int, Any]
     if event.action == "view":
         item["what"] = "Viewed"
     elif event.action == "allocate":
-        item["what"] = f"Allocated to {d['to']}" if d.get("to") else "Unallocated"
+        because = RETURNED_BECAUSE.get(str(d.get("because")))
+        item["what"] = (f"Allocated to {d['to']}" if d.get("to")
+                        else f"Unallocated: {d.get('from')} {because}" if because else "Unallocated")
     elif event.action == "status":
         item["what"] = (f"Status changed from {statuses.get(d.get('from'), d.get('from'))} "
                         f"to {statuses.get(d.get('to'), d.get('to'))}")
     elif event.action == "note":
-        item["what"] = "Note added"
+        item["what"] = "Note added after the match was closed" if d.get("after_closed") else "Note added"
         note = notes.get(int(d.get("note_id") or 0))
         item["text"] = note.text if note else ""
     elif event.action == "outcome":

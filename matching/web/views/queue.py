@@ -28,17 +28,28 @@ from matching.web.views.common import PAGE_SIZE, page_window, person_label, requ
 from matching.wording import plural
 
 
-def queue_form(request: HttpRequest) -> QueueFilterForm:
-    """The queue's filter form for this user (the export reads the same form)."""
+def queue_form(request: HttpRequest, data: Any = None) -> QueueFilterForm:
+    """The queue's filter form for this user, of ``data`` (the query string, or the export's
+    form, which reads the same filters)."""
     user = request.user
     bodies = access.bodies_for(user, "view_queue")
     overseen = access.bodies_for(user, "allocate_match") | access.bodies_for(user, "view_audit")
     jobs = dict(Run.objects.order_by("job", "-created_at").values_list("job", "title"))
     body_choices = [(b.code, b.name) for b in bodies] if bodies.count() > 1 else []
     return QueueFilterForm(
-        request.GET, jobs=sorted(jobs.items(), key=lambda jt: (jt[1].casefold(), jt[0])), people=workers_of(overseen.values("pk")), bodies=body_choices,
+        request.GET if data is None else data, jobs=sorted(jobs.items(), key=lambda jt: (jt[1].casefold(), jt[0])), people=workers_of(overseen.values("pk")), bodies=body_choices,
         oversees=overseen.exists(),
     )
+
+
+# What the export form carries besides the queue's filters.
+NOT_FILTERS = ("csrfmiddlewaretoken", "format", "page")
+
+
+def filter_fields(data: Any) -> list[tuple[str, str]]:
+    """The queue's filters in ``data`` (a QueryDict) as (name, value) hidden fields of the
+    export form, which posts them: a download is a POST, never a link."""
+    return [(k, v) for k, values in data.lists() if k not in NOT_FILTERS for v in values if v]
 
 
 def filtered_queue(request: HttpRequest, f: QueueFilters) -> Any:
@@ -46,7 +57,7 @@ def filtered_queue(request: HttpRequest, f: QueueFilters) -> Any:
     return filter_matches(access.visible_matches(request.user), f, request.user)
 
 
-QUEUE_QUERY = "queue_query"  # the session key of the queue's last filters
+QUEUE_QUERY = "queue_query"  # the session key of the queue's last filters, without its search
 MOST_REASONS = 10  # reasons listed in the banner; the rest are counted
 
 
@@ -79,9 +90,14 @@ def allocate_selected(request: HttpRequest, bulk: BulkAllocateForm) -> None:
 def queue(request: HttpRequest) -> HttpResponse:
     require(request, "view_queue")
     form = queue_form(request)
-    # The match page's "Back to your queue" returns to these filters, sort and page.
-    if request.method == "GET" and request.session.get(QUEUE_QUERY) != request.GET.urlencode():
-        request.session[QUEUE_QUERY] = request.GET.urlencode()
+    # The match page's "Back to your queue" returns to these filters, sort and page; not to a
+    # search, whose words (a name) the session does not keep (the audit trail keeps only a
+    # keyed hash of them).
+    if request.method == "GET":
+        kept = request.GET.copy()
+        kept.pop("search", None)
+        if request.session.get(QUEUE_QUERY) != kept.urlencode():
+            request.session[QUEUE_QUERY] = kept.urlencode()
     may_allocate = access.body_ids_for(request.user, "allocate_match")
     bulk = None
     if request.method == "POST":  # "allocate selected", posted to the page's own address with its filters
@@ -156,5 +172,6 @@ def queue(request: HttpRequest) -> HttpResponse:
         "only_body": bodies[0] if len(bodies) == 1 else None,
         "show_allocated": "allocated" in form.fields,
         "may_export": access.allowed(request.user, "export"),
+        "export_fields": filter_fields(request.GET),
         "nav": "queue",
     })

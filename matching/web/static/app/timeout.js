@@ -20,7 +20,9 @@ if (banner) {
       banner.focus()
     }, idle - warn)
     endTimer = setTimeout(() => {
-      window.location.assign(banner.dataset.signIn + '?next=' + encodeURIComponent(window.location.pathname + window.location.search))
+      // Back to this page, or to the page its form is on when it answers a form (the server's
+      // return address: a form's own address answers only POST).
+      window.location.assign(banner.dataset.signIn + '?next=' + encodeURIComponent(banner.dataset.returnTo))
     }, idle + 5000)
   }
 
