@@ -372,6 +372,9 @@ def users_add(ctx: Context, username: str, body: str, role: str, superuser: bool
                      must_change_password=not password_is_theirs)
     verb = "Added" if added.created else "Updated"
     say(f"{verb} {added.username}: {added.role} at {added.body}.")
+    if added.returned:
+        say(f"{plural(added.returned, 'open match', 'open matches')} allocated to {added.username} "
+            f"{'was' if added.returned == 1 else 'were'} returned to the queue, unallocated: they can no longer work them.")
 
 
 @users_group.command("set-password")

@@ -137,7 +137,9 @@ def test_a_user_made_an_auditor_or_a_superuser_on_the_command_line_has_their_ope
     """As in the web app: someone who can no longer work matches keeps none open; each match
     goes back to the queue, audited as the command line's doing."""
     held = casework.matches["kingston"][0]  # k_inv's
-    assert run_cli("users", "add", "k_inv", "--body", "kingston", "--role", "auditor").exit_code == 0
+    made = run_cli("users", "add", "k_inv", "--body", "kingston", "--role", "auditor")
+    assert made.exit_code == 0
+    assert "allocated to k_inv was returned to the queue, unallocated: they can no longer work them." in made.stdout
     assert Match.objects.get(pk=held.pk).allocated_to is None
     event = AuditEvent.objects.filter(action="allocate", object_id=str(held.pk)).latest("seq")
     assert event.actor.endswith("(command line)") and event.detail["because"] == "role_changed"
