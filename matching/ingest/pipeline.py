@@ -1,7 +1,9 @@
 """Ingest one submitted file: read, map headers, standardise, reject, write, account.
 
-For every ingest, rows read = rows loaded + rows rejected (checked here and in tests).
-A file that cannot be used at all raises UnusableFileError before anything is written.
+For every ingest, rows read = rows loaded + rows rejected (checked here and in tests); rows
+of empty cells alone are not records, and are counted apart (blank rows skipped).
+A file that cannot be used at all, or none of whose records can be loaded, raises
+UnusableFileError before anything is written.
 """
 
 from __future__ import annotations
@@ -25,15 +27,29 @@ from matching.cells import neutralise
 from matching.errors import DuplicateSubmissionError, UnusableFileError, UserError
 from matching.ingest import standardise as std
 from matching.ingest.headers import HeaderMapping, load_mapping_file, map_headers
-from matching.ingest.readers import DELIMITERS, ReadResult, read_submission
+from matching.ingest.readers import (
+    BLANKS,
+    DELIMITERS,
+    MalformedLine,
+    ReadResult,
+    column_letters,
+    read_submission,
+)
 from matching.ingest.standardise import household
 from matching.ingest.standardise.pipeline import RAW_PREFIX
 from matching.ingest.standardise.sql import ident, literal
-from matching.ingest.submissions import Submission, check_body, find_same_file, save, sha256_file
+from matching.ingest.submissions import (
+    Submission,
+    check_body,
+    find_same_file,
+    latest,
+    save,
+    sha256_file,
+)
 from matching.specs import DatasetSpec, load_spec
 from matching.workspace import Workspace, claim, remove_leftovers, temporary_beside
 
-_TRIM = " \t\r\n\u00a0"
+_TRIM = BLANKS
 
 
 @dataclass
@@ -48,6 +64,7 @@ class IngestResult:
             "rows_loaded": s.rows_loaded,
             "rows_rejected": s.rows_rejected,
             "rejects_by_reason": s.rejects_by_reason,
+            "blank_rows_skipped": s.blank_rows_skipped,
             "dataset_path": s.dataset_path,
             "rejects_path": s.rejects_path,
             "warnings": s.warnings,
@@ -226,12 +243,14 @@ def ingest_file(
     with connect(ws, memory_limit) as con:
         read = read_submission(con, file, "raw_in", scratch_dir(con))
         timings["read"] = time.perf_counter() - t0
+        # The header first: a sheet of notes before the sheet of records is not "no records".
+        header_map = map_headers(spec, read.headers, file.name, mapping, read.header_candidates)
         if read.rows_read == 0:
+            blank = f" (only {read.blank_rows} blank row{'s' if read.blank_rows != 1 else ''})" if read.blank_rows else ""
             raise UnusableFileError(
-                f"{file.name}: the file has a header row but no records.\n"
+                f"{file.name}: the file has a header row but no records{blank}.\n"
                 "  Submit the file with its records, or check the export did not stop early."
             )
-        header_map = map_headers(spec, read.headers, file.name, mapping)
         if read.records == 0:
             m = read.malformed[0]
             seen = {d: m.text.count(d) for d in DELIMITERS if d != read.delimiter}
@@ -293,6 +312,8 @@ def ingest_file(
             """
         )
         timings["validate"] = time.perf_counter() - t2
+        if not con.execute("SELECT 1 FROM final WHERE _rejection IS NULL LIMIT 1").fetchall():
+            raise _nothing_loaded(con, ws, file, kind, body, read)
 
         t3 = time.perf_counter()
         out_cols = [
@@ -354,13 +375,14 @@ def ingest_file(
                 rows_read=read.rows_read,
                 rows_loaded=loaded,
                 rows_rejected=rejected,
+                blank_rows_skipped=read.blank_rows,
                 rejects_by_reason=by_reason,
                 duplicate_keys=duplicates,
                 dataset_path=str(dataset_path),
                 rejects_path=str(rejects_path),
                 header_mapping={f: read.headers[i] for f, i in header_map.columns.items()},
                 ignored_columns=list(header_map.ignored),
-                warnings=_warnings(file, spec, read, header_map),
+                warnings=_warnings(file, spec, read, header_map) + _unheaded(con, file, read),
                 quality=quality,
                 replaces=previous.submission_id if previous else None,
                 timings={k: round(v, 3) for k, v in timings.items()},
@@ -376,6 +398,38 @@ def ingest_file(
     return IngestResult(sub)
 
 
+def _nothing_loaded(
+    con: duckdb.DuckDBPyConnection, ws: Workspace, file: Path, kind: str, body: str, read: ReadResult
+) -> UnusableFileError:
+    """Every record rejected: the file would replace the body's data with none, so it is not
+    ingested. Says why, the commonest reasons first (as the rejects file would count them)."""
+    reasons: dict[str, list[int]] = {}  # label -> [count, first row or line]
+    for field, reason, n, first in con.execute(
+        "SELECT _rejection.field, _rejection.reason, count(*), min(_row) FROM final GROUP BY ALL"
+    ).fetchall():
+        label = f"{field}: {reason}"
+        reasons[label] = [int(n), int(first)]
+    for m in read.malformed:
+        entry = reasons.setdefault(_malformed_label(m), [0, m.line])
+        entry[0] += 1
+    top = sorted(reasons.items(), key=lambda kv: (-kv[1][0], kv[0]))
+    records = "its one record" if read.rows_read == 1 else f"none of its {read.rows_read:,} records"
+    lines = [f"{file.name}: {records} could be loaded, so the file was not ingested."]
+    for label, (n, first) in top[:3]:
+        at = f"line {first}" if label.startswith("malformed line") else f"row {first}"
+        lines.append(f"  {label}: {n:,} (the first: {at})")
+    if len(top) > 3:
+        lines.append(f"  and {len(top) - 3} other reason{'s' if len(top) > 4 else ''}")
+    previous = latest(ws, kind, body)
+    lines.append(
+        f"  {body}'s previous {kind} submission, {previous[0].submission_id}, stays in use."
+        if previous
+        else f"  Nothing was written: {body} has no {kind} submission yet."
+    )
+    lines.append("  Fix: correct the file (or map the right columns with --mapping) and ingest it again.")
+    return UnusableFileError("\n".join(lines))
+
+
 def _write_rejects(path: Path, read: ReadResult, rejects: list[tuple[Any, ...]]) -> dict[str, int]:
     """Every rejected row with its reason and the original values; returns counts by reason."""
     by_reason: dict[str, int] = {}
@@ -388,15 +442,36 @@ def _write_rejects(path: Path, read: ReadResult, rejects: list[tuple[Any, ...]])
             by_reason[label] = by_reason.get(label, 0) + 1
         for m in read.malformed:
             w.writerow(["", m.line, "", m.reason, "", *([""] * len(read.headers)), neutralise(m.text)])
-            label = "malformed line: " + ("wrong number of fields" if "fields where" in m.reason else m.reason)
+            label = _malformed_label(m)
             by_reason[label] = by_reason.get(label, 0) + 1
     return dict(sorted(by_reason.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+def _malformed_label(m: MalformedLine) -> str:
+    """A line that is not a record, as the rejects are counted by reason."""
+    return "malformed line: " + ("wrong number of fields" if "fields where" in m.reason else m.reason)
+
+
 def _warnings(file: Path, spec: DatasetSpec, read: Any, mapping: HeaderMapping) -> list[str]:
     """A money field in a column of floating-point whole numbers: read as pence, as a whole
-    number is, though whole pounds written by pandas look the same."""
+    number is, though whole pounds written by pandas look the same. A column named as a field
+    that is read from another column. Rows of empty cells skipped (not records)."""
     out = []
+    for header, field_name in mapping.passed_over:
+        chosen = read.headers[mapping.columns[field_name]]
+        if mapping.how.get(field_name) == "mapping file":
+            why, fix = "as the mapping file says", f"map '{header}' to it in the mapping file instead"
+        else:
+            why, fix = "its name comes first", "map it in a mapping file (--mapping)"
+        out.append(
+            f"{file.name}: column '{header}' is not read: {field_name} is read from column '{chosen}' ({why}). "
+            f"If '{header}' holds {field_name}, {fix} and ingest the file again with --force."
+        )
+    if read.blank_rows:
+        out.append(
+            f"{file.name}: blank rows skipped: {read.blank_rows:,} (every cell empty, as a spreadsheet saves "
+            "a formatted empty row); they are not records, so not counted as read."
+        )
     for f in spec.fields:
         i = mapping.columns.get(f.name)
         if f.type == "money_pence" and i is not None and i in read.whole_floats:
@@ -404,6 +479,31 @@ def _warnings(file: Path, spec: DatasetSpec, read: Any, mapping: HeaderMapping) 
                 f"{file.name}: column '{read.headers[i]}' ({f.name}) holds whole numbers stored as floating point, "
                 "read as pence (1500.0 is £15.00). If they are pounds, send them with pence (1500.00 as a decimal "
                 "column or as text) or as whole pence, and ingest the file again with --force."
+            )
+    return out
+
+
+def _unheaded(con: duckdb.DuckDBPyConnection, file: Path, read: ReadResult) -> list[str]:
+    """Columns without a header that hold values (a header cleared, a note typed beside the
+    table): no field can be read from them, so their values are not read; said, not dropped
+    unseen."""
+    blank = [i for i, h in enumerate(read.headers) if not h]
+    if not blank:
+        return []
+    counts = ", ".join(
+        f"count({c}), min(CASE WHEN {c} IS NOT NULL THEN _row END)"
+        for c in (f"NULLIF(trim({read.columns[i]}, {literal(BLANKS)}), '')" for i in blank)
+    )
+    found = con.execute(f"SELECT {counts} FROM {read.table}").fetchall()[0]
+    out = []
+    for k, i in enumerate(blank):
+        n, first = found[2 * k], found[2 * k + 1]
+        if n:
+            name = f"column {column_letters(i)}" if read.format == "xlsx" else f"column {i + 1}"
+            out.append(
+                f"{file.name}: {name} has no header, so its {n:,} value{'s' if n != 1 else ''} (the first in row "
+                f"{first}) {'are' if n != 1 else 'is'} not read. If {'they are' if n != 1 else 'it is'} needed, give "
+                "the column a header and ingest the file again with --force."
             )
     return out
 

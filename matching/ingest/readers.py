@@ -6,7 +6,8 @@ text file the record's number (1 is the first record after the header), in a spr
 its row number in the sheet (blank rows are not records, but count), in Parquet its row.
 Lines of a text file that are not records (the wrong number of fields, a quote never
 closed, the header row repeated) are returned separately as malformed lines with their
-line number in the file, so every record is accounted for.
+line number in the file, so every record is accounted for; rows of empty cells alone
+(',,,,', a blank row of a sheet) are not records either, and are counted as blank rows.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ import os
 import re
 import tempfile
 import zipfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import duckdb
@@ -31,6 +34,8 @@ from matching.errors import UnusableFileError
 from matching.ingest.standardise.sql import ident, literal
 
 DELIMITERS = {",": "comma", "|": "pipe", "\t": "tab"}
+# What a value may be padded with, and a value of which alone is blank (no-break spaces too).
+BLANKS = " \t\r\n\u00a0"
 _CHUNK = 16 * 1024 * 1024
 
 
@@ -39,6 +44,15 @@ class MalformedLine:
     line: int
     text: str
     reason: str
+
+
+@dataclass(frozen=True)
+class HeaderCandidate:
+    """A row below the header row, or another sheet's first row, that may be the header a
+    body meant (a title line above it, notes on the first sheet): ``fix`` says what to do."""
+
+    headers: list[str]
+    fix: str
 
 
 @dataclass
@@ -57,6 +71,11 @@ class ReadResult:
     # numbers, so a money field among them reads as pence (pandas makes an integer column
     # with a gap a float one; whole pounds written as floats look the same).
     whole_floats: tuple[int, ...] = ()
+    # Rows every cell of which is empty (',,,,' as a spreadsheet saves a formatted empty row,
+    # a blank row of a sheet between the header and the last record): not records.
+    blank_rows: int = 0
+    # Where else the header may be, read only when the header row lacks a required column.
+    header_candidates: Callable[[], Sequence[HeaderCandidate]] = lambda: ()
 
     @property
     def rows_read(self) -> int:
@@ -74,10 +93,14 @@ def detect_format(path: Path) -> str:
 
 
 def detect_encoding(path: Path) -> str:
-    """'utf-8-sig', 'utf-8' or 'cp1252' (not valid UTF-8: read by ``_decode_mixed``); a
+    """'utf-8-sig', 'utf-8' or 'cp1252' (not valid UTF-8: read by ``_decode_mixed``), or
+    'utf-16', 'utf-16-le' or 'utf-16-be' (Excel's "Unicode Text": read by ``_from_utf16``); a
     binary file is unusable."""
     with path.open("rb") as fh:
         first = fh.read(_CHUNK)
+        utf16 = _utf16(first[:65536])
+        if utf16:
+            return utf16
         if b"\x00" in first[:65536]:
             raise UnusableFileError(
                 f"{path.name}: this is not a text file (it contains NUL bytes).\n"
@@ -94,6 +117,46 @@ def detect_encoding(path: Path) -> str:
         except UnicodeDecodeError:
             return "cp1252"
     return "utf-8-sig" if bom else "utf-8"
+
+
+def _utf16(head: bytes) -> str | None:
+    """UTF-16 with a byte order mark ('utf-16'), or without one ('utf-16-le', 'utf-16-be')
+    where every other byte is NUL and the bytes between are not, as Latin text in UTF-16 is."""
+    if head.startswith(codecs.BOM_UTF32_LE):
+        return None  # FF FE 00 00: UTF-32, which no spreadsheet saves; not a text file we read
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = head[: min(len(head), 4096) // 2 * 2]
+    even, odd = sample[0::2], sample[1::2]
+    if len(sample) >= 8:
+        if b"\x00" not in even and odd.count(0) >= len(odd) * 0.5:
+            return "utf-16-le"
+        if b"\x00" not in odd and even.count(0) >= len(even) * 0.5:
+            return "utf-16-be"
+    return None
+
+
+def _from_utf16(path: Path, tmp_dir: Path, encoding: str) -> Path:
+    """A UTF-16 file as UTF-8 in a temporary file DuckDB can read (streamed; the byte order
+    mark dropped, the lines unchanged)."""
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="utf16-", suffix=".csv", dir=tmp_dir)
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with path.open("rb") as src, os.fdopen(fd, "wb") as dst:
+            while chunk := src.read(_CHUNK):
+                dst.write(decoder.decode(chunk).encode("utf-8"))
+            dst.write(decoder.decode(b"", final=True).encode("utf-8"))
+    except UnicodeDecodeError:
+        Path(name).unlink(missing_ok=True)
+        raise UnusableFileError(
+            f"{path.name}: saved as UTF-16 (Unicode Text), but not all of it is UTF-16 (the file may be "
+            "cut short or damaged).\n  Fix: save it as CSV UTF-8, and submit that."
+        ) from None
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name)
 
 
 # A well-formed UTF-8 sequence of two to four bytes.
@@ -161,28 +224,47 @@ def _rewrite(path: Path, tmp_dir: Path, *, decode: bool, newlines: bool) -> Path
 class _Head:
     header: str  # the header line's text
     delimiter: str
-    skip: int  # blank lines before it
+    skip: int  # lines before it: blank ones, and Excel's 'sep=,'
     # The blank lines and the header end differently ('\n' and '\r\n'): DuckDB, told to skip
     # the blank lines, then reads no records at all (and says nothing), so the line ends are
     # made alike first.
     mixed_start: bool = False
+    # The lines after the header (their numbers and text) in which the header may be, if the
+    # header line is a title above it.
+    later: list[tuple[int, str]] = field(default_factory=list)
 
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
+# The first line Excel writes, and reads, to name a CSV file's delimiter.
+_SEP_LINE = re.compile(r'\s*"?sep=(.)"?\s*', re.IGNORECASE)
+_HEADER_SEARCH = 20  # lines or rows below the header row searched for the header, if it is not
 
 
 def _first_record(path: Path, encoding: str) -> _Head:
-    """The header line (the first that is not blank), its delimiter and the blank lines before it."""
+    """The header line (the first that is not blank, after Excel's 'sep=,' if that comes
+    first), its delimiter and the lines before it."""
     with path.open("r", encoding=encoding, newline="", errors="replace") as fh:
         sample = fh.read(65536)
     lines = _LINE_END.split(sample)
+    if len(sample) == 65536 and len(lines) > 1:
+        lines.pop()  # cut short by the sample
     skip = next((i for i, ln in enumerate(lines) if ln.strip()), None)
     if skip is None:
         raise UnusableFileError(f"{path.name}: the file is empty.\n  Submit a file with a header row and at least one record.")
+    named = _SEP_LINE.fullmatch(lines[skip])
+    if named:
+        sep, sep_line = named.group(1), skip + 1
+        skip = next((i for i in range(skip + 1, len(lines)) if lines[i].strip()), None)
+        if skip is None:
+            raise UnusableFileError(f"{path.name}: the file is empty.\n  Submit a file with a header row and at least one record.")
+        if sep not in DELIMITERS:
+            raise UnusableFileError(
+                f"{path.name}: line {sep_line}, '{named.group().strip()}', says the values are separated by '{sep}', "
+                "which is not a supported delimiter.\n  Fix: export the file as comma, pipe or tab delimited text."
+            )
     header = lines[skip]
-    counts = {d: header.count(d) for d in DELIMITERS}
-    delim = max(counts, key=lambda d: counts[d])
-    if counts[delim] == 0:
+    delim = named.group(1) if named else _delimiter(header)
+    if delim is None:
         if header.count(";") > 0:
             raise UnusableFileError(
                 f"{path.name}: the header row is separated by ';', which is not a supported delimiter.\n"
@@ -190,7 +272,15 @@ def _first_record(path: Path, encoding: str) -> _Head:
             )
         delim = ","  # a single-column file: mapping will say which columns are missing
     ends = {m.group() for m in itertools.islice(_LINE_END.finditer(sample), skip + 1)}
-    return _Head(header=header, delimiter=delim, skip=skip, mixed_start=len(ends) > 1)
+    later = [(i + 1, ln) for i, ln in enumerate(lines[skip + 1 : skip + 1 + _HEADER_SEARCH], skip + 1) if ln.strip()]
+    return _Head(header=header, delimiter=delim, skip=skip, mixed_start=len(ends) > 1, later=later)
+
+
+def _delimiter(line: str) -> str | None:
+    """The supported delimiter a line holds most of, or None if it holds none."""
+    counts = {d: line.count(d) for d in DELIMITERS}
+    delim = max(counts, key=lambda d: counts[d])
+    return delim if counts[delim] else None
 
 
 def _parse_header(header: str, delim: str) -> list[str]:
@@ -209,7 +299,9 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, tmp_dir: Pa
     try:
         if encoding == "cp1252":
             rewritten = source = _rewrite(path, tmp_dir, decode=True, newlines=False)
-        read_enc = "utf-8" if encoding == "cp1252" else encoding
+        elif encoding.startswith("utf-16"):
+            rewritten = source = _from_utf16(path, tmp_dir, encoding)
+        read_enc = "utf-8" if rewritten is not None else encoding
         head = _first_record(source, read_enc)
         headers = _parse_header(head.header, head.delimiter)
         columns = [f"c{i}" for i in range(len(headers))]
@@ -231,16 +323,10 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, tmp_dir: Pa
             except duckdb.Error as exc:
                 raise _unreadable(path, head, exc) from None
         malformed = _malformed_lines(con, path, source, head, len(headers))
-        repeats = _repeated_headers(con, table, source, head, headers, columns)
-        if repeats:
-            malformed = sorted(malformed + repeats, key=lambda m: m.line)
-        else:
-            # The record number is the parsed table's row id (its order is the file's): a view, as
-            # a copy of every column to add it cost 0.6 s of a million-row file's ingest.
-            con.execute(
-                f"CREATE TEMP VIEW {table} AS SELECT CAST(rowid + 1 AS BIGINT) AS _row, * FROM {table}_parsed"
-            )
+        repeats, blank = _not_records(con, table, source, head, headers, columns)
+        malformed = sorted(malformed + repeats, key=lambda m: m.line) if repeats else malformed
         records = count_rows(con, table)
+        later = head.later
         return ReadResult(
             table=table,
             headers=headers,
@@ -250,6 +336,14 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, tmp_dir: Pa
             delimiter=head.delimiter,
             malformed=malformed,
             records=records,
+            blank_rows=blank,
+            header_candidates=lambda: [
+                HeaderCandidate(
+                    headers=_parse_header(text, _delimiter(text) or ","),
+                    fix=f"the header looks like line {n}: delete the lines above it, and ingest the file again.",
+                )
+                for n, text in later
+            ],
         )
     finally:
         if rewritten is not None:
@@ -361,38 +455,48 @@ def _malformed_lines(
 REPEATED_HEADER = "repeats the header row"
 
 
-def _repeated_headers(
+def _not_records(
     con: duckdb.DuckDBPyConnection, table: str, source: Path, head: _Head, headers: list[str], columns: list[str]
-) -> list[MalformedLine]:
-    """Records that repeat the header row (files exported in parts and joined) are taken out
-    of the records, and ``table`` made, numbering the rest; each becomes a malformed line.
+) -> tuple[list[MalformedLine], int]:
+    """Parsed lines that are not records are taken out of the records, and ``table`` made,
+    numbering the rest: each that repeats the header row (files exported in parts and joined)
+    becomes a malformed line; those of delimiters alone (',,,,', a formatted empty row a
+    spreadsheet saved) are counted as blank rows, as a blank line is not a record either.
 
-    One filter over the parsed table finds them; only when there are some is the file searched
-    for their line numbers."""
-    if not any(headers):
-        return []
+    One filter over the parsed table finds them; only when some repeat the header is the file
+    searched for their line numbers."""
     same = " AND ".join(f"coalesce(trim({c}), '') = {literal(h)}" for c, h in zip(columns, headers, strict=True))
-    found = [int(r[0]) for r in con.execute(f"SELECT rowid FROM {table}_parsed WHERE {same} ORDER BY rowid").fetchall()]
+    blank = " AND ".join(f"coalesce(trim({c}, {literal(BLANKS)}), '') = ''" for c in columns)
+    repeat = same if any(headers) else "false"
+    found = con.execute(
+        f"SELECT rowid, {repeat} FROM {table}_parsed WHERE ({repeat}) OR ({blank}) ORDER BY rowid"
+    ).fetchall()
     if not found:
-        return []
+        # The record number is the parsed table's row id (its order is the file's): a view, as
+        # a copy of every column to add it cost 0.6 s of a million-row file's ingest.
+        con.execute(f"CREATE TEMP VIEW {table} AS SELECT CAST(rowid + 1 AS BIGINT) AS _row, * FROM {table}_parsed")
+        return [], 0
     if len(found) <= 64:  # a view, as for any file, numbering round the few taken out
-        before = " + ".join(f"(rowid > {r})::BIGINT" for r in found)
+        before = " + ".join(f"(rowid > {r})::BIGINT" for r, _ in found)
         con.execute(
             f"CREATE TEMP VIEW {table} AS SELECT CAST(rowid + 1 - ({before}) AS BIGINT) AS _row, * "
-            f"FROM {table}_parsed WHERE rowid NOT IN ({', '.join(map(str, found))})"
+            f"FROM {table}_parsed WHERE rowid NOT IN ({', '.join(str(r) for r, _ in found)})"
         )
     else:
         con.execute(
             f"CREATE TEMP TABLE {table} AS SELECT CAST(row_number() OVER (ORDER BY rowid) AS BIGINT) AS _row, "
-            f"{', '.join(columns)} FROM {table}_parsed WHERE NOT ({same}) ORDER BY rowid"
+            f"{', '.join(columns)} FROM {table}_parsed WHERE NOT (({repeat}) OR ({blank})) ORDER BY rowid"
         )
         con.execute(f"DROP TABLE {table}_parsed")
+    repeats = [r for r, is_header in found if is_header]
+    if not repeats:
+        return [], len(found)
     lines = _header_lines(source, head)
-    if len(lines) != len(found):  # written differently (quoted, padded): read the file's records
+    if len(lines) != len(repeats):  # written differently (quoted, padded): read the file's records
         lines = _header_records(source, head, headers)
-    if len(lines) != len(found):  # parsed differently: each one's place as if a line a record
-        lines = [head.skip + 2 + rowid for rowid in found]
-    return [MalformedLine(line=n, text=head.header, reason=REPEATED_HEADER) for n in lines]
+    if len(lines) != len(repeats):  # parsed differently: each one's place as if a line a record
+        lines = [head.skip + 2 + rowid for rowid in repeats]
+    return [MalformedLine(line=n, text=head.header, reason=REPEATED_HEADER) for n in lines], len(found) - len(repeats)
 
 
 def _header_lines(source: Path, head: _Head) -> list[int]:
@@ -445,28 +549,55 @@ def read_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Read
     try:
         schema = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
     except duckdb.Error as exc:
-        raise UnusableFileError(f"{path.name}: not a readable Parquet file: {str(exc).splitlines()[0]}") from None
-    headers = [str(r[0]) for r in schema]
+        raise UnusableFileError(
+            f"{path.name}: not a readable Parquet file: {str(exc).splitlines()[0]}\n"
+            "  Fix: export the file again, and submit that."
+        ) from None
+    names = [str(r[0]) for r in schema]  # DuckDB's, which makes a repeated name unique ('Surname_1')
     types = [str(r[1]).upper() for r in schema]
-    columns = [f"c{i}" for i in range(len(headers))]
-    floats = [h for h, t in zip(headers, types, strict=True) if t in ("DOUBLE", "FLOAT", "REAL")]
+    columns = [f"c{i}" for i in range(len(names))]
+    floats = [h for h, t in zip(names, types, strict=True) if t in ("DOUBLE", "FLOAT", "REAL")]
     fractional: set[str] = set()
-    if floats:  # one pass over the float columns alone: which hold a value with a fraction
-        tests = ", ".join(f"bool_or(isfinite({ident(h)}) AND {ident(h)} <> trunc({ident(h)}))" for h in floats)
-        flags = con.execute(f"SELECT {tests} FROM read_parquet(?)", [str(path)]).fetchall()[0]
-        fractional = {h for h, f in zip(floats, flags, strict=True) if f}
     zones = _time_zones(path) if any(_zoned(t) for t in types) else {}
-    casts = ", ".join(
-        f"{_parquet_text(ident(h), t, h in fractional, zones.get(h) or LOCAL_TIME_ZONE)} AS {c}"
-        for h, t, c in zip(headers, types, columns, strict=True)
+    try:
+        if floats:  # one pass over the float columns alone: which hold a value with a fraction
+            tests = ", ".join(f"bool_or(isfinite({ident(h)}) AND {ident(h)} <> trunc({ident(h)}))" for h in floats)
+            flags = con.execute(f"SELECT {tests} FROM read_parquet(?)", [str(path)]).fetchall()[0]
+            fractional = {h for h, f in zip(floats, flags, strict=True) if f}
+        casts = ", ".join(
+            f"{_parquet_text(ident(h), t, h in fractional, zones.get(h) or LOCAL_TIME_ZONE)} AS {c}"
+            for h, t, c in zip(names, types, columns, strict=True)
+        )
+        con.execute(
+            f"CREATE TEMP TABLE {table} AS SELECT CAST(row_number() OVER () AS BIGINT) AS _row, {casts} "
+            "FROM read_parquet(?)",
+            [str(path)],
+        )
+    except (duckdb.InterruptException, duckdb.OutOfMemoryException):
+        raise  # not the file's fault: the CLI says what happened
+    except duckdb.Error as exc:
+        # The footer reads, but the data does not: pages damaged in copying, or a file cut short.
+        raise UnusableFileError(
+            f"{path.name}: the Parquet file is damaged: its columns are listed, but its data cannot be read "
+            f"({str(exc).splitlines()[0]}).\n  Fix: export the file again, and submit that."
+        ) from None
+    whole = tuple(i for i, (h, t) in enumerate(zip(names, types, strict=True)) if t in ("DOUBLE", "FLOAT", "REAL") and h not in fractional)
+    return ReadResult(
+        table=table, headers=_parquet_headers(path, names), columns=columns, format="parquet",
+        records=count_rows(con, table), whole_floats=whole,
     )
-    con.execute(
-        f"CREATE TEMP TABLE {table} AS SELECT CAST(row_number() OVER () AS BIGINT) AS _row, {casts} "
-        "FROM read_parquet(?)",
-        [str(path)],
-    )
-    whole = tuple(i for i, (h, t) in enumerate(zip(headers, types, strict=True)) if t in ("DOUBLE", "FLOAT", "REAL") and h not in fractional)
-    return ReadResult(table=table, headers=headers, columns=columns, format="parquet", records=count_rows(con, table), whole_floats=whole)
+
+
+def _parquet_headers(path: Path, names: list[str]) -> list[str]:
+    """The column names as the file has them: DuckDB makes a repeated name unique ('Surname',
+    'Surname_1'), so the header mapping, which refuses a field named twice, would never see it."""
+    import pyarrow.parquet as pq
+
+    try:
+        own = pq.read_schema(path).names
+    except (pa.ArrowException, OSError):
+        return names
+    return own if len(own) == len(names) else names
 
 
 def _parquet_text(col: str, type_: str, fractional: bool, zone: str) -> str:
@@ -546,9 +677,15 @@ def _decimal_text(value: object) -> str | None:
     return _cell_text(value)
 
 
+def _blank_cell(value: object) -> bool:
+    text = _cell_text(value)
+    return text is None or not text.strip(BLANKS)
+
+
 def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> ReadResult:
     """The first sheet: the header is its first row that is not blank, ``_row`` is each record's
-    row number in the sheet (as the spreadsheet shows it), and blank rows are not records.
+    row number in the sheet (as the spreadsheet shows it), and blank rows are not records
+    (those between the header and the last record are counted).
 
     Numbers read as a person sees them (``_cell_text``): a whole number without '.0', so an
     employee number 1001 is '1001'. In a column of money, though, a whole number is pounds, as
@@ -564,10 +701,15 @@ def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> ReadRes
         rows = sheet.to_python(skip_empty_area=False)
     except Exception as exc:  # calamine raises several unrelated types for a broken workbook
         raise UnusableFileError(f"{path.name}: not a readable XLSX workbook: {exc}") from None
-    numbered = [(n, r) for n, r in enumerate(rows, 1) if any(_cell_text(v) is not None for v in r)]
+    numbered = [(n, r) for n, r in enumerate(rows, 1) if not all(_blank_cell(v) for v in r)]
     if not numbered:
-        raise UnusableFileError(f"{path.name}: the first sheet is empty.\n  Submit a sheet with a header row and at least one record.")
-    (_, header_row), records = numbered[0], numbered[1:]
+        others = [name for name, _ in _sheet_heads(path, 1)]
+        fix = (
+            f"Fix: the records look to be on sheet '{others[0]}': move that sheet first, or save it alone, and ingest the file again."
+            if others else "Fix: submit a sheet with a header row and at least one record."
+        )
+        raise UnusableFileError(f"{path.name}: the first sheet is empty.\n  {fix}")
+    (header_at, header_row), records = numbered[0], numbered[1:]
     headers = [(_cell_text(v) or "").strip() for v in header_row]
     columns = [f"c{i}" for i in range(len(headers))]
     pounds = _money_columns(path)
@@ -583,7 +725,50 @@ def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> ReadRes
     con.register(f"{table}_arrow", arrow)
     con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
     con.unregister(f"{table}_arrow")
-    return ReadResult(table=table, headers=headers, columns=columns, format="xlsx", records=len(records))
+    later = [(n, r) for n, r in records if n <= header_at + _HEADER_SEARCH]
+    return ReadResult(
+        table=table, headers=headers, columns=columns, format="xlsx", records=len(records),
+        blank_rows=records[-1][0] - header_at - len(records) if records else 0,
+        header_candidates=lambda: [
+            *(
+                HeaderCandidate(
+                    headers=[(_cell_text(v) or "").strip() for v in r],
+                    fix=f"the header looks like row {n}: delete the rows above it, and ingest the file again.",
+                )
+                for n, r in later
+            ),
+            *(
+                HeaderCandidate(
+                    headers=[(_cell_text(v) or "").strip() for v in r],
+                    fix=f"the records look to be on sheet '{name}': move that sheet first, or save it alone, "
+                    "and ingest the file again.",
+                )
+                for name, r in _sheet_heads(path, 1)
+            ),
+        ],
+    )
+
+
+def _sheet_heads(path: Path, first: int) -> list[tuple[str, list[Any]]]:
+    """The first row that is not blank of each sheet from index ``first`` on (of the first
+    ``_HEADER_SEARCH`` rows), with the sheet's name; sheets without one, or unreadable, left out."""
+    from python_calamine import CalamineWorkbook
+
+    out: list[tuple[str, list[Any]]] = []
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        names = list(book.sheet_names)
+    except Exception:  # calamine raises several unrelated types for a broken workbook
+        return out
+    for name in names[first:]:
+        try:
+            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=_HEADER_SEARCH)
+        except Exception:  # a chart sheet, or one calamine cannot read: not one of records
+            continue
+        row = next((r for r in rows if not all(_blank_cell(v) for v in r)), None)
+        if row is not None:
+            out.append((name, row))
+    return out
 
 
 _FORMAT_ROWS = 200  # rows of the sheet whose number formats are read
@@ -643,6 +828,16 @@ def _column_index(letters: str) -> int:
     for ch in letters:
         n = n * 26 + ord(ch) - 64
     return n - 1
+
+
+def column_letters(index: int) -> str:
+    """A sheet's column as Excel names it: 0 is A, 25 Z, 26 AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def _rels(book: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:

@@ -66,6 +66,9 @@ class Submission:
     # What the file may mean otherwise than it was read (ingest prints them): nothing lost,
     # but worth a look before the data is matched.
     warnings: list[str] = field(default_factory=list)
+    # Rows of empty cells alone (',,,,' or a blank row of a sheet): not records, so neither
+    # loaded nor rejected, and not in rows_read.
+    blank_rows_skipped: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

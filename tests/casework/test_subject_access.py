@@ -177,7 +177,8 @@ def test_rejected_rows_that_may_be_the_person_are_listed(run_cli, casework, tmp_
     f = tmp_path / "hb.csv"
     f.write_text("Claim Ref,Forename,Surname,DOB,Address Line 1,Claim Start Date\n"
                  "C1,Priya,Okafor,29/12/1991,,2024-01-01\n"      # rejected: no address line 1
-                 "C2,Priya,Jones,29/12/1991,,2024-01-01\n", encoding="utf-8")  # rejected, not her: one term
+                 "C2,Priya,Jones,29/12/1991,,2024-01-01\n"       # rejected, not her: one term
+                 "C9,Ann,Lee,01/02/1980,1 High St,2024-01-01\n", encoding="utf-8")  # loads: a file with none is refused
     assert run_cli("ingest", "housing_benefit", str(f), "--body", "kingston").exit_code == 0  # rows rejected, file accepted
     out = tmp_path / "sar.json"
     r = run_cli("subject-access", "--surname", "Okafor", "--dob", "1991-12-29", "--as", "k_kc", "--out", str(out))
@@ -218,7 +219,8 @@ def test_rejected_rows_with_blanks_and_whole_lines_are_searched(run_cli, casewor
     f.write_text("Claim Ref,Forename,Surname,DOB,Address Line 1,Claim Start Date\n"
                  "C1,Michael,Smith,01/01/1970,,2024-01-01\n"   # surname and date of birth
                  "C2,John,,01/01/1970,,2024-01-01\n"           # forename and date of birth
-                 "C3,John,Smith,01/01/1970,1 High St,2024-01-01,extra\n", encoding="utf-8")  # not a record: raw_line
+                 "C3,John,Smith,01/01/1970,1 High St,2024-01-01,extra\n"  # not a record: raw_line
+                 "C9,Ann,Lee,01/02/1980,1 High St,2024-01-01\n", encoding="utf-8")  # loads: a file with none is refused
     assert run_cli("ingest", "housing_benefit", str(f), "--body", "kingston").exit_code == 0
     out = tmp_path / "sar.json"
     r = run_cli("subject-access", "--surname", "Smith", "--dob", "1970-01-01", "--forename", "John", "--as", "k_kc", "--out", str(out))

@@ -43,7 +43,7 @@ def test_json_output_has_the_documented_keys(run_cli, tmp_path: Path) -> None:
     data = r.json()
     assert set(data) == {
         "submission_id", "rows_read", "rows_loaded", "rows_rejected",
-        "rejects_by_reason", "dataset_path", "rejects_path", "warnings",
+        "rejects_by_reason", "blank_rows_skipped", "dataset_path", "rejects_path", "warnings",
     }
     assert data["warnings"] == []
     assert (data["rows_read"], data["rows_loaded"], data["rows_rejected"]) == (2, 2, 0)
@@ -126,7 +126,10 @@ def test_a_workspace_that_cannot_be_written_is_a_message(run_cli, tmp_path: Path
 
 
 def test_a_formula_in_a_header_is_neutralised_in_the_rejects_file(tmp_path: Path) -> None:
-    f = write_csv(tmp_path / "payroll.csv", [*HEADER, '=HYPERLINK("http://evil")'], [["", "A", "B", "", "", "", "", "", "", "x"]])
+    f = write_csv(
+        tmp_path / "payroll.csv", [*HEADER, '=HYPERLINK("http://evil")'],
+        [["P1", "A", "B", "", "", "", "", "", "", "x"], ["", "A", "B", "", "", "", "", "", "", "x"]],
+    )
     result = ingest_file("payroll", f, body="kingston", workspace=tmp_path / "ws").submission
     with open(result.rejects_path, encoding="utf-8", newline="") as fh:
         header = next(csv.reader(fh))
@@ -164,6 +167,54 @@ def test_a_mapping_to_an_unknown_field_is_named(run_cli, tmp_path: Path) -> None
     r = run_cli("ingest", "payroll", str(f), "--body", "kingston", "--mapping", str(m))
     assert r.exit_code == 2
     assert "'Family' maps to unknown field 'surnam' of payroll. Did you mean 'surname'?" in r.stderr
+
+
+def test_two_headers_mapped_to_one_field_are_refused_naming_both(run_cli, tmp_path: Path) -> None:
+    f = write_csv(tmp_path / "p.csv", HEADER, ROWS)
+    m = tmp_path / "map.toml"
+    m.write_text('[columns]\n"Last Name" = "surname"\n"First Name" = "surname"\n')
+    r = run_cli("ingest", "payroll", str(f), "--body", "kingston", "--mapping", str(m))
+    assert r.exit_code == 2
+    assert "mapping file: 'Last Name' and 'First Name' are both mapped to field 'surname', which is read from one column." in r.stderr
+    assert "Fix: keep the line for the column that holds surname; delete the other, or map it to another field." in r.stderr
+    assert "required column" not in r.stderr
+
+
+def test_a_mapping_file_header_not_in_the_file_is_refused_saying_what_to_do(run_cli, tmp_path: Path) -> None:
+    f = write_csv(tmp_path / "p.csv", HEADER, ROWS)
+    m = tmp_path / "map.toml"
+    m.write_text('[columns]\n"Family Nm" = "surname"\n')
+    r = run_cli("ingest", "payroll", str(f), "--body", "kingston", "--mapping", str(m))
+    assert r.exit_code == 2
+    assert "mapping file: column 'Family Nm' is not in p.csv." in r.stderr
+    assert r.stderr.rstrip().endswith("Fix: write the header as p.csv has it, or delete the line for 'Family Nm'.")
+
+
+def test_a_column_a_mapping_passes_over_is_not_called_outside_the_specification(run_cli, tmp_path: Path) -> None:
+    f = write_csv(tmp_path / "p.csv", HEADER, ROWS)
+    m = tmp_path / "map.toml"
+    m.write_text('[columns]\n"Addr1" = "forenames"\n')
+    r = run_cli("ingest", "payroll", str(f), "--body", "kingston", "--mapping", str(m), "--json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["warnings"] == [
+        "p.csv: column 'First Name' is not read: forenames is read from column 'Addr1' (as the mapping file says). "
+        "If 'First Name' holds forenames, map 'First Name' to it in the mapping file instead and ingest the file again with --force."
+    ]
+    shown = run_cli("ingest", "payroll", str(f), "--body", "richmond", "--mapping", str(m))
+    assert "not in the payroll specification" not in shown.stdout
+
+
+def test_a_mapping_file_chooses_between_headers_that_differ_only_in_case(run_cli, tmp_path: Path) -> None:
+    f = write_csv(tmp_path / "p.csv", ["Employee No", "Forename", "Surname", "SURNAME"], [["E1", "Ann", "Lee", "Ray"]])
+    r = run_cli("ingest", "payroll", str(f), "--body", "kingston")
+    assert r.exit_code == 2
+    assert "p.csv: the header 'Surname' appears 2 times (columns 3, 4), so field 'surname' is ambiguous." in r.stderr
+    assert "Fix: rename one of the columns, or name the one to use in a mapping file (--mapping)." in r.stderr
+    m = tmp_path / "map.toml"
+    m.write_text('[columns]\n"SURNAME" = "surname"\n')
+    data = run_cli("ingest", "payroll", str(f), "--body", "kingston", "--mapping", str(m), "--json").json()
+    assert dataset(data["dataset_path"])[0]["surname"] == "RAY"
+    assert "column 'Surname' is not read: surname is read from column 'SURNAME'" in data["warnings"][0]
 
 
 def test_headers_match_ignoring_case_space_and_punctuation(run_cli, tmp_path: Path) -> None:
@@ -267,10 +318,13 @@ cell = st.one_of(st.just(""), st.text(alphabet=st.characters(codec="utf-8", excl
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.tuples(cell, cell, cell, cell, cell), min_size=1, max_size=30))
 def test_every_row_is_loaded_or_rejected(tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[str, ...]]) -> None:
+    """Every row is loaded, rejected or, if every cell is empty, skipped as blank. (The first
+    row loads: a file none of whose records loads is not ingested at all.)"""
     tmp = tmp_path_factory.mktemp("acc")
-    f = write_csv(tmp / "p.csv", ["Employee Ref", "Forename", "Surname", "DOB", "NI Number"], [list(r) for r in rows])
+    f = write_csv(tmp / "p.csv", ["Employee Ref", "Forename", "Surname", "DOB", "NI Number"], [["K0", "Ann", "Lee", "", ""], *map(list, rows)])
     result = ingest_file("payroll", f, body="kingston", workspace=tmp / "ws").submission
-    assert result.rows_read == len(rows)
+    assert result.rows_read + result.blank_rows_skipped == len(rows) + 1
+    assert result.blank_rows_skipped == sum(1 for r in rows if not any(c.strip(" \t\r\n\u00a0") for c in r))
     assert result.rows_read == result.rows_loaded + result.rows_rejected
     with open(result.rejects_path, encoding="utf-8") as fh:
         assert sum(1 for _ in csv.DictReader(fh)) == result.rows_rejected
@@ -314,3 +368,45 @@ def test_two_digit_years_and_placeholders_in_required_dates(tmp_path: Path) -> N
         (reject,) = list(csv.DictReader(fh))
     assert (reject["row"], reject["field"]) == ("2", "expiry_date")
     assert reject["reason"] == "a placeholder for none (such as 31/12/9999), but a value is required"
+
+
+def test_a_file_none_of_whose_records_loads_is_not_ingested_and_the_last_one_stays(
+    run_cli, tmp_path: Path, workspace: Path
+) -> None:
+    """A file every record of which is rejected would become the body's latest submission and
+    replace its data with none: it is refused, saying why, and the previous one stays in use."""
+    from matching.ingest.submissions import latest
+    from matching.workspace import Workspace
+
+    good = run_cli("ingest", "payroll", str(write_csv(tmp_path / "a.csv", HEADER, ROWS)), "--body", "kingston", "--json").json()
+    before = written_files(workspace)
+    bad = write_csv(tmp_path / "bad.csv", HEADER, [["", *r[1:]] for r in ROWS])
+    with bad.open("a") as fh:
+        fh.write("P3,Ann\n")
+    r = run_cli("ingest", "payroll", str(bad), "--body", "kingston")
+    assert r.exit_code == 2
+    assert r.stderr.splitlines() == [
+        "Error: bad.csv: none of its 3 records could be loaded, so the file was not ingested.",
+        "  employee_ref: missing: 2 (the first: row 1)",
+        "  malformed line: wrong number of fields: 1 (the first: line 4)",
+        f"  kingston's previous payroll submission, {good['submission_id']}, stays in use.",
+        "  Fix: correct the file (or map the right columns with --mapping) and ingest it again.",
+    ]
+    assert written_files(workspace) == before
+    assert [s.submission_id for s in latest(Workspace.at(workspace), "payroll", "kingston")] == [good["submission_id"]]
+    # ingest-dir reports it as not ingested, and goes on with the next file.
+    folder = tmp_path / "exercise"
+    folder.mkdir()
+    bad.rename(folder / "bad.csv")
+    write_csv(folder / "b.csv", HEADER, ROWS)
+    (folder / "manifest.toml").write_text(
+        '[[files]]\nkind = "payroll"\nbody = "richmond"\nfile = "bad.csv"\n\n'
+        '[[files]]\nkind = "payroll"\nbody = "sutton"\nfile = "b.csv"\n'
+    )
+    r = run_cli("ingest-dir", str(folder), "--json")
+    assert r.exit_code == 2
+    failed, ingested = r.json()
+    assert "bad.csv: none of its 3 records could be loaded" in failed["error"]
+    assert "Nothing was written: richmond has no payroll submission yet." in failed["error"]
+    assert ingested["rows_loaded"] == 2
+    assert not list((workspace / "datasets" / "payroll").glob("richmond*"))

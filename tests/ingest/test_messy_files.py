@@ -7,6 +7,7 @@ with the row or line number it has in the file as the body opens it.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 
 from matching.ingest import ingest_file
 from matching.ingest.submissions import Submission
+from tests.conftest import written_files
 
 
 def ingest(tmp_path: Path, name: str, data: bytes, kind: str = "payroll") -> Submission:
@@ -276,6 +278,7 @@ def test_xlsx_rows_are_the_sheets_when_the_table_starts_lower_down(tmp_path: Pat
     sheet = book.active
     sheet["B3"], sheet["C3"], sheet["D3"] = "Employee No", "Forename", "Surname"
     sheet["B5"], sheet["C5"], sheet["D5"] = "E1", "Ann", None
+    sheet["B6"], sheet["C6"], sheet["D6"] = "E2", "Bob", "Lee"
     book.save(tmp_path / "p.xlsx")
     sub = ingest_file("payroll", tmp_path / "p.xlsx", body="kingston", workspace=tmp_path / "ws").submission
     assert [(r["row"], r["field"]) for r in rejected(sub)] == [("5", "surname")]
@@ -346,3 +349,211 @@ def test_parquet_money_of_whole_floats_reads_as_pence_and_says_so(tmp_path: Path
     pq.write_table(with_pence, tmp_path / "pence.parquet")
     sub = ingest_file("payroll", tmp_path / "pence.parquet", body="kingston", workspace=tmp_path / "ws").submission
     assert sub.warnings == [] and [row["gross_pay_to_date"] for row in loaded(sub)] == [2500000, 123456]
+
+
+# --- files a reviewer sent: UTF-16, 'sep=', title lines, blank rows, damaged Parquet -------
+
+UNICODE_TEXT = "Employee No\tForename\tSurname\r\nE1\tSiân\tLee\r\nE2\tBob\t\r\n"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        UNICODE_TEXT.encode("utf-16"),  # what Excel's "Unicode Text" writes: a BOM, then little-endian
+        codecs.BOM_UTF16_BE + UNICODE_TEXT.encode("utf-16-be"),
+        UNICODE_TEXT.encode("utf-16-le"),  # no BOM
+    ],
+)
+def test_a_utf16_file_is_read_as_its_text(tmp_path: Path, data: bytes) -> None:
+    sub = ingest(tmp_path, "unicode.txt", data)
+    assert sub.encoding is not None and sub.encoding.startswith("utf-16")
+    assert (sub.rows_read, sub.rows_loaded, sub.rows_rejected) == (2, 1, 1)
+    [row] = loaded(sub)
+    assert (row["record_id"], row["forenames"], row["surname"]) == ("E1", "SIAN", "LEE")
+    assert [(r["row"], r["field"], r["reason"]) for r in rejected(sub)] == [("2", "surname", "missing")]
+
+
+def test_a_utf16_file_cut_short_says_to_save_it_as_utf8(run_cli, tmp_path: Path, workspace: Path) -> None:
+    f = tmp_path / "unicode.txt"
+    f.write_bytes(UNICODE_TEXT.encode("utf-16")[:-1])  # half a character at the end
+    r = run_cli("ingest", "payroll", str(f), "--body", "kingston")
+    assert r.exit_code == 2
+    assert "unicode.txt: saved as UTF-16 (Unicode Text), but not all of it is UTF-16" in r.stderr
+    assert r.stderr.rstrip().endswith("Fix: save it as CSV UTF-8, and submit that.")
+    assert written_files(workspace) == []
+
+
+@pytest.mark.parametrize("sep, delimiter", [("sep=,", ","), ('"sep=|"', "|"), ("sep=\t", "\t")])
+def test_excels_sep_line_names_the_delimiter_and_is_not_the_header(tmp_path: Path, sep: str, delimiter: str) -> None:
+    text = f"{sep}\r\nEmployee No,Forename,Surname\r\nE1,Ann,Lee\r\nE2,Bob\r\n".replace(",", delimiter)
+    sub = ingest(tmp_path, "sep.csv", text.encode())
+    assert sub.delimiter == delimiter
+    assert (sub.rows_read, sub.rows_loaded, sub.rows_rejected) == (2, 1, 1)
+    [bad] = rejected(sub)
+    assert (bad["line"], bad["reason"]) == ("4", "has 2 fields where the header has 3")
+
+
+def test_a_sep_line_naming_a_semicolon_is_refused_with_its_line(run_cli, tmp_path: Path) -> None:
+    f = tmp_path / "sep.csv"
+    f.write_text("sep=;\nEmployee No;Forename;Surname\nE1;Ann;Lee\n")
+    r = run_cli("ingest", "payroll", str(f), "--body", "kingston")
+    assert r.exit_code == 2
+    assert "sep.csv: line 1, 'sep=;', says the values are separated by ';', which is not a supported delimiter." in r.stderr
+    assert "Fix: export the file as comma, pipe or tab delimited text." in r.stderr
+
+
+TITLED = "Kingston payroll extract, run 01/10/2026\n\nEmployee No,Forename,Surname\nE1,Ann,Lee\n"
+
+
+@pytest.mark.parametrize("text", [TITLED, TITLED.replace("\n", ",,\n", 1), "Payroll\nNotes: October\n" + TITLED.split("\n", 2)[2]])
+def test_a_title_above_the_header_says_which_line_the_header_is(run_cli, tmp_path: Path, workspace: Path, text: str) -> None:
+    f = tmp_path / "titled.csv"
+    f.write_text(text)
+    r = run_cli("ingest", "payroll", str(f), "--body", "kingston")
+    assert r.exit_code == 2
+    assert "titled.csv: required column 'employee_ref' (Payroll) is missing." in r.stderr
+    assert "Fix: the header looks like line 3: delete the lines above it, and ingest the file again." in r.stderr
+    assert "rename the column" not in r.stderr
+    assert written_files(workspace) == []
+
+
+def test_a_mapped_header_below_a_title_is_found_too(run_cli, tmp_path: Path) -> None:
+    f = tmp_path / "titled.csv"
+    f.write_text("Payroll extract\nEmp Key,Given,Family\nK1,Ann,Lee\n")
+    m = tmp_path / "map.toml"
+    m.write_text('[columns]\n"Emp Key" = "employee_ref"\n"Given" = "forenames"\n"Family" = "surname"\n')
+    r = run_cli("ingest", "payroll", str(f), "--body", "kingston", "--mapping", str(m))
+    assert r.exit_code == 2
+    assert "mapping file: column 'Emp Key' is not in titled.csv." in r.stderr
+    assert "Fix: the header looks like line 2: delete the lines above it, and ingest the file again." in r.stderr
+
+
+def test_xlsx_title_rows_above_the_header_say_which_row_it_is(run_cli, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in [["Kingston payroll extract"], [], ["Employee No", "Forename", "Surname"], ["E1", "Ann", "Lee"]]:
+        sheet.append(row)
+    book.save(tmp_path / "p.xlsx")
+    r = run_cli("ingest", "payroll", str(tmp_path / "p.xlsx"), "--body", "kingston")
+    assert r.exit_code == 2
+    assert "Fix: the header looks like row 3: delete the rows above it, and ingest the file again." in r.stderr
+
+
+def test_xlsx_records_on_another_sheet_are_named(run_cli, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.title = "Notes"
+    book.active.append(["Payroll extract for NFI"])
+    data = book.create_sheet("Data")
+    data.append(["Employee No", "Forename", "Surname"])
+    data.append(["E1", "Ann", "Lee"])
+    book.save(tmp_path / "p.xlsx")
+    r = run_cli("ingest", "payroll", str(tmp_path / "p.xlsx"), "--body", "kingston")
+    assert r.exit_code == 2
+    assert "Fix: the records look to be on sheet 'Data': move that sheet first, or save it alone, and ingest the file again." in r.stderr
+    del book["Notes"]
+    book.create_sheet("Notes", 0)  # now empty
+    book.save(tmp_path / "p.xlsx")
+    r = run_cli("ingest", "payroll", str(tmp_path / "p.xlsx"), "--body", "kingston")
+    assert r.exit_code == 2
+    assert "p.xlsx: the first sheet is empty." in r.stderr and "on sheet 'Data': move that sheet first" in r.stderr
+
+
+@pytest.mark.parametrize("blank", [",,", ", ,  ,", '"","",""', "\u00a0,\t,"])
+def test_rows_of_delimiters_alone_are_blank_rows_not_records(run_cli, tmp_path: Path, blank: str) -> None:
+    """Excel saves a formatted empty row as ',,': not a record, as a blank line is not; the rows
+    after it keep their record numbers, and the blank rows are counted apart."""
+    f = tmp_path / "p.csv"
+    f.write_text(f"Employee No,Forename,Surname\nE1,Ann,Lee\n{blank}\n{blank}\nE2,Bob,\n{blank}\n", encoding="utf-8")
+    r = run_cli("ingest", "payroll", str(f), "--body", "kingston", "--json")
+    assert r.exit_code == 0, r.stderr
+    data = r.json()
+    assert (data["rows_read"], data["rows_loaded"], data["rows_rejected"], data["blank_rows_skipped"]) == (2, 1, 1, 3)
+    assert data["rejects_by_reason"] == {"surname: missing": 1}
+    with open(data["rejects_path"], encoding="utf-8", newline="") as fh:
+        assert [(r["row"], r["field"]) for r in csv.DictReader(fh)] == [("2", "surname")]
+    assert any("blank rows skipped: 3" in w for w in data["warnings"])
+    shown = run_cli("ingest", "payroll", str(f), "--body", "richmond")
+    assert "blank rows skipped: 3" in " ".join(shown.stdout.split())
+
+
+def test_many_blank_rows_keep_the_record_numbers_of_the_rows_after_them(tmp_path: Path) -> None:
+    """More than 64 rows that are not records: the records are numbered in a table, not a view."""
+    data = "Employee No,Forename,Surname\nE1,Ann,Lee\n" + ",,\n" * 70 + "Employee No,Forename,Surname\nE2,Bob,\n"
+    sub = ingest(tmp_path, "p.csv", data.encode())
+    assert (sub.rows_read, sub.rows_loaded, sub.rows_rejected, sub.blank_rows_skipped) == (3, 1, 2, 70)
+    assert [(r["row"], r["line"], r["reason"]) for r in rejected(sub)] == [
+        ("2", "", "missing"),
+        ("", "73", "repeats the header row"),
+    ]
+
+
+def test_a_file_of_blank_rows_alone_has_no_records(run_cli, tmp_path: Path) -> None:
+    f = tmp_path / "p.csv"
+    f.write_text("Employee No,Forename,Surname\n,,\n,,\n")
+    r = run_cli("ingest", "payroll", str(f), "--body", "kingston")
+    assert r.exit_code == 2 and "p.csv: the file has a header row but no records (only 2 blank rows)." in r.stderr
+
+
+def test_xlsx_blank_rows_between_records_are_counted(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in [["Employee No", "Forename", "Surname"], ["E1", "Ann", "Lee"], [], [None, " ", None], ["E2", "Bob", "Lee"], []]:
+        sheet.append(row)
+    book.save(tmp_path / "p.xlsx")
+    sub = ingest_file("payroll", tmp_path / "p.xlsx", body="kingston", workspace=tmp_path / "ws").submission
+    assert (sub.rows_read, sub.rows_loaded, sub.blank_rows_skipped) == (2, 2, 2)
+    assert [r["_row"] for r in loaded(sub)] == [2, 5]
+
+
+def test_values_in_a_column_without_a_header_are_said_not_to_be_read(run_cli, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in [["Employee No", "Forename", "Surname", None], ["E1", "Ann", "Lee", "N"], ["E2", "Bob", "Lee", "Y"]]:
+        sheet.append(row)
+    sheet["F3"] = "see HR"
+    book.save(tmp_path / "p.xlsx")
+    out = " ".join(run_cli("ingest", "payroll", str(tmp_path / "p.xlsx"), "--body", "kingston").stdout.split())
+    assert "Warning: p.xlsx: column D has no header, so its 2 values (the first in row 2) are not read." in out
+    assert "Warning: p.xlsx: column F has no header, so its 1 value (the first in row 3) is not read." in out
+    assert "give the column a header and ingest the file again with --force" in out
+    f = tmp_path / "p.csv"
+    f.write_text("Employee No,Forename,,Surname,\nE1,Ann,,Lee,\nE2,Bob,x,Lee,\n")
+    out = " ".join(run_cli("ingest", "payroll", str(f), "--body", "kingston").stdout.split())
+    assert "Warning: p.csv: column 3 has no header, so its 1 value (the first in row 2) is not read." in out
+    assert "column 5" not in out  # a trailing delimiter: nothing in it
+
+
+def _damaged(path: Path, column: str) -> Path:
+    """A Parquet file whose footer reads but one column's data pages are overwritten."""
+    n = 2000
+    pq.write_table(pa.table({
+        "Employee No": [f"E{i}" for i in range(n)], "Forename": ["Ann"] * n,
+        "Surname": [f"Lee{i}" for i in range(n)], "Hours": [i / 2 for i in range(n)],
+    }), path)
+    meta = pq.ParquetFile(path).metadata.row_group(0)
+    chunk = next(meta.column(i) for i in range(meta.num_columns) if meta.column(i).path_in_schema == column)
+    data = bytearray(path.read_bytes())
+    middle = (chunk.dictionary_page_offset or chunk.data_page_offset) + chunk.total_compressed_size // 2
+    data[middle : middle + 32] = b"\xff" * 32
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("column", ["Hours", "Surname"])  # read first for its fractions; read with the rest
+def test_a_parquet_file_with_damaged_data_is_a_message(run_cli, tmp_path: Path, workspace: Path, column: str) -> None:
+    f = _damaged(tmp_path / "p.parquet", column)
+    r = run_cli("ingest", "payroll", str(f), "--body", "kingston")
+    assert r.exit_code == 2
+    assert "p.parquet: the Parquet file is damaged: its columns are listed, but its data cannot be read" in r.stderr
+    assert r.stderr.rstrip().endswith("Fix: export the file again, and submit that.")
+    assert "Traceback" not in r.stderr + r.stdout
+    assert written_files(workspace) == []
+
+
+def test_a_parquet_column_name_given_twice_is_named_as_the_file_has_it(run_cli, tmp_path: Path) -> None:
+    names = ["Employee No", "Forename", "Surname", "Surname"]
+    pq.write_table(pa.Table.from_arrays([pa.array(["E1"]), pa.array(["Ann"]), pa.array(["Lee"]), pa.array(["Ray"])], names=names), tmp_path / "p.parquet")
+    r = run_cli("ingest", "payroll", str(tmp_path / "p.parquet"), "--body", "kingston")
+    assert r.exit_code == 2
+    assert "p.parquet: the header 'Surname' appears 2 times (columns 3, 4), so field 'surname' is ambiguous." in r.stderr
+    assert "Surname_1" not in r.stderr

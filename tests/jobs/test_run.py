@@ -636,7 +636,7 @@ def test_evaluate_of_a_damaged_bundle_or_truth_names_the_file(trained: tuple[Pat
          "{bad}: the job's rule could not be applied to the data: Conversion Error"),
         # A rule comparing a date with a name is found when the run starts, before scoring.
         ("l.claim_start_date <= r.date_of_death", "l.claim_start_date <= r.surname",
-         "{bad}: rule.where: Binder Error: Cannot compare values of type DATE"),
+         "{bad}: rule.where: compares l.claim_start_date (a date) with r.surname (text)"),
     ],
 )
 def test_a_rule_of_the_wrong_type_is_a_message_and_leaves_no_run(
