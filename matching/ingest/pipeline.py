@@ -382,7 +382,8 @@ def ingest_file(
                 rejects_path=str(rejects_path),
                 header_mapping={f: read.headers[i] for f, i in header_map.columns.items()},
                 ignored_columns=list(header_map.ignored),
-                warnings=_warnings(file, spec, read, header_map) + _unheaded(con, file, read),
+                warnings=_warnings(file, spec, read, header_map) + _unheaded(con, file, read)
+                + _keys_a_spreadsheet_rounded(con, file, spec, read, header_map),
                 quality=quality,
                 replaces=previous.submission_id if previous else None,
                 timings={k: round(v, 3) for k, v in timings.items()},
@@ -506,6 +507,32 @@ def _unheaded(con: duckdb.DuckDBPyConnection, file: Path, read: ReadResult) -> l
                 "the column a header and ingest the file again with --force."
             )
     return out
+
+
+def _keys_a_spreadsheet_rounded(
+    con: duckdb.DuckDBPyConnection, file: Path, spec: DatasetSpec, read: ReadResult, mapping: HeaderMapping
+) -> list[str]:
+    """Record keys in a spreadsheet's scientific notation ('1.00E+03'): a long numeric key
+    rounded for display, which no longer finds the record in the body's own system (and two
+    keys rounded alike make the second a duplicate). Said, with the first row, not rejected:
+    a reference such as '1.5E+2' may be the body's own."""
+    i = mapping.columns.get(spec.record_key)
+    if i is None:
+        return []
+    col = f"trim({read.columns[i]}, {literal(BLANKS)})"
+    n, first, example = con.execute(
+        f"SELECT count(*), min(_row), arg_min({col}, _row) FROM {read.table} "
+        f"WHERE regexp_full_match({col}, '[0-9][.][0-9]+[eE][+][0-9]+')"
+    ).fetchall()[0]
+    if not n:
+        return []
+    return [
+        f"{file.name}: {n:,} record key{'s' if n != 1 else ''} ({spec.record_key}) look{'s' if n == 1 else ''} like a "
+        f"number a spreadsheet rounded to scientific notation ('{neutralise(str(example))}', row {first}): such a "
+        "key no longer finds the record in the body's own system, and keys rounded alike are rejected as "
+        "duplicates. If so, export the file again without opening it in a spreadsheet (or with the key column "
+        "as text) and ingest it again with --force."
+    ]
 
 
 def _quality(con: duckdb.DuckDBPyConnection, spec: DatasetSpec, mapping: HeaderMapping) -> dict[str, Any]:

@@ -523,6 +523,20 @@ def test_values_in_a_column_without_a_header_are_said_not_to_be_read(run_cli, tm
     assert "column 5" not in out  # a trailing delimiter: nothing in it
 
 
+def test_record_keys_a_spreadsheet_rounded_are_said_to_be(run_cli, tmp_path: Path) -> None:
+    """'1.00E+03' no longer finds the record in the body's system; a second rounded alike is a
+    duplicate. A key that merely holds an E ('1E5', 'AB1E+2') is the body's own."""
+    f = tmp_path / "p.csv"
+    f.write_text("Employee No,Forename,Surname\n1E5,Cat,Lee\n1.00E+03,Ann,Lee\n1.00E+03,Bob,Lee\nAB1E+2,Dan,Lee\n")
+    r = run_cli("ingest", "payroll", str(f), "--body", "kingston", "--json")
+    data = r.json()
+    assert r.exit_code == 0 and data["rows_loaded"] == 3 and data["rows_rejected"] == 1
+    (warning,) = [w for w in data["warnings"] if "scientific notation" in w]
+    assert warning.startswith("p.csv: 2 record keys (employee_ref) look like a number a spreadsheet rounded to "
+                              "scientific notation ('1.00E+03', row 2)")
+    assert "export the file again without opening it in a spreadsheet" in warning
+
+
 def _damaged(path: Path, column: str) -> Path:
     """A Parquet file whose footer reads but one column's data pages are overwritten."""
     n = 2000
