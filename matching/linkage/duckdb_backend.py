@@ -81,10 +81,21 @@ def train(con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: Any, verbose: 
     settings = settings_dict(job, "duckdb")
     written = level_sql(settings)
     per_record = hoist(settings)
+
+    def make_linker(s: Any) -> Any:
+        nonlocal per_record
+        try:
+            return _linker(con, job, inputs, s, per_record)
+        except duckdb.Error as exc:
+            if not per_record or isinstance(exc, duckdb.InterruptException):
+                raise
+            per_record = {}  # as written, then: the per-record parts are only a saving
+            return _linker(con, job, inputs, restore(s, written), per_record)
+
     with splink_log(verbose) as log:
         model, sessions, notes = run_recipe(
             job, "duckdb", log, settings,
-            make_linker=lambda s: _linker(con, job, inputs, s, per_record),
+            make_linker=make_linker,
             largest_input=lambda linker: _largest(con, linkage_names(linker)),
             session_failures=(ValueError, duckdb.Error),
         )
@@ -215,9 +226,18 @@ def predict(
     # each comparison's level and weight, not the values compared (a third of the width).
     settings["retain_matching_columns"] = False
     # Each record's parts of the comparisons (its house numbers, say) are worked out once.
+    written = level_sql(settings)
     per_record = hoist(settings)
     db_api = DuckDBAPI(connection=con)
-    tables = linkage_tables(con, job, inputs, row_ids=True, per_record=per_record)
+    try:
+        tables = linkage_tables(con, job, inputs, row_ids=True, per_record=per_record)
+    except duckdb.Error as exc:
+        if not per_record or isinstance(exc, duckdb.InterruptException):
+            raise
+        # A part that fails on some record (the levels as written may never have reached it):
+        # score as written; the per-record parts are only a saving.
+        restore(settings, written)
+        tables = linkage_tables(con, job, inputs, row_ids=True)
     sdfs = [db_api.register(name, dataset_display_name=display) for name, display in tables]
     # Only a count near the limit, or one needing more than one chunk, needs the pairs estimated;
     # none does when every pair of records would be fewer (the estimate took 40 ms of

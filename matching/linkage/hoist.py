@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+import sqlglot
 from sqlglot import exp
 
 from matching.rules.check import parse_condition
@@ -39,6 +40,28 @@ COSTLY: tuple[type[exp.Expression], ...] = (
 
 PREFIX = "per_record_"
 
+# What a part may take in around a costly call: calls that give a value for any value they are
+# given (case, trimming, brackets), so a part worked out for every record, not only for those
+# whose pairs reach its level, can never fail where the level as written would not have. Never
+# a CASE branch, a cast, arithmetic or a lambda.
+WRAPPERS: tuple[type[exp.Expression], ...] = (*COSTLY, exp.Lower, exp.Upper, exp.Trim, exp.Paren)
+
+
+def _safe(node: exp.Expression) -> bool:
+    """A column, a literal, or a WRAPPERS call of them whose other arguments (a pattern, a
+    replacement, a format, flags) are literals: fine to work out for every record."""
+    if isinstance(node, exp.Column | exp.Literal):
+        return True
+    if not isinstance(node, WRAPPERS):
+        return False
+    for key, value in node.args.items():
+        if key == "this":
+            if value is None or not _safe(value):
+                return False
+        elif not (value is None or isinstance(value, bool | str | exp.Literal)):  # str: a keyword (LEADING)
+            return False
+    return True
+
 
 def _side(node: exp.Expression) -> str | None:
     """'l' or 'r' when every column ``node`` reads is of that side (``x_l`` or ``x_r``); else None."""
@@ -46,17 +69,21 @@ def _side(node: exp.Expression) -> str | None:
     for col in node.find_all(exp.Column):
         name = col.name
         if col.table or not name.endswith(("_l", "_r")):
-            return None  # a qualified column, or a lambda's variable: leave it where it is
+            return None  # a qualified column: left to Splink
         sides.add(name[-1])
     return sides.pop() if len(sides) == 1 else None
 
 
-def _largest_one_sided(node: exp.Expression, side: str) -> exp.Expression:
-    """The largest expression around ``node`` that still reads only ``side``'s columns."""
+def _part(node: exp.Expression) -> tuple[exp.Expression, str] | None:
+    """The part to work out once per record around the costly call ``node`` (the largest safe
+    one-sided expression holding it) and its side; None when there is none."""
+    side = _side(node)
+    if side is None or not _safe(node) or node.find_ancestor(exp.Lambda) is not None:
+        return None
     top = node
-    while isinstance(top.parent, exp.Expression) and _side(top.parent) == side:
+    while isinstance(top.parent, WRAPPERS) and _safe(top.parent) and _side(top.parent) == side:
         top = top.parent
-    return top
+    return top, side
 
 
 def _neutral(node: exp.Expression) -> str:
@@ -69,7 +96,8 @@ def _neutral(node: exp.Expression) -> str:
 
 def hoist(settings: dict[str, Any]) -> dict[str, str]:
     """Rewrite ``settings``' comparison levels (in place) to read per-record columns; return
-    each such column's name and its SQL over a record's columns."""
+    each such column's name and its SQL over a record's columns. A level that would not read
+    back as one condition after the change is left as written."""
     columns: dict[str, str] = {}
     for comparison in settings["comparisons"]:
         for level in comparison["comparison_levels"]:
@@ -77,25 +105,30 @@ def hoist(settings: dict[str, Any]) -> dict[str, str]:
             if level.get("is_null_level") or not isinstance(sql, str) or sql.strip().upper() == "ELSE":
                 continue
             tree = parse_condition(sql).copy()  # parse_condition shares its trees: change a copy
-            tops: dict[int, tuple[exp.Expression, str]] = {}
+            parts: dict[int, tuple[exp.Expression, str]] = {}
             for node in tree.find_all(*COSTLY):
-                side = _side(node)
-                if side is not None:
-                    # Every part inside a one-sided expression climbs to the same top.
-                    top = _largest_one_sided(node, side)
-                    tops[id(top)] = (top, side)
-            if not tops:
+                found = _part(node)
+                if found is not None:
+                    parts[id(found[0])] = found  # every costly call in a part finds the same part
+            if not parts:
                 continue
-            for top, side in tops.values():
+            mine: dict[str, str] = {}
+            for top, side in parts.values():
                 sql_neutral = _neutral(top)
                 name = PREFIX + hashlib.sha256(sql_neutral.encode()).hexdigest()[:10]
-                columns[name] = sql_neutral
+                mine[name] = sql_neutral
                 replacement = exp.column(f"{name}_{side}")
                 if top is tree:
                     tree = replacement
                 else:
                     top.replace(replacement)
-            level["sql_condition"] = tree.sql(dialect="duckdb")
+            rewritten = tree.sql(dialect="duckdb")
+            try:
+                sqlglot.parse_one(rewritten, read="duckdb")
+            except sqlglot.errors.ParseError:
+                continue
+            level["sql_condition"] = rewritten
+            columns |= mine
     return columns
 
 

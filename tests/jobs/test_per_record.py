@@ -70,6 +70,32 @@ def test_the_largest_one_sided_part_is_worked_out_and_the_level_keeps_its_logic(
     assert _conditions(settings)[1] == f"CASE WHEN b_l = b_r THEN {name}_l = {name}_r ELSE FALSE END"
 
 
+@pytest.mark.parametrize(
+    ("written", "worked_out"),
+    [
+        # A cast may fail on a record whose pairs never reach the level: only the regex is taken.
+        (r"abs(CAST(split_part(regexp_replace(a_l, '\s', '', 'g'), '/', 2) AS INTEGER) - CAST(split_part(a_r, '/', 2) AS INTEGER)) <= 1",
+         [r"REGEXP_REPLACE(a, '\s', '', 'g')"]),
+        # A CASE branch is not a part: the condition inside it is.
+        ("CASE WHEN regexp_matches(a_l, '^[0-9]+$') THEN a_l ELSE a_r END = '70163'", ["REGEXP_MATCHES(a, '^[0-9]+$')"]),
+        # Inside a lambda, or with a pattern read from a column, nothing is.
+        ("len(list_filter(str_split(a_r, '/'), lambda t: regexp_matches(t, '^' || left(a_l, 2)))) > 0", []),
+        ("regexp_matches(a_l, b_l) AND a_r IS NOT NULL", []),
+    ],
+)
+def test_only_what_cannot_fail_on_any_record_is_worked_out_once(written: str, worked_out: list[str]) -> None:
+    """Worked out for every record, a part must not fail where the level as written would
+    never have been reached (a review found a cast, a CASE branch and a lambda taken in)."""
+    import sqlglot
+
+    settings = _settings(written)
+    columns = hoist(settings)
+    assert sorted(columns.values()) == worked_out
+    rewritten = _conditions(settings)[1]
+    sqlglot.parse_one(rewritten, read="duckdb")
+    assert (rewritten == written) == (not worked_out)
+
+
 def test_a_model_trained_on_per_record_columns_is_saved_as_the_config_writes_it() -> None:
     job = load_job("person-link")
     settings = settings_dict(job)
@@ -129,3 +155,27 @@ def test_scores_are_splinks_own_to_the_last_bit(sample: Workspace, name: str, tm
     assert "regexp" in str(level_sql(prediction_settings(job, "duckdb", model))).lower()
     assert len(engine) > 0
     assert engine == con.execute(f"SELECT {columns} FROM {splinks} ORDER BY ALL").fetchall()
+
+
+def test_a_part_that_fails_on_the_data_is_scored_as_written(sample: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should working a part out once per record ever fail, scoring falls back to the levels
+    as written (the parts are only a saving): same scores, no failed run."""
+    from matching.linkage import duckdb_backend
+
+    job = load_job("hb-to-deceased")
+    model = ROOT / "configs" / "models" / "hb-to-deceased.json"
+
+    def scores(con: duckdb.DuckDBPyConnection) -> list[Any]:
+        inputs = select_inputs(sample, job)
+        load_records(con, inputs)
+        table, _, _ = predict(con, job, inputs, model, threshold=0.0, spill_dir=tmp_path)
+        return con.execute(f"SELECT unique_id_l, unique_id_r, match_weight FROM {table} ORDER BY ALL").fetchall()
+
+    expected = scores(duckdb.connect())
+
+    def failing(settings: dict[str, Any]) -> dict[str, str]:
+        hoist(settings)
+        return {"per_record_fails": "CAST('not a number' AS INTEGER)"}
+
+    monkeypatch.setattr(duckdb_backend, "hoist", failing)
+    assert scores(duckdb.connect()) == expected
