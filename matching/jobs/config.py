@@ -507,12 +507,7 @@ def parse_job(path: Path, data: Mapping[str, Any], blocking_rules_from: Path | N
     if owning == "each" and not across:
         raise _fail(path, "owning_body", '"each" (an inconsistency for each body whose record it shows) needs records of two bodies',
                     'set datasets.across_bodies = true, or owning_body = "left"')
-    sides = ("left", "right", "each")
-    if owning not in sides and (close := difflib.get_close_matches(owning, sides, n=1, cutoff=0.6)):
-        # "lefft" would otherwise be taken for a body's name, and its matches queued for nobody.
-        raise _fail(path, "owning_body", f"{owning!r}: did you mean {close[0]!r}?",
-                    f'owning_body = "{close[0]}" (a body\'s own name is taken as written only when it is no near miss of left, right or each)')
-    if owning not in sides and not BODY_PATTERN.match(owning):
+    if owning not in ("left", "right", "each") and not BODY_PATTERN.match(owning):
         raise _fail(path, "owning_body", f"{owning!r} is neither left, right nor a body name (lower-case letters, digits and hyphens)",
                     'owning_body = "left" (or "right", or a body name such as "dwp")')
 

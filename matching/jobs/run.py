@@ -8,6 +8,7 @@ place when complete, so a run killed at any moment leaves nothing that looks fin
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import json
 import os
@@ -158,14 +159,18 @@ def _check_as_at(as_at: dt.date, inputs: JobInputs) -> None:
     extracted (days after a death would count backwards), nor after today."""
     first = min(inputs.left + inputs.right, key=_extract_date)
     since = _extract_date(first)
-    fix = (f"  Fix: leave out --as-at (the run then judges as at the newest extract date, {_latest_extract(inputs):%-d %B %Y}), "
-           f"or give a date from {since:%-d %B %Y} to today.")
+    newest = _latest_extract(inputs)
+    last = max(dt.date.today(), newest)
+    fix = (f"  Fix: leave out --as-at (the run then judges as at the newest extract date, {newest:%-d %B %Y}), "
+           f"or give a date from {since:%-d %B %Y} to {last:%-d %B %Y}.")
     if as_at < since:
         raise UserError(
             f"--as-at {as_at.isoformat()}: is before any of the job's data was extracted (the first, {first.kind} from "
             f"{first.body}, on {since:%-d %B %Y}); the rules would judge the data as at a day it says nothing about.\n{fix}"
+            " If the files were extracted earlier than they were ingested, ingest them again with "
+            "--extract-date YYYY-MM-DD --force."
         )
-    if as_at > dt.date.today():
+    if as_at > last:
         raise UserError(f"--as-at {as_at.isoformat()}: is in the future; the data speaks for no later day than today.\n{fix}")
 
 
@@ -186,18 +191,23 @@ def extract_date_notes(inputs: JobInputs, as_at: dt.date) -> list[str]:
             "each file with its exercise's date (matching ingest ... --extract-date YYYY-MM-DD --force), or give run --as-at."]
 
 
-def _check_named_owner(ws: Workspace, job: JobConfig) -> None:
-    """A job owned by a named body: one the workspace has data from, so its matches go to a
-    body that takes part (a misspelt name would make a body nobody reviews for)."""
+def named_owner_notes(ws: Workspace, job: JobConfig) -> list[str]:
+    """A note when the job's named owner is no body whose data the workspace holds: publishing
+    would queue its matches for a body of that name, which a misspelt name (or "rigth") makes
+    a body nobody reviews for. A body that reviews without submitting (a shared counter-fraud
+    team) is legitimate, so it is said, not refused."""
+    if job.owning_body in ("left", "right", "each"):
+        return []
     from matching.ingest.submissions import load_all
 
     bodies = sorted({s.body for s in load_all(ws)})
-    if job.owning_body not in bodies:
-        raise UserError(
-            f"{job.path}: owning_body {job.owning_body!r} is no body whose data is in this workspace "
-            f"(bodies: {', '.join(bodies) or 'none yet'}).\n"
-            '  Fix: name a body as its files were ingested (--body), or owning_body = "left" or "right".'
-        )
+    if job.owning_body in bodies:
+        return []
+    close = difflib.get_close_matches(job.owning_body, ["left", "right", *bodies], n=1, cutoff=0.6)
+    return [f"{job.path.name}: owning_body '{job.owning_body}' is no body whose data is in this workspace "
+            f"(bodies: {', '.join(bodies) or 'none yet'}); publishing queues its inconsistencies for a body of that name"
+            + (f". Did you mean '{close[0]}'?" if close else ".")
+            + " Fix: correct owning_body if it is misspelt."]
 
 
 def _check_owner(job: JobConfig, inputs: JobInputs, body: str) -> None:
@@ -262,8 +272,6 @@ def run_job(
     job = load_job(job_name)
     compiled = job.compiled
     inputs = select_inputs(ws, job)
-    if job.owning_body not in ("left", "right", "each"):
-        _check_named_owner(ws, job)
     if body is not None:
         _check_owner(job, inputs, body)
     mpath = model_path(ws, job.job)
@@ -311,7 +319,7 @@ def run_job(
             say(f"{job.job}: loading {len(inputs.left)} + {len(inputs.right)} submissions")
             load_records(con, inputs)
             notes = (stale_ingest_notes(con, job, inputs) + lookup_notes(job, inputs)
-                     + extract_date_notes(inputs, dt.date.fromisoformat(as_at_date)))
+                     + extract_date_notes(inputs, dt.date.fromisoformat(as_at_date)) + named_owner_notes(ws, job))
             counts: dict[str, Any] = {
                 "left_records": count_rows(con, "left_records"),
                 "right_records": count_rows(con, "right_records"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -259,7 +260,9 @@ def damaged_inputs_named(job: JobConfig, inputs: JobInputs) -> Iterator[None]:
             f"Job '{job.job}': {'a file' if len(damaged) == 1 else 'files'} in the workspace cannot be read "
             "(missing, cut short or damaged on disk since it was ingested); nothing was written.\n"
             + "\n".join(lines)
-            + f"\n  Fix: ingest the body's file again, e.g. matching ingest {first.kind} {first.file_name} --body {first.body} --force."
+            + f"\n  Fix: ingest the body's file again, as before: matching ingest {first.kind} {shlex.quote(first.file_path)} "
+            f"--body {first.body}{f' --extract-date {first.extract_date}' if first.extract_date else ''} --force "
+            "(with the same --mapping file, if one was used)."
         ) from None
 
 
