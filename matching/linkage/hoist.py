@@ -8,10 +8,11 @@ side that was 5 of the 8 seconds of scoring, spent on regular expressions.
 
 ``hoist`` finds such parts in a settings dictionary's levels: the largest expression around a
 costly function (a regular expression, or a date written as text) whose columns are all of
-one side. It replaces each with a column of its own (``per_record_<hash>_l`` and ``_r``) and
-returns those columns' SQL over the records' own columns, for the linkage tables to compute
-once per record. The levels mean exactly what they meant, so the trained m and u still apply:
-only where the work is done changes.
+one side, taking in only what cannot fail on any record. It replaces each with a column of
+its own (``per_record_<hash>_l`` and ``_r``) and returns those columns' SQL over the
+records' own columns, which views over the linkage tables add
+(``matching.linkage.inputs.with_per_record``). The levels mean exactly what they meant, so
+the trained m and u still apply: only where the work is done changes.
 """
 
 from __future__ import annotations

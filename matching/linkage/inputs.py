@@ -271,12 +271,7 @@ MAX_ROW_ID = 2**31
 
 
 def linkage_tables(
-    con: duckdb.DuckDBPyConnection,
-    job: JobConfig,
-    inputs: JobInputs,
-    *,
-    row_ids: bool = False,
-    per_record: Mapping[str, str] | None = None,
+    con: duckdb.DuckDBPyConnection, job: JobConfig, inputs: JobInputs, *, row_ids: bool = False
 ) -> list[tuple[str, str]]:
     """Project both sides onto the same linkage columns: (table name, display name) pairs.
 
@@ -292,9 +287,6 @@ def linkage_tables(
     table's position, so a record's table is its id modulo their number. Within a body they
     follow ``body/record id`` instead, so each pair keeps the orientation (lower id on the
     left) that Splink gives a dedupe.
-
-    ``per_record`` adds columns (name: SQL over the linkage columns) worked out once per
-    record for the comparisons (``matching.linkage.hoist``).
     """
     needed = linkage_columns(job)
     types: dict[str, dict[str, str]] = {}
@@ -327,11 +319,24 @@ def linkage_tables(
                 for i, s in enumerate(inputs.left)]
     else:
         made = [(f"link_{side}", side, select(side, i)) for i, side in enumerate(("left", "right"))]
-    if per_record:
-        extra = ", ".join(f"{sql} AS {ident(name)}" for name, sql in per_record.items())
-        made = [(name, display, f"SELECT *, {extra} FROM ({query})") for name, display, query in made]
     create_tables(con, [(name, query) for name, _, query in made])
     return [(name, display) for name, display, _ in made]
+
+
+def with_per_record(
+    con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]], per_record: Mapping[str, str]
+) -> list[tuple[str, str]]:
+    """Views over the linkage tables adding each per-record column (name: SQL over a record's
+    columns, ``matching.linkage.hoist``), for Splink to read: DuckDB works a column out as a
+    record is read, once per record, and only where Splink's SQL reads it."""
+    if not per_record:
+        return tables
+    extra = ", ".join(f"{sql} AS {ident(name)}" for name, sql in per_record.items())
+    views = []
+    for name, display in tables:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name}_per_record AS SELECT *, {extra} FROM {name}")
+        views.append((f"{name}_per_record", display))
+    return views
 
 
 def create_tables(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]]) -> None:

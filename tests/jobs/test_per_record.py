@@ -156,26 +156,3 @@ def test_scores_are_splinks_own_to_the_last_bit(sample: Workspace, name: str, tm
     assert len(engine) > 0
     assert engine == con.execute(f"SELECT {columns} FROM {splinks} ORDER BY ALL").fetchall()
 
-
-def test_a_part_that_fails_on_the_data_is_scored_as_written(sample: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Should working a part out once per record ever fail, scoring falls back to the levels
-    as written (the parts are only a saving): same scores, no failed run."""
-    from matching.linkage import duckdb_backend
-
-    job = load_job("hb-to-deceased")
-    model = ROOT / "configs" / "models" / "hb-to-deceased.json"
-
-    def scores(con: duckdb.DuckDBPyConnection) -> list[Any]:
-        inputs = select_inputs(sample, job)
-        load_records(con, inputs)
-        table, _, _ = predict(con, job, inputs, model, threshold=0.0, spill_dir=tmp_path)
-        return con.execute(f"SELECT unique_id_l, unique_id_r, match_weight FROM {table} ORDER BY ALL").fetchall()
-
-    expected = scores(duckdb.connect())
-
-    def failing(settings: dict[str, Any]) -> dict[str, str]:
-        hoist(settings)
-        return {"per_record_fails": "CAST('not a number' AS INTEGER)"}
-
-    monkeypatch.setattr(duckdb_backend, "hoist", failing)
-    assert scores(duckdb.connect()) == expected
