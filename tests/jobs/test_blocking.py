@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 
-from matching.ingest import ingest_file
 from matching.jobs.config import load_job
 from matching.linkage import blocking
 from matching.linkage.blocking import compute_blocked_pairs, estimate_comparisons
@@ -18,20 +16,9 @@ from matching.linkage.inputs import linkage_tables, load_records, select_inputs
 from matching.linkage.settings import prediction_settings
 from matching.workspace import Workspace
 
-SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
-KINDS = {"payroll", "trade_creditor_payments", "person", "housing_benefit", "deceased_persons"}
 # One job per shape of linkage: two kinds; one kind across two bodies; across three bodies;
 # duplicates within each body.
 JOBS = ["hb-to-deceased", "person-link", "payroll-to-payroll", "duplicate-payments"]
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    ws = tmp_path_factory.mktemp("ws")
-    for f in tomllib.loads((SAMPLE / "manifest.toml").read_text())["files"]:
-        if f["kind"] in KINDS:
-            ingest_file(f["kind"], SAMPLE / f["file"], body=f["body"], workspace=ws)
-    return Workspace.at(ws)
 
 
 def _tables(ws: Workspace, name: str) -> tuple[Any, duckdb.DuckDBPyConnection, list[tuple[str, str]], Any]:

@@ -3,14 +3,12 @@ worked out once per record, and the scores are exactly Splink's own."""
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 
-from matching.ingest import ingest_file
 from matching.jobs.config import list_jobs, load_job
 from matching.linkage.duckdb_backend import predict
 from matching.linkage.hoist import hoist, level_sql, restore
@@ -19,8 +17,6 @@ from matching.linkage.settings import prediction_settings, settings_dict
 from matching.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "sample_data"
-KINDS = {"payroll", "trade_creditor_payments", "person", "housing_benefit", "deceased_persons"}
 JOBS = ["hb-to-deceased", "person-link", "payroll-to-payroll", "duplicate-payments"]
 HOUSE_NUMBERS = r"regexp_extract_all(address_single_{side}, '\b(?:FLAT |F)?([0-9]+[A-Z]?|[A-Z])\b', 1)"
 
@@ -123,15 +119,6 @@ def test_every_standard_jobs_levels_read_columns_the_tables_will_hold(name: str)
                 sqlglot.parse_one(sql, read="duckdb")
     for sql in columns.values():
         assert {c.name for c in sqlglot.parse_one(sql, read="duckdb").find_all(exp.Column)} <= set(linkage_columns(job)), sql
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    ws = tmp_path_factory.mktemp("ws")
-    for f in tomllib.loads((SAMPLE / "manifest.toml").read_text())["files"]:
-        if f["kind"] in KINDS:
-            ingest_file(f["kind"], SAMPLE / f["file"], body=f["body"], workspace=ws)
-    return Workspace.at(ws)
 
 
 @pytest.mark.parametrize("name", JOBS)
