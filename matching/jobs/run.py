@@ -156,7 +156,8 @@ def _latest_extract(inputs: JobInputs) -> dt.date:
 
 def _check_as_at(as_at: dt.date, inputs: JobInputs) -> None:
     """``--as-at`` is a day the data speaks for: not before the first of the inputs was
-    extracted (days after a death would count backwards), nor after today."""
+    extracted (days after a death would count backwards), nor after today (or the newest
+    extract date, which ingest allows to be tomorrow)."""
     first = min(inputs.left + inputs.right, key=_extract_date)
     since = _extract_date(first)
     newest = _latest_extract(inputs)

@@ -149,10 +149,14 @@ GUARD_SAMPLE_CANDIDATES = 5_000_000
 _TABLE = "__guard_table"
 
 
-def most_pairs(con: duckdb.DuckDBPyConnection, job: JobConfig, tables: list[tuple[str, str]]) -> int:
+def table_sizes(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]]) -> list[int]:
+    """The records in each linkage table."""
+    return [int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]) for table, _ in tables]
+
+
+def most_pairs(job: JobConfig, tables: list[tuple[str, str]], sizes: list[int]) -> int:
     """The pairs there would be if every record were compared with every other that blocking
-    may pair it with: no blocking can make more."""
-    sizes = [int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]) for table, _ in tables]
+    may pair it with (the tables holding ``sizes`` records): no blocking can make more."""
     if _two_tables(job, tables):
         return sizes[0] * sizes[1]
     total = sum(sizes)

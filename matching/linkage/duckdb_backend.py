@@ -17,7 +17,12 @@ import duckdb
 from matching.errors import UserError
 from matching.ingest.standardise.sql import literal
 from matching.jobs.config import JobConfig
-from matching.linkage.blocking import compute_blocked_pairs, estimate_comparisons, most_pairs
+from matching.linkage.blocking import (
+    compute_blocked_pairs,
+    estimate_comparisons,
+    most_pairs,
+    table_sizes,
+)
 from matching.linkage.hoist import hoist, level_sql, restore
 from matching.linkage.inputs import linkage_tables, with_per_record
 from matching.linkage.recipe import refuse_too_many, run_recipe, untrained_levels
@@ -220,7 +225,8 @@ def predict(
     # none does when every pair of records would be fewer (the estimate took 40 ms of
     # hb-to-deceased's 0.33 s at 100,000 people).
     enough = max_comparisons if chunks else min(max_comparisons, CHUNK_COMPARISONS)
-    estimated = most_pairs(con, job, tables)
+    sizes = table_sizes(con, tables)
+    estimated = most_pairs(job, tables, sizes)
     if estimated > enough:
         counts = estimate_comparisons(con, job, tables, enough=enough)
         refuse_too_many(job, counts, max_comparisons)
@@ -228,8 +234,7 @@ def predict(
     # Each record's parts of the comparisons (its house numbers, say) are worked out once per
     # record, where there are more comparisons than records to pay for it: hb-to-deceased's
     # 9,400 comparisons of 70,000 records at a million people took 55 ms longer with them.
-    records = sum(int(con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]) for name, _ in tables)
-    per_record = hoist(settings) if estimated > records else {}
+    per_record = hoist(settings) if estimated > sum(sizes) else {}
     sdfs = [db_api.register(name, dataset_display_name=display) for name, display in with_per_record(con, tables, per_record)]
     left, right = chunks or auto_chunks(estimated)
     if left < 1 or right < 1:
