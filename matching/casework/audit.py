@@ -86,6 +86,16 @@ def _change(d: dict[str, Any], labels: dict[str, str] | None = None) -> str:
     return f"from {labels.get(before, before) or 'none'} to {labels.get(after, after) or 'none'}"
 
 
+# Why ``lifecycle.return_to_queue`` unallocated a match (the membership change it followed), as the
+# history and the audit trail say it of the person who had it.
+RETURNED_BECAUSE = {
+    "membership_removed": "was removed from the body",
+    "membership_changed": "is no longer an investigator or key contact of the body",
+    "role_changed": "is no longer an investigator or key contact of the body",
+    "superuser_granted": "became a superuser, who does not work matches",
+}
+
+
 def summary(action: str, detail: dict[str, Any] | None) -> str:
     """What an event's detail says, in a line for the audit page: "to bob (was alice)",
     "CSV, 120 rows; filters: body=kingston". Never a subject access search's terms (the trail
@@ -105,8 +115,6 @@ def summary(action: str, detail: dict[str, Any] | None) -> str:
     if action == "view_set_aside":
         return f"{plural(len(d.get('rows') or d.get('ids') or []), 'row')} shown"
     if action == "allocate":
-        from matching.casework.lifecycle import RETURNED_BECAUSE
-
         to = f"to {d['to']}" if d.get("to") else "unallocated"
         because = RETURNED_BECAUSE.get(str(d.get("because")))
         return to + (f" (was {d['from']}, who {because})" if d.get("from") and because

@@ -123,20 +123,10 @@ def allocate(match: Match, to_user: Any, by: Any, expected_version: int) -> Matc
     return fresh
 
 
-# Why ``return_to_queue`` unallocated a match (the membership change it followed), as the
-# history and the audit trail say it of the person who had it.
-RETURNED_BECAUSE = {
-    "membership_removed": "was removed from the body",
-    "membership_changed": "is no longer an investigator or key contact of the body",
-    "role_changed": "is no longer an investigator or key contact of the body",
-    "superuser_granted": "became a superuser, who does not work matches",
-}
-
-
 def return_to_queue(person: Any, body: Body, by: Any, because: str) -> int:
     """Unallocate the open matches of ``body`` allocated to ``person`` once they can no longer
     work them (removed from the body, no longer an investigator or key contact, made a
-    superuser), each audited as an allocation is, with ``because`` (a ``RETURNED_BECAUSE``
+    superuser), each audited as an allocation is, with ``because`` (an ``audit.RETURNED_BECAUSE``
     key, the membership change's own audit action); nothing while they still may. Called by
     whatever changed the membership, in its transaction, after its right to (managing the
     body's users) was checked. Returns how many matches went back to the queue."""

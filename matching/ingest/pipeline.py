@@ -47,9 +47,8 @@ from matching.ingest.submissions import (
     sha256_file,
 )
 from matching.specs import DatasetSpec, load_spec
+from matching.wording import plural
 from matching.workspace import Workspace, claim, remove_leftovers, temporary_beside
-
-_TRIM = BLANKS
 
 
 @dataclass
@@ -168,12 +167,12 @@ def _build_source(con: duckdb.DuckDBPyConnection, read: ReadResult, spec: Datase
         idx = mapping.columns.get(f.name)
         cols.append(f"{read.columns[idx] if idx is not None else 'CAST(NULL AS VARCHAR)'} AS {ident(f.name)}")
     con.execute(f"CREATE TEMP TABLE src AS SELECT {', '.join(cols)} FROM {read.table}")
-    blanks = ", ".join(str(ord(ch)) for ch in _TRIM)
+    blanks = ", ".join(str(ord(ch)) for ch in BLANKS)
     for f in spec.fields:
         if f.name in mapping.columns:
             col = ident(f.name)
             con.execute(
-                f"UPDATE src SET {col} = NULLIF(trim({col}, {literal(_TRIM)}), '') "
+                f"UPDATE src SET {col} = NULLIF(trim({col}, {literal(BLANKS)}), '') "
                 f"WHERE {col} = '' OR ascii({col}) IN ({blanks}) OR ascii({col}[-1:]) IN ({blanks})"
             )
 
@@ -312,7 +311,8 @@ def ingest_file(
             """
         )
         timings["validate"] = time.perf_counter() - t2
-        if not con.execute("SELECT 1 FROM final WHERE _rejection IS NULL LIMIT 1").fetchall():
+        loaded = int(con.execute("SELECT count(*) FROM final WHERE _rejection IS NULL").fetchall()[0][0])
+        if not loaded:
             raise _nothing_loaded(con, ws, file, kind, body, read)
 
         t3 = time.perf_counter()
@@ -351,7 +351,6 @@ def ingest_file(
                 """
             ).fetchall()
             by_reason = _write_rejects(tmp_rejects, read, rejects)
-            loaded = int(con.execute("SELECT count(*) FROM final WHERE _rejection IS NULL").fetchall()[0][0])
             quality = _quality(con, spec, header_map)
             duplicates = int(con.execute("SELECT count(*) FROM dup").fetchall()[0][0])
             rejected = len(rejects) + len(read.malformed)
@@ -408,8 +407,8 @@ def _nothing_loaded(
     for field, reason, n, first in con.execute(
         "SELECT _rejection.field, _rejection.reason, count(*), min(_row) FROM final GROUP BY ALL"
     ).fetchall():
-        label = f"{field}: {reason}"
-        reasons[label] = [int(n), int(first)]
+        entry = reasons.setdefault(_reject_label(field, reason), [0, int(first)])
+        entry[0], entry[1] = entry[0] + int(n), min(entry[1], int(first))
     for m in read.malformed:
         entry = reasons.setdefault(_malformed_label(m), [0, m.line])
         entry[0] += 1
@@ -420,7 +419,7 @@ def _nothing_loaded(
         at = f"line {first}" if label.startswith("malformed line") else f"row {first}"
         lines.append(f"  {label}: {n:,} (the first: {at})")
     if len(top) > 3:
-        lines.append(f"  and {len(top) - 3} other reason{'s' if len(top) > 4 else ''}")
+        lines.append(f"  and {plural(len(top) - 3, 'other reason')}")
     previous = latest(ws, kind, body)
     lines.append(
         f"  {body}'s previous {kind} submission, {previous[0].submission_id}, stays in use."
@@ -439,13 +438,18 @@ def _write_rejects(path: Path, read: ReadResult, rejects: list[tuple[Any, ...]])
         w.writerow(["row", "line", "field", "reason", "value", *(neutralise(h) for h in read.headers), "raw_line"])
         for row, field, reason, value, *original in rejects:
             w.writerow([row, "", field, reason, neutralise(value), *(neutralise(v) for v in original), ""])
-            label = f"{field}: {reason}" if not reason.startswith("duplicate") else f"{field}: {reason.split(':')[0]}"
+            label = _reject_label(field, reason)
             by_reason[label] = by_reason.get(label, 0) + 1
         for m in read.malformed:
             w.writerow(["", m.line, "", m.reason, "", *([""] * len(read.headers)), neutralise(m.text)])
             label = _malformed_label(m)
             by_reason[label] = by_reason.get(label, 0) + 1
     return dict(sorted(by_reason.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _reject_label(field: str, reason: str) -> str:
+    """A rejected row's reason as the rejects are counted: a duplicate key's without its row."""
+    return f"{field}: {reason.split(':')[0] if reason.startswith('duplicate') else reason}"
 
 
 def _malformed_label(m: MalformedLine) -> str:
@@ -502,7 +506,7 @@ def _unheaded(con: duckdb.DuckDBPyConnection, file: Path, read: ReadResult) -> l
         if n:
             name = f"column {column_letters(i)}" if read.format == "xlsx" else f"column {i + 1}"
             out.append(
-                f"{file.name}: {name} has no header, so its {n:,} value{'s' if n != 1 else ''} (the first in row "
+                f"{file.name}: {name} has no header, so its {plural(n, 'value')} (the first in row "
                 f"{first}) {'are' if n != 1 else 'is'} not read. If {'they are' if n != 1 else 'it is'} needed, give "
                 "the column a header and ingest the file again with --force."
             )
@@ -516,18 +520,17 @@ def _keys_a_spreadsheet_rounded(
     rounded for display, which no longer finds the record in the body's own system (and two
     keys rounded alike make the second a duplicate). Said, with the first row, not rejected:
     a reference such as '1.5E+2' may be the body's own."""
-    i = mapping.columns.get(spec.record_key)
-    if i is None:
+    if spec.record_key not in mapping.columns:
         return []
-    col = f"trim({read.columns[i]}, {literal(BLANKS)})"
+    col = ident(spec.record_key)  # as the source table holds it: trimmed, blank as NULL
     n, first, example = con.execute(
-        f"SELECT count(*), min(_row), arg_min({col}, _row) FROM {read.table} "
+        f"SELECT count(*), min(_row), arg_min({col}, _row) FROM src "
         f"WHERE regexp_full_match({col}, '[0-9][.][0-9]+[eE][+][0-9]+')"
     ).fetchall()[0]
     if not n:
         return []
     return [
-        f"{file.name}: {n:,} record key{'s' if n != 1 else ''} ({spec.record_key}) look{'s' if n == 1 else ''} like a "
+        f"{file.name}: {plural(n, 'record key')} ({spec.record_key}) look{'s' if n == 1 else ''} like a "
         f"number a spreadsheet rounded to scientific notation ('{neutralise(str(example))}', row {first}): such a "
         "key no longer finds the record in the body's own system, and keys rounded alike are rejected as "
         "duplicates. If so, export the file again without opening it in a spreadsheet (or with the key column "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from matching.casework.lifecycle import RETURNED_BECAUSE
+from matching.casework.audit import RETURNED_BECAUSE
 from matching.casework.models import AuditEvent, Category, LinkageLabel, Match, Status
 from matching.web.templatetags.web_tags import humanise, pounds
 
