@@ -373,8 +373,9 @@ def users_add(ctx: Context, username: str, body: str, role: str, superuser: bool
     verb = "Added" if added.created else "Updated"
     say(f"{verb} {added.username}: {added.role} at {added.body}.")
     if added.returned:
-        say(f"{plural(added.returned, 'open match', 'open matches')} allocated to {added.username} "
-            f"{'was' if added.returned == 1 else 'were'} returned to the queue, unallocated: they can no longer work them.")
+        from matching.casework.lifecycle import returned_to_queue
+
+        say(returned_to_queue(added.returned, added.username) + ": they can no longer work them.")
 
 
 @users_group.command("set-password")

@@ -28,6 +28,7 @@ from matching.casework.models import (
 )
 from matching.casework.queries import OPEN
 from matching.errors import UserError
+from matching.wording import plural
 
 MAX_PENCE = 10**13  # £100bn: anything larger is a typing error
 
@@ -121,6 +122,13 @@ def allocate(match: Match, to_user: Any, by: Any, expected_version: int) -> Matc
         audit.record(by, "allocate", fresh, body=match.owning_body.code,
                      detail={"from": previous, "to": to_user.username if to_user else None})
     return fresh
+
+
+def returned_to_queue(count: int, holder: str) -> str:
+    """What ``return_to_queue`` did, as a confirmation says it: "2 open matches allocated to
+    bob were returned to the queue, unallocated"."""
+    return (f"{plural(count, 'open match', 'open matches')} allocated to {holder} "
+            f"{'was' if count == 1 else 'were'} returned to the queue, unallocated")
 
 
 def return_to_queue(person: Any, body: Body, by: Any, because: str) -> int:

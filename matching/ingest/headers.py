@@ -75,17 +75,15 @@ def map_headers(
             f"{filename}: required column '{f.name}' ({spec.title}) is missing.",
             f"  Headers found: {_list(headers)}",
         ]
+        also = [f"  Also missing: {', '.join(m.name for m in missing[1:])}"] if len(missing) > 1 else []
         elsewhere = _header_elsewhere(spec, mapping, candidates)
         if elsewhere:
-            if len(missing) > 1:
-                lines.append(f"  Also missing: {', '.join(m.name for m in missing[1:])}")
-            lines.append(f"  Fix: {elsewhere}")
+            lines += [*also, f"  Fix: {elsewhere}"]
             raise UserError("\n".join(lines))
         lines.append(f"  Accepted names for it: {_list(labels)}")
         if closest:
             lines.append(f"  Closest header in the file: '{closest[0]}' (like '{closest[1]}')")
-        if len(missing) > 1:
-            lines.append(f"  Also missing: {', '.join(m.name for m in missing[1:])}")
+        lines += also
         lines.append(
             "  Fix: rename the column, or map it in a TOML file passed with --mapping:\n"
             f'    [columns]\n    "<your header>" = "{f.name}"'

@@ -326,7 +326,6 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, tmp_dir: Pa
         repeats, blank = _not_records(con, table, source, head, headers, columns)
         malformed = sorted(malformed + repeats, key=lambda m: m.line) if repeats else malformed
         records = count_rows(con, table)
-        later = head.later
         return ReadResult(
             table=table,
             headers=headers,
@@ -342,7 +341,7 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, tmp_dir: Pa
                     headers=_parse_header(text, _delimiter(text) or ","),
                     fix=f"the header looks like line {n}: delete the lines above it, and ingest the file again.",
                 )
-                for n, text in later
+                for n, text in head.later
             ],
         )
     finally:
@@ -649,6 +648,11 @@ def _time_zones(arrow: pa.Schema | None) -> dict[str, str]:
     return {f.name: str(f.type.tz) for f in arrow if pa.types.is_timestamp(f.type) and f.type.tz}
 
 
+def _row_headers(row: list[Any]) -> list[str]:
+    """A sheet row's cells read as headers."""
+    return [(_cell_text(v) or "").strip() for v in row]
+
+
 def _cell_text(value: object) -> str | None:
     """How a spreadsheet cell reads as text: integral floats lose '.0', dates become ISO."""
     if value is None or value == "":
@@ -717,7 +721,7 @@ def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> ReadRes
         )
         raise UnusableFileError(f"{path.name}: the first sheet is empty.\n  {fix}")
     (header_at, header_row), records = numbered[0], numbered[1:]
-    headers = [(_cell_text(v) or "").strip() for v in header_row]
+    headers = _row_headers(header_row)
     columns = [f"c{i}" for i in range(len(headers))]
     pounds = _money_columns(path)
     fractional = {i for _, r in records for i, v in enumerate(r) if isinstance(v, float) and not v.is_integer()}
@@ -739,14 +743,14 @@ def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> ReadRes
         header_candidates=lambda: [
             *(
                 HeaderCandidate(
-                    headers=[(_cell_text(v) or "").strip() for v in r],
+                    headers=_row_headers(r),
                     fix=f"the header looks like row {n}: delete the rows above it, and ingest the file again.",
                 )
                 for n, r in later
             ),
             *(
                 HeaderCandidate(
-                    headers=[(_cell_text(v) or "").strip() for v in r],
+                    headers=_row_headers(r),
                     fix=f"the records look to be on sheet '{name}': move that sheet first, or save it alone, "
                     "and ingest the file again.",
                 )

@@ -24,7 +24,6 @@ from matching.casework.models import (
 )
 from matching.web.forms import TAKEN, AddMemberForm, BodyForm, DeclarationForm, RoleForm
 from matching.web.views.common import error_list, require
-from matching.wording import plural
 
 
 def _managed_body(request: HttpRequest, code: str) -> Body:
@@ -169,8 +168,7 @@ def _returned(count: int) -> str:
     """What a membership change did to the person's open matches, for its confirmation."""
     if not count:
         return ""
-    return (f". {plural(count, 'open match', 'open matches')} allocated to them "
-            f"{'was' if count == 1 else 'were'} returned to the queue, unallocated")
+    return ". " + lifecycle.returned_to_queue(count, "them")
 
 
 @login_required
