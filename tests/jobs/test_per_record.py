@@ -123,8 +123,9 @@ def test_every_standard_jobs_levels_read_columns_the_tables_will_hold(name: str)
 
 @pytest.mark.parametrize("name", JOBS)
 def test_scores_are_splinks_own_to_the_last_bit(sample: Workspace, name: str, tmp_path: Path) -> None:
-    """The engine's scoring (per-record columns, its own blocking) gives every pair Splink's
-    own predict gives, with the same weight, on the job's written settings."""
+    """The engine's scoring (per-record columns, its own blocking, records joined on integer
+    ids) gives every pair Splink's own predict gives, with the same weight, on the job's
+    written settings: in one pass, and in a grid of chunks (each joined to its records only)."""
     from splink import DuckDBAPI, Linker
 
     job = load_job(name)
@@ -135,6 +136,9 @@ def test_scores_are_splinks_own_to_the_last_bit(sample: Workspace, name: str, tm
     ours, _, _ = predict(con, job, inputs, model, threshold=0.0, spill_dir=tmp_path)
     columns = "unique_id_l, unique_id_r, match_weight, match_probability"
     engine = con.execute(f"SELECT {columns} FROM {ours} ORDER BY ALL").fetchall()
+    chunked, _, grid = predict(con, job, inputs, model, threshold=0.0, chunks=(2, 3), spill_dir=tmp_path / "chunks")
+    assert grid == (2, 3)
+    assert con.execute(f"SELECT {columns} FROM {chunked} ORDER BY ALL").fetchall() == engine
     tables = linkage_tables(con, job, inputs, row_ids=True)  # as the engine numbers them, without its columns
     db_api = DuckDBAPI(connection=con)
     linker = Linker([db_api.register(t, dataset_display_name=d) for t, d in tables], prediction_settings(job, "duckdb", model))
