@@ -93,8 +93,13 @@ def queue_list(ctx: Context, body: str | None, job: str | None, status: str | No
     from matching.casework.access import withheld
     from matching.casework.explained import body_names
 
+    from matching.casework import audit
+
     names = body_names()
-    rows = [_summary(m, names) for m in qs.select_related("owning_body", "allocated_to").order_by("-priority_score", "pk")[:limit]]
+    shown = list(qs.select_related("owning_body", "allocated_to").order_by("-priority_score", "pk")[:limit])
+    rows = [_summary(m, names) for m in shown]
+    # Explanations name people: a listing is audited as the web queue's pages are.
+    audit.record_listing(user, "view_queue", shown, detail={"via": "cli"})
     if as_json:
         _json_out(rows)
         return

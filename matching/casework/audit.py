@@ -111,7 +111,8 @@ def summary(action: str, detail: dict[str, Any] | None) -> str:
         return f"in match {d.get('match')}: {_listed(d.get('records', []))}"
     if action == "view_queue":
         shown = plural(len(d.get("matches") or []), "match", "matches")
-        return f"{shown} shown" + (f", page {d['page']}" if d.get("page") else "")
+        return f"{shown} shown" + (f", page {d['page']}" if d.get("page") else "") + (
+            " from the command line" if d.get("via") == "cli" else "")
     if action == "view_set_aside":
         return f"{plural(len(d.get('rows') or d.get('ids') or []), 'row')} shown"
     if action == "allocate":

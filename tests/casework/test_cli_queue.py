@@ -42,6 +42,20 @@ def test_queue_list_shows_what_the_user_may_see(run_cli, casework):
     assert text.exit_code == 0 and "1 shown of 1" in text.stdout and "not evidence of fraud" in text.stdout
 
 
+def test_queue_list_is_audited_as_the_web_queue_is(run_cli, casework):
+    """A listing shows explanations, which name people: each body whose matches it shows gets
+    an event naming them, as a web queue page does."""
+    from matching.casework.audit import summary
+
+    before = AuditEvent.objects.count()
+    listed = run_cli("queue", "list", "--as", "admin", "--limit", "3", "--json").json()
+    events = list(AuditEvent.objects.filter(action="view_queue").order_by("seq"))
+    assert AuditEvent.objects.count() == before + len(events) and events
+    assert {e.actor for e in events} == {"admin"}
+    assert sorted({pk for e in events for pk in e.detail["matches"]}) == sorted(m["id"] for m in listed)
+    assert summary("view_queue", events[0].detail).endswith("shown from the command line")
+
+
 def test_queue_list_shows_the_work_still_to_do_unless_asked_for_more(run_cli, casework):
     """As the web queue: open matches (new and in progress) by default; closed or all on request."""
     closed = casework.matches["kingston"][0]
