@@ -451,20 +451,32 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
+@click.option("--anchor", default=None, metavar="EVENT:HASH",
+              help="An anchor an earlier verify printed: also check that no event up to it was removed or rewritten.")
 @click.option("--json", "as_json", is_flag=True)
 @_workspace_option
 @pass_ctx
-def audit_verify(ctx: Context, as_json: bool) -> None:
-    """Check that no audit event was changed, removed or reordered."""
+def audit_verify(ctx: Context, anchor: str | None, as_json: bool) -> None:
+    """Check that no audit event was changed, removed or reordered, and print the trail's
+    anchor: kept outside the case store, it shows later that no event was removed from the
+    end or rewritten (which the chain alone cannot show)."""
     casework(ctx, create=False)
-
     from matching.casework import audit
 
-    result = audit.verify()
+    try:
+        expected = audit.parse_anchor(anchor) if anchor is not None else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--anchor") from None
+    result = audit.verify(expected)
     if as_json:
-        _json_out({"ok": result.ok, "events": result.events, "problem": result.problem, "seq": result.seq})
+        _json_out({"ok": result.ok, "events": result.events, "problem": result.problem, "seq": result.seq,
+                   "anchor": result.anchor})
     elif result.ok:
-        say(f"Audit trail intact: {result.events:,} events")
+        say(f"Audit trail intact: {result.events:,} events" + (f", the anchor's event {expected[0]:,} among them" if expected else ""))
+        if result.anchor:
+            say(f"Anchor: {result.anchor}")
+            say("Keep the anchor outside the case store (with the exercise's papers, say): "
+                "'matching audit verify --anchor' with it later shows that no event up to it was removed or rewritten.")
     else:
         err_console.print(f"Audit trail BROKEN: {result.problem}.", soft_wrap=True)
     if not result.ok:

@@ -90,10 +90,9 @@ def queue_list(ctx: Context, body: str | None, job: str | None, status: str | No
     casework(ctx, create=False)
     user = acting(as_user)
     qs = _filtered(user, body, job, status, band, allocated_to)
+    from matching.casework import audit
     from matching.casework.access import withheld
     from matching.casework.explained import body_names
-
-    from matching.casework import audit
 
     names = body_names()
     shown = list(qs.select_related("owning_body", "allocated_to").order_by("-priority_score", "pk")[:limit])

@@ -246,10 +246,42 @@ class Verification:
     events: int
     problem: str = ""
     seq: int | None = None
+    head: str = ""  # the last event's hash
+
+    @property
+    def anchor(self) -> str:
+        """The trail's anchor, "<events>:<last event's hash>": recorded outside the case store,
+        it lets a later ``verify`` show that no event up to it was removed or rewritten."""
+        return f"{self.events}:{self.head}" if self.ok and self.events else ""
 
 
-def verify() -> Verification:
-    """Recompute the chain from the first event; name the first event that does not fit."""
+# An anchor names its event's hash in full or by its first characters, at least this many.
+ANCHOR_HASH_CHARS = 16
+
+
+def parse_anchor(text: str) -> tuple[int, str]:
+    """(event, hash prefix) from an anchor "<event>:<hash>" as ``verify`` printed it; a
+    ValueError saying what an anchor looks like otherwise."""
+    seq, _, digest = text.strip().partition(":")
+    digest = digest.strip().lower()
+    if not (seq.strip().isdigit() and int(seq) > 0 and len(digest) >= ANCHOR_HASH_CHARS
+            and len(digest) <= 64 and all(c in "0123456789abcdef" for c in digest)):
+        raise ValueError(
+            f"{text.strip()!r} is not an anchor: an anchor is an event's number and its hash, as "
+            f"'matching audit verify' prints it (for example 1234:{'0' * ANCHOR_HASH_CHARS}, the hash "
+            f"in full or its first {ANCHOR_HASH_CHARS} characters or more)"
+        )
+    return int(seq), digest
+
+
+def verify(anchor: tuple[int, str] | None = None) -> Verification:
+    """Recompute the chain from the first event; name the first event that does not fit.
+
+    The chain alone cannot show events removed from its end, or a trail rewritten from some
+    event on with its hashes recomputed: anyone able to write to the case store can do
+    either. An ``anchor`` recorded earlier (``Verification.anchor``, kept outside the store)
+    can: its event must still be there, with the hash it had.
+    """
     prev = GENESIS
     expected_seq = 1
     count = 0
@@ -263,9 +295,15 @@ def verify() -> Verification:
                              event.object_id, event.body, event.detail)
         if chain_hash(prev, content) != event.hash:
             return Verification(False, count, f"event {event.seq} was changed after it was written", event.seq)
+        if anchor is not None and event.seq == anchor[0] and not event.hash.startswith(anchor[1]):
+            return Verification(False, count, f"event {event.seq} is not the event the anchor recorded: the trail "
+                                              "was rewritten from there or before", event.seq)
         prev = event.hash
         expected_seq += 1
     head = AuditHead.objects.filter(pk=1).first()
     if head is not None and (head.seq != count or head.hash != prev):
         return Verification(False, count, f"the trail ends at event {count} but {head.seq} were written", count + 1)
-    return Verification(True, count)
+    if anchor is not None and anchor[0] > count:
+        return Verification(False, count, f"event {anchor[0]}, the anchor's, is missing: events were removed "
+                                          "from the end of the trail", count + 1)
+    return Verification(True, count, head=prev if count else "")

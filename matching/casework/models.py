@@ -329,7 +329,9 @@ class AuditEvent(models.Model):
     """One entry in the append-only, hash-chained audit trail.
 
     ``hash`` = SHA-256 of the previous event's hash and this event's canonical content, so
-    editing, deleting or reordering any event breaks the chain (`matching audit verify`).
+    editing, deleting or reordering any event breaks the chain (`matching audit verify`);
+    cutting events from the end, or working the chain out again, shows against an anchor
+    recorded earlier outside the store (``audit.verify(anchor)``).
     Events name records by id and never copy personal data, so the trail outlives a purge.
     """
 

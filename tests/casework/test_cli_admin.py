@@ -210,11 +210,70 @@ def test_audit_verify_reports_intact_and_the_first_changed_event(run_cli):
     run_cli("bodies", "add", "kingston")
     run_cli("bodies", "add", "richmond")
     ok = run_cli("audit", "verify")
-    assert ok.exit_code == 0 and ok.stdout.strip() == "Audit trail intact: 2 events"
+    assert ok.exit_code == 0 and ok.stdout.splitlines()[0] == "Audit trail intact: 2 events"
     AuditEvent.objects.filter(seq=1).update(actor="mallory")  # a queryset update bypasses save()
     broken = run_cli("audit", "verify")
     assert broken.exit_code == 1 and "event 1 was changed after it was written" in broken.stderr
     assert run_cli("audit", "verify", "--json").json()["seq"] == 1
+
+
+def _truncate(keep: int) -> None:
+    """What anyone able to write to the case store can do: drop the newest events and set the
+    head to the last one kept (queryset calls bypass the model's refusals)."""
+    from matching.casework.models import AuditHead
+
+    AuditEvent.objects.filter(seq__gt=keep).delete()
+    last = AuditEvent.objects.get(seq=keep)
+    AuditHead.objects.filter(pk=1).update(seq=keep, hash=last.hash)
+
+
+def _rewrite_from(seq: int, actor: str) -> None:
+    """Change event ``seq`` and work the chain out again from it, as a forger would."""
+    from matching.casework import audit
+    from matching.casework.models import AuditHead
+
+    prev = AuditEvent.objects.get(seq=seq - 1).hash if seq > 1 else audit.GENESIS
+    for e in AuditEvent.objects.filter(seq__gte=seq).order_by("seq"):
+        who = actor if e.seq == seq else e.actor
+        digest = audit.chain_hash(prev, audit._canonical(e.seq, e.at, who, e.action, e.object_type, e.object_id, e.body, e.detail))
+        AuditEvent.objects.filter(pk=e.pk).update(actor=who, prev_hash=prev, hash=digest)
+        prev = digest
+    AuditHead.objects.filter(pk=1).update(hash=prev)
+
+
+def test_an_anchor_shows_events_removed_from_the_end_or_a_rewritten_chain(run_cli):
+    for code in ("kingston", "richmond", "sutton", "merton"):
+        run_cli("bodies", "add", code)
+    ok = run_cli("audit", "verify")
+    anchor = f"4:{AuditEvent.objects.get(seq=4).hash}"
+    assert ok.exit_code == 0 and f"Anchor: {anchor}" in ok.stdout and "outside the case store" in ok.stdout
+    assert run_cli("audit", "verify", "--json").json()["anchor"] == anchor
+    run_cli("bodies", "add", "barnet")  # the trail grows after the anchor was recorded
+    later = run_cli("audit", "verify", "--anchor", anchor[:2 + 16])  # the hash's first 16 characters will do
+    assert later.exit_code == 0 and "5 events, the anchor's event 4 among them" in later.stdout
+
+    _truncate(3)
+    assert run_cli("audit", "verify").exit_code == 0  # the chain alone cannot tell
+    cut = run_cli("audit", "verify", "--anchor", anchor)
+    assert cut.exit_code == 1 and "event 4, the anchor's, is missing: events were removed from the end" in cut.stderr
+
+
+def test_an_anchor_shows_a_chain_worked_out_again(run_cli):
+    for code in ("kingston", "richmond", "sutton"):
+        run_cli("bodies", "add", code)
+    anchor = run_cli("audit", "verify", "--json").json()["anchor"]
+    _rewrite_from(2, "mallory")
+    assert run_cli("audit", "verify").exit_code == 0  # every hash worked out again: the chain fits
+    forged = run_cli("audit", "verify", "--anchor", anchor)
+    assert forged.exit_code == 1 and "event 3 is not the event the anchor recorded" in forged.stderr
+
+
+@pytest.mark.parametrize("anchor", ["", "4", "4:", "x:0123456789abcdef", "0:0123456789abcdef", "4:0123", "4:0123456789abcdeg"])
+def test_a_malformed_anchor_is_refused_with_what_one_looks_like(run_cli, anchor):
+    run_cli("bodies", "add", "kingston")
+    r = run_cli("audit", "verify", "--anchor", anchor)
+    assert r.exit_code == 2 and "is not an anchor" in r.stderr and "as 'matching audit verify' prints it" in r.stderr
+    assert "Traceback" not in r.stderr
 
 
 def test_run_publish_publishes_each_new_run(run_cli, workspace, monkeypatch):

@@ -58,6 +58,31 @@ def test_audit_verification_runs_on_request(casework, as_user):
     assert f"every event ({AuditEvent.objects.count()})" in admin
 
 
+def test_the_audit_page_gives_superusers_the_anchor_and_checks_one(casework, as_user):
+    """The anchor (last event and its hash) is for superusers, as the count of every body's
+    events is; anyone who may verify may check the trail against one."""
+    from matching.casework.models import AuditHead
+
+    admin = as_user("admin").post("/audit/verify/").content.decode()
+    last = AuditEvent.objects.order_by("-seq").first()
+    anchor = f"{last.seq}:{last.hash}"
+    assert f'value="{anchor}" readonly' in admin
+    auditor = as_user("k_aud")
+    assert last.hash not in auditor.post("/audit/verify/").content.decode()
+    checked = auditor.post("/audit/verify/", {"anchor": anchor[:-40]}).content.decode()
+    assert "The audit trail is intact" in checked and "up to and beyond the anchor given" in checked
+    bad = auditor.post("/audit/verify/", {"anchor": "the last one"})
+    html = bad.content.decode()
+    assert bad.status_code == 400 and "<title>Error: Audit trail" in html and 'href="#anchor"' in html
+    assert "&#x27;the last one&#x27; is not an anchor" in html and "govuk-input--error" in html
+    # Cut the newest event, as anyone able to write to the store could, head and all.
+    AuditEvent.objects.filter(seq=last.seq).delete()
+    kept = AuditEvent.objects.order_by("-seq").first()
+    AuditHead.objects.filter(pk=1).update(seq=kept.seq, hash=kept.hash)
+    cut = auditor.post("/audit/verify/", {"anchor": anchor}).content.decode()
+    assert f"The audit trail does not verify: event {last.seq}, the anchor&#x27;s, is missing" in cut
+
+
 def test_an_auditor_chooses_only_among_their_bodys_actions(casework, as_user):
     from matching.casework import audit
 

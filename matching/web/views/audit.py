@@ -29,7 +29,8 @@ def _events(request: HttpRequest) -> Any:
     return events
 
 
-def _page(request: HttpRequest, verification: trail.Verification | None = None, status: int = 200) -> HttpResponse:
+def _page(request: HttpRequest, verification: trail.Verification | None = None, status: int = 200,
+          anchor: str = "", anchor_error: str = "") -> HttpResponse:
     require(request, "view_audit")
     actions = list(_events(request).order_by("action").values_list("action", flat=True).distinct())
     form = AuditFilterForm(request.GET, actions=actions)
@@ -60,10 +61,12 @@ def _page(request: HttpRequest, verification: trail.Verification | None = None, 
         e.shown_body = names.get(e.body, e.body)
     return render(request, "web/audit.html", {
         "form": form,
-        "errors": error_list(form) if form.is_bound and form.errors else [],
+        "errors": ([("#anchor", anchor_error)] if anchor_error else []) + (error_list(form) if form.is_bound and form.errors else []),
         "page": page,
         "window": page_window(page.number, paginator.num_pages),
         "verification": verification,
+        "anchor": anchor,
+        "anchor_error": anchor_error,
         "nav": "audit",
     }, status=status)
 
@@ -76,6 +79,14 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def verify(request: HttpRequest) -> HttpResponse:
-    """Recompute the whole hash chain on request (it can be slow; nothing is cached)."""
+    """Recompute the whole hash chain on request (it can be slow; nothing is cached), and
+    check it against an anchor recorded earlier, if one is given."""
     require(request, "view_audit")
-    return _page(request, verification=trail.verify())
+    text = request.POST.get("anchor", "").strip()
+    if not text:
+        return _page(request, verification=trail.verify())
+    try:
+        anchor = trail.parse_anchor(text[:200])
+    except ValueError as exc:
+        return _page(request, anchor_error=str(exc), status=400)
+    return _page(request, verification=trail.verify(anchor), anchor=text)
