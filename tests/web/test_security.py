@@ -15,6 +15,8 @@ from matching.casework.publish import publish
 from matching.workspace import Workspace
 from tests.casework.fixtures import PASSWORD, inconsistency, make_bundle
 
+NEW_PASSWORD = "a-much-longer-passphrase-77"
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -101,6 +103,28 @@ def test_five_wrong_passwords_lock_the_account(casework):
     assert client.get("/").status_code == 302  # not signed in
     # another user is not locked
     assert Client().post("/sign-in/", {"username": "k_kc", "password": PASSWORD}).status_code == 302
+
+
+def test_guessing_the_current_password_when_changing_it_locks_the_account(casework):
+    """At a signed-in desk left unattended, the change-password form is no way to guess the
+    password: each wrong current password counts as a failed sign-in, and at the limit the
+    session ends and the account is locked as at sign-in."""
+    client = Client()
+    assert client.post("/sign-in/", {"username": "k_inv", "password": PASSWORD}).status_code == 302
+    guess = {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    for n in range(4):
+        wrong = client.post("/password/", {"old_password": f"guess-{n}", **guess})
+        assert wrong.status_code == 200 and "Your old password was entered incorrectly" in wrong.content.decode()
+    locked = client.post("/password/", {"old_password": "guess-4", **guess})
+    assert locked.status_code == 429 and "Your account is locked" in locked.content.decode()
+    assert client.get("/").status_code == 302  # signed out
+    # The right password now changes nothing and signs nobody in until the cool-off ends.
+    assert client.post("/password/", {"old_password": PASSWORD, **guess}).status_code == 302
+    assert Client().post("/sign-in/", {"username": "k_inv", "password": PASSWORD}).status_code == 429
+    assert Client().post("/sign-in/", {"username": "k_inv", "password": NEW_PASSWORD}).status_code == 429
+    user = casework.users["k_inv"]
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
 
 
 def test_one_address_guessing_many_usernames_is_stopped(casework, settings):

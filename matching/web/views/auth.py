@@ -8,9 +8,11 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
@@ -79,6 +81,21 @@ class ChangePassword(auth_views.PasswordChangeView):
     template_name = "web/password_change.html"
     success_url = reverse_lazy("web:queue")
     form_class = NewPasswordForm
+
+    def form_invalid(self, form: Any) -> Any:
+        """A wrong current password counts as a failed sign-in for the account: without this,
+        anyone at a signed-in desk left unattended could guess it without limit and keep a
+        password that outlives the session. At the sign-in's limit the session ends and the
+        account is locked for the sign-in's cool-off time."""
+        if "old_password" in form.errors:
+            from axes.handlers.proxy import AxesProxyHandler
+
+            credentials = {"username": self.request.user.get_username()}
+            user_login_failed.send(sender=__name__, credentials=credentials, request=self.request)
+            if AxesProxyHandler.is_locked(self.request, credentials):
+                logout(self.request)
+                return render(self.request, settings.AXES_LOCKOUT_TEMPLATE, status=429)
+        return super().form_invalid(form)
 
     def form_valid(self, form: Any) -> Any:
         with transaction.atomic():  # the password and its audit event together, as the CLI's
