@@ -38,6 +38,13 @@ def test_investigator_sees_only_what_is_allocated_to_them(casework, as_user):
     assert "No matches fit these filters." in as_user("k_inv2").get("/", {"band": "high"}).content.decode()
 
 
+def searched(client, term: str, **filters: str) -> str:
+    """The queue drawn in answer to the filter form posted with a search."""
+    response = client.post("/", {"filter": "1", "search": term, **filters})
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
 def test_an_empty_queue_says_what_is_empty(casework, as_user):
     """A key contact whose body's matches are all closed is told there is no open work (the
     Closed link counts them), not that filters they never set match nothing; a search for a
@@ -51,11 +58,13 @@ def test_an_empty_queue_says_what_is_empty(casework, as_user):
     closed = casework.matches["kingston"][2]
     for term in (str(closed.pk), f"Match {closed.pk}", f"match no. {closed.pk}"):
         # As the filter form sends it: the status shown (Open) with the search.
-        page = as_user("k_kc").get("/", {"search": term, "status": "open"}).content.decode()
-        assert match_ids(page) == [] and "1 match with another status does:" in page, term
-        link = re.search(r'with another status does: <a class="govuk-link" href="([^"]+)">show it</a>', page).group(1)
-        assert match_ids(as_user("k_kc").get(link.replace("&amp;", "&")).content.decode()) == [closed.pk], term
-    assert as_user("k_kc").get("/", {"search": "²"}).status_code == 200  # a digit that is not 0-9
+        page = searched(as_user("k_kc"), term, status="open")
+        assert match_ids(page) == [] and "1 match with another status does." in page, term
+        button = re.search(r'<form method="post" action="/" novalidate>(.*?)</form>', page.split('id="empty"')[1], re.S).group(1)
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', button))
+        assert fields["status"] == "all" and fields["search"] == term and ">Show it</button>" in button
+        assert match_ids(searched(as_user("k_kc"), term, status="all")) == [closed.pk], term
+    assert as_user("k_kc").post("/", {"search": "²", "filter": "1"}).status_code == 200  # a digit that is not 0-9
 
 
 def test_superuser_sees_every_body_and_may_filter_by_body(casework, as_user):
@@ -215,10 +224,10 @@ def test_search_finds_a_match_by_number_reference_or_name_within_what_the_user_s
     assert name, "the fixture's record has a name to search for"
     kc, other = as_user("k_kc"), as_user("r_kc")
     for term in (str(match.pk), match.left_record_id.lower(), name):
-        html = kc.get("/", {"search": term}).content.decode()
+        html = searched(kc, term)
         found = set(re.findall(r'href="/matches/(\d+)/"', html))
         assert str(match.pk) in found and len(found) < len(casework.matches["kingston"]), (term, found)
-        assert f'href="/matches/{match.pk}/"' not in other.get("/", {"search": term}).content.decode()
+        assert f'href="/matches/{match.pk}/"' not in searched(other, term)
 
 
 def test_search_reads_what_the_records_show_not_their_field_names(casework, as_user):
@@ -229,7 +238,7 @@ def test_search_reads_what_the_records_show_not_their_field_names(casework, as_u
     assert queue
 
     def found(term: str) -> set[str]:
-        return set(re.findall(r'href="/matches/(\d+)/"', kc.get("/", {"search": term}).content.decode()))
+        return set(re.findall(r'href="/matches/(\d+)/"', searched(kc, term)))
 
     assert found("surname") == found("forenames") == set()
     match = casework.matches["kingston"][0]
@@ -293,9 +302,52 @@ def test_a_search_is_not_kept_in_the_session(casework, as_user):
     from django.contrib.sessions.models import Session
 
     kc = as_user("k_kc")
-    assert kc.get("/?search=Francis&status=all&sort=oldest").status_code == 200
+    assert kc.get("/?status=all&sort=oldest").status_code == 200
+    assert "Francis" in searched(kc, "Francis", status="all", sort="oldest")
     stored = Session.objects.get(session_key=kc.session.session_key).get_decoded()
     assert "francis" not in str(stored).lower()
     match = casework.matches["kingston"][0]
     html = kc.get(f"/matches/{match.pk}/").content.decode()
     assert '<a href="/?status=all&amp;sort=oldest" class="govuk-back-link">Back to your queue</a>' in html
+
+
+def test_a_search_never_goes_into_an_address(casework, as_user):
+    """A search's words (a name) are posted, and the page drawn in answer carries them on in
+    its forms only: no link, return address or sign-in "next" holds them, so neither browser
+    history nor a proxy's log does. Filters without a search stay an address (a bookmark)."""
+    match = casework.matches["kingston"][0]
+    surname = str(match.left_record["surname"])
+    kc = as_user("k_kc")
+    page = searched(kc, surname, status="all", sort="oldest")
+    assert match.pk in match_ids(page)
+    addresses = re.findall(r'(?:href|action|data-[a-z-]+)="([^"]*)"', page)
+    assert addresses and not [a for a in addresses if surname.lower() in a.lower()]
+    # Where the words are: the search box and the hidden fields carrying them on (the export, allocation).
+    assert f'name="search" type="text" value="{surname}"' in page or f'value="{surname}"' in page
+    assert re.search(rf'id="export".*?<input type="hidden" name="search" value="{surname}">', page, re.S)
+    assert re.search(rf'id="bulk-allocate".*?<input type="hidden" name="search" value="{surname}">', page, re.S)
+    # Without a search, the filter form leads to an address, as a link would.
+    plain = kc.post("/", {"filter": "1", "search": " ", "status": "all", "sort": "oldest", "job": ""})
+    assert plain.status_code == 302 and plain["Location"] == "/?status=all&sort=oldest"
+    # An old link's search is not applied (nor kept in the page's links).
+    old = kc.get("/", {"search": surname, "status": "all"}).content.decode()
+    assert len(match_ids(old)) > len(match_ids(page)) and surname.lower() not in str(re.findall(r'href="([^"]*)"', old)).lower()
+
+
+def test_allocating_from_a_search_keeps_the_search(casework, as_user):
+    """Allocating ticked matches of a search's answer draws the search's matches again, as
+    they now stand, rather than the queue without it."""
+    match = casework.matches["kingston"][3]
+    term = str(match.pk)
+    kc = as_user("k_kc")
+    page = searched(kc, term, status="all")
+    assert match_ids(page) == [match.pk]
+    k_inv = casework.users["k_inv"]
+    match.refresh_from_db()
+    after = kc.post("/", {"search": term, "status": "all", "match": f"{match.pk}:{match.version}",
+                          "allocated_to": str(k_inv.pk)})
+    assert after.status_code == 200
+    html = after.content.decode()
+    assert match_ids(html) == [match.pk] and "allocated to" in html
+    match.refresh_from_db()
+    assert match.allocated_to == k_inv

@@ -84,8 +84,10 @@ def record_value(value: Any) -> str:
 
 @register.simple_tag(takes_context=True)
 def query_with(context: Any, **changes: Any) -> str:
-    """The current query string with some parameters replaced (for sort links and pagination)."""
+    """The current query string with some parameters replaced (for sort links and pagination),
+    never with a search (whose words travel only in a form posted)."""
     params = context["request"].GET.copy()
+    params.pop("search", None)
     for key, value in changes.items():
         if value in (None, ""):
             params.pop(key, None)

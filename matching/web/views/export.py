@@ -23,7 +23,7 @@ from matching.casework.export import FORMATS, export_matches
 from matching.casework.models import Body
 from matching.casework.queries import QueueFilters
 from matching.web.views.common import require
-from matching.web.views.queue import filter_fields, filtered_queue, queue_form
+from matching.web.views.queue import address_filters, filter_fields, filtered_queue, queue_form
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -45,11 +45,12 @@ def _scope(request: HttpRequest, data: QueryDict) -> tuple[QueueFilters, QuerySe
 def export(request: HttpRequest) -> HttpResponse:
     require(request, "export")
     if request.method != "POST":
-        f, bodies = _scope(request, request.GET)
+        data = address_filters(request)  # never a search from an address
+        f, bodies = _scope(request, data)
         return render(request, "web/export.html", {
             "total": filtered_queue(request, f).filter(owning_body__in=bodies).count(),
-            "export_fields": filter_fields(request.GET),
-            "queue_query": urlencode(filter_fields(request.GET)),
+            "export_fields": filter_fields(data),
+            "queue_query": urlencode(filter_fields(data)),
             "nav": "queue",
         })
     # Defence in depth: the CSRF token already refuses another site's form.

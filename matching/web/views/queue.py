@@ -8,8 +8,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
 from matching.casework import access, audit, lifecycle
@@ -44,6 +46,29 @@ def queue_form(request: HttpRequest, data: Any = None) -> QueueFilterForm:
 
 # What the export form carries besides the queue's filters.
 NOT_FILTERS = ("csrfmiddlewaretoken", "format", "page")
+# The search box's field. Its words are a name or a reference: they travel only in a form
+# posted (the filter form, and the hidden fields of the page drawn in answer to it), never
+# in an address, which browser history, proxies and the sign-in's "next" would keep.
+SEARCH = "search"
+# A search's matches are shown on one page (a POST has no addresses to page through), up to
+# this many; a search finding more says so and asks for more words.
+SEARCH_LIMIT = 200
+
+
+def address_filters(request: HttpRequest) -> QueryDict:
+    """The queue's filters in the page's address: never a search (an old link's is ignored)."""
+    data = request.GET.copy()
+    data.pop(SEARCH, None)
+    return data
+
+
+def posted_filters(request: HttpRequest) -> QueryDict:
+    """The filters as posted for a search: by the filter form, or carried on in the hidden
+    fields of the page drawn in answer to it."""
+    data = request.POST.copy()
+    for key in ("csrfmiddlewaretoken", "filter", "page", "match", "allocated_to"):  # not filters: the form's, allocation's
+        data.pop(key, None)
+    return data
 
 
 def filter_fields(data: Any) -> list[tuple[str, str]]:
@@ -88,30 +113,44 @@ def allocate_selected(request: HttpRequest, bulk: BulkAllocateForm) -> None:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def queue(request: HttpRequest) -> HttpResponse:
+    """The queue. Filters without a search are an address (a link, a bookmark, "Back to your
+    queue"): the filter form posted without one redirects to it. A search is posted, and its
+    matches are drawn in answer, on one page, its words carried on in the page's forms."""
     require(request, "view_queue")
-    form = queue_form(request)
+    data = address_filters(request)
+    if request.method == "POST" and "filter" in request.POST:  # the filter form
+        data = posted_filters(request)
+        if not data.get(SEARCH, "").strip():
+            query = urlencode([(k, v) for k, values in data.lists() if k != SEARCH for v in values if v])
+            return redirect(f"{reverse('web:queue')}?{query}" if query else reverse("web:queue"))
+    elif request.method == "POST" and request.POST.get(SEARCH, "").strip():  # allocating from a search's matches
+        data = posted_filters(request)
+    form = queue_form(request, data)
+    searching = bool(form.is_valid() and form.cleaned_data.get(SEARCH))
     # The match page's "Back to your queue" returns to these filters, sort and page; not to a
     # search, whose words (a name) the session does not keep (the audit trail keeps only a
     # keyed hash of them).
     if request.method == "GET":
-        kept = request.GET.copy()
-        kept.pop("search", None)
+        kept = address_filters(request)
         if request.session.get(QUEUE_QUERY) != kept.urlencode():
             request.session[QUEUE_QUERY] = kept.urlencode()
     may_allocate = access.body_ids_for(request.user, "allocate_match")
     bulk = None
-    if request.method == "POST":  # "allocate selected", posted to the page's own address with its filters
+    if request.method == "POST" and "filter" not in request.POST:  # "allocate selected", posted to the page's own address
         if not may_allocate:
             raise PermissionDenied
         bulk = BulkAllocateForm(request.POST, auto_id="bulk-%s", people=workers_of(list(may_allocate)))
         if bulk.is_valid():
             allocate_selected(request, bulk)
-            return redirect(request.get_full_path())
+            if not searching:
+                return redirect(request.get_full_path())
+            bulk = None  # the search's matches are drawn again below, as allocated now
     f = form.filters()
     unstatused = filter_matches(access.visible_matches(request.user), f, request.user, with_status=False)
     counts = status_counts(unstatused)
     total = counted(counts, f.status)
-    pages = max(1, -(-total // PAGE_SIZE))
+    size = SEARCH_LIMIT if searching else PAGE_SIZE
+    pages = 1 if searching else max(1, -(-total // PAGE_SIZE))
     try:
         number = min(max(1, int(request.GET.get("page", "1"))), pages)
     except ValueError:
@@ -121,7 +160,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         sort_matches(matches, f.sort)
         .select_related("owning_body", "allocated_to")
         .defer("left_record", "right_record", "contributions", "owning_body__created_at")
-        [(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
+        [(number - 1) * size: number * size]
     )
     # The rows' explanations name people and their addresses: the page shown is audited.
     audit.record_listing(request.user, "view_queue", rows, detail={"page": number})
@@ -138,10 +177,12 @@ def queue(request: HttpRequest) -> HttpResponse:
     if bulk is not None and bulk.is_bound:
         if not selectable:  # the page has nothing open to allocate now (all closed since)
             messages.warning(request, "Nothing was allocated: no match on this page can be allocated now.")
-            return redirect(request.get_full_path())
-        first = next(m.pk for m in rows if m.pk in selectable)
-        bulk_errors = [(f"#select-{first}" if name == "match" else f"#{bulk[name].auto_id}", e)
-                       for name, field_errors in bulk.errors.items() for e in field_errors]
+            if not searching:
+                return redirect(request.get_full_path())
+        else:
+            first = next(m.pk for m in rows if m.pk in selectable)
+            bulk_errors = [(f"#select-{first}" if name == "match" else f"#{bulk[name].auto_id}", e)
+                           for name, field_errors in bulk.errors.items() for e in field_errors]
     # An empty queue says why: declarations that hold its matches back, the filters chosen,
     # or simply no work.
     withheld = access.withheld(request.user) if not total else 0
@@ -166,12 +207,15 @@ def queue(request: HttpRequest) -> HttpResponse:
         "counts": [("open", "Open", counted(counts, "open")), *((value, label, counts[value]) for value, label in Status.choices),
                    ("all", "All", counted(counts, "all"))],
         "page": {"number": number, "pages": pages, "window": page_window(number, pages),
-                 "first": (number - 1) * PAGE_SIZE + 1 if total else 0,
-                 "last": min(number * PAGE_SIZE, total)},
+                 "first": (number - 1) * size + 1 if total else 0,
+                 "last": min(number * size, total)},
+        "searching": searching,
+        "search": form.cleaned_data.get(SEARCH, "") if searching else "",
+        "query_fields": filter_fields(data),
         "show_body": len(bodies) > 1,
         "only_body": bodies[0] if len(bodies) == 1 else None,
         "show_allocated": "allocated" in form.fields,
         "may_export": access.allowed(request.user, "export"),
-        "export_fields": filter_fields(request.GET),
+        "export_fields": filter_fields(data),
         "nav": "queue",
     })
