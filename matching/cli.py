@@ -453,9 +453,18 @@ def evaluate_command(ctx: Context, run_id: str | None, latest: bool, truth: str,
             raise UserError(f"No finished runs in {ctx.workspace.runs}.\n  Fix: matching run --all")
     else:
         raise UserError("Name a RUN-ID or say --latest.")
-    results = [evaluate_run(r, Path(truth)) for r in runs]
+    results: list[dict[str, Any]] = []
+    failed: list[str] = []
+    for run in runs:
+        try:
+            results.append(evaluate_run(run, Path(truth)))
+        except UserError as exc:
+            if len(runs) == 1:
+                raise
+            failed.append(exc.message)  # one run that cannot be judged does not hide the others
     if as_json:
         click.echo(json.dumps(results, indent=2))
+        _evaluation_failures(failed)
         return
     table = Table(title="Accuracy against truth", title_justify="left")
     for col in ("job", "threshold", "found", "precision", "recall", "F1", "link precision", "link recall", "blocking recall"):
@@ -474,12 +483,24 @@ def evaluate_command(ctx: Context, run_id: str | None, latest: bool, truth: str,
             a = r["set_aside"]
             console.print(f"{r['job']}: {a['set_aside']:,} set aside by rule.not_if_also_linked, "
                           f"{a['true_inconsistencies']:,} of them true inconsistencies.", soft_wrap=True)
+    for r in results:
+        if r.get("note"):
+            console.print(r["note"], soft_wrap=True)
     if thresholds:
         for r in results:
             t = Table("threshold", "found", "precision", "recall", "F1", title=f"{r['job']}: thresholds", title_justify="left")
             for row in r["threshold_table"]:
                 t.add_row(f(row["threshold"]), f(row["inconsistencies_predicted"]), f(row["inconsistencies_precision"]), f(row["inconsistencies_recall"]), f(row["inconsistencies_f1"]))
             console.print(t)
+    _evaluation_failures(failed)
+
+
+def _evaluation_failures(failed: list[str]) -> None:
+    """The runs --latest could not judge, after those it could: exit 2 if any."""
+    for message in failed:
+        err_console.print(Text.assemble(("Error: ", "bold red"), message), soft_wrap=True)
+    if failed:
+        sys.exit(2)
 
 
 @cli.command("jobs")

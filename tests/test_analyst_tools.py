@@ -155,14 +155,68 @@ def test_threshold_tools_work_for_a_job_within_one_body(sample_ws: Path) -> None
     with open_session("duplicate-payments", workspace=sample_ws) as session:
         true_pairs = blocking.true_pairs_from_truth(session, SAMPLE)
         labels = thresholds.labels_from_truth(session, true_pairs)
-        rows = session.linker.evaluation.accuracy_analysis_from_labels_table(
-            labels, output_type="table", add_metrics=["f1"]).as_record_list()
+        rows = thresholds.accuracy_rows(session, labels)
         errors = thresholds.errors_at(session, true_pairs, 0.9, limit=1000)
     assert true_pairs.num_rows == 15
     at = thresholds.figures_at(rows, 0.9)
     assert (at["tp"], at["fp"], at["fn"]) == (15, 3, 0)
     assert len(errors["false_links"]) == at["fp"] and len(errors["missed"]) == at["fn"]
     assert all(link["match_probability"] >= 0.9 for link in errors["false_links"])
+
+
+@pytest.mark.parametrize("job", ["hb-to-deceased", "duplicate-payments"])
+def test_the_figures_at_the_chosen_threshold_are_what_a_run_at_it_finds(sample_ws: Path, job: str) -> None:
+    """The accuracy table has a row per score a pair has (not per match weight rounded to a
+    tenth, Splink's default), and the threshold chosen from it is rounded down: so the
+    figures notebook 03 prints for it are those of a run at it."""
+    from matching.evaluate import evaluate_run
+
+    scratch = scratch_workspace(sample_ws)
+    with open_session(job, workspace=scratch) as session:
+        true_pairs = blocking.true_pairs_from_truth(session, SAMPLE)
+        rows = thresholds.accuracy_rows(session, thresholds.labels_from_truth(session, true_pairs))
+        scores = {round(p, 12) for (p,) in session.con.execute(
+            f"SELECT match_probability FROM {session.predict().physical_name}").fetchall()}
+    assert {round(r["match_probability"], 12) for r in rows} <= scores
+    for probability in sorted({r["match_probability"] for r in rows if 0.5 <= r["match_probability"] < 0.999})[:5]:
+        chosen = thresholds.choose_threshold(probability)
+        assert chosen <= probability
+        at = thresholds.figures_at(rows, chosen)
+        run = run_job(job, workspace=scratch, threshold=chosen)
+        assert run.counts["pairs"] == at["tp"] + at["fp"], (job, chosen)  # every pair the run links
+        report = evaluate_run(run.path, SAMPLE)
+        if "linkage" in report:  # (a person job: its true pairs among them)
+            assert report["linkage"]["true_positives"] == at["tp"], (job, chosen)
+
+
+def test_another_exercises_truth_is_refused_naming_the_workspace_analysed(sample_ws: Path, tmp_path: Path) -> None:
+    """A notebook's truth defaults to the sample's: against another exercise's workspace its
+    record ids (of the same pattern) would give every figure as nought, as `matching evaluate`
+    refuses. The message names the workspace the analyst chose, not the scratch copy."""
+    other = tmp_path / "another-exercise"
+    shutil.copytree(SAMPLE, other)
+    for f in other.glob("*/*.csv"):
+        f.write_bytes(f.read_bytes() + b"\n")  # other bytes: another exercise's files
+    with open_session("hb-to-deceased", workspace=scratch_workspace(sample_ws)) as session:
+        with pytest.raises(UserError, match="none of its files is one hb-to-deceased's inputs in") as refused:
+            blocking.true_pairs_from_truth(session, other)
+        assert str(sample_ws) in refused.value.message and "MATCHING_TRUTH" in refused.value.message
+        assert blocking.true_pairs_from_truth(session, SAMPLE).num_rows > 0
+
+
+def test_a_scratch_copy_of_a_workspace_without_the_inputs_names_the_workspace_and_its_fix(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(UserError) as refused:
+        open_session("hb-to-deceased", workspace=scratch_workspace(empty))
+    message = refused.value.message
+    assert f"has not been ingested into {empty}" in message and f"matching --workspace {empty} ingest" in message
+    assert "matching-scratch" not in message
+
+
+@pytest.mark.parametrize(("best", "chosen"), [(0.82962, 0.829), (0.831, 0.831), (0.8299999999, 0.829), (0.2, 0.5), (0.99995, 0.999)])
+def test_a_threshold_is_chosen_at_or_below_the_best_score(best: float, chosen: float) -> None:
+    assert thresholds.choose_threshold(best) == chosen
 
 
 def test_the_best_f1_and_the_chosen_threshold_each_have_their_own_figures() -> None:

@@ -35,7 +35,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
 from matching.casework import audit
-from matching.casework.models import Match, Outcome
+from matching.casework.models import Match, Outcome, Status
 from matching.errors import UserError
 from matching.workspace import replaced_atomically
 
@@ -80,7 +80,9 @@ def job_shape(job: str, left_kind: str = "", right_kind: str = "") -> JobShape:
 
 
 def _latest_outcomes(job: str | None) -> Any:
-    latest = Outcome.objects.filter(match=OuterRef("pk")).order_by("-recorded_at", "-pk")
+    # A match's outcome stands while it is closed (as in exports): a reopened match's last one
+    # is being looked at again, and is no label until the match is closed again.
+    latest = Outcome.objects.filter(match=OuterRef("pk"), match__status=Status.CLOSED).order_by("-recorded_at", "-pk")
     qs = Match.objects.annotate(
         label=Subquery(latest.values("linkage_label")[:1]),
         category=Subquery(latest.values("category")[:1]),

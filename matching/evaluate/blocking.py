@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 
 from matching.evaluate.labels import SAME
-from matching.evaluate.session import JobSession
+from matching.evaluate.session import JobSession, origin_of
 from matching.linkage.duckdb_backend import splink_log
 from matching.linkage.inputs import linkage_tables
 from matching.linkage.recipe import sample_proportion
@@ -90,15 +90,24 @@ def true_pairs_from_truth(session: JobSession, truth: str | Path) -> pa.Table:
     of the job: the same invoice paid twice."""
     import duckdb
 
-    from matching.evaluate.truth import _check_truth, _pair_key, _true_pairs, _truth_file
+    from matching.evaluate.truth import (
+        _check_truth,
+        _pair_key,
+        _same_exercise,
+        _true_pairs,
+        _truth_file,
+    )
 
     _check_truth(Path(truth))
     con = duckdb.connect()
     job = session.job
     symmetric = job.left.kind == job.right.kind
     con.create_function("pair_key", lambda a, b, c, d: _pair_key(a, b, c, d, symmetric), return_type="VARCHAR")
-    inputs = [{"side": side, "kind": s.kind, "body": s.body}
+    inputs = [{"side": side, "kind": s.kind, "body": s.body, "file_name": s.file_name, "sha256": s.sha256}
               for side, subs in (("left", session.inputs.left), ("right", session.inputs.right)) for s in subs]
+    _same_exercise(Path(truth), inputs, f"{job.job}'s inputs in {origin_of(session.workspace)} were ingested from",
+                   fix="set MATCHING_TRUTH (or pass the truth) to the folder of the exercise the workspace's files came from, "
+                       "as matching synth wrote it.")
     if job.subject in ("person", "property"):
         _true_pairs(con, job, {"inputs": inputs}, Path(truth))
     else:

@@ -132,27 +132,12 @@ def retrain_from_labels(session: Any, labels: pa.Table) -> dict[str, Any]:
 def accuracy_table(session: Any, labels_table: Any, threshold: float) -> dict[str, Any]:
     """Precision and recall among the labelled pairs at one match probability ("not sure"
     labels are not among them: see ``register_labels``)."""
-    from matching.linkage.duckdb_backend import splink_log
+    from matching.evaluate.thresholds import accuracy_rows, figures_at
 
-    with splink_log():
-        rows = session.linker.evaluation.accuracy_analysis_from_labels_table(
-            labels_table, output_type="table", match_weight_round_to_nearest=None,
-        ).as_record_list()
+    rows = accuracy_rows(session, labels_table)
     if not rows:
         return {"threshold": threshold, "labels": 0}
-    # Rows are per match weight threshold: take the first at or above the probability. Above
-    # every labelled score nothing is found: no true or false positives, every same pair missed.
-    eligible = [r for r in rows if r["match_probability"] >= threshold]
-    if not eligible:
-        top = max(rows, key=lambda r: r["match_probability"])
-        p, n = int(top["p"]), int(top["n"])
-        return {"threshold": threshold, "labels": p + n, "tp": 0, "fp": 0, "fn": p, "precision": None, "recall": _ratio(0, p)}
-    r = min(eligible, key=lambda r: r["match_probability"])
-    return {
-        "threshold": threshold, "labels": int(r["p"] + r["n"]), "tp": int(r["tp"]), "fp": int(r["fp"]),
-        "fn": int(r["fn"]), "precision": _ratio(r["tp"], r["tp"] + r["fp"]), "recall": _ratio(r["tp"], r["p"]),
-    }
-
-
-def _ratio(a: float, b: float) -> float | None:
-    return round(a / b, 4) if b else None
+    at = figures_at(rows, threshold)
+    return {"threshold": threshold, "labels": int(rows[0]["p"] + rows[0]["n"]),
+            **{k: at[k] for k in ("tp", "fp", "fn")},
+            **{k: None if at[k] is None else round(at[k], 4) for k in ("precision", "recall", "f1")}}

@@ -148,7 +148,13 @@ def open_session(job: str, *, workspace: str | os.PathLike[str] | Workspace | No
 
     ws = workspace if isinstance(workspace, Workspace) else Workspace.at(workspace)
     config = load_job(job)
-    inputs = select_inputs(ws, config)
+    try:
+        inputs = select_inputs(ws, config)
+    except UserError as exc:
+        if origin_of(ws) == ws.root:
+            raise
+        # A scratch copy's folder means nothing to the analyst: name the workspace it copies.
+        raise UserError(exc.message.replace(str(ws.root), str(origin_of(ws)))) from None
     stack = contextlib.ExitStack()
     try:
         con = stack.enter_context(connect(ws, memory_limit))
@@ -196,6 +202,15 @@ def analysis_workspace(sample: str | os.PathLike[str] | None = None) -> Workspac
     return ws
 
 
+# A scratch workspace's folder, and the workspace it copies.
+_ORIGINS: dict[Path, Path] = {}
+
+
+def origin_of(ws: Workspace) -> Path:
+    """The workspace the analyst named: a scratch workspace's original, else its own folder."""
+    return _ORIGINS.get(ws.root, ws.root)
+
+
 def scratch_workspace(workspace: str | os.PathLike[str] | Workspace) -> Workspace:
     """A throwaway workspace holding ``workspace``'s submissions and models, for exploratory
     work: runs at other thresholds, models retrained from labels, files ingested to try a job.
@@ -215,6 +230,7 @@ def scratch_workspace(workspace: str | os.PathLike[str] | Workspace) -> Workspac
         raise UserError(f"{source.root}: there is no workspace there.\n  Fix: name a workspace folder that 'matching ingest' has written.")
     scratch = Workspace(Path(tempfile.mkdtemp(prefix="matching-scratch-")).resolve())
     remove_at_exit(scratch.root)
+    _ORIGINS[scratch.root] = _ORIGINS.get(source.root, source.root)
     if source.datasets.is_dir():
         for data in sorted(source.datasets.rglob("*.parquet")):
             target = scratch.datasets / data.relative_to(source.datasets)

@@ -91,9 +91,35 @@ def errors_at(session: JobSession, true_pairs: pa.Table, threshold: float, limit
     return {"false_links": false_links, "missed": missed}
 
 
+def accuracy_rows(session: JobSession, labels_table: Any) -> list[dict[str, Any]]:
+    """Splink's accuracy table of ``labels_table`` with F1, a row per score a labelled pair
+    has. Splink's default rounds each score's match weight to the nearest tenth first, which
+    gives rows at scores no pair has: at tenants-to-tenants' best, a pair scored 0.8296 was
+    counted as linked at 0.831, where a run links nothing below 0.831."""
+    from matching.linkage.duckdb_backend import splink_log
+
+    with splink_log():
+        return list(session.linker.evaluation.accuracy_analysis_from_labels_table(
+            labels_table, output_type="table", add_metrics=["f1"], match_weight_round_to_nearest=None,
+        ).as_record_list())
+
+
+# The thresholds a job may use: below 0.5 a pair is likelier not the same than the same.
+LOWEST_THRESHOLD, HIGHEST_THRESHOLD = 0.5, 0.999
+
+
+def choose_threshold(probability: float) -> float:
+    """A job threshold for the best score found (``best_f1``'s): within the thresholds a job
+    may use, and rounded down to three decimals, so that every pair scored at the best is
+    still linked (0.82962 rounded to 0.83 would leave its pair out)."""
+    from decimal import ROUND_FLOOR, Decimal
+
+    floored = float(Decimal(repr(float(probability))).quantize(Decimal("0.001"), rounding=ROUND_FLOOR))
+    return min(max(floored, LOWEST_THRESHOLD), HIGHEST_THRESHOLD)
+
+
 def figures_at(rows: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
-    """From Splink's accuracy table (``accuracy_analysis_from_labels_table(...,
-    output_type="table", add_metrics=["f1"]).as_record_list()``): the figures of linking at
+    """From Splink's accuracy table (``accuracy_rows``): the figures of linking at
     ``threshold``, a match probability. Rows are per score; pairs scored at or above the
     threshold are linked, so its figures are those of the lowest score at or above it (above
     every score nothing is linked)."""

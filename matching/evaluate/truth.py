@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from matching.errors import UserError
+from matching.errors import ConfigError, UserError
 from matching.ingest.standardise.sql import literal
 from matching.ingest.submissions import sha256_file
 from matching.jobs.config import JobConfig, load_job
@@ -95,12 +95,14 @@ def _sha256_cached(path: str, _size: int, _mtime_ns: int) -> str:
     return sha256_file(Path(path))
 
 
-def _same_exercise(truth: Path, run_dir: Path, manifest: dict[str, Any]) -> None:
-    """Refuse an exercise folder whose files are not the ones the run linked: another
-    exercise's truth (with record ids of the same pattern) would give every figure as nought,
-    and look like a result. Files not in the folder (truth copied alone) are not checked."""
+def _same_exercise(truth: Path, inputs: list[dict[str, Any]], linked: str, fix: str = TRUTH_FIX) -> None:
+    """Refuse an exercise folder none of whose files is one of the ``inputs`` (a run manifest's,
+    or a session's submissions: body, file name and SHA-256), which are ``linked`` ("run X
+    linked"): another exercise's truth (with record ids of the same pattern) would give every
+    figure as nought, and look like a result. Files not in the folder (truth copied alone) are
+    not checked."""
     checked = 0
-    for item in manifest["inputs"]:
+    for item in inputs:
         name, sha = item.get("file_name"), item.get("sha256")
         candidate = truth / str(item["body"]) / str(name)
         if not name or not sha or not candidate.is_file() or candidate.suffix.lower() == ".xlsx":
@@ -110,8 +112,8 @@ def _same_exercise(truth: Path, run_dir: Path, manifest: dict[str, Any]) -> None
             return
     if checked:
         raise UserError(
-            f"{truth}: none of its files is one run {run_dir.name} linked (their SHA-256 differ), so its truth is another exercise's.\n"
-            f"  Fix: {TRUTH_FIX}"
+            f"{truth}: none of its files is one {linked} (their SHA-256 differ), so its truth is another exercise's.\n"
+            f"  Fix: {fix}"
         )
 
 
@@ -144,7 +146,18 @@ def evaluate_run(run_dir: str | os.PathLike[str], truth: str | os.PathLike[str])
     manifest = load_run_manifest(run_dir)
     config = manifest.get("config")
     path = Path(config["path"]) if isinstance(config, dict) and isinstance(config.get("path"), str) else None
-    job = load_job(str(path) if path and path.exists() else manifest["job"])
+    try:
+        job = load_job(str(path) if path and path.exists() else manifest["job"])
+    except ConfigError as exc:
+        was = f" (its config was {path}, no longer there)" if path and not path.exists() else ""
+        raise UserError(
+            f"Run {manifest.get('run_id', run_dir.name)}: its job {manifest['job']!r}{was} cannot be loaded: "
+            f"{str(exc).splitlines()[0]}\n  Fix: put the job's config back, or evaluate the other runs by id."
+        ) from None
+    # The run's blocking recall is worked out again from the job's rules: from today's config,
+    # which must be the one the run used.
+    ran_with = config.get("sha256") if isinstance(config, dict) else None
+    changed = bool(ran_with) and ran_with != job.config_hash
     symmetric = job.left.kind == job.right.kind
     con = duckdb.connect()
     con.create_function("pair_key", lambda a, b, c, d: _pair_key(a, b, c, d, symmetric), return_type="VARCHAR")
@@ -163,7 +176,7 @@ def evaluate_run(run_dir: str | os.PathLike[str], truth: str | os.PathLike[str])
                 FROM read_csv({literal(truth_incs)}, all_varchar = true) WHERE job = ? {"AND " + owner if body else ""}""",
             [job.job, body] if body else [job.job],
         )
-    _same_exercise(truth, run_dir, manifest)
+    _same_exercise(truth, manifest["inputs"], f"run {run_dir.name} linked")
     threshold = float(manifest["threshold"])
     table = []
     for t in sorted({threshold, *[x for x in THRESHOLDS if x >= threshold]}):
@@ -188,7 +201,13 @@ def evaluate_run(run_dir: str | os.PathLike[str], truth: str | os.PathLike[str])
     if job.subject in ("person", "property"):
         true_pairs = _true_pairs(con, job, manifest, truth)
         result["linkage"] = _metrics(con, "pairs", "true_pairs", threshold).to_json()
-        result["blocking"] = _blocking_recall(con, job, run_dir, manifest, true_pairs)
+        if changed:
+            result["blocking"] = {"true_pairs": true_pairs, "recall": None}
+            result["note"] = (f"{job.job}: its config ({job.path}) has changed since run {manifest['run_id']}: blocking "
+                              "recall would describe today's rules, not the run's, so it is not given. Run the job "
+                              "again to measure it.")
+        else:
+            result["blocking"] = _blocking_recall(con, job, run_dir, manifest, true_pairs)
     return result
 
 

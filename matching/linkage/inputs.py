@@ -19,7 +19,7 @@ from matching.ingest.submissions import Submission, latest
 from matching.jobs.config import JobConfig, LookupConfig, first_key_found, is_person_key
 from matching.linkage.settings import columns_used, linkage_columns
 from matching.specs import DatasetSpec
-from matching.workspace import Workspace
+from matching.workspace import Workspace, resolve_workspace
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,10 @@ def select_inputs(ws: Workspace, job: JobConfig) -> JobInputs:
     missing = [k for k, subs in ((job.left.kind, left), (job.right.kind, right)) if not subs]
     if missing:
         kinds = " and ".join(dict.fromkeys(missing))
+        named = "" if ws.root == resolve_workspace() else f" --workspace {shlex.quote(str(ws.root))}"
         raise UserError(
             f"Job '{job.job}' needs {kinds}, which has not been ingested into {ws.root}.\n"
-            f"  Fix: matching ingest {missing[0]} FILE --body BODY (or matching ingest-dir FOLDER)."
+            f"  Fix: matching{named} ingest {missing[0]} FILE --body BODY (or matching{named} ingest-dir FOLDER)."
         )
     if job.across_bodies and len(left) < 2:
         raise UserError(

@@ -391,10 +391,10 @@ def test_a_memory_limit_that_is_not_one_is_refused_before_anything_runs(trained:
 
 
 def test_a_job_whose_datasets_are_not_ingested_says_what_to_ingest(tmp_path: Path, run_cli) -> None:
-    r = run_cli("run", "pensions-to-deceased")
+    r = run_cli("run", "pensions-to-deceased")  # (run_cli names its workspace, not the default)
     assert r.exit_code == 2
     assert "needs pensions and deceased_persons, which has not been ingested" in r.stderr
-    assert "matching ingest pensions FILE --body BODY" in r.stderr
+    assert f"matching --workspace {tmp_path / 'workspace'} ingest pensions FILE --body BODY" in r.stderr
     assert "Traceback" not in r.stderr
 
 
@@ -668,6 +668,34 @@ def test_evaluate_against_another_exercises_truth_is_refused(trained: tuple[Path
     r = run_cli("--workspace", str(ws), "evaluate", bundle.name, "--truth", str(other))
     assert r.exit_code == 2 and "so its truth is another exercise's" in r.stderr
     assert run_cli("--workspace", str(ws), "evaluate", bundle.name, "--truth", str(exercise)).exit_code == 0
+
+
+def test_evaluate_gives_no_blocking_recall_for_rules_changed_since_the_run(trained: tuple[Path, Path], exercise: Path,
+                                                                         tmp_path: Path, run_cli) -> None:
+    """Blocking recall is worked out again from the job's rules: after the config is edited it
+    would describe the new rules (a rule added after the run would count pairs the run never
+    compared), so it is not given, and the report says why. A config moved away since is named,
+    with the run, rather than taken for a mistyped job."""
+    from matching.evaluate import evaluate_run
+
+    ws, job = trained
+    copy = tmp_path / job.name
+    shutil.copy(job, copy)
+    bundle = run_job(str(copy), workspace=ws).path
+    before = evaluate_run(bundle, exercise)
+    assert before["blocking"]["recall"] is not None and "note" not in before
+    text = copy.read_text()
+    copy.write_text(text.replace("[training]", '[linkage]\nblocking_rules = ["l.surname = r.surname"]\n\n[training]'))
+    assert copy.read_text() != text
+    after = evaluate_run(bundle, exercise)
+    assert after["blocking"]["recall"] is None and after["linkage"] == before["linkage"]
+    assert "has changed since run" in after["note"] and "Run the job again" in after["note"]
+    shown = run_cli("--workspace", str(ws), "evaluate", bundle.name, "--truth", str(exercise))
+    assert shown.exit_code == 0 and "has changed since run" in shown.stdout
+    copy.rename(tmp_path / "moved.toml")
+    gone = run_cli("--workspace", str(ws), "evaluate", bundle.name, "--truth", str(exercise))
+    assert gone.exit_code == 2 and f"Run {bundle.name}: its job 'test-hb-deceased' (its config was {copy}" in gone.stderr
+    assert "Traceback" not in gone.stderr
 
 
 @pytest.mark.parametrize("value", ["0", "-5"])
