@@ -126,7 +126,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST" and request.POST.get(SEARCH, "").strip():  # allocating from a search's matches
         data = posted_filters(request)
     form = queue_form(request, data)
-    searching = bool(form.is_valid() and form.cleaned_data.get(SEARCH))
+    form.is_valid()  # a search applies even beside another filter's mistake, as filters() applies it
+    searching = bool(form.cleaned_data.get(SEARCH))
     # The match page's "Back to your queue" returns to these filters, sort and page; not to a
     # search, whose words (a name) the session does not keep (the audit trail keeps only a
     # keyed hash of them).
@@ -210,7 +211,6 @@ def queue(request: HttpRequest) -> HttpResponse:
                  "first": (number - 1) * size + 1 if total else 0,
                  "last": min(number * size, total)},
         "searching": searching,
-        "search": form.cleaned_data.get(SEARCH, "") if searching else "",
         "query_fields": filter_fields(data),
         "show_body": len(bodies) > 1,
         "only_body": bodies[0] if len(bodies) == 1 else None,
