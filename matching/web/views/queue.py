@@ -44,8 +44,8 @@ def queue_form(request: HttpRequest, data: Any = None) -> QueueFilterForm:
     )
 
 
-# What the export form carries besides the queue's filters.
-NOT_FILTERS = ("csrfmiddlewaretoken", "format", "page")
+# What the queue's and the export's forms carry besides the queue's filters.
+NOT_FILTERS = ("csrfmiddlewaretoken", "format", "page", "filter", "match", "allocated_to")
 # The search box's field. Its words are a name or a reference: they travel only in a form
 # posted (the filter form, and the hidden fields of the page drawn in answer to it), never
 # in an address, which browser history, proxies and the sign-in's "next" would keep.
@@ -62,14 +62,6 @@ def address_filters(request: HttpRequest) -> QueryDict:
     data.pop(SEARCH, None)
     return data
 
-
-def posted_filters(request: HttpRequest) -> QueryDict:
-    """The filters as posted for a search: by the filter form, or carried on in the hidden
-    fields of the page drawn in answer to it."""
-    data = request.POST.copy()
-    for key in ("csrfmiddlewaretoken", "filter", "page", "match", "allocated_to"):  # not filters: the form's, allocation's
-        data.pop(key, None)
-    return data
 
 
 def filter_fields(data: Any) -> list[tuple[str, str]]:
@@ -120,12 +112,12 @@ def queue(request: HttpRequest) -> HttpResponse:
     require(request, "view_queue")
     data = address_filters(request)
     if request.method == "POST" and "filter" in request.POST:  # the filter form
-        data = posted_filters(request)
+        data = request.POST
         if not data.get(SEARCH, "").strip():
-            query = urlencode([(k, v) for k, values in data.lists() if k != SEARCH for v in values if v])
+            query = urlencode([(k, v) for k, v in filter_fields(data) if k != SEARCH])
             return redirect(f"{reverse('web:queue')}?{query}" if query else reverse("web:queue"))
     elif request.method == "POST" and request.POST.get(SEARCH, "").strip():  # allocating from a search's matches
-        data = posted_filters(request)
+        data = request.POST  # the search's filters, carried on in the allocation form's hidden fields
     form = queue_form(request, data)
     form.is_valid()  # a search applies even beside another filter's mistake, as filters() applies it
     searching = bool(form.cleaned_data.get(SEARCH))
