@@ -180,6 +180,9 @@ AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 # sign-ins within the cool-off time, far above an office's typos (views.auth.SignIn).
 ADDRESS_FAILURE_LIMIT = int(os.environ.get("MATCHING_ADDRESS_FAILURE_LIMIT", "50"))
 AXES_VERBOSE = False
+# axes keeps a failed attempt's form in its records, masking these: the change-password form's
+# fields too (its wrong current password counts as a failed sign-in), never a password as typed.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "old_password", "new_password1", "new_password2"]
 
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:queue"

@@ -127,6 +127,22 @@ def test_guessing_the_current_password_when_changing_it_locks_the_account(casewo
     assert user.check_password(PASSWORD)
 
 
+def test_a_failed_password_change_keeps_no_password_as_typed(casework):
+    """axes records a failed attempt's form: the change-password form's guesses, and the new
+    password the user meant to set, are masked in it as the sign-in's password is."""
+    from axes.models import AccessAttempt
+
+    client = Client()
+    client.post("/sign-in/", {"username": "k_inv", "password": PASSWORD})
+    client.post("/password/", {"old_password": "a-near-miss-of-it", "new_password1": NEW_PASSWORD,
+                               "new_password2": NEW_PASSWORD})
+    client.post("/sign-in/", {"username": "k_inv", "password": "another-wrong-one"})
+    stored = " ".join(AccessAttempt.objects.values_list("post_data", flat=True))
+    assert "old_password" in stored  # the attempt is recorded,
+    for typed in ("a-near-miss-of-it", NEW_PASSWORD, "another-wrong-one"):
+        assert typed not in stored  # but none of what was typed
+
+
 def test_one_address_guessing_many_usernames_is_stopped(casework, settings):
     """Password spraying: a wrong password each for many usernames from one address."""
     settings.ADDRESS_FAILURE_LIMIT = 8
