@@ -205,12 +205,14 @@ def test_another_exercises_truth_is_refused_naming_the_workspace_analysed(sample
 
 
 def test_a_scratch_copy_of_a_workspace_without_the_inputs_names_the_workspace_and_its_fix(tmp_path: Path) -> None:
-    empty = tmp_path / "empty"
+    import shlex
+
+    empty = tmp_path / "o'brien's \"cases\""  # quoted in the fix, as a shell needs it
     empty.mkdir()
     with pytest.raises(UserError) as refused:
         open_session("hb-to-deceased", workspace=scratch_workspace(empty))
     message = refused.value.message
-    assert f"has not been ingested into {empty}" in message and f"matching --workspace {empty} ingest" in message
+    assert f"has not been ingested into {empty}" in message and f"matching --workspace {shlex.quote(str(empty))} ingest" in message
     assert "matching-scratch" not in message
 
 

@@ -264,7 +264,8 @@ def parse_anchor(text: str) -> tuple[int, str]:
     ValueError saying what an anchor looks like otherwise."""
     seq, _, digest = text.strip().partition(":")
     digest = digest.strip().lower()
-    if not (seq.strip().isdigit() and int(seq) > 0 and len(digest) >= ANCHOR_HASH_CHARS
+    seq = seq.strip()
+    if not (seq.isascii() and seq.isdigit() and int(seq) > 0 and len(digest) >= ANCHOR_HASH_CHARS
             and len(digest) <= 64 and all(c in "0123456789abcdef" for c in digest)):
         raise ValueError(
             f"{text.strip()!r} is not an anchor: an anchor is an event's number and its hash, as "

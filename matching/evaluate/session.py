@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,8 +154,12 @@ def open_session(job: str, *, workspace: str | os.PathLike[str] | Workspace | No
     except UserError as exc:
         if origin_of(ws) == ws.root:
             raise
-        # A scratch copy's folder means nothing to the analyst: name the workspace it copies.
-        raise UserError(exc.message.replace(str(ws.root), str(origin_of(ws)))) from None
+        # A scratch copy's folder means nothing to the analyst: name the workspace it copies
+        # (quoted for the shell where the message quotes it, in its fix).
+        origin = origin_of(ws)
+        message = exc.message.replace(f"--workspace {shlex.quote(str(ws.root))}", f"--workspace {shlex.quote(str(origin))}")
+        message = message.replace(str(ws.root), str(origin))
+        raise UserError(message) from None
     stack = contextlib.ExitStack()
     try:
         con = stack.enter_context(connect(ws, memory_limit))

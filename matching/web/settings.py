@@ -212,7 +212,11 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_IDLE_SECONDS = int(os.environ.get("MATCHING_IDLE_MINUTES", "30")) * 60
 SESSION_ABSOLUTE_SECONDS = SESSION_COOKIE_AGE
 CSRF_COOKIE_HTTPONLY = True
-CSRF_COOKIE_SAMESITE = "Strict"
+# Lax, as the session's: a Strict cookie is not sent when a link from elsewhere (an e-mail)
+# opens the app, so Django makes a new token, and every form in the tabs already open (a
+# note, an outcome, the queue's filters) then fails its CSRF check. A cross-site POST still
+# carries neither cookie, and no form is accepted without its token.
+CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_FAILURE_VIEW = "matching.web.views.errors.csrf_failure"
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS

@@ -268,7 +268,7 @@ def test_an_anchor_shows_a_chain_worked_out_again(run_cli):
     assert forged.exit_code == 1 and "event 3 is not the event the anchor recorded" in forged.stderr
 
 
-@pytest.mark.parametrize("anchor", ["", "4", "4:", "x:0123456789abcdef", "0:0123456789abcdef", "4:0123", "4:0123456789abcdeg"])
+@pytest.mark.parametrize("anchor", ["", "4", "4:", "x:0123456789abcdef", "0:0123456789abcdef", "4:0123", "4:0123456789abcdeg", "²:0123456789abcdef"])
 def test_a_malformed_anchor_is_refused_with_what_one_looks_like(run_cli, anchor):
     run_cli("bodies", "add", "kingston")
     r = run_cli("audit", "verify", "--anchor", anchor)

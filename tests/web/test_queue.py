@@ -334,6 +334,18 @@ def test_a_search_never_goes_into_an_address(casework, as_user):
     assert len(match_ids(old)) > len(match_ids(page)) and surname.lower() not in str(re.findall(r'href="([^"]*)"', old)).lower()
 
 
+def test_a_search_too_long_to_apply_keeps_the_other_filters_posted(casework, as_user):
+    """A search over 100 characters is an error, not applied; the filters posted with it
+    still hold on the page drawn in answer: in its allocation form, not lost to links."""
+    kc = as_user("k_kc")
+    page = kc.post("/", {"filter": "1", "search": "x" * 101, "band": "high", "status": "all"}).content.decode()
+    assert "Search must be 100 characters or fewer" in page
+    high = {m.pk for m in casework.matches["kingston"] if m.priority_band == "high"}
+    assert set(match_ids(page)) == high
+    assert re.search(r'id="bulk-allocate".*?<input type="hidden" name="band" value="high">', page, re.S)
+    assert 'href="?status=' not in page  # no status link drops the band
+
+
 def test_allocating_from_a_search_keeps_the_search(casework, as_user):
     """Allocating ticked matches of a search's answer draws the search's matches again, as
     they now stand, rather than the queue without it."""

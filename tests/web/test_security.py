@@ -69,6 +69,10 @@ def test_signing_in_sets_a_httponly_samesite_session_cookie(casework):
     assert cookie["httponly"] is True
     assert cookie["samesite"] == "Lax"
     assert client.get("/").status_code == 200
+    # The CSRF cookie is Lax too: a Strict one is not sent when a link from an e-mail opens the
+    # app, so a new token is made and every form in the tabs already open fails its check.
+    csrf = response.cookies["csrftoken"]
+    assert csrf["httponly"] is True and csrf["samesite"] == "Lax"
 
 
 def test_signing_out_is_a_post(casework):

@@ -111,12 +111,13 @@ def queue(request: HttpRequest) -> HttpResponse:
     matches are drawn in answer, on one page, its words carried on in the page's forms."""
     require(request, "view_queue")
     data = address_filters(request)
-    if request.method == "POST" and "filter" in request.POST:  # the filter form
+    posted = request.method == "POST" and ("filter" in request.POST or bool(request.POST.get(SEARCH, "").strip()))
+    if posted and "filter" in request.POST:  # the filter form
         data = request.POST
         if not data.get(SEARCH, "").strip():
             query = urlencode([(k, v) for k, v in filter_fields(data) if k != SEARCH])
             return redirect(f"{reverse('web:queue')}?{query}" if query else reverse("web:queue"))
-    elif request.method == "POST" and request.POST.get(SEARCH, "").strip():  # allocating from a search's matches
+    elif posted:  # allocating from a search's matches
         data = request.POST  # the search's filters, carried on in the allocation form's hidden fields
     form = queue_form(request, data)
     form.is_valid()  # a search applies even beside another filter's mistake, as filters() applies it
@@ -136,15 +137,17 @@ def queue(request: HttpRequest) -> HttpResponse:
         bulk = BulkAllocateForm(request.POST, auto_id="bulk-%s", people=workers_of(list(may_allocate)))
         if bulk.is_valid():
             allocate_selected(request, bulk)
-            if not searching:
+            if not posted:
                 return redirect(request.get_full_path())
             bulk = None  # the search's matches are drawn again below, as allocated now
     f = form.filters()
     unstatused = filter_matches(access.visible_matches(request.user), f, request.user, with_status=False)
     counts = status_counts(unstatused)
     total = counted(counts, f.status)
-    size = SEARCH_LIMIT if searching else PAGE_SIZE
-    pages = 1 if searching else max(1, -(-total // PAGE_SIZE))
+    # Filters posted (a search, or a search too long to apply) have no address to page through
+    # or link to: one page, its filters carried on in its forms.
+    size = SEARCH_LIMIT if posted else PAGE_SIZE
+    pages = 1 if posted else max(1, -(-total // PAGE_SIZE))
     try:
         number = min(max(1, int(request.GET.get("page", "1"))), pages)
     except ValueError:
@@ -171,7 +174,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     if bulk is not None and bulk.is_bound:
         if not selectable:  # the page has nothing open to allocate now (all closed since)
             messages.warning(request, "Nothing was allocated: no match on this page can be allocated now.")
-            if not searching:
+            if not posted:
                 return redirect(request.get_full_path())
         else:
             first = next(m.pk for m in rows if m.pk in selectable)
@@ -204,6 +207,7 @@ def queue(request: HttpRequest) -> HttpResponse:
                  "first": (number - 1) * size + 1 if total else 0,
                  "last": min(number * size, total)},
         "searching": searching,
+        "posted": posted,
         "query_fields": filter_fields(data),
         "show_body": len(bodies) > 1,
         "only_body": bodies[0] if len(bodies) == 1 else None,
