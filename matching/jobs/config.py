@@ -163,6 +163,8 @@ class JobConfig:
     # The file whose linkage.blocking_rules these are: the job's own, or the preset it
     # includes (where changing them changes every job that includes it).
     blocking_rules_from: Path | None = field(compare=False, repr=False, default=None)
+    # The preset the job includes (``include = ...``): part of its config, and of its hash.
+    included: Path | None = field(compare=False, repr=False, default=None)
 
     @cached_property
     def compiled(self) -> CompiledJob:
@@ -173,9 +175,8 @@ class JobConfig:
 
     @property
     def config_hash(self) -> str:
-        from matching.ingest.submissions import sha256_file
-
-        return sha256_file(self.path)
+        """SHA-256 of the config: the job's file, and the preset it includes (``hash_config``)."""
+        return hash_config(self.path, self.included)
 
     @property
     def link_type(self) -> str:
@@ -479,7 +480,8 @@ def _condition(path: Path, rule: Mapping[str, Any], key: str, over: str, example
     return value
 
 
-def parse_job(path: Path, data: Mapping[str, Any], blocking_rules_from: Path | None = None) -> JobConfig:
+def parse_job(path: Path, data: Mapping[str, Any], blocking_rules_from: Path | None = None,
+              included: Path | None = None) -> JobConfig:
     """Validate a parsed job config (structure, kinds, SQL) and return it."""
     _check_keys(path, "", data, TOP_KEYS)
     title = data.get("title")
@@ -612,6 +614,7 @@ def parse_job(path: Path, data: Mapping[str, Any], blocking_rules_from: Path | N
         lookups=lookups,
         raw=data,
         blocking_rules_from=blocking_rules_from,
+        included=included,
     )
     _ = job.compiled  # compiling checks every SQL snippet against the columns
     return job
@@ -640,24 +643,52 @@ def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def hash_config(path: Path, included: Path | None) -> str:
+    """SHA-256 of a job's config: its file, and the preset it includes, if any (an edit to
+    either changes the job, so a model trained on it and a run made with it are no longer the
+    job's). A job without a preset is its file's own SHA-256."""
+    import hashlib
+
+    from matching.ingest.submissions import sha256_file
+
+    if included is None:
+        return sha256_file(path)
+    digest = hashlib.sha256(path.read_bytes())
+    digest.update(b"\0include\0" + included.read_bytes())
+    return digest.hexdigest()
+
+
+def config_hash_of(path: Path) -> str:
+    """``hash_config`` of the job config at ``path``, read no further than its include."""
+    return hash_config(path, _included(path, _read_toml(path)))
+
+
+def _included(path: Path, data: Mapping[str, Any]) -> Path | None:
+    """The preset the job config at ``path`` (parsed as ``data``) includes: beside the job first
+    (an analyst's own folder), else the project's configs/jobs."""
+    include = data.get("include")
+    if include is None:
+        return None
+    if not isinstance(include, str):
+        raise _fail(path, "include", "must be a path", 'include = "presets/person.toml"')
+    candidates = [(path.parent / include).resolve(), (jobs_dir() / include).resolve()]
+    roots = [path.parent.resolve(), jobs_dir().resolve()]
+    base_path = next((c for c in candidates if c.exists()), candidates[-1])
+    if not any(base_path.is_relative_to(r) for r in roots):
+        raise _fail(path, "include", f"{include} is outside the jobs folder", "include a preset from configs/jobs/presets/")
+    return base_path
+
+
 def load_job_file(path: Path) -> JobConfig:
     """Load a job config; ``include = "presets/x.toml"`` supplies defaults the job overrides."""
     data = _read_toml(path)
-    include = data.get("include")
-    if include is not None:
-        if not isinstance(include, str):
-            raise _fail(path, "include", "must be a path", 'include = "presets/person.toml"')
-        # Beside the job first (an analyst's own folder), else the project's configs/jobs.
-        candidates = [(path.parent / include).resolve(), (jobs_dir() / include).resolve()]
-        roots = [path.parent.resolve(), jobs_dir().resolve()]
-        base_path = next((c for c in candidates if c.exists()), candidates[-1])
-        if not any(base_path.is_relative_to(r) for r in roots):
-            raise _fail(path, "include", f"{include} is outside the jobs folder", "include a preset from configs/jobs/presets/")
+    base_path = _included(path, data)
+    if base_path is not None:
         base = _read_toml(base_path)
         own = "blocking_rules" in (data.get("linkage") or {})
         data = _merge(base, {k: v for k, v in data.items() if k != "include"})
-        if not own and "blocking_rules" in (data.get("linkage") or {}):
-            return parse_job(path, data, blocking_rules_from=base_path)
+        from_preset = not own and "blocking_rules" in (data.get("linkage") or {})
+        return parse_job(path, data, blocking_rules_from=base_path if from_preset else None, included=base_path)
     return parse_job(path, data)
 
 

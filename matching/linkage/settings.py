@@ -163,8 +163,8 @@ def trained_for_another_job(job: JobConfig, model: Mapping[str, Any]) -> str | N
     a model whose name is that of another job's config (a standard job, or a job file beside
     ``job``'s) is that job's. None when the model is ``job``'s, or of a config no longer there
     (an earlier version of ``job``'s, say, which the comparisons check then judges)."""
-    from matching.ingest.submissions import sha256_file
-    from matching.jobs.config import jobs_dir
+    from matching.errors import UserError
+    from matching.jobs.config import config_hash_of, jobs_dir
 
     uid = model.get("linker_uid")
     if not isinstance(uid, str) or not uid.startswith("m") or uid == f"m{job.config_hash[:7]}":
@@ -174,8 +174,11 @@ def trained_for_another_job(job: JobConfig, model: Mapping[str, Any]) -> str | N
     for path in sorted(candidates):
         if path == own or path.stem == job.job:
             continue  # another version of this job's config: the comparisons check judges it
-        if uid == f"m{sha256_file(path)[:7]}":
-            return path.stem
+        try:
+            if uid == f"m{config_hash_of(path)[:7]}":
+                return path.stem
+        except (UserError, OSError):
+            continue  # a file beside it that is no job config it could be (or its preset is gone)
     return None
 
 

@@ -387,6 +387,27 @@ def test_a_listing_piped_to_a_file_is_not_cut_to_80_columns(tmp_path: Path) -> N
     assert max(len(line) for line in narrow.splitlines()) <= 60
 
 
+def test_a_jobs_config_hash_covers_the_preset_it_includes(job_file, tmp_path: Path) -> None:
+    """A preset's blocking rules and comparisons are the job's: an edit to the preset is a new
+    config, for the model trained on it and for evaluate's check of a run. A job without a
+    preset is named by its file's own SHA-256, as before."""
+    import hashlib
+    import shutil
+
+    path = job_file(GOOD)
+    job = load_job_file(path)
+    assert job.included is not None and job.included.name == "person.toml"
+    own = tmp_path / "presets"
+    own.mkdir()
+    shutil.copy(job.included, own / "person.toml")  # the preset beside the job is the one it includes
+    mine = load_job_file(path)
+    assert mine.included == (own / "person.toml").resolve() and mine.config_hash == job.config_hash
+    (own / "person.toml").write_text((own / "person.toml").read_text() + "\n# tightened\n")
+    assert load_job_file(path).config_hash != job.config_hash
+    plain = load_job("duplicate-payments")  # includes no preset
+    assert plain.included is None and plain.config_hash == hashlib.sha256(plain.path.read_bytes()).hexdigest()
+
+
 def test_a_job_may_add_blocking_rules_to_its_presets(job_file) -> None:
     """tenants-to-tenants adds contact details to presets/person.toml's rules without copying
     them, so a change to the preset reaches it too."""
