@@ -152,11 +152,11 @@ def open_session(job: str, *, workspace: str | os.PathLike[str] | Workspace | No
     try:
         inputs = select_inputs(ws, config)
     except UserError as exc:
-        if origin_of(ws) == ws.root:
+        origin = origin_of(ws)
+        if origin == ws.root:
             raise
         # A scratch copy's folder means nothing to the analyst: name the workspace it copies
         # (quoted for the shell where the message quotes it, in its fix).
-        origin = origin_of(ws)
         message = exc.message.replace(f"--workspace {shlex.quote(str(ws.root))}", f"--workspace {shlex.quote(str(origin))}")
         message = message.replace(str(ws.root), str(origin))
         raise UserError(message) from None

@@ -173,9 +173,10 @@ class JobConfig:
 
         return compile_job(self)
 
-    @property
+    @cached_property
     def config_hash(self) -> str:
-        """SHA-256 of the config: the job's file, and the preset it includes (``hash_config``)."""
+        """SHA-256 of the config: the job's file, and the preset it includes (``hash_config``).
+        Read once, when first asked: a run asks for its id, its manifest and its model's check."""
         return hash_config(self.path, self.included)
 
     @property

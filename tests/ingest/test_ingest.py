@@ -149,6 +149,14 @@ def test_the_same_file_is_refused_unless_forced(run_cli, tmp_path: Path) -> None
     assert forced.exit_code == 0
 
 
+def ingest_mapped(run_cli, f: Path, columns: str, *args: str):
+    """``matching ingest payroll F --body kingston --mapping M``, M's [columns] being ``columns``
+    (lines of "Header" = "field")."""
+    m = f.parent / "map.toml"
+    m.write_text(f"[columns]\n{columns}")
+    return run_cli("ingest", "payroll", str(f), "--body", "kingston", "--mapping", str(m), *args)
+
+
 def test_a_mapping_file_maps_headers_no_alias_knows(run_cli, tmp_path: Path) -> None:
     f = write_csv(tmp_path / "odd.csv", ["Emp Key", "Given", "Family"], [["K1", "Ann", "Lee"]])
     r = run_cli("ingest", "payroll", str(f), "--body", "kingston")
@@ -162,18 +170,14 @@ def test_a_mapping_file_maps_headers_no_alias_knows(run_cli, tmp_path: Path) -> 
 
 def test_a_mapping_to_an_unknown_field_is_named(run_cli, tmp_path: Path) -> None:
     f = write_csv(tmp_path / "odd.csv", ["Emp Key", "Given", "Family"], [["K1", "Ann", "Lee"]])
-    m = tmp_path / "map.toml"
-    m.write_text('[columns]\n"Family" = "surnam"\n')
-    r = run_cli("ingest", "payroll", str(f), "--body", "kingston", "--mapping", str(m))
+    r = ingest_mapped(run_cli, f, '"Family" = "surnam"\n')
     assert r.exit_code == 2
     assert "'Family' maps to unknown field 'surnam' of payroll. Did you mean 'surname'?" in r.stderr
 
 
 def test_two_headers_mapped_to_one_field_are_refused_naming_both(run_cli, tmp_path: Path) -> None:
     f = write_csv(tmp_path / "p.csv", HEADER, ROWS)
-    m = tmp_path / "map.toml"
-    m.write_text('[columns]\n"Last Name" = "surname"\n"First Name" = "surname"\n')
-    r = run_cli("ingest", "payroll", str(f), "--body", "kingston", "--mapping", str(m))
+    r = ingest_mapped(run_cli, f, '"Last Name" = "surname"\n"First Name" = "surname"\n')
     assert r.exit_code == 2
     assert "mapping file: 'Last Name' and 'First Name' are both mapped to field 'surname', which is read from one column." in r.stderr
     assert "Fix: keep the line for the column that holds surname; delete the other, or map it to another field." in r.stderr
@@ -182,9 +186,7 @@ def test_two_headers_mapped_to_one_field_are_refused_naming_both(run_cli, tmp_pa
 
 def test_a_mapping_file_header_not_in_the_file_is_refused_saying_what_to_do(run_cli, tmp_path: Path) -> None:
     f = write_csv(tmp_path / "p.csv", HEADER, ROWS)
-    m = tmp_path / "map.toml"
-    m.write_text('[columns]\n"Family Nm" = "surname"\n')
-    r = run_cli("ingest", "payroll", str(f), "--body", "kingston", "--mapping", str(m))
+    r = ingest_mapped(run_cli, f, '"Family Nm" = "surname"\n')
     assert r.exit_code == 2
     assert "mapping file: column 'Family Nm' is not in p.csv." in r.stderr
     assert r.stderr.rstrip().endswith("Fix: write the header as p.csv has it, or delete the line for 'Family Nm'.")

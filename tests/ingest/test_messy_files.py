@@ -20,6 +20,7 @@ import pytest
 from matching.ingest import ingest_file
 from matching.ingest.submissions import Submission
 from tests.conftest import written_files
+from tests.ingest.test_ingest import ingest_mapped
 
 
 def ingest(tmp_path: Path, name: str, data: bytes, kind: str = "payroll") -> Submission:
@@ -420,9 +421,7 @@ def test_a_title_above_the_header_says_which_line_the_header_is(run_cli, tmp_pat
 def test_a_mapped_header_below_a_title_is_found_too(run_cli, tmp_path: Path) -> None:
     f = tmp_path / "titled.csv"
     f.write_text("Payroll extract\nEmp Key,Given,Family\nK1,Ann,Lee\n")
-    m = tmp_path / "map.toml"
-    m.write_text('[columns]\n"Emp Key" = "employee_ref"\n"Given" = "forenames"\n"Family" = "surname"\n')
-    r = run_cli("ingest", "payroll", str(f), "--body", "kingston", "--mapping", str(m))
+    r = ingest_mapped(run_cli, f, '"Emp Key" = "employee_ref"\n"Given" = "forenames"\n"Family" = "surname"\n')
     assert r.exit_code == 2
     assert "mapping file: column 'Emp Key' is not in titled.csv." in r.stderr
     assert "Fix: the header looks like line 2: delete the lines above it, and ingest the file again." in r.stderr
