@@ -389,7 +389,8 @@ def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str |
                           f"for review), {r.timings['total']:.1f} s", soft_wrap=True)
     console.print(f"Run bundles in {ctx.workspace.runs}: " + ", ".join(r.run_id for r in results), soft_wrap=True)
     if published:
-        console.print("Published: " + ", ".join(f"{p.run_id} ({p.new:,} new, {p.updated:,} updated, {p.reopened:,} reopened)" for p in published), soft_wrap=True)
+        console.print("Published: " + ", ".join(f"{p.run_id} ({p.new:,} new, {p.updated:,} updated, {p.reopened:,} reopened"
+                                             + (f", {p.not_found:,} no longer found" if p.not_found else "") + ")" for p in published), soft_wrap=True)
     if reviewed:
         console.print("Each inconsistency requires investigation; a match is not evidence of fraud.")
         if not published:
@@ -426,8 +427,9 @@ def _publish_new_runs(ctx: Context, run_ids: list[str]) -> list[Any]:
 
     use_workspace(ctx.workspace.root)  # before any model is imported
     from matching.casework.publish import publish
+    from matching.cli_casework import command_line_actor
 
-    return [publish(ctx.workspace, run_id, actor="cli") for run_id in run_ids]
+    return [publish(ctx.workspace, run_id, actor=command_line_actor()) for run_id in run_ids]
 
 
 @cli.command("evaluate")

@@ -11,9 +11,7 @@ import getpass
 import ipaddress
 import json
 import os
-import re
 import sys
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +54,16 @@ def casework(ctx: Context, *, create: bool = True) -> None:
     use_workspace(ctx.workspace.root, create=create)
 
 
+def existing_workspace(ctx: Context, so: str) -> None:
+    """Refuse a workspace folder that does not exist (a mistyped --workspace) before a command
+    that needs its runs or exercises makes a case store there."""
+    if not ctx.workspace.root.is_dir():
+        raise UserError(
+            f"{ctx.workspace.root}: there is no workspace there, so {so}.\n"
+            "  Fix: give the workspace the runs were made in (--workspace, or $MATCHING_WORKSPACE)."
+        )
+
+
 def acting(username: str) -> Any:
     from matching.casework.people import get_user
 
@@ -63,18 +71,19 @@ def acting(username: str) -> Any:
 
 
 def parse_pence(text: str | None, option: str) -> int | None:
-    """"1234.56" or "£1,234.56" as pence; None for no value; UserError for anything else."""
-    if text is None or not text.strip():
-        return None
-    cleaned = re.sub(r"[£,\s]", "", text)
+    """"1234.56" or "£1,234.56" as pence, as the web form reads it; None for no value;
+    UserError for anything else."""
+    from matching.casework.shown_money import NotPounds, typed_pounds
+
     try:
-        amount = Decimal(cleaned)
-        exact = amount.is_finite() and amount == amount.quantize(Decimal("0.01"))
-    except InvalidOperation:  # not a number, or too many digits to hold to the penny (1e400)
-        exact = False
-    if not exact:
-        raise UserError(f"{option} '{text}' is not an amount of money: give pounds and pence, e.g. 1234.56 or £1,234.56.")
-    return int(amount * 100)
+        return typed_pounds(text)
+    except NotPounds as exc:
+        if exc.negative:
+            raise UserError(f"{option} '{text}': an amount must be £0 or more.") from None
+        raise UserError(
+            f"{option} '{text}' is not an amount of money: give pounds and pence, e.g. 1234.56 or £1,234.56 "
+            "(commas only between thousands)."
+        ) from None
 
 
 def say(text: str, **kwargs: Any) -> None:
@@ -89,41 +98,54 @@ def _json_out(data: Any) -> None:
 # -- publish and serve ---------------------------------------------------------------------
 
 
-def publish_runs(ctx: Context, run_ids: list[str], as_json: bool) -> None:
-    """Publish each run into the case store and print what each did (shared with `run --publish`)."""
+def publish_runs(ctx: Context, run_ids: list[str], as_json: bool, skip_older: bool = False) -> None:
+    """Publish each run into the case store and print what each did (shared with `run --publish`).
+    ``skip_older`` (``publish --all``): a run older than one of its job already published is
+    passed over and named, not a failure."""
     casework(ctx)
 
-    from matching.casework.publish import publish
+    from matching.casework.publish import OlderRun, publish
 
     results = []
+    older: list[str] = []
     failure: UserError | None = None
-    for run_id in run_ids:
+    for n, run_id in enumerate(run_ids):
         try:
             results.append(publish(ctx.workspace, run_id, actor=command_line_actor()))
+        except OlderRun:
+            if not skip_older:
+                raise
+            older.append(run_id)
         except UserError as exc:
             # Runs publish oldest first (a later one replaces what an earlier one queued), so the
             # first that fails stops the rest; those before it are published, and are shown.
             if not results:
                 raise
-            rest = run_ids[len(results):]
+            rest = run_ids[n:]
             failure = UserError(f"{exc.message}\n  Not published: {', '.join(rest)}. The {len(results)} run(s) before it were published.")
             break
     if as_json:
         _json_out([r.as_dict() for r in results])
-    else:
+    elif results:
         _published_table(results)
+    if older:
+        say(f"Not published, as older than a run of the same job published already (they would put older records "
+            f"back over newer ones): {', '.join(older)}.")
     if failure:
         raise failure
 
 
 def _published_table(results: list[Any]) -> None:
-    columns = ("found", "new", "updated", "seen again", "reopened", "set aside", "seconds")
+    columns = ("found", "new", "updated", "seen again", "reopened", "set aside", "no longer found", "seconds")
     rows = [(r.job, f"{r.inconsistencies:,}", f"{r.new:,}", f"{r.updated:,}", f"{r.seen_again:,}",
-             f"{r.reopened:,}", f"{r.set_aside:,}", f"{r.seconds:.1f}") for r in results]
+             f"{r.reopened:,}", f"{r.set_aside:,}", f"{r.not_found:,}", f"{r.seconds:.1f}") for r in results]
     print_counts("Published: inconsistencies by what publishing did", columns, rows,
                  lambda r: f"{r[0]}: " + ", ".join(f"{n} {c}" for n, c in zip(r[1:-1], columns[:-1], strict=True)) + f" ({r[-1]} s)")
     say("Runs published: " + ", ".join(r.run_id for r in results))
     say("Each inconsistency requires investigation; a match is not evidence of fraud.")
+    if any(r.not_found for r in results):
+        say("No longer found: open matches a run looked for and did not find (a record may have been corrected); "
+            "each says so on its page. Check the current records before acting on them.")
 
 
 @cli.command("publish")
@@ -134,25 +156,28 @@ def _published_table(results: list[Any]) -> None:
 @pass_ctx
 def publish_command(ctx: Context, run_ids: tuple[str, ...], all_runs: bool, as_json: bool) -> None:
     """Publish RUN-ID(s), or --all unpublished runs, into the case store for review."""
-    if not ctx.workspace.root.is_dir():  # a mistyped --workspace: make no case store there
-        raise UserError(
-            f"{ctx.workspace.root}: there is no workspace there, so no runs to publish.\n"
-            "  Fix: give the workspace the runs were made in (--workspace, or $MATCHING_WORKSPACE)."
-        )
+    existing_workspace(ctx, "no runs to publish")
     if all_runs and not ctx.workspace.run_folders():
         say(f"Nothing to publish: there are no runs in {ctx.workspace.runs} yet.\n  Start one: matching run JOB")
         return
     casework(ctx)
 
-    from matching.casework.publish import unpublished
+    from matching.casework.publish import unpublished, without_manifest
 
     ids = unpublished(ctx.workspace) if all_runs else list(run_ids)
+    unfinished = without_manifest(ctx.workspace) if all_runs else []
+    if unfinished:
+        err_console.print(
+            f"Not published, as their folders have no manifest.json (a run that did not finish, or a damaged bundle): "
+            f"{', '.join(unfinished)}.\n  Fix: run their jobs again (matching run JOB) and remove these folders.",
+            style="yellow", soft_wrap=True)
     if not ids:
         if all_runs:
-            say("Nothing to publish: every run in the workspace is already published.")
+            say("Nothing to publish: every finished run in the workspace is already published." if unfinished
+                else "Nothing to publish: every run in the workspace is already published.")
             return
         raise UserError("Name at least one RUN-ID, or --all.")
-    publish_runs(ctx, ids, as_json)
+    publish_runs(ctx, ids, as_json, skip_older=all_runs)
 
 
 # -- runs ----------------------------------------------------------------------------------
@@ -429,6 +454,7 @@ def users_list(ctx: Context, body: str | None, as_json: bool) -> None:
 def declare_command(ctx: Context, body: str, exercise: Any, by: str | None) -> None:
     """Record BODY's privacy-notice declaration: its matches are released for review after it,
     and so are other bodies' matches that show its records, once those bodies have declared too."""
+    existing_workspace(ctx, "no exercise to declare for")
     casework(ctx)
 
     import getpass

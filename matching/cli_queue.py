@@ -26,7 +26,7 @@ def visible_match(user: Any, match_id: int) -> Any:
     """The match if ``user`` may see it; otherwise a UserError that does not say whether it exists."""
     from matching.casework.access import visible_matches
 
-    match = visible_matches(user).select_related("owning_body", "allocated_to").filter(pk=match_id).first()
+    match = visible_matches(user).select_related("owning_body", "allocated_to", "not_found_by").filter(pk=match_id).first()
     if match is None:
         raise UserError(f"No match {match_id} visible to {user.username}.")
     return match
@@ -59,7 +59,7 @@ def _summary(m: Any, names: dict[str, str]) -> dict[str, Any]:
         "band": m.priority_band, "priority_score": round(m.priority_score, 2),
         "allocated_to": m.allocated_to.username if m.allocated_to else None,
         "explanation": explanation_of(m, names),
-        "times_seen": m.times_seen, "version": m.version,
+        "times_seen": m.times_seen, "version": m.version, "not_found_by_run": m.not_found_by.run_id if m.not_found_by_id else None,
     }
 
 
@@ -95,7 +95,7 @@ def queue_list(ctx: Context, body: str | None, job: str | None, status: str | No
     from matching.casework.explained import body_names
 
     names = body_names()
-    shown = list(qs.select_related("owning_body", "allocated_to").order_by("-priority_score", "pk")[:limit])
+    shown = list(qs.select_related("owning_body", "allocated_to", "not_found_by").order_by("-priority_score", "pk")[:limit])
     rows = [_summary(m, names) for m in shown]
     # Explanations name people: a listing is audited as the web queue's pages are.
     audit.record_listing(user, "view_queue", shown, detail={"via": "cli"})
@@ -148,8 +148,13 @@ def queue_show(ctx: Context, match_id: int, as_json: bool, as_user: str) -> None
         return
     say(f"Match {m.pk}: {m.job_title} — an inconsistency requiring investigation", style="bold")
     say(f"{m.get_status_display()}, {m.priority_band} priority ({m.priority_score:.1f} of 100), owned by "
-        f"{m.owning_body.code}, allocated to {data['allocated_to'] or 'nobody'}")
+        f"{m.owning_body.code}, allocated to {data['allocated_to'] or 'nobody'}; version {m.version} "
+        f"(queue close {m.pk} --version {m.version} ... closes it only if nothing has changed since)")
     say(data["explanation"], markup=False)
+    if m.not_found_by is not None:
+        say(f"Not found by the latest run: run {m.not_found_by.run_id} ({m.not_found_by.created_at:%-d %B %Y}) looked for "
+            "this pair and did not find it; a record may have been corrected since. Check the current records before acting.",
+            markup=False)
     if why := m.why_matched():
         say(f"Why they matched (each comparison's match weight, strongest first): {why}.", markup=False)
     fields = list(dict.fromkeys([*m.left_record, *m.right_record]))
@@ -252,11 +257,16 @@ def queue_allocate(ctx: Context, match_ids: tuple[int, ...], username: str, job:
 @click.option("--estimated", default=None, help="Estimated amount, e.g. 1234.56.")
 @click.option("--basis", default="", help="The basis of the estimate.")
 @click.option("--note", default="")
+@click.option("--version", "seen_version", type=click.IntRange(1), default=None,
+              help="The match's version as you reviewed it (queue show prints it): the outcome is refused if "
+                   "the match has changed since (a newer run's records, another person's change). Without it, "
+                   "the outcome is recorded against the match as it is now.")
 @AS_OPTION
 @_workspace_option
 @pass_ctx
 def queue_close(ctx: Context, match_id: int, outcome: str, linkage: str, case_reference: str,
-                actual: str | None, estimated: str | None, basis: str, note: str, as_user: str) -> None:
+                actual: str | None, estimated: str | None, basis: str, note: str, seen_version: int | None,
+                as_user: str) -> None:
     """Record a person's outcome for a match and close it."""
     casework(ctx, create=False)
     from matching.casework import lifecycle
@@ -269,7 +279,14 @@ def queue_close(ctx: Context, match_id: int, outcome: str, linkage: str, case_re
         estimate_basis=basis, note=note,
     )
     try:
-        lifecycle.record_outcome(m, user, data, m.version)
+        lifecycle.record_outcome(m, user, data, m.version if seen_version is None else seen_version)
+    except lifecycle.Conflict as exc:
+        raise UserError(
+            f"Match {m.pk} {exc.changed} since version {seen_version}, which you reviewed; it is now version "
+            f"{exc.match.version}, {exc.match.get_status_display().lower()}. Nothing was recorded.\n"
+            f"  Fix: review it again (matching queue show {m.pk} --as {as_user}) and, if your outcome still applies, "
+            "close it with the version shown."
+        ) from None
     except lifecycle.InvalidOutcome as exc:  # every problem at once, by the options that carry them
         options = {"category": "--outcome", "linkage_label": "--linkage", "case_reference": "--case-reference",
                    "actual_pence": "--actual", "estimated_pence": "--estimated", "estimate_basis": "--basis", "note": "--note"}

@@ -48,7 +48,8 @@ ACTION_LABELS = {
     "view": "Viewed a match", "view_record": "Viewed a record of this body's (in another body's match)",
     "view_queue": "Viewed a queue page", "view_set_aside": "Viewed the set-aside matches",
     "allocate": "Allocated", "status": "Changed the status", "note": "Added a note", "outcome": "Recorded an outcome",
-    "reopen": "Reopened", "export": "Exported matches", "labels_export": "Exported labels for analysts",
+    "reopen": "Reopened", "refresh": "Updated by a later run", "not_found": "Not found by a later run",
+    "export": "Exported matches", "labels_export": "Exported labels for analysts",
     "publish": "Published a run", "purge": "Purged past retention", "declaration": "Recorded a declaration",
     "subject_access": "Searched for a subject access request", "body_created": "Added a body",
     "body_renamed": "Renamed a body", "user_created": "Created a user", "user_added": "Added a user to a body",
@@ -135,6 +136,10 @@ def summary(action: str, detail: dict[str, Any] | None) -> str:
         if d.get("run_id"):  # publish's own words; a person's reason is a note, purged with the match
             return f"{d.get('reason', 'a record changed')} (run {d['run_id']})"
         return f"reason in note {d['note_id']}" if d.get("note_id") else ""
+    if action == "refresh":
+        return f"{_listed(d.get('changed') or [])} (run {d.get('run_id')})"
+    if action == "not_found":
+        return f"run {d.get('run_id')} looked for the pair and did not find it: a record may have been corrected"
     if action == "export":
         filters = ", ".join("search given" if k in ("search", "search_hmac") else f"{k}={v}"
                             for k, v in sorted((d.get("filters") or {}).items())) or "none"
@@ -147,7 +152,7 @@ def summary(action: str, detail: dict[str, Any] | None) -> str:
     if action == "publish":
         counts = ", ".join(f"{d[k]:,} {word}" for k, word in (
             ("new", "new"), ("updated", "updated"), ("seen_again", "seen again"), ("reopened", "reopened"),
-            ("set_aside", "set aside")) if d.get(k))
+            ("set_aside", "set aside"), ("not_found", "no longer found")) if d.get(k))
         return f"{d.get('job', '')}: {plural(d.get('inconsistencies', 0), 'inconsistency', 'inconsistencies')}" + (f" ({counts})" if counts else "")
     if action == "subject_access":
         scope = d.get("scope")

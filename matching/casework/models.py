@@ -239,6 +239,10 @@ class Match(models.Model):
     )
     first_run = models.ForeignKey(Run, on_delete=models.SET_NULL, null=True, related_name="+")
     last_run = models.ForeignKey(Run, on_delete=models.SET_NULL, null=True, related_name="+")
+    # The first later run of the job that looked for this pair (both records' bodies were among
+    # its inputs, and it covered the owning body) and did not find it, while the match was open:
+    # a record may have been corrected since. Cleared when a run finds the pair again.
+    not_found_by = models.ForeignKey(Run, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
     times_seen = models.PositiveIntegerField(default=1)

@@ -12,7 +12,16 @@ later run of the same job:
 - a closed match where either record changed (any field value of either record differs
   from the values it was closed on: a later payment date, a new address, a different
   amount) → **reopened** as new, keeping its allocation and its outcome history, with an
-  audit event saying which run reopened it. The same data submitted again never reopens.
+  audit event saying which run reopened it. The same data submitted again never reopens;
+- an open match the run looked for and did not find (both its records' bodies were among the
+  run's inputs, and the run covered its owning body) → marked **not found** by that run (a
+  record may have been corrected since), until a later run finds it again.
+
+An open match whose records, explanation, priority or probability changed gets a new version
+(so an investigator's form opened before is refused, not applied to what they did not see)
+and a "refresh" event in its history; one the run found unchanged keeps its version. A run
+older than one of the same job already published (for the same bodies) is refused: it would
+put older records back over newer ones, and reopen matches closed since.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from matching.casework import audit
@@ -48,9 +57,16 @@ OPEN_FIELDS = [
     "left_submission_id", "right_submission_id", "left_record", "right_record", "left_text", "right_text",
     "records_fingerprint", "explanation", "contributions", "match_probability", "match_weight",
     "priority_score", "priority_band", "last_run_id", "last_seen_at", "times_seen", "version",
-    "updated_at", "job_title", "exercise_id",
+    "updated_at", "job_title", "exercise_id", "not_found_by_id",
 ]
 SEEN_FIELDS = ["last_run_id", "last_seen_at", "times_seen", "seen_since_closed"]
+NOT_FOUND_FIELDS = ["not_found_by_id", "version", "updated_at"]
+# The columns of inconsistencies.parquet that publishing reads (contributions may be absent).
+INCONSISTENCY_COLUMNS = (
+    "owning_body", "left_kind", "left_body", "left_submission_id", "left_record_id", "right_kind", "right_body",
+    "right_submission_id", "right_record_id", "match_probability", "match_weight", "explanation",
+    "priority_score", "priority_band", "left_record", "right_record",
+)
 REOPEN_FIELDS = [*OPEN_FIELDS, "status", "closed_at", "times_reopened", "seen_since_closed"]
 
 
@@ -66,6 +82,7 @@ class PublishResult:
     bodies: list[str]
     seconds: float
     set_aside: int = 0
+    not_found: int = 0  # open matches the run looked for and did not find
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -104,6 +121,11 @@ def records_fingerprint(left: dict[str, Any], right: dict[str, Any]) -> str:
 def _bundle(workspace: Workspace, run_id: str) -> tuple[Path, dict[str, Any]]:
     path = workspace.runs / run_id
     manifest_path = path / "manifest.json"
+    if not run_id.startswith(".") and "/" not in run_id and path.is_dir() and not manifest_path.exists():
+        raise UserError(
+            f"{path}: the run folder has no manifest.json, so the run did not finish or its bundle is damaged. "
+            "Nothing was published.\n  Fix: run the job again (matching run JOB), and remove this folder."
+        )
     if run_id.startswith(".") or not manifest_path.is_file():
         known = ", ".join(unpublished(workspace)[:5]) or "none"
         raise UserError(
@@ -127,6 +149,13 @@ def unpublished(workspace: Workspace) -> list[str]:
     on_disk = [p.name for p in workspace.run_folders() if (p / "manifest.json").is_file() and _for_review(p)]
     done = set(Run.objects.filter(run_id__in=on_disk).values_list("run_id", flat=True))
     return [r for r in on_disk if r not in done]
+
+
+def without_manifest(workspace: Workspace) -> list[str]:
+    """Run folders with no manifest.json: a run that did not finish (killed before its
+    bundle was complete) or a damaged bundle. Never published; named so that nobody takes
+    them for published."""
+    return [p.name for p in workspace.run_folders() if not (p / "manifest.json").exists()]
 
 
 def _for_review(folder: Path) -> bool:
@@ -187,6 +216,79 @@ def _set_aside_rows(path: Path, body: str | None) -> list[dict[str, Any]]:
     return rows
 
 
+class OlderRun(UserError):
+    """A run older than one of the same job already published, for the same bodies."""
+
+
+def _covers(a: str | None, b: str | None) -> bool:
+    """Whether two runs' scopes (the body of ``run --body``, or None for every body) meet."""
+    return a is None or b is None or a == b
+
+
+def _newer_published(job: str, created: datetime, body: str | None) -> Run | None:
+    """The newest run of ``job`` already published, made after ``created``, whose bodies meet
+    ``body``'s: publishing an older run over it would put its older records back."""
+    later = Run.objects.filter(job=job, created_at__gt=created).order_by("-created_at").only("run_id", "created_at", "manifest")
+    return next((r for r in later if _covers((r.manifest or {}).get("body"), body)), None)
+
+
+def _created_at(manifest: dict[str, Any], path: Path) -> datetime:
+    try:
+        created = datetime.fromisoformat(str(manifest["created_at"]))
+    except (KeyError, ValueError):
+        raise UserError(
+            f"{path / 'manifest.json'}: created_at {manifest.get('created_at')!r} is not a date and time; the bundle "
+            "is damaged, run the job again. Nothing was published."
+        ) from None
+    return created if created.tzinfo else created.replace(tzinfo=timezone.get_default_timezone())
+
+
+def _inconsistency_rows(path: Path) -> list[dict[str, Any]]:
+    """inconsistencies.parquet's rows, each record and contribution list read from its JSON, or a
+    UserError naming what is wrong with the file."""
+    file = path / "inconsistencies.parquet"
+    damaged = f"{file}: {{}}; the bundle is damaged, run the job again. Nothing was published."
+    try:
+        table = pq.read_table(file)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise UserError(damaged.format(f"cannot be read ({exc})")) from exc
+    missing = [c for c in INCONSISTENCY_COLUMNS if c not in table.column_names]
+    if missing:
+        raise UserError(damaged.format(f"no column {', '.join(missing)}"))
+    rows = table.to_pylist()
+    for n, row in enumerate(rows, start=1):
+        empty = [c for c in INCONSISTENCY_COLUMNS if c not in ("left_record", "right_record")
+                 and (row[c] is None or (isinstance(row[c], str) and not row[c].strip()))]
+        if empty:
+            raise UserError(damaged.format(f"row {n} has no {', '.join(empty)}"))
+        try:
+            row["left_record"], row["right_record"] = _json(row["left_record"], {}), _json(row["right_record"], {})
+            row["contributions"] = _json(row.get("contributions"), [])
+        except ValueError as exc:  # json's JSONDecodeError is a ValueError
+            raise UserError(damaged.format(f"row {n}: a record or its contributions is not JSON ({exc})")) from None
+        if not isinstance(row["left_record"], dict) or not isinstance(row["right_record"], dict):
+            raise UserError(damaged.format(f"row {n}: a record is not a set of fields"))
+        for c in ("match_probability", "match_weight", "priority_score"):
+            if isinstance(row[c], bool) or not isinstance(row[c], int | float):
+                raise UserError(damaged.format(f"row {n}: {c} {row[c]!r} is not a number"))
+    return rows
+
+
+# What an investigator reads of a match, and how precisely: a change in any of them is a new
+# version of the match (see the module's docstring).
+def _seen_changes(current: dict[str, Any], fields: dict[str, Any]) -> list[str]:
+    changed = []
+    if current["records_fingerprint"] != fields["records_fingerprint"]:
+        changed.append("records")
+    if current["explanation"] != fields["explanation"]:
+        changed.append("explanation")
+    if (current["priority_band"], round(current["priority_score"], 1)) != (fields["priority_band"], round(fields["priority_score"], 1)):
+        changed.append("priority")
+    if round(current["match_probability"], 4) != round(fields["match_probability"], 4):
+        changed.append("match probability")
+    return changed
+
+
 def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishResult:
     """Load one bundle into the case store: all of it or, on any error, none of it."""
     started = timezone.now()
@@ -194,147 +296,193 @@ def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishRes
     if Run.objects.filter(run_id=run_id).exists():
         raise UserError(f"Run {run_id} is already published; nothing to do.")
     job = manifest["job"]
-    try:
-        rows = pq.read_table(path / "inconsistencies.parquet").to_pylist()
-    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
-        raise UserError(
-            f"{path / 'inconsistencies.parquet'}: cannot be read ({exc}); the bundle is damaged, "
-            "run the job again. Nothing was published."
-        ) from exc
-    aside = _set_aside_rows(path / "set_aside.parquet", manifest.get("body"))
+    created_at = _created_at(manifest, path)
+    scope = manifest.get("body")
+    rows = _inconsistency_rows(path)
+    aside = _set_aside_rows(path / "set_aside.parquet", scope)
     as_at = _as_date(manifest.get("as_at") or (rows[0]["as_at"] if rows else started.date()))
 
-    with transaction.atomic():
-        exercise, _ = Exercise.objects.get_or_create(as_at=as_at)
-        codes = {i["body"] for i in manifest.get("inputs", [])} | {r["owning_body"] for r in rows + aside}
-        bodies = {b.code: b for b in Body.objects.filter(code__in=codes)}
-        created = sorted(codes - bodies.keys())
-        for code in created:
-            bodies[code] = Body.objects.create(code=code, name=code)
-        run = Run.objects.create(
-            run_id=run_id, job=job, title=manifest.get("title", job), exercise=exercise,
-            created_at=datetime.fromisoformat(manifest["created_at"]), published_by=audit.actor_name(actor),
-            bundle_path=str(path), manifest=manifest, inconsistencies=len(rows),
-        )
-        subs = []
-        for item in manifest.get("inputs", []):
-            sub, _ = Submission.objects.get_or_create(
-                submission_id=item["submission_id"],
-                defaults={
-                    "kind": item["kind"], "body": bodies[item["body"]], "exercise": exercise,
-                    "file_name": item.get("file_name", ""), "sha256": item.get("sha256", ""),
-                    "rows_loaded": item.get("rows_loaded", 0), "dataset_path": item.get("dataset_path", ""),
-                },
-            )
-            subs.append(sub)
-        run.submissions.set(subs)
-
-        existing_qs = Match.objects.filter(job=job)
-        if connection.features.has_select_for_update:
-            existing_qs = existing_qs.select_for_update()  # investigators' saves wait for us
-        existing = {m["key"]: m for m in existing_qs.values(
-            "id", "key", "status", "records_fingerprint", "times_seen", "version", "times_reopened",
-            "owning_body_id")}
-        body_codes = {b.pk: b.code for b in bodies.values()} | dict(
-            Body.objects.filter(matches__job=job).distinct().values_list("pk", "code"))
-
-        old_money = MoneyFields() if manifest.get("money_shown_as") != "pounds" else None
-        now = timezone.now()
-        new: list[dict[str, Any]] = []
-        open_updates: list[dict[str, Any]] = []
-        seen: list[dict[str, Any]] = []
-        reopened: list[dict[str, Any]] = []
-        keys_done: set[str] = set()
-        per_owner = manifest.get("owning_body") == "each"
-        if per_owner:
-            _adopt_one_owner_matches(job, rows, existing, body_codes)
-        for row in rows:
-            key = match_key(job, row, per_owner=per_owner)
-            if not per_owner and key not in existing and (owned := match_key(job, row, per_owner=True)) in existing:
-                key = owned  # a bundle made before its job gave each body a match: the owner's match
-            if key in keys_done:
-                continue
-            keys_done.add(key)
-            left, right = _json(row["left_record"], {}), _json(row["right_record"], {})
-            if old_money is not None:  # a bundle made before money was shown in pounds
-                old_money.to_pounds(row["left_kind"], left)
-                old_money.to_pounds(row["right_kind"], right)
-            fingerprint = records_fingerprint(left, right)
-            current = existing.get(key)
-            if current is not None and current["owning_body_id"] != bodies[row["owning_body"]].pk:
-                raise UserError(
-                    f"Run {run_id} gives match {current['id']} ({row['left_record_id']} / "
-                    f"{row['right_record_id']}) to {row['owning_body']}, but it belongs to "
-                    f"{body_codes.get(current['owning_body_id'], 'another body')}. Has the job's "
-                    "owning_body changed? Nothing was published; move or purge the old matches first."
-                )
-            fields = {
-                "left_submission_id": row["left_submission_id"], "right_submission_id": row["right_submission_id"],
-                "left_record": left, "right_record": right, "records_fingerprint": fingerprint,
-                "left_text": record_text(left), "right_text": record_text(right),
-                "explanation": row["explanation"], "contributions": _json(row.get("contributions"), []),
-                "match_probability": float(row["match_probability"]), "match_weight": float(row["match_weight"]),
-                "priority_score": float(row["priority_score"]), "priority_band": row["priority_band"],
-                "last_run_id": run.pk, "last_seen_at": now, "job_title": run.title, "exercise_id": exercise.pk,
-            }
-            if current is None:
-                new.append({
-                    "key": key, "job": job, "owning_body_id": bodies[row["owning_body"]].pk,
-                    "left_kind": row["left_kind"], "left_body": row["left_body"],
-                    "left_record_id": str(row["left_record_id"]), "right_kind": row["right_kind"],
-                    "right_body": row["right_body"], "right_record_id": str(row["right_record_id"]),
-                    "first_run_id": run.pk, "created_at": now, "updated_at": now, **fields,
-                })
-            elif current["status"] != Status.CLOSED:
-                open_updates.append({**current, **fields, "times_seen": current["times_seen"] + 1,
-                                     "version": current["version"] + 1, "updated_at": now})
-            elif current["records_fingerprint"] == fingerprint:
-                seen.append({**current, "last_run_id": run.pk, "last_seen_at": now,
-                             "times_seen": current["times_seen"] + 1, "seen_since_closed": True})
-            else:
-                reopened.append({**current, **fields, "times_seen": current["times_seen"] + 1,
-                                 "version": current["version"] + 1, "updated_at": now, "status": Status.NEW,
-                                 "closed_at": None, "seen_since_closed": False,
-                                 "times_reopened": current["times_reopened"] + 1})
-
-        insert_rows(Match, new)
-        # What the job's rule set aside, for the body's key contacts and auditors to see: the
-        # latest run's, as a match shows its latest run (an earlier run's list is replaced; a
-        # run for one body, `run --body`, replaces only that body's).
-        stale = SetAside.objects.filter(job=job, exercise=exercise)
-        if manifest.get("body"):
-            stale = stale.filter(owning_body__code=manifest["body"])
-        stale.delete()
-        insert_rows(SetAside, [{
-            "run_id": run.pk, "exercise_id": exercise.pk, "owning_body_id": bodies[a["owning_body"]].pk, "job": job,
-            "job_title": run.title, **{c: a[c] for c in SET_ASIDE_COLUMNS if c != "owning_body"},
-            "also_linked_right_submission_id": a.get("also_linked_right_submission_id") or "",
-        } for a in aside])
-        update_rows(Match, OPEN_FIELDS, open_updates)
-        update_rows(Match, SEEN_FIELDS, seen)
-        update_rows(Match, REOPEN_FIELDS, reopened)
-        # Audit events last: appending locks the chain's head until commit, and every other
-        # writer takes the match rows first, then the head; the same order here cannot deadlock.
-        for code in created:
-            audit.record(actor, "body_created", bodies[code], body=code, detail={"by_publish": run_id})
-        audit.record_many(actor, "reopen", [
-            (body_codes.get(match["owning_body_id"], ""), {"run_id": run_id, "reason": "a record changed since the match was closed",
-                                                           "from": Status.CLOSED, "to": Status.NEW}, "match", str(match["id"]))
-            for match in reopened
-        ])
-        run.new_matches, run.seen_again, run.reopened = len(new), len(seen), len(reopened)
-        run.save(update_fields=["new_matches", "seen_again", "reopened"])
-        result = PublishResult(
-            run_id=run_id, job=job, inconsistencies=len(rows), new=len(new), updated=len(open_updates),
-            seen_again=len(seen), reopened=len(reopened), bodies=sorted({r["owning_body"] for r in rows}),
-            seconds=round((timezone.now() - started).total_seconds(), 3), set_aside=len(aside),
-        )
-        # In the trail of every body whose matches or records it loaded, so each body's
-        # auditors see when its data entered the case store.
-        concerned = {r["owning_body"] for r in rows} | {str(r[c]) for r in rows for c in ("left_body", "right_body") if r.get(c)}
-        detail = {k: v for k, v in result.as_dict().items() if k not in ("run_id", "seconds")}
-        audit.record_many(actor, "publish", [(body, detail, "run", str(run.pk)) for body in sorted(concerned) or [""]])
+    try:
+        with transaction.atomic():
+            result = _publish(workspace, run_id, actor, started, path, manifest, job, created_at, scope, rows, aside, as_at)
+    except IntegrityError:
+        # Another publish of the same run committed first (two `publish --all` at once).
+        if Run.objects.filter(run_id=run_id).exists():
+            raise UserError(f"Run {run_id} is already published; nothing to do.") from None
+        raise
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA optimize")  # refresh the planner's statistics after a big load
+    return result
+
+
+def _publish(workspace: Workspace, run_id: str, actor: Any, started: datetime, path: Path, manifest: dict[str, Any],
+             job: str, created_at: datetime, scope: str | None, rows: list[dict[str, Any]],
+             aside: list[dict[str, Any]], as_at: date) -> PublishResult:
+    """``publish``'s work, inside its transaction."""
+    if Run.objects.filter(run_id=run_id).exists():  # published by another process since the check above
+        raise UserError(f"Run {run_id} is already published; nothing to do.")
+    newer = _newer_published(job, created_at, scope)
+    if newer is not None:
+        raise OlderRun(
+            f"Run {run_id} was made before run {newer.run_id} of {job}, which is already published: publishing it "
+            "would put older records back over newer ones, and reopen matches closed since. Nothing was published.\n"
+            f"  Fix: publish the newest run of a job (matching run {job} --publish makes one)."
+        )
+    exercise, _ = Exercise.objects.get_or_create(as_at=as_at)
+    codes = {i["body"] for i in manifest.get("inputs", [])} | {r["owning_body"] for r in rows + aside}
+    bodies = {b.code: b for b in Body.objects.filter(code__in=codes)}
+    created = sorted(codes - bodies.keys())
+    for code in created:
+        bodies[code] = Body.objects.create(code=code, name=code)
+    run = Run.objects.create(
+        run_id=run_id, job=job, title=manifest.get("title", job), exercise=exercise,
+        created_at=created_at, published_by=audit.actor_name(actor),
+        bundle_path=str(path), manifest=manifest, inconsistencies=len(rows),
+    )
+    subs = []
+    for item in manifest.get("inputs", []):
+        sub, _ = Submission.objects.get_or_create(
+            submission_id=item["submission_id"],
+            defaults={
+                "kind": item["kind"], "body": bodies[item["body"]], "exercise": exercise,
+                "file_name": item.get("file_name", ""), "sha256": item.get("sha256", ""),
+                "rows_loaded": item.get("rows_loaded", 0), "dataset_path": item.get("dataset_path", ""),
+            },
+        )
+        subs.append(sub)
+    run.submissions.set(subs)
+
+    existing_qs = Match.objects.filter(job=job)
+    if connection.features.has_select_for_update:
+        existing_qs = existing_qs.select_for_update()  # investigators' saves wait for us
+    existing = {m["key"]: m for m in existing_qs.values(
+        "id", "key", "status", "records_fingerprint", "times_seen", "version", "times_reopened",
+        "owning_body_id", "left_body", "right_body", "explanation", "priority_band", "priority_score",
+        "match_probability", "not_found_by_id", "updated_at")}
+    body_codes = {b.pk: b.code for b in bodies.values()} | dict(
+        Body.objects.filter(matches__job=job).distinct().values_list("pk", "code"))
+
+    old_money = MoneyFields() if manifest.get("money_shown_as") != "pounds" else None
+    now = timezone.now()
+    new: list[dict[str, Any]] = []
+    open_updates: list[dict[str, Any]] = []
+    refreshed: list[tuple[dict[str, Any], list[str]]] = []  # open matches that changed, and what did
+    seen: list[dict[str, Any]] = []
+    reopened: list[dict[str, Any]] = []
+    keys_done: set[str] = set()
+    per_owner = manifest.get("owning_body") == "each"
+    if per_owner:
+        _adopt_one_owner_matches(job, rows, existing, body_codes)
+    for row in rows:
+        key = match_key(job, row, per_owner=per_owner)
+        if not per_owner and key not in existing and (owned := match_key(job, row, per_owner=True)) in existing:
+            key = owned  # a bundle made before its job gave each body a match: the owner's match
+        if key in keys_done:
+            continue
+        keys_done.add(key)
+        left, right = row["left_record"], row["right_record"]
+        if old_money is not None:  # a bundle made before money was shown in pounds
+            old_money.to_pounds(row["left_kind"], left)
+            old_money.to_pounds(row["right_kind"], right)
+        fingerprint = records_fingerprint(left, right)
+        current = existing.get(key)
+        if current is not None and current["owning_body_id"] != bodies[row["owning_body"]].pk:
+            raise UserError(
+                f"Run {run_id} gives match {current['id']} ({row['left_record_id']} / "
+                f"{row['right_record_id']}) to {row['owning_body']}, but it belongs to "
+                f"{body_codes.get(current['owning_body_id'], 'another body')}. Has the job's "
+                "owning_body changed? Nothing was published; move or purge the old matches first."
+            )
+        fields = {
+            "left_submission_id": row["left_submission_id"], "right_submission_id": row["right_submission_id"],
+            "left_record": left, "right_record": right, "records_fingerprint": fingerprint,
+            "left_text": record_text(left), "right_text": record_text(right),
+            "explanation": row["explanation"], "contributions": row["contributions"],
+            "match_probability": float(row["match_probability"]), "match_weight": float(row["match_weight"]),
+            "priority_score": float(row["priority_score"]), "priority_band": row["priority_band"],
+            "last_run_id": run.pk, "last_seen_at": now, "job_title": run.title, "exercise_id": exercise.pk,
+            "not_found_by_id": None,
+        }
+        if current is None:
+            new.append({
+                "key": key, "job": job, "owning_body_id": bodies[row["owning_body"]].pk,
+                "left_kind": row["left_kind"], "left_body": row["left_body"],
+                "left_record_id": str(row["left_record_id"]), "right_kind": row["right_kind"],
+                "right_body": row["right_body"], "right_record_id": str(row["right_record_id"]),
+                "first_run_id": run.pk, "created_at": now, "updated_at": now, **fields,
+            })
+        elif current["status"] != Status.CLOSED:
+            changes = _seen_changes(current, fields) + (["found again"] if current["not_found_by_id"] else [])
+            update = {**current, **fields, "times_seen": current["times_seen"] + 1}
+            if changes:  # what the investigator sees changed: a new version, and an event saying so
+                update |= {"version": current["version"] + 1, "updated_at": now}
+                refreshed.append((current, changes))
+            open_updates.append(update)
+        elif current["records_fingerprint"] == fingerprint:
+            seen.append({**current, "last_run_id": run.pk, "last_seen_at": now,
+                         "times_seen": current["times_seen"] + 1, "seen_since_closed": True})
+        else:
+            reopened.append({**current, **fields, "times_seen": current["times_seen"] + 1,
+                             "version": current["version"] + 1, "updated_at": now, "status": Status.NEW,
+                             "closed_at": None, "seen_since_closed": False,
+                             "times_reopened": current["times_reopened"] + 1})
+    # Open matches the run looked for and did not find: it read both their records' bodies'
+    # data and covered their owner (a run for one body covers that body's matches alone).
+    inputs = {i["body"] for i in manifest.get("inputs", []) if i.get("side") != "lookup"}
+    not_found = [
+        {**m, "not_found_by_id": run.pk, "version": m["version"] + 1, "updated_at": now}
+        for key, m in existing.items()
+        if key not in keys_done and m["status"] != Status.CLOSED and m["not_found_by_id"] is None
+        and m["left_body"] in inputs and m["right_body"] in inputs
+        and _covers(scope, body_codes.get(m["owning_body_id"]))
+    ]
+
+    insert_rows(Match, new)
+    # What the job's rule set aside, for the body's key contacts and auditors to see: the
+    # latest run's, as a match shows its latest run (an earlier run's list is replaced; a
+    # run for one body, `run --body`, replaces only that body's).
+    stale = SetAside.objects.filter(job=job, exercise=exercise)
+    if scope:
+        stale = stale.filter(owning_body__code=scope)
+    stale.delete()
+    insert_rows(SetAside, [{
+        "run_id": run.pk, "exercise_id": exercise.pk, "owning_body_id": bodies[a["owning_body"]].pk, "job": job,
+        "job_title": run.title, **{c: a[c] for c in SET_ASIDE_COLUMNS if c != "owning_body"},
+        "also_linked_right_submission_id": a.get("also_linked_right_submission_id") or "",
+    } for a in aside])
+    update_rows(Match, OPEN_FIELDS, open_updates)
+    update_rows(Match, SEEN_FIELDS, seen)
+    update_rows(Match, REOPEN_FIELDS, reopened)
+    update_rows(Match, NOT_FOUND_FIELDS, not_found)
+    # Audit events last: appending locks the chain's head until commit, and every other
+    # writer takes the match rows first, then the head; the same order here cannot deadlock.
+    for code in created:
+        audit.record(actor, "body_created", bodies[code], body=code, detail={"by_publish": run_id})
+    audit.record_many(actor, "reopen", [
+        (body_codes.get(match["owning_body_id"], ""), {"run_id": run_id, "reason": "a record changed since the match was closed",
+                                                       "from": Status.CLOSED, "to": Status.NEW}, "match", str(match["id"]))
+        for match in reopened
+    ])
+    audit.record_many(actor, "refresh", [
+        (body_codes.get(match["owning_body_id"], ""), {"run_id": run_id, "changed": changes}, "match", str(match["id"]))
+        for match, changes in refreshed
+    ])
+    audit.record_many(actor, "not_found", [
+        (body_codes.get(match["owning_body_id"], ""), {"run_id": run_id}, "match", str(match["id"])) for match in not_found
+    ])
+    run.new_matches, run.seen_again, run.reopened = len(new), len(seen), len(reopened)
+    run.save(update_fields=["new_matches", "seen_again", "reopened"])
+    result = PublishResult(
+        run_id=run_id, job=job, inconsistencies=len(rows), new=len(new), updated=len(open_updates),
+        seen_again=len(seen), reopened=len(reopened), bodies=sorted({r["owning_body"] for r in rows}),
+        seconds=round((timezone.now() - started).total_seconds(), 3), set_aside=len(aside), not_found=len(not_found),
+    )
+    # In the trail of every body whose matches or records it loaded (set aside too), so each
+    # body's auditors see when its data entered the case store.
+    concerned = ({r["owning_body"] for r in rows} | {str(r[c]) for r in rows for c in ("left_body", "right_body") if r.get(c)}
+                 | {str(a[c]) for a in aside for c in ("owning_body", "left_body", "right_body", "also_linked_right_body")}
+                 | {code for m in not_found if (code := body_codes.get(m["owning_body_id"]))})
+    detail = {k: v for k, v in result.as_dict().items() if k not in ("run_id", "seconds")}
+    audit.record_many(actor, "publish", [(body, detail, "run", str(run.pk)) for body in sorted(concerned) or [""]])
     return result

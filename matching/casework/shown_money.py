@@ -10,9 +10,33 @@ changed record and reopens a closed match.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 PENCE = re.compile(r"-?\d{1,18}")
+# An amount as a person types it: pounds, with or without £, thousands commas (in threes) and
+# up to two decimal places. Not "1,50" (a decimal comma, or a typo: £150?) nor "1e3".
+POUNDS = re.compile(r"£?(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?")
+
+
+class NotPounds(ValueError):
+    """Typed text that is not an amount of money; ``negative`` when it is one below £0."""
+
+    def __init__(self, negative: bool = False) -> None:
+        super().__init__("negative" if negative else "not an amount")
+        self.negative = negative
+
+
+def typed_pounds(text: str | None) -> int | None:
+    """"£1,234.56" (or "1234.56", "1 234.56") as 123456 pence; None for a blank; NotPounds
+    for anything else. The web form and the command line read an amount with this alone."""
+    cleaned = (text or "").strip().replace(" ", "")
+    if not cleaned:
+        return None
+    if not POUNDS.fullmatch(cleaned):
+        minus = cleaned.startswith(("-", "£-"))  # "-5" or "£-5": below £0, not mistyped
+        raise NotPounds(negative=minus and bool(POUNDS.fullmatch(cleaned.replace("-", "", 1))))
+    return int(Decimal(cleaned.lstrip("£").replace(",", "")) * 100)
 
 
 def as_pounds(pence: int) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
@@ -15,24 +14,17 @@ from matching.casework.audit import action_label
 from matching.casework.lifecycle import OutcomeInput, validate_outcome
 from matching.casework.models import Band, Category, LinkageLabel, Role, Status
 from matching.casework.queries import SORTS, QueueFilters
-
-POUNDS = re.compile(r"^£?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$")
+from matching.casework.shown_money import NotPounds, typed_pounds
 
 
 def pounds_to_pence(text: str, label: str) -> int | None:
     """"£1,234.56" → 123456; blank → None. Raises ValidationError in the words of the form."""
-    text = (text or "").strip().replace(" ", "")
-    if not text:
-        return None
-    if text.startswith("-") or text.startswith("£-"):
-        raise forms.ValidationError(f"{label} must be £0 or more")
-    if not POUNDS.match(text):
-        raise forms.ValidationError(f"{label} must be an amount in pounds, like £1,234.56")
     try:
-        amount = Decimal(text.lstrip("£").replace(",", ""))
-    except InvalidOperation as exc:
-        raise forms.ValidationError(f"{label} must be an amount in pounds, like £1,234.56") from exc
-    return int(amount * 100)
+        return typed_pounds(text)
+    except NotPounds as exc:
+        raise forms.ValidationError(
+            f"{label} must be £0 or more" if exc.negative else f"{label} must be an amount in pounds, like £1,234.56"
+        ) from exc
 
 
 class SignInForm(AuthenticationForm):

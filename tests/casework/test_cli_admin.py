@@ -21,7 +21,7 @@ def test_publish_named_runs_then_all_the_rest(run_cli, workspace):
     assert "hb-to-deceased" in r.stdout and "a match is not evidence of fraud" in r.stdout
     # At 80 columns (CliRunner's) the counts do not fit beside a long job name: a line a run,
     # its name whole, rather than a name folded in pieces.
-    assert "  hb-to-deceased: 3 found, 3 new, 0 updated, 0 seen again, 0 reopened, 0 set aside (" in r.stdout
+    assert "  hb-to-deceased: 3 found, 3 new, 0 updated, 0 seen again, 0 reopened, 0 set aside, 0 no longer found (" in r.stdout
     later = make_bundle(workspace, [inconsistency(n) for n in range(4)], as_at="2026-10-01")
     data = run_cli("publish", "--all", "--json").json()
     assert [(d["run_id"], d["new"], d["updated"]) for d in data] == [(later, 1, 3)]
@@ -342,8 +342,13 @@ def test_runs_lists_what_each_run_found_and_whether_it_is_published(run_cli, wor
     ]
     assert "Skipped" in shown.stderr and "20261102T000000-broken" in shown.stderr
     assert run_cli("runs", "payroll-to-payroll").stdout.startswith("No runs of payroll-to-payroll in ")
-    assert run_cli("publish", "--all").exit_code == 0
+    everything = run_cli("publish", "--all")
+    assert everything.exit_code == 0
+    assert "Not published, as their folders have no manifest.json" in everything.stderr and "20261102T000000-broken" in everything.stderr
+    assert run_cli("publish", "--all").stdout.startswith("Nothing to publish: every finished run in the workspace")
     assert run_cli("runs", "--unpublished").stdout.startswith("Nothing to publish: every run in ")
+    named = run_cli("publish", "20261102T000000-broken")
+    assert named.exit_code == 2 and "the run folder has no manifest.json, so the run did not finish" in named.stderr
 
 
 def test_runs_in_a_new_workspace_says_how_to_start(run_cli, workspace):

@@ -18,9 +18,14 @@ def test_money_in_pounds_becomes_pence():
     assert parse_pence("£1,234.56", "--actual") == 123456
     assert parse_pence("£12", "--actual") == 1200
     assert parse_pence(None, "--actual") is None
-    for bad in ("twelve", "1.234", "£1,2x", "1e400", "NaN", "-Infinity"):
+    assert parse_pence("1 234.5", "--actual") == 123450
+    # Read as the web form reads it: "1,50" is not £150 (commas only between thousands), and
+    # "1e3" is not £1,000.
+    for bad in ("twelve", "1.234", "£1,2x", "1e400", "NaN", "-Infinity", "1,50", "1e3", "12,34.00"):
         with pytest.raises(UserError, match="is not an amount of money"):
             parse_pence(bad, "--actual")
+    with pytest.raises(UserError, match="must be £0 or more"):
+        parse_pence("-5", "--actual")
 
 
 @pytest.mark.parametrize("limit", ["0", "-1", "99999999999999999999"])
@@ -158,6 +163,24 @@ def test_close_records_an_outcome_with_money_in_pence(run_cli, casework):
     other = casework.matches["kingston"][1]
     r = run_cli("queue", "close", str(other.pk), "--as", "k_inv", "--outcome", "no_issue", "--linkage", "not_sure")
     assert r.exit_code == 2 and f"No match {other.pk} visible to k_inv" in r.stderr
+
+
+def test_close_with_the_version_reviewed_refuses_a_match_changed_since(run_cli, casework):
+    m = casework.matches["kingston"][0]
+    shown = " ".join(run_cli("queue", "show", str(m.pk), "--as", "k_inv").stdout.split())
+    assert f"version {m.version} (queue close {m.pk} --version {m.version} ..." in shown
+    seen = m.version
+    Match.objects.filter(pk=m.pk).update(version=seen + 1)  # a newer run's records, published since
+    stale = run_cli("queue", "close", str(m.pk), "--as", "k_inv", "--outcome", "no_issue", "--linkage", "same",
+                    "--version", str(seen))
+    assert stale.exit_code == 2
+    assert f"Match {m.pk} was changed" in stale.stderr and f"since version {seen}, which you reviewed" in stale.stderr
+    assert f"matching queue show {m.pk} --as k_inv" in stale.stderr
+    assert Match.objects.get(pk=m.pk).status != Status.CLOSED and not Outcome.objects.filter(match=m).exists()
+    current = run_cli("queue", "close", str(m.pk), "--as", "k_inv", "--outcome", "no_issue", "--linkage", "same",
+                      "--version", str(seen + 1))
+    assert current.exit_code == 0, current.stderr
+    assert Match.objects.get(pk=m.pk).status == Status.CLOSED
 
 
 def test_export_writes_a_marked_file_for_those_who_may(run_cli, casework, tmp_path):

@@ -172,3 +172,138 @@ def test_a_bundle_from_before_each_body_got_a_match_updates_the_owners_match(wor
     publish(ws, make_bundle(workspace, both, job="payroll-to-payroll", manifest_extra={"owning_body": "each"}), actor="test")
     publish(ws, make_bundle(workspace, [inconsistency(7, **pair)], job="payroll-to-payroll"), actor="test")
     assert Match.objects.count() == 2 and Match.objects.get(owning_body__code="kingston").times_seen == 2
+
+
+@pytest.mark.django_db
+def test_an_older_run_is_refused_once_a_newer_one_of_its_job_is_published(casework, run_cli):
+    from matching.casework.publish import OlderRun
+
+    ws = Workspace.at(casework.workspace)
+    earlier = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
+    older = make_bundle(casework.workspace, [inconsistency(1, left={"weekly_amount": "£166.06"})], created_at=earlier)
+    newer = make_bundle(casework.workspace, [inconsistency(1, left={"weekly_amount": "£170.00"})], created_at=later(9))
+    publish(ws, newer)
+    m = casework.matches["kingston"][1]
+    m.refresh_from_db()
+    lifecycle.allocate(m, casework.users["k_inv"], casework.users["k_kc"], m.version)
+    m.refresh_from_db()
+    lifecycle.record_outcome(m, casework.users["k_inv"], lifecycle.OutcomeInput("no_issue", "same"), m.version)
+    with pytest.raises(OlderRun, match=f"Run {older} was made before run {newer} of hb-to-deceased, which is already published"):
+        publish(ws, older)
+    m.refresh_from_db()
+    assert m.status == Status.CLOSED and m.left_record["weekly_amount"] == "£170.00"  # not reopened with older records
+    assert not Run.objects.filter(run_id=older).exists()
+    # publish --all passes over it, names it, and publishes the rest.
+    other = make_bundle(casework.workspace, [inconsistency(2)], created_at=later(10))
+    r = run_cli("publish", "--all")
+    assert r.exit_code == 0, r.stderr
+    assert f"Runs published: {other}" in r.stdout
+    said = " ".join(r.stdout.split())
+    assert f"Not published, as older than a run of the same job published already (they would put older records back over newer ones): {older}." in said
+    # A run for one body does not meet a later run for another body: each may be published.
+    for_kingston = make_bundle(casework.workspace, [inconsistency(1), inconsistency(2)], created_at=later(12),
+                               manifest_extra={"body": "kingston"})
+    for_richmond = make_bundle(casework.workspace, [inconsistency(9, body="richmond")], created_at=later(11),
+                               manifest_extra={"body": "richmond"})
+    publish(ws, for_kingston)
+    assert publish(ws, for_richmond).new == 1
+
+
+@pytest.mark.django_db
+def test_an_open_match_a_later_run_did_not_find_is_marked_until_found_again(workspace):
+    ws = Workspace.at(workspace)
+    publish(ws, make_bundle(workspace, [inconsistency(n) for n in (1, 2, 3)]))
+    two = Match.objects.get(left_record_id="HB000002")
+    closed = Match.objects.get(left_record_id="HB000003")
+    Match.objects.filter(pk=closed.pk).update(status=Status.CLOSED)
+    second = make_bundle(workspace, [inconsistency(1)], created_at=later(9))
+    result = publish(ws, second)
+    assert result.not_found == 1
+    two.refresh_from_db()
+    assert two.not_found_by.run_id == second and two.status == Status.NEW and two.version == 2
+    assert Match.objects.get(pk=closed.pk).not_found_by is None  # a closed match is left as it was
+    event = AuditEvent.objects.get(action="not_found")
+    assert (event.object_id, event.body, event.detail) == (str(two.pk), "kingston", {"run_id": second})
+    assert "did not find it" in audit.summary(event.action, event.detail)
+    assert AuditEvent.objects.filter(action="publish", body="kingston").last().detail["not_found"] == 1
+    # A run that did not read kingston's claims did not look for the pair: nothing more is marked.
+    dwp_only = make_bundle(workspace, [], created_at=later(10), manifest_extra={"inputs": [
+        {"side": "right", "submission_id": "sub-dwp", "kind": "deceased_persons", "body": "dwp", "file_name": "d.csv",
+         "sha256": "0" * 64, "rows_loaded": 1, "dataset_path": ""}]})
+    assert publish(ws, dwp_only).not_found == 0
+    assert Match.objects.get(left_record_id="HB000001").not_found_by is None
+    # Found again: no longer marked, and its history says so.
+    third = make_bundle(workspace, [inconsistency(1), inconsistency(2)], created_at=later(11))
+    assert publish(ws, third).not_found == 0
+    two.refresh_from_db()
+    assert two.not_found_by is None and two.version == 3
+    assert AuditEvent.objects.filter(action="refresh", object_id=str(two.pk)).get().detail["changed"] == ["found again"]
+
+
+@pytest.mark.django_db
+def test_only_a_change_an_investigator_would_see_makes_a_new_version_and_says_who(casework):
+    ws = Workspace.at(casework.workspace)
+    m = casework.matches["kingston"][2]
+    m = lifecycle.allocate(m, casework.users["k_inv"], casework.users["k_kc"], m.version)
+    seen = m.version
+    same = make_bundle(casework.workspace, [inconsistency(2)], created_at=later(9))
+    assert publish(ws, same, actor="publisher").updated == 1
+    m.refresh_from_db()
+    assert m.version == seen and m.times_seen == 2  # found again unchanged: a form opened before still applies
+    assert not AuditEvent.objects.filter(action="refresh").exists()
+    changed = make_bundle(casework.workspace, [inconsistency(2, priority_score=55.0, priority_band="medium")],
+                          created_at=later(10))
+    publish(ws, changed, actor="publisher")
+    m.refresh_from_db()
+    assert m.version == seen + 1
+    event = AuditEvent.objects.get(action="refresh", object_id=str(m.pk))
+    assert event.detail["changed"] == ["priority"] and event.actor == "publisher"
+    with pytest.raises(lifecycle.Conflict, match=f"Match {m.pk} was changed by publisher"):
+        lifecycle.record_outcome(m, casework.users["k_inv"], lifecycle.OutcomeInput("no_issue", "same"), seen)
+    assert Match.objects.get(pk=m.pk).status != Status.CLOSED
+
+
+@pytest.mark.django_db
+def test_a_body_whose_only_row_was_set_aside_has_the_publish_in_its_trail(workspace):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from matching.casework.publish import SET_ASIDE_COLUMNS
+
+    run_id = make_bundle(workspace, [inconsistency(1)])
+    row = {c: "x" for c in SET_ASIDE_COLUMNS} | {
+        "owning_body": "windsor", "left_body": "windsor", "right_body": "dwp", "also_linked_right_body": "slough",
+        "match_probability": 0.99, "also_linked_match_probability": 0.999}
+    pq.write_table(pa.Table.from_pylist([row]), workspace / "runs" / run_id / "set_aside.parquet")
+    assert publish(Workspace.at(workspace), run_id).set_aside == 1
+    trails = set(AuditEvent.objects.filter(action="publish").values_list("body", flat=True))
+    assert {"windsor", "slough", "kingston", "dwp"} <= trails
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("damage, says", [
+    ("drop priority_band", "no column priority_band"),
+    ("bad json", "row 1: a record or its contributions is not JSON"),
+    ("bad created_at", "created_at 'yesterday' is not a date and time"),
+])
+def test_a_bundle_damaged_inside_publishes_nothing_and_says_where(workspace, damage, says):
+    import json
+
+    import pyarrow.parquet as pq
+
+    run_id = make_bundle(workspace, [inconsistency(1)])
+    folder = workspace / "runs" / run_id
+    table = pq.read_table(folder / "inconsistencies.parquet")
+    if damage == "drop priority_band":
+        pq.write_table(table.drop(["priority_band"]), folder / "inconsistencies.parquet")
+    elif damage == "bad json":
+        rows = table.to_pylist()
+        rows[0]["left_record"] = "{not json"
+        pq.write_table(table.from_pylist(rows, schema=table.schema), folder / "inconsistencies.parquet")
+    else:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        (folder / "manifest.json").write_text(json.dumps(manifest | {"created_at": "yesterday"}))
+    with pytest.raises(UserError, match=says) as raised:
+        publish(Workspace.at(workspace), run_id)
+    assert "Nothing was published" in str(raised.value)
+    assert Match.objects.count() == 0 and Run.objects.count() == 0 and AuditEvent.objects.count() == 0

@@ -20,3 +20,10 @@ def test_a_workspace_without_runs_says_so_and_makes_no_case_store(run_cli, works
     assert r.exit_code == 0
     assert r.stdout.startswith(f"Nothing to publish: there are no runs in {workspace / 'runs'} yet.")
     assert list(workspace.iterdir()) == []
+
+
+def test_declaring_in_a_mistyped_workspace_is_refused_and_makes_nothing(run_cli, workspace: Path) -> None:
+    r = run_cli("declare", "dwp")
+    assert r.exit_code == 2
+    assert "there is no workspace there, so no exercise to declare for" in r.stderr
+    assert not workspace.exists()  # no case store, no secret key

@@ -405,3 +405,25 @@ def test_a_note_added_after_the_match_was_closed_is_labelled_so(casework, as_use
     assert "£120 recovered by invoice" in history
     trail = as_user("k_aud").get("/audit/?action=note").content.decode()
     assert "(added after the match was closed)" in trail
+
+
+def test_a_match_the_latest_run_did_not_find_says_so_in_the_queue_and_on_its_page(casework, as_user):
+    from datetime import UTC, datetime
+
+    from matching.casework.publish import publish
+    from matching.workspace import Workspace
+    from tests.casework.fixtures import inconsistency, make_bundle
+
+    rows = [inconsistency(n) for n in range(6) if n != 3] + [inconsistency(100 + n, body="richmond") for n in range(2)]
+    rows[1] = inconsistency(1, surname="<script>alert('x')</script>O'BRIEN")
+    later = make_bundle(casework.workspace, rows, created_at=datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+    assert publish(Workspace.at(casework.workspace), later).not_found == 1
+    gone = Match.objects.get(left_record_id="HB000003")
+    client = as_user("k_kc")
+    html = page(client, gone)
+    assert "Not found</strong> Run " + later in html and "did not find it: a record may have been corrected since" in html
+    assert "Not found" not in page(client, Match.objects.get(left_record_id="HB000002"))
+    queue = client.get("/").content.decode()
+    row = re.search(rf'href="/matches/{gone.pk}/".*?</tr>', queue, re.S).group(0)
+    assert "Not in latest run" in row
+    assert queue.count("Not in latest run") == 1
