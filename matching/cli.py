@@ -34,6 +34,27 @@ console = Console(markup=False, highlight=False)
 err_console = Console(stderr=True, markup=False, highlight=False)
 
 
+class IsoDate(click.DateTime):
+    """A date typed as YYYY-MM-DD; one that is not a real day (2026-13-01, 2026-02-30) is named
+    as such, not as "does not match the format"."""
+
+    def __init__(self) -> None:
+        super().__init__(formats=["%Y-%m-%d"])
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import re
+
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", value.strip()):
+            try:
+                return super().convert(value, param, ctx)
+            except click.BadParameter:
+                self.fail(f"{value!r} is not a real date (month 1-12, and a day the month has).", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+DATE = IsoDate()
+
+
 class Context:
     def __init__(self, workspace: str | None) -> None:
         self.workspace = Workspace.at(workspace)
@@ -200,7 +221,7 @@ def _print_ingest(result: Any, file: str) -> None:
 @click.option("--body", required=True, help="The submitting body, e.g. kingston.")
 @click.option("--mapping", type=click.Path(dir_okay=False), help="TOML file mapping this file's headers to fields.")
 @click.option("--force", is_flag=True, help="Ingest again even if this exact file was ingested before.")
-@click.option("--extract-date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="The date the data was extracted (default today).")
+@click.option("--extract-date", type=DATE, default=None, help="The date the data was extracted (default today).")
 @click.option("--json", "as_json", is_flag=True, help="Print the accounting as JSON.")
 @_workspace_option
 @pass_ctx
@@ -251,7 +272,7 @@ def ingest_dir_command(ctx: Context, folder: str, force: bool, as_json: bool) ->
         totals = [0, 0, 0]
         for entry, r in results:
             if isinstance(r, DuplicateSubmissionError):
-                table.add_row(entry.kind, entry.body, entry.file.name, "—", "—", f"already ingested: {r.previous_id}", style="dim")
+                table.add_row(entry.kind, entry.body, f"{entry.file.name} (already ingested: {r.previous_id})", "—", "—", "—", style="dim")
                 continue
             if isinstance(r, UserError):
                 table.add_row(entry.kind, entry.body, entry.file.name, "—", "—", "not ingested", style="red")
@@ -317,7 +338,7 @@ def train_command(ctx: Context, job: str, ship: bool, memory_limit: str | None, 
 @click.option("--all", "all_jobs", is_flag=True, help="Run every standard job.")
 @click.option("--body", default=None, help="Keep only the inconsistencies this body owns.")
 @click.option("--threshold", type=float, default=None, help="Match probability a pair must reach (default: the job's).")
-@click.option("--as-at", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="The date the rules judge against (default: the inputs' latest extract date).")
+@click.option("--as-at", type=DATE, default=None, help="The date the rules judge against (default: the inputs' latest extract date).")
 @click.option("--memory-limit", default=None, help="DuckDB memory limit, e.g. 8GB (default 75% of RAM; beyond it DuckDB spills to the workspace).")
 @click.option("--max-comparisons", type=click.IntRange(min=1), default=None, help="Refuse, before starting, a job whose blocking makes more comparisons (default 3,000,000,000).")
 @click.option("--chunks", default=None, metavar="LEFT,RIGHT", help="Score in LEFT x RIGHT chunks, each written out before the next (default: chunked automatically when a job's comparisons would not fit one pass).")
@@ -363,9 +384,12 @@ def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str |
                     f"failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}\n"
                     f"  Fix: run it alone (matching run {name}) for the details; its bundle was not written.")))
     if all_jobs and body and not results and not failures:
+        from matching.wording import did_you_mean
+
+        held = sorted({p.name for p in ctx.workspace.datasets.glob("*/*") if p.is_dir()})
         raise UserError(
-            f"--body {body}: owns the inconsistencies of no job (none of its data is on a job's owning side).\n"
-            "  Fix: check the body's name; matching bodies list shows the bodies taking part."
+            f"--body {body}: owns the inconsistencies of no job (none of its data is on a job's owning side).{did_you_mean(body, held)}\n"
+            f"  Fix: check the body's name. Bodies with data in this workspace: {', '.join(held) or 'none yet'}."
         )
     published = _publish_new_runs(ctx, [r.run_id for r in results]) if publish_after else []
     if as_json:
@@ -389,8 +413,9 @@ def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str |
                           f"for review), {r.timings['total']:.1f} s", soft_wrap=True)
     console.print(f"Run bundles in {ctx.workspace.runs}: " + ", ".join(r.run_id for r in results), soft_wrap=True)
     if published:
-        console.print("Published: " + ", ".join(f"{p.run_id} ({p.new:,} new, {p.updated:,} updated, {p.reopened:,} reopened"
-                                             + (f", {p.not_found:,} no longer found" if p.not_found else "") + ")" for p in published), soft_wrap=True)
+        from matching.cli_casework import publish_counts
+
+        console.print("Published: " + ", ".join(f"{p.run_id} ({publish_counts(p)})" for p in published), soft_wrap=True)
     if reviewed:
         console.print("Each inconsistency requires investigation; a match is not evidence of fraud.")
         if not published:
@@ -464,6 +489,9 @@ def evaluate_command(ctx: Context, run_id: str | None, latest: bool, truth: str,
             if len(runs) == 1:
                 raise
             failed.append(exc.message)  # one run that cannot be judged does not hide the others
+    failed = list(dict.fromkeys(failed))  # a truth folder that fits no run: said once, not once a job
+    if not results:
+        raise UserError("\n".join(failed))
     if as_json:
         click.echo(json.dumps(results, indent=2))
         _evaluation_failures(failed)

@@ -19,6 +19,7 @@ import click
 from rich.table import Table
 
 from matching.cli import (
+    DATE,
     Context,
     _workspace_option,
     cli,
@@ -30,9 +31,6 @@ from matching.cli import (
 from matching.errors import UserError
 from matching.wording import plural
 from matching.workspace import read_run_manifest, write_json_atomic
-
-DATE = click.DateTime(formats=["%Y-%m-%d"])
-
 
 
 def command_line_actor() -> str:
@@ -135,6 +133,13 @@ def publish_runs(ctx: Context, run_ids: list[str], as_json: bool, skip_older: bo
         raise failure
 
 
+def publish_counts(r: Any) -> str:
+    """What publishing a run did, in a line that accounts for each inconsistency (``run --publish``)."""
+    counts = [(r.new, "new"), (r.updated, "updated"), (r.seen_again, "seen again"), (r.reopened, "reopened")]
+    counts += [(n, word) for n, word in ((r.set_aside, "set aside"), (r.not_found, "no longer found")) if n]
+    return ", ".join(f"{n:,} {word}" for n, word in counts)
+
+
 def _published_table(results: list[Any]) -> None:
     columns = ("found", "new", "updated", "seen again", "reopened", "set aside", "no longer found", "seconds")
     rows = [(r.job, f"{r.inconsistencies:,}", f"{r.new:,}", f"{r.updated:,}", f"{r.seen_again:,}",
@@ -207,6 +212,19 @@ def _run_rows(ctx: Context, jobs: tuple[str, ...]) -> tuple[list[dict[str, Any]]
     return rows, damaged
 
 
+def _known_jobs(ctx: Context, jobs: tuple[str, ...]) -> None:
+    """Each job named has a config or a run in the workspace; else a UserError with the nearest
+    name (a mistyped job would otherwise be answered "No runs of ...")."""
+    from matching.jobs.config import list_jobs
+    from matching.wording import did_you_mean
+
+    known = set(list_jobs()) | {m.get("job") for f in ctx.workspace.run_folders() if (m := read_run_manifest(f))}
+    for job in jobs:
+        if job not in known:
+            raise UserError(f"Unknown job '{job}': no job config and no run of it in {ctx.workspace.runs}."
+                            + did_you_mean(job, sorted(j for j in known if j)))
+
+
 @cli.command("runs")
 @click.argument("jobs", nargs=-1)
 @click.option("--unpublished", is_flag=True, help="Only the runs for review not yet published.")
@@ -223,6 +241,7 @@ def runs_command(ctx: Context, jobs: tuple[str, ...], unpublished: bool, as_json
             say(f"No runs in {ctx.workspace.runs} (there is no workspace there yet).\n  Start one: matching run JOB")
         return
     rows, damaged = _run_rows(ctx, jobs)
+    _known_jobs(ctx, jobs)
     try:
         casework(ctx, create=False)
     except UserError:  # the workspace has no case store yet: nothing has been published
@@ -524,6 +543,14 @@ def purge_command(ctx: Context, before: Any, yes: bool, dry_run: bool, as_json: 
 
     day = before.date()
     plan = purge(ctx.workspace, day, command_line_actor(), dry_run=True)
+    if not any(plan.counts.values()) and not any(plan.file_counts().values()):
+        # Nothing to delete: nothing to confirm, and no deletion for the audit trail to record.
+        if as_json:
+            _json_out(plan.as_dict())
+            return
+        say(f"Nothing to purge: nothing held is dated before {day:%-d %B %Y}.")
+        _not_purged(plan)
+        return
     if not dry_run and not yes:
         _print_purge(plan, as_json=False)
         click.confirm("Delete all of this permanently?", abort=True)
@@ -543,6 +570,10 @@ def _print_purge(result: Any, as_json: bool) -> None:
     console.print(table)
     if not result.dry_run:
         say("The deletion is recorded in the audit trail.")
+    _not_purged(result)
+
+
+def _not_purged(result: Any) -> None:
     if result.not_managed:
         shown = ", ".join(str(p) for p in result.not_managed[:10]) + (f" and {len(result.not_managed) - 10:,} more" if len(result.not_managed) > 10 else "")
         n = len(result.not_managed)
@@ -577,12 +608,14 @@ def subject_access_command(ctx: Context, surname: str, dob: Any, forename: str |
         table.add_row(f"match {m['match_id']} ({m['job']})", "match", m["owning_body"],
                       f"{plural(len(m['outcomes']), 'outcome')}, {plural(len(m['notes']), 'note')}")
     for r in report.runs:
-        held = ", ".join(f"{len(r[k]):,} {k.replace('_', ' ')}" for k in ("pairs", "inconsistencies", "set_aside") if k in r)
+        held = ", ".join(plural(len(r[k]), one, many) for k, one, many in (
+            ("pairs", "pair", None), ("inconsistencies", "inconsistency", "inconsistencies"), ("set_aside", "set aside", "set aside")) if k in r)
         table.add_row(f"run {r['run_id']}", "run bundle", "", held)
     console.print(table)
     rejected = sum(len(d["rows"]) for d in report.rejected)
-    say(f"{report.dataset_rows:,} dataset rows in {len(report.datasets)} files; {len(report.matches)} matches; "
-        f"{len(report.runs)} run bundles." + (f" {rejected:,} rejected rows may be the person: read them." if rejected else ""))
+    say(f"{plural(report.dataset_rows, 'dataset row')} in {plural(len(report.datasets), 'file')}; "
+        f"{plural(len(report.matches), 'match', 'matches')}; {plural(len(report.runs), 'run bundle')}."
+        + (f" {plural(rejected, 'rejected row')} may be the person: read {'it' if rejected == 1 else 'them'}." if rejected else ""))
     if out:
         write_json_atomic(Path(out), report.as_dict())
         say(f"Full report written to {out}")

@@ -34,9 +34,17 @@ def visible_match(user: Any, match_id: int) -> Any:
 
 def _filtered(user: Any, body: str | None, job: str | None, status: str | None, band: str | None,
               allocated_to: str | None = None) -> Any:
+    """The matches ``user`` may see, chosen by the options given. A job, body or user that does
+    not exist is refused with the nearest name, not answered with nothing."""
     from matching.casework.access import visible_matches
+    from matching.casework.people import check_job, existing_user, get_body
     from matching.casework.queries import with_status_of
 
+    check_job(job)
+    if body:
+        get_body(body)
+    if allocated_to:
+        existing_user(allocated_to)
     qs = visible_matches(user)
     if body:
         qs = qs.filter(owning_body__code=body)

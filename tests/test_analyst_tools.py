@@ -212,7 +212,7 @@ def test_a_scratch_copy_of_a_workspace_without_the_inputs_names_the_workspace_an
     with pytest.raises(UserError) as refused:
         open_session("hb-to-deceased", workspace=scratch_workspace(empty))
     message = refused.value.message
-    assert f"has not been ingested into {empty}" in message and f"matching --workspace {shlex.quote(str(empty))} ingest" in message
+    assert f"not been ingested into {empty}" in message and f"matching --workspace {shlex.quote(str(empty))} ingest" in message
     assert "matching-scratch" not in message
 
 

@@ -22,7 +22,6 @@ Django must be set up (``matching.casework.setup.use_workspace``) before this is
 from __future__ import annotations
 
 import csv
-import difflib
 import os
 import shutil
 from collections import Counter
@@ -36,6 +35,7 @@ from django.db.models import OuterRef, Subquery
 
 from matching.casework import audit
 from matching.casework.models import Match, Outcome, Status
+from matching.casework.people import check_job
 from matching.errors import UserError
 from matching.workspace import replaced_atomically
 
@@ -150,19 +150,6 @@ def _format(path: Path, fmt: str | None) -> str:
     return chosen
 
 
-def _check_job(job: str | None) -> None:
-    if job is None or Match.objects.filter(job=job).exists():
-        return
-    from matching.jobs.config import list_jobs
-
-    if job in list_jobs():
-        return
-    known = sorted(set(Match.objects.values_list("job", flat=True).distinct()) | set(list_jobs()))
-    close = difflib.get_close_matches(job, known, n=1)
-    hint = f" Did you mean '{close[0]}'?" if close else ""
-    raise UserError(f"Unknown job '{job}': no job config and no matches of it in the case store.{hint}")
-
-
 def _write(path: Path, fmt: str, rows: list[dict[str, Any]]) -> None:
     with replaced_atomically(path) as tmp:
         if fmt == "csv":
@@ -196,7 +183,7 @@ def export_labels(out: str | os.PathLike[str], *, job: str | None = None, fmt: s
     """
     path = Path(out)
     chosen = _format(path, fmt)
-    _check_job(job)
+    check_job(job)
     with transaction.atomic():
         rows = labelled_pairs(job, include_unsure=include_unsure)
         _write(path, chosen, rows)

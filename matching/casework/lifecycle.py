@@ -180,7 +180,10 @@ def allocate_many(chosen: list[tuple[Match, int]], to_user: Any, by: Any) -> All
             except Conflict as e:
                 result.left.append((match, f"Match {match.pk} {e.changed} after the page was shown; open it to see why."))
             except NotAllowed as e:
-                result.left.append((match, str(e)))
+                # Each reason names its match: "alice does not work for kingston" alone, said of
+                # two matches, does not say which two were left.
+                said = str(e)
+                result.left.append((match, said if said.startswith(f"Match {match.pk} ") else f"Match {match.pk}: {said}"))
     return result
 
 

@@ -26,15 +26,29 @@ from matching.casework.models import (
 )
 from matching.errors import UserError
 from matching.ingest.submissions import check_body
+from matching.wording import did_you_mean
 
 
 def get_body(code: str) -> Body:
     """The body with this code, or a UserError listing the bodies there are."""
     body = Body.objects.filter(code=code).first()
     if body is None:
-        known = ", ".join(Body.objects.values_list("code", flat=True)[:20]) or "none yet"
-        raise UserError(f"No body '{code}'. Bodies: {known}. Add one with: matching bodies add {code}")
+        codes = list(Body.objects.order_by("code").values_list("code", flat=True))
+        raise UserError(f"No body '{code}'.{did_you_mean(code, codes)} Bodies: {', '.join(codes[:20]) or 'none yet'}. "
+                        f"Add one with: matching bodies add {code}")
     return body
+
+
+def check_job(job: str | None) -> None:
+    """A job named to choose matches by: one with a config, or with matches in the case store;
+    else a UserError (a mistyped job would otherwise choose nothing, and say only "0 shown")."""
+    from matching.casework.models import Match
+    from matching.jobs.config import list_jobs
+
+    if job is None or Match.objects.filter(job=job).exists() or job in list_jobs():
+        return
+    known = sorted(set(Match.objects.values_list("job", flat=True).distinct()) | set(list_jobs()))
+    raise UserError(f"Unknown job '{job}': no job config and no matches of it in the case store.{did_you_mean(job, known)}")
 
 
 def get_user(username: str) -> Any:

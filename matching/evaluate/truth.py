@@ -99,12 +99,14 @@ def _same_exercise(truth: Path, inputs: list[dict[str, Any]], linked: str, fix: 
     """Refuse an exercise folder none of whose files is one of the ``inputs`` (a run manifest's,
     or a session's submissions: body, file name and SHA-256), which are ``linked`` ("run X
     linked"): another exercise's truth (with record ids of the same pattern) would give every
-    figure as nought, and look like a result. Files not in the folder (truth copied alone) are
-    not checked."""
-    checked = 0
+    figure as nought, and look like a result. An exercise folder (with the manifest.toml
+    ingest-dir reads) holding none of them by name is another exercise's too; a folder of
+    truth alone (copied without the files) is not checked."""
+    checked = present = 0
     for item in inputs:
         name, sha = item.get("file_name"), item.get("sha256")
         candidate = truth / str(item["body"]) / str(name)
+        present += bool(name) and candidate.is_file()
         if not name or not sha or not candidate.is_file() or candidate.suffix.lower() == ".xlsx":
             continue  # (an XLSX written again from the same seed differs in its bytes)
         checked += 1
@@ -114,6 +116,11 @@ def _same_exercise(truth: Path, inputs: list[dict[str, Any]], linked: str, fix: 
         raise UserError(
             f"{truth}: none of its files is one {linked} (their SHA-256 differ), so its truth is another exercise's.\n"
             f"  Fix: {fix}"
+        )
+    if not present and (truth / "manifest.toml").is_file():  # an exercise's folder, listing its files
+        named = ", ".join(f"{i['body']}/{i['file_name']}" for i in inputs[:3] if i.get("file_name"))
+        raise UserError(
+            f"{truth}: holds none of the files {linked} ({named}), so its truth is another exercise's.\n  Fix: {fix}"
         )
 
 

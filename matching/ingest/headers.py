@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from matching.errors import UserError
 from matching.specs import DatasetSpec
 from matching.toml_files import read_toml
+from matching.wording import did_you_mean
 
 if TYPE_CHECKING:
     from matching.ingest.readers import HeaderCandidate
@@ -133,8 +134,7 @@ def _match(
         if field_name not in fields:
             if not strict:
                 continue
-            close = difflib.get_close_matches(field_name, list(fields), n=1)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
+            hint = did_you_mean(field_name, fields)
             raise UserError(
                 f"mapping file: '{header}' maps to unknown field '{field_name}' of {spec.kind}.{hint}\n"
                 f"  Fix: map it to one of: {', '.join(fields)}."

@@ -237,6 +237,7 @@ def ingest_file(
         )
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     submission_id = _submission_id(kind, body, sha, now)
+    like = _body_like_another(ws, body)  # before this file's own folder is made
     ws.tmp.mkdir(parents=True, exist_ok=True)
 
     with connect(ws, memory_limit) as con:
@@ -381,8 +382,8 @@ def ingest_file(
                 rejects_path=str(rejects_path),
                 header_mapping={f: read.headers[i] for f, i in header_map.columns.items()},
                 ignored_columns=list(header_map.ignored),
-                warnings=_warnings(file, spec, read, header_map) + _unheaded(con, file, read)
-                + _keys_a_spreadsheet_rounded(con, file, spec, read, header_map),
+                warnings=_mistyped_body(file, body, like, submission_id) + _warnings(file, spec, read, header_map)
+                + _unheaded(con, file, read) + _keys_a_spreadsheet_rounded(con, file, spec, read, header_map),
                 quality=quality,
                 replaces=previous.submission_id if previous else None,
                 timings={k: round(v, 3) for k, v in timings.items()},
@@ -413,8 +414,8 @@ def _nothing_loaded(
         entry = reasons.setdefault(_malformed_label(m), [0, m.line])
         entry[0] += 1
     top = sorted(reasons.items(), key=lambda kv: (-kv[1][0], kv[0]))
-    records = "its one record" if read.rows_read == 1 else f"none of its {read.rows_read:,} records"
-    lines = [f"{file.name}: {records} could be loaded, so the file was not ingested."]
+    lines = [f"{file.name}: its one record could not be loaded, so the file was not ingested." if read.rows_read == 1
+             else f"{file.name}: none of its {read.rows_read:,} records could be loaded, so the file was not ingested."]
     for label, (n, first) in top[:3]:
         at = f"line {first}" if label.startswith("malformed line") else f"row {first}"
         lines.append(f"  {label}: {n:,} (the first: {at})")
@@ -455,6 +456,29 @@ def _reject_label(field: str, reason: str) -> str:
 def _malformed_label(m: MalformedLine) -> str:
     """A line that is not a record, as the rejects are counted by reason."""
     return "malformed line: " + ("wrong number of fields" if "fields where" in m.reason else m.reason)
+
+
+def _body_like_another(ws: Workspace, body: str) -> str | None:
+    """The body with data in the workspace whose code ``body``, new to it, nearly is
+    ("kingstn" for kingston); None when ``body`` has data here or is like none."""
+    import difflib
+
+    held = {p.name for p in ws.datasets.glob("*/*") if p.is_dir()}
+    if body in held:
+        return None
+    close = difflib.get_close_matches(body, sorted(held), n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+def _mistyped_body(file: Path, body: str, like: str | None, submission_id: str) -> list[str]:
+    """Said, not refused (two bodies' codes may be alike): a mistyped body's file is linked as
+    another body's until it is replaced."""
+    if like is None:
+        return []
+    return [f"{file.name}: --body {body} is new to this workspace, and {like} has data here. If {body} is a "
+            f"mistyping of {like}, runs will link this file's records as a body of its own: ingest it again "
+            f"with --body {like}, and remove submission {submission_id} (its files in the workspace's "
+            "datasets, rejects and submissions folders)."]
 
 
 def _warnings(file: Path, spec: DatasetSpec, read: Any, mapping: HeaderMapping) -> list[str]:

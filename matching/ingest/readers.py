@@ -240,9 +240,10 @@ _SEP_LINE = re.compile(r'\s*"?sep=(.)"?\s*', re.IGNORECASE)
 _HEADER_SEARCH = 20  # lines or rows below the header row searched for the header, if it is not
 
 
-def _first_record(path: Path, encoding: str) -> _Head:
+def _first_record(path: Path, encoding: str, name: str) -> _Head:
     """The header line (the first that is not blank, after Excel's 'sep=,' if that comes
-    first), its delimiter and the lines before it."""
+    first), its delimiter and the lines before it. ``name``: the submitted file's, which
+    messages give (``path`` may be a re-encoded copy)."""
     with path.open("r", encoding=encoding, newline="", errors="replace") as fh:
         sample = fh.read(65536)
     lines = _LINE_END.split(sample)
@@ -250,16 +251,16 @@ def _first_record(path: Path, encoding: str) -> _Head:
         lines.pop()  # cut short by the sample
     skip = next((i for i, ln in enumerate(lines) if ln.strip()), None)
     if skip is None:
-        raise UnusableFileError(f"{path.name}: the file is empty.\n  Submit a file with a header row and at least one record.")
+        raise UnusableFileError(f"{name}: the file is empty.\n  Submit a file with a header row and at least one record.")
     named = _SEP_LINE.fullmatch(lines[skip])
     if named:
         sep, sep_line = named.group(1), skip + 1
         skip = next((i for i in range(skip + 1, len(lines)) if lines[i].strip()), None)
         if skip is None:
-            raise UnusableFileError(f"{path.name}: the file is empty.\n  Submit a file with a header row and at least one record.")
+            raise UnusableFileError(f"{name}: the file is empty.\n  Submit a file with a header row and at least one record.")
         if sep not in DELIMITERS:
             raise UnusableFileError(
-                f"{path.name}: line {sep_line}, '{named.group().strip()}', says the values are separated by '{sep}', "
+                f"{name}: line {sep_line}, '{named.group().strip()}', says the values are separated by '{sep}', "
                 "which is not a supported delimiter.\n  Fix: export the file as comma, pipe or tab delimited text."
             )
     header = lines[skip]
@@ -267,7 +268,7 @@ def _first_record(path: Path, encoding: str) -> _Head:
     if delim is None:
         if header.count(";") > 0:
             raise UnusableFileError(
-                f"{path.name}: the header row is separated by ';', which is not a supported delimiter.\n"
+                f"{name}: the header row is separated by ';', which is not a supported delimiter.\n"
                 "  Export the file as comma, pipe or tab delimited text."
             )
         delim = ","  # a single-column file: mapping will say which columns are missing
@@ -302,7 +303,7 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, tmp_dir: Pa
         elif encoding.startswith("utf-16"):
             rewritten = source = _from_utf16(path, tmp_dir, encoding)
         read_enc = "utf-8" if rewritten is not None else encoding
-        head = _first_record(source, read_enc)
+        head = _first_record(source, read_enc, path.name)
         headers = _parse_header(head.header, head.delimiter)
         columns = [f"c{i}" for i in range(len(headers))]
         mixed = head.mixed_start

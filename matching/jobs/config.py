@@ -21,6 +21,7 @@ from matching.ingest.submissions import BODY_PATTERN
 from matching.rules.check import check_linkage_sql
 from matching.specs import DatasetSpec, configs_dir, list_kinds, load_spec
 from matching.toml_files import read_toml
+from matching.wording import did_you_mean
 
 if TYPE_CHECKING:
     from matching.rules.compile import CompiledJob
@@ -697,7 +698,5 @@ def load_job(job: str) -> JobConfig:
     path = Path(job) if job.endswith(".toml") else jobs_dir() / f"{job}.toml"
     if not path.exists():
         jobs = list_jobs()
-        close = difflib.get_close_matches(job, jobs, n=1)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
-        raise ConfigError(f"Unknown job '{job}'.{hint}\n  Jobs: {', '.join(jobs) or '(none)'}")
+        raise ConfigError(f"Unknown job '{job}'.{did_you_mean(job, jobs)}\n  Jobs: {', '.join(jobs) or '(none)'}")
     return load_job_file(path)

@@ -52,7 +52,7 @@ def select_inputs(ws: Workspace, job: JobConfig) -> JobInputs:
         kinds = " and ".join(dict.fromkeys(missing))
         named = "" if ws.root == resolve_workspace() else f" --workspace {shlex.quote(str(ws.root))}"
         raise UserError(
-            f"Job '{job.job}' needs {kinds}, which has not been ingested into {ws.root}.\n"
+            f"Job '{job.job}' needs {kinds}, which {'have' if len(set(missing)) > 1 else 'has'} not been ingested into {ws.root}.\n"
             f"  Fix: matching{named} ingest {missing[0]} FILE --body BODY (or matching{named} ingest-dir FOLDER)."
         )
     if job.across_bodies and len(left) < 2:

@@ -19,6 +19,7 @@ import sqlglot
 from sqlglot import exp
 
 from matching.errors import ConfigError
+from matching.wording import did_you_mean
 
 # Expression node types a rule may contain, beyond columns, literals and allowed functions.
 _ALLOWED_NODES: tuple[type[exp.Expression], ...] = (
@@ -194,8 +195,7 @@ def _check_column(node: exp.Column, columns: Columns, where: str, no_personal: b
             f"{where}: '{node.sql()}' refers to table '{table}'; only l. (left record) and r. (right record) exist."
         )
     if name not in known:
-        close = difflib.get_close_matches(name, list(known), n=1)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
+        hint = did_you_mean(name, known)
         prefix = f"{table}." if table else ""
         raise ConfigError(
             f"{where}: unknown column '{prefix}{name}' ({side}).{hint}\n"

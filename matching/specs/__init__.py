@@ -17,6 +17,7 @@ from typing import Any
 
 from matching.errors import ConfigError
 from matching.toml_files import read_toml
+from matching.wording import did_you_mean
 
 FIELD_TYPES = (
     "name",
@@ -237,7 +238,6 @@ def load_spec(kind: str, root: Path | None = None) -> DatasetSpec:
     path = (root or configs_dir()) / "datasets" / f"{kind}.toml"
     if not path.exists():
         kinds = list_kinds(root)
-        close = difflib.get_close_matches(kind, kinds, n=1)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
+        hint = did_you_mean(kind, kinds)
         raise ConfigError(f"Unknown dataset kind '{kind}'.{hint}\n  Known kinds: {', '.join(kinds)}")
     return _load_cached(str(path), path.stat().st_mtime)

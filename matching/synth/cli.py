@@ -6,7 +6,6 @@ import json
 
 import click
 
-from matching.errors import UserError
 from matching.synth.config import Rates
 from matching.synth.exercise import generate
 from matching.synth.world import BODIES
@@ -16,7 +15,7 @@ from matching.synth.writers import FORMATS
 @click.command("synth")
 @click.option("--people", type=click.IntRange(min=100), required=True, help="How many people to simulate.")
 @click.option("--seed", type=int, required=True, help="The random seed: the same seed writes the same files.")
-@click.option("--out", "out", type=click.Path(file_okay=False), required=True, help="The folder to write (new or empty).")
+@click.option("--out", "out", type=click.Path(file_okay=False), required=True, help="The folder to write: new, empty, or an earlier exercise of synth's, whose files are replaced.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True, help="File format.")
 @click.option("--bodies", default=None, help=f"Comma-separated bodies to write (default all: {','.join(BODIES)}).")
 @click.option("--config", "config", type=click.Path(dir_okay=False, exists=True), default=None,
@@ -31,11 +30,10 @@ def synth_command(people: int, seed: int, out: str, fmt: str, bodies: str | None
         command += f" --bodies {bodies}"
     if config:
         command += f" --config {config}"
-    try:
-        summary = generate(people, seed, out, fmt, chosen, Rates.load(config), command=command,
-                           progress=None if as_json else lambda m: click.echo(m, err=True))
-    except UserError as exc:
-        raise click.ClickException(exc.message) from None
+    # A UserError (a folder that is not synth's, a bad rates file) is said as every command
+    # says one: "Error: ...", exit 2.
+    summary = generate(people, seed, out, fmt, chosen, Rates.load(config), command=command,
+                       progress=None if as_json else lambda m: click.echo(m, err=True))
     if as_json:
         click.echo(json.dumps(summary.to_json(), indent=2))
         return

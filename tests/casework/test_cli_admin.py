@@ -288,7 +288,7 @@ def test_run_publish_publishes_each_new_run(run_cli, workspace, monkeypatch):
     r = run_cli("run", "hb-to-deceased", "--publish")
     assert r.exit_code == 0, r.stderr
     run_id = Run.objects.get().run_id
-    assert f"Published: {run_id} (2 new, 0 updated, 0 reopened)" in r.stdout
+    assert f"Published: {run_id} (2 new, 0 updated, 0 seen again, 0 reopened)" in r.stdout
     assert "  hb-to-deceased: 2 pairs, 2 inconsistencies (1 high, 0 medium, 1 low), 0.1 s" in r.stdout  # 80 columns
     data = run_cli("run", "hb-to-deceased", "--publish", "--json").json()
     assert data[0]["published"]["updated"] == 2 and Match.objects.count() == 2
@@ -342,6 +342,8 @@ def test_runs_lists_what_each_run_found_and_whether_it_is_published(run_cli, wor
     ]
     assert "Skipped" in shown.stderr and "20261102T000000-broken" in shown.stderr
     assert run_cli("runs", "payroll-to-payroll").stdout.startswith("No runs of payroll-to-payroll in ")
+    typo = run_cli("runs", "payroll-to-payrol")
+    assert typo.exit_code == 2 and "Unknown job 'payroll-to-payrol'" in typo.stderr and "Did you mean 'payroll-to-payroll'?" in typo.stderr
     everything = run_cli("publish", "--all")
     assert everything.exit_code == 0
     assert "Not published, as their folders have no manifest.json" in everything.stderr and "20261102T000000-broken" in everything.stderr

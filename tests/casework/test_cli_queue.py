@@ -132,6 +132,11 @@ def test_allocate_several_by_id_or_by_filter_leaving_and_naming_those_it_may_not
     mixed = run_cli("queue", "allocate", str(casework.matches["richmond"][1].pk), str(k[4].pk), "k_inv", "--as", "k_kc")
     assert mixed.exit_code == 2 and f"Match {k[4].pk} allocated to k_inv." in mixed.stdout
     assert f"1 of 2 matches were not allocated:\nNo match {casework.matches['richmond'][1].pk} visible to k_kc." in mixed.stderr
+    # To someone who cannot work them: each match left is named with the reason.
+    outsider = run_cli("queue", "allocate", str(k[3].pk), str(k[4].pk), "r_inv", "--as", "k_kc")
+    assert outsider.exit_code == 2
+    assert (f"2 of 2 matches were not allocated:\nMatch {k[3].pk}: r_inv is not an investigator or key contact of kingston"
+            in outsider.stderr) and f"\nMatch {k[4].pk}: r_inv is not" in outsider.stderr
     both = run_cli("queue", "allocate", str(k[1].pk), "k_inv", "--band", "high", "--as", "k_kc")
     assert both.exit_code == 2 and "not both" in both.stderr
     neither = run_cli("queue", "allocate", "k_inv", "--as", "k_kc")
@@ -227,3 +232,19 @@ def test_allocating_is_refused_before_anything_is_called_done(run_cli, casework)
     assert top.exit_code == 0, top.stderr
     chosen = top.json()["allocated"]
     assert len(chosen) == 3 and set(Match.objects.filter(pk__in=chosen).values_list("owning_body__code", flat=True)) == {"kingston"}
+
+
+def test_a_mistyped_job_body_or_user_is_refused_with_the_nearest_name(run_cli, casework, tmp_path):
+    for args, says in (
+        (("queue", "list", "--job", "hb-to-decesed"), "Unknown job 'hb-to-decesed': no job config and no matches of it in the case store. Did you mean 'hb-to-deceased'?"),
+        (("queue", "list", "--body", "kingstn"), "No body 'kingstn'. Did you mean 'kingston'?"),
+        (("queue", "list", "--allocated-to", "k_invv"), "No user 'k_invv'."),
+        (("queue", "allocate", "k_inv", "--job", "hb-to-decesed"), "Did you mean 'hb-to-deceased'?"),
+        (("export", "--format", "csv", "--out", str(tmp_path / "x.csv"), "--job", "hb-to-decesed"), "Did you mean 'hb-to-deceased'?"),
+    ):
+        r = run_cli(*args, "--as", "k_kc")
+        assert r.exit_code == 2, args
+        assert says in " ".join(r.stderr.split()), (args, r.stderr)
+    assert not (tmp_path / "x.csv").exists()
+    # Spelled right, the same options work.
+    assert run_cli("queue", "list", "--job", "hb-to-deceased", "--as", "k_kc").exit_code == 0

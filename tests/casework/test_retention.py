@@ -100,6 +100,15 @@ def test_purge_asks_first_unless_told_yes(run_cli, workspace, two_exercises):
     assert Match.objects.count() == 3 and not AuditEvent.objects.filter(action="purge").exists()
 
 
+def test_purge_with_nothing_before_the_date_says_so_and_asks_nothing(run_cli, workspace, two_exercises):
+    events = AuditEvent.objects.count()
+    r = run_cli("purge", "--before", "2020-01-01")  # no --yes: it would ask if there were anything
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.startswith("Nothing to purge: nothing held is dated before 1 January 2020.")
+    assert "Delete all of this permanently?" not in r.stdout
+    assert AuditEvent.objects.count() == events and Match.objects.count() == 3
+
+
 def test_purge_deletes_old_rows_and_files_and_keeps_the_later_exercise(run_cli, workspace, two_exercises):
     ws = Workspace.at(workspace)
     events_before = AuditEvent.objects.count()

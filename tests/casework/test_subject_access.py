@@ -68,7 +68,7 @@ def test_terms_are_standardised_as_ingest_does(run_cli, held):
 def test_a_key_contact_sees_only_their_bodys_data(run_cli, held):
     r = run_cli("subject-access", "--surname", "Francis", "--dob", "1956-10-01", "--as", "k_kc")
     assert r.exit_code == 0, r.stderr
-    assert "1 dataset rows in 1 files; 5 matches; 0 run bundles." in r.stdout and "richmond" not in r.stdout
+    assert "1 dataset row in 1 file; 5 matches; 0 run bundles." in r.stdout and "richmond" not in r.stdout
 
 
 def test_others_may_not_search_and_bad_terms_are_messages(run_cli, held):
@@ -183,7 +183,7 @@ def test_rejected_rows_that_may_be_the_person_are_listed(run_cli, casework, tmp_
     out = tmp_path / "sar.json"
     r = run_cli("subject-access", "--surname", "Okafor", "--dob", "1991-12-29", "--as", "k_kc", "--out", str(out))
     assert r.exit_code == 0, r.stderr
-    assert "1 rejected rows may be the person: read them." in r.stdout
+    assert "1 rejected row may be the person: read it." in r.stdout
     (rejected,) = json.loads(out.read_text())["rejected_rows"]
     assert [row["Claim Ref"] for row in rejected["rows"]] == ["C1"] and rejected["body"] == "kingston"
 

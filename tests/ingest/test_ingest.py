@@ -396,6 +396,10 @@ def test_a_file_none_of_whose_records_loads_is_not_ingested_and_the_last_one_sta
     ]
     assert written_files(workspace) == before
     assert [s.submission_id for s in latest(Workspace.at(workspace), "payroll", "kingston")] == [good["submission_id"]]
+    one = write_csv(tmp_path / "one.csv", HEADER, [["", *ROWS[0][1:]]])
+    r = run_cli("ingest", "payroll", str(one), "--body", "kingston")
+    assert r.exit_code == 2
+    assert r.stderr.splitlines()[0] == "Error: one.csv: its one record could not be loaded, so the file was not ingested."
     # ingest-dir reports it as not ingested, and goes on with the next file.
     folder = tmp_path / "exercise"
     folder.mkdir()
@@ -412,3 +416,26 @@ def test_a_file_none_of_whose_records_loads_is_not_ingested_and_the_last_one_sta
     assert "Nothing was written: richmond has no payroll submission yet." in failed["error"]
     assert ingested["rows_loaded"] == 2
     assert not list((workspace / "datasets" / "payroll").glob("richmond*"))
+
+
+def test_an_impossible_date_is_named_as_such(run_cli, tmp_path: Path) -> None:
+    f = write_csv(tmp_path / "a.csv", HEADER, ROWS)
+    r = run_cli("ingest", "payroll", str(f), "--body", "kingston", "--extract-date", "2026-02-30")
+    assert r.exit_code == 2 and "'2026-02-30' is not a real date" in r.stderr
+    r = run_cli("purge", "--before", "2026-13-01")
+    assert r.exit_code == 2 and "'2026-13-01' is not a real date" in r.stderr
+
+
+def test_a_new_body_nearly_named_as_one_with_data_is_warned_of(run_cli, tmp_path: Path) -> None:
+    f = write_csv(tmp_path / "a.csv", HEADER, ROWS)
+    assert run_cli("ingest", "payroll", str(f), "--body", "kingston").exit_code == 0
+    g = write_csv(tmp_path / "b.csv", HEADER, ROWS[:1])
+    r = run_cli("ingest", "payroll", str(g), "--body", "kingstn", "--json")
+    assert r.exit_code == 0
+    warned = " ".join(" ".join(r.json()["warnings"]).split())
+    assert "--body kingstn is new to this workspace, and kingston has data here" in warned
+    assert f"remove submission {r.json()['submission_id']}" in warned
+    # A body of its own name, or one with data already, is not warned of.
+    for body in ("richmond", "kingstn"):
+        r = run_cli("ingest", "payroll", str(write_csv(tmp_path / f"{body}-2.csv", HEADER, ROWS)), "--body", body, "--json")
+        assert not [w for w in r.json()["warnings"] if "new to this workspace" in w]

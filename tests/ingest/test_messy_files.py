@@ -570,3 +570,13 @@ def test_a_parquet_column_name_given_twice_is_named_as_the_file_has_it(run_cli, 
     assert r.exit_code == 2
     assert "p.parquet: the header 'Surname' appears 2 times (columns 3, 4), so field 'surname' is ambiguous." in r.stderr
     assert "Surname_1" not in r.stderr
+
+
+def test_a_refused_windows_1252_file_is_named_as_submitted(run_cli, tmp_path: Path) -> None:
+    """A Windows-1252 file is read from a UTF-8 copy; a message about it names the file the
+    body sent, not the copy."""
+    f = tmp_path / "semi1252.csv"
+    f.write_bytes(b"Employee Ref;Forename;Surname\r\nE1;Si\xe2n;Evans\r\n")
+    r = run_cli("ingest", "payroll", str(f), "--body", "kingston")
+    assert r.exit_code == 2
+    assert "semi1252.csv: the header row is separated by ';'" in r.stderr and "rewrite-" not in r.stderr

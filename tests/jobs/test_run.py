@@ -393,7 +393,7 @@ def test_a_memory_limit_that_is_not_one_is_refused_before_anything_runs(trained:
 def test_a_job_whose_datasets_are_not_ingested_says_what_to_ingest(tmp_path: Path, run_cli) -> None:
     r = run_cli("run", "pensions-to-deceased")  # (run_cli names its workspace, not the default)
     assert r.exit_code == 2
-    assert "needs pensions and deceased_persons, which has not been ingested" in r.stderr
+    assert "needs pensions and deceased_persons, which have not been ingested" in r.stderr
     assert f"matching --workspace {tmp_path / 'workspace'} ingest pensions FILE --body BODY" in r.stderr
     assert "Traceback" not in r.stderr
 
@@ -667,6 +667,15 @@ def test_evaluate_against_another_exercises_truth_is_refused(trained: tuple[Path
         f.write_bytes(f.read_bytes() + b"\n")  # other bytes: another exercise's files
     r = run_cli("--workspace", str(ws), "evaluate", bundle.name, "--truth", str(other))
     assert r.exit_code == 2 and "so its truth is another exercise's" in r.stderr
+    # An exercise whose files have other names (another exercise's, or FEBRL's) holds none of
+    # the run's files at all: refused too, once for --latest, not once a run.
+    for f in other.glob("*/*.csv"):
+        if f.parent.name != "truth":
+            f.rename(f.with_name("renamed-" + f.name))
+    run_job(str(job), workspace=ws)
+    r = run_cli("--workspace", str(ws), "evaluate", "--latest", "--truth", str(other))
+    assert r.exit_code == 2 and "holds none of the files run" in r.stderr
+    assert r.stderr.count("Error") == 1 and "Accuracy against truth" not in r.stdout
     assert run_cli("--workspace", str(ws), "evaluate", bundle.name, "--truth", str(exercise)).exit_code == 0
 
 
@@ -760,3 +769,20 @@ def test_inputs_extracted_far_apart_are_named_in_the_runs_notes(trained: tuple[P
     (note,) = [n for n in notes if n.startswith("The inputs were extracted on dates")]
     assert "deceased_persons from dwp on 30 November 2026" in note and "--extract-date" in note
     assert not [n for n in run_job(str(job), workspace=ws).notes if "extracted on dates" in n]  # one exercise: no note
+
+
+def test_evaluate_latest_says_a_truth_that_fits_no_run_once(tmp_path: Path, run_cli, monkeypatch) -> None:
+    """A truth folder wrong for the whole workspace is one mistake: said once, with no empty table."""
+    import matching.evaluate as evaluate
+    from matching.errors import UserError
+
+    runs = [tmp_path / "runs" / f"2026110{n}T000000-job{n}-0000000{n}" for n in (1, 2, 3)]
+    monkeypatch.setattr(evaluate, "latest_runs", lambda _ws: runs)
+
+    def refuse(_run, truth):
+        raise UserError(f"{truth}: no truth/inconsistencies.csv.")
+
+    monkeypatch.setattr(evaluate, "evaluate_run", refuse)
+    r = run_cli("--workspace", str(tmp_path), "evaluate", "--latest", "--truth", str(tmp_path))
+    assert r.exit_code == 2
+    assert r.stderr.count("no truth/inconsistencies.csv") == 1 and "Accuracy against truth" not in r.stdout

@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 from synth_helpers import Exercise
 
+from matching.cli import cli
 from matching.errors import UserError
 from matching.synth import Rates, generate
-from matching.synth.cli import synth_command
 from matching.synth.names import sample_surnames
 from matching.synth.noise import _postcode_typo, typo
 
@@ -40,7 +40,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
 
 def test_the_command_writes_an_exercise_and_refuses_a_folder_that_is_not_one(tmp_path: Path) -> None:
     out = tmp_path / "ex"
-    result = CliRunner().invoke(synth_command, ["--people", "300", "--seed", "3", "--out", str(out), "--format", "psv",
+    result = CliRunner().invoke(cli, ["synth", "--people", "300", "--seed", "3", "--out", str(out), "--format", "psv",
                                                 "--bodies", "kingston,dwp"])
     assert result.exit_code == 0, result.output
     bodies = {p.name for p in out.iterdir() if p.is_dir()}
@@ -49,8 +49,8 @@ def test_the_command_writes_an_exercise_and_refuses_a_folder_that_is_not_one(tmp
     other = tmp_path / "other"
     other.mkdir()
     (other / "notes.txt").write_text("mine")
-    result = CliRunner().invoke(synth_command, ["--people", "300", "--seed", "3", "--out", str(other)])
-    assert result.exit_code != 0 and "not empty" in result.output
+    result = CliRunner().invoke(cli, ["synth", "--people", "300", "--seed", "3", "--out", str(other)])
+    assert result.exit_code == 2 and "not empty" in result.output
     with pytest.raises(UserError, match="unknown body"):
         generate(300, 3, tmp_path / "x", bodies=("camden",))
 
@@ -59,7 +59,7 @@ def test_an_earlier_exercise_is_replaced_but_a_delivery_with_a_manifest_is_never
     """synth replaces only what synth wrote: ingest-dir's delivery folders have a manifest.toml
     too, and once one holding real files was emptied."""
     def synth(out: Path, fmt: str = "csv") -> Any:
-        return CliRunner().invoke(synth_command, ["--people", "200", "--seed", "4", "--out", str(out), "--format", fmt,
+        return CliRunner().invoke(cli, ["synth", "--people", "200", "--seed", "4", "--out", str(out), "--format", fmt,
                                                   "--bodies", "kingston"])
 
     delivery = tmp_path / "delivery"
@@ -67,7 +67,7 @@ def test_an_earlier_exercise_is_replaced_but_a_delivery_with_a_manifest_is_never
     (delivery / "manifest.toml").write_text('[[files]]\nkind = "payroll"\nbody = "kingston"\nfile = "real.csv"\n')
     (delivery / "real.csv").write_text("Employee Number,Surname\nE1,Smith\n")
     result = synth(delivery)
-    assert result.exit_code != 0 and "holds no exercise written by matching synth" in result.output
+    assert result.exit_code == 2 and "holds no exercise written by matching synth" in result.output
     assert sorted(p.name for p in delivery.iterdir()) == ["manifest.toml", "real.csv"]
 
     out = tmp_path / "ex"
@@ -76,7 +76,7 @@ def test_an_earlier_exercise_is_replaced_but_a_delivery_with_a_manifest_is_never
     assert not [p for p in out.rglob("*.csv") if p.parent.name != "truth"]
     (out / "kingston" / "notes.txt").write_text("an officer's note")
     result = synth(out)
-    assert result.exit_code != 0 and "kingston/notes.txt" in result.output and "not replaced" in result.output
+    assert result.exit_code == 2 and "kingston/notes.txt" in result.output and "not replaced" in result.output
     assert (out / "kingston" / "notes.txt").read_text() == "an officer's note"
     assert (out / "kingston" / "payroll.txt").exists()
     # A manifest naming files outside its folder deletes nothing there.
