@@ -70,7 +70,7 @@ def existing_user(username: str) -> Any:
 def add_body(code: str, name: str | None, actor: Any) -> tuple[Body, str]:
     """Create the body, or rename it if it exists. Returns it and "created", "named" (a body
     publish made under its code alone), "renamed" or "unchanged"."""
-    check_body(code)
+    check_body(code, "matching bodies add {}")
     with transaction.atomic():
         body = Body.objects.filter(code=code).first()
         if body is None:

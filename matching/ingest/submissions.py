@@ -19,10 +19,12 @@ from matching.workspace import Workspace, write_json_atomic
 BODY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
-def check_body(body: str) -> str:
+def check_body(body: str, typed: str = "--body {}") -> str:
+    """``body`` if it is a valid body code; else a UserError suggesting one, as it is typed
+    (``typed``: "--body {}", or "matching bodies add {}" where the code is an argument)."""
     if not BODY_PATTERN.match(body or ""):
         suggestion = re.sub(r"[^a-z0-9]+", "-", (body or "").lower()).strip("-")
-        hint = f" e.g. --body {suggestion}" if suggestion else ""
+        hint = f" e.g. {typed.format(suggestion)}" if suggestion else ""
         raise UserError(
             f"Body '{body}' is not a valid body name: use lower-case letters, digits and hyphens{hint}."
         )

@@ -112,7 +112,7 @@ def test_bodies_add_rename_and_list(run_cli):
     assert run_cli("bodies", "list", "--json").json()[0]["name"] == "Royal Borough of Kingston upon Thames"
     assert [e.action for e in AuditEvent.objects.all()] == ["body_created", "body_renamed", "body_renamed", "body_renamed"]
     bad = run_cli("bodies", "add", "Kingston Council")
-    assert bad.exit_code == 2 and "not a valid body name" in bad.stderr
+    assert bad.exit_code == 2 and "not a valid body name" in bad.stderr and "e.g. matching bodies add kingston-council" in bad.stderr
 
 
 def test_users_add_with_a_password_from_the_environment(run_cli, monkeypatch):
