@@ -126,9 +126,9 @@ def publish_runs(ctx: Context, run_ids: list[str], as_json: bool, skip_older: bo
         _json_out([r.as_dict() for r in results])
     elif results:
         _published_table(results)
-    if older:
-        say(f"Not published, as older than a run of the same job published already (they would put older records "
-            f"back over newer ones): {', '.join(older)}.")
+    if older:  # (on stderr: --json's output stays JSON)
+        err_console.print(f"Not published, as older than a run of the same job published already (they would put older "
+                          f"records back over newer ones): {', '.join(older)}.", style="yellow", soft_wrap=True)
     if failure:
         raise failure
 

@@ -160,9 +160,11 @@ def queue_show(ctx: Context, match_id: int, as_json: bool, as_user: str) -> None
         f"(queue close {m.pk} --version {m.version} ... closes it only if nothing has changed since)")
     say(data["explanation"], markup=False)
     if m.not_found_by is not None:
-        say(f"Not found by the latest run: run {m.not_found_by.run_id} ({m.not_found_by.created_at:%-d %B %Y}) looked for "
-            "this pair and did not find it; a record may have been corrected since. Check the current records before acting.",
-            markup=False)
+        from django.utils import timezone
+
+        say(f"Not found since run {m.not_found_by.run_id} ({timezone.localtime(m.not_found_by.created_at):%-d %B %Y}): it "
+            "looked for this pair and did not find it, and no run since has found it; a record may have been corrected. "
+            "Check the current records before acting.", markup=False)
     if why := m.why_matched():
         say(f"Why they matched (each comparison's match weight, strongest first): {why}.", markup=False)
     fields = list(dict.fromkeys([*m.left_record, *m.right_record]))
@@ -289,9 +291,15 @@ def queue_close(ctx: Context, match_id: int, outcome: str, linkage: str, case_re
     try:
         lifecycle.record_outcome(m, user, data, m.version if seen_version is None else seen_version)
     except lifecycle.Conflict as exc:
+        now = f"it is now version {exc.match.version}, {exc.match.get_status_display().lower()}"
+        if seen_version is None:  # changed between reading it and recording the outcome
+            what = f"Match {m.pk} {exc.changed} as the outcome was being recorded; {now}."
+        elif seen_version > m.version:
+            what = f"Match {m.pk} has never been version {seen_version}: {now}."
+        else:
+            what = f"Match {m.pk} {exc.changed} since version {seen_version}, which you reviewed; {now}."
         raise UserError(
-            f"Match {m.pk} {exc.changed} since version {seen_version}, which you reviewed; it is now version "
-            f"{exc.match.version}, {exc.match.get_status_display().lower()}. Nothing was recorded.\n"
+            f"{what} Nothing was recorded.\n"
             f"  Fix: review it again (matching queue show {m.pk} --as {as_user}) and, if your outcome still applies, "
             "close it with the version shown."
         ) from None

@@ -35,6 +35,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from matching.casework import audit
@@ -59,7 +60,7 @@ OPEN_FIELDS = [
     "priority_score", "priority_band", "last_run_id", "last_seen_at", "times_seen", "version",
     "updated_at", "job_title", "exercise_id", "not_found_by_id",
 ]
-SEEN_FIELDS = ["last_run_id", "last_seen_at", "times_seen", "seen_since_closed"]
+SEEN_FIELDS = ["last_run_id", "last_seen_at", "times_seen", "seen_since_closed", "not_found_by_id"]
 NOT_FOUND_FIELDS = ["not_found_by_id", "version", "updated_at"]
 # The columns of inconsistencies.parquet that publishing reads (contributions may be absent).
 INCONSISTENCY_COLUMNS = (
@@ -225,11 +226,29 @@ def _covers(a: str | None, b: str | None) -> bool:
     return a is None or b is None or a == b
 
 
-def _newer_published(job: str, created: datetime, body: str | None) -> Run | None:
-    """The newest run of ``job`` already published, made after ``created``, whose bodies meet
+def _newer_published(job: str, created: datetime, run_id: str, body: str | None) -> Run | None:
+    """The newest run of ``job`` already published, made after ``created`` (or in the same
+    second, with a later run id: a second run in one second is "<id>-2"), whose bodies meet
     ``body``'s: publishing an older run over it would put its older records back."""
-    later = Run.objects.filter(job=job, created_at__gt=created).order_by("-created_at").only("run_id", "created_at", "manifest")
+    later = (Run.objects.filter(job=job).filter(Q(created_at__gt=created) | Q(created_at=created, run_id__gt=run_id))
+             .order_by("-created_at", "-run_id").only("run_id", "created_at", "manifest"))
     return next((r for r in later if _covers((r.manifest or {}).get("body"), body)), None)
+
+
+def _lock_job(job: str) -> None:
+    """Publishing one job at a time, until the transaction ends: the check for a newer run and
+    the writes it guards cannot interleave with another publish of the job. (SQLite's
+    transactions already take the database's write lock at their start.)"""
+    if connection.vendor == "postgresql":
+        key = int.from_bytes(hashlib.sha256(f"publish:{job}".encode()).digest()[:8], "big", signed=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def _keyed_per_owner(job: str, m: dict[str, Any], body_codes: dict[int, str]) -> bool:
+    """Whether a match is one body's own match of its pair (``owning_body = "each"``)."""
+    row = {**m, "owning_body": body_codes.get(m["owning_body_id"], "")}
+    return bool(m["key"] == match_key(job, row, per_owner=True))
 
 
 def _created_at(manifest: dict[str, Any], path: Path) -> datetime:
@@ -284,8 +303,11 @@ def _seen_changes(current: dict[str, Any], fields: dict[str, Any]) -> list[str]:
         changed.append("explanation")
     if (current["priority_band"], round(current["priority_score"], 1)) != (fields["priority_band"], round(fields["priority_score"], 1)):
         changed.append("priority")
-    if round(current["match_probability"], 4) != round(fields["match_probability"], 4):
+    if (round(current["match_probability"], 4), round(current["match_weight"], 1)) != (
+            round(fields["match_probability"], 4), round(fields["match_weight"], 1)):
         changed.append("match probability")
+    if current["contributions"] != fields["contributions"]:
+        changed.append("why they matched")
     return changed
 
 
@@ -320,9 +342,10 @@ def _publish(workspace: Workspace, run_id: str, actor: Any, started: datetime, p
              job: str, created_at: datetime, scope: str | None, rows: list[dict[str, Any]],
              aside: list[dict[str, Any]], as_at: date) -> PublishResult:
     """``publish``'s work, inside its transaction."""
+    _lock_job(job)
     if Run.objects.filter(run_id=run_id).exists():  # published by another process since the check above
         raise UserError(f"Run {run_id} is already published; nothing to do.")
-    newer = _newer_published(job, created_at, scope)
+    newer = _newer_published(job, created_at, run_id, scope)
     if newer is not None:
         raise OlderRun(
             f"Run {run_id} was made before run {newer.run_id} of {job}, which is already published: publishing it "
@@ -359,7 +382,8 @@ def _publish(workspace: Workspace, run_id: str, actor: Any, started: datetime, p
     existing = {m["key"]: m for m in existing_qs.values(
         "id", "key", "status", "records_fingerprint", "times_seen", "version", "times_reopened",
         "owning_body_id", "left_body", "right_body", "explanation", "priority_band", "priority_score",
-        "match_probability", "not_found_by_id", "updated_at")}
+        "match_probability", "match_weight", "contributions", "not_found_by_id", "updated_at",
+        "left_kind", "left_record_id", "right_kind", "right_record_id")}
     body_codes = {b.pk: b.code for b in bodies.values()} | dict(
         Body.objects.filter(matches__job=job).distinct().values_list("pk", "code"))
 
@@ -421,7 +445,7 @@ def _publish(workspace: Workspace, run_id: str, actor: Any, started: datetime, p
             open_updates.append(update)
         elif current["records_fingerprint"] == fingerprint:
             seen.append({**current, "last_run_id": run.pk, "last_seen_at": now,
-                         "times_seen": current["times_seen"] + 1, "seen_since_closed": True})
+                         "times_seen": current["times_seen"] + 1, "seen_since_closed": True, "not_found_by_id": None})
         else:
             reopened.append({**current, **fields, "times_seen": current["times_seen"] + 1,
                              "version": current["version"] + 1, "updated_at": now, "status": Status.NEW,
@@ -436,6 +460,9 @@ def _publish(workspace: Workspace, run_id: str, actor: Any, started: datetime, p
         if key not in keys_done and m["status"] != Status.CLOSED and m["not_found_by_id"] is None
         and m["left_body"] in inputs and m["right_body"] in inputs
         and _covers(scope, body_codes.get(m["owning_body_id"]))
+        # A run that gives a pair one match does not look for the other body's own match of it
+        # (a bundle made before its job gave each body a match).
+        and (per_owner or not _keyed_per_owner(job, m, body_codes))
     ]
 
     insert_rows(Match, new)

@@ -16,7 +16,7 @@ from typing import Any
 PENCE = re.compile(r"-?\d{1,18}")
 # An amount as a person types it: pounds, with or without £, thousands commas (in threes) and
 # up to two decimal places. Not "1,50" (a decimal comma, or a typo: £150?) nor "1e3".
-POUNDS = re.compile(r"£?(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?")
+POUNDS = re.compile(r"£?(([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]{1,2})?|\.[0-9]{1,2})")
 
 
 class NotPounds(ValueError):
@@ -30,7 +30,7 @@ class NotPounds(ValueError):
 def typed_pounds(text: str | None) -> int | None:
     """"£1,234.56" (or "1234.56", "1 234.56") as 123456 pence; None for a blank; NotPounds
     for anything else. The web form and the command line read an amount with this alone."""
-    cleaned = (text or "").strip().replace(" ", "")
+    cleaned = re.sub(r"\s", "", text or "")  # spaces between thousands, a non-breaking space pasted in
     if not cleaned:
         return None
     if not POUNDS.fullmatch(cleaned):

@@ -1,5 +1,8 @@
 """``python -m matching.synth ...``: the synth command without the main CLI."""
 
-from matching.synth.cli import synth_command
+import sys
 
-synth_command(prog_name="matching synth")
+from matching.cli import cli
+
+# Through the main CLI, which says a UserError as every command does ("Error: ...", exit 2).
+cli(["synth", *sys.argv[1:]], prog_name="matching")

@@ -19,9 +19,10 @@ def test_money_in_pounds_becomes_pence():
     assert parse_pence("£12", "--actual") == 1200
     assert parse_pence(None, "--actual") is None
     assert parse_pence("1 234.5", "--actual") == 123450
+    assert parse_pence("1\u00a0234.56", "--actual") == 123456 and parse_pence(".50", "--actual") == 50
     # Read as the web form reads it: "1,50" is not £150 (commas only between thousands), and
     # "1e3" is not £1,000.
-    for bad in ("twelve", "1.234", "£1,2x", "1e400", "NaN", "-Infinity", "1,50", "1e3", "12,34.00"):
+    for bad in ("twelve", "1.234", "£1,2x", "1e400", "NaN", "-Infinity", "1,50", "1e3", "12,34.00", "\u0661\u0662\u0663", "."):
         with pytest.raises(UserError, match="is not an amount of money"):
             parse_pence(bad, "--actual")
     with pytest.raises(UserError, match="must be £0 or more"):
@@ -182,6 +183,9 @@ def test_close_with_the_version_reviewed_refuses_a_match_changed_since(run_cli, 
     assert f"Match {m.pk} was changed" in stale.stderr and f"since version {seen}, which you reviewed" in stale.stderr
     assert f"matching queue show {m.pk} --as k_inv" in stale.stderr
     assert Match.objects.get(pk=m.pk).status != Status.CLOSED and not Outcome.objects.filter(match=m).exists()
+    never = run_cli("queue", "close", str(m.pk), "--as", "k_inv", "--outcome", "no_issue", "--linkage", "same",
+                    "--version", "99")
+    assert never.exit_code == 2 and f"Match {m.pk} has never been version 99: it is now version {seen + 1}" in never.stderr
     current = run_cli("queue", "close", str(m.pk), "--as", "k_inv", "--outcome", "no_issue", "--linkage", "same",
                       "--version", str(seen + 1))
     assert current.exit_code == 0, current.stderr

@@ -170,8 +170,12 @@ def test_a_bundle_from_before_each_body_got_a_match_updates_the_owners_match(wor
     pair = {"job": "payroll-to-payroll", "left_kind": "payroll", "right_kind": "payroll", "right_body": "richmond"}
     both = [inconsistency(7, **pair), inconsistency(7, **{**pair, "owning_body": "richmond"})]
     publish(ws, make_bundle(workspace, both, job="payroll-to-payroll", manifest_extra={"owning_body": "each"}), actor="test")
-    publish(ws, make_bundle(workspace, [inconsistency(7, **pair)], job="payroll-to-payroll"), actor="test")
+    # (Made later by an engine from before the change, elsewhere: not an older run.)
+    result = publish(ws, make_bundle(workspace, [inconsistency(7, **pair)], job="payroll-to-payroll", created_at=later(9)),
+                     actor="test")
     assert Match.objects.count() == 2 and Match.objects.get(owning_body__code="kingston").times_seen == 2
+    # It gives the pair one match, so it did not look for richmond's own: not marked as not found.
+    assert result.not_found == 0 and Match.objects.get(owning_body__code="richmond").not_found_by is None
 
 
 @pytest.mark.django_db
@@ -198,8 +202,9 @@ def test_an_older_run_is_refused_once_a_newer_one_of_its_job_is_published(casewo
     r = run_cli("publish", "--all")
     assert r.exit_code == 0, r.stderr
     assert f"Runs published: {other}" in r.stdout
-    said = " ".join(r.stdout.split())
+    said = " ".join(r.stderr.split())  # on stderr: --json's output stays JSON
     assert f"Not published, as older than a run of the same job published already (they would put older records back over newer ones): {older}." in said
+    assert run_cli("publish", "--all", "--json").json() == []
     # A run for one body does not meet a later run for another body: each may be published.
     for_kingston = make_bundle(casework.workspace, [inconsistency(1), inconsistency(2)], created_at=later(12),
                                manifest_extra={"body": "kingston"})
@@ -207,6 +212,12 @@ def test_an_older_run_is_refused_once_a_newer_one_of_its_job_is_published(casewo
                                manifest_extra={"body": "richmond"})
     publish(ws, for_kingston)
     assert publish(ws, for_richmond).new == 1
+    # A second run in the same second ("<id>-2") is the newer of the two.
+    first = make_bundle(casework.workspace, [inconsistency(2)], created_at=later(20), run_id="20261102T200000-hb-to-deceased-0000000a")
+    second = make_bundle(casework.workspace, [inconsistency(2)], created_at=later(20), run_id="20261102T200000-hb-to-deceased-0000000a-2")
+    publish(ws, second)
+    with pytest.raises(OlderRun):
+        publish(ws, first)
 
 
 @pytest.mark.django_db
@@ -238,6 +249,14 @@ def test_an_open_match_a_later_run_did_not_find_is_marked_until_found_again(work
     two.refresh_from_db()
     assert two.not_found_by is None and two.version == 3
     assert AuditEvent.objects.filter(action="refresh", object_id=str(two.pk)).get().detail["changed"] == ["found again"]
+    # A match closed while marked loses the mark when a run finds it again, unchanged.
+    Match.objects.filter(pk=two.pk).update(status=Status.CLOSED)
+    publish(ws, make_bundle(workspace, [inconsistency(1)], created_at=later(12)))
+    assert Match.objects.get(pk=two.pk).not_found_by is None  # (closed: not marked again)
+    Match.objects.filter(pk=two.pk).update(not_found_by=Run.objects.get(run_id=second))
+    publish(ws, make_bundle(workspace, [inconsistency(1), inconsistency(2)], created_at=later(13)))
+    two.refresh_from_db()
+    assert two.seen_since_closed and two.not_found_by is None
 
 
 @pytest.mark.django_db
@@ -258,6 +277,12 @@ def test_only_a_change_an_investigator_would_see_makes_a_new_version_and_says_wh
     assert m.version == seen + 1
     event = AuditEvent.objects.get(action="refresh", object_id=str(m.pk))
     assert event.detail["changed"] == ["priority"] and event.actor == "publisher"
+    # The match weight and why they matched are shown on the match page too.
+    reweighed = inconsistency(2, priority_score=55.0, priority_band="medium", match_weight=12.0, contributions="[]")
+    publish(ws, make_bundle(casework.workspace, [reweighed], created_at=later(11)), actor="publisher")
+    assert Match.objects.get(pk=m.pk).version == seen + 2
+    assert AuditEvent.objects.filter(action="refresh", object_id=str(m.pk)).last().detail["changed"] == [
+        "match probability", "why they matched"]
     with pytest.raises(lifecycle.Conflict, match=f"Match {m.pk} was changed by publisher"):
         lifecycle.record_outcome(m, casework.users["k_inv"], lifecycle.OutcomeInput("no_issue", "same"), seen)
     assert Match.objects.get(pk=m.pk).status != Status.CLOSED

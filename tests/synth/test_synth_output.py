@@ -193,3 +193,14 @@ def test_common_surnames_are_common_and_rare_ones_rare() -> None:
     top = [n for n, _ in names.most_common(5)]
     assert top[0] == "Smith" and "Jones" in top
     assert sum(1 for c in names.values() if c <= 2) > 1000
+
+
+def test_python_m_matching_synth_says_a_refusal_as_the_cli_does(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "notes.txt").write_text("mine")
+    r = subprocess.run([sys.executable, "-m", "matching.synth", "--people", "100", "--seed", "1", "--out", str(tmp_path)],
+                       capture_output=True, text=True, check=False)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "not empty and holds no exercise written by matching synth" in r.stderr

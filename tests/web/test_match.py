@@ -421,7 +421,7 @@ def test_a_match_the_latest_run_did_not_find_says_so_in_the_queue_and_on_its_pag
     gone = Match.objects.get(left_record_id="HB000003")
     client = as_user("k_kc")
     html = page(client, gone)
-    assert "Not found</strong> Run " + later in html and "did not find it: a record may have been corrected since" in html
+    assert "Not found</strong> Run " + later in html and "did not find it, and no run since has found it: a record may have been corrected" in html
     assert "Not found" not in page(client, Match.objects.get(left_record_id="HB000002"))
     queue = client.get("/").content.decode()
     row = re.search(rf'href="/matches/{gone.pk}/".*?</tr>', queue, re.S).group(0)
