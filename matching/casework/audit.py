@@ -48,7 +48,7 @@ ACTION_LABELS = {
     "view": "Viewed a match", "view_record": "Viewed a record of this body's (in another body's match)",
     "view_queue": "Viewed a queue page", "view_set_aside": "Viewed the set-aside matches",
     "allocate": "Allocated", "status": "Changed the status", "note": "Added a note", "outcome": "Recorded an outcome",
-    "reopen": "Reopened", "refresh": "Updated by a later run", "not_found": "Not found by a later run",
+    "reopen": "Reopened", "not_found": "Not found by a later run",
     "export": "Exported matches", "labels_export": "Exported labels for analysts",
     "publish": "Published a run", "purge": "Purged past retention", "declaration": "Recorded a declaration",
     "subject_access": "Searched for a subject access request", "body_created": "Added a body",
@@ -136,8 +136,6 @@ def summary(action: str, detail: dict[str, Any] | None) -> str:
         if d.get("run_id"):  # publish's own words; a person's reason is a note, purged with the match
             return f"{d.get('reason', 'a record changed')} (run {d['run_id']})"
         return f"reason in note {d['note_id']}" if d.get("note_id") else ""
-    if action == "refresh":
-        return f"{_listed(d.get('changed') or [])} (run {d.get('run_id')})"
     if action == "not_found":
         return f"run {d.get('run_id')} looked for the pair and did not find it: a record may have been corrected"
     if action == "export":

@@ -24,6 +24,7 @@ from matching.casework.models import (
     Match,
     Note,
     Outcome,
+    Run,
     Status,
 )
 from matching.casework.queries import OPEN
@@ -46,6 +47,14 @@ class Conflict(UserError):
             .order_by("-seq").first()
         )
         who = f" by {last.actor} at {timezone.localtime(last.at):%H:%M on %-d %B %Y}" if last else ""
+        updated = Match.objects.filter(pk=match.pk).values_list("updated_at", flat=True).first() or match.updated_at
+        if last is None or updated > last.at:
+            # Changed after its last event: by a publish, which records one event a body, not
+            # one a match (a person's change records its event after the change, never before).
+            run = Run.objects.filter(job=match.job, published_at__lte=updated).order_by("-published_at").first()
+            if run is not None:
+                who = (f" by the publishing of run {run.run_id} (by {run.published_by}) at "
+                       f"{timezone.localtime(run.published_at):%H:%M on %-d %B %Y}")
         self.changed = f"was changed{who}"  # for a list of several matches' outcomes
         super().__init__(
             f"Match {match.pk} was changed{who} after you opened it, so your change was not saved. "

@@ -17,9 +17,11 @@ later run of the same job:
   run's inputs, and the run covered its owning body) → marked **not found** by that run (a
   record may have been corrected since), until a later run finds it again.
 
-An open match whose records, explanation, priority or probability changed gets a new version
-(so an investigator's form opened before is refused, not applied to what they did not see)
-and a "refresh" event in its history; one the run found unchanged keeps its version. A run
+An open match whose records, explanation, priority, probability or contributions changed
+gets a new version (so an investigator's form opened before is refused, not applied to what
+they did not see, and told which publish changed it: ``lifecycle.Conflict``); one the run
+found unchanged keeps its version. (No event per match updated: a run that moves every
+duration on a day is every open match, and the publish event in each body's trail says it.) A run
 older than one of the same job already published (for the same bodies) is refused: it would
 put older records back over newer ones, and reopen matches closed since.
 """
@@ -293,22 +295,14 @@ def _inconsistency_rows(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-# What an investigator reads of a match, and how precisely: a change in any of them is a new
-# version of the match (see the module's docstring).
-def _seen_changes(current: dict[str, Any], fields: dict[str, Any]) -> list[str]:
-    changed = []
-    if current["records_fingerprint"] != fields["records_fingerprint"]:
-        changed.append("records")
-    if current["explanation"] != fields["explanation"]:
-        changed.append("explanation")
-    if (current["priority_band"], round(current["priority_score"], 1)) != (fields["priority_band"], round(fields["priority_score"], 1)):
-        changed.append("priority")
-    if (round(current["match_probability"], 4), round(current["match_weight"], 1)) != (
-            round(fields["match_probability"], 4), round(fields["match_weight"], 1)):
-        changed.append("match probability")
-    if current["contributions"] != fields["contributions"]:
-        changed.append("why they matched")
-    return changed
+def _seen_changes(current: dict[str, Any], fields: dict[str, Any]) -> bool:
+    """Whether what an investigator reads of a match changed, as precisely as it is shown:
+    its records, explanation, priority, probability and weight, or why they matched."""
+    def shown(m: dict[str, Any]) -> tuple[Any, ...]:
+        return (m["records_fingerprint"], m["explanation"], m["priority_band"], round(m["priority_score"], 1),
+                round(m["match_probability"], 4), round(m["match_weight"], 1), m["contributions"])
+
+    return shown(current) != shown(fields)
 
 
 def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishResult:
@@ -391,7 +385,6 @@ def _publish(workspace: Workspace, run_id: str, actor: Any, started: datetime, p
     now = timezone.now()
     new: list[dict[str, Any]] = []
     open_updates: list[dict[str, Any]] = []
-    refreshed: list[tuple[dict[str, Any], list[str]]] = []  # open matches that changed, and what did
     seen: list[dict[str, Any]] = []
     reopened: list[dict[str, Any]] = []
     keys_done: set[str] = set()
@@ -437,11 +430,9 @@ def _publish(workspace: Workspace, run_id: str, actor: Any, started: datetime, p
                 "first_run_id": run.pk, "created_at": now, "updated_at": now, **fields,
             })
         elif current["status"] != Status.CLOSED:
-            changes = _seen_changes(current, fields) + (["found again"] if current["not_found_by_id"] else [])
             update = {**current, **fields, "times_seen": current["times_seen"] + 1}
-            if changes:  # what the investigator sees changed: a new version, and an event saying so
+            if current["not_found_by_id"] or _seen_changes(current, fields):  # what the investigator sees changed
                 update |= {"version": current["version"] + 1, "updated_at": now}
-                refreshed.append((current, changes))
             open_updates.append(update)
         elif current["records_fingerprint"] == fingerprint:
             seen.append({**current, "last_run_id": run.pk, "last_seen_at": now,
@@ -490,10 +481,6 @@ def _publish(workspace: Workspace, run_id: str, actor: Any, started: datetime, p
         (body_codes.get(match["owning_body_id"], ""), {"run_id": run_id, "reason": "a record changed since the match was closed",
                                                        "from": Status.CLOSED, "to": Status.NEW}, "match", str(match["id"]))
         for match in reopened
-    ])
-    audit.record_many(actor, "refresh", [
-        (body_codes.get(match["owning_body_id"], ""), {"run_id": run_id, "changed": changes}, "match", str(match["id"]))
-        for match, changes in refreshed
     ])
     audit.record_many(actor, "not_found", [
         (body_codes.get(match["owning_body_id"], ""), {"run_id": run_id}, "match", str(match["id"])) for match in not_found
