@@ -189,24 +189,33 @@ SET_ASIDE_COLUMNS = (
 )
 
 
+def _read_bundle_file(file: Path, columns: tuple[str, ...], may_be_empty: tuple[str, ...] = ()
+                      ) -> tuple[list[dict[str, Any]], str]:
+    """A bundle file's rows, each with a value in every one of ``columns`` (but ``may_be_empty``),
+    or a UserError naming what is wrong; and the message pattern for what the caller finds."""
+    damaged = f"{file}: {{}}; the bundle is damaged, run the job again. Nothing was published."
+    try:
+        table = pq.read_table(file)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise UserError(damaged.format(f"cannot be read ({exc})")) from exc
+    missing = [c for c in columns if c not in table.column_names]
+    if missing:
+        raise UserError(damaged.format(f"no column {', '.join(missing)}"))
+    rows = table.to_pylist()
+    for n, row in enumerate(rows, start=1):
+        empty = [c for c in columns if c not in may_be_empty and (row[c] is None or not str(row[c]).strip())]
+        if empty:
+            raise UserError(damaged.format(f"row {n} has no {', '.join(empty)}"))
+    return rows, damaged
+
+
 def _set_aside_rows(path: Path, body: str | None) -> list[dict[str, Any]]:
     """set_aside.parquet's rows (none when the run set nothing aside), or a UserError naming
     what is wrong with the file. A run for one ``body`` sets aside only that body's."""
     if not path.is_file():
         return []
-    damaged = f"{path}: {{}}; the bundle is damaged, run the job again. Nothing was published."
-    try:
-        table = pq.read_table(path)
-    except (OSError, ValueError) as exc:
-        raise UserError(damaged.format(f"cannot be read ({exc})")) from exc
-    missing = [c for c in SET_ASIDE_COLUMNS if c not in table.column_names]
-    if missing:
-        raise UserError(damaged.format(f"no column {', '.join(missing)}"))
-    rows = table.to_pylist()
+    rows, damaged = _read_bundle_file(path, SET_ASIDE_COLUMNS)
     for n, row in enumerate(rows, start=1):
-        empty = [c for c in SET_ASIDE_COLUMNS if row[c] is None or not str(row[c]).strip()]
-        if empty:
-            raise UserError(damaged.format(f"row {n} has no {', '.join(empty)}"))
         for c in ("match_probability", "also_linked_match_probability"):
             value = row[c]
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
@@ -267,21 +276,9 @@ def _created_at(manifest: dict[str, Any], path: Path) -> datetime:
 def _inconsistency_rows(path: Path) -> list[dict[str, Any]]:
     """inconsistencies.parquet's rows, each record and contribution list read from its JSON, or a
     UserError naming what is wrong with the file."""
-    file = path / "inconsistencies.parquet"
-    damaged = f"{file}: {{}}; the bundle is damaged, run the job again. Nothing was published."
-    try:
-        table = pq.read_table(file)
-    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
-        raise UserError(damaged.format(f"cannot be read ({exc})")) from exc
-    missing = [c for c in INCONSISTENCY_COLUMNS if c not in table.column_names]
-    if missing:
-        raise UserError(damaged.format(f"no column {', '.join(missing)}"))
-    rows = table.to_pylist()
+    rows, damaged = _read_bundle_file(path / "inconsistencies.parquet", INCONSISTENCY_COLUMNS,
+                                      may_be_empty=("left_record", "right_record"))
     for n, row in enumerate(rows, start=1):
-        empty = [c for c in INCONSISTENCY_COLUMNS if c not in ("left_record", "right_record")
-                 and (row[c] is None or (isinstance(row[c], str) and not row[c].strip()))]
-        if empty:
-            raise UserError(damaged.format(f"row {n} has no {', '.join(empty)}"))
         try:
             row["left_record"], row["right_record"] = _json(row["left_record"], {}), _json(row["right_record"], {})
             row["contributions"] = _json(row.get("contributions"), [])
