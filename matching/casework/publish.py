@@ -20,10 +20,11 @@ later run of the same job:
 An open match whose records, explanation, priority, probability or contributions changed
 gets a new version (so an investigator's form opened before is refused, not applied to what
 they did not see, and told which publish changed it: ``lifecycle.Conflict``); one the run
-found unchanged keeps its version. (No event per match updated: a run that moves every
-duration on a day is every open match, and the publish event in each body's trail says it.) A run
-older than one of the same job already published (for the same bodies) is refused: it would
-put older records back over newer ones, and reopen matches closed since.
+found unchanged keeps its version. No event is written for each match updated: a run a day
+later moves every duration, so every open match, and the publish event in each body's trail
+says what it did. A run older than one of the same job already published (for the same
+bodies) is refused: it would put older records back over newer ones, and reopen matches
+closed since.
 """
 
 from __future__ import annotations
