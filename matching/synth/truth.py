@@ -27,7 +27,8 @@ RULES: dict[str, str] = {
         AND (l.claim_end_date IS NULL OR l.claim_end_date > r.date_of_death)""",
     "pensions-to-deceased": """l.person = r.person AND l.pension_start_date <= r.date_of_death
         AND (l.pension_end_date IS NULL OR l.pension_end_date > r.date_of_death)""",
-    "blue-badges-to-deceased": """l.person = r.person AND l.issue_date <= r.date_of_death
+    # Still valid after the death, however it came to be: issued (or renewed) after it too.
+    "blue-badges-to-deceased": """l.person = r.person
         AND coalesce(l.cancelled_date, l.expiry_date) > r.date_of_death""",
     "spd-to-electoral-register": """l.discount_type = 'SPD' AND l.addr = r.addr AND r.person <> l.person AND r.person <> l.joint
         AND greatest(r.registered_date, r.bday18, l.discount_start_date) <= coalesce(l.discount_end_date, :ref)""",

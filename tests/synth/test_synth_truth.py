@@ -49,7 +49,7 @@ def check_rule(job: str, left: dict[str, str], right: dict[str, str], same_perso
     elif job in ("blue-badges-to-deceased", "concessionary-travel-to-deceased"):
         dod = parse_date(right["date_of_death"])
         valid_to = parse_date(left["cancelled_date"]) or parse_date(left["expiry_date"])
-        assert same_person and parse_date(left["issue_date"]) <= dod < valid_to
+        assert same_person and dod < valid_to  # still valid after the death, even if issued after it
     elif job == "spd-to-electoral-register":
         assert left["discount_type"] == "SPD" and same_property and not same_person
         assert parse_date(right["registered_date"]) <= _end(left["discount_end_date"])
