@@ -386,7 +386,7 @@ def run_command(ctx: Context, jobs: tuple[str, ...], all_jobs: bool, body: str |
     if all_jobs and body and not results and not failures:
         from matching.wording import did_you_mean
 
-        held = sorted({p.name for p in ctx.workspace.datasets.glob("*/*") if p.is_dir()})
+        held = sorted(ctx.workspace.bodies_with_data())
         raise UserError(
             f"--body {body}: owns the inconsistencies of no job (none of its data is on a job's owning side).{did_you_mean(body, held)}\n"
             f"  Fix: check the body's name. Bodies with data in this workspace: {', '.join(held) or 'none yet'}."

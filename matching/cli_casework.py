@@ -212,17 +212,17 @@ def _run_rows(ctx: Context, jobs: tuple[str, ...]) -> tuple[list[dict[str, Any]]
     return rows, damaged
 
 
-def _known_jobs(ctx: Context, jobs: tuple[str, ...]) -> None:
-    """Each job named has a config or a run in the workspace; else a UserError with the nearest
-    name (a mistyped job would otherwise be answered "No runs of ...")."""
+def _known_jobs(jobs: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    """Each job named has a config or a run among ``rows`` (the runs of the jobs named); else a
+    UserError with the nearest name (a mistyped job would otherwise be answered "No runs of ...")."""
     from matching.jobs.config import list_jobs
     from matching.wording import did_you_mean
 
-    known = set(list_jobs()) | {m.get("job") for f in ctx.workspace.run_folders() if (m := read_run_manifest(f))}
+    configured = list_jobs()
     for job in jobs:
-        if job not in known:
-            raise UserError(f"Unknown job '{job}': no job config and no run of it in {ctx.workspace.runs}."
-                            + did_you_mean(job, sorted(j for j in known if j)))
+        if job not in configured and not any(r["job"] == job for r in rows):
+            raise UserError(f"Unknown job '{job}': no job config and no run of it in the workspace."
+                            + did_you_mean(job, configured))
 
 
 @cli.command("runs")
@@ -241,7 +241,7 @@ def runs_command(ctx: Context, jobs: tuple[str, ...], unpublished: bool, as_json
             say(f"No runs in {ctx.workspace.runs} (there is no workspace there yet).\n  Start one: matching run JOB")
         return
     rows, damaged = _run_rows(ctx, jobs)
-    _known_jobs(ctx, jobs)
+    _known_jobs(jobs, rows)
     try:
         casework(ctx, create=False)
     except UserError:  # the workspace has no case store yet: nothing has been published

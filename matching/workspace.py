@@ -92,6 +92,10 @@ class Workspace:
             return []
         return sorted(p for p in self.runs.iterdir() if p.is_dir() and not p.name.startswith("."))
 
+    def bodies_with_data(self) -> set[str]:
+        """The bodies with a dataset of any kind in the workspace (``datasets/<kind>/<body>/``)."""
+        return {p.name for p in self.datasets.glob("*/*") if p.is_dir()}
+
     def dataset_path(self, kind: str, body: str, submission_id: str) -> Path:
         return self.datasets / kind / body / f"{submission_id}.parquet"
 

@@ -463,7 +463,7 @@ def _body_like_another(ws: Workspace, body: str) -> str | None:
     ("kingstn" for kingston); None when ``body`` has data here or is like none."""
     import difflib
 
-    held = {p.name for p in ws.datasets.glob("*/*") if p.is_dir()}
+    held = ws.bodies_with_data()
     if body in held:
         return None
     close = difflib.get_close_matches(body, sorted(held), n=1, cutoff=0.8)
