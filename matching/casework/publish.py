@@ -293,14 +293,11 @@ def _inconsistency_rows(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _seen_changes(current: dict[str, Any], fields: dict[str, Any]) -> bool:
-    """Whether what an investigator reads of a match changed, as precisely as it is shown:
-    its records, explanation, priority, probability and weight, or why they matched."""
-    def shown(m: dict[str, Any]) -> tuple[Any, ...]:
-        return (m["records_fingerprint"], m["explanation"], m["priority_band"], round(m["priority_score"], 1),
-                round(m["match_probability"], 4), round(m["match_weight"], 1), m["contributions"])
-
-    return shown(current) != shown(fields)
+def _shown(m: dict[str, Any]) -> tuple[Any, ...]:
+    """What an investigator reads of a match, as precisely as it is shown: its records,
+    explanation, priority, probability and weight, and why they matched."""
+    return (m["records_fingerprint"], m["explanation"], m["priority_band"], round(m["priority_score"], 1),
+            round(m["match_probability"], 4), round(m["match_weight"], 1), m["contributions"])
 
 
 def publish(workspace: Workspace, run_id: str, actor: Any = "cli") -> PublishResult:
@@ -429,7 +426,7 @@ def _publish(workspace: Workspace, run_id: str, actor: Any, started: datetime, p
             })
         elif current["status"] != Status.CLOSED:
             update = {**current, **fields, "times_seen": current["times_seen"] + 1}
-            if current["not_found_by_id"] or _seen_changes(current, fields):  # what the investigator sees changed
+            if current["not_found_by_id"] or _shown(current) != _shown(fields):  # what the investigator sees changed
                 update |= {"version": current["version"] + 1, "updated_at": now}
             open_updates.append(update)
         elif current["records_fingerprint"] == fingerprint:
